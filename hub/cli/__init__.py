@@ -1,0 +1,1 @@
+"""The `hallkeeper` command line."""

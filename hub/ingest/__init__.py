@@ -1,0 +1,1 @@
+"""MQTT ingest: validate, store facts idempotently, acknowledge after commit, then project."""

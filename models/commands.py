@@ -1,0 +1,156 @@
+"""Commands the hub sends to a device on its cmd channel."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, Field, ValidationError, model_validator
+
+from models import CONTRACT_VERSION
+from models.base import WireModel
+from models.errors import ContractError, explain
+from models.events import Code, StaffId, Ticket
+from models.ids import EVENT_ID_RE, new_event_id
+from models.topics import NAME_RE
+
+MAX_COMMAND_BYTES = 4 * 1024 * 1024
+"""Largest command accepted (a face gallery travels inline in sync_gallery)."""
+
+
+class CommandType(StrEnum):
+    """Every command a device may receive."""
+
+    DISPLAY_TEXT = "display_text"
+    ANNOUNCE = "announce"
+    PRINT_TICKET = "print_ticket"
+    SYNC_GALLERY = "sync_gallery"
+    ERASE_TEMPLATE = "erase_template"
+    SHOW_SERVING = "show_serving"
+    RELOAD_CONFIG = "reload_config"
+
+
+class DisplayText(WireModel):
+    """Show text on a counter display, hall screen or terminal (e.g. `A012 请到3号窗口`)."""
+
+    text: Annotated[str, Field(min_length=0, max_length=200)]
+    line: int = Field(default=0, ge=0, le=8)
+    ttl_s: int | None = Field(default=None, ge=1, le=86_400,
+                              description="Clear after this many seconds; None keeps it")
+
+
+class Announce(WireModel):
+    """Speak a Mandarin announcement (e.g. `请A012号到3号窗口办理`)."""
+
+    text: Annotated[str, Field(min_length=1, max_length=200)]
+    repeat: int = Field(default=1, ge=1, le=5)
+    lang: Literal["zh", "en"] = "zh"
+
+
+class PrintTicket(WireModel):
+    """Print a queue ticket."""
+
+    ticket: Ticket
+    service_name: Annotated[str, Field(max_length=64)]
+    ahead: int = Field(ge=0)
+    issued_at: AwareDatetime
+
+
+class SyncGallery(WireModel):
+    """Replace the terminal's face gallery with this version (encrypted, checksummed)."""
+
+    version: int = Field(ge=0)
+    checksum: Annotated[str, Field(min_length=1, max_length=128)]
+    blob: Annotated[str, Field(max_length=MAX_COMMAND_BYTES)] = Field(
+        description="The encrypted gallery, base64 text (Fernet token)")
+
+
+class EraseTemplate(WireModel):
+    """Erase a staff member's face template now (PRIV-1); the terminal confirms."""
+
+    staff_id: StaffId
+    gallery_version: int = Field(ge=0)
+
+
+class ShowServing(WireModel):
+    """Show on a rating device who is serving and which ticket (RATE-2)."""
+
+    seat: Code
+    staff_id: StaffId | None
+    name: Annotated[str, Field(max_length=64)] | None = None
+    ticket: Ticket | None = None
+
+
+class ReloadConfig(WireModel):
+    """Re-read and re-apply the retained config document."""
+
+
+CommandBody = (
+    DisplayText | Announce | PrintTicket | SyncGallery | EraseTemplate | ShowServing | ReloadConfig
+)
+COMMAND_BODIES: dict[CommandType, type[WireModel]] = {
+    CommandType.DISPLAY_TEXT: DisplayText,
+    CommandType.ANNOUNCE: Announce,
+    CommandType.PRINT_TICKET: PrintTicket,
+    CommandType.SYNC_GALLERY: SyncGallery,
+    CommandType.ERASE_TEMPLATE: EraseTemplate,
+    CommandType.SHOW_SERVING: ShowServing,
+    CommandType.RELOAD_CONFIG: ReloadConfig,
+}
+
+
+class Command(WireModel):
+    """One command to one device."""
+
+    v: Literal[1] = CONTRACT_VERSION
+    id: str = Field(pattern=EVENT_ID_RE.pattern)
+    hall: str = Field(pattern=NAME_RE.pattern)
+    device: str = Field(pattern=NAME_RE.pattern)
+    ts: AwareDatetime
+    type: CommandType
+    body: CommandBody
+
+    @model_validator(mode="before")
+    @classmethod
+    def _body_by_type(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("body"), dict):
+            try:
+                model = COMMAND_BODIES[CommandType(data.get("type"))]
+            except ValueError:
+                return data
+            data = {**data, "body": model.model_validate(data["body"])}
+        return data
+
+    @model_validator(mode="after")
+    def _body_matches_type(self) -> Command:
+        if not isinstance(self.body, COMMAND_BODIES[self.type]):
+            raise ValueError(f"body is not a {self.type.value} body")
+        return self
+
+    def to_json(self) -> bytes:
+        """Serialise for the wire."""
+        return self.model_dump_json().encode()
+
+
+def make_command(*, hall: str, device: str, ts: datetime, body: CommandBody) -> Command:
+    """Wrap a command body for one device."""
+    (ctype,) = [t for t, m in COMMAND_BODIES.items() if m is body.__class__]
+    return Command(id=new_event_id(), hall=hall, device=device, ts=ts, type=ctype, body=body)
+
+
+def parse_command(payload: bytes) -> Command:
+    """Parse a command off the wire, or raise ContractError with the reason."""
+    if len(payload) > MAX_COMMAND_BYTES:
+        raise ContractError(f"oversized: {len(payload)} bytes > {MAX_COMMAND_BYTES}")
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContractError(f"not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ContractError("not a JSON object")
+    try:
+        return Command.model_validate(data)
+    except ValidationError as exc:
+        raise ContractError(f"invalid: {explain(exc)}") from None

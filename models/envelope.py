@@ -1,0 +1,113 @@
+"""The envelope around every event, and the one parser the hub trusts for incoming bytes."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, Field, ValidationError, model_validator
+
+from models import CONTRACT_VERSION
+from models.base import WireModel
+from models.errors import ContractError, explain
+from models.events import EVENT_BODIES, EventBody, EventType
+from models.ids import EVENT_ID_RE, new_event_id
+from models.topics import NAME_RE, Channel, Topic
+
+MAX_EVENT_BYTES = 16 * 1024
+"""Largest event message accepted on evt/hb (bytes of JSON)."""
+
+Name = str
+
+
+class Envelope(WireModel):
+    """One event as it travels: who sent it, when, in which order, and what happened.
+
+    `seq` numbers a device's facts from 1 with no gaps; a heartbeat repeats the seq of the
+    device's latest fact, so the hub detects gaps on facts only.
+    """
+
+    v: Literal[1] = Field(default=CONTRACT_VERSION, description="Contract version")
+    id: str = Field(pattern=EVENT_ID_RE.pattern, description="Time-ordered unique event id")
+    hall: Name = Field(pattern=NAME_RE.pattern)
+    device: Name = Field(pattern=NAME_RE.pattern)
+    seq: int = Field(ge=0, description="Per-device sequence number of facts")
+    ts: AwareDatetime = Field(description="Device time of the event, with its UTC offset")
+    synced: bool = Field(description="True when the device clock was synchronised (NTP)")
+    type: EventType
+    body: EventBody
+
+    @model_validator(mode="before")
+    @classmethod
+    def _body_by_type(cls, data: Any) -> Any:
+        """Validate `body` with the model its `type` names (no guessing between unions)."""
+        if isinstance(data, dict) and isinstance(data.get("body"), dict):
+            try:
+                body_model = EVENT_BODIES[EventType(data.get("type"))]
+            except ValueError:
+                return data  # the `type` field itself will report the error
+            data = {**data, "body": body_model.model_validate(data["body"])}
+        return data
+
+    @model_validator(mode="after")
+    def _body_matches_type(self) -> Envelope:
+        if not isinstance(self.body, EVENT_BODIES[self.type]):
+            raise ValueError(f"body is not a {self.type.value} body")
+        return self
+
+    @property
+    def is_fact(self) -> bool:
+        """A fact goes on the evt channel and counts in the sequence; a heartbeat does not."""
+        return self.type is not EventType.HEARTBEAT
+
+    def to_json(self) -> bytes:
+        """Serialise for the wire."""
+        return self.model_dump_json().encode()
+
+
+def make_envelope(*, hall: str, device: str, seq: int, ts: datetime, synced: bool,
+                  body: EventBody, type: EventType | None = None,
+                  event_id: str | None = None) -> Envelope:
+    """Wrap a body for sending; the type is taken from the body unless it is ambiguous."""
+    if type is None:
+        matches = [t for t, m in EVENT_BODIES.items() if m is body.__class__]
+        if len(matches) != 1:
+            raise ContractError(f"{body.__class__.__name__} needs an explicit event type")
+        type = matches[0]
+    return Envelope(id=event_id or new_event_id(), hall=hall, device=device, seq=seq, ts=ts,
+                    synced=synced, type=type, body=body)
+
+
+def parse_envelope(payload: bytes, topic: Topic | None = None) -> Envelope:
+    """Parse bytes off the wire into an Envelope, or raise ContractError with the reason.
+
+    With a topic, the envelope must come from the hall and device the topic names, and a
+    heartbeat must arrive on hb while facts arrive on evt.
+    """
+    if len(payload) > MAX_EVENT_BYTES:
+        raise ContractError(f"oversized: {len(payload)} bytes > {MAX_EVENT_BYTES}")
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContractError(f"not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ContractError("not a JSON object")
+    if "v" in data and data["v"] != CONTRACT_VERSION:
+        raise ContractError(f"wrong contract version {data['v']!r}; this hub speaks v1")
+    try:
+        env = Envelope.model_validate(data)
+    except ValidationError as exc:
+        raise ContractError(f"invalid: {explain(exc)}") from None
+    if topic is not None:
+        if (env.hall, env.device) != (topic.hall, topic.device):
+            raise ContractError(
+                f"mismatch: topic names {topic.hall}/{topic.device}, "
+                f"envelope says {env.hall}/{env.device}"
+            )
+        expected = Channel.EVT if env.is_fact else Channel.HB
+        if topic.channel is not expected:
+            raise ContractError(
+                f"mismatch: {env.type.value} must come on {expected.value}, not {topic.channel.value}"
+            )
+    return env

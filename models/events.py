@@ -1,0 +1,212 @@
+"""Payloads of the events edge devices send to the hub (evt and hb channels)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from models.base import WireModel
+
+StaffId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+"""A staff member's id (工号), as the hall assigns it."""
+Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
+"""A short machine identifier: seat, window, service code, fault code."""
+Ticket = Annotated[str, Field(min_length=2, max_length=12, pattern=r"^[A-Z]{1,3}[0-9]{1,4}$")]
+"""A queue number as printed: service prefix and number, e.g. `A012`."""
+ShortText = Annotated[str, Field(max_length=500)]
+
+
+class EventType(StrEnum):
+    """Every kind of fact an edge device reports."""
+
+    PUNCH = "punch"
+    UNKNOWN_FACE = "unknown_face"
+    RATING = "rating"
+    TICKET_ISSUED = "ticket_issued"
+    CALL_REQUEST = "call_request"
+    AWAY_SIGN_PLACED = "away_sign_placed"
+    AWAY_SIGN_REMOVED = "away_sign_removed"
+    PRESENCE = "presence"
+    DEVICE_FAULT = "device_fault"
+    CONFIG_APPLIED = "config_applied"
+    CONFIG_REJECTED = "config_rejected"
+    COMMAND_RESULT = "command_result"
+    GALLERY_HELD = "gallery_held"
+    TEMPLATE_ERASED = "template_erased"
+    HEARTBEAT = "heartbeat"
+
+
+class Liveness(WireModel):
+    """Outcome of the liveness check for one recognition."""
+
+    passed: bool = Field(description="True when the face was judged live")
+    blink: bool | None = Field(default=None, description="An eye blink was seen (EAR), if checked")
+    motion: float | None = Field(default=None, ge=0, description="Motion/texture score, if checked")
+    method: Annotated[str, Field(max_length=32)] = Field(default="none",
+                                                         description="Checks applied")
+
+
+class Punch(WireModel):
+    """A staff member recognised at a face clock-in terminal (ATT-1). Device time is the punch."""
+
+    staff_id: StaffId
+    distance: float = Field(ge=0, le=2, description="Face distance to the best template")
+    liveness: Liveness
+
+
+class UnknownFace(WireModel):
+    """A face seen and not recognised; no identity and no image (PRIV-1)."""
+
+    best_distance: float | None = Field(default=None, ge=0, le=2)
+    reason: Literal["no_match", "ambiguous", "liveness_failed"] = "no_match"
+    liveness: Liveness | None = None
+
+
+class Rating(WireModel):
+    """A citizen's rating of one service (RATE-1); `level` None means not rated in time."""
+
+    seat: Code
+    ticket: Ticket | None = None
+    shown_staff_id: StaffId | None = Field(default=None, description="Who the device showed")
+    level: int | None = Field(default=None, ge=1, le=5,
+                              description="5 非常满意 … 1 非常不满意; None: not rated")
+    dimensions: dict[Code, Annotated[int, Field(ge=1, le=5)]] = Field(
+        default_factory=dict, max_length=8, description="Optional per-dimension levels")
+    reason: Code | None = Field(default=None, description="Reason code of a dissatisfied rating")
+
+
+class TicketIssued(WireModel):
+    """A citizen took a number at a kiosk (QUEUE-1); the hub assigns it when `ticket` is None."""
+
+    service: Code
+    ticket: Ticket | None = None
+    green_channel: bool = Field(default=False, description="Elderly, sick, disabled (QUEUE-2)")
+
+
+class CallAction(StrEnum):
+    """What a counter keypad asks the hub to do."""
+
+    NEXT = "next"
+    CALL = "call"
+    RECALL = "recall"
+    SKIP = "skip"
+    TRANSFER = "transfer"
+    PARK = "park"
+    START = "start"
+    FINISH = "finish"
+    PAUSE = "pause"
+    RESUME = "resume"
+
+
+class CallRequest(WireModel):
+    """A keypad press at a counter; the hub decides what it means for the queue."""
+
+    window: Code
+    action: CallAction
+    ticket: Ticket | None = None
+    target_service: Code | None = None
+    target_window: Code | None = None
+
+
+class AwaySign(WireModel):
+    """The away sign (离岗告知牌) was placed on, or taken off, a seat's counter (POST-2)."""
+
+    seat: Code
+
+
+class Presence(WireModel):
+    """Someone is, or is no longer, sitting at a seat (radar or camera)."""
+
+    seat: Code
+    present: bool
+    distance_cm: int | None = Field(default=None, ge=0, le=10_000)
+
+
+class DeviceFault(WireModel):
+    """A device reports a fault, or that a fault has cleared (`active` False) (DEV-4)."""
+
+    code: Code
+    message: ShortText
+    severity: Literal["warning", "error", "critical"] = "error"
+    active: bool = True
+
+
+class ConfigApplied(WireModel):
+    """The device applied this config version."""
+
+    version: int = Field(ge=0)
+
+
+class ConfigRejected(WireModel):
+    """The device refused a config version and kept its old one."""
+
+    version: int = Field(ge=0)
+    reason: ShortText
+
+
+class CommandResult(WireModel):
+    """What became of a command."""
+
+    command_id: Annotated[str, Field(min_length=1, max_length=64)]
+    ok: bool
+    detail: ShortText = ""
+
+
+class GalleryHeld(WireModel):
+    """The face gallery version a terminal holds now."""
+
+    version: int = Field(ge=0)
+    checksum: Annotated[str, Field(max_length=128)]
+    count: int = Field(ge=0)
+
+
+class TemplateErased(WireModel):
+    """A terminal confirms it erased a staff member's face template (PRIV-1)."""
+
+    staff_id: StaffId
+    gallery_version: int = Field(ge=0)
+
+
+class Heartbeat(WireModel):
+    """A device's periodic health report (DEV-1, DEV-2)."""
+
+    uptime_s: float = Field(ge=0)
+    agent_version: Annotated[str, Field(max_length=32)]
+    contract_version: int
+    config_version: int | None = None
+    outbox_depth: int = Field(ge=0)
+    outbox_capacity: int = Field(ge=1)
+    clock_offset_ms: float | None = None
+    clock_synced: bool
+    cpu_temp_c: float | None = None
+    driver_status: Annotated[str, Field(max_length=64)] = "ok"
+
+
+EventBody = (
+    Punch | UnknownFace | Rating | TicketIssued | CallRequest | AwaySign | Presence | DeviceFault
+    | ConfigApplied | ConfigRejected | CommandResult | GalleryHeld | TemplateErased | Heartbeat
+)
+
+EVENT_BODIES: dict[EventType, type[WireModel]] = {
+    EventType.PUNCH: Punch,
+    EventType.UNKNOWN_FACE: UnknownFace,
+    EventType.RATING: Rating,
+    EventType.TICKET_ISSUED: TicketIssued,
+    EventType.CALL_REQUEST: CallRequest,
+    EventType.AWAY_SIGN_PLACED: AwaySign,
+    EventType.AWAY_SIGN_REMOVED: AwaySign,
+    EventType.PRESENCE: Presence,
+    EventType.DEVICE_FAULT: DeviceFault,
+    EventType.CONFIG_APPLIED: ConfigApplied,
+    EventType.CONFIG_REJECTED: ConfigRejected,
+    EventType.COMMAND_RESULT: CommandResult,
+    EventType.GALLERY_HELD: GalleryHeld,
+    EventType.TEMPLATE_ERASED: TemplateErased,
+    EventType.HEARTBEAT: Heartbeat,
+}
+"""The body model of each event type."""
+
+DROPPABLE = frozenset({EventType.HEARTBEAT})
+"""Event types an edge outbox may drop when full; every other type is a fact and is kept."""

@@ -1,0 +1,127 @@
+"""The hall layout in firmware_cfg/: windows, seats, services and devices.
+
+Read by the hub (device registry, config push) and by the edge (which devices a Pi runs).
+`load_hall` is the one function in models/ that reads files: it parses a folder of TOML.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from models.config import DeviceKind
+from models.errors import ContractError, explain
+from models.topics import NAME_RE
+
+
+class LayoutModel(BaseModel):
+    """Strict, frozen config model."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Service(LayoutModel):
+    """A service citizens take numbers for (QUEUE-1)."""
+
+    code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$", description="Service code")
+    name: str = Field(description="Name shown on tickets and screens")
+    prefix: str = Field(pattern=r"^[A-Z]{1,3}$", description="Ticket prefix, e.g. A -> A012")
+    immediate: bool = Field(default=True, description="即办件: finished within 30 min (QUEUE-5)")
+
+
+class Window(LayoutModel):
+    """A service window (窗口) with its seats (one per staff post) and the services it serves."""
+
+    id: str = Field(pattern=NAME_RE.pattern)
+    number: int = Field(ge=1, description="The number citizens see: 3 -> 请到3号窗口")
+    name: str = ""
+    services: list[str] = Field(default_factory=list, description="Service codes served")
+    seats: list[str] = Field(min_length=1, description="Seat ids, one per post (A/B, POST-7)")
+    neighbours: list[str] = Field(default_factory=list, description="Adjacent windows (POST-4)")
+
+
+class Device(LayoutModel):
+    """One device: which kind, where it is, which Pi runs it, and its driver settings."""
+
+    id: str = Field(pattern=NAME_RE.pattern)
+    kind: DeviceKind
+    node: str = Field(pattern=NAME_RE.pattern, description="The edge agent (Pi) that runs it")
+    window: str | None = Field(default=None, description="Window it serves, if any")
+    seat: str | None = Field(default=None, description="Seat it serves, if any")
+    settings: dict[str, Any] = Field(default_factory=dict, description="Driver settings")
+
+
+class Hall(LayoutModel):
+    """A service hall (政务服务大厅) and everything in it."""
+
+    id: str = Field(pattern=NAME_RE.pattern)
+    name: str
+    timezone: str = Field(default="Asia/Shanghai", description="The zone that decides the day")
+    attendance_policy: str = Field(default="wenshang-2021", description="Preset or TOML path")
+    opening_time: str = Field(default="08:30", pattern=r"^\d\d:\d\d$")
+    opening_check_minutes: int = Field(default=10, ge=0, le=120, description="DEV-1")
+    services: list[Service] = Field(default_factory=list)
+    windows: list[Window] = Field(default_factory=list)
+    devices: list[Device] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> Hall:
+        windows = {w.id for w in self.windows}
+        seats = {s for w in self.windows for s in w.seats}
+        services = {s.code for s in self.services}
+        ids = [d.id for d in self.devices]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"device ids used twice: {', '.join(dupes)}")
+        for w in self.windows:
+            for code in w.services:
+                if code not in services:
+                    raise ValueError(f"window {w.id} serves unknown service {code!r}")
+        for d in self.devices:
+            if d.window is not None and d.window not in windows:
+                raise ValueError(f"device {d.id} names unknown window {d.window!r}")
+            if d.seat is not None and d.seat not in seats:
+                raise ValueError(f"device {d.id} names unknown seat {d.seat!r}")
+        return self
+
+    def device(self, device_id: str) -> Device:
+        """The device with this id, or KeyError."""
+        for d in self.devices:
+            if d.id == device_id:
+                return d
+        raise KeyError(device_id)
+
+    def node_devices(self, node: str) -> list[Device]:
+        """The devices one edge agent runs."""
+        return [d for d in self.devices if d.node == node]
+
+
+def hall_from_dict(data: dict[str, Any]) -> Hall:
+    """Validate a hall layout, or raise ContractError with what is wrong."""
+    try:
+        return Hall.model_validate(data)
+    except ValidationError as exc:
+        raise ContractError(f"hall layout is not valid: {explain(exc)}") from None
+
+
+def load_hall(folder: Path) -> Hall:
+    """Read `hall.toml` and every `devices/*.toml` of a hall folder in firmware_cfg/halls/."""
+    folder = Path(folder)
+    try:
+        data = tomllib.loads((folder / "hall.toml").read_text(encoding="utf-8"))
+        devices = list(data.get("devices", []))
+        for path in sorted((folder / "devices").glob("*.toml")):
+            try:
+                devices.append(tomllib.loads(path.read_text(encoding="utf-8")))
+            except tomllib.TOMLDecodeError as exc:
+                raise ContractError(f"{path}: not valid TOML: {exc}") from None
+    except FileNotFoundError as exc:
+        raise ContractError(f"{exc.filename}: no such file; a hall folder needs hall.toml")\
+            from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ContractError(f"{folder / 'hall.toml'}: not valid TOML: {exc}") from None
+    data["devices"] = devices
+    return hall_from_dict(data)

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up and run every check: ruff (lint + format), mypy, and the pytest suite on the real
+# parts (private Mosquitto brokers, SQLite and PostgreSQL, pty serial peers, recorded frames,
+# headless Chromium). Extra arguments go to pytest. Benchmarks: `.venv/bin/hallkeeper bench`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/ruff check models edge hub tests
+.venv/bin/ruff format --check models edge hub tests
+.venv/bin/mypy
+.venv/bin/pytest "$@"

@@ -1,0 +1,61 @@
+"""Fixtures for the real parts: private brokers, SQLite files, a fresh PostgreSQL database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from hub.db import make_engine, migrate
+from tests.support.broker import Broker
+from tests.support.pg import create_database, drop_database
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+FACES = SHARED / "data" / "faces"
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Broker]:
+    """A private Mosquitto on a free port, persistent, killed at the end of the test."""
+    b = Broker(tmp_path / "broker").start()
+    yield b
+    b.kill()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL database created for this test run and dropped after it."""
+    name, url = create_database()
+    yield url
+    drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database URL: a SQLite file, and a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hub.db'}"
+        return
+    name, url = create_database()
+    yield url
+    drop_database(name)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """A migrated engine on each of SQLite and PostgreSQL."""
+    eng = make_engine(db_url)
+    migrate(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated engine on a SQLite file only (for tests that need no PostgreSQL run)."""
+    eng = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+    migrate(eng)
+    yield eng
+    eng.dispose()
