@@ -9,7 +9,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, ValidationError, model_validator
 
-from models import CONTRACT_VERSION
 from models.base import WireModel
 from models.errors import ContractError, explain
 from models.events import Code, StaffId, Ticket
@@ -37,8 +36,9 @@ class DisplayText(WireModel):
 
     text: Annotated[str, Field(min_length=0, max_length=200)]
     line: int = Field(default=0, ge=0, le=8)
-    ttl_s: int | None = Field(default=None, ge=1, le=86_400,
-                              description="Clear after this many seconds; None keeps it")
+    ttl_s: int | None = Field(
+        default=None, ge=1, le=86_400, description="Clear after this many seconds; None keeps it"
+    )
 
 
 class Announce(WireModel):
@@ -64,7 +64,8 @@ class SyncGallery(WireModel):
     version: int = Field(ge=0)
     checksum: Annotated[str, Field(min_length=1, max_length=128)]
     blob: Annotated[str, Field(max_length=MAX_COMMAND_BYTES)] = Field(
-        description="The encrypted gallery, base64 text (Fernet token)")
+        description="The encrypted gallery, base64 text (Fernet token)"
+    )
 
 
 class EraseTemplate(WireModel):
@@ -104,7 +105,7 @@ COMMAND_BODIES: dict[CommandType, type[WireModel]] = {
 class Command(WireModel):
     """One command to one device."""
 
-    v: Literal[1] = CONTRACT_VERSION
+    v: Literal[1] = 1
     id: str = Field(pattern=EVENT_ID_RE.pattern)
     hall: str = Field(pattern=NAME_RE.pattern)
     device: str = Field(pattern=NAME_RE.pattern)
@@ -117,7 +118,7 @@ class Command(WireModel):
     def _body_by_type(cls, data: Any) -> Any:
         if isinstance(data, dict) and isinstance(data.get("body"), dict):
             try:
-                model = COMMAND_BODIES[CommandType(data.get("type"))]
+                model = COMMAND_BODIES[CommandType(str(data.get("type")))]
             except ValueError:
                 return data
             data = {**data, "body": model.model_validate(data["body"])}

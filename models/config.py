@@ -7,7 +7,6 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, ValidationError
 
-from models import CONTRACT_VERSION
 from models.base import WireModel
 from models.errors import ContractError, explain
 from models.topics import NAME_RE
@@ -15,8 +14,16 @@ from models.topics import NAME_RE
 MAX_CONFIG_BYTES = 256 * 1024
 
 DeviceKind = Literal[
-    "face_terminal", "rating_device", "counter_display", "hall_display", "voice",
-    "ticket_printer", "counter_keypad", "away_sign", "presence_radar", "kiosk",
+    "face_terminal",
+    "rating_device",
+    "counter_display",
+    "hall_display",
+    "voice",
+    "ticket_printer",
+    "counter_keypad",
+    "away_sign",
+    "presence_radar",
+    "kiosk",
 ]
 """Every kind of device the hall has; each has one driver in edge/drivers/."""
 
@@ -24,7 +31,7 @@ DeviceKind = Literal[
 class ConfigDocument(WireModel):
     """A versioned config for one device; `settings` is validated by the device's driver."""
 
-    v: Literal[1] = CONTRACT_VERSION
+    v: Literal[1] = 1
     hall: str = Field(pattern=NAME_RE.pattern)
     device: str = Field(pattern=NAME_RE.pattern)
     kind: DeviceKind

@@ -28,7 +28,7 @@ class Envelope(WireModel):
     device's latest fact, so the hub detects gaps on facts only.
     """
 
-    v: Literal[1] = Field(default=CONTRACT_VERSION, description="Contract version")
+    v: Literal[1] = Field(default=1, description="Contract version")
     id: str = Field(pattern=EVENT_ID_RE.pattern, description="Time-ordered unique event id")
     hall: Name = Field(pattern=NAME_RE.pattern)
     device: Name = Field(pattern=NAME_RE.pattern)
@@ -44,7 +44,7 @@ class Envelope(WireModel):
         """Validate `body` with the model its `type` names (no guessing between unions)."""
         if isinstance(data, dict) and isinstance(data.get("body"), dict):
             try:
-                body_model = EVENT_BODIES[EventType(data.get("type"))]
+                body_model = EVENT_BODIES[EventType(str(data.get("type")))]
             except ValueError:
                 return data  # the `type` field itself will report the error
             data = {**data, "body": body_model.model_validate(data["body"])}
@@ -66,17 +66,33 @@ class Envelope(WireModel):
         return self.model_dump_json().encode()
 
 
-def make_envelope(*, hall: str, device: str, seq: int, ts: datetime, synced: bool,
-                  body: EventBody, type: EventType | None = None,
-                  event_id: str | None = None) -> Envelope:
+def make_envelope(
+    *,
+    hall: str,
+    device: str,
+    seq: int,
+    ts: datetime,
+    synced: bool,
+    body: EventBody,
+    type: EventType | None = None,
+    event_id: str | None = None,
+) -> Envelope:
     """Wrap a body for sending; the type is taken from the body unless it is ambiguous."""
     if type is None:
         matches = [t for t, m in EVENT_BODIES.items() if m is body.__class__]
         if len(matches) != 1:
             raise ContractError(f"{body.__class__.__name__} needs an explicit event type")
         type = matches[0]
-    return Envelope(id=event_id or new_event_id(), hall=hall, device=device, seq=seq, ts=ts,
-                    synced=synced, type=type, body=body)
+    return Envelope(
+        id=event_id or new_event_id(),
+        hall=hall,
+        device=device,
+        seq=seq,
+        ts=ts,
+        synced=synced,
+        type=type,
+        body=body,
+    )
 
 
 def parse_envelope(payload: bytes, topic: Topic | None = None) -> Envelope:
@@ -108,6 +124,7 @@ def parse_envelope(payload: bytes, topic: Topic | None = None) -> Envelope:
         expected = Channel.EVT if env.is_fact else Channel.HB
         if topic.channel is not expected:
             raise ContractError(
-                f"mismatch: {env.type.value} must come on {expected.value}, not {topic.channel.value}"
+                f"mismatch: {env.type.value} must come on {expected.value}, "
+                f"not {topic.channel.value}"
             )
     return env

@@ -44,8 +44,9 @@ class Liveness(WireModel):
     passed: bool = Field(description="True when the face was judged live")
     blink: bool | None = Field(default=None, description="An eye blink was seen (EAR), if checked")
     motion: float | None = Field(default=None, ge=0, description="Motion/texture score, if checked")
-    method: Annotated[str, Field(max_length=32)] = Field(default="none",
-                                                         description="Checks applied")
+    method: Annotated[str, Field(max_length=32)] = Field(
+        default="none", description="Checks applied"
+    )
 
 
 class Punch(WireModel):
@@ -70,10 +71,12 @@ class Rating(WireModel):
     seat: Code
     ticket: Ticket | None = None
     shown_staff_id: StaffId | None = Field(default=None, description="Who the device showed")
-    level: int | None = Field(default=None, ge=1, le=5,
-                              description="5 非常满意 … 1 非常不满意; None: not rated")
+    level: int | None = Field(
+        default=None, ge=1, le=5, description="5 非常满意 … 1 非常不满意; None: not rated"
+    )
     dimensions: dict[Code, Annotated[int, Field(ge=1, le=5)]] = Field(
-        default_factory=dict, max_length=8, description="Optional per-dimension levels")
+        default_factory=dict, max_length=8, description="Optional per-dimension levels"
+    )
     reason: Code | None = Field(default=None, description="Reason code of a dissatisfied rating")
 
 
@@ -185,8 +188,20 @@ class Heartbeat(WireModel):
 
 
 EventBody = (
-    Punch | UnknownFace | Rating | TicketIssued | CallRequest | AwaySign | Presence | DeviceFault
-    | ConfigApplied | ConfigRejected | CommandResult | GalleryHeld | TemplateErased | Heartbeat
+    Punch
+    | UnknownFace
+    | Rating
+    | TicketIssued
+    | CallRequest
+    | AwaySign
+    | Presence
+    | DeviceFault
+    | ConfigApplied
+    | ConfigRejected
+    | CommandResult
+    | GalleryHeld
+    | TemplateErased
+    | Heartbeat
 )
 
 EVENT_BODIES: dict[EventType, type[WireModel]] = {

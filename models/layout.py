@@ -119,8 +119,9 @@ def load_hall(folder: Path) -> Hall:
             except tomllib.TOMLDecodeError as exc:
                 raise ContractError(f"{path}: not valid TOML: {exc}") from None
     except FileNotFoundError as exc:
-        raise ContractError(f"{exc.filename}: no such file; a hall folder needs hall.toml")\
-            from None
+        raise ContractError(
+            f"{exc.filename}: no such file; a hall folder needs hall.toml"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ContractError(f"{folder / 'hall.toml'}: not valid TOML: {exc}") from None
     data["devices"] = devices

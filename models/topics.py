@@ -49,8 +49,13 @@ def check_name(kind: str, value: str) -> str:
 def build_topic(hall: str, device: str, channel: Channel | str) -> str:
     """The topic of one device's channel."""
     return "/".join(
-        (ROOT, VERSION_SEGMENT, check_name("hall", hall), check_name("device", device),
-         Channel(channel).value)
+        (
+            ROOT,
+            VERSION_SEGMENT,
+            check_name("hall", hall),
+            check_name("device", device),
+            Channel(channel).value,
+        )
     )
 
 
@@ -71,8 +76,9 @@ def parse_topic(topic: str) -> Topic:
     return Topic(check_name("hall", hall), check_name("device", device), chan)
 
 
-def subscription(channel: Channel | str, hall: str = "+", device: str = "+",
-                 share_group: str | None = None) -> str:
+def subscription(
+    channel: Channel | str, hall: str = "+", device: str = "+", share_group: str | None = None
+) -> str:
     """A subscription filter for a channel, optionally as an MQTT v5 shared subscription."""
     parts = [ROOT, VERSION_SEGMENT]
     parts.append(hall if hall == "+" else check_name("hall", hall))

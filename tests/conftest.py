@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy.engine import Engine
 
 from hub.db import make_engine, migrate
@@ -14,6 +15,12 @@ from tests.support.pg import create_database, drop_database
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 FACES = SHARED / "data" / "faces"
+
+# Shared, noisy 2-core machines: judge correctness, never speed, in property tests.
+settings.register_profile(
+    "hallkeeper", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=150
+)
+settings.load_profile("hallkeeper")
 
 
 @pytest.fixture

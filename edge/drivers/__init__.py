@@ -23,14 +23,15 @@ DRIVER_MODULES: dict[str, str] = {
 """Device kind -> module defining `DRIVER`, the Driver subclass for that kind."""
 
 
-def driver_class(kind: str) -> type[Driver]:  # type: ignore[type-arg]
+def driver_class(kind: str) -> type[Driver]:
     """The driver class of a device kind; a clear error when it is not built."""
     try:
         module = DRIVER_MODULES[kind]
     except KeyError:
         raise ValueError(f"unknown device kind {kind!r}; known: {sorted(DRIVER_MODULES)}") from None
     try:
-        return importlib.import_module(module).DRIVER  # type: ignore[no-any-return]
+        driver: type[Driver] = importlib.import_module(module).DRIVER
+        return driver
     except ModuleNotFoundError as exc:
         if exc.name == module:
             raise ValueError(f"no driver for {kind!r} is installed ({module})") from None

@@ -26,7 +26,8 @@ class DriverConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     backend: Literal["real", "simulated"] = Field(
-        default="simulated", description="real hardware, or the simulated peer")
+        default="simulated", description="real hardware, or the simulated peer"
+    )
 
 
 class DeviceContext(Protocol):
@@ -39,8 +40,14 @@ class DeviceContext(Protocol):
     def emit(self, body: EventBody, type: EventType | None = None) -> None:
         """Record a fact durably (outbox commit) and queue it for publishing."""
 
-    def fault(self, code: str, message: str, *, active: bool = True,
-              severity: Literal["warning", "error", "critical"] = "error") -> None:
+    def fault(
+        self,
+        code: str,
+        message: str,
+        *,
+        active: bool = True,
+        severity: Literal["warning", "error", "critical"] = "error",
+    ) -> None:
         """Raise (or clear) a device fault (DEV-4)."""
 
     def now(self) -> datetime:

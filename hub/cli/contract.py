@@ -12,7 +12,9 @@ app = typer.Typer(no_args_is_help=True)
 
 
 @app.command()
-def schema(out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file.")) -> None:
+def schema(
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file."),
+) -> None:
     """Print the JSON Schema of every message of contract v1."""
     from models.schema import contract_schema
 
@@ -27,7 +29,9 @@ def schema(out: Path | None = typer.Option(None, "--out", "-o", help="Write to t
 @app.command()
 def check(
     file: Path = typer.Argument(..., help="A JSON message, or - for standard input."),
-    topic: str | None = typer.Option(None, help="The topic it came on, e.g. hk/v1/demo/w01-face/evt"),
+    topic: str | None = typer.Option(
+        None, help="The topic it came on, e.g. hk/v1/demo/w01-face/evt"
+    ),
 ) -> None:
     """Validate one event envelope; print why it would be refused."""
     from models.envelope import parse_envelope
