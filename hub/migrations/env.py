@@ -19,8 +19,9 @@ def run() -> None:
     if conn is None:
         engine = make_engine(os.environ.get("HK_DATABASE_URL", "sqlite:///data/hallkeeper.db"))
         with engine.begin() as conn:
-            context.configure(connection=conn, target_metadata=target_metadata,
-                              render_as_batch=True)
+            context.configure(
+                connection=conn, target_metadata=target_metadata, render_as_batch=True
+            )
             context.run_migrations()
         return
     context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
