@@ -1,0 +1,1 @@
+"""Pure encoders and decoders of the serial frame protocols (keypad, RS-485 LED display)."""
