@@ -54,7 +54,11 @@ class Broker:
             "max_inflight_messages 100\n"
             "max_packet_size 8388608\n"
             f"log_dest file {self.log}\n"
-            "log_type error\nlog_type warning\n" + extra_conf
+            "log_type error\nlog_type warning\n"
+            # As root, mosquitto drops to user `mosquitto`, which cannot write the 0700 pytest
+            # tmp dirs: no log, no persistence file, sessions lost on restart. Stay root here.
+            + ("user root\n" if os.geteuid() == 0 else "")
+            + extra_conf
         )
         self.proc: subprocess.Popen[bytes] | None = None
 
