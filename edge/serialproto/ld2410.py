@@ -82,8 +82,14 @@ class CommandFrame:
 
 def encode_report(report: Report) -> bytes:
     """The exact bytes the radar sends for `report` (basic, or engineering with gate energies)."""
-    body = _TARGET.pack(int(report.state), report.moving_cm, report.moving_energy,
-                        report.stationary_cm, report.stationary_energy, report.detection_cm)
+    body = _TARGET.pack(
+        int(report.state),
+        report.moving_cm,
+        report.moving_energy,
+        report.stationary_cm,
+        report.stationary_energy,
+        report.detection_cm,
+    )
     if report.engineering:
         if len(report.moving_gates) != len(report.stationary_gates) or not report.moving_gates:
             raise ValueError("engineering frames need equal, non-empty gate energy lists")
@@ -112,7 +118,7 @@ def decode_data(data: bytes) -> Report:
         raise ValueError(f"bad target state {state_b}")
     if mov_e > 100 or stat_e > 100:
         raise ValueError("energy above 100")
-    rest = data[2 + _TARGET.size:-2]
+    rest = data[2 + _TARGET.size : -2]
     if dtype == TYPE_BASIC:
         if rest:
             raise ValueError(f"{len(rest)} unexpected bytes in a basic frame")
@@ -122,10 +128,19 @@ def decode_data(data: bytes) -> Report:
     n_mov, n_stat = rest[0] + 1, rest[1] + 1
     if len(rest) < 2 + n_mov + n_stat:
         raise ValueError("engineering frame shorter than its gate counts")
-    gates = rest[2:2 + n_mov + n_stat]
-    return Report(TargetState(state_b), mov_cm, mov_e, stat_cm, stat_e, det_cm, engineering=True,
-                  moving_gates=tuple(gates[:n_mov]), stationary_gates=tuple(gates[n_mov:]),
-                  extra=bytes(rest[2 + n_mov + n_stat:]))
+    gates = rest[2 : 2 + n_mov + n_stat]
+    return Report(
+        TargetState(state_b),
+        mov_cm,
+        mov_e,
+        stat_cm,
+        stat_e,
+        det_cm,
+        engineering=True,
+        moving_gates=tuple(gates[:n_mov]),
+        stationary_gates=tuple(gates[n_mov:]),
+        extra=bytes(rest[2 + n_mov + n_stat :]),
+    )
 
 
 def decode_frame(frame: bytes) -> Report:
@@ -179,9 +194,9 @@ class StreamDecoder:
         end = 6 + length + 4
         if len(buf) < end:
             return None
-        if buf[end - 4:end] != footer:
+        if buf[end - 4 : end] != footer:
             return self._drop(1, "missing footer")
-        data = bytes(buf[6:end - 4])
+        data = bytes(buf[6 : end - 4])
         if command:
             del buf[:end]
             return CommandFrame(data)

@@ -19,8 +19,7 @@ BASIC = bytes.fromhex("f4f3f2f1 0d00 02 aa 02 0000 00 3c00 37 3c00 55 00 f8f7f6f
 
 
 def test_basic_frame_exact_bytes() -> None:
-    report = Report(TargetState.STATIONARY, stationary_cm=60, stationary_energy=55,
-                    detection_cm=60)
+    report = Report(TargetState.STATIONARY, stationary_cm=60, stationary_energy=55, detection_cm=60)
     assert encode_report(report) == BASIC
     assert decode_frame(BASIC) == report
     assert report.target and report.distance_cm == 60
@@ -28,8 +27,14 @@ def test_basic_frame_exact_bytes() -> None:
 
 def test_moving_and_both_states_round_trip() -> None:
     for state in TargetState:
-        r = Report(state, moving_cm=310, moving_energy=100, stationary_cm=95,
-                   stationary_energy=7, detection_cm=95)
+        r = Report(
+            state,
+            moving_cm=310,
+            moving_energy=100,
+            stationary_cm=95,
+            stationary_energy=7,
+            detection_cm=95,
+        )
         assert decode_frame(encode_report(r)) == r
         assert r.target == (state is not TargetState.NONE)
     assert encode_report(Report(TargetState.MOVING, moving_cm=310))[9:11] == b"\x36\x01"
@@ -37,18 +42,34 @@ def test_moving_and_both_states_round_trip() -> None:
 
 def test_engineering_frame_round_trip() -> None:
     gates = tuple(range(9))
-    r = Report(TargetState.BOTH, 120, 40, 80, 30, 80, engineering=True, moving_gates=gates,
-               stationary_gates=tuple(reversed(gates)), extra=b"\x00\x00")
+    r = Report(
+        TargetState.BOTH,
+        120,
+        40,
+        80,
+        30,
+        80,
+        engineering=True,
+        moving_gates=gates,
+        stationary_gates=tuple(reversed(gates)),
+        extra=b"\x00\x00",
+    )
     frame = encode_report(r)
     assert frame[4:6] == b"\x23\x00"  # 35 data bytes, as the radar sends in engineering mode
     assert frame[6] == 0x01
     assert decode_frame(frame) == r
 
 
-@pytest.mark.parametrize(("index", "value", "why"), [
-    (6, 0x07, "unknown data type"), (7, 0x00, "bad head"), (8, 0x09, "bad target state"),
-    (17, 0x54, "bad tail"), (18, 0x01, "bad tail"),
-])
+@pytest.mark.parametrize(
+    ("index", "value", "why"),
+    [
+        (6, 0x07, "unknown data type"),
+        (7, 0x00, "bad head"),
+        (8, 0x09, "bad target state"),
+        (17, 0x54, "bad tail"),
+        (18, 0x01, "bad tail"),
+    ],
+)
 def test_corrupt_fields_are_refused(index: int, value: int, why: str) -> None:
     frame = bytearray(BASIC)
     frame[index] = value
@@ -61,7 +82,7 @@ def test_stream_split_reads_and_garbage() -> None:
     stream = b"\x01\x02\x03" + BASIC + BASIC
     items: list[object] = []
     for i in range(0, len(stream), 5):  # 5-byte reads split headers and fields
-        items += dec.feed(stream[i:i + 5])
+        items += dec.feed(stream[i : i + 5])
     reports = [x for x in items if isinstance(x, Report)]
     garbage = [x for x in items if isinstance(x, Garbage)]
     assert len(reports) == 2

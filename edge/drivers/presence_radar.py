@@ -1,0 +1,314 @@
+"""Presence at a seat from an HLK-LD2410 24 GHz radar on a UART (256000 baud, 8N1).
+
+The radar reports target frames several times a second (edge/serialproto/ld2410.py). A seat is
+present as soon as a frame shows a target and becomes absent only after `hold_s` seconds with
+no target. A radar that goes quiet or sends garbage raises a device fault (radar_silent /
+radar_garbled) and never an absence: absence is only ever decided on a received no-target
+frame, and while faulted the seat's presence is frozen (DEV-4).
+
+Backends: `real` opens `port` with pyserial; `simulated` opens a pseudo-terminal whose other
+end is a RadarPeer that sends the real frame bytes (the same pyserial code reads them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import threading
+import time
+import tty
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import Field
+
+from edge.drivers.base import DeviceContext, Driver, DriverConfig
+from edge.serialproto.ld2410 import (
+    CommandFrame,
+    Garbage,
+    Report,
+    StreamDecoder,
+    TargetState,
+    encode_report,
+)
+from models.events import Presence
+
+logger = logging.getLogger(__name__)
+
+
+class PresenceRadarConfig(DriverConfig):
+    """Settings of one LD2410 radar at one seat."""
+
+    seat: str | None = Field(default=None, description="Seat id; default: device id minus -radar")
+    port: str | None = Field(default=None, description="Serial device of the real backend")
+    baud: int = Field(default=256_000, description="UART speed; the LD2410 ships at 256000")
+    hold_s: float = Field(default=5.0, gt=0, le=3600, description="No target this long: absent")
+    silent_s: float = Field(
+        default=3.0, gt=0, le=600, description="No valid frame this long: radar_silent fault"
+    )
+    garbled_limit: int = Field(
+        default=5, ge=1, le=1000, description="Bad frames/garbage runs in a row: radar_garbled"
+    )
+    min_energy: int = Field(
+        default=0, ge=0, le=100, description="Ignore targets whose energy is below this"
+    )
+    sim_period_s: float = Field(
+        default=0.1, gt=0, le=10, description="Report interval of the simulated radar"
+    )
+    sim_present: bool = Field(default=False, description="Simulated radar starts seeing someone")
+
+
+class PresenceTracker:
+    """Pure hold-time logic: present at once, absent after `hold_s` without a target."""
+
+    def __init__(self, hold_s: float) -> None:
+        self.hold_s = hold_s
+        self.present: bool | None = None
+        self._last_target: float | None = None
+        self._since: float | None = None
+
+    def report(self, now: float, target: bool) -> bool | None:
+        """Feed one frame's verdict at monotonic time `now`; the new state when it changes."""
+        if self._since is None:
+            self._since = now
+        if target:
+            self._last_target = now
+            if self.present is not True:
+                self.present = True
+                return True
+            return None
+        return self.tick(now)
+
+    def tick(self, now: float) -> bool | None:
+        """Check the hold timer; False when the seat has just become absent."""
+        if self._since is None or self.present is False:
+            return None
+        last = self._last_target if self._last_target is not None else self._since
+        if now - last >= self.hold_s:
+            self.present = False
+            return False
+        return None
+
+    def resume(self, now: float) -> None:
+        """After a fault: restart the hold timer so no absence is built from the silent time."""
+        self._since = now
+        if self._last_target is not None:
+            self._last_target = now
+
+
+class RadarHealth:
+    """Pure fault logic: silence and garbage become faults; a good frame clears them."""
+
+    def __init__(self, silent_s: float, garbled_limit: int, now: float) -> None:
+        self.silent_s = silent_s
+        self.garbled_limit = garbled_limit
+        self.last_good = now
+        self.bad_run = 0
+        self.active: str | None = None
+
+    def good(self, now: float) -> tuple[str, bool] | None:
+        """A valid frame; returns (code, False) when it clears a fault."""
+        self.last_good = now
+        self.bad_run = 0
+        if self.active is not None:
+            code, self.active = self.active, None
+            return code, False
+        return None
+
+    def bad(self, now: float) -> tuple[str, bool] | None:
+        """A garbled frame or run of garbage; (radar_garbled, True) when the limit is reached."""
+        self.bad_run += 1
+        if self.bad_run >= self.garbled_limit and self.active != "radar_garbled":
+            self.active = "radar_garbled"
+            return "radar_garbled", True
+        return None
+
+    def tick(self, now: float) -> tuple[str, bool] | None:
+        """(radar_silent, True) when no valid frame came for `silent_s`."""
+        if self.active is None and now - self.last_good >= self.silent_s:
+            self.active = "radar_silent"
+            return "radar_silent", True
+        return None
+
+
+class RadarPeer:
+    """A simulated LD2410 on a pseudo-terminal: sends real report frames at a fixed period."""
+
+    def __init__(self, period_s: float = 0.1, present: bool = False) -> None:
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        flags = fcntl.fcntl(self._master, fcntl.F_GETFL)
+        fcntl.fcntl(self._master, fcntl.F_SETFL, flags | os.O_NONBLOCK)
+        self.port = os.ttyname(self._slave)
+        self.period_s = period_s
+        self.report = self._report_for(present)
+        self.silent = False
+        self.garbage: bytes | None = None
+        self.sent = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def _report_for(present: bool, distance_cm: int = 60) -> Report:
+        if not present:
+            return Report(TargetState.NONE)
+        return Report(
+            TargetState.STATIONARY,
+            stationary_cm=distance_cm,
+            stationary_energy=55,
+            detection_cm=distance_cm,
+        )
+
+    def set_present(self, present: bool, distance_cm: int = 60) -> None:
+        """Someone sits down (True) or leaves (False)."""
+        self.report = self._report_for(present, distance_cm)
+
+    def start(self) -> RadarPeer:
+        """Begin sending frames."""
+        self._thread = threading.Thread(target=self._run, name="ld2410-peer", daemon=True)
+        self._thread.start()
+        return self
+
+    def write(self, data: bytes) -> None:
+        """Put raw bytes on the line (dropped when nobody reads and the pty is full)."""
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.write(self._master, data)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period_s):
+            if self.silent:
+                continue
+            self.write(self.garbage if self.garbage is not None else encode_report(self.report))
+            self.sent += 1
+
+    def close(self) -> None:
+        """Stop sending and close the pseudo-terminal."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+        for fd in (self._master, self._slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+@dataclass
+class _Counters:
+    frames: int = 0
+    garbage: int = 0
+
+
+class PresenceRadarDriver(Driver[PresenceRadarConfig]):
+    """Reads LD2410 frames, emits Presence on changes, faults on silence or garbage."""
+
+    kind = "presence_radar"
+    Config = PresenceRadarConfig
+
+    def __init__(self, ctx: DeviceContext, config: PresenceRadarConfig) -> None:
+        super().__init__(ctx, config)
+        self.seat = config.seat or ctx.device.removesuffix("-radar")
+        self.peer: RadarPeer | None = None
+        self.counters = _Counters()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._serial: Any = None
+        self._fault: str | None = None
+
+    def start(self) -> None:
+        """Open the port (creating the simulated peer first if asked) and start reading."""
+        port = self.config.port
+        if self.config.backend == "simulated":
+            self.peer = RadarPeer(self.config.sim_period_s, self.config.sim_present).start()
+            port = self.peer.port
+        if not port:
+            raise ValueError("presence_radar with the real backend needs `port`")
+        import serial  # only the I/O edge imports pyserial
+
+        self._serial = serial.Serial(port, self.config.baud, timeout=0.05)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=f"radar-{self.seat}", daemon=True)
+        self._thread.start()
+        logger.info("radar %s reading %s at %d baud", self.ctx.device, port, self.config.baud)
+
+    def stop(self) -> None:
+        """Stop reading and close the port and the simulated peer; safe to call twice."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+            self._thread = None
+        if self._serial is not None:
+            with contextlib.suppress(Exception):
+                self._serial.close()
+            self._serial = None
+        if self.peer is not None:
+            self.peer.close()
+            self.peer = None
+
+    def status(self) -> str:
+        """fault while the radar is silent or garbled."""
+        return "fault" if self._fault else "ok"
+
+    def _run(self) -> None:
+        decoder = StreamDecoder()
+        tracker = PresenceTracker(self.config.hold_s)
+        health = RadarHealth(self.config.silent_s, self.config.garbled_limit, time.monotonic())
+        while not self._stop.is_set():
+            try:
+                chunk = self._serial.read(256)
+            except Exception as exc:  # a vanished USB adapter: report, keep trying
+                logger.warning("radar %s read failed: %s", self.ctx.device, exc)
+                chunk = b""
+                self._stop.wait(0.2)
+            now = time.monotonic()
+            for item in decoder.feed(chunk):
+                if isinstance(item, Report):
+                    self.counters.frames += 1
+                    self._change(health.good(now), tracker, now)
+                    if self._fault is None:
+                        self._presence(tracker.report(now, self._seen(item)), item)
+                elif isinstance(item, Garbage):
+                    self.counters.garbage += 1
+                    logger.debug("radar %s garbage: %s", self.ctx.device, item.reason)
+                    self._change(health.bad(now), tracker, now)
+                elif isinstance(item, CommandFrame):
+                    logger.debug("radar %s skipped a command frame", self.ctx.device)
+            # absence is decided only on a received no-target frame, never on silence
+            self._change(health.tick(now), tracker, now)
+
+    def _seen(self, report: Report) -> bool:
+        """A target counts when its energy reaches `min_energy`."""
+        if not report.target:
+            return False
+        energy = max(report.moving_energy, report.stationary_energy)
+        return energy >= self.config.min_energy
+
+    def _presence(self, change: bool | None, report: Report | None) -> None:
+        if change is None:
+            return
+        distance = report.distance_cm if report is not None and change else None
+        logger.info("seat %s %s", self.seat, "present" if change else "absent")
+        self.ctx.emit(Presence(seat=self.seat, present=change, distance_cm=distance))
+
+    def _change(self, fault: tuple[str, bool] | None, tracker: PresenceTracker, now: float) -> None:
+        if fault is None:
+            return
+        code, active = fault
+        if active:
+            if self._fault is not None and self._fault != code:
+                self.ctx.fault(self._fault, "superseded", active=False)
+            self._fault = code
+            message = (
+                f"no valid frame for {self.config.silent_s:.1f} s"
+                if code == "radar_silent"
+                else "radar sends garbled frames"
+            )
+            logger.warning("radar %s fault %s", self.ctx.device, code)
+            self.ctx.fault(code, message, active=True)
+        else:
+            self._fault = None
+            tracker.resume(now)
+            self.ctx.fault(code, "radar reports again", active=False)
+
+
+DRIVER = PresenceRadarDriver

@@ -1,0 +1,217 @@
+"""The LD2410 radar driver against a pty peer that sends real frames (hold time, faults)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from edge.drivers import driver_class
+from edge.drivers.presence_radar import (
+    PresenceRadarConfig,
+    PresenceRadarDriver,
+    PresenceTracker,
+    RadarHealth,
+    RadarPeer,
+)
+from edge.serialproto.ld2410 import Report, TargetState, encode_report
+from models.events import DeviceFault, EventBody, EventType, Presence
+
+
+class RecordingContext:
+    """A real DeviceContext that keeps what the driver emits, in order."""
+
+    def __init__(self, device: str = "w01-a-radar") -> None:
+        self.hall = "demo"
+        self.device = device
+        self.tz = ZoneInfo("Asia/Shanghai")
+        self.events: list[EventBody] = []
+        self._lock = threading.Lock()
+
+    def emit(self, body: EventBody, type: EventType | None = None) -> None:
+        """Keep the fact."""
+        with self._lock:
+            self.events.append(body)
+
+    def fault(
+        self,
+        code: str,
+        message: str,
+        *,
+        active: bool = True,
+        severity: Literal["warning", "error", "critical"] = "error",
+    ) -> None:
+        """Keep the fault as the DeviceFault the runtime would send."""
+        self.emit(DeviceFault(code=code, message=message, active=active, severity=severity))
+
+    def now(self) -> datetime:
+        """Aware local time."""
+        return datetime.now(self.tz)
+
+    def snapshot(self) -> list[EventBody]:
+        """A copy of the events so far."""
+        with self._lock:
+            return list(self.events)
+
+    def presences(self) -> list[bool]:
+        """The presence changes so far."""
+        return [e.present for e in self.snapshot() if isinstance(e, Presence)]
+
+    def faults(self) -> list[tuple[str, bool]]:
+        """The faults so far as (code, active)."""
+        return [(e.code, e.active) for e in self.snapshot() if isinstance(e, DeviceFault)]
+
+
+def wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Poll until cond() holds, or fail at the deadline."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met before the deadline")
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def peer() -> Iterator[RadarPeer]:
+    p = RadarPeer(period_s=0.05, present=False).start()
+    yield p
+    p.close()
+
+
+def start_driver(peer: RadarPeer, ctx: RecordingContext, **settings: object) -> PresenceRadarDriver:
+    cfg = PresenceRadarConfig.model_validate(
+        {"backend": "real", "port": peer.port, "hold_s": 0.4, "silent_s": 0.6, **settings}
+    )
+    driver = PresenceRadarDriver(ctx, cfg)
+    driver.start()
+    return driver
+
+
+def test_registered_as_the_presence_radar_driver() -> None:
+    assert driver_class("presence_radar") is PresenceRadarDriver
+
+
+def test_presence_on_and_off_with_hold_time(peer: RadarPeer) -> None:
+    ctx = RecordingContext()
+    driver = start_driver(peer, ctx)
+    try:
+        peer.set_present(True, distance_cm=75)
+        wait_for(lambda: ctx.presences() == [True])
+        first = next(e for e in ctx.snapshot() if isinstance(e, Presence))
+        assert first.seat == "w01-a" and first.distance_cm == 75
+        peer.set_present(False)
+        wait_for(lambda: ctx.presences() == [True, False])
+        last_frames = driver.counters.frames
+        wait_for(lambda: driver.counters.frames > last_frames + 3)
+        assert ctx.presences() == [True, False] and ctx.faults() == []
+    finally:
+        driver.stop()
+        driver.stop()  # safe twice
+
+
+def test_a_short_gap_within_hold_time_is_no_absence(peer: RadarPeer) -> None:
+    ctx = RecordingContext()
+    driver = start_driver(peer, ctx, hold_s=30.0)
+    try:
+        peer.set_present(True)
+        wait_for(lambda: ctx.presences() == [True])
+        peer.set_present(False)
+        start = driver.counters.frames
+        wait_for(lambda: driver.counters.frames > start + 10)  # 10 frames with no target
+        peer.set_present(True)
+        wait_for(lambda: driver.counters.frames > start + 15)
+        assert ctx.presences() == [True]
+    finally:
+        driver.stop()
+
+
+def test_garbage_is_a_fault_never_an_absence(peer: RadarPeer) -> None:
+    ctx = RecordingContext()
+    driver = start_driver(peer, ctx, silent_s=30.0)
+    try:
+        peer.set_present(True)
+        wait_for(lambda: ctx.presences() == [True])
+        peer.garbage = bytes(range(0x10, 0x30))
+        wait_for(lambda: ("radar_garbled", True) in ctx.faults())
+        assert driver.status() == "fault"
+        start = driver.counters.garbage
+        wait_for(lambda: driver.counters.garbage > start + 12)  # well past hold_s of garbage
+        assert ctx.presences() == [True]
+        peer.garbage = None
+        wait_for(lambda: ("radar_garbled", False) in ctx.faults())
+        assert driver.status() == "ok" and ctx.presences() == [True]
+    finally:
+        driver.stop()
+
+
+def test_corrupt_frames_are_garbled(peer: RadarPeer) -> None:
+    ctx = RecordingContext()
+    driver = start_driver(peer, ctx, silent_s=30.0)
+    try:
+        bad = bytearray(encode_report(Report(TargetState.NONE)))
+        bad[8] = 0x07  # target state out of range
+        peer.garbage = bytes(bad)
+        wait_for(lambda: ("radar_garbled", True) in ctx.faults())
+        assert ctx.presences() == []
+    finally:
+        driver.stop()
+
+
+def test_silence_is_a_fault_never_an_absence(peer: RadarPeer) -> None:
+    ctx = RecordingContext()
+    driver = start_driver(peer, ctx)
+    try:
+        peer.set_present(True)
+        wait_for(lambda: ctx.presences() == [True])
+        peer.silent = True
+        wait_for(lambda: ("radar_silent", True) in ctx.faults())
+        assert ctx.presences() == [True]
+        peer.set_present(False)
+        peer.silent = False
+        wait_for(lambda: ("radar_silent", False) in ctx.faults())
+        # absence after recovery needs a full hold time of valid no-target frames
+        wait_for(lambda: ctx.presences() == [True, False])
+        faults = ctx.faults()
+        assert faults == [("radar_silent", True), ("radar_silent", False)]
+    finally:
+        driver.stop()
+
+
+def test_simulated_backend_speaks_real_frames() -> None:
+    ctx = RecordingContext("w04-a-radar")
+    cfg = PresenceRadarConfig(backend="simulated", sim_present=True, sim_period_s=0.05, hold_s=0.3)
+    driver = PresenceRadarDriver(ctx, cfg)
+    driver.start()
+    try:
+        wait_for(lambda: ctx.presences() == [True])
+        assert driver.peer is not None
+        driver.peer.set_present(False)
+        wait_for(lambda: ctx.presences() == [True, False])
+        body = ctx.snapshot()[0]
+        assert isinstance(body, Presence) and body.seat == "w04-a"
+    finally:
+        driver.stop()
+
+
+def test_tracker_and_health_are_pure() -> None:
+    t = PresenceTracker(hold_s=5)
+    assert t.report(0.0, False) is None
+    assert t.report(4.9, False) is None
+    assert t.report(5.0, False) is False  # absent only after the hold time
+    assert t.report(6.0, True) is True
+    assert t.tick(10.9) is None and t.tick(11.0) is False
+    h = RadarHealth(silent_s=3, garbled_limit=2, now=0.0)
+    assert h.tick(2.9) is None and h.tick(3.0) == ("radar_silent", True)
+    assert h.good(3.1) == ("radar_silent", False)
+    assert h.bad(3.2) is None and h.bad(3.3) == ("radar_garbled", True)
+    assert h.bad(3.4) is None
+
+
+def test_config_refuses_unknown_keys() -> None:
+    with pytest.raises(ValueError):
+        PresenceRadarConfig.model_validate({"hold": 3})
