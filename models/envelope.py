@@ -105,8 +105,8 @@ def parse_envelope(payload: bytes, topic: Topic | None = None) -> Envelope:
         raise ContractError(f"oversized: {len(payload)} bytes > {MAX_EVENT_BYTES}")
     try:
         data = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ContractError(f"not JSON: {exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ContractError(f"not JSON: {exc}") from None  # RecursionError: nested too deep
     if not isinstance(data, dict):
         raise ContractError("not a JSON object")
     if "v" in data and data["v"] != CONTRACT_VERSION:

@@ -1,0 +1,1 @@
+"""Stored facts: the append-only event log, dead letters and sequence gaps, and their queries."""

@@ -1,0 +1,53 @@
+"""A tiny ingest process: `python -m hub.ingest.run --db URL --broker URL` (tests, benchmarks).
+
+It runs one IngestWorker until SIGTERM or SIGINT, logging its counters every few seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+
+from hub.db import make_engine, migrate
+from hub.ingest.worker import IngestWorker
+
+logger = logging.getLogger(__name__)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, run the worker until a signal, stop it cleanly."""
+    parser = argparse.ArgumentParser(prog="python -m hub.ingest.run", description=__doc__)
+    parser.add_argument("--db", required=True, help="SQLAlchemy database URL")
+    parser.add_argument("--broker", required=True, help="mqtt://host:port")
+    parser.add_argument("--client-id", default="hallkeeper-hub-ingest")
+    parser.add_argument("--share-group", default=None)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--batch-ms", type=float, default=50.0)
+    parser.add_argument("--migrate", action="store_true", help="Upgrade the schema first")
+    parser.add_argument("--stats-every", type=float, default=5.0, help="Seconds between logs")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    engine = make_engine(args.db)
+    if args.migrate:
+        migrate(engine)
+    worker = IngestWorker(engine, args.broker, client_id=args.client_id,
+                          share_group=args.share_group, batch_size=args.batch_size,
+                          batch_ms=args.batch_ms)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    worker.start()
+    if worker.wait_ready(30):
+        logger.info("ingest ready: %s", ", ".join(worker.topics))
+    while not done.wait(args.stats_every):
+        logger.info("ingest stats: %s", worker.stats.snapshot())
+    worker.stop()
+    engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

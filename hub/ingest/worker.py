@@ -1,0 +1,316 @@
+"""The MQTT ingest worker: subscribe, validate, store in batches, acknowledge after commit, project.
+
+This is the only module of hub/ingest that imports paho.
+
+Threads. paho runs its network loop on its own thread (`loop_start`) and calls `on_message`
+there; that callback only puts a small record on a queue. One writer thread takes records off
+the queue in batches (B messages or T milliseconds, whichever comes first), validates them
+(`hub.ingest.validate`), stores events, dead letters and sequence gaps in ONE transaction,
+and after the commit acknowledges every message of the batch with `client.ack(mid, qos)`
+(manual ack, QoS 1). Calling `ack` from the writer thread is safe in paho 2.2: it only
+appends the PUBACK packet to a `collections.deque` (thread-safe append) and wakes the network
+loop through its socket pair. A message received on an earlier connection is not acked (its
+packet id belongs to a session the broker will redeliver from); its redelivered copy is a
+duplicate that the unique event id drops, and that copy is acked.
+
+Nothing is acknowledged before it is committed, so a hub killed at any moment loses nothing:
+the broker keeps the unacknowledged messages of the persistent session (clean_start=False,
+SessionExpiryInterval) and delivers them again on restart. Projectors run after the ack, on
+the writer thread, with only the envelopes that were new; a projector error is logged and
+counted and never stops ingest.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Engine
+
+from hub.ingest.hooks import DeviceState, IngestBatch, Projector
+from hub.ingest.stats import IngestStats
+from hub.ingest.store import DeadRow, StoreResult, store_batch
+from hub.ingest.validate import Accepted, Rejected, classify
+from models.envelope import Envelope
+from models.topics import Channel, build_topic, subscription
+
+logger = logging.getLogger(__name__)
+
+INGEST_CHANNELS = (Channel.EVT, Channel.HB, Channel.STATE)
+"""The channels the hub ingests from every device."""
+DEFAULT_SESSION_EXPIRY_S = 7 * 24 * 3600
+"""How long the broker keeps the hub's session (and queues its messages) while it is away."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Received:
+    """One message as the network thread hands it to the writer thread."""
+
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    generation: int
+    at: float
+
+
+def parse_broker_url(url: str) -> tuple[str, int, str | None, str | None]:
+    """`mqtt://[user[:password]@]host[:port]` -> (host, port, user, password)."""
+    parts = urlsplit(url if "://" in url else f"mqtt://{url}")
+    if parts.scheme not in ("mqtt", "tcp"):
+        raise ValueError(f"unsupported broker URL scheme {parts.scheme!r} (use mqtt://)")
+    return parts.hostname or "127.0.0.1", parts.port or 1883, parts.username, parts.password
+
+
+class IngestWorker:
+    """Ingest from one MQTT broker into one database; start() and stop() it."""
+
+    def __init__(self, engine: Engine, broker_url: str, *, client_id: str,
+                 share_group: str | None = None, batch_size: int = 500, batch_ms: float = 50.0,
+                 projectors: Sequence[Projector] = (),
+                 session_expiry_s: int = DEFAULT_SESSION_EXPIRY_S,
+                 receive_maximum: int | None = None, keepalive_s: int = 30) -> None:
+        self.engine = engine
+        self.broker_url = broker_url
+        self.client_id = client_id
+        self.share_group = share_group
+        self.batch_size = max(1, batch_size)
+        self.batch_ms = max(0.0, batch_ms)
+        self.projectors = tuple(projectors)
+        self.session_expiry_s = session_expiry_s
+        self.receive_maximum = min(65535, receive_maximum or max(100, 4 * self.batch_size))
+        self.keepalive_s = keepalive_s
+        self.stats = IngestStats()
+        self._queue: queue.SimpleQueue[_Received] = queue.SimpleQueue()
+        self._generation = 0
+        self._accepting = threading.Event()
+        self._stopping = threading.Event()
+        self._ready = threading.Event()
+        self._writer: threading.Thread | None = None
+        self._client = self._make_client()
+
+    @property
+    def topics(self) -> list[str]:
+        """The subscription filters (shared when a share group is set)."""
+        return [subscription(ch, share_group=self.share_group) for ch in INGEST_CHANNELS]
+
+    def _make_client(self) -> mqtt.Client:
+        client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+                             client_id=self.client_id, protocol=mqtt.MQTTv5, manual_ack=True)
+        _, _, user, password = parse_broker_url(self.broker_url)
+        if user:
+            client.username_pw_set(user, password)
+        client.reconnect_delay_set(min_delay=1, max_delay=5)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
+        client.on_message = self._on_message
+        return client
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> IngestWorker:
+        """Connect (retrying in the background until the broker is there) and start writing."""
+        host, port, _, _ = parse_broker_url(self.broker_url)
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self.session_expiry_s
+        props.ReceiveMaximum = self.receive_maximum
+        self._accepting.set()
+        self._writer = threading.Thread(target=self._write_loop, name=f"ingest-{self.client_id}",
+                                        daemon=True)
+        self._writer.start()
+        self._client.connect_async(host, port, keepalive=self.keepalive_s, clean_start=False,
+                                   properties=props)
+        self._client.loop_start()
+        return self
+
+    def wait_ready(self, timeout: float = 10.0) -> bool:
+        """Wait until the subscriptions are confirmed; False if not within `timeout`."""
+        return self._ready.wait(timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking messages, store and ack what is queued, then disconnect."""
+        self._accepting.clear()
+        self._stopping.set()
+        if self._writer is not None:
+            self._writer.join(timeout)
+        self._client.disconnect()
+        self._client.loop_stop()
+        logger.info("ingest %s stopped: %s", self.client_id, self.stats.snapshot())
+
+    # -- paho callbacks (network thread) -----------------------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, _userdata: Any, flags: Any, reason_code: Any,
+                    _properties: Any) -> None:
+        if reason_code.is_failure:
+            logger.error("ingest %s: broker refused the connection: %s", self.client_id,
+                         reason_code)
+            return
+        self._generation += 1
+        self.stats.connects += 1
+        logger.info("ingest %s connected (session present: %s)", self.client_id,
+                    flags.session_present)
+        client.subscribe([(t, SubscribeOptions(qos=1)) for t in self.topics])
+
+    def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason_code: Any,
+                       _properties: Any) -> None:
+        if not self._stopping.is_set():
+            logger.warning("ingest %s disconnected (%s); reconnecting", self.client_id,
+                           reason_code)
+
+    def _on_subscribe(self, _client: mqtt.Client, _userdata: Any, _mid: int,
+                      reason_codes: Any, _properties: Any) -> None:
+        failed = [rc for rc in reason_codes if rc.is_failure]
+        if failed:
+            logger.error("ingest %s: subscription refused: %s", self.client_id, failed)
+            return
+        self._ready.set()
+
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        if not self._accepting.is_set():
+            return  # not acked: the broker delivers it again to the next session
+        try:
+            topic = msg.topic
+        except UnicodeDecodeError:
+            topic = msg._topic.decode("utf-8", "replace")
+        self.stats.received += 1
+        self._queue.put(_Received(topic, bytes(msg.payload), msg.mid, msg.qos, self._generation,
+                                  time.monotonic()))
+
+    # -- writer thread --------------------------------------------------------------------------
+
+    def _collect(self) -> list[_Received]:
+        """Up to batch_size messages: wait for the first, then at most batch_ms for the rest."""
+        try:
+            first = self._queue.get(timeout=0.1)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.batch_ms / 1000
+        while len(batch) < self.batch_size:
+            try:
+                batch.append(self._queue.get_nowait())
+                continue
+            except queue.Empty:
+                pass
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(self._queue.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return batch
+
+    def _write_loop(self) -> None:
+        while True:
+            batch = self._collect()
+            if batch:
+                try:
+                    self._process(batch)
+                except Exception:  # never let the writer die; the batch stays unacked
+                    logger.exception("ingest %s: batch of %d failed; not acknowledged",
+                                     self.client_id, len(batch))
+            elif self._stopping.is_set():
+                return
+            self.stats.queue_depth = self._queue.qsize()
+
+    def _process(self, batch: list[_Received]) -> None:
+        received_at = datetime.now(UTC)
+        envelopes: list[Envelope] = []
+        dead: list[DeadRow] = []
+        states: list[DeviceState] = []
+        for rec in batch:
+            outcome = classify(rec.topic, rec.payload, received_at)
+            if isinstance(outcome, Accepted):
+                envelopes.append(outcome.envelope)
+            elif isinstance(outcome, Rejected):
+                logger.warning("dead letter from %s: %s", rec.topic, outcome.reason)
+                dead.append(DeadRow(rec.topic, outcome.reason, rec.payload, received_at))
+            else:
+                states.append(outcome.state)
+        result = self._store(envelopes, dead, received_at)
+        if result is None:
+            return  # stopping while the database was unavailable: nothing acked, redelivered
+        acked = skipped = 0
+        generation = self._generation
+        for rec in batch:
+            if rec.qos == 0:
+                continue
+            if rec.generation == generation:
+                self._client.ack(rec.mid, rec.qos)
+                acked += 1
+            else:
+                skipped += 1
+        lag_ms = (time.monotonic() - batch[0].at) * 1000
+        self.stats.add(gaps_opened=result.gaps_opened, gaps_filled=result.gaps_filled,
+                       unexpected_seqs=result.unexpected_seqs)
+        self.stats.record_batch(stored=len(result.new), duplicates=result.duplicates,
+                                dead=result.dead_letters, states=len(states), acked=acked,
+                                skipped=skipped, lag_ms=lag_ms, size=len(batch))
+        if result.new or states:
+            self._project(IngestBatch(events=tuple(result.new), states=tuple(states),
+                                      received_at=received_at))
+
+    def _store(self, envelopes: list[Envelope], dead: list[DeadRow], received_at: datetime
+               ) -> StoreResult | None:
+        """Store the batch; retry while the database is unavailable; isolate a bad row."""
+        delay = 0.05
+        while True:
+            try:
+                return store_batch(self.engine, envelopes, dead, received_at)
+            except sa_exc.OperationalError as exc:
+                self.stats.add(store_retries=1)
+                logger.warning("ingest %s: database unavailable (%s); retrying in %.2fs",
+                               self.client_id, exc.orig, delay)
+                if self._stopping.wait(delay):
+                    return None
+                delay = min(delay * 2, 5.0)
+            except sa_exc.SQLAlchemyError:
+                if len(envelopes) <= 1 and not dead:
+                    raise
+                logger.exception("ingest %s: batch store failed; storing one by one",
+                                 self.client_id)
+                return self._store_one_by_one(envelopes, dead, received_at)
+
+    def _store_one_by_one(self, envelopes: list[Envelope], dead: list[DeadRow],
+                          received_at: datetime) -> StoreResult:
+        """Fallback: each envelope alone; one the database refuses becomes a dead letter."""
+        total = StoreResult()
+        for env in envelopes:
+            try:
+                part = store_batch(self.engine, [env], [], received_at)
+            except sa_exc.SQLAlchemyError as exc:
+                cause = getattr(exc, "orig", None) or exc
+                reason = f"store failed: {type(cause).__name__}: {cause}"
+                channel = Channel.EVT if env.is_fact else Channel.HB
+                dead.append(DeadRow(build_topic(env.hall, env.device, channel), reason,
+                                    env.to_json(), received_at))
+                continue
+            total.new += part.new
+            total.duplicates += part.duplicates
+            total.gaps_opened += part.gaps_opened
+            total.gaps_filled += part.gaps_filled
+        total.dead_letters = store_batch(self.engine, [], dead, received_at).dead_letters
+        return total
+
+    def _project(self, batch: IngestBatch) -> None:
+        for projector in self.projectors:
+            try:
+                projector.project(self.engine, batch)
+            except Exception:
+                self.stats.add(projector_errors=1)
+                logger.exception("projector %s failed on a batch of %d events",
+                                 getattr(projector, "name", projector), len(batch.events))
