@@ -1,0 +1,95 @@
+"""The RS-485 counter display driver against a pseudo-terminal display that answers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from edge.drivers.counter_display import CounterDisplayConfig, CounterDisplayDriver
+from models.commands import Announce, DisplayText, make_command
+from models.events import EventBody, EventType
+
+
+class RecordingContext:
+    """A real DeviceContext that keeps what the driver emits and the faults it raises."""
+
+    def __init__(self, device: str) -> None:
+        self.hall, self.device, self.tz = "demo", device, ZoneInfo("Asia/Shanghai")
+        self.events: list[EventBody] = []
+        self.faults: list[tuple[str, str, bool]] = []
+
+    def emit(self, body: EventBody, type: EventType | None = None) -> None:
+        self.events.append(body)
+
+    def fault(self, code: str, message: str, *, active: bool = True,
+              severity: Literal["warning", "error", "critical"] = "error") -> None:
+        self.faults.append((code, message, active))
+
+    def now(self) -> datetime:
+        return datetime.now(self.tz)
+
+
+def wait_for(cond: Callable[[], Any], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def display() -> Iterator[tuple[CounterDisplayDriver, RecordingContext]]:
+    ctx = RecordingContext("w03-led")
+    drv = CounterDisplayDriver(ctx, CounterDisplayConfig(address=3, ack_timeout_s=0.3))
+    drv.start()
+    yield drv, ctx
+    drv.stop()
+    drv.stop()
+
+
+def cmd(body: Any) -> Any:
+    return make_command(hall="demo", device="w03-led", ts=datetime.now(UTC), body=body)
+
+
+def test_display_text_reaches_the_display_at_its_address(display: Any) -> None:
+    # rule QUEUE-4
+    drv, ctx = display
+    outcome = drv.handle(cmd(DisplayText(text="A012 请到3号窗口")))
+    assert outcome.ok
+    assert drv.peer.lines == {0: "A012 请到3号窗口"}
+    drv.handle(cmd(DisplayText(text="暂停服务", line=1)))
+    assert drv.peer.lines == {0: "A012 请到3号窗口", 1: "暂停服务"}
+    assert ctx.faults == []
+
+
+def test_no_answer_is_a_fault_cleared_by_the_next_answer(display: Any) -> None:
+    # rule DEV-4
+    drv, ctx = display
+    drv.peer.mute = True
+    outcome = drv.handle(cmd(DisplayText(text="A013 请到3号窗口")))
+    assert not outcome.ok and outcome.detail == "display_no_answer"
+    assert drv.status() == "fault"
+    assert ctx.faults[0][0] == "display_no_answer" and ctx.faults[0][2] is True
+    drv.handle(cmd(DisplayText(text="A014 请到3号窗口")))  # still mute: one fault, not two
+    assert len(ctx.faults) == 1
+    drv.peer.mute = False
+    assert drv.handle(cmd(DisplayText(text="A015 请到3号窗口"))).ok
+    assert ctx.faults[-1][0] == "display_no_answer" and ctx.faults[-1][2] is False
+    assert drv.peer.lines[0] == "A015 请到3号窗口"
+
+
+def test_ttl_clears_the_line(display: Any) -> None:
+    drv, _ = display
+    drv.handle(cmd(DisplayText(text="A001 请到3号窗口", ttl_s=1)))
+    wait_for(lambda: 0 not in drv.peer.lines)
+    assert drv.peer.shown[-1].clear
+
+
+def test_other_commands_are_refused(display: Any) -> None:
+    drv, _ = display
+    assert not drv.handle(cmd(Announce(text="请A012号到3号窗口办理"))).ok

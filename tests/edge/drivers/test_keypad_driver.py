@@ -1,0 +1,101 @@
+"""The counter keypad driver on a pseudo-terminal peer: frames in, CallRequest events out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from edge.drivers.counter_keypad import CounterKeypadConfig, CounterKeypadDriver
+from models.events import CallAction, CallRequest, EventBody, EventType
+
+
+class RecordingContext:
+    """A real DeviceContext that keeps what the driver emits and the faults it raises."""
+
+    def __init__(self, device: str) -> None:
+        self.hall, self.device, self.tz = "demo", device, ZoneInfo("Asia/Shanghai")
+        self.events: list[EventBody] = []
+        self.faults: list[tuple[str, str, bool]] = []
+
+    def emit(self, body: EventBody, type: EventType | None = None) -> None:
+        self.events.append(body)
+
+    def fault(self, code: str, message: str, *, active: bool = True,
+              severity: Literal["warning", "error", "critical"] = "error") -> None:
+        self.faults.append((code, message, active))
+
+    def now(self) -> datetime:
+        return datetime.now(self.tz)
+
+
+def wait_for(cond: Callable[[], Any], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def keypad() -> Iterator[tuple[CounterKeypadDriver, RecordingContext]]:
+    ctx = RecordingContext("w03-keypad")
+    drv = CounterKeypadDriver(ctx, CounterKeypadConfig(address=3))
+    drv.start()
+    yield drv, ctx
+    drv.stop()
+    drv.stop()
+
+
+def test_each_key_becomes_a_call_request_for_its_window(keypad: Any) -> None:
+    drv, ctx = keypad
+    assert drv.peer is not None
+    drv.peer.press("next")
+    drv.peer.press("call", ticket="A012")
+    drv.peer.press("transfer", target_service="medical")
+    drv.peer.press("pause")
+    wait_for(lambda: len(ctx.events) == 4)
+    assert ctx.events == [
+        CallRequest(window="w03", action=CallAction.NEXT),
+        CallRequest(window="w03", action=CallAction.CALL, ticket="A012"),
+        CallRequest(window="w03", action=CallAction.TRANSFER, target_service="medical"),
+        CallRequest(window="w03", action=CallAction.PAUSE),
+    ]
+
+
+def test_garbled_frame_and_unknown_key_are_faults_and_nothing_after_is_lost(keypad: Any) -> None:
+    # rule DEV-4
+    drv, ctx = keypad
+    assert drv.peer is not None
+    drv.peer.write(b"\xaa\x02\x03\x01\x99")  # wrong checksum
+    drv.peer.write(b"\xaa\x02\x03\x7e\x83")  # key 0x7e does not exist
+    drv.peer.press("recall")
+    wait_for(lambda: len(ctx.events) == 1 and len(ctx.faults) == 2)
+    assert [f[0] for f in ctx.faults] == ["keypad_garbled_frame", "keypad_unknown_key"]
+    assert "checksum mismatch" in ctx.faults[0][1]
+    assert "unknown key 0x7e" in ctx.faults[1][1]
+    assert ctx.events == [CallRequest(window="w03", action=CallAction.RECALL)]
+    assert drv.status() == "degraded"
+
+
+def test_frames_for_another_address_are_ignored(keypad: Any) -> None:
+    drv, ctx = keypad
+    from edge.serialproto.keypad import KeyPress, encode_key
+
+    assert drv.peer is not None
+    drv.peer.write(encode_key(KeyPress(9, "next")))
+    drv.peer.press("finish")
+    wait_for(lambda: len(ctx.events) == 1)
+    assert ctx.events == [CallRequest(window="w03", action=CallAction.FINISH)]
+    assert ctx.faults == []
+
+
+def test_real_backend_needs_a_port() -> None:
+    drv = CounterKeypadDriver(RecordingContext("w01-keypad"),
+                              CounterKeypadConfig(backend="real"))
+    with pytest.raises(ValueError, match="port"):
+        drv.start()
