@@ -1,0 +1,187 @@
+"""The shipped broker config (deploy/mosquitto), with generated certs, users and ACL, for real.
+
+Absence of a message is proved by order, not by waiting: MQTT keeps one publisher's messages in
+order to one subscriber, so when the allowed sentinel sent after a forbidden message arrives,
+the forbidden one would already have arrived.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from models.topics import Channel, build_topic, subscription
+from tests.deploy.securebroker import REPO, Peer, SecureBroker, new_tmp_root, wait_for
+
+HALL = REPO / "firmware_cfg" / "halls" / "demo"
+A, B = "w01-led", "w02-led"  # two devices of the demo hall, on different Pis
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[SecureBroker]:
+    """One generated, running production broker for the whole module."""
+    root = new_tmp_root()
+    broker = SecureBroker(root, HALL).generate().start()
+    yield broker
+    broker.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def peers(sb: SecureBroker) -> Iterator[list[Peer]]:
+    """Clients opened by a test, all closed after it (one session per user at a time)."""
+    opened: list[Peer] = []
+    yield opened
+    for p in opened:
+        p.close()
+
+
+def connect(sb: SecureBroker, peers: list[Peer], user: str | None, **kw: object) -> Peer:
+    """Open a client and remember to close it."""
+    p = Peer(sb, user, **kw).start()  # type: ignore[arg-type]
+    peers.append(p)
+    return p
+
+
+def evt(device: str) -> str:
+    """A demo device's evt topic."""
+    return build_topic("demo", device, Channel.EVT)
+
+
+def test_tls_with_the_generated_certificates_and_password_connects(sb, peers):
+    for user in ("hub", A):
+        p = connect(sb, peers, user)
+        assert p.accepted, (user, p.connack, p.error)
+
+
+def test_anonymous_client_is_refused_on_both_listeners(sb, peers):
+    assert not connect(sb, peers, None).accepted
+    assert not connect(sb, peers, None, tls=False).accepted
+
+
+def test_wrong_password_is_refused(sb, peers):
+    p = connect(sb, peers, A, password="not-the-password")
+    assert not p.accepted
+    assert p.connack is not None and p.connack.is_failure
+    assert not connect(sb, peers, "hub", password=sb.password(A), tls=False).accepted
+
+
+def test_password_without_client_certificate_is_refused(sb, peers):
+    p = connect(sb, peers, A, cert=None)
+    assert not p.accepted and p.error is not None  # the TLS handshake itself fails
+
+
+def test_plain_mqtt_on_the_tls_port_is_refused(sb, peers):
+    p = Peer(sb, "hub", tls=False)
+    p.port = sb.tls_port
+    peers.append(p.start(timeout=5))
+    assert not p.accepted
+
+
+def test_local_listener_needs_the_same_credentials(sb, peers):
+    assert connect(sb, peers, "hub", tls=False).accepted
+
+
+def test_device_evt_reaches_the_hub(sb, peers):
+    hub = connect(sb, peers, "hub")
+    hub.subscribe(subscription(Channel.EVT))
+    a = connect(sb, peers, A)
+    assert not a.publish(evt(A), b"punch").is_failure
+    wait_for(lambda: hub.payloads(evt(A)) == [b"punch"], what="A's evt at the hub")
+
+
+def test_device_cannot_publish_as_another_device(sb, peers):
+    hub = connect(sb, peers, "hub")
+    for ch in (Channel.EVT, Channel.HB, Channel.STATE):
+        hub.subscribe(subscription(ch))
+    a = connect(sb, peers, A)
+    forged = [build_topic("demo", B, ch) for ch in (Channel.EVT, Channel.HB, Channel.STATE)]
+    forged.append(build_topic("other-hall", A, Channel.EVT))  # its own id in another hall
+    for topic in forged:
+        assert a.publish(topic, b"forged").is_failure, topic  # PUBACK: not authorized
+    a.publish(evt(A), b"sentinel")
+    wait_for(lambda: b"sentinel" in hub.payloads(), what="sentinel at the hub")
+    assert b"forged" not in hub.payloads()
+
+
+def test_device_cannot_write_its_own_cfg_or_cmd(sb, peers):
+    a = connect(sb, peers, A)
+    a.subscribe(build_topic("demo", A, Channel.CMD))
+    for ch in (Channel.CFG, Channel.CMD):
+        assert a.publish(build_topic("demo", A, ch), b"self-issued", retain=True).is_failure
+    hub = connect(sb, peers, "hub")
+    hub.publish(build_topic("demo", A, Channel.CMD), b"sentinel")
+    wait_for(lambda: b"sentinel" in a.payloads(), what="sentinel cmd at A")
+    assert b"self-issued" not in a.payloads()
+
+
+def test_device_cannot_read_another_devices_cmd_or_cfg(sb, peers):
+    a = connect(sb, peers, A)
+    for topic in (
+        build_topic("demo", B, Channel.CMD),
+        build_topic("demo", B, Channel.CFG),
+        subscription(Channel.CMD, hall="demo"),
+        "hk/#",
+        "#",
+    ):
+        a.subscribe(topic)  # granted or refused: either way nothing of B's may arrive
+    a.subscribe(build_topic("demo", A, Channel.CMD))
+    hub = connect(sb, peers, "hub")
+    hub.publish(build_topic("demo", B, Channel.CFG), b"secret-cfg", retain=True)
+    hub.publish(build_topic("demo", B, Channel.CMD), b"secret-cmd")
+    hub.publish(build_topic("demo", A, Channel.CMD), b"sentinel")
+    wait_for(lambda: b"sentinel" in a.payloads(), what="sentinel cmd at A")
+    assert [m.topic for m in a.messages if f"/{B}/" in m.topic] == []
+    assert not {b"secret-cfg", b"secret-cmd"} & set(a.payloads())
+
+
+def test_hub_writes_cfg_and_cmd_and_the_device_receives_them(sb, peers):
+    hub = connect(sb, peers, "hub")
+    cfg, cmd = build_topic("demo", A, Channel.CFG), build_topic("demo", A, Channel.CMD)
+    assert not hub.publish(cfg, b'{"version": 7}', retain=True).is_failure
+    a = connect(sb, peers, A)
+    a.subscribe(cfg)  # retained: arrives on subscribe
+    a.subscribe(cmd)
+    assert not hub.publish(cmd, b"display").is_failure
+    wait_for(
+        lambda: a.payloads(cfg) == [b'{"version": 7}'] and a.payloads(cmd) == [b"display"],
+        what="cfg and cmd at A",
+    )
+
+
+def test_hub_cannot_publish_facts(sb, peers):
+    hub = connect(sb, peers, "hub")
+    assert hub.publish(evt(A), b"invented").is_failure
+
+
+def test_hub_shared_subscription_splits_events_between_workers(sb, peers):
+    workers = [connect(sb, peers, user) for user in ("hub", "hub-2")]
+    for w in workers:
+        w.subscribe(subscription(Channel.EVT, share_group="hub"))
+    a = connect(sb, peers, A)
+    sent = [f"e{i}".encode() for i in range(20)]
+    for payload in sent:
+        a.publish(evt(A), payload)
+    got = lambda: [p for w in workers for p in w.payloads()]  # noqa: E731
+    wait_for(lambda: len(got()) >= len(sent), what="all events at the workers")
+    assert sorted(got()) == sorted(sent)  # each exactly once
+    assert all(w.payloads() for w in workers)  # and both workers took a share
+
+
+def test_client_id_of_another_device_does_not_take_its_session(sb, peers):
+    b = connect(sb, peers, B)
+    b.subscribe(build_topic("demo", B, Channel.CMD))
+    intruder = connect(sb, peers, A, client_id=B)  # the broker renames it to its username A
+    assert intruder.accepted
+    hub = connect(sb, peers, "hub")
+    hub.publish(build_topic("demo", B, Channel.CMD), b"for-b")
+    wait_for(lambda: b.payloads() == [b"for-b"], what="B still connected and served")
+    assert b.disconnects == 0 and intruder.payloads() == []
+
+
+def test_private_files_are_not_world_readable(sb):
+    assert (sb.etc / "secrets").stat().st_mode & 0o077 == 0
+    for key in [sb.etc / "server.key", *sb.etc.glob("secrets/*"), *sb.pki.glob("clients/*.key")]:
+        assert key.stat().st_mode & 0o077 == 0, key
