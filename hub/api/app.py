@@ -1,0 +1,41 @@
+"""create_app(): the hub's FastAPI application, built from what the caller hands in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy.engine import Engine
+
+from hub.commands import CommandSender
+from hub.fleet.engine import FleetPolicy
+from hub.fleet.projector import utc_now
+from models.layout import Hall
+
+
+def create_app(
+    *,
+    engine: Engine,
+    halls: Sequence[Hall] = (),
+    policy: FleetPolicy | None = None,
+    commands: CommandSender | None = None,
+    routers: Iterable[APIRouter] = (),
+    clock: Callable[[], datetime] = utc_now,
+    settings: object | None = None,
+    title: str = "hallkeeper hub",
+) -> FastAPI:
+    """A new app on `engine`, with the fleet routes and each extra router; no globals."""
+    from hub.api.routes.fleet import router as fleet_router
+
+    app = FastAPI(title=title, version="0.1.0")
+    app.state.engine = engine
+    app.state.halls = list(halls)
+    app.state.fleet_policy = policy or FleetPolicy()
+    app.state.commands = commands
+    app.state.clock = clock
+    app.state.settings = settings
+    app.include_router(fleet_router)
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,96 @@
+"""The registry of hub areas: each area plugs its projector(s), router(s) and background work in.
+
+An area module (e.g. `hub.queue.area`) defines `setup(ctx: AreaContext) -> AreaParts`. The hub
+imports the modules listed in AREA_MODULES (plus any named in settings) lazily at start; a
+listed module that is not built yet is skipped, so adding an area edits no hub file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy.engine import Engine
+
+from hub.commands import CommandSender
+from hub.ingest.hooks import Projector
+from models.layout import Hall
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+logger = logging.getLogger(__name__)
+
+AREA_MODULES: tuple[str, ...] = (
+    "hub.attendance.area",
+    "hub.compliance.area",
+    "hub.queue.area",
+    "hub.ratings.area",
+    "hub.face.area",
+    "hub.staff.area",
+    "hub.users.area",
+    "hub.reports.area",
+    "hub.dashboard.area",
+)
+"""Area modules the hub loads when present, in this order (fleet is built in)."""
+
+
+class Background(Protocol):
+    """Work an area runs beside ingest (a timer, a scheduler): started and stopped by the hub."""
+
+    def start(self) -> Any:
+        """Begin (in a thread of its own); return quickly."""
+
+    def stop(self) -> None:
+        """Finish; safe to call twice."""
+
+
+@dataclass(frozen=True, slots=True)
+class AreaContext:
+    """What the hub hands an area's setup()."""
+
+    engine: Engine
+    halls: Sequence[Hall]
+    commands: CommandSender
+    clock: Callable[[], datetime]
+    settings: Any = None
+
+
+@dataclass(slots=True)
+class AreaParts:
+    """What an area contributes to the hub."""
+
+    name: str
+    projectors: list[Projector] = field(default_factory=list)
+    routers: list[APIRouter] = field(default_factory=list)
+    background: list[Background] = field(default_factory=list)
+
+
+def load_areas(ctx: AreaContext, modules: Sequence[str] = AREA_MODULES) -> list[AreaParts]:
+    """Import each area module present and call its setup(ctx); skip modules not built."""
+    parts: list[AreaParts] = []
+    for name in modules:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and (name == exc.name or name.startswith(exc.name + ".")):
+                logger.debug("area %s is not part of this build", name)
+                continue
+            raise
+        setup = getattr(module, "setup", None)
+        if setup is None:
+            raise TypeError(f"area module {name} defines no setup(ctx) -> AreaParts")
+        part = setup(ctx)
+        logger.info(
+            "area %s: %d projector(s), %d router(s), %d background task(s)",
+            part.name,
+            len(part.projectors),
+            len(part.routers),
+            len(part.background),
+        )
+        parts.append(part)
+    return parts

@@ -1,0 +1,160 @@
+"""`hallkeeper hub`: run the hub, migrate its database, run extra ingest workers, push config."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)
+logger = logging.getLogger(__name__)
+
+HALL_HELP = "A hall folder (hall.toml + devices/); repeat for several halls."
+
+
+def _settings(*, secrets: bool = True, **overrides: Any) -> Any:
+    """HubSettings (HubBaseSettings without secrets) from HK_* variables, command line on top."""
+    from pydantic import ValidationError
+
+    from hub.settings import HubBaseSettings, HubSettings
+    from models.errors import explain
+
+    given = {k: v for k, v in overrides.items() if v not in (None, [], ())}
+    try:
+        return HubSettings(**given) if secrets else HubBaseSettings(**given)
+    except ValidationError as exc:
+        typer.echo(f"settings are not valid: {explain(exc)}", err=True)
+        if any(e["loc"] == ("secret_key",) for e in exc.errors()):
+            typer.echo(
+                "set HK_SECRET_KEY, e.g. export HK_SECRET_KEY=$(openssl rand -hex 32)", err=True
+            )
+        raise typer.Exit(2) from None
+
+
+def _wait_for_signal() -> None:
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    done.wait()
+
+
+def _halls(settings: Any) -> Any:
+    from hub.server import load_halls
+    from models.errors import ContractError
+
+    try:
+        return load_halls(settings.hall_dirs)
+    except ContractError as exc:
+        typer.echo(f"hall layout refused: {exc.reason}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def run(
+    hall: list[Path] = typer.Option(None, "--hall", help=HALL_HELP),
+    db: str | None = typer.Option(None, "--db", help="Database URL (HK_DATABASE_URL)."),
+    broker: str | None = typer.Option(None, "--broker", help="mqtt://host:port (HK_BROKER_URL)."),
+    host: str | None = typer.Option(None, "--host", help="API listen address (HK_HOST)."),
+    port: int | None = typer.Option(None, "--port", help="API listen port (HK_PORT)."),
+) -> None:
+    """Run the hub: migrate, ingest + projectors, config push, fleet tick, API."""
+    from hub.server import HubServer
+
+    settings = _settings(hall_dirs=hall, database_url=db, broker_url=broker, host=host, port=port)
+    server = HubServer(settings, halls=_halls(settings))
+    server.start()
+    typer.echo(f"hub running: API {server.api_url}, broker {settings.broker_url}; Ctrl-C stops")
+    try:
+        _wait_for_signal()
+    finally:
+        server.stop()
+
+
+@app.command()
+def migrate(db: str | None = typer.Option(None, "--db", help="Database URL.")) -> None:
+    """Bring the database schema to the newest revision of every area."""
+    from hub.db import make_engine
+    from hub.db import migrate as do_migrate
+
+    settings = _settings(secrets=False, database_url=db)
+    engine = make_engine(settings.database_url)
+    do_migrate(engine)
+    engine.dispose()
+    typer.echo("database is up to date")
+
+
+@app.command()
+def ingest(
+    hall: list[Path] = typer.Option(None, "--hall", help=HALL_HELP),
+    db: str | None = typer.Option(None, "--db", help="Database URL."),
+    broker: str | None = typer.Option(None, "--broker", help="mqtt://host:port"),
+    share_group: str | None = typer.Option(
+        None,
+        "--share-group",
+        help="MQTT v5 shared subscription group (use the same on every hub process, e.g. `hub`).",
+    ),
+    client_id: str | None = typer.Option(
+        None, "--client-id", help="Unique per worker; keeps its broker session."
+    ),
+) -> None:
+    """Run an ingest-only worker (scale-out): ingest + projectors, no API, no tick."""
+    from hub.server import HubServer
+
+    settings = _settings(
+        hall_dirs=hall,
+        database_url=db,
+        broker_url=broker,
+        share_group=share_group,
+        client_id=client_id,
+        push_config_on_start=False,
+    )
+    server = HubServer(
+        settings, halls=_halls(settings), serve_api=False, run_fleet_tick=False, migrate_db=False
+    )
+    server.start()
+    typer.echo(f"ingest worker running against {settings.broker_url}; Ctrl-C stops")
+    try:
+        _wait_for_signal()
+    finally:
+        server.stop()
+
+
+@app.command("push-config")
+def push_config_cmd(
+    hall: list[Path] = typer.Option(None, "--hall", help=HALL_HELP),
+    db: str | None = typer.Option(None, "--db", help="Database URL."),
+    broker: str | None = typer.Option(None, "--broker", help="mqtt://host:port"),
+) -> None:
+    """Publish every device's config document, retained; new version only where it changed."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from hub.configpush import push_config
+    from hub.db import make_engine
+    from hub.db import migrate as do_migrate
+    from hub.mqtt_out import MqttCommandSender
+
+    settings = _settings(secrets=False, hall_dirs=hall, database_url=db, broker_url=broker)
+    halls = _halls(settings)
+    engine = make_engine(settings.database_url)
+    do_migrate(engine)
+    sender = MqttCommandSender(
+        settings.broker_url_with_credentials(),
+        client_id=f"{settings.client_id}-push-{uuid.uuid4().hex[:8]}",
+    )
+    sender.start()
+    try:
+        results = push_config(engine, sender, halls, datetime.now(UTC))
+    finally:
+        sender.stop()
+        engine.dispose()
+    for r in results:
+        mark = "new" if r.changed else "same"
+        sent = "published" if r.published else "NOT CONFIRMED"
+        typer.echo(f"{r.hall}/{r.device}: v{r.version} ({mark}) {sent}")
+    if not all(r.published for r in results):
+        raise typer.Exit(1)

@@ -1,0 +1,146 @@
+"""Config push: each device's ConfigDocument from firmware_cfg, versioned, published retained.
+
+A device's version increases only when its kind or settings change (a hash of both); every
+version is stored, and the version each device applied comes back as config_applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from hub.fleet.store import with_retry
+from hub.fleet.tables import ConfigVersion, aware
+from models.config import ConfigDocument
+from models.layout import Device, Hall
+
+logger = logging.getLogger(__name__)
+
+
+class ConfigPublisher(Protocol):
+    """Publishes a config document retained on the device's cfg topic."""
+
+    def publish_config(self, doc: ConfigDocument, timeout: float | None = 10.0) -> bool:
+        """Publish; return True once the broker has it."""
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    """What the push did for one device."""
+
+    hall: str
+    device: str
+    version: int
+    changed: bool
+    published: bool
+
+
+def settings_hash(kind: str, settings: dict[str, Any]) -> str:
+    """A stable hash of a device's kind and settings (key order does not matter)."""
+    text = json.dumps(
+        {"kind": kind, "settings": settings},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def latest_version(session: Session, hall: str, device: str) -> ConfigVersion | None:
+    """The newest stored config version of a device."""
+    return session.exec(
+        select(ConfigVersion)
+        .where(ConfigVersion.hall == hall, ConfigVersion.device == device)
+        .order_by(col(ConfigVersion.version).desc())
+    ).first()
+
+
+def current_document(
+    session: Session, hall: str, dev: Device, now: datetime
+) -> tuple[ConfigDocument, bool]:
+    """The device's config document; stores a new version when its settings changed."""
+    digest = settings_hash(dev.kind, dev.settings)
+    last = latest_version(session, hall, dev.id)
+    changed = last is None or last.settings_hash != digest
+    if changed:
+        last = ConfigVersion(
+            hall=hall,
+            device=dev.id,
+            version=(last.version + 1) if last else 1,
+            kind=dev.kind,
+            settings_hash=digest,
+            settings=dict(dev.settings),
+            issued_at=now,
+        )
+        session.add(last)
+        logger.info("config of %s/%s is now version %d", hall, dev.id, last.version)
+    assert last is not None
+    issued = aware(last.issued_at) or now
+    doc = ConfigDocument(
+        hall=hall,
+        device=dev.id,
+        kind=dev.kind,
+        version=last.version,
+        issued_at=issued,
+        settings=dict(last.settings),
+    )
+    return doc, changed
+
+
+def version_documents(
+    engine: Engine, hall: Hall, now: datetime
+) -> list[tuple[ConfigDocument, bool]]:
+    """Every device's current document of a hall, storing new versions where settings changed."""
+
+    def work(session: Session) -> list[tuple[ConfigDocument, bool]]:
+        return [current_document(session, hall.id, dev, now) for dev in hall.devices]
+
+    return with_retry(engine, work)
+
+
+def mark_published(engine: Engine, docs: Iterable[ConfigDocument], now: datetime) -> None:
+    """Record when each version reached the broker."""
+    with Session(engine) as session:
+        for doc in docs:
+            row = session.get(ConfigVersion, (doc.hall, doc.device, doc.version))
+            if row is not None:
+                row.published_at = now
+                session.add(row)
+        session.commit()
+
+
+def push_config(
+    engine: Engine,
+    publisher: ConfigPublisher,
+    halls: Iterable[Hall],
+    now: datetime,
+    timeout: float | None = 10.0,
+) -> list[PushResult]:
+    """Publish every device's config document retained; return what happened per device."""
+    results: list[PushResult] = []
+    for hall in halls:
+        published_docs = []
+        for doc, changed in version_documents(engine, hall, now):
+            ok = publisher.publish_config(doc, timeout=timeout)
+            if ok:
+                published_docs.append(doc)
+            results.append(PushResult(hall.id, doc.device, doc.version, changed, ok))
+        mark_published(engine, published_docs, now)
+        mine = [r for r in results if r.hall == hall.id]
+        logger.info(
+            "config pushed for hall %s: %d devices, %d new versions, %d unconfirmed",
+            hall.id,
+            len(mine),
+            sum(r.changed for r in mine),
+            sum(not r.published for r in mine),
+        )
+    return results

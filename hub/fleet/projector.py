@@ -1,0 +1,101 @@
+"""FleetProjector: turns ingested heartbeats, state messages and device events into health."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from hub.fleet import engine as fleet
+from hub.fleet.engine import FleetPolicy, Health, HeartbeatValues
+from hub.fleet.store import ensure_device, health_from_row, save_and_evaluate, with_retry
+from hub.fleet.tables import DeviceHealth
+from hub.ingest.hooks import DeviceState, IngestBatch
+from models.envelope import Envelope
+from models.events import ConfigApplied, ConfigRejected, DeviceFault, EventType, Heartbeat
+
+logger = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    """The hub's clock (aware UTC)."""
+    return datetime.now(UTC)
+
+
+def heartbeat_values(env: Envelope, received_at: datetime) -> HeartbeatValues:
+    """The fleet's view of a heartbeat envelope received at `received_at`."""
+    hb = env.body
+    assert isinstance(hb, Heartbeat)
+    return HeartbeatValues(
+        at=received_at,
+        uptime_s=hb.uptime_s,
+        agent_version=hb.agent_version,
+        contract_version=hb.contract_version,
+        config_version=hb.config_version,
+        outbox_depth=hb.outbox_depth,
+        outbox_capacity=hb.outbox_capacity,
+        clock_offset_ms=hb.clock_offset_ms,
+        clock_synced=hb.clock_synced,
+        cpu_temp_c=hb.cpu_temp_c,
+        driver_status=hb.driver_status,
+        observed_skew_ms=(env.ts - received_at).total_seconds() * 1000.0,
+    )
+
+
+def apply_event(health: Health, env: Envelope, received_at: datetime) -> Health:
+    """Fold one envelope into a device's health: every event means the device was seen."""
+    body = env.body
+    if env.type is EventType.HEARTBEAT:
+        return fleet.apply_heartbeat(health, heartbeat_values(env, received_at))
+    health = fleet.seen(health, received_at)
+    if isinstance(body, DeviceFault):  # rule DEV-4
+        return fleet.apply_fault(health, body.code, body.message, body.severity, body.active)
+    if isinstance(body, ConfigApplied):
+        return fleet.apply_config_applied(health, body.version, received_at)
+    if isinstance(body, ConfigRejected):
+        return fleet.apply_config_rejected(health, body.version, body.reason)
+    return health
+
+
+class FleetProjector:
+    """A Projector keeping device health and alerts up to date from each ingested batch."""
+
+    name = "fleet"
+
+    def __init__(
+        self, policy: FleetPolicy | None = None, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self.policy = policy or FleetPolicy()
+        self.clock = clock
+
+    def project(self, engine: Engine, batch: IngestBatch) -> None:
+        """Apply the batch's events (first) and state messages (last) per device, then alerts."""
+        received = batch.received_at or self.clock()
+        events: dict[tuple[str, str], list[Envelope]] = defaultdict(list)
+        states: dict[tuple[str, str], list[DeviceState]] = defaultdict(list)
+        for env in batch.events:
+            events[(env.hall, env.device)].append(env)
+        for st in batch.states:
+            states[(st.hall, st.device)].append(st)
+        keys = sorted(set(events) | set(states))
+        if not keys:
+            return
+
+        def work(session: Session) -> None:
+            now = self.clock()
+            for hall, device in keys:
+                row = session.get(DeviceHealth, (hall, device))
+                health = health_from_row(row)
+                for env in events.get((hall, device), ()):
+                    health = apply_event(health, env, received)
+                for st in states.get((hall, device), ()):
+                    health = fleet.apply_state(health, st.online, st.received_at)
+                ensure_device(session, hall, device, now)
+                save_and_evaluate(session, hall, device, row, health, now, self.policy)
+
+        with_retry(engine, work)
+        logger.debug("fleet projected %d device(s)", len(keys))

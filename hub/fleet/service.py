@@ -1,0 +1,171 @@
+"""Fleet service: registry sync from the hall layout, periodic tick (inactivity, opening check)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from hub.fleet import engine as fleet
+from hub.fleet.engine import FleetPolicy, OpeningReport
+from hub.fleet.projector import utc_now
+from hub.fleet.store import evaluate_alerts, health_from_row, snapshots, with_retry
+from hub.fleet.tables import DeviceHealth, FleetDevice, OpeningCheck
+from models.layout import Hall
+
+logger = logging.getLogger(__name__)
+
+
+def sync_registry(engine: Engine, hall: Hall, now: datetime) -> int:
+    """Make the device table match the hall layout; devices gone from it stay, out of layout."""
+
+    def work(session: Session) -> int:
+        existing = {
+            d.device: d
+            for d in session.exec(select(FleetDevice).where(FleetDevice.hall == hall.id)).all()
+        }
+        for dev in hall.devices:
+            row = existing.pop(dev.id, None) or FleetDevice(
+                hall=hall.id, device=dev.id, registered_at=now
+            )
+            row.kind, row.node, row.window, row.seat = dev.kind, dev.node, dev.window, dev.seat
+            row.in_layout = True
+            session.add(row)
+        for row in existing.values():
+            if row.in_layout:
+                row.in_layout = False
+                session.add(row)
+                logger.info("device %s/%s is no longer in the layout", hall.id, row.device)
+        return len(hall.devices)
+
+    count = with_retry(engine, work)
+    logger.info("fleet registry: hall %s has %d devices", hall.id, count)
+    return count
+
+
+def evaluate_all(engine: Engine, now: datetime, policy: FleetPolicy) -> None:
+    """Re-check every device's alert conditions at `now` (inactivity needs no message to change)."""
+
+    def work(session: Session) -> None:
+        for row in session.exec(select(DeviceHealth)).all():
+            evaluate_alerts(session, row.hall, row.device, health_from_row(row), now, policy)
+
+    with_retry(engine, work)
+
+
+def store_report(session: Session, report: OpeningReport) -> OpeningCheck:
+    """Store (or replace) the opening check of a hall's day."""
+    row = session.exec(
+        select(OpeningCheck).where(OpeningCheck.hall == report.hall, OpeningCheck.day == report.day)
+    ).first() or OpeningCheck(hall=report.hall, day=report.day)
+    row.due_at = report.due_at
+    row.checked_at = report.checked_at
+    row.checked = report.checked
+    row.ok = report.ok
+    row.problems = [{**asdict(p), "reasons": list(p.reasons)} for p in report.problems]
+    session.add(row)
+    return row
+
+
+def run_opening_check(
+    engine: Engine, hall: Hall, now: datetime, policy: FleetPolicy
+) -> OpeningReport:
+    """Check the hall's devices now and store the report for today (rules DEV-1, DEV-2)."""
+    tz = ZoneInfo(hall.timezone)
+    day = now.astimezone(tz).date()
+    due = fleet.check_at(day, hall.opening_time, hall.opening_check_minutes, tz)
+
+    def work(session: Session) -> OpeningReport:
+        report = fleet.opening_check(hall.id, day, due, now, snapshots(session, hall.id), policy)
+        store_report(session, report)
+        return report
+
+    report = with_retry(engine, work)
+    if report.ok:
+        logger.info("opening check %s %s: %d devices, all healthy", hall.id, day, report.checked)
+    else:
+        logger.warning(
+            "opening check %s %s: %d of %d devices not healthy: %s",
+            hall.id,
+            day,
+            len(report.problems),
+            report.checked,
+            ", ".join(p.device for p in report.problems),
+        )
+    return report
+
+
+def last_check_day(session: Session, hall: str) -> date | None:
+    """The day of the hall's latest stored opening check."""
+    row = session.exec(
+        select(OpeningCheck).where(OpeningCheck.hall == hall).order_by(col(OpeningCheck.day).desc())
+    ).first()
+    return row.day if row is not None else None
+
+
+class FleetService:
+    """The fleet's periodic work: inactivity alerts and the daily opening check (rule DEV-1)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        halls: Sequence[Hall],
+        policy: FleetPolicy | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        interval_s: float = 15.0,
+    ) -> None:
+        self.engine = engine
+        self.halls = list(halls)
+        self.policy = policy or FleetPolicy()
+        self.clock = clock
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def sync(self) -> None:
+        """Register every device of every hall."""
+        now = self.clock()
+        for hall in self.halls:
+            sync_registry(self.engine, hall, now)
+
+    def tick(self, now: datetime | None = None) -> list[OpeningReport]:
+        """Re-evaluate alerts; run each hall's opening check when it is due; return new reports."""
+        now = now or self.clock()
+        evaluate_all(self.engine, now, self.policy)
+        reports = []
+        for hall in self.halls:
+            with Session(self.engine) as session:
+                last = last_check_day(session, hall.id)
+            tz = ZoneInfo(hall.timezone)
+            due = fleet.due_check_day(now, last, hall.opening_time, hall.opening_check_minutes, tz)
+            if due is not None:
+                reports.append(run_opening_check(self.engine, hall, now, self.policy))
+        return reports
+
+    def start(self) -> FleetService:
+        """Run tick() every interval in a daemon thread."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="fleet-tick", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop the tick thread; safe to call twice."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:
+                logger.exception("fleet tick failed; will retry")
+            self._stop.wait(self.interval_s)

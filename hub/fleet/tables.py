@@ -1,0 +1,125 @@
+"""Fleet tables: device registry, device health, alerts, config versions, opening checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """A datetime read back from the database as aware UTC (SQLite returns naive ones)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(nullable: bool = True) -> Any:
+    return Field(default=None, sa_type=sa.DateTime(timezone=True), nullable=nullable)
+
+
+class FleetDevice(SQLModel, table=True):
+    """A device of a hall, as the layout names it (or first seen on the wire)."""
+
+    __tablename__ = "device"
+
+    hall: str = Field(primary_key=True, max_length=63)
+    device: str = Field(primary_key=True, max_length=63)
+    kind: str | None = Field(default=None, max_length=32)
+    node: str | None = Field(default=None, max_length=63)
+    window: str | None = Field(default=None, max_length=63)
+    seat: str | None = Field(default=None, max_length=63)
+    in_layout: bool = Field(default=False, description="False: seen on the wire, not in layout")
+    registered_at: datetime | None = _ts()
+
+
+class DeviceHealth(SQLModel, table=True):
+    """The latest health of one device (one row per device)."""
+
+    __tablename__ = "device_health"
+
+    hall: str = Field(primary_key=True, max_length=63)
+    device: str = Field(primary_key=True, max_length=63)
+    online: bool | None = None
+    state_at: datetime | None = _ts()
+    last_seen: datetime | None = _ts()
+    heartbeat_at: datetime | None = _ts()
+    uptime_s: float | None = None
+    agent_version: str | None = Field(default=None, max_length=32)
+    contract_version: int | None = None
+    config_version: int | None = Field(default=None, description="Version the heartbeat reports")
+    outbox_depth: int | None = None
+    outbox_capacity: int | None = None
+    clock_offset_ms: float | None = None
+    observed_skew_ms: float | None = None
+    clock_synced: bool | None = None
+    cpu_temp_c: float | None = None
+    driver_status: str | None = Field(default=None, max_length=64)
+    faults: list[dict[str, str]] = Field(default_factory=list, sa_type=sa.JSON)
+    applied_config_version: int | None = None
+    applied_config_at: datetime | None = _ts()
+    rejected_config_version: int | None = None
+    rejected_config_reason: str | None = Field(default=None, max_length=500)
+    updated_at: datetime | None = _ts()
+
+
+class Alert(SQLModel, table=True):
+    """A device alert; at most one open alert per device and kind (partial unique index)."""
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        sa.Index(
+            "ux_alert_open",
+            "hall",
+            "device",
+            "kind",
+            unique=True,
+            sqlite_where=sa.text("state = 'open'"),
+            postgresql_where=sa.text("state = 'open'"),
+        ),
+        sa.Index("ix_alert_state_opened", "state", "opened_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    hall: str = Field(max_length=63)
+    device: str = Field(max_length=63)
+    kind: str = Field(max_length=64)
+    severity: str = Field(default="warning", max_length=16)
+    message: str = Field(default="", max_length=500)
+    state: str = Field(default="open", max_length=16)
+    opened_at: datetime | None = _ts(nullable=False)
+    resolved_at: datetime | None = _ts()
+    resolved_by: str | None = Field(default=None, max_length=64)
+
+
+class ConfigVersion(SQLModel, table=True):
+    """One version of a device's config document, kept when its settings changed."""
+
+    __tablename__ = "config_version"
+
+    hall: str = Field(primary_key=True, max_length=63)
+    device: str = Field(primary_key=True, max_length=63)
+    version: int = Field(primary_key=True)
+    kind: str = Field(max_length=32)
+    settings_hash: str = Field(max_length=64)
+    settings: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    issued_at: datetime | None = _ts(nullable=False)
+    published_at: datetime | None = _ts()
+
+
+class OpeningCheck(SQLModel, table=True):
+    """The stored report of one hall's opening check on one day (rule DEV-1)."""
+
+    __tablename__ = "opening_check"
+    __table_args__ = (sa.UniqueConstraint("hall", "day", name="uq_opening_check_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    hall: str = Field(max_length=63)
+    day: date
+    due_at: datetime | None = _ts(nullable=False)
+    checked_at: datetime | None = _ts(nullable=False)
+    checked: int = 0
+    ok: bool = True
+    problems: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)

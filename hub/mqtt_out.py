@@ -1,0 +1,141 @@
+"""The hub's outgoing MQTT: commands to devices (CommandSender) and retained config documents."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as mqtt
+
+from models.commands import CommandBody, make_command
+from models.config import ConfigDocument
+from models.topics import Channel, build_topic
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAddress:
+    """Where the broker is: host, port, TLS, and credentials from the URL if any."""
+
+    host: str
+    port: int
+    tls: bool
+    username: str | None = None
+    password: str | None = None
+
+
+def parse_broker_url(url: str) -> BrokerAddress:
+    """Parse `mqtt://[user[:pass]@]host[:port]` (or `mqtts://`, port 8883 by default)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
+        raise ValueError(f"broker url {url!r}: scheme must be mqtt:// or mqtts://")
+    tls = parts.scheme in ("mqtts", "ssl")
+    if not parts.hostname:
+        raise ValueError(f"broker url {url!r} names no host")
+    return BrokerAddress(
+        host=parts.hostname,
+        port=parts.port or (8883 if tls else 1883),
+        tls=tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+class MqttCommandSender:
+    """Publishes commands (QoS 1) and retained config documents; a CommandSender."""
+
+    def __init__(
+        self,
+        broker_url: str,
+        *,
+        client_id: str,
+        username: str | None = None,
+        password: str | None = None,
+        keepalive: int = 30,
+    ) -> None:
+        self.address = parse_broker_url(broker_url)
+        self.client_id = client_id
+        self.keepalive = keepalive
+        self._connected = threading.Event()
+        client = mqtt.Client(
+            callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt.MQTTv5,
+        )
+        user = username or self.address.username
+        if user:
+            client.username_pw_set(user, password or self.address.password)
+        if self.address.tls:
+            client.tls_set()
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.reconnect_delay_set(1, 30)
+        self._client = client
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: object,
+        reason_code: mqtt.ReasonCode,
+        properties: object,
+    ) -> None:
+        if reason_code.is_failure:
+            logger.error("broker refused the hub publisher: %s", reason_code)
+            return
+        self._connected.set()
+        logger.info("hub publisher connected to %s:%d", self.address.host, self.address.port)
+
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: object,
+        reason_code: mqtt.ReasonCode,
+        properties: object,
+    ) -> None:
+        self._connected.clear()
+        logger.warning("hub publisher disconnected: %s", reason_code)
+
+    def start(self, timeout: float = 10.0) -> MqttCommandSender:
+        """Connect and run the network loop; wait up to `timeout` for the connection."""
+        self._client.connect_async(self.address.host, self.address.port, self.keepalive)
+        self._client.loop_start()
+        if not self._connected.wait(timeout):
+            logger.warning("hub publisher not connected after %.0fs; messages are queued", timeout)
+        return self
+
+    def stop(self) -> None:
+        """Disconnect and stop the network loop; safe to call twice."""
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    @property
+    def connected(self) -> bool:
+        """True while connected to the broker."""
+        return self._connected.is_set()
+
+    def send(self, hall: str, device: str, body: CommandBody) -> str:
+        """Publish a command to the device's cmd topic (QoS 1); return its id."""
+        cmd = make_command(hall=hall, device=device, ts=datetime.now(UTC), body=body)
+        self._client.publish(build_topic(hall, device, Channel.CMD), cmd.to_json(), qos=1)
+        logger.debug("command %s %s -> %s/%s", cmd.id, cmd.type.value, hall, device)
+        return cmd.id
+
+    def publish_config(self, doc: ConfigDocument, timeout: float | None = 10.0) -> bool:
+        """Publish a config document retained (QoS 1); with a timeout, wait for the PUBACK."""
+        info = self._client.publish(
+            build_topic(doc.hall, doc.device, Channel.CFG), doc.to_json(), qos=1, retain=True
+        )
+        if timeout is None:
+            return True
+        try:
+            info.wait_for_publish(timeout)
+        except (RuntimeError, ValueError) as exc:  # not connected or queue full
+            logger.warning("config for %s/%s queued: %s", doc.hall, doc.device, exc)
+            return False
+        return info.is_published()

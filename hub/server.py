@@ -1,0 +1,219 @@
+"""HubServer: the hub process composed: database, ingest + projectors, commands, config push,
+fleet tick and the HTTP API, started and stopped as one."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hub.areas import AREA_MODULES, AreaContext, AreaParts, Background, load_areas
+from hub.configpush import PushResult, push_config
+from hub.db import make_engine, migrate
+from hub.fleet.projector import FleetProjector, utc_now
+from hub.fleet.service import FleetService
+from hub.ingest.hooks import Projector
+from hub.mqtt_out import MqttCommandSender
+from hub.settings import HubBaseSettings
+from models.layout import Hall, load_hall
+
+if TYPE_CHECKING:
+    import uvicorn
+    from fastapi import APIRouter
+    from sqlalchemy.engine import Engine
+
+logger = logging.getLogger(__name__)
+
+
+def load_halls(folders: Sequence[Path]) -> list[Hall]:
+    """Every hall layout the settings name (raises ContractError saying what is wrong)."""
+    return [load_hall(Path(folder)) for folder in folders]
+
+
+class HubServer:
+    """The whole hub in one process; other areas join through hub.areas or the arguments."""
+
+    def __init__(
+        self,
+        settings: HubBaseSettings,
+        *,
+        halls: Sequence[Hall] | None = None,
+        projectors: Sequence[Projector] = (),
+        routers: Sequence[APIRouter] = (),
+        area_modules: Sequence[str] | None = None,
+        serve_api: bool = True,
+        run_ingest: bool = True,
+        run_fleet_tick: bool = True,
+        clock: Callable[[], datetime] = utc_now,
+        migrate_db: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.halls = list(halls) if halls is not None else load_halls(settings.hall_dirs)
+        self.projectors: list[Projector] = list(projectors)
+        self.routers: list[APIRouter] = list(routers)
+        self.area_modules = (
+            list(area_modules) if area_modules is not None else [*AREA_MODULES, *settings.areas]
+        )
+        self.serve_api = serve_api
+        self.run_ingest = run_ingest
+        self.run_fleet_tick = run_fleet_tick
+        self.migrate_db = migrate_db
+        self.clock = clock
+        self.policy = settings.fleet_policy()
+        self.engine: Engine | None = None
+        self.commands: MqttCommandSender | None = None
+        self.ingest: Any = None
+        self.fleet: FleetService | None = None
+        self.areas: list[AreaParts] = []
+        self.background: list[Background] = []
+        self.api_port: int | None = None
+        self._uvicorn: uvicorn.Server | None = None
+        self._api_thread: threading.Thread | None = None
+
+    @property
+    def api_url(self) -> str:
+        """http://host:port of the running API."""
+        if self.api_port is None:
+            raise RuntimeError("the API is not running")
+        return f"http://{self.settings.host}:{self.api_port}"
+
+    def start(self, timeout: float = 30.0) -> HubServer:
+        """Start every part; returns once the API listens and ingest is subscribed."""
+        settings = self.settings
+        self.engine = make_engine(settings.database_url)
+        if self.migrate_db:
+            migrate(self.engine)
+        suffix = uuid.uuid4().hex[:8]
+        self.commands = MqttCommandSender(
+            settings.broker_url_with_credentials(), client_id=f"{settings.client_id}-out-{suffix}"
+        ).start()
+        self.fleet = FleetService(
+            self.engine, self.halls, self.policy, clock=self.clock, interval_s=settings.tick_s
+        )
+        self.fleet.sync()
+        ctx = AreaContext(
+            engine=self.engine,
+            halls=self.halls,
+            commands=self.commands,
+            clock=self.clock,
+            settings=settings,
+        )
+        self.areas = load_areas(ctx, self.area_modules)
+        projectors: list[Projector] = [
+            FleetProjector(self.policy, clock=self.clock),
+            *self.projectors,
+        ]
+        for part in self.areas:
+            projectors.extend(part.projectors)
+            self.routers.extend(part.routers)
+            self.background.extend(part.background)
+        if self.run_ingest:
+            self._start_ingest(projectors, timeout)
+        if settings.push_config_on_start:
+            self.push_config()
+        if self.run_fleet_tick:
+            self.fleet.start()
+        for task in self.background:
+            task.start()
+        if self.serve_api:
+            self._start_api(timeout)
+        logger.info(
+            "hub started: %d hall(s), projectors %s%s",
+            len(self.halls),
+            ", ".join(getattr(p, "name", type(p).__name__) for p in projectors),
+            f", API on {self.api_url}" if self.serve_api else "",
+        )
+        return self
+
+    def _start_ingest(self, projectors: list[Projector], timeout: float) -> None:
+        from hub.ingest.worker import IngestWorker
+
+        s = self.settings
+        assert self.engine is not None
+        self.ingest = IngestWorker(
+            self.engine,
+            s.broker_url_with_credentials(),
+            client_id=f"{s.client_id}-ingest",
+            share_group=s.share_group,
+            batch_size=s.batch_size,
+            batch_ms=s.batch_ms,
+            projectors=projectors,
+        ).start()
+        if not self.ingest.wait_ready(timeout):
+            logger.warning("ingest not subscribed after %.0fs; it keeps trying", timeout)
+
+    def _start_api(self, timeout: float) -> None:
+        import uvicorn
+
+        from hub.api.app import create_app
+
+        assert self.engine is not None
+        app = create_app(
+            engine=self.engine,
+            halls=self.halls,
+            policy=self.policy,
+            commands=self.commands,
+            routers=self.routers,
+            clock=self.clock,
+            settings=self.settings,
+        )
+        config = uvicorn.Config(
+            app,
+            host=self.settings.host,
+            port=self.settings.port,
+            log_level="warning",
+            access_log=False,
+        )
+        sock = config.bind_socket()
+        self.api_port = int(sock.getsockname()[1])
+        server = uvicorn.Server(config)
+        self._uvicorn = server
+        self._api_thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="hub-api", daemon=True
+        )
+        self._api_thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if time.monotonic() > deadline or not self._api_thread.is_alive():
+                raise RuntimeError(f"the API did not start on port {self.api_port}")
+            time.sleep(0.02)
+
+    def push_config(self) -> list[PushResult]:
+        """Publish every device's config document (retained, versioned)."""
+        if self.engine is None or self.commands is None:
+            raise RuntimeError("start the hub first")
+        return push_config(self.engine, self.commands, self.halls, self.clock())
+
+    def stop(self) -> None:
+        """Stop every part in reverse order; safe to call twice."""
+        if self._uvicorn is not None:
+            self._uvicorn.should_exit = True
+            if self._api_thread is not None:
+                self._api_thread.join(10)
+            self._uvicorn = self._api_thread = None
+        for task in reversed(self.background):
+            task.stop()
+        self.background = []
+        if self.fleet is not None:
+            self.fleet.stop()
+        if self.ingest is not None:
+            self.ingest.stop()
+            self.ingest = None
+        if self.commands is not None:
+            self.commands.stop()
+            self.commands = None
+        if self.engine is not None:
+            self.engine.dispose()
+            self.engine = None
+        logger.info("hub stopped")
+
+    def __enter__(self) -> HubServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,93 @@
+"""The hub's settings: one pydantic-settings tree, from HK_* environment variables (and .env).
+
+Built in main() (or by a test), never at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hub.fleet.engine import FleetPolicy
+
+
+class HubBaseSettings(BaseSettings):
+    """The hub's settings without its secrets: enough to migrate, push config, or run ingest."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HK_",
+        extra="forbid",
+        frozen=True,
+    )
+
+    database_url: str = Field(
+        default="sqlite:///data/hallkeeper.db",
+        description="SQLAlchemy URL: a SQLite file or PostgreSQL",
+    )
+    broker_url: str = Field(
+        default="mqtt://127.0.0.1:1883",
+        description="MQTT broker: mqtt://host:port or mqtts://host:port",
+    )
+    broker_username: str | None = Field(default=None, description="Broker user of the hub")
+    broker_password: SecretStr | None = Field(default=None, description="Broker password (secret)")
+    hall_dirs: list[Path] = Field(
+        default_factory=lambda: [Path("firmware_cfg/halls/demo")],
+        description="Hall folders (hall.toml + devices/) this hub serves",
+    )
+    host: str = Field(default="127.0.0.1", description="API listen address")
+    port: int = Field(default=8000, ge=0, le=65535, description="API listen port (0: any free)")
+    client_id: str = Field(
+        default="hk-hub",
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="MQTT client id prefix; ingest keeps a persistent session",
+    )
+    share_group: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,32}$",
+        description="MQTT v5 shared-subscription group for ingest",
+    )
+    batch_size: int = Field(default=200, ge=1, le=10_000, description="Ingest batch size")
+    batch_ms: int = Field(default=50, ge=1, le=10_000, description="Ingest batch wait (ms)")
+    inactivity_s: float = Field(
+        default=180.0, gt=0, description="Silence after which a device is inactive"
+    )
+    clock_skew_ms: float = Field(default=2000.0, gt=0, description="Clock skew alert threshold")
+    backlog_fraction: float = Field(
+        default=0.5, gt=0, le=1, description="Outbox fill fraction that raises an alert"
+    )
+    tick_s: float = Field(default=15.0, gt=0, description="Fleet tick interval (seconds)")
+    push_config_on_start: bool = Field(default=True, description="Publish configs at start")
+    areas: list[str] = Field(
+        default_factory=list, description="Extra area modules to load (see hub/areas.py)"
+    )
+
+    def fleet_policy(self) -> FleetPolicy:
+        """The fleet thresholds these settings name."""
+        return FleetPolicy(
+            inactivity_s=self.inactivity_s,
+            clock_skew_ms=self.clock_skew_ms,
+            backlog_fraction=self.backlog_fraction,
+        )
+
+    def broker_url_with_credentials(self) -> str:
+        """The broker URL with the hub's user and password in it, when they are set apart."""
+        if not self.broker_username:
+            return self.broker_url
+        from urllib.parse import quote, urlsplit, urlunsplit
+
+        parts = urlsplit(self.broker_url)
+        auth = quote(self.broker_username, safe="")
+        if self.broker_password is not None:
+            auth += ":" + quote(self.broker_password.get_secret_value(), safe="")
+        netloc = f"{auth}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+class HubSettings(HubBaseSettings):
+    """Everything the running hub needs; secrets have no default and come from the environment."""
+
+    secret_key: SecretStr = Field(
+        description="Signs operator sessions and derives data keys (HK_SECRET_KEY); no default"
+    )
