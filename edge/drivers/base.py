@@ -36,6 +36,8 @@ class DeviceContext(Protocol):
     hall: str
     device: str
     tz: ZoneInfo
+    window: str | None  # the window the device serves (hall layout), if any
+    seat: str | None  # the seat the device serves (hall layout), if any
 
     def emit(self, body: EventBody, type: EventType | None = None) -> None:
         """Record a fact durably (outbox commit) and queue it for publishing."""

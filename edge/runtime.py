@@ -1,0 +1,385 @@
+"""One device's runtime: the DeviceContext its driver sees, publishing, heartbeat, config, commands.
+
+Threads: the driver reports from its own threads (emit = durable outbox insert, then a wake-up);
+one sender thread per device publishes queued rows in order (at most `inflight` unacknowledged)
+and deletes them on PUBACK, and sends the heartbeat; one inbound thread applies configs and
+carries out commands, acknowledging each message to the broker only once it is dealt with.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import threading
+import time
+from collections import OrderedDict, deque
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+import edge
+from edge.clock import Clock, read_cpu_temp
+from edge.drivers import driver_class
+from edge.drivers.base import CommandOutcome, Driver, DriverConfig
+from edge.outbox import Alert, Outbox
+from edge.session import Received, Session
+from edge.settings import AgentSettings
+from models import CONTRACT_VERSION
+from models.commands import Command, CommandType, parse_command
+from models.config import ConfigDocument, parse_config
+from models.envelope import MAX_EVENT_BYTES, make_envelope
+from models.errors import ContractError, explain
+from models.events import (
+    CommandResult,
+    ConfigApplied,
+    ConfigRejected,
+    DeviceFault,
+    EventBody,
+    EventType,
+    Heartbeat,
+)
+from models.layout import Device, Hall
+from models.topics import Channel, build_topic
+
+logger = logging.getLogger(__name__)
+
+
+class DeviceConfigError(ValueError):
+    """The device's settings do not satisfy its driver's Config model."""
+
+
+def validate_settings(device: Device) -> DriverConfig:
+    """Validate a device's layout settings with its driver's Config; raise DeviceConfigError."""
+    try:
+        return driver_class(device.kind).Config.model_validate(device.settings)
+    except ValidationError as exc:
+        raise DeviceConfigError(f"{device.id}: settings invalid: {explain(exc)}") from None
+
+
+class DeviceRuntime:
+    """Runs one device: its driver, its MQTT session, and its share of the agent's outbox."""
+
+    def __init__(
+        self,
+        hall: Hall,
+        device: Device,
+        settings: AgentSettings,
+        outbox: Outbox,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        self.hall, self.device = hall.id, device.id
+        self.tz = ZoneInfo(hall.timezone)
+        self.window, self.seat = device.window, device.seat
+        self.kind = device.kind
+        self.settings, self.outbox = settings, outbox
+        self.clock = clock or Clock(settings.clock_synced)
+        self.driver_cls = driver_class(device.kind)
+        self._config_file = config_path(settings.data_dir, device.id)
+        self.config_version, config = self._initial_config(device)
+        self.driver: Driver[Any] = self.driver_cls(self, config)
+        self._inbound: queue.Queue[Received | None] = queue.Queue()
+        self.session = Session(
+            self.hall,
+            self.device,
+            settings,
+            on_message=self._receive,
+            on_ready=self._wake_sender,
+            on_published=self._published,
+        )
+        self._evt_topic = build_topic(self.hall, self.device, Channel.EVT)
+        self._hb_topic = build_topic(self.hall, self.device, Channel.HB)
+        self._started = time.monotonic()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._acks: deque[tuple[int, bool]] = deque()
+        self._rejected_version: int | None = None
+        self._done_commands: OrderedDict[str, None] = OrderedDict()
+        self._threads: list[threading.Thread] = []
+
+    # ---- DeviceContext ---------------------------------------------------------------------
+
+    def emit(self, body: EventBody, type: EventType | None = None) -> None:
+        """Record a fact durably (outbox commit), then wake the sender."""
+        synced = self.clock.state().synced
+
+        def build(seq: int) -> tuple[str, bytes]:
+            env = make_envelope(
+                hall=self.hall,
+                device=self.device,
+                seq=seq,
+                ts=self.now(),
+                synced=synced,
+                body=body,
+                type=type,
+            )
+            payload = env.to_json()
+            if len(payload) > MAX_EVENT_BYTES:
+                raise ContractError(f"{env.type.value} of {len(payload)} bytes is oversized")
+            return self._evt_topic, payload
+
+        self.outbox.append(self.device, fact=True, build=build)
+        self._wake.set()
+
+    def fault(
+        self,
+        code: str,
+        message: str,
+        *,
+        active: bool = True,
+        severity: Literal["warning", "error", "critical"] = "error",
+    ) -> None:
+        """Raise (or clear) a device fault (rule DEV-4)."""
+        self.emit(DeviceFault(code=code, message=message[:500], severity=severity, active=active))
+
+    def now(self) -> datetime:
+        """The device's aware local time in the hall's time zone."""
+        return datetime.now(self.tz)
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> DeviceRuntime:
+        """Start the driver, the MQTT session and the sender and inbound threads."""
+        self._inbound = queue.Queue()
+        self._stopping.clear()
+        self.outbox.add_listener(self._outbox_alert)
+        self.driver.start()
+        for name, target in (("send", self._send_loop), ("inbound", self._inbound_loop)):
+            thread = threading.Thread(target=target, name=f"{self.device}-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        self.session.start()
+        logger.info(
+            "%s: %s started (config version %s)", self.device, self.kind, self.config_version
+        )
+        return self
+
+    def stop(self) -> None:
+        """Stop the driver, flush what can be flushed in a moment, and disconnect."""
+        self.outbox.remove_listener(self._outbox_alert)
+        try:
+            self.driver.stop()
+        except Exception:
+            logger.exception("%s: driver did not stop cleanly", self.device)
+        self._stopping.set()
+        self._wake.set()
+        self._inbound.put(None)
+        for thread in self._threads:
+            thread.join(5)
+        self._threads.clear()
+        self.session.stop()
+
+    # ---- sending ---------------------------------------------------------------------------
+
+    def heartbeat(self) -> None:
+        """Queue a heartbeat (rule DEV-1): health, versions, outbox, clock, CPU temperature."""
+        clock = self.clock.state()
+        body = Heartbeat(
+            uptime_s=round(time.monotonic() - self._started, 3),
+            agent_version=edge.__version__,
+            contract_version=CONTRACT_VERSION,
+            config_version=self.config_version,
+            outbox_depth=self.outbox.depth(),
+            outbox_capacity=self.outbox.capacity,
+            clock_offset_ms=clock.offset_ms,
+            clock_synced=clock.synced,
+            cpu_temp_c=read_cpu_temp(),
+            driver_status=self.driver.status()[:64],
+        )
+
+        def build(seq: int) -> tuple[str, bytes]:
+            env = make_envelope(
+                hall=self.hall,
+                device=self.device,
+                seq=seq,
+                ts=self.now(),
+                synced=clock.synced,
+                body=body,
+            )
+            return self._hb_topic, env.to_json()
+
+        self.outbox.append(self.device, fact=False, build=build)
+        self._wake.set()
+
+    def _receive(self, message: Received) -> None:
+        self._inbound.put(message)
+
+    def _wake_sender(self) -> None:
+        self._wake.set()
+
+    def _published(self, mid: int, ok: bool) -> None:
+        self._acks.append((mid, ok))
+        self._wake.set()
+
+    def _send_loop(self) -> None:
+        """Publish queued rows in order; delete them on PUBACK; send heartbeats on time."""
+        inflight: dict[int, int] = {}  # mid -> row id
+        cursor = 0  # the last row id handed to paho
+        next_hb = time.monotonic()
+        while not self._stopping.is_set():
+            if time.monotonic() >= next_hb:
+                next_hb = time.monotonic() + self.settings.heartbeat_s
+                self._guard(self.heartbeat)
+            self._wake.wait(max(0.0, next_hb - time.monotonic()))
+            self._wake.clear()
+            done: list[int] = []
+            rejected: list[int] = []
+            while self._acks:
+                mid, ok = self._acks.popleft()
+                row_id = inflight.pop(mid, None)
+                if row_id is not None:
+                    (done if ok else rejected).append(row_id)
+            self._guard(self.outbox.delete, done)
+            if rejected:  # the broker refused them: send again from there, after a pause
+                logger.error("%s: broker refused rows %s; retrying", self.device, rejected)
+                cursor = min(cursor, min(rejected) - 1)
+                self._stopping.wait(2.0)
+            room = self.settings.inflight - len(inflight)
+            if room <= 0 or not self.session.ready:
+                continue
+            for row in self.outbox.pending(self.device, cursor, room):
+                sent = self.session.publish(row.topic, row.payload, qos=1)
+                if sent is None:
+                    break
+                inflight[sent] = row.id
+                cursor = row.id
+
+    def _guard(self, fn: Any, *args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception:
+            logger.exception("%s: %s failed", self.device, getattr(fn, "__name__", fn))
+
+    def _outbox_alert(self, alert: Alert) -> None:
+        self.fault(alert.code, alert.message, active=alert.active, severity=alert.severity)
+
+    # ---- inbound: config and commands ------------------------------------------------------
+
+    def _inbound_loop(self) -> None:
+        while (message := self._inbound.get()) is not None:
+            try:
+                if message.channel is Channel.CFG and message.payload:
+                    self.apply_config_payload(message.payload)
+                elif message.channel is Channel.CMD:
+                    self.run_command_payload(message.payload)
+            except Exception:
+                logger.exception("%s: %s message failed", self.device, message.channel.value)
+            finally:
+                self.session.ack(message)
+
+    def apply_config_payload(self, payload: bytes) -> bool:
+        """Validate and apply a config document; report ConfigApplied or ConfigRejected."""
+        try:
+            doc = parse_config(payload)
+        except ContractError as exc:
+            return self._reject(_peek(payload, "version", 0), exc.reason)
+        if (doc.hall, doc.device, doc.kind) != (self.hall, self.device, self.kind):
+            return self._reject(
+                doc.version,
+                f"config is for {doc.hall}/{doc.device} "
+                f"({doc.kind}), not {self.hall}/{self.device} ({self.kind})",
+            )
+        if doc.version == self.config_version or doc.version == self._rejected_version:
+            return doc.version == self.config_version  # a retained copy seen again
+        if self.config_version is not None and doc.version < self.config_version:
+            return self._reject(
+                doc.version, f"older than the applied version {self.config_version}"
+            )
+        try:
+            config = self.driver_cls.Config.model_validate(doc.settings)
+        except ValidationError as exc:
+            return self._reject(doc.version, f"settings invalid: {explain(exc)}")
+        old = self.driver.config
+        try:
+            self.driver.apply_config(config)
+        except Exception as exc:
+            logger.exception("%s: applying config %s failed", self.device, doc.version)
+            self._guard(self.driver.apply_config, old)
+            return self._reject(doc.version, f"driver could not apply it: {exc}")
+        self._persist(doc)
+        self.config_version = doc.version
+        self.emit(ConfigApplied(version=doc.version))
+        logger.info("%s: config version %s applied", self.device, doc.version)
+        return True
+
+    def _reject(self, version: int, reason: str) -> bool:
+        logger.warning("%s: config version %s rejected: %s", self.device, version, reason)
+        self._rejected_version = version
+        self.emit(ConfigRejected(version=max(0, version), reason=reason[:500]))
+        return False
+
+    def run_command_payload(self, payload: bytes) -> bool:
+        """Parse and carry out a command; always report a CommandResult, never raise."""
+        try:
+            command = parse_command(payload)
+        except ContractError as exc:
+            command_id = str(_peek(payload, "id", "unknown"))[:64] or "unknown"
+            return self._result(command_id, CommandOutcome(False, f"bad command: {exc.reason}"))
+        if (command.hall, command.device) != (self.hall, self.device):
+            return self._result(
+                command.id, CommandOutcome(False, f"command is for {command.hall}/{command.device}")
+            )
+        if command.id in self._done_commands:
+            logger.info("%s: command %s already carried out", self.device, command.id)
+            return True
+        outcome = self._carry_out(command)
+        self._done_commands[command.id] = None
+        while len(self._done_commands) > 1000:
+            self._done_commands.popitem(last=False)
+        return self._result(command.id, outcome)
+
+    def _carry_out(self, command: Command) -> CommandOutcome:
+        try:
+            if command.type is CommandType.RELOAD_CONFIG:
+                self.driver.apply_config(self.driver.config)
+                return CommandOutcome(True, f"config version {self.config_version} re-applied")
+            return self.driver.handle(command)
+        except Exception as exc:
+            logger.exception("%s: command %s failed", self.device, command.type.value)
+            return CommandOutcome(False, f"driver error: {exc}")
+
+    def _result(self, command_id: str, outcome: CommandOutcome) -> bool:
+        self.emit(CommandResult(command_id=command_id, ok=outcome.ok, detail=outcome.detail[:500]))
+        return outcome.ok
+
+    # ---- the applied config, kept across restarts ------------------------------------------
+
+    def _initial_config(self, device: Device) -> tuple[int | None, DriverConfig]:
+        """The last applied config document if there is a valid one, else the layout's."""
+        try:
+            doc = ConfigDocument.model_validate_json(self._config_file.read_bytes())
+            return doc.version, self.driver_cls.Config.model_validate(doc.settings)
+        except FileNotFoundError:
+            pass
+        except (ValidationError, ValueError) as exc:
+            logger.warning("%s: ignoring saved config %s: %s", device.id, self._config_file, exc)
+        return None, validate_settings(device)
+
+    def _persist(self, doc: ConfigDocument) -> None:
+        """Write the applied document atomically (temp file, fsync, rename)."""
+        self._config_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._config_file.with_suffix(".tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(doc.to_json())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self._config_file)
+
+
+def _peek(payload: bytes, key: str, default: Any) -> Any:
+    """A field of a JSON object that failed validation, to say which message was refused."""
+    try:
+        value = json.loads(payload).get(key, default)
+    except (ValueError, AttributeError):
+        return default
+    return value if isinstance(value, type(default)) else default
+
+
+def config_path(data_dir: Path, device: str) -> Path:
+    """Where a device's applied config document is kept."""
+    return data_dir / "config" / f"{device}.json"

@@ -1,0 +1,213 @@
+"""One device's MQTT session; the only module of the edge agent that imports paho.
+
+MQTT v5, client id = device id, persistent session (clean_start False, session expiry),
+retained LWT "offline" on the device's state topic and a retained "online" on every connect,
+subscriptions to the device's cfg and cmd topics on every (re)connect, automatic reconnect
+with back-off. The runtime sees `Received` objects, never paho's.
+
+Ordering: paho re-sends its unacknowledged publishes right after on_connect returns. The session
+calls `on_ready` only when the SUBACK of its subscriptions arrives, which is after those
+re-sends are queued, so publishes made from `on_ready` on go out behind them, in order.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from edge.settings import AgentSettings
+from models.topics import Channel, build_topic, parse_topic
+
+logger = logging.getLogger(__name__)
+
+ONLINE = b"online"
+OFFLINE = b"offline"
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A message for the device (config or command), detached from paho."""
+
+    channel: Channel
+    payload: bytes
+    retained: bool
+    mid: int
+    qos: int
+
+
+class Session:
+    """The MQTT connection of one device: connect, publish, receive, acknowledge."""
+
+    def __init__(
+        self,
+        hall: str,
+        device: str,
+        settings: AgentSettings,
+        *,
+        on_message: Callable[[Received], None],
+        on_ready: Callable[[], None],
+        on_published: Callable[[int, bool], None],
+    ) -> None:
+        self.hall, self.device, self.settings = hall, device, settings
+        self._on_message_cb = on_message
+        self._on_ready_cb = on_ready
+        self._on_published_cb = on_published
+        self._ready = threading.Event()
+        self._sub_mid: int | None = None
+        self.state_topic = build_topic(hall, device, Channel.STATE)
+        self.inbound = [build_topic(hall, device, c) for c in (Channel.CFG, Channel.CMD)]
+        self.client = self._make_client()
+
+    def _make_client(self) -> mqtt.Client:
+        s = self.settings
+        client = mqtt.Client(
+            callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+            client_id=self.device,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        user, password = s.credentials(self.device)
+        if user is not None:
+            client.username_pw_set(user, password)
+        if s.broker_tls:
+            client.tls_set(
+                ca_certs=str(s.tls_ca) if s.tls_ca else None, tls_version=ssl.PROTOCOL_TLS_CLIENT
+            )
+        client.will_set(self.state_topic, OFFLINE, qos=1, retain=True)
+        client.reconnect_delay_set(s.reconnect_min_s, s.reconnect_max_s)  # type: ignore[arg-type]
+        client.max_inflight_messages_set(s.inflight + 10)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
+        client.on_message = self._on_message
+        client.on_publish = self._on_publish
+        return client
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect in the background; paho keeps reconnecting until stop()."""
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self.settings.session_expiry_s
+        self.client.connect_async(
+            self.settings.broker_host,
+            self.settings.broker_port,
+            keepalive=self.settings.keepalive_s,
+            clean_start=False,
+            properties=props,
+        )
+        self.client.loop_start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Say "offline" (retained) if connected, then disconnect and stop the network thread."""
+        if self._ready.is_set():
+            info = self.client.publish(self.state_topic, OFFLINE, qos=1, retain=True)
+            try:
+                info.wait_for_publish(timeout)
+            except (RuntimeError, ValueError):
+                logger.debug("%s: offline state not sent", self.device)
+        self._ready.clear()
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    @property
+    def ready(self) -> bool:
+        """Connected, subscribed, and past paho's re-sends: new publishes go out in order."""
+        return self._ready.is_set()
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Block until ready or timeout; True when ready."""
+        return self._ready.wait(timeout)
+
+    # ---- traffic ---------------------------------------------------------------------------
+
+    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> int | None:
+        """Hand one message to paho; its mid, or None when paho refused it."""
+        info = self.client.publish(topic, payload, qos=qos, retain=retain)
+        if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+            logger.warning(
+                "%s: paho refused a publish: %s", self.device, mqtt.error_string(info.rc)
+            )
+            return None
+        return info.mid
+
+    def ack(self, message: Received) -> None:
+        """Acknowledge a received message (after the runtime has dealt with it)."""
+        if message.qos > 0:
+            self.client.ack(message.mid, message.qos)
+
+    # ---- paho callbacks (network thread) ---------------------------------------------------
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.ConnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        if reason_code.is_failure:
+            logger.error("%s: broker refused the connection: %s", self.device, reason_code)
+            return
+        logger.info("%s: connected (session present: %s)", self.device, flags.session_present)
+        client.publish(self.state_topic, ONLINE, qos=1, retain=True)
+        _, self._sub_mid = client.subscribe([(t, SubscribeOptions(qos=1)) for t in self.inbound])
+
+    def _on_subscribe(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        mid: int,
+        reason_codes: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
+        if mid != self._sub_mid:
+            return
+        refused = [str(rc) for rc in reason_codes if rc.is_failure]
+        if refused:
+            logger.error("%s: subscriptions refused: %s", self.device, ", ".join(refused))
+        self._ready.set()
+        self._on_ready_cb()
+
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.DisconnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        if self._ready.is_set():
+            logger.warning("%s: disconnected: %s", self.device, reason_code)
+        self._ready.clear()
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        try:
+            channel = parse_topic(msg.topic).channel
+        except ValueError:
+            logger.warning("%s: message on unexpected topic %r", self.device, msg.topic)
+            self.client.ack(msg.mid, msg.qos)
+            return
+        self._on_message_cb(
+            Received(channel, bytes(msg.payload), bool(msg.retain), msg.mid, msg.qos)
+        )
+
+    def _on_publish(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        mid: int,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        self._on_published_cb(mid, not reason_code.is_failure)

@@ -1,0 +1,110 @@
+"""The edge agent's settings: one pydantic tree, built in main() (never at import).
+
+Every field can come from the environment with the prefix `HK_EDGE_` (e.g. `HK_EDGE_BROKER_URL`,
+`HK_EDGE_PASSWORD`). Secrets have no default: without a password (environment or file) the
+agent connects without one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AgentSettings(BaseSettings):
+    """How one edge agent reaches the broker, where it keeps its state, and its timings."""
+
+    model_config = SettingsConfigDict(env_prefix="HK_EDGE_", extra="forbid", frozen=True)
+
+    broker_url: str = Field(
+        default="mqtt://127.0.0.1:1883",
+        description="mqtt://host:port, or mqtts://host:port for TLS",
+    )
+    username: str | None = Field(
+        default=None,
+        description="Broker user; `{device}` is replaced by the device id (per-device users)",
+    )
+    password: SecretStr | None = Field(
+        default=None,
+        description="Broker password (from the environment, HK_EDGE_PASSWORD); no default",
+    )
+    password_file: Path | None = Field(
+        default=None,
+        description="File holding the password; "
+        "`{device}` in the path is replaced by the device id",
+    )
+    tls_ca: Path | None = Field(
+        default=None, description="CA file for mqtts:// (system CAs when unset)"
+    )
+    data_dir: Path = Field(
+        default=Path("data/edge"), description="Outbox and applied configs are kept here"
+    )
+    heartbeat_s: float = Field(default=30.0, gt=0, description="Seconds between heartbeats")
+    outbox_capacity: int = Field(
+        default=100_000,
+        ge=10,
+        description="Rows the outbox holds before heartbeats are refused (facts are never dropped)",
+    )
+    outbox_sync: Literal["full", "normal"] = Field(
+        default="full",
+        description="full: a fact survives power loss once emit() returns; "
+        "normal: it survives a crash of the agent only (much faster, for simulators)",
+    )
+    inflight: int = Field(
+        default=100, ge=1, le=1000, description="Unacknowledged publishes per device at a time"
+    )
+    keepalive_s: int = Field(default=30, ge=5, le=3600, description="MQTT keep-alive")
+    session_expiry_s: int = Field(
+        default=7 * 24 * 3600, ge=0, description="How long the broker keeps a device's session"
+    )
+    reconnect_min_s: float = Field(default=0.5, gt=0, description="First reconnect delay")
+    reconnect_max_s: float = Field(default=30.0, gt=0, description="Longest reconnect delay")
+    clock_synced: bool | None = Field(
+        default=None, description="Override the kernel's NTP state (None: ask the kernel)"
+    )
+
+    @field_validator("broker_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+            raise ValueError("must look like mqtt://host:port or mqtts://host:port")
+        _ = parts.port  # raises ValueError on a bad port
+        return value
+
+    @model_validator(mode="after")
+    def _secrets(self) -> AgentSettings:
+        if self.password is not None and self.password_file is not None:
+            raise ValueError("give the password in the environment or in a file, not both")
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError("reconnect_max_s must be >= reconnect_min_s")
+        return self
+
+    @property
+    def broker_host(self) -> str:
+        """Host part of the broker URL."""
+        return urlsplit(self.broker_url).hostname or "127.0.0.1"
+
+    @property
+    def broker_tls(self) -> bool:
+        """True for mqtts://."""
+        return urlsplit(self.broker_url).scheme == "mqtts"
+
+    @property
+    def broker_port(self) -> int:
+        """Port of the broker URL (1883, or 8883 for mqtts:// when not given)."""
+        return urlsplit(self.broker_url).port or (8883 if self.broker_tls else 1883)
+
+    def credentials(self, device: str) -> tuple[str | None, str | None]:
+        """(username, password) for one device's session."""
+        user = self.username.replace("{device}", device) if self.username else None
+        if self.password is not None:
+            return user, self.password.get_secret_value()
+        if self.password_file is not None:
+            path = Path(str(self.password_file).replace("{device}", device))
+            return user, path.read_text(encoding="utf-8").strip()
+        return user, None
