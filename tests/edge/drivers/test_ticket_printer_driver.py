@@ -1,0 +1,98 @@
+"""The ESC/POS ticket printer through python-escpos against a pseudo-terminal printer."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from edge.drivers.ticket_printer import TicketPrinterConfig, TicketPrinterDriver
+from models.commands import DisplayText, PrintTicket, make_command
+from models.events import EventBody, EventType
+
+
+class RecordingContext:
+    """A real DeviceContext that keeps what the driver emits and the faults it raises."""
+
+    def __init__(self, device: str) -> None:
+        self.hall, self.device, self.tz = "demo", device, ZoneInfo("Asia/Shanghai")
+        self.events: list[EventBody] = []
+        self.faults: list[tuple[str, str, bool]] = []
+
+    def emit(self, body: EventBody, type: EventType | None = None) -> None:
+        self.events.append(body)
+
+    def fault(self, code: str, message: str, *, active: bool = True,
+              severity: Literal["warning", "error", "critical"] = "error") -> None:
+        self.faults.append((code, message, active))
+
+    def now(self) -> datetime:
+        return datetime.now(self.tz)
+
+
+def wait_for(cond: Callable[[], Any], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def printer() -> Iterator[tuple[TicketPrinterDriver, RecordingContext]]:
+    ctx = RecordingContext("hall-printer")
+    drv = TicketPrinterDriver(ctx, TicketPrinterConfig(title="示范政务服务大厅"))
+    drv.start()
+    yield drv, ctx
+    drv.stop()
+    drv.stop()
+
+
+def ticket(number: str = "A012", ahead: int = 3) -> Any:
+    body = PrintTicket(ticket=number, service_name="社保业务", ahead=ahead,
+                       issued_at=datetime(2026, 11, 23, 1, 5, tzinfo=UTC))
+    return make_command(hall="demo", device="hall-printer", ts=datetime.now(UTC), body=body)
+
+
+def test_ticket_shows_number_service_people_ahead_and_local_time(printer: Any) -> None:
+    drv, ctx = printer
+    assert drv.handle(ticket()).ok
+    wait_for(lambda: len(drv.peer.tickets) == 1)
+    lines = drv.peer.tickets[0]
+    assert lines[:5] == ["示范政务服务大厅", "A012", "社保业务", "您前面还有 3 人",
+                         "取号时间 2026-11-23 09:05"]
+    assert drv.peer.status_queries == 1  # the paper sensor is asked before printing
+    assert ctx.faults == []
+
+
+def test_out_of_paper_is_a_fault_and_clears_when_paper_is_loaded(printer: Any) -> None:
+    # rule DEV-4
+    drv, ctx = printer
+    drv.peer.paper = False
+    outcome = drv.handle(ticket("A013"))
+    assert not outcome.ok and outcome.detail == "printer_out_of_paper"
+    assert ctx.faults == [("printer_out_of_paper", "ticket printer is out of paper", True)]
+    assert drv.status() == "fault"
+    drv.peer.paper = True
+    assert drv.handle(ticket("A014", ahead=0)).ok
+    assert ctx.faults[-1][0] == "printer_out_of_paper" and ctx.faults[-1][2] is False
+    wait_for(lambda: len(drv.peer.tickets) == 1)
+    assert drv.peer.tickets[0][1] == "A014"
+
+
+def test_other_commands_are_refused(printer: Any) -> None:
+    drv, _ = printer
+    cmd = make_command(hall="demo", device="hall-printer", ts=datetime.now(UTC),
+                       body=DisplayText(text="x"))
+    assert not drv.handle(cmd).ok
+
+
+def test_real_backend_needs_a_port_or_usb_ids() -> None:
+    for cfg in (TicketPrinterConfig(backend="real"),
+                TicketPrinterConfig(backend="real", connection="usb")):
+        with pytest.raises(ValueError, match="needs"):
+            TicketPrinterDriver(RecordingContext("p"), cfg).start()
