@@ -31,6 +31,19 @@ class AgentError(RuntimeError):
     """The agent cannot run as asked (unknown node or device, data dir in use)."""
 
 
+def select_devices(hall: Hall, node: str, wanted: Collection[str] | None = None) -> list[Device]:
+    """The devices of `node` (only those in `wanted`, if given); AgentError if none or unknown."""
+    mine = hall.node_devices(node)
+    if not mine:
+        raise AgentError(f"hall {hall.id} has no devices on node {node!r}")
+    if wanted is None:
+        return mine
+    unknown = sorted(set(wanted) - {d.id for d in mine})
+    if unknown:
+        raise AgentError(f"not devices of node {node}: {', '.join(unknown)}")
+    return [d for d in mine if d.id in wanted]
+
+
 class Agent:
     """Runs the devices of one node of a hall; start() and stop() may be called from any thread."""
 
@@ -43,24 +56,12 @@ class Agent:
         devices: Collection[str] | None = None,
     ) -> None:
         self.hall, self.node, self.settings = hall, node, settings
-        self.devices = self._select(hall, node, devices)
+        self.devices = select_devices(hall, node, devices)
         self.runtimes: dict[str, DeviceRuntime] = {}
         self.skipped: dict[str, str] = {}
         self.outbox: Outbox | None = None
         self._lock_file: IO[str] | None = None
         self._stopped = threading.Event()
-
-    @staticmethod
-    def _select(hall: Hall, node: str, wanted: Collection[str] | None) -> list[Device]:
-        mine = hall.node_devices(node)
-        if not mine:
-            raise AgentError(f"hall {hall.id} has no devices on node {node!r}")
-        if wanted is None:
-            return mine
-        unknown = sorted(set(wanted) - {d.id for d in mine})
-        if unknown:
-            raise AgentError(f"not devices of node {node}: {', '.join(unknown)}")
-        return [d for d in mine if d.id in wanted]
 
     @property
     def outbox_path(self) -> Path:
