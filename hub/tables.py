@@ -7,6 +7,7 @@ Each area keeps its tables in its own module and its own Alembic branch
 from sqlmodel import SQLModel
 
 import hub.attendance.tables  # noqa: F401
+import hub.compliance.tables  # noqa: F401
 import hub.events.tables  # noqa: F401
 import hub.fleet.tables  # noqa: F401
 
