@@ -1,0 +1,302 @@
+"""Face clock-in terminal (人脸考勤机): camera -> pipeline -> punch (rule ATT-1).
+
+A thread reads frames (edge/face/capture.py), runs the pipeline (edge/face/pipeline.py) and
+reports: a Punch per recognised staff member (staff id, distance, liveness; the envelope
+carries terminal and device time), and at most one UnknownFace per `unknown_interval_s` with
+no identity and no image (rule PRIV-1). It keeps recognising against its last gallery while
+the broker is away; facts wait in the runtime's outbox.
+
+Commands: sync_gallery (decrypt with the hall key, verify the checksum, swap atomically, report
+GalleryHeld) and erase_template (erase, report TemplateErased and GalleryHeld). Feedback to
+the person goes through a small hook: always logged, and optionally `display_command` is run
+with the text as its last argument (a display/voice device's own tool).
+
+Backends: `real` opens `source` (a camera index or an RTSP/HTTP URL, default camera 0);
+`simulated` plays a video file or a folder of frames (no source: the terminal idles).
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from edge.drivers.base import CommandOutcome, DeviceContext, Driver, DriverConfig
+from edge.face.capture import CaptureError, open_source
+from edge.face.gallery import GalleryData, GalleryError, LocalGallery, load_key
+from edge.face.liveness import LivenessSettings
+from edge.face.matcher import DEFAULT_MARGIN, DEFAULT_THRESHOLD, Matcher
+from edge.face.motion import MotionSettings
+from edge.face.pipeline import Decision, FacePipeline, PipelineSettings
+from edge.face.vote import RateLimiter
+from models.commands import Command, EraseTemplate, SyncGallery
+from models.events import GalleryHeld, Punch, TemplateErased, UnknownFace
+
+logger = logging.getLogger(__name__)
+
+FAIL_TEXT = {
+    "no_match": "未识别，请联系管理员",
+    "ambiguous": "识别不确定，请正对摄像头重试",
+    "liveness_failed": "活体检测未通过，请眨眼后重试",
+}
+"""What the person is told when a face is refused, by reason."""
+
+
+class FaceTerminalConfig(DriverConfig):
+    """Settings of one face clock-in terminal."""
+
+    source: str | None = Field(
+        default=None,
+        description="Camera index, RTSP/HTTP URL, video "
+        "file or frame folder; real default: camera 0",
+    )
+    fps: float = Field(default=10.0, gt=0, le=60, description="Frame rate of a frame folder")
+    loop: bool = Field(default=False, description="Replay a file or folder endlessly")
+    realtime: bool = Field(default=True, description="Pace recorded frames at their clip time")
+    gallery_path: str = Field(
+        default="data/edge/face/{device}.gallery",
+        description="Encrypted local gallery file; {device} is replaced",
+    )
+    key_env: str = Field(default="HK_FACE_HALL_KEY", description="Env var with the hall key")
+    key_file: str | None = Field(default=None, description="File with the hall key")
+    threshold: float = Field(
+        default=DEFAULT_THRESHOLD,
+        gt=0,
+        lt=1,
+        description="Largest accepted face distance (see matcher.py)",
+    )
+    margin: float = Field(
+        default=DEFAULT_MARGIN, ge=0, lt=1, description="Smallest gap to the second-best person"
+    )
+    vote_k: int = Field(default=3, ge=1, le=30, description="Frames that must agree ...")
+    vote_n: int = Field(default=5, ge=1, le=30, description="... among the last n")
+    dedup_s: float = Field(default=60.0, ge=0, description="One punch per person per window")
+    detect_max_side: int = Field(
+        default=640, ge=160, le=4096, description="Detection runs on the frame shrunk to this side"
+    )
+    min_face_px: int = Field(default=80, ge=20, description="Smallest face width judged")
+    liveness: Literal["off", "blink", "motion", "blink+motion"] = Field(
+        default="blink", description="Liveness checks (see edge/face/liveness.py)"
+    )
+    liveness_window_s: float = Field(
+        default=6.0, gt=0, le=60, description="Time a face has to show liveness"
+    )
+    motion_hold_s: float = Field(default=4.0, ge=0, description="Gate stays open after motion")
+    unknown_interval_s: float = Field(
+        default=30.0, ge=0, description="At most one unknown_face per this many s"
+    )
+    display_command: list[str] | None = Field(
+        default=None, description="argv run with the feedback text appended (display/voice)"
+    )
+
+    def pipeline_settings(self) -> PipelineSettings:
+        """The pipeline's settings from this config."""
+        return PipelineSettings(
+            detect_max_side=self.detect_max_side,
+            min_face_px=self.min_face_px,
+            vote_k=self.vote_k,
+            vote_n=max(self.vote_n, self.vote_k),
+            dedup_s=self.dedup_s,
+            motion=MotionSettings(hold_s=self.motion_hold_s),
+            liveness=LivenessSettings(mode=self.liveness, window_s=self.liveness_window_s),
+        )
+
+
+class Feedback:
+    """Tells the person at the terminal what happened: log, and an optional display command."""
+
+    def __init__(self, command: list[str] | None) -> None:
+        self.command = command
+        self.shown: list[str] = []
+
+    def show(self, text: str) -> None:
+        """Show and speak `text`."""
+        self.shown.append(text)
+        del self.shown[:-50]
+        logger.info("terminal says: %s", text)
+        if self.command:
+            try:
+                subprocess.Popen(
+                    [*self.command, text], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
+            except OSError as exc:
+                logger.warning("display command failed: %s", exc)
+
+
+class FaceTerminalDriver(Driver[FaceTerminalConfig]):
+    """The face clock-in terminal."""
+
+    kind = "face_terminal"
+    Config = FaceTerminalConfig
+
+    def __init__(self, ctx: DeviceContext, config: FaceTerminalConfig) -> None:
+        super().__init__(ctx, config)
+        self.feedback = Feedback(config.display_command)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._gallery: LocalGallery | None = None
+        self._data: GalleryData | None = None
+        self._names: dict[str, str] = {}
+        self._pipeline: FacePipeline | None = None
+        self._unknown = RateLimiter(config.unknown_interval_s)
+        self._status = "ok"
+        self.frames = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Open the gallery and the camera and start recognising."""
+        cfg = self.config
+        path = Path(cfg.gallery_path.replace("{device}", self.ctx.device))
+        try:
+            self._gallery = LocalGallery(path, load_key(cfg.key_env, cfg.key_file))
+            self._data = self._gallery.load()
+        except GalleryError as exc:
+            self._data = None
+            self.ctx.fault("gallery_unusable", str(exc))
+            self._status = "degraded"
+        self._pipeline = FacePipeline(self._matcher(), cfg.pipeline_settings())
+        self._report_gallery()
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._run, name=f"face-{self.ctx.device}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the capture thread (safe to call twice)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def status(self) -> str:
+        """ok, degraded (no gallery / camera trouble)."""
+        return self._status
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for a finite source to end; True when the thread has finished."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
+
+    # -- gallery ---------------------------------------------------------------------------
+    def _matcher(self) -> Matcher:
+        data = self._data
+        self._names = data.names() if data else {}
+        if data is None:
+            return Matcher({}, threshold=self.config.threshold, margin=self.config.margin)
+        return data.matcher(self.config.threshold, self.config.margin)
+
+    def _report_gallery(self) -> None:
+        data = self._data
+        self.ctx.emit(
+            GalleryHeld(
+                version=data.version if data else 0,
+                checksum=data.checksum if data else "",
+                count=len(data.people) if data else 0,
+            )
+        )
+
+    def handle(self, command: Command) -> CommandOutcome:
+        """sync_gallery and erase_template."""
+        body = command.body
+        if self._gallery is None:
+            return CommandOutcome(False, "no hall key: the gallery cannot be opened")
+        if isinstance(body, SyncGallery):
+            try:
+                data = self._gallery.replace(body.version, body.checksum, body.blob)
+            except GalleryError as exc:
+                return CommandOutcome(False, str(exc))
+            self._swap(data)
+            self.ctx.fault("gallery_unusable", "gallery replaced", active=False)
+            self._status = "ok"
+            self._report_gallery()
+            return CommandOutcome(True, f"gallery version {data.version} held")
+        if isinstance(body, EraseTemplate):
+            try:
+                held = self._gallery.erase(body.staff_id)
+            except GalleryError as exc:
+                return CommandOutcome(False, str(exc))
+            self._swap(held)
+            self.ctx.emit(
+                TemplateErased(staff_id=body.staff_id, gallery_version=body.gallery_version)
+            )
+            self._report_gallery()
+            return CommandOutcome(True, f"template of {body.staff_id} erased")
+        return super().handle(command)
+
+    def _swap(self, data: GalleryData | None) -> None:
+        with self._lock:
+            self._data = data
+            if self._pipeline is not None:
+                self._pipeline.set_matcher(self._matcher())
+
+    # -- recognition -----------------------------------------------------------------------
+    def _run(self) -> None:
+        cfg = self.config
+        source: Any = (
+            cfg.source if cfg.source is not None else ("0" if cfg.backend == "real" else None)
+        )
+        if source is None:
+            logger.info("face terminal %s has no camera source; idle", self.ctx.device)
+            return
+        try:
+            frames = open_source(source, fps=cfg.fps, loop=cfg.loop)
+            started = time.monotonic()
+            first_t: float | None = None
+            for frame in frames:
+                if self._stop.is_set():
+                    break
+                if cfg.realtime and not frame.live:
+                    first_t = frame.t if first_t is None else first_t
+                    wait = (frame.t - first_t) - (time.monotonic() - started)
+                    if wait > 0 and self._stop.wait(wait):
+                        break
+                with self._lock:
+                    assert self._pipeline is not None
+                    decision = self._pipeline.process(frame.image, frame.t)
+                self.frames += 1
+                self._act(decision, frame.t)
+        except CaptureError as exc:
+            self._status = "fault"
+            self.ctx.fault("camera", str(exc))
+        except Exception:
+            logger.exception("face terminal %s stopped on an error", self.ctx.device)
+            self._status = "fault"
+            self.ctx.fault("face_pipeline", "recognition stopped on an internal error")
+
+    def _act(self, d: Decision, t: float) -> None:
+        if d.kind == "punch" and d.staff_id is not None and d.liveness is not None:
+            # rule ATT-1: the punch is the fact; its device time is the envelope's ts
+            self.ctx.emit(
+                Punch(
+                    staff_id=d.staff_id, distance=round(d.distance or 0.0, 4), liveness=d.liveness
+                )
+            )
+            self.feedback.show(f"{self._names.get(d.staff_id, d.staff_id)} 打卡成功")
+        elif d.kind == "duplicate" and d.staff_id is not None:
+            self.feedback.show(f"{self._names.get(d.staff_id, d.staff_id)} 已打卡")
+        elif d.kind == "pending" and d.staff_id is not None and d.liveness is not None:
+            if self.feedback.shown[-1:] != ["请眨眨眼"]:
+                self.feedback.show("请眨眨眼")
+        elif d.kind == "rejected" and d.reason is not None:
+            self.feedback.show(FAIL_TEXT[d.reason])
+            if self._unknown.allow(t):  # rule PRIV-1: no identity, no image
+                self.ctx.emit(
+                    UnknownFace(
+                        best_distance=None if d.distance is None else round(min(d.distance, 2), 4),
+                        reason=d.reason,
+                        liveness=d.liveness,
+                    )
+                )
+
+
+DRIVER = FaceTerminalDriver

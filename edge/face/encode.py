@@ -1,0 +1,94 @@
+"""Face detection, landmarks and 128-d encodings (dlib via face_recognition's models).
+
+One place computes encodings, so the hub's enrollment, the identify CLI and the terminal
+produce comparable templates: HOG detection, dlib's 5-point alignment (face_recognition's
+default, the setting dlib's published LFW figures use) and the ResNet descriptor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import dlib
+import numpy as np
+import numpy.typing as npt
+from face_recognition import api as fr_api
+
+Box = tuple[int, int, int, int]
+"""A face box as (top, right, bottom, left) in full-image pixels (face_recognition's order)."""
+Image = npt.NDArray[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class FaceFound:
+    """One face in an image: its box and encoding."""
+
+    box: Box
+    encoding: npt.NDArray[np.float64]
+
+
+def detect(image: Image, *, max_side: int | None = None, upsample: int = 0) -> list[Box]:
+    """Face boxes (full-size coordinates); detection runs on a copy shrunk to `max_side`."""
+    h, w = image.shape[:2]
+    scale = 1.0
+    small = image
+    if max_side is not None and max(h, w) > max_side:
+        scale = max_side / max(h, w)
+        small = cv2.resize(
+            image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA
+        )
+    rects = fr_api.face_detector(small, upsample)
+    boxes = []
+    for r in rects:
+        top, right = round(r.top() / scale), round(r.right() / scale)
+        bottom, left = round(r.bottom() / scale), round(r.left() / scale)
+        boxes.append((max(top, 0), min(right, w - 1), min(bottom, h - 1), max(left, 0)))
+    return boxes
+
+
+def _crop(rgb: Image, box: Box) -> tuple[Image, dlib.rectangle]:
+    """A crop around the face (half a face of margin) and the face's rectangle inside it."""
+    top, right, bottom, left = box
+    m = max(bottom - top, right - left) // 2
+    h, w = rgb.shape[:2]
+    y0, x0 = max(top - m, 0), max(left - m, 0)
+    y1, x1 = min(bottom + m, h), min(right + m, w)
+    crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+    return crop, dlib.rectangle(left - x0, top - y0, right - x0, bottom - y0)
+
+
+def encode(rgb: Image, box: Box) -> npt.NDArray[np.float64]:
+    """The 128-d encoding of the face in `box`, computed on the face crop only."""
+    crop, rect = _crop(rgb, box)
+    shape = fr_api.pose_predictor_5_point(crop, rect)
+    return np.asarray(fr_api.face_encoder.compute_face_descriptor(crop, shape, 1))
+
+
+def landmarks68(rgb: Image, box: Box) -> npt.NDArray[np.float64]:
+    """The 68 landmarks (x, y) of the face in `box`, in crop-relative pixels (for liveness)."""
+    crop, rect = _crop(rgb, box)
+    shape = fr_api.pose_predictor_68_point(crop, rect)
+    return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+
+
+def faces_in_image(rgb: Image, *, max_side: int = 1024, upsample: int = 1) -> list[FaceFound]:
+    """Every face in a photo with its encoding (enrollment, identify)."""
+    return [FaceFound(b, encode(rgb, b)) for b in detect(rgb, max_side=max_side, upsample=upsample)]
+
+
+def load_rgb(path: str) -> Image:
+    """Read an image file as RGB, or raise ValueError if it is not an image."""
+    bgr = cv2.imread(path, cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ValueError(f"{path}: not a readable image")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def decode_rgb(data: bytes) -> Image:
+    """Decode image bytes (JPEG/PNG) as RGB, or raise ValueError."""
+    bgr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ValueError("not a readable image (JPEG or PNG expected)")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)

@@ -1,0 +1,223 @@
+"""The face terminal driver on recorded frame folders through OpenCV (the simulated camera)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+from cryptography.fernet import Fernet
+
+from edge.drivers import driver_class
+from edge.drivers.face_terminal import FaceTerminalConfig, FaceTerminalDriver
+from edge.face.gallery import GalleryPerson, build_gallery
+from models.commands import EraseTemplate, SyncGallery, make_command
+from models.events import EventBody, EventType, GalleryHeld, Punch, TemplateErased, UnknownFace
+from tests.edge.face.photos import (
+    FRAMES,
+    GALLERY,
+    PROBE,
+    crop_frame,
+    faces_of,
+    gallery_templates,
+    letterbox,
+    write_clip,
+)
+
+KEY_ENV = "HK_TEST_FACE_HALL_KEY"
+
+
+class RecordingContext:
+    """A real DeviceContext that keeps what the driver emits and the faults it raises."""
+
+    def __init__(self, device: str = "ent-face1") -> None:
+        self.hall, self.device, self.tz = "demo", device, ZoneInfo("Asia/Shanghai")
+        self.events: list[EventBody] = []
+        self.faults: list[tuple[str, str, bool]] = []
+
+    def emit(self, body: EventBody, type: EventType | None = None) -> None:
+        self.events.append(body)
+
+    def fault(
+        self,
+        code: str,
+        message: str,
+        *,
+        active: bool = True,
+        severity: Literal["warning", "error", "critical"] = "error",
+    ) -> None:
+        self.faults.append((code, message, active))
+
+    def now(self) -> datetime:
+        return datetime.now(self.tz)
+
+    def of(self, kind: type) -> list[Any]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+def people() -> list[GalleryPerson]:
+    return [
+        GalleryPerson(k, k.replace("_", " ").title(), tuple(tuple(t) for t in v))
+        for k, v in gallery_templates().items()
+    ]
+
+
+@pytest.fixture
+def key(monkeypatch: pytest.MonkeyPatch) -> bytes:
+    k = Fernet.generate_key()
+    monkeypatch.setenv(KEY_ENV, k.decode())
+    return k
+
+
+def run_terminal(
+    tmp_path: Path, key: bytes, clip: Path | None, **settings: Any
+) -> tuple[FaceTerminalDriver, RecordingContext]:
+    """Start a terminal, give it the shared gallery, play `clip` to its end."""
+    ctx = RecordingContext()
+    config = FaceTerminalConfig(
+        source=None,
+        gallery_path=str(tmp_path / "{device}.gallery"),
+        key_env=KEY_ENV,
+        realtime=False,
+        fps=5,
+        **settings,
+    )
+    if clip is not None:
+        # the gallery is synced before the camera starts: write it through a first driver
+        first = FaceTerminalDriver(RecordingContext(), config)
+        first.start()
+        blob, checksum = build_gallery(1, people(), key)
+        cmd = make_command(
+            hall="demo",
+            device="ent-face1",
+            ts=datetime.now(ZoneInfo("UTC")),
+            body=SyncGallery(version=1, checksum=checksum, blob=blob),
+        )
+        assert first.handle(cmd).ok
+        first.stop()
+        config = config.model_copy(update={"source": str(clip)})
+    drv = FaceTerminalDriver(ctx, config)
+    drv.start()
+    assert drv.join(timeout=120)
+    drv.stop()
+    return drv, ctx
+
+
+@pytest.fixture(scope="module")
+def black() -> np.ndarray:
+    return np.zeros((720, 1280, 3), dtype=np.uint8)
+
+
+def test_enrolled_person_gives_exactly_one_punch_in_the_dedup_window(
+    tmp_path: Path, key: bytes, black: np.ndarray
+) -> None:
+    # rule ATT-1: one punch; the same person again within dedup_s is the same punch
+    shots = [
+        letterbox(PROBE / "obama1.jpg"),
+        letterbox(FRAMES / "obama-720p.jpg"),
+        letterbox(GALLERY / "obama" / "obama2.jpg"),
+    ]
+    clip = write_clip(tmp_path / "clip", shots * 2 + [black] * 10 + shots * 2)
+    drv, ctx = run_terminal(tmp_path, key, clip, liveness="off")
+    punches = ctx.of(Punch)
+    assert len(punches) == 1, ctx.events
+    assert punches[0].staff_id == "obama" and punches[0].distance < 0.45
+    assert punches[0].liveness.passed and punches[0].liveness.method == "off"
+    assert ctx.of(UnknownFace) == []
+    assert "Obama 打卡成功" in drv.feedback.shown and "Obama 已打卡" in drv.feedback.shown
+    assert ctx.of(GalleryHeld)[0].version == 1 and ctx.of(GalleryHeld)[0].count == 5
+
+
+def test_stranger_gives_no_punch_and_one_rate_limited_unknown_face(
+    tmp_path: Path, key: bytes
+) -> None:
+    photo = PROBE / "obama_and_biden.jpg"
+    stranger = faces_of(str(photo))[2]  # the person on the right is not enrolled
+    frame = crop_frame(photo, stranger.box)
+    clip = write_clip(tmp_path / "clip", [frame, frame[:, ::-1].copy()] * 6)
+    drv, ctx = run_terminal(tmp_path, key, clip, liveness="off")
+    assert ctx.of(Punch) == []
+    unknown = ctx.of(UnknownFace)
+    assert len(unknown) == 1  # two refusals in the clip, one report per 30 s
+    assert unknown[0].reason == "no_match" and unknown[0].best_distance > 0.45
+    assert set(UnknownFace.model_fields) == {"best_distance", "reason", "liveness"}  # PRIV-1
+    assert drv.feedback.shown.count("未识别，请联系管理员") == 2
+
+
+def test_static_repeated_frame_fails_liveness(tmp_path: Path, key: bytes) -> None:
+    # a still photo held up: recognised as obama, but no blink within the window
+    frame = letterbox(FRAMES / "obama-720p.jpg")
+    clip = write_clip(tmp_path / "clip", [frame] * 12)
+    drv, ctx = run_terminal(tmp_path, key, clip, liveness="blink", liveness_window_s=1.0)
+    assert ctx.of(Punch) == []
+    (unknown,) = ctx.of(UnknownFace)
+    assert unknown.reason == "liveness_failed"
+    assert unknown.liveness is not None and unknown.liveness.blink is False
+    assert "请眨眨眼" in drv.feedback.shown
+    assert drv.feedback.shown[-1] == "活体检测未通过，请眨眼后重试"
+
+
+def test_sync_gallery_and_erase_template_commands(tmp_path: Path, key: bytes) -> None:
+    ctx = RecordingContext()
+    drv = driver_class("face_terminal")(
+        ctx, FaceTerminalConfig(gallery_path=str(tmp_path / "g.gallery"), key_env=KEY_ENV)
+    )
+    assert isinstance(drv, FaceTerminalDriver)
+    drv.start()
+    try:
+        assert ctx.of(GalleryHeld) == [GalleryHeld(version=0, checksum="", count=0)]
+        ts = datetime.now(ZoneInfo("UTC"))
+        blob, checksum = build_gallery(7, people(), key)
+        bad = make_command(
+            hall="demo",
+            device="ent-face1",
+            ts=ts,
+            body=SyncGallery(version=7, checksum="sha256:" + "0" * 64, blob=blob),
+        )
+        outcome = drv.handle(bad)
+        assert not outcome.ok and "checksum" in outcome.detail
+        ok = make_command(
+            hall="demo",
+            device="ent-face1",
+            ts=ts,
+            body=SyncGallery(version=7, checksum=checksum, blob=blob),
+        )
+        assert drv.handle(ok).ok
+        assert ctx.of(GalleryHeld)[-1] == GalleryHeld(version=7, checksum=checksum, count=5)
+        erase = make_command(
+            hall="demo",
+            device="ent-face1",
+            ts=ts,
+            body=EraseTemplate(staff_id="biden", gallery_version=8),
+        )
+        assert drv.handle(erase).ok
+        assert ctx.of(TemplateErased) == [TemplateErased(staff_id="biden", gallery_version=8)]
+        assert ctx.of(GalleryHeld)[-1].count == 4
+        assert b"biden" not in (tmp_path / "g.gallery").read_bytes()
+    finally:
+        drv.stop()
+    # after a restart the terminal holds the erased gallery
+    ctx2 = RecordingContext()
+    drv2 = FaceTerminalDriver(
+        ctx2, FaceTerminalConfig(gallery_path=str(tmp_path / "g.gallery"), key_env=KEY_ENV)
+    )
+    drv2.start()
+    drv2.stop()
+    assert ctx2.of(GalleryHeld)[0].count == 4 and ctx2.of(GalleryHeld)[0].version == 7
+
+
+def test_missing_hall_key_is_a_fault_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    ctx = RecordingContext()
+    drv = FaceTerminalDriver(
+        ctx, FaceTerminalConfig(gallery_path=str(tmp_path / "g.gallery"), key_env=KEY_ENV)
+    )
+    drv.start()
+    drv.stop()
+    assert ctx.faults and ctx.faults[0][0] == "gallery_unusable"
+    assert drv.status() == "degraded"
