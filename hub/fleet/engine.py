@@ -186,8 +186,17 @@ def status(health: Health, now: datetime, policy: FleetPolicy) -> Status:
 
 
 def skew_ms(hb: HeartbeatValues) -> float | None:
-    """The device clock's distance from true time: its own measure, else the hub's."""
-    return hb.clock_offset_ms if hb.clock_offset_ms is not None else hb.observed_skew_ms
+    """The device clock's distance from true time: its own measure, else the hub's.
+
+    The hub's measure (device time minus receive time) only counts when the device is ahead:
+    a message cannot arrive before it was sent, while a device that seems behind may only
+    have sent the heartbeat late (held in its outbox while offline).
+    """
+    if hb.clock_offset_ms is not None:
+        return hb.clock_offset_ms
+    if hb.observed_skew_ms is not None and hb.observed_skew_ms > 0:
+        return hb.observed_skew_ms
+    return None
 
 
 def conditions(health: Health, now: datetime, policy: FleetPolicy) -> list[Condition]:
@@ -222,7 +231,8 @@ def conditions(health: Health, now: datetime, policy: FleetPolicy) -> list[Condi
         out.append(
             Condition(
                 AlertKind.CONFIG_REJECTED,
-                f"config v{health.rejected_config_version} rejected: {health.rejected_config_reason}",
+                f"config v{health.rejected_config_version} rejected: "
+                f"{health.rejected_config_reason}",
                 "error",
             )
         )

@@ -101,6 +101,9 @@ def test_clock_skew_over_threshold_uses_reported_offset_then_observed() -> None:
     assert kinds(fleet.apply_heartbeat(Health(), hb(clock_offset_ms=1999)), T0) == set()
     observed = hb(clock_offset_ms=None, observed_skew_ms=90_000.0)
     assert AlertKind.CLOCK_SKEW in kinds(fleet.apply_heartbeat(Health(), observed), T0)
+    # seeming behind may be a heartbeat sent late from the outbox: not a skew by itself
+    late = hb(clock_offset_ms=None, observed_skew_ms=-90_000.0)
+    assert kinds(fleet.apply_heartbeat(Health(), late), T0) == set()
 
 
 def test_outbox_backlog_over_fraction_of_capacity() -> None:
