@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
@@ -42,14 +43,26 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "
 
 
 def rewrite_conf(
-    text: str, *, tls_port: int, local_port: int, etc: Path, data: Path, log: Path
+    text: str,
+    *,
+    tls_port: int,
+    local_port: int,
+    etc: Path,
+    data: Path,
+    log: Path,
+    mtls: bool = False,
 ) -> str:
-    """The shipped config with only its ports and paths changed (each change must apply once)."""
+    """The shipped config with only its ports and paths changed (each change must apply once).
+
+    With mtls=True, also the one switch the shipped config documents for mutual TLS.
+    """
     edits = [
         (r"^listener 8883$", f"listener {tls_port} 127.0.0.1"),
         (r"^listener 1883 127\.0\.0\.1$", f"listener {local_port} 127.0.0.1"),
         (r"^log_dest stdout$", f"log_dest file {log}"),
     ]
+    if mtls:
+        edits.append((r"^require_certificate false$", "require_certificate true"))
     for pattern, new in edits:
         text, n = re.subn(pattern, new, text, flags=re.M)
         assert n == 1, f"shipped mosquitto.conf no longer has {pattern!r}"
@@ -65,6 +78,7 @@ class SecureBroker:
     hall: Path
     hub_users: tuple[str, ...] = ("hub", "hub-2")
     identity: str = "device"
+    mtls: bool = False
     tls_port: int = field(default_factory=free_port)
     local_port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
@@ -80,9 +94,19 @@ class SecureBroker:
         return self.root / "pki"
 
     @property
+    def data(self) -> Path:
+        """This broker's persistence folder (the test's /var/lib/mosquitto)."""
+        return self.root / f"data-{self.tls_port}"
+
+    @property
+    def conf(self) -> Path:
+        """This broker's config file."""
+        return self.root / f"mosquitto-{self.tls_port}.conf"
+
+    @property
     def log(self) -> Path:
         """The broker's log file."""
-        return self.root / "data" / "mosquitto.log"
+        return self.data / "mosquitto.log"
 
     def generate(self) -> SecureBroker:
         """Run make-certs.sh and make_users.py exactly as deploy/README.md says."""
@@ -105,30 +129,36 @@ class SecureBroker:
         )
         for name in ("ca.crt", "server.crt", "server.key"):
             shutil.copy(self.pki / name, self.etc / name)
-        data = self.root / "data"
-        data.mkdir(exist_ok=True)
-        (self.root / "mosquitto.conf").write_text(
-            rewrite_conf(
-                SHIPPED_CONF.read_text(encoding="utf-8"),
-                tls_port=self.tls_port,
-                local_port=self.local_port,
-                etc=self.etc,
-                data=data,
-                log=self.log,
-            ),
-            encoding="utf-8",
+        return self.configure()
+
+    def configure(self) -> SecureBroker:
+        """Write this broker's config from the shipped one; own its files as `mosquitto`."""
+        self.data.mkdir(exist_ok=True)
+        text = rewrite_conf(
+            SHIPPED_CONF.read_text(encoding="utf-8"),
+            tls_port=self.tls_port,
+            local_port=self.local_port,
+            etc=self.etc,
+            data=self.data,
+            log=self.log,
+            mtls=self.mtls,
         )
+        self.conf.write_text(text, encoding="utf-8")
         if os.geteuid() == 0:  # the broker drops to user mosquitto, as in production
             ids = pwd.getpwnam("mosquitto")
             self.root.chmod(0o755)
-            for path in [self.etc, data, *self.etc.iterdir(), *data.iterdir()]:
+            for path in [self.etc, self.data, *self.etc.iterdir()]:
                 os.chown(path, ids.pw_uid, ids.pw_gid)
         return self
+
+    def variant(self, *, mtls: bool) -> SecureBroker:
+        """A second broker on new ports from the same generated files (e.g. with mutual TLS)."""
+        return SecureBroker(self.root, self.hall, self.hub_users, self.identity, mtls).configure()
 
     def start(self) -> SecureBroker:
         """Start mosquitto with the generated config and wait for both listeners."""
         self.proc = subprocess.Popen(
-            [MOSQUITTO, "-c", str(self.root / "mosquitto.conf")],
+            [MOSQUITTO, "-c", str(self.conf)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
@@ -161,9 +191,10 @@ class Peer:
         user: str | None,
         *,
         password: str | None = None,
-        cert: str | None = "own",
+        cert: str | None = None,
         tls: bool = True,
         client_id: str = "",
+        session_s: int = 0,
     ) -> None:
         self.connack: ReasonCode | None = None
         self.connected = threading.Event()
@@ -193,6 +224,7 @@ class Peer:
         c.on_disconnect = self._on_disconnect
         self.client = c
         self.port = sb.tls_port if tls else sb.local_port
+        self.session_s = session_s
 
     def _on_connect(
         self,
@@ -248,7 +280,15 @@ class Peer:
     def start(self, timeout: float = 10.0) -> Peer:
         """Connect and wait for the broker's answer (or a TLS/socket refusal)."""
         try:
-            self.client.connect("127.0.0.1", self.port, keepalive=30)
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = self.session_s
+            self.client.connect(
+                "127.0.0.1",
+                self.port,
+                keepalive=30,
+                clean_start=self.session_s == 0,
+                properties=props,
+            )
         except OSError as exc:  # ssl.SSLError is an OSError
             self.error = f"{type(exc).__name__}: {exc}"
             return self
