@@ -217,10 +217,11 @@ class QueueEngine:
         self.apply(ev)
         return ev
 
-    def replay(self, events: Iterable[QueueEvent]) -> None:
-        """Rebuild state from stored events, in order."""
+    def replay(self, events: Iterable[QueueEvent], last_seq: int = 0) -> None:
+        """Rebuild state from stored events, in order; numbering goes on after `last_seq`."""
         for ev in sorted(events, key=lambda e: e.seq):
             self.apply(ev)
+        self._seq = max(self._seq, last_seq)
 
     # ---- lookups ----
 

@@ -1,0 +1,349 @@
+"""The queue on the hub: kiosk and keypad facts in, engine decisions, device commands out.
+
+QueueProjector implements hub.ingest.hooks.Projector. A TicketIssued from a kiosk issues a
+number and prints it; a CallRequest from a counter keypad calls, recalls, skips, transfers...
+Each change is stored (hub.queue.store) before the commands go out: the counter LED display
+(`A012 请到3号窗口`), the hall screen, the voice (`请A012号到3号窗口办理`), the ticket printer.
+The hall page gets the new snapshot by push (Broadcaster -> SSE).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+
+from hub.commands import CommandSender
+from hub.db import session_scope
+from hub.ingest.hooks import IngestBatch
+from hub.queue import store
+from hub.queue.engine import (
+    CounterDef,
+    EventKind,
+    QueueEngine,
+    QueueError,
+    QueueEvent,
+    QueueSettings,
+    ServiceDef,
+)
+from models.commands import Announce, CommandBody, DisplayText, PrintTicket
+from models.envelope import Envelope
+from models.events import CallAction, CallRequest, TicketIssued
+from models.layout import Hall
+
+logger = logging.getLogger(__name__)
+
+
+def engine_for_hall(hall: Hall, settings: QueueSettings | None = None,
+                    weights: dict[str, dict[str, float]] | None = None) -> QueueEngine:
+    """A queue engine for a hall layout; `weights` maps window -> service -> weight."""
+    weights = weights or {}
+    services = [ServiceDef(s.code, s.name, s.prefix, s.immediate) for s in hall.services]
+    counters = [CounterDef(w.id, w.number, {s: weights.get(w.id, {}).get(s, 1.0)
+                                            for s in w.services}) for w in hall.windows]
+    return QueueEngine(services, counters,
+                       settings or QueueSettings(tz=ZoneInfo(hall.timezone)))
+
+
+def call_text(ticket: str, number: int) -> str:
+    """What the counter display shows for a call (QUEUE-4)."""
+    return f"{ticket} 请到{number}号窗口"
+
+
+def announce_text(ticket: str, number: int) -> str:
+    """What the voice says for a call."""
+    return f"请{ticket}号到{number}号窗口办理"
+
+
+class Broadcaster:
+    """Fans queue snapshots out to SSE listeners on any event loop, from any thread."""
+
+    def __init__(self) -> None:
+        self._subs: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[dict[str, Any]]]] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
+        """A queue of snapshots for the calling coroutine's loop."""
+        q: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=100)
+        with self._lock:
+            self._subs.append((asyncio.get_running_loop(), q))
+        return q
+
+    def unsubscribe(self, q: asyncio.Queue[dict[str, Any]]) -> None:
+        """Stop sending to a queue."""
+        with self._lock:
+            self._subs = [(lp, s) for lp, s in self._subs if s is not q]
+
+    def publish(self, message: dict[str, Any]) -> None:
+        """Send a message to every listener (dropped for a listener that is far behind)."""
+        with self._lock:
+            subs = list(self._subs)
+        for loop, q in subs:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_put_nowait, q, message)
+
+    def listeners(self) -> int:
+        """How many listeners are subscribed."""
+        return len(self._subs)
+
+
+def _put_nowait(q: asyncio.Queue[dict[str, Any]], message: dict[str, Any]) -> None:
+    with contextlib.suppress(asyncio.QueueFull):
+        q.put_nowait(message)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a request did: its events, and the refusal reason when it was refused."""
+
+    events: Sequence[QueueEvent]
+    refused: str | None = None
+
+
+class QueueProjector:
+    """The hall's live queue: fed by ingest (Projector) and by the API, persisted, announced."""
+
+    name = "queue"
+
+    def __init__(self, db: Engine, sender: CommandSender, hall: Hall,
+                 settings: QueueSettings | None = None,
+                 weights: dict[str, dict[str, float]] | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.db = db
+        self.sender = sender
+        self.hall = hall
+        self.queue = engine_for_hall(hall, settings, weights)
+        self.broadcaster = Broadcaster()
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.lock = threading.RLock()
+        self.recent_calls: list[dict[str, Any]] = []
+        self.refusals = 0
+        self.restore()
+
+    # ---- state ----
+
+    def restore(self) -> None:
+        """Rebuild the queue from the stored events of its latest day (hub restart)."""
+        with self.lock:
+            fresh = engine_for_hall(self.hall, self.queue.settings,
+                                    {c.spec.window: dict(c.spec.services)
+                                     for c in self.queue.counters.values()})
+            events = store.latest_day_events(self.db, self.hall.id)
+            fresh.replay(events, store.last_seq(self.db, self.hall.id))
+            self.queue = fresh
+            self.recent_calls = [self._call_entry(e) for e in events
+                                 if e.kind in (EventKind.CALLED, EventKind.RECALLED)][-10:]
+        logger.info("queue of %s restored from %d events", self.hall.id, len(events))
+
+    def _window_number(self, window: str | None) -> int:
+        c = self.queue.counters.get(window or "")
+        return c.spec.number if c else 0
+
+    def _call_entry(self, ev: QueueEvent) -> dict[str, Any]:
+        return {"ticket": ev.ticket, "window": ev.window,
+                "number": self._window_number(ev.window), "at": ev.at.isoformat(),
+                "text": call_text(ev.ticket or "", self._window_number(ev.window))}
+
+    def snapshot(self) -> dict[str, Any]:
+        """What the hall screen shows: latest calls, waiting per service, counters."""
+        with self.lock:
+            q = self.queue
+            waiting = [{"service": s.code, "name": s.name, "prefix": s.prefix,
+                        "waiting": len(q.waiting(s.code)),
+                        "est_wait_min": round(q.estimated_wait(s.code).total_seconds() / 60)}
+                       for s in q.services.values()]
+            counters = [{"window": c.spec.window, "number": c.spec.number, "paused": c.paused,
+                         "current": c.current,
+                         "state": q.tickets[c.current].state.value if c.current else None}
+                        for c in q.counters.values()]
+            return {"hall": self.hall.id, "name": self.hall.name,
+                    "day": q.day.isoformat() if q.day else None,
+                    "calls": list(reversed(self.recent_calls)), "waiting": waiting,
+                    "counters": counters}
+
+    # ---- the Projector seam ----
+
+    def project(self, engine: Engine, batch: IngestBatch) -> None:
+        """Apply the batch's kiosk tickets and keypad calls (hub.ingest.hooks.Projector)."""
+        wanted = [e for e in batch.events if e.hall == self.hall.id
+                  and isinstance(e.body, TicketIssued | CallRequest)]
+        if not wanted:
+            return
+        seen = store.seen_sources(self.db, (e.id for e in wanted))
+        for env in wanted:
+            if env.id not in seen:
+                self.handle_envelope(env)
+
+    def handle_envelope(self, env: Envelope) -> Outcome:
+        """One kiosk or keypad fact."""
+        now = env.ts if env.synced else self.clock()
+        body = env.body
+        if isinstance(body, TicketIssued):
+            printer = self._printer_for(env.device)
+            return self.issue(body.service, now, green=body.green_channel, source=env.id,
+                              printer=printer)
+        assert isinstance(body, CallRequest)
+        try:  # rule: a keypad acts only for the window the layout puts it at
+            window = self.hall.device(env.device).window or body.window
+        except KeyError:
+            window = body.window
+        return self.act(window, body.action, now, ticket=body.ticket,
+                        target_service=body.target_service, target_window=body.target_window,
+                        source=env.id)
+
+    # ---- requests (ingest and API) ----
+
+    def issue(self, service: str, now: datetime | None = None, *, green: bool = False,
+              source: str | None = None, printer: str | None = None) -> Outcome:
+        """Issue a ticket (kiosk or API) and print it."""
+        now = now or self.clock()
+        outcome = self._run(lambda q: q.issue(service, now, green=green, source=source),
+                            source)
+        issued = [e for e in outcome.events if e.kind is EventKind.ISSUED]
+        if issued and printer:
+            ev = issued[-1]
+            with self.lock:
+                ahead = self.queue.ahead(ev.ticket or "")
+                name = self.queue.services[service].name
+            self._send(printer, PrintTicket(ticket=ev.ticket or "", service_name=name,
+                                            ahead=ahead, issued_at=ev.at))
+        return outcome
+
+    def act(self, window: str, action: CallAction | str, now: datetime | None = None, *,
+            ticket: str | None = None, target_service: str | None = None,
+            target_window: str | None = None, staff: str | None = None,
+            source: str | None = None) -> Outcome:
+        """A counter action: next, call, recall, skip, transfer, park, start, finish, pause..."""
+        now = now or self.clock()
+        a = CallAction(action)
+
+        def step(q: QueueEngine) -> list[QueueEvent]:
+            if a is CallAction.NEXT:
+                return q.call_next(window, now, staff=staff)
+            if a is CallAction.CALL:
+                if ticket is None:
+                    raise QueueError("call needs a ticket")
+                return q.call(window, ticket, now, staff=staff)
+            if a is CallAction.TRANSFER:
+                return q.transfer(window, now, to_service=target_service,
+                                  to_window=target_window, number=ticket)
+            method = {CallAction.RECALL: q.recall, CallAction.SKIP: q.skip,
+                      CallAction.PARK: q.park, CallAction.START: q.start,
+                      CallAction.FINISH: q.finish, CallAction.PAUSE: q.pause,
+                      CallAction.RESUME: q.resume}[a]
+            return method(window, now)
+
+        outcome = self._run(step, source)
+        if outcome.refused is not None:
+            paused = "paused" in outcome.refused
+            self._show(window, "暂停服务" if paused else "操作无效")
+        elif a is CallAction.NEXT and not any(e.kind is EventKind.CALLED for e in outcome.events):
+            self._show(window, "暂无等候")
+        return outcome
+
+    def reactivate(self, ticket: str, now: datetime | None = None) -> Outcome:
+        """A no-show citizen is back (API)."""
+        now = now or self.clock()
+        return self._run(lambda q: q.reactivate(ticket, now), None)
+
+    def _run(self, step: Callable[[QueueEngine], list[QueueEvent]],
+             source: str | None) -> Outcome:
+        with self.lock:
+            day_before = self.queue.day.isoformat() if self.queue.day else None
+            try:
+                events = step(self.queue)
+            except QueueError as exc:
+                self.refusals += 1
+                logger.info("queue %s refused: %s", self.hall.id, exc)
+                return Outcome((), str(exc))
+            if events:
+                try:
+                    with session_scope(self.db) as s:
+                        store.save(s, self.hall.id, self.queue, events, source, day_before)
+                except Exception:
+                    logger.exception("queue events not stored; rebuilding from the database")
+                    self.restore()
+                    raise
+            for ev in events:
+                if ev.kind in (EventKind.CALLED, EventKind.RECALLED):
+                    self.recent_calls = [*self.recent_calls, self._call_entry(ev)][-10:]
+        self._announce(events)
+        if events:
+            self.broadcaster.publish({"type": "snapshot", **self.snapshot()})
+        return Outcome(events)
+
+    # ---- commands to devices ----
+
+    def _devices(self, kind: str, window: str | None = None) -> list[str]:
+        return [d.id for d in self.hall.devices
+                if d.kind == kind and (window is None or d.window == window)]
+
+    def _printer_for(self, device: str) -> str | None:
+        printers = [d for d in self.hall.devices if d.kind == "ticket_printer"]
+        try:
+            node = self.hall.device(device).node
+        except KeyError:
+            node = None
+        same = [d.id for d in printers if d.node == node]
+        return (same or [d.id for d in printers] or [None])[0]
+
+    def _send(self, device: str, body: CommandBody) -> None:
+        try:
+            self.sender.send(self.hall.id, device, body)
+        except Exception:  # a device command must never stop the queue (DEV-4)
+            logger.exception("command to %s not sent", device)
+
+    def _show(self, window: str, text: str) -> None:
+        for dev in self._devices("counter_display", window):
+            self._send(dev, DisplayText(text=text))
+
+    def _announce(self, events: Sequence[QueueEvent]) -> None:
+        for ev in events:
+            n = self._window_number(ev.window)
+            if ev.kind in (EventKind.CALLED, EventKind.RECALLED) and ev.ticket and ev.window:
+                self._show(ev.window, call_text(ev.ticket, n))  # rule QUEUE-4
+                for dev in self._devices("hall_display"):
+                    self._send(dev, DisplayText(text=call_text(ev.ticket, n)))
+                for dev in self._devices("voice"):
+                    self._send(dev, Announce(text=announce_text(ev.ticket, n)))
+            elif ev.kind is EventKind.PAUSED and ev.window:
+                self._show(ev.window, "暂停服务")
+            elif ev.kind is EventKind.RESUMED and ev.window:
+                self._show(ev.window, f"{n}号窗口 欢迎办理")
+
+
+def parse_closing(text: str | None) -> time | None:
+    """`17:30` -> time(17, 30); None stays None."""
+    return time.fromisoformat(text) if text else None
+
+
+def projector_factory(engine: Engine, sender: CommandSender, hall: Hall) -> QueueProjector:
+    """The queue projector for one hall; the API finds it through `get_projector`."""
+    projector = QueueProjector(engine, sender, hall)
+    _REGISTRY[hall.id] = projector
+    return projector
+
+
+_REGISTRY: dict[str, QueueProjector] = {}
+
+
+def register(projector: QueueProjector) -> None:
+    """Make a projector reachable by the API (projector_factory does this)."""
+    _REGISTRY[projector.hall.id] = projector
+
+
+def get_projector(hall: str | None = None) -> QueueProjector:
+    """The queue of a hall (or the only one); KeyError when there is none."""
+    if hall is None:
+        if len(_REGISTRY) != 1:
+            raise KeyError("name the hall" if _REGISTRY else "no queue is running")
+        return next(iter(_REGISTRY.values()))
+    return _REGISTRY[hall]

@@ -1,0 +1,57 @@
+"""Queue tables: every queue event (the facts the queue is rebuilt from) and each ticket's state.
+
+Timestamps are stored in UTC (`DateTime(timezone=True)`); SQLite hands them back naive, so
+hub.queue.store makes them aware again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def _ts(*, nullable: bool = False) -> sa.Column[datetime]:
+    return sa.Column(sa.DateTime(timezone=True), nullable=nullable)
+
+
+class QueueEventRow(SQLModel, table=True):
+    """One queue change with its time (QUEUE-5); replayed to rebuild the queue on restart."""
+
+    __tablename__ = "queue_event"
+    __table_args__ = (sa.UniqueConstraint("hall", "seq", name="uq_queue_event_hall_seq"),
+                      sa.Index("ix_queue_event_hall_day", "hall", "day"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    hall: str = Field(max_length=63)
+    day: str = Field(max_length=10, description="Hall-local date, YYYY-MM-DD")
+    seq: int
+    kind: str = Field(max_length=16)
+    at: datetime = Field(sa_column=_ts())
+    ticket: str | None = Field(default=None, max_length=12)
+    service: str | None = Field(default=None, max_length=32)
+    window: str | None = Field(default=None, max_length=63)
+    data: str = Field(default="{}", max_length=2000, description="JSON of the event's details")
+    source: str | None = Field(default=None, max_length=64, index=True,
+                               description="The envelope (or API request) that caused it")
+
+
+class QueueTicketRow(SQLModel, table=True):
+    """A ticket's latest state, for queries and reports."""
+
+    __tablename__ = "queue_ticket"
+
+    hall: str = Field(primary_key=True, max_length=63)
+    day: str = Field(primary_key=True, max_length=10)
+    number: str = Field(primary_key=True, max_length=12)
+    service: str = Field(max_length=32)
+    state: str = Field(max_length=16)
+    green: bool = Field(default=False)
+    window: str | None = Field(default=None, max_length=63)
+    staff: str | None = Field(default=None, max_length=64)
+    recalls: int = Field(default=0)
+    issued_at: datetime = Field(sa_column=_ts())
+    called_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    started_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

@@ -1,0 +1,121 @@
+"""The queue projector: kiosk and keypad envelopes in, stored events and device commands out."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from hub.commands import RecordingSender
+from hub.ingest.hooks import IngestBatch
+from hub.queue.engine import TicketState
+from hub.queue.service import QueueProjector, projector_factory
+from hub.queue.tables import QueueEventRow, QueueTicketRow
+from models.commands import Announce, DisplayText, PrintTicket
+from models.envelope import Envelope, make_envelope
+from models.events import CallAction, CallRequest, EventBody, TicketIssued
+from models.layout import load_hall
+
+HALL = load_hall(Path(__file__).resolve().parents[3] / "firmware_cfg" / "halls" / "demo")
+TZ = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
+_seq = {"n": 0}
+
+
+def env(device: str, body: EventBody, minutes: float) -> Envelope:
+    _seq["n"] += 1
+    return make_envelope(hall="demo", device=device, seq=_seq["n"],
+                         ts=T0 + timedelta(minutes=minutes), synced=True, body=body)
+
+
+def feed(p: QueueProjector, db: Engine, *envs: Envelope) -> None:
+    p.project(db, IngestBatch(events=envs))
+
+
+def test_kiosk_ticket_is_numbered_stored_and_printed(engine: Engine) -> None:
+    # rule QUEUE-1, QUEUE-5
+    sender = RecordingSender()
+    p = projector_factory(engine, sender, HALL)
+    feed(p, engine, env("hall-kiosk", TicketIssued(service="medical"), 0),
+         env("hall-kiosk", TicketIssued(service="medical", green_channel=True), 1))
+    prints = [(d, b) for _, d, b in sender.sent if isinstance(b, PrintTicket)]
+    assert [(d, b.ticket, b.service_name, b.ahead) for d, b in prints] == [
+        ("hall-printer", "B001", "医保业务", 0), ("hall-printer", "B002", "医保业务", 0)]
+    with Session(engine) as s:
+        rows = s.exec(select(QueueTicketRow).order_by(QueueTicketRow.number)).all()
+        assert [(r.number, r.state, r.green) for r in rows] == [
+            ("B001", "waiting", False), ("B002", "waiting", True)]
+
+
+def test_keypad_next_shows_on_the_counter_the_hall_and_speaks(engine: Engine) -> None:
+    # rule QUEUE-2, QUEUE-4
+    sender = RecordingSender()
+    p = QueueProjector(engine, sender, HALL)
+    feed(p, engine, env("hall-kiosk", TicketIssued(service="medical"), 0),
+         env("hall-kiosk", TicketIssued(service="medical", green_channel=True), 1))
+    sender.sent.clear()
+    # the keypad's own window comes from the layout, whatever the body says
+    feed(p, engine, env("w03-keypad", CallRequest(window="w01", action=CallAction.NEXT), 2))
+    assert sender.sent == [
+        ("demo", "w03-led", DisplayText(text="B002 请到3号窗口")),
+        ("demo", "hall-screen", DisplayText(text="B002 请到3号窗口")),
+        ("demo", "hall-voice", Announce(text="请B002号到3号窗口办理")),
+    ]
+    snap = p.snapshot()
+    assert snap["calls"][0]["text"] == "B002 请到3号窗口"
+    assert {w["service"]: w["waiting"] for w in snap["waiting"]}["medical"] == 1
+
+
+def test_duplicate_envelope_changes_nothing(engine: Engine) -> None:
+    sender = RecordingSender()
+    p = QueueProjector(engine, sender, HALL)
+    e = env("hall-kiosk", TicketIssued(service="social"), 0)
+    feed(p, engine, e)
+    feed(p, engine, e)
+    assert [t for t in p.queue.tickets] == ["A001"]
+    with Session(engine) as s:
+        assert len(s.exec(select(QueueEventRow)).all()) == 2  # day_reset + issued
+
+
+def test_restart_rebuilds_the_queue_from_stored_events(engine: Engine) -> None:
+    sender = RecordingSender()
+    p = QueueProjector(engine, sender, HALL)
+    feed(p, engine, *(env("hall-kiosk", TicketIssued(service="social"), m) for m in range(3)))
+    feed(p, engine, env("w01-keypad", CallRequest(window="w01", action=CallAction.NEXT), 4),
+         env("w01-keypad", CallRequest(window="w01", action=CallAction.START), 5),
+         env("w02-keypad", CallRequest(window="w02", action=CallAction.PAUSE), 5))
+    again = QueueProjector(engine, RecordingSender(), HALL)
+    assert again.queue.tickets == p.queue.tickets
+    assert again.queue.tickets["A001"].state is TicketState.SERVING
+    assert again.queue.counters["w02"].paused
+    feed(again, engine, env("hall-kiosk", TicketIssued(service="social"), 6))
+    assert "A004" in again.queue.tickets
+    assert again.snapshot()["calls"][0]["ticket"] == "A001"
+
+
+def test_refusals_show_on_the_counter_and_the_queue_goes_on(engine: Engine) -> None:
+    # rule DEV-4
+    sender = RecordingSender()
+    p = QueueProjector(engine, sender, HALL)
+    feed(p, engine, env("w05-keypad", CallRequest(window="w05", action=CallAction.NEXT), 0))
+    feed(p, engine, env("w05-keypad", CallRequest(window="w05", action=CallAction.RECALL), 1))
+    feed(p, engine, env("w05-keypad", CallRequest(window="w05", action=CallAction.PAUSE), 2))
+    feed(p, engine, env("w05-keypad", CallRequest(window="w05", action=CallAction.NEXT), 3))
+    shown = [b.text for _, d, b in sender.sent if d == "w05-led" and isinstance(b, DisplayText)]
+    assert shown == ["暂无等候", "操作无效", "暂停服务", "暂停服务"]
+    assert p.refusals == 2
+
+
+def test_a_failing_sender_does_not_stop_the_queue(engine: Engine) -> None:
+    # rule DEV-4
+    class Broken:
+        def send(self, hall: str, device: str, body: object) -> str:
+            raise ConnectionError("broker down")
+
+    p = QueueProjector(engine, Broken(), HALL)
+    feed(p, engine, env("hall-kiosk", TicketIssued(service="social"), 0),
+         env("w01-keypad", CallRequest(window="w01", action=CallAction.NEXT), 1))
+    assert p.queue.tickets["A001"].state is TicketState.CALLED
