@@ -61,13 +61,14 @@ def run(staff: int = 10_000) -> dict[str, Any]:
 def _late_punch_ms(judge: Judge, punches: list[PunchFact], ids: list[str]) -> float:
     """Load the month into SQLite, then time the projector on one punch arriving late."""
     from hub.attendance.projector import AttendanceProjector
-    from hub.attendance.store import insert_punches
+    from hub.attendance.store import insert_punches, punch_rows
     from hub.db import make_engine, migrate
 
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
         migrate(engine)
-        insert_punches(engine, punches)
+        with engine.begin() as conn:
+            insert_punches(conn, punch_rows(punches))
         projector = AttendanceProjector(judge.policy)
         day = MONTH_START + timedelta(days=1)
         late = PunchFact(ids[len(ids) // 2],

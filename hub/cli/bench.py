@@ -1,0 +1,46 @@
+"""`hallkeeper bench`: benchmarks that print their figures (one JSON line with --json).
+
+A thin dispatcher: each command imports its `hub.bench.<name>` module only when it runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from typing import Any
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)
+
+
+def _emit(result: dict[str, Any], as_json: bool) -> None:
+    """Print a benchmark's figures: one JSON line, or one `key: value` per line."""
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False))
+        return
+    for key, value in result.items():
+        typer.echo(f"{key:>16}: {value}")
+
+
+def _bench(name: str) -> Any:
+    """The benchmark module `hub.bench.<name>`, imported lazily."""
+    return importlib.import_module(f"hub.bench.{name}")
+
+
+@app.command()
+def ingest(
+    devices: int = typer.Option(20, "--devices", "-n", help="Simulated devices publishing."),
+    seconds: float = typer.Option(5.0, "--seconds", "-s", help="How long they publish."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: temp SQLite)."),
+    publishers: int = typer.Option(2, help="Publisher processes the devices are spread over."),
+    window: int = typer.Option(50, help="Unacknowledged QoS 1 messages per device."),
+    batch_size: int = typer.Option(500, help="Ingest: commit every B messages..."),
+    batch_ms: float = typer.Option(50.0, help="...or every T milliseconds."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON line."),
+) -> None:
+    """Raw paho QoS 1 receive rate vs the hub's ingest rate (stored, acked after commit)."""
+    result = _bench("ingest").run(devices=devices, seconds=seconds, db_url=db,
+                                  publishers=publishers, window=window,
+                                  batch_size=batch_size, batch_ms=batch_ms)
+    _emit(result, as_json)
