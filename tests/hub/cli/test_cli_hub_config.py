@@ -1,0 +1,122 @@
+"""`hallkeeper hub ...` and `hallkeeper config validate` as an operator runs them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import inspect
+from typer.testing import CliRunner
+
+from hub.cli.main import app
+from hub.db import make_engine
+from tests.support.broker import Broker
+
+ROOT = Path(__file__).resolve().parents[3]
+DEMO = ROOT / "firmware_cfg" / "halls" / "demo"
+runner = CliRunner()
+HALLKEEPER = str(Path(sys.executable).parent / "hallkeeper")
+
+
+def test_config_validate_ok_and_errors(tmp_path: Path) -> None:
+    ok = runner.invoke(app, ["config", "validate", str(DEMO)])
+    assert ok.exit_code == 0, ok.output
+    assert "ok: hall demo" in ok.output
+    bad = tmp_path / "bad"
+    shutil.copytree(DEMO, bad)
+    (bad / "devices" / "w01-led.toml").write_text(
+        'id = "w01-led"\nkind = "counter_display"\nnode = "pi-w01"\nwindow = "w99"\n'
+    )
+    res = runner.invoke(app, ["config", "validate", str(bad)])
+    assert res.exit_code == 1
+    assert "unknown window 'w99'" in res.output
+    missing = runner.invoke(app, ["config", "validate", str(tmp_path / "nope")])
+    assert missing.exit_code == 1 and "hall.toml" in missing.output
+
+
+def test_hub_migrate_creates_fleet_tables(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    res = runner.invoke(app, ["hub", "migrate", "--db", url])
+    assert res.exit_code == 0, res.output
+    engine = make_engine(url)
+    tables = set(inspect(engine).get_table_names())
+    engine.dispose()
+    assert {"device", "device_health", "alert", "config_version", "opening_check"} <= tables
+
+
+def test_hub_push_config_twice_keeps_versions(tmp_path: Path, broker: Broker) -> None:
+    args = [
+        "hub",
+        "push-config",
+        "--db",
+        f"sqlite:///{tmp_path / 'p.db'}",
+        "--broker",
+        broker.url,
+        "--hall",
+        str(DEMO),
+    ]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "demo/w01-led: v1 (new) published" in first.output
+    second = runner.invoke(app, args)
+    assert second.exit_code == 0
+    assert "demo/w01-led: v1 (same) published" in second.output
+
+
+def test_hub_run_serves_and_stops_on_sigterm(tmp_path: Path, broker: Broker) -> None:
+    env = {**os.environ, "HK_SECRET_KEY": "test", "HK_CLIENT_ID": "hk-run-test"}
+    proc = subprocess.Popen(
+        [
+            HALLKEEPER,
+            "hub",
+            "run",
+            "--db",
+            f"sqlite:///{tmp_path / 'r.db'}",
+            "--broker",
+            broker.url,
+            "--hall",
+            str(DEMO),
+            "--port",
+            "0",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("hub running: API http://"), line
+        url = line.split()[3].rstrip(",")
+        health = httpx.get(f"{url}/api/health", timeout=5).json()
+        assert health["database"] == "ok" and health["halls"] == ["demo"]
+        devices = httpx.get(f"{url}/api/devices", timeout=5).json()
+        assert len(devices) == 52
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert proc.returncode == 0
+
+
+def test_hub_run_without_secret_says_what_to_set(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "HK_SECRET_KEY"}
+    proc = subprocess.run(
+        [HALLKEEPER, "hub", "run"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "HK_SECRET_KEY" in proc.stderr
