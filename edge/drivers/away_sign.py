@@ -118,6 +118,11 @@ class AwaySignDriver(Driver[AwaySignConfig]):
             kind = EventType.AWAY_SIGN_PLACED if self._placed else EventType.AWAY_SIGN_REMOVED
             self.ctx.emit(AwaySign(seat=self._seat), type=kind)
 
+    @property
+    def placed(self) -> bool | None:
+        """The state last reported: True placed, False removed, None before the first report."""
+        return self._placed
+
     def status(self) -> str:
         """'ok' while the pin is open, 'fault' otherwise."""
         return "ok" if self._button is not None else "fault"
