@@ -33,7 +33,7 @@ def national_day_kind(day: date) -> DayKind:
     """The national calendar's verdict on `day` (rule ATT-10)."""
     try:
         workday = chinese_calendar.is_workday(day)
-        holiday, name = chinese_calendar.get_holiday_detail(day)
+        _holiday, name = chinese_calendar.get_holiday_detail(day)
     except NotImplementedError as exc:
         raise CalendarError(
             f"the national calendar has no data for {day.year} ({exc}); "
@@ -50,8 +50,9 @@ def national_day_kind(day: date) -> DayKind:
 class WorkCalendar:
     """The national calendar with a hall's own extra workdays and holidays on top."""
 
-    def __init__(self, extra_workdays: Iterable[date] = (),
-                 extra_holidays: Iterable[date] = ()) -> None:
+    def __init__(
+        self, extra_workdays: Iterable[date] = (), extra_holidays: Iterable[date] = ()
+    ) -> None:
         """Build from the hall's own days (they win over the national calendar)."""
         self.extra_workdays = frozenset(extra_workdays)
         self.extra_holidays = frozenset(extra_holidays)
@@ -80,4 +81,3 @@ class WorkCalendar:
                 out.append(day)
             day += timedelta(days=1)
         return out
-

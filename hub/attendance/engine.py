@@ -158,8 +158,9 @@ class Judge:
         """Bind a policy; the calendar defaults to national days plus the policy's own."""
         self.policy = policy
         self.zone = policy.zone
-        self.calendar = calendar or WorkCalendar(policy.calendar.extra_workdays,
-                                                 policy.calendar.extra_holidays)
+        self.calendar = calendar or WorkCalendar(
+            policy.calendar.extra_workdays, policy.calendar.extra_holidays
+        )
         self._plans: dict[date, DayPlan | None] = {}
         self._day_starts: list[int] = []
         self._day_list: list[date] = []
@@ -180,15 +181,28 @@ class Judge:
         slots = []
         for i, c in enumerate(cps):
             # windows split at the midpoint of consecutive targets ("How a punch is judged")
-            opens = targets[0] - p.open_before * 60 if i == 0 else (targets[i - 1] + targets[i]) // 2
+            if i == 0:
+                opens = targets[0] - p.open_before * 60
+            else:
+                opens = (targets[i - 1] + targets[i]) // 2
             if c.opens_before is not None:  # rule ATT-4: an arrive window may open later
                 opens = max(opens, targets[i] - c.opens_before * 60)
             last = i == len(cps) - 1
             closes = targets[i] + p.close_after * 60 if last else (targets[i] + targets[i + 1]) // 2
             arrive = c.kind is CheckpointKind.ARRIVE
-            slots.append(_Slot(c.name, arrive, c.half, targets[i], opens, closes,
-                               p.late_grace if arrive else p.early_grace, p.absent_after,
-                               Status.LATE if arrive else Status.EARLY))
+            slots.append(
+                _Slot(
+                    c.name,
+                    arrive,
+                    c.half,
+                    targets[i],
+                    opens,
+                    closes,
+                    p.late_grace if arrive else p.early_grace,
+                    p.absent_after,
+                    Status.LATE if arrive else Status.EARLY,
+                )
+            )
         return DayPlan(day, tuple(slots))
 
     def local_day(self, at: datetime) -> date:
@@ -204,12 +218,20 @@ class Judge:
             days.append(d)
             d += timedelta(days=1)
         self._day_list = days
-        self._day_starts = [_ts(datetime.combine(d, datetime.min.time(), tzinfo=self.zone))
-                            for d in days]
+        self._day_starts = [
+            _ts(datetime.combine(d, datetime.min.time(), tzinfo=self.zone)) for d in days
+        ]
 
-    def judge(self, *, punches: Iterable[PunchFact], leaves: Iterable[LeaveFact] = (),
-              corrections: Iterable[CorrectionFact] = (), start: date, end: date,
-              roster: Iterable[str] | None = None) -> list[DayRecord]:
+    def judge(
+        self,
+        *,
+        punches: Iterable[PunchFact],
+        leaves: Iterable[LeaveFact] = (),
+        corrections: Iterable[CorrectionFact] = (),
+        start: date,
+        end: date,
+        roster: Iterable[str] | None = None,
+    ) -> list[DayRecord]:
         """Every workday from `start` to `end` for every staff member, sorted by staff and day.
 
         The staff are `roster` plus everyone named in the facts.
@@ -222,17 +244,29 @@ class Judge:
             if paused:
                 gc.enable()
 
-    def _judge_all(self, punches: Iterable[PunchFact], leaves: Iterable[LeaveFact],
-                   corrections: Iterable[CorrectionFact], start: date, end: date,
-                   roster: Iterable[str] | None) -> list[DayRecord]:
+    def _judge_all(
+        self,
+        punches: Iterable[PunchFact],
+        leaves: Iterable[LeaveFact],
+        corrections: Iterable[CorrectionFact],
+        start: date,
+        end: date,
+        roster: Iterable[str] | None,
+    ) -> list[DayRecord]:
         self._index_days(start, end)
         grouped: dict[tuple[str, date], list[tuple[int, datetime]]] = {}
         staff = set(roster or ())
         starts, day_list = self._day_starts, self._day_list
-        lo = bisect_right(starts, _ts(datetime.combine(start, datetime.min.time(),
-                                                       tzinfo=self.zone))) - 1
-        hi = bisect_right(starts, _ts(datetime.combine(end, datetime.min.time(),
-                                                       tzinfo=self.zone))) - 1
+        lo = (
+            bisect_right(
+                starts, _ts(datetime.combine(start, datetime.min.time(), tzinfo=self.zone))
+            )
+            - 1
+        )
+        hi = (
+            bisect_right(starts, _ts(datetime.combine(end, datetime.min.time(), tzinfo=self.zone)))
+            - 1
+        )
         for p in punches:
             ts = int(p.at.timestamp())
             i = bisect_right(starts, ts) - 1
@@ -261,26 +295,43 @@ class Judge:
             staff_leaves = leaves_by.get(sid, ())
             for pl in plans:
                 key = (sid, pl.day)
-                out.append(self._judge_plan(sid, pl, grouped.get(key, ()),
-                                            staff_leaves, corr_by.get(key, ())))
+                out.append(
+                    self._judge_plan(
+                        sid, pl, grouped.get(key, ()), staff_leaves, corr_by.get(key, ())
+                    )
+                )
         return out
 
-    def judge_day(self, staff_id: str, day: date, *, punches: Iterable[PunchFact],
-                  leaves: Iterable[LeaveFact] = (),
-                  corrections: Iterable[CorrectionFact] = ()) -> DayRecord | None:
+    def judge_day(
+        self,
+        staff_id: str,
+        day: date,
+        *,
+        punches: Iterable[PunchFact],
+        leaves: Iterable[LeaveFact] = (),
+        corrections: Iterable[CorrectionFact] = (),
+    ) -> DayRecord | None:
         """One staff-day from its facts (others are ignored); None on a non-workday."""
         pl = self.plan(day)
         if pl is None:
             return None
-        pts = [(_ts(p.at), p.at) for p in punches
-               if p.staff_id == staff_id and self.local_day(p.at) == day]
+        pts = [
+            (_ts(p.at), p.at)
+            for p in punches
+            if p.staff_id == staff_id and self.local_day(p.at) == day
+        ]
         lvs = [lv for lv in leaves if lv.staff_id == staff_id]
         cos = [c for c in corrections if c.staff_id == staff_id and self.local_day(c.at) == day]
         return self._judge_plan(staff_id, pl, pts, lvs, cos)
 
-    def _judge_plan(self, staff_id: str, plan: DayPlan, punches: Sequence[tuple[int, datetime]],
-                    leaves: Sequence[LeaveFact],
-                    corrections: Sequence[CorrectionFact]) -> DayRecord:
+    def _judge_plan(
+        self,
+        staff_id: str,
+        plan: DayPlan,
+        punches: Sequence[tuple[int, datetime]],
+        leaves: Sequence[LeaveFact],
+        corrections: Sequence[CorrectionFact],
+    ) -> DayRecord:
         items = sorted(punches) if len(punches) > 1 else list(punches)
         kept = _dedup(items, self.policy.dedup_s)
         slots = plan.slots
@@ -308,8 +359,11 @@ class Judge:
             got = counting[i]
             leave_kind = _leave_kind(leaves, s.target) if leaves else None
             if leave_kind is not None:  # rule ATT-5: approved leave covers the checkpoint
-                results.append(CheckpointResult(s.name, Status.LEAVE, 0, got[1] if got else None,
-                                                False, leave_kind, "ATT-5"))
+                results.append(
+                    CheckpointResult(
+                        s.name, Status.LEAVE, 0, got[1] if got else None, False, leave_kind, "ATT-5"
+                    )
+                )
             elif fixes and s.name in fixes:  # rule ATT-6: an approved correction is the punch
                 fix = fixes[s.name]
                 results.append(verdict(s, _ts(fix.at), fix.at, True))
@@ -317,37 +371,40 @@ class Judge:
                 results.append(verdict(s, got[0], got[1], False))
             else:
                 missing = True
-                results.append(CheckpointResult(s.name, Status.MISSING, 0, None, False, None,
-                                                "ATT-6"))
+                results.append(
+                    CheckpointResult(s.name, Status.MISSING, 0, None, False, None, "ATT-6")
+                )
         if missing:
             self._halves(slots, results)
         return DayRecord(staff_id, plan.day, tuple(results), tuple(stray))
 
     def _verdict(self, s: _Slot, ts: int, at: datetime, corrected: bool) -> CheckpointResult:
         minute = ts - ts % 60  # judged at whole minutes
-        if s.arrive:
-            off = (minute - s.target) // 60
-        else:
-            # rule ATT-11: a stop punch after the stop time is never a fault
-            off = (s.target - minute) // 60
+        # rule ATT-11: for a leave checkpoint a punch after the stop time is never a fault
+        off = (minute - s.target) // 60 if s.arrive else (s.target - minute) // 60
         if off <= s.grace:
             return CheckpointResult(s.name, _OK, 0, at, corrected, None, "ATT-2")
         if off > s.absent_after:  # rule ATT-3: more than absent_after minutes is 脱岗
             return CheckpointResult(s.name, _ABSENT, off, at, corrected, None, "ATT-3")
         return CheckpointResult(s.name, s.bad, off, at, corrected, None, "ATT-2")
 
-    def _corrections(self, slots: Sequence[_Slot],
-                     corrections: Sequence[CorrectionFact]) -> dict[str, CorrectionFact]:
+    def _corrections(
+        self, slots: Sequence[_Slot], corrections: Sequence[CorrectionFact]
+    ) -> dict[str, CorrectionFact]:
         chosen: dict[str, tuple[int, CorrectionFact]] = {}
         by_name = {s.name: s for s in slots}
-        for c in sorted(corrections, key=lambda c: (_ts(c.at), c.reason, c.approver,
-                                                    c.checkpoint or "")):
+        for c in sorted(
+            corrections, key=lambda c: (_ts(c.at), c.reason, c.approver, c.checkpoint or "")
+        ):
             ts = _ts(c.at)
             slot = by_name.get(c.checkpoint) if c.checkpoint else None
             if slot is None:
                 inside = [s for s in slots if s.opens <= ts < s.closes]
-                slot = inside[0] if inside else min(slots, key=lambda s: (abs(s.target - ts),
-                                                                          s.target))
+                slot = (
+                    inside[0]
+                    if inside
+                    else min(slots, key=lambda s: (abs(s.target - ts), s.target))
+                )
             if slot.name not in chosen or not slot.arrive:
                 chosen[slot.name] = (ts, c)
         return {k: v[1] for k, v in chosen.items()}
@@ -360,8 +417,9 @@ class Judge:
             missing = [i for i in idx if results[i].status is Status.MISSING]
             if missing and (strict or len(missing) == len(idx)):
                 for i in missing:
-                    results[i] = CheckpointResult(slots[i].name, Status.ABSENT, 0, None, False,
-                                                  None, "ATT-6")
+                    results[i] = CheckpointResult(
+                        slots[i].name, Status.ABSENT, 0, None, False, None, "ATT-6"
+                    )
 
 
 def _dedup(items: list[tuple[int, datetime]], dedup_s: int) -> list[tuple[int, datetime]]:
@@ -378,8 +436,9 @@ def _dedup(items: list[tuple[int, datetime]], dedup_s: int) -> list[tuple[int, d
 
 
 def _leave_kind(leaves: Sequence[LeaveFact], target: int) -> str | None:
-    covering = sorted((_ts(lv.start), lv.kind) for lv in leaves
-                      if _ts(lv.start) <= target <= _ts(lv.end))
+    covering = sorted(
+        (_ts(lv.start), lv.kind) for lv in leaves if _ts(lv.start) <= target <= _ts(lv.end)
+    )
     return covering[0][1] if covering else None
 
 
@@ -391,10 +450,18 @@ def _days(start: date, end: date) -> list[date]:
     return out
 
 
-def judge(policy: Policy, *, punches: Iterable[PunchFact], start: date, end: date,
-          leaves: Iterable[LeaveFact] = (), corrections: Iterable[CorrectionFact] = (),
-          roster: Iterable[str] | None = None,
-          calendar: WorkCalendar | None = None) -> list[DayRecord]:
+def judge(
+    policy: Policy,
+    *,
+    punches: Iterable[PunchFact],
+    start: date,
+    end: date,
+    leaves: Iterable[LeaveFact] = (),
+    corrections: Iterable[CorrectionFact] = (),
+    roster: Iterable[str] | None = None,
+    calendar: WorkCalendar | None = None,
+) -> list[DayRecord]:
     """Judge a period from scratch (see Judge.judge)."""
-    return Judge(policy, calendar).judge(punches=punches, leaves=leaves, corrections=corrections,
-                                         start=start, end=end, roster=roster)
+    return Judge(policy, calendar).judge(
+        punches=punches, leaves=leaves, corrections=corrections, start=start, end=end, roster=roster
+    )

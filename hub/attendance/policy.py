@@ -9,6 +9,7 @@ import tomllib
 from datetime import date, time
 from enum import StrEnum
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,7 +22,9 @@ DEFAULT_POLICY = "wenshang-2021"
 """The preset a hall gets when it names none (rule ATT-2)."""
 
 HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM")]
-MMDD = Annotated[str, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$", description="MM-DD")]
+MMDD = Annotated[
+    str, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$", description="MM-DD")
+]
 
 
 class PolicyError(ValueError):
@@ -50,8 +53,11 @@ class Checkpoint(PolicyModel):
     summer: HHMM = Field(description="Target time in summer")
     winter: HHMM = Field(description="Target time in winter")
     opens_before: int | None = Field(
-        default=None, ge=0, le=720,
-        description="Window opens at most this many minutes before target (rule ATT-4)")
+        default=None,
+        ge=0,
+        le=720,
+        description="Window opens at most this many minutes before target (rule ATT-4)",
+    )
 
     def target(self, summer: bool) -> time:
         """The target time of day for the season."""
@@ -80,8 +86,9 @@ class Penalties(PolicyModel):
     """Money penalties (rule ATT-9); optional per policy."""
 
     late_or_early_yuan: int = Field(default=10, ge=0, description="Each late or early leave")
-    absent_extra_yuan: int = Field(default=50, ge=0,
-                                   description="Each absent day, on top of that day's pay")
+    absent_extra_yuan: int = Field(
+        default=50, ge=0, description="Each absent day, on top of that day's pay"
+    )
     monthly_late_limit: int = Field(default=6, ge=1, description="Lates in a month that ...")
     monthly_missing_limit: int = Field(default=6, ge=1, description="... or missing punches ...")
     monthly_limit_yuan: int = Field(default=500, ge=0, description="... cost this much once")
@@ -113,8 +120,9 @@ class Policy(PolicyModel):
     absent_after: int = Field(default=60, ge=0, le=720, description="Minutes (rule ATT-3)")
     open_before: int = Field(default=120, ge=0, le=720, description="Minutes")
     close_after: int = Field(default=240, ge=0, le=720, description="Minutes (rule ATT-11)")
-    missing_counts_absent: bool = Field(default=False,
-                                        description="One missing punch: half-day absent")
+    missing_counts_absent: bool = Field(
+        default=False, description="One missing punch: half-day absent"
+    )
     season: Season = Field(default_factory=Season)
     checkpoints: list[Checkpoint] = Field(min_length=1, max_length=12)
     penalties: Penalties | None = None
@@ -137,7 +145,7 @@ class Policy(PolicyModel):
         for summer in (True, False):
             label = "summer" if summer else "winter"
             minutes = [_minutes(c.target(summer)) for c in self.checkpoints]
-            if any(b <= a for a, b in zip(minutes, minutes[1:], strict=False)):
+            if any(b <= a for a, b in pairwise(minutes)):
                 raise ValueError(f"{label} checkpoint times must increase: {names}")
             if minutes[0] - self.open_before < 0:
                 raise ValueError(f"{label}: the first window would open before midnight")
@@ -180,7 +188,9 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         raise PolicyError(f"{source}: {explain(exc)}") from None
 
 
-def load_policy(name_or_path: str | Path = DEFAULT_POLICY, *, timezone: str | None = None) -> Policy:
+def load_policy(
+    name_or_path: str | Path = DEFAULT_POLICY, *, timezone: str | None = None
+) -> Policy:
     """A preset by name, or a hall's TOML file by path; `timezone` overrides the policy's zone."""
     text: str
     source = str(name_or_path)
@@ -194,9 +204,11 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY, *, timezone: str | No
         if source not in preset_names():
             raise PolicyError(
                 f"no attendance policy {source!r}; presets: {', '.join(preset_names())} "
-                "(or give the path of a .toml file)")
+                "(or give the path of a .toml file)"
+            )
         text = (resources.files("hub.attendance") / "presets" / f"{source}.toml").read_text(
-            encoding="utf-8")
+            encoding="utf-8"
+        )
     policy = parse_policy(text, source)
     if timezone is not None:
         try:

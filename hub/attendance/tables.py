@@ -1,5 +1,7 @@
 """Attendance tables: punches (from events), leave, corrections, substitutes, months, audit, days.
 
+The roster (unit, window, active) is the staff area's `staff` table (hub.staff.tables).
+
 Timestamps are stored in UTC (`DateTime(timezone=True)`); SQLite hands them back naive, so
 read them through hub.attendance.store, which makes them aware again.
 """
@@ -14,18 +16,6 @@ from sqlmodel import Field, SQLModel
 
 def _ts(*, nullable: bool = False, index: bool = False) -> sa.Column[datetime]:
     return sa.Column(sa.DateTime(timezone=True), nullable=nullable, index=index)
-
-
-class AttStaff(SQLModel, table=True):
-    """The roster: which staff member belongs to which unit and window."""
-
-    __tablename__ = "att_staff"
-
-    staff_id: str = Field(primary_key=True, max_length=64)
-    name: str = Field(default="", max_length=100)
-    unit: str = Field(default="", max_length=100, description="The staff member's own unit")
-    window: str = Field(default="", max_length=63, description="Window id in the hall layout")
-    active: bool = Field(default=True)
 
 
 class AttPunch(SQLModel, table=True):
@@ -54,8 +44,11 @@ class AttLeave(SQLModel, table=True):
     start: datetime = Field(sa_column=_ts())
     end: datetime = Field(sa_column=_ts())
     reason: str = Field(default="", max_length=500)
-    status: str = Field(default="pending", max_length=16,
-                        description="pending, dept_approved, approved, refused, revoked")
+    status: str = Field(
+        default="pending",
+        max_length=16,
+        description="pending, dept_approved, approved, refused, revoked",
+    )
     extends_id: int | None = Field(default=None, description="The leave this one extends")
     requested_by: str = Field(max_length=64)
     requested_at: datetime = Field(sa_column=_ts())
@@ -95,8 +88,9 @@ class AttSubstitute(SQLModel, table=True):
     end: datetime = Field(sa_column=_ts())
     leave_id: int | None = Field(default=None)
     sent_by_unit: bool = Field(default=False, description="Sent by the staff member's own unit")
-    filed_at: datetime | None = Field(sa_column=_ts(nullable=True),
-                                      description="Filed with 督查考核科 (unit substitutes)")
+    filed_at: datetime | None = Field(
+        sa_column=_ts(nullable=True), description="Filed with 督查考核科 (unit substitutes)"
+    )
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(sa_column=_ts())
 

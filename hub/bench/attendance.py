@@ -54,8 +54,13 @@ def run(staff: int = 10_000) -> dict[str, Any]:
     records = judge.judge(punches=punches, start=MONTH_START, end=MONTH_END, roster=ids)
     month_s = time.perf_counter() - t0
     late_ms = _late_punch_ms(judge, punches, ids)
-    return {"staff": staff, "punches": len(punches), "workdays": len(records) // max(staff, 1),
-            "month_s": round(month_s, 3), "late_punch_ms": round(late_ms, 3)}
+    return {
+        "staff": staff,
+        "punches": len(punches),
+        "workdays": len(records) // max(staff, 1),
+        "month_s": round(month_s, 3),
+        "late_punch_ms": round(late_ms, 3),
+    }
 
 
 def _late_punch_ms(judge: Judge, punches: list[PunchFact], ids: list[str]) -> float:
@@ -71,9 +76,11 @@ def _late_punch_ms(judge: Judge, punches: list[PunchFact], ids: list[str]) -> fl
             insert_punches(conn, punch_rows(punches))
         projector = AttendanceProjector(judge.policy)
         day = MONTH_START + timedelta(days=1)
-        late = PunchFact(ids[len(ids) // 2],
-                         datetime.combine(day, datetime.min.time(), tzinfo=judge.zone)
-                         + timedelta(hours=8, minutes=47))
+        late = PunchFact(
+            ids[len(ids) // 2],
+            datetime.combine(day, datetime.min.time(), tzinfo=judge.zone)
+            + timedelta(hours=8, minutes=47),
+        )
         projector.rejudge_punches(engine, [late])  # warm the plan cache and statements
         samples = []
         for minute in range(5):
@@ -91,7 +98,9 @@ def main(json_out: bool = False, staff: int = 10_000) -> None:
     if json_out:
         print(json.dumps(figures))
         return
-    print(f"attendance: {figures['staff']} staff, {figures['punches']} punches, "
-          f"{figures['workdays']} workdays")
+    print(
+        f"attendance: {figures['staff']} staff, {figures['punches']} punches, "
+        f"{figures['workdays']} workdays"
+    )
     print(f"  month judged from scratch: {figures['month_s']:.3f} s (target <= 10 s)")
     print(f"  one late punch re-judged:  {figures['late_punch_ms']:.3f} ms (target <= 20 ms)")

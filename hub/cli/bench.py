@@ -44,3 +44,12 @@ def ingest(
                                   publishers=publishers, window=window,
                                   batch_size=batch_size, batch_ms=batch_ms)
     _emit(result, as_json)
+
+
+@app.command()
+def attendance(
+    staff: int = typer.Option(10_000, "--staff", "-n", help="Staff members (a month each)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON line."),
+) -> None:
+    """A month of punches judged from scratch, and one late punch re-judged (attendance)."""
+    _emit(_bench("attendance").run(staff=staff), as_json)

@@ -1,4 +1,4 @@
-"""attendance: roster, punches, leave, corrections, substitutes, months, audit, judged days
+"""attendance: punches, leave, corrections, substitutes, months, audit, judged days
 
 Revision ID: attendance_0001
 Revises:
@@ -90,14 +90,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('event_id')
     )
     op.create_index('ix_att_punch_staff_at', 'att_punch', ['staff_id', 'at'], unique=False)
-    op.create_table('att_staff',
-    sa.Column('staff_id', sa.String(length=64), nullable=False),
-    sa.Column('name', sa.String(length=100), nullable=False),
-    sa.Column('unit', sa.String(length=100), nullable=False),
-    sa.Column('window', sa.String(length=63), nullable=False),
-    sa.Column('active', sa.Boolean(), nullable=False),
-    sa.PrimaryKeyConstraint('staff_id')
-    )
     op.create_table('att_substitute',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('window', sa.String(length=63), nullable=False),
@@ -118,7 +110,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f('ix_att_substitute_window'), table_name='att_substitute')
     op.drop_table('att_substitute')
-    op.drop_table('att_staff')
     op.drop_index('ix_att_punch_staff_at', table_name='att_punch')
     op.drop_table('att_punch')
     op.drop_table('att_month')
