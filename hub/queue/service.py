@@ -187,7 +187,7 @@ class QueueProjector:
         now = env.ts if env.synced else self.clock()
         body = env.body
         if isinstance(body, TicketIssued):
-            printer = self._printer_for(env.device)
+            printer = self.printer_for(env.device)
             return self.issue(body.service, now, green=body.green_channel, source=env.id,
                               printer=printer)
         assert isinstance(body, CallRequest)
@@ -286,7 +286,8 @@ class QueueProjector:
         return [d.id for d in self.hall.devices
                 if d.kind == kind and (window is None or d.window == window)]
 
-    def _printer_for(self, device: str) -> str | None:
+    def printer_for(self, device: str) -> str | None:
+        """The ticket printer for a kiosk: one on the same node, else the first."""
         printers = [d for d in self.hall.devices if d.kind == "ticket_printer"]
         try:
             node = self.hall.device(device).node

@@ -1,0 +1,170 @@
+"""The queue API (/api/queue): issue tickets, counter actions, state, statistics, the hall screen.
+
+The hall screen (`GET /api/queue/hall`) is a full-screen page updated by push over SSE
+(`GET /api/queue/stream`), never by polling. Each request finds its hall's QueueProjector in
+`app.state.queues` (hall id -> projector) when the app has one, else in the registry that
+`hub.queue.service.projector_factory` fills.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import asdict
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, ConfigDict, Field
+from sse_starlette.sse import EventSourceResponse
+
+from hub.queue import stats, store
+from hub.queue.engine import QueueEvent
+from hub.queue.service import Outcome, QueueProjector, get_projector
+from models.events import CallAction
+
+logger = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/queue", tags=["queue"])
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def queue_for(request: Request, hall: Annotated[str | None, Query()] = None) -> QueueProjector:
+    """The projector of the requested hall (or the only one)."""
+    queues: dict[str, QueueProjector] | None = getattr(request.app.state, "queues", None)
+    try:
+        if queues:
+            if hall is None and len(queues) == 1:
+                return next(iter(queues.values()))
+            return queues[hall or ""]
+        return get_projector(hall)
+    except KeyError:
+        raise HTTPException(404, f"no queue for hall {hall!r}") from None
+
+
+QueueDep = Annotated[QueueProjector, Depends(queue_for)]
+
+
+class TicketRequest(BaseModel):
+    """Take a number (a kiosk or a counter clerk through the API)."""
+
+    model_config = ConfigDict(extra="forbid")
+    service: str = Field(description="Service code")
+    green_channel: bool = Field(default=False, description="Elderly, sick, disabled (QUEUE-2)")
+    print: bool = Field(default=False, description="Print it on the hall's ticket printer")
+
+
+class ActionRequest(BaseModel):
+    """A counter action through the API (the same actions as the keypad)."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: CallAction
+    ticket: str | None = None
+    target_service: str | None = None
+    target_window: str | None = None
+    staff: str | None = Field(default=None, description="Staff member at the counter")
+
+
+def _event_json(ev: QueueEvent) -> dict[str, Any]:
+    return {"seq": ev.seq, "kind": ev.kind.value, "at": ev.at.isoformat(), "ticket": ev.ticket,
+            "service": ev.service, "window": ev.window, "data": ev.data}
+
+
+def _outcome_json(outcome: Outcome) -> dict[str, Any]:
+    if outcome.refused is not None:
+        raise HTTPException(409, outcome.refused)
+    return {"events": [_event_json(e) for e in outcome.events]}
+
+
+@router.post("/tickets", status_code=201)
+def issue_ticket(req: TicketRequest, q: QueueDep) -> dict[str, Any]:
+    """Issue a ticket; answers its number, people ahead and estimated wait."""
+    printer = q.printer_for("") if req.print else None
+    outcome = q.issue(req.service, green=req.green_channel, printer=printer)
+    body = _outcome_json(outcome)
+    ev = next(e for e in outcome.events if e.kind.value == "issued")
+    with q.lock:
+        ahead = q.queue.ahead(ev.ticket or "")
+        wait = q.queue.estimated_wait(req.service, ahead)
+    return {"ticket": ev.ticket, "service": req.service, "ahead": ahead,
+            "est_wait_min": round(wait.total_seconds() / 60), "issued_at": ev.at.isoformat(),
+            **body}
+
+
+@router.post("/windows/{window}/actions")
+def window_action(window: str, req: ActionRequest, q: QueueDep) -> dict[str, Any]:
+    """A counter action: next, call, recall, skip, transfer, park, start, finish, pause, resume."""
+    if window not in q.queue.counters:
+        raise HTTPException(404, f"unknown window {window!r}")
+    return _outcome_json(q.act(window, req.action, ticket=req.ticket,
+                               target_service=req.target_service,
+                               target_window=req.target_window, staff=req.staff))
+
+
+@router.post("/windows/{window}/next")
+def call_next(window: str, q: QueueDep, staff: str | None = None) -> dict[str, Any]:
+    """Call the next ticket at a window."""
+    return window_action(window, ActionRequest(action=CallAction.NEXT, staff=staff), q)
+
+
+@router.post("/tickets/{ticket}/reactivate")
+def reactivate(ticket: str, q: QueueDep) -> dict[str, Any]:
+    """A no-show citizen came back: the ticket waits again."""
+    return _outcome_json(q.reactivate(ticket))
+
+
+@router.get("/state")
+def state(q: QueueDep) -> dict[str, Any]:
+    """The live queue: latest calls, waiting per service with the ticket numbers, counters."""
+    snap = q.snapshot()
+    with q.lock:
+        snap["tickets"] = [{"ticket": t.number, "service": t.service, "state": t.state.value,
+                            "green": t.green, "window": t.window,
+                            "issued_at": t.issued_at.isoformat()}
+                           for t in q.queue.tickets.values()]
+    return snap
+
+
+@router.get("/stats")
+def queue_stats(q: QueueDep, start: date | None = None, end: date | None = None,
+                limit_min: Annotated[int, Query(ge=1, le=1440)] = 30) -> dict[str, Any]:
+    """Waiting, service, no-show by service/window/staff/hour; 即办件 over the limit (QUEUE-5)."""
+    tz = q.queue.settings.tz
+    today = datetime.now(tz).date()
+    first, last = start or today, end or start or today
+    events = store.events_between(q.db, q.hall.id, first.isoformat(), last.isoformat())
+    immediate = {s.code for s in q.hall.services if s.immediate}
+    result = stats.compute(events, tz, immediate=immediate, now=q.clock(), limit_min=limit_min)
+    return {"hall": q.hall.id, "start": first.isoformat(), "end": last.isoformat(),
+            **json.loads(json.dumps(asdict(result), default=str))}
+
+
+@router.get("/stream")
+async def stream(request: Request, q: QueueDep) -> EventSourceResponse:
+    """Server-sent events: the snapshot now, then a new one at every queue change."""
+    sub = q.broadcaster.subscribe()
+
+    async def events() -> AsyncIterator[dict[str, str]]:
+        try:
+            yield {"event": "snapshot", "data": json.dumps(q.snapshot(), ensure_ascii=False)}
+            while not await request.is_disconnected():
+                try:
+                    msg = await asyncio.wait_for(sub.get(), timeout=1.0)
+                except TimeoutError:
+                    continue
+                yield {"event": "snapshot", "data": json.dumps(msg, ensure_ascii=False)}
+        finally:
+            q.broadcaster.unsubscribe(sub)
+
+    return EventSourceResponse(events(), ping=15)
+
+
+@router.get("/hall", response_class=HTMLResponse)
+def hall_page(request: Request, q: QueueDep) -> HTMLResponse:
+    """The full-screen hall display (大厅叫号屏), updated by SSE."""
+    return templates.TemplateResponse(request, "hall.html",
+                                      {"hall": q.hall, "snapshot": q.snapshot()})

@@ -1,0 +1,18 @@
+"""The queue area for the hub (hub.areas): one QueueProjector per hall, and the /api/queue router."""
+
+from __future__ import annotations
+
+from hub.areas import AreaContext, AreaParts
+from hub.queue.service import QueueProjector, register
+
+
+def setup(ctx: AreaContext) -> AreaParts:
+    """Build each hall's queue from its stored events; hand the hub the projectors and router."""
+    from hub.queue.api import router
+
+    projectors = []
+    for hall in ctx.halls:
+        projector = QueueProjector(ctx.engine, ctx.commands, hall, clock=ctx.clock)
+        register(projector)
+        projectors.append(projector)
+    return AreaParts(name="queue", projectors=list(projectors), routers=[router])
