@@ -185,3 +185,37 @@ def test_two_agents_cannot_share_a_data_dir(broker: Broker, tmp_path: Path, agen
         Agent(make_hall(), NODE, agent_settings(broker.url, tmp_path / "edge")).start()
     with pytest.raises(AgentError, match="not devices of node"):
         Agent(make_hall(), NODE, agent_settings(broker.url, tmp_path), devices=["nope"])
+
+
+def test_cli_run_stops_cleanly_on_sigterm(broker: Broker, hub: HubStandIn, tmp_path: Path) -> None:
+    import tomli_w
+
+    hall_dir = tmp_path / "hall"
+    hall_dir.mkdir()
+    layout = make_hall().model_dump(mode="json", exclude_none=True)
+    (hall_dir / "hall.toml").write_text(tomli_w.dumps(layout))
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "hallkeeper"),
+            "edge",
+            "run",
+            "--hall",
+            str(hall_dir),
+            "--node",
+            NODE,
+            "--device",
+            SIGN,
+            "--broker",
+            broker.url,
+            "--data-dir",
+            str(tmp_path / "edge"),
+        ],
+        cwd=ROOT,
+    )
+    try:
+        wait_until(lambda: hub.facts(SIGN, "away_sign_removed"), 20, "the initial state")
+        assert hub.state_payloads(SIGN) == [b"online"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+    assert proc.wait(20) == 0
+    wait_until(lambda: hub.state_payloads(SIGN)[-1:] == [b"offline"], 10, "offline")

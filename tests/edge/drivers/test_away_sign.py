@@ -1,4 +1,4 @@
-"""The away sign through gpiozero's MockFactory pin, into the real runtime's outbox (rule POST-2)."""
+"""The away sign through a gpiozero MockFactory pin into the real runtime's outbox (rule POST-2)."""
 
 from __future__ import annotations
 
