@@ -407,7 +407,8 @@ def _two_away(
                                 both.start,
                                 None if ongoing else both.end,
                                 f"seats {a} and {b} of window {day.window} away at the same time "
-                                f"({both.seconds / 60:.1f} min; other: {other.staff_id or other.seat})",
+                                f"({both.seconds / 60:.1f} min; "
+                                f"other: {other.staff_id or other.seat})",
                                 evidence,
                             )
                         )
@@ -446,7 +447,12 @@ def _handovers(
         return
     a, b = a_seats[0], b_seats[0]
 
+    arrived = min((m.at for m in b.marks if m.kind == "presence" and m.on), default=None)
+
     def b_away_at(t: datetime) -> bool:
+        """B cannot take over: not arrived yet, or away too."""
+        if arrived is None or arrived > t:
+            return True
         return any(p.start <= t and (p.end is None or t < p.end) for p in by_seat[b.seat])
 
     def in_hours(t: datetime) -> bool:

@@ -8,17 +8,28 @@ alert. Timestamps are UTC `DateTime(timezone=True)`; read them back through `awa
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, overload
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 
+@overload
+def aware(value: datetime) -> datetime: ...
+@overload
+def aware(value: None) -> None: ...
 def aware(value: datetime | None) -> datetime | None:
     """A datetime read back from the database as aware UTC (SQLite returns naive ones)."""
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc(value: datetime) -> datetime:
+    """An aware datetime in UTC, as every compliance row stores it."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime")
+    return value.astimezone(UTC)
 
 
 def _ts(nullable: bool = True) -> Any:
@@ -72,7 +83,9 @@ class CoverRow(SQLModel, table=True):
     start: datetime = _ts(nullable=False)
     end: datetime = _ts(nullable=False)
     reason: str = Field(default="", max_length=500)
-    status: str = Field(default="requested", max_length=16, description="requested/approved/refused")
+    status: str = Field(
+        default="requested", max_length=16, description="requested/approved/refused"
+    )
     requested_at: datetime = _ts(nullable=False)
     approved_at: datetime | None = _ts()
     approved_by: str | None = Field(default=None, max_length=64)
@@ -125,7 +138,9 @@ class NoticeRow(SQLModel, table=True):
     """A POST-3/POST-4 notice sent to the neighbour window, the operator and the staff member."""
 
     __tablename__ = "compliance_notice"
-    __table_args__ = (sa.UniqueConstraint("hall", "seat", "away_start", name="uq_compliance_notice"),)
+    __table_args__ = (
+        sa.UniqueConstraint("hall", "seat", "away_start", name="uq_compliance_notice"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     hall: str = Field(max_length=63)

@@ -265,3 +265,25 @@ def test_schedule_from_the_attendance_policy() -> None:
     policy_mod = pytest.importorskip("hub.attendance.policy")
     schedule = schedule_from_policy(policy_mod.load_policy("wenshang-2021"))
     assert schedule.working(DAY) == WORKING
+
+
+def test_no_handover_to_a_b_post_that_is_not_there() -> None:
+    # rule POST-7: B takes over only when B is on post
+    a = SeatDay("w01-a", "s01a", "A", leave("10:00", "10:05"))
+    b = SeatDay("w01-b", "s01b", "B", [Mark(at("10:30"), "presence", True)])
+    r = evaluate(WindowDay("w01", [a, b]), working=WORKING, now=EVENING)
+    assert r.handovers == []
+
+
+def test_duty_check_times_fall_in_working_hours() -> None:
+    # rule POST-8: two random checks a day, in working hours, one per half-day
+    import random
+
+    from hub.compliance.checks import plan_times
+
+    for seed in range(50):
+        picks = plan_times(WORKING, random.Random(seed))
+        assert len(picks) == 2 and picks[0] < picks[1]
+        assert WORKING[0].start <= picks[0] < WORKING[0].end
+        assert WORKING[1].start <= picks[1] < WORKING[1].end
+    assert plan_times([], random.Random(1)) == []
