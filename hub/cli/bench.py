@@ -53,3 +53,17 @@ def attendance(
 ) -> None:
     """A month of punches judged from scratch, and one late punch re-judged (attendance)."""
     _emit(_bench("attendance").run(staff=staff), as_json)
+
+
+@app.command()
+def call(
+    calls: int = typer.Option(200, "--calls", "-n", min=200, help="Keypad calls measured."),
+    warmup: int = typer.Option(10, help="Calls made first and not measured."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: temp SQLite)."),
+    batch_ms: float = typer.Option(0.0, help="Ingest batch window in milliseconds."),
+    outbox_sync: str = typer.Option("full", help="Edge outbox durability: full or normal."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON line."),
+) -> None:
+    """Keypad "call next" frame (pty) -> broker -> hub queue -> counter display frame (pty)."""
+    _emit(_bench("call").run(calls=calls, warmup=warmup, db_url=db, batch_ms=batch_ms,
+                             outbox_sync=outbox_sync), as_json)
