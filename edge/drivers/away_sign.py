@@ -10,6 +10,7 @@ gpiozero's MockFactory, driven by simulate_place() / simulate_remove().
 from __future__ import annotations
 
 import threading
+from typing import Literal
 
 from gpiozero import Button
 from gpiozero.pins.mock import MockFactory, MockPin
@@ -27,15 +28,14 @@ class AwaySignConfig(DriverConfig):
         description="GPIO of the switch: BCM number or a "
         "gpiozero pin name such as 'GPIO17' or 'BOARD11'",
     )
-    pull_up: bool | None = Field(
-        default=True,
-        description="True: switch to ground with the "
-        "internal pull-up; False: to 3V3 with pull-down; None: external "
-        "resistor, set active_high",
+    pull: Literal["up", "down", "off"] = Field(
+        default="up",
+        description="up: switch to ground, internal pull-up; down: switch to 3V3, internal "
+        "pull-down; off: external resistor, then set active_high",
     )
     active_high: bool | None = Field(
         default=None,
-        description="Only with pull_up None: True when a placed sign drives the pin high",
+        description="Only with pull 'off': true when a placed sign drives the pin high",
     )
     debounce_s: float = Field(
         default=0.05,
@@ -49,8 +49,8 @@ class AwaySignConfig(DriverConfig):
 
     @model_validator(mode="after")
     def _levels(self) -> AwaySignConfig:
-        if (self.pull_up is None) != (self.active_high is not None):
-            raise ValueError("set active_high exactly when pull_up is None")
+        if (self.pull == "off") != (self.active_high is not None):
+            raise ValueError("set active_high exactly when pull is 'off'")
         return self
 
 
@@ -63,7 +63,7 @@ class AwaySignDriver(Driver[AwaySignConfig]):
     def __init__(self, ctx: DeviceContext, config: AwaySignConfig) -> None:
         super().__init__(ctx, config)
         self._lock = threading.Lock()
-        self._mock = MockFactory()  # the simulated switch; kept so it survives config changes
+        self._mock: MockFactory | None = None  # the simulated switch, kept across restarts
         self._seat = ""
         self._button: Button | None = None
         self._timer: threading.Timer | None = None
@@ -76,10 +76,12 @@ class AwaySignDriver(Driver[AwaySignConfig]):
         if seat is None:
             raise ValueError(f"{self.ctx.device}: an away sign needs a seat")
         self._seat = seat
-        factory = self._mock if c.backend == "simulated" else None
+        if c.backend == "simulated" and self._mock is None:
+            self._mock = MockFactory()
+        factory = self._mock if c.backend == "simulated" else None  # None: the Pi's GPIO
         self._button = Button(
             c.pin,
-            pull_up=c.pull_up,
+            pull_up={"up": True, "down": False, "off": None}[c.pull],
             active_state=c.active_high,
             bounce_time=None,
             pin_factory=factory,
@@ -145,8 +147,8 @@ class AwaySignDriver(Driver[AwaySignConfig]):
         self._drive(active=False)
 
     def _drive(self, *, active: bool) -> None:
-        active_low = self.config.pull_up or self.config.active_high is False
-        if active == bool(active_low):
+        active_low = self.config.pull == "up" or self.config.active_high is False
+        if active == active_low:
             self.mock_pin.drive_low()
         else:
             self.mock_pin.drive_high()

@@ -87,7 +87,7 @@ def test_state_survives_a_config_change(runtime: DeviceRuntime) -> None:
 def test_pull_down_wiring(runtime: DeviceRuntime) -> None:
     driver = runtime.driver
     assert isinstance(driver, AwaySignDriver)
-    driver.config = AwaySignConfig(pull_up=False, debounce_s=0)
+    driver.config = AwaySignConfig(pull="down", debounce_s=0)
     driver.start()
     driver.simulate_place()
     assert driver.mock_pin.state is True  # pulled down: a placed sign drives it high
@@ -96,9 +96,9 @@ def test_pull_down_wiring(runtime: DeviceRuntime) -> None:
 
 def test_settings_are_checked() -> None:
     with pytest.raises(ValidationError, match="active_high"):
-        AwaySignConfig(pull_up=None)
+        AwaySignConfig(pull="off")
     with pytest.raises(ValidationError, match="debounce_s"):
         AwaySignConfig(debounce_s=10)
     with pytest.raises(ValidationError, match="colour"):
         AwaySignConfig.model_validate({"colour": "red"})
-    assert AwaySignConfig(pull_up=None, active_high=True).active_high is True
+    assert AwaySignConfig(pull="off", active_high=True).active_high is True
