@@ -41,7 +41,9 @@ logger = logging.getLogger(__name__)
 class PresenceRadarConfig(DriverConfig):
     """Settings of one LD2410 radar at one seat."""
 
-    seat: str | None = Field(default=None, description="Seat id; default: device id minus -radar")
+    seat: str | None = Field(
+        default=None, description="Seat reported; default: the device's seat in the hall layout"
+    )
     port: str | None = Field(default=None, description="Serial device of the real backend")
     baud: int = Field(default=256_000, description="UART speed; the LD2410 ships at 256000")
     hold_s: float = Field(default=5.0, gt=0, le=3600, description="No target this long: absent")
@@ -207,7 +209,7 @@ class PresenceRadarDriver(Driver[PresenceRadarConfig]):
 
     def __init__(self, ctx: DeviceContext, config: PresenceRadarConfig) -> None:
         super().__init__(ctx, config)
-        self.seat = config.seat or ctx.device.removesuffix("-radar")
+        self.seat = ""
         self.peer: RadarPeer | None = None
         self.counters = _Counters()
         self._stop = threading.Event()
@@ -217,6 +219,10 @@ class PresenceRadarDriver(Driver[PresenceRadarConfig]):
 
     def start(self) -> None:
         """Open the port (creating the simulated peer first if asked) and start reading."""
+        seat = self.config.seat or self.ctx.seat
+        if seat is None:
+            raise ValueError(f"{self.ctx.device}: a presence radar needs a seat")
+        self.seat = seat
         port = self.config.port
         if self.config.backend == "simulated":
             self.peer = RadarPeer(self.config.sim_period_s, self.config.sim_present).start()
@@ -244,6 +250,12 @@ class PresenceRadarDriver(Driver[PresenceRadarConfig]):
         if self.peer is not None:
             self.peer.close()
             self.peer = None
+
+    def simulate_present(self, present: bool, distance_cm: int = 60) -> None:
+        """Simulated backend: someone sits down at (True) or leaves (False) the seat."""
+        if self.peer is None:
+            raise RuntimeError("the radar is not running on the simulated backend")
+        self.peer.set_present(present, distance_cm)
 
     def status(self) -> str:
         """fault while the radar is silent or garbled."""

@@ -26,9 +26,11 @@ from models.events import DeviceFault, EventBody, EventType, Presence
 class RecordingContext:
     """A real DeviceContext that keeps what the driver emits, in order."""
 
-    def __init__(self, device: str = "w01-a-radar") -> None:
+    def __init__(self, device: str = "w01-a-radar", seat: str | None = "w01-a") -> None:
         self.hall = "demo"
         self.device = device
+        self.window = device.split("-")[0]
+        self.seat = seat
         self.tz = ZoneInfo("Asia/Shanghai")
         self.events: list[EventBody] = []
         self._lock = threading.Lock()
@@ -183,14 +185,13 @@ def test_silence_is_a_fault_never_an_absence(peer: RadarPeer) -> None:
 
 
 def test_simulated_backend_speaks_real_frames() -> None:
-    ctx = RecordingContext("w04-a-radar")
+    ctx = RecordingContext("w04-a-radar", seat="w04-a")
     cfg = PresenceRadarConfig(backend="simulated", sim_present=True, sim_period_s=0.05, hold_s=0.3)
     driver = PresenceRadarDriver(ctx, cfg)
     driver.start()
     try:
         wait_for(lambda: ctx.presences() == [True])
-        assert driver.peer is not None
-        driver.peer.set_present(False)
+        driver.simulate_present(False)
         wait_for(lambda: ctx.presences() == [True, False])
         body = ctx.snapshot()[0]
         assert isinstance(body, Presence) and body.seat == "w04-a"
@@ -210,6 +211,23 @@ def test_tracker_and_health_are_pure() -> None:
     assert h.good(3.1) == ("radar_silent", False)
     assert h.bad(3.2) is None and h.bad(3.3) == ("radar_garbled", True)
     assert h.bad(3.4) is None
+
+
+def test_a_radar_without_a_seat_refuses_to_start() -> None:
+    driver = PresenceRadarDriver(RecordingContext(seat=None), PresenceRadarConfig())
+    with pytest.raises(ValueError, match="needs a seat"):
+        driver.start()
+
+
+def test_config_seat_overrides_the_layout(peer: RadarPeer) -> None:
+    ctx = RecordingContext()
+    driver = start_driver(peer, ctx, seat="w01-b")
+    try:
+        peer.set_present(True)
+        wait_for(lambda: ctx.presences() == [True])
+        assert {e.seat for e in ctx.snapshot() if isinstance(e, Presence)} == {"w01-b"}
+    finally:
+        driver.stop()
 
 
 def test_config_refuses_unknown_keys() -> None:
