@@ -1,0 +1,92 @@
+"""`hallkeeper face identify`: who is in these photos, with the terminal's own matcher."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)
+
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
+
+
+def _gallery(folder: Path) -> dict[str, list[Any]]:
+    """Encode DIR/<staff_id>/<photos>: one template per photo showing exactly one face."""
+    from edge.face.encode import faces_in_image, load_rgb
+
+    templates: dict[str, list[Any]] = {}
+    for person in sorted(p for p in folder.iterdir() if p.is_dir()):
+        for photo in sorted(person.iterdir()):
+            if photo.suffix.lower() not in PHOTO_SUFFIXES:
+                continue
+            faces = faces_in_image(load_rgb(str(photo)))
+            if len(faces) != 1:
+                typer.echo(
+                    f"warning: {photo}: {len(faces)} faces, skipped (need exactly one)", err=True
+                )
+                continue
+            templates.setdefault(person.name, []).append(faces[0].encoding)
+    return templates
+
+
+def identify_images(gallery: Path, images: list[Path]) -> list[dict[str, Any]]:
+    """For every face in every image: staff id (None if unknown), distance and box."""
+    from edge.face.encode import faces_in_image, load_rgb
+    from edge.face.matcher import Matcher
+
+    matcher = Matcher(_gallery(gallery))
+    if matcher.people == 0:
+        raise ValueError(f"{gallery}: no usable photos (one folder per staff id expected)")
+    out = []
+    for image in images:
+        faces = []
+        for face in faces_in_image(load_rgb(str(image))):
+            m = matcher.match(face.encoding)
+            faces.append(
+                {
+                    "staff_id": m.staff_id,
+                    "distance": round(float(m.distance or 0), 4),
+                    "box": [int(v) for v in face.box],
+                }
+            )
+        out.append({"image": str(image), "faces": faces})
+    return out
+
+
+@app.command()
+def identify(
+    images: list[Path] = typer.Argument(..., help="Photos to identify faces in."),
+    gallery: Path = typer.Option(
+        ...,
+        "--gallery",
+        help="DIR with one folder of photos per staff id.",
+        exists=True,
+        file_okay=False,
+        dir_okay=True,
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list."),
+) -> None:
+    """Print, for every face in every image, the staff id (or unknown) and the distance."""
+    for image in images:
+        if not image.is_file():
+            typer.echo(f"error: {image}: no such file", err=True)
+            raise typer.Exit(2)
+    try:
+        result = identify_images(gallery, images)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        json.dump(result, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return
+    for item in result:
+        if not item["faces"]:
+            typer.echo(f"{item['image']}: no face")
+        for face in item["faces"]:
+            who = face["staff_id"] or "unknown"
+            typer.echo(f"{item['image']}: {who} distance={face['distance']:.3f} box={face['box']}")

@@ -1,0 +1,1 @@
+"""Staff members and their face templates: enrollment, encrypted storage, gallery sync."""

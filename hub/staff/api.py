@@ -1,0 +1,121 @@
+"""Staff API (/api/staff): enroll with photos, list, remove (erasure), gallery status."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, HTTPException, UploadFile, status
+from sqlmodel import Session, func, select
+
+from hub.staff.enroll import EnrollmentRefused, enroll
+from hub.staff.gallery_sync import GallerySync
+from hub.staff.tables import FaceTemplate, Staff
+
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+
+
+def make_router(sync: GallerySync, *, keep_photos_default: bool = False) -> APIRouter:
+    """The staff router, bound to one GallerySync (its engine, key, halls and sender)."""
+    router = APIRouter(prefix="/api/staff", tags=["staff"])
+
+    @router.post("/enroll", status_code=status.HTTP_201_CREATED)
+    def enroll_staff(
+        staff_id: Annotated[str, Form(pattern=r"^[A-Za-z0-9_.-]{1,64}$")],
+        name: Annotated[str, Form(min_length=1, max_length=64)],
+        photos: Annotated[list[UploadFile], File(description="One or more face photos")],
+        hall: Annotated[str | None, Form()] = None,
+        unit: Annotated[str, Form(max_length=128)] = "",
+        window: Annotated[str | None, Form()] = None,
+        keep_photos: Annotated[bool | None, Form(description="Keep encrypted photos")] = None,
+    ) -> dict[str, Any]:
+        """Check every photo, store encrypted templates, push the new gallery to terminals."""
+        if hall is None:
+            if len(sync.halls) != 1:
+                raise HTTPException(422, "hall is required when the hub serves several halls")
+            hall = next(iter(sync.halls))
+        if hall not in sync.halls:
+            raise HTTPException(422, f"unknown hall {hall!r}")
+        if sync.master_key is None:
+            raise HTTPException(503, "no face key on the hub: set HK_FACE_KEY or HK_FACE_KEY_FILE")
+        data = []
+        for p in photos:
+            content = p.file.read(MAX_PHOTO_BYTES + 1)
+            if len(content) > MAX_PHOTO_BYTES:
+                raise HTTPException(413, f"{p.filename}: larger than 10 MB")
+            data.append((p.filename or "photo", content))
+        try:
+            result = enroll(
+                sync.engine,
+                key=sync.master_key,
+                staff_id=staff_id,
+                name=name,
+                hall=hall,
+                photos=data,
+                unit=unit,
+                window=window,
+                keep_photos=keep_photos_default if keep_photos is None else keep_photos,
+            )
+        except EnrollmentRefused as exc:
+            raise HTTPException(
+                422,
+                {
+                    "message": "enrollment refused",
+                    "problems": [
+                        {"photo": p.photo, "code": p.code, "message": p.message}
+                        for p in exc.problems
+                    ],
+                },
+            ) from None
+        gallery = sync.publish(hall)
+        return {
+            "staff_id": result.staff_id,
+            "templates": result.templates,
+            "photos_kept": result.photos_kept,
+            "gallery_version": gallery.version,
+        }
+
+    @router.get("")
+    def list_staff() -> list[dict[str, Any]]:
+        """Every staff member with the number of face templates held."""
+        with Session(sync.engine) as s:
+            counts = dict(
+                s.exec(
+                    select(FaceTemplate.staff_id, func.count()).group_by(FaceTemplate.staff_id)
+                ).all()
+            )
+            return [
+                {
+                    "staff_id": m.staff_id,
+                    "name": m.name,
+                    "hall": m.hall,
+                    "unit": m.unit,
+                    "window": m.window,
+                    "active": m.active,
+                    "templates": counts.get(m.staff_id, 0),
+                }
+                for m in s.exec(select(Staff).order_by(Staff.staff_id)).all()
+            ]
+
+    @router.delete("/{staff_id}")
+    def remove_staff(staff_id: str) -> dict[str, Any]:
+        """Erase the staff member's templates here and on every terminal (rule PRIV-1)."""
+        try:
+            removed = sync.remove(staff_id)
+        except LookupError as exc:
+            raise HTTPException(404, str(exc)) from None
+        except RuntimeError as exc:
+            raise HTTPException(503, str(exc)) from None
+        return {
+            "staff_id": removed.staff_id,
+            "hall": removed.hall,
+            "templates_erased": removed.templates_erased,
+            "terminals": removed.terminals,
+            "gallery_version": removed.gallery_version,
+        }
+
+    @router.get("/gallery")
+    def gallery_status(hall: str | None = None) -> list[dict[str, Any]]:
+        """Which gallery version each terminal holds, and which erasures are confirmed."""
+        return sync.status(hall)
+
+    return router

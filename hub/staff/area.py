@@ -1,0 +1,24 @@
+"""The staff area: gallery projector and /api/staff router (loaded by hub.areas)."""
+
+from __future__ import annotations
+
+import logging
+
+from hub.areas import AreaContext, AreaParts
+from hub.staff.crypto import FaceKeyError, master_key
+from hub.staff.gallery_sync import GalleryProjector, GallerySync
+
+logger = logging.getLogger(__name__)
+
+
+def setup(ctx: AreaContext) -> AreaParts:
+    """Wire the staff area into the hub; without a face key, enrollment answers 503."""
+    from hub.staff.api import make_router
+
+    try:
+        key: bytes | None = master_key()
+    except FaceKeyError as exc:
+        logger.warning("face enrollment disabled: %s", exc)
+        key = None
+    sync = GallerySync(ctx.engine, key, ctx.halls, ctx.commands, ctx.clock)
+    return AreaParts(name="staff", projectors=[GalleryProjector(sync)], routers=[make_router(sync)])

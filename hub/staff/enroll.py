@@ -1,0 +1,164 @@
+"""Enrollment: quality checks on each photo, encrypted templates, no raw photos kept (PRIV-1).
+
+Every photo must show exactly one face, at least `min_face_px` wide, and sharp enough
+(variance of the Laplacian of the face resized to 160x160 at least `min_sharpness`). All photos
+are checked before anything is stored; one bad photo refuses the enrollment with a message per
+photo, so the operator can retake it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import cv2
+import numpy as np
+from sqlalchemy.engine import Engine
+from sqlmodel import col, delete
+
+from edge.face import encode as enc
+from hub.db import session_scope
+from hub.staff.crypto import encrypt_bytes, encrypt_template
+from hub.staff.tables import FaceTemplate, Staff
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class QualitySettings:
+    """Thresholds of the enrollment photo checks."""
+
+    min_face_px: int = 80
+    min_sharpness: float = 40.0
+
+
+class PhotoRejected(ValueError):
+    """A photo that cannot be used, with the reason in words."""
+
+    def __init__(self, photo: str, code: str, message: str) -> None:
+        super().__init__(f"{photo}: {message}")
+        self.photo, self.code, self.message = photo, code, message
+
+
+class EnrollmentRefused(ValueError):
+    """One or more photos failed their checks; nothing was stored."""
+
+    def __init__(self, problems: Sequence[PhotoRejected]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolled:
+    """What an enrollment stored."""
+
+    staff_id: str
+    templates: int
+    photos_kept: bool
+
+
+def sharpness(rgb: enc.Image, box: enc.Box) -> float:
+    """Variance of the Laplacian of the face, resized to 160x160 grey (higher is sharper)."""
+    top, right, bottom, left = box
+    grey = cv2.cvtColor(np.ascontiguousarray(rgb[top:bottom, left:right]), cv2.COLOR_RGB2GRAY)
+    grey = cv2.resize(grey, (160, 160), interpolation=cv2.INTER_AREA)
+    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
+
+
+def check_photo(label: str, data: bytes, q: QualitySettings | None = None) -> enc.FaceFound:
+    """The one face of a photo, or PhotoRejected saying what is wrong."""
+    q = q or QualitySettings()
+    try:
+        rgb = enc.decode_rgb(data)
+    except ValueError as exc:
+        raise PhotoRejected(label, "not_an_image", str(exc)) from None
+    faces = enc.faces_in_image(rgb)
+    if not faces:
+        raise PhotoRejected(
+            label,
+            "no_face",
+            "no face found; use a frontal photo of the staff member's face, evenly lit",
+        )
+    if len(faces) > 1:
+        raise PhotoRejected(
+            label,
+            "several_faces",
+            f"{len(faces)} faces found; the photo must show the staff member alone",
+        )
+    face = faces[0]
+    width = face.box[1] - face.box[3]
+    if width < q.min_face_px:
+        raise PhotoRejected(
+            label,
+            "face_too_small",
+            f"the face is {width} px wide, at least "
+            f"{q.min_face_px} px is needed; move closer or use a larger photo",
+        )
+    sharp = sharpness(rgb, face.box)
+    if sharp < q.min_sharpness:
+        raise PhotoRejected(
+            label,
+            "blurred",
+            f"the photo is blurred (sharpness {sharp:.0f}, "
+            f"at least {q.min_sharpness:.0f} needed); hold still and refocus",
+        )
+    return face
+
+
+def enroll(
+    engine: Engine,
+    *,
+    key: bytes,
+    staff_id: str,
+    name: str,
+    hall: str,
+    photos: Sequence[tuple[str, bytes]],
+    unit: str = "",
+    window: str | None = None,
+    keep_photos: bool = False,
+    quality: QualitySettings | None = None,
+    progress: Callable[[str], None] | None = None,
+    now: datetime | None = None,
+) -> Enrolled:
+    """Check every photo, then store (or replace) the staff member and their templates."""
+    if not photos:
+        raise EnrollmentRefused([PhotoRejected("-", "no_photo", "at least one photo is needed")])
+    faces: list[tuple[bytes, enc.FaceFound]] = []
+    problems: list[PhotoRejected] = []
+    for label, data in photos:
+        try:
+            faces.append((data, check_photo(label, data, quality)))
+        except PhotoRejected as exc:
+            problems.append(exc)
+        if progress is not None:
+            progress(label)
+    if problems:
+        raise EnrollmentRefused(problems)
+    at = now or datetime.now(UTC)
+    with session_scope(engine) as s:
+        staff = s.get(Staff, staff_id)
+        if staff is None:
+            staff = Staff(
+                staff_id=staff_id, hall=hall, name=name, unit=unit, window=window, created_at=at
+            )
+        else:
+            staff.hall, staff.name, staff.unit, staff.window = hall, name, unit, window
+            staff.active = True
+        s.add(staff)
+        s.flush()
+        s.exec(delete(FaceTemplate).where(col(FaceTemplate.staff_id) == staff_id))
+        for data, face in faces:
+            s.add(
+                FaceTemplate(
+                    staff_id=staff_id,
+                    template=encrypt_template(key, face.encoding),
+                    photo=encrypt_bytes(key, data) if keep_photos else None,  # rule PRIV-1
+                    created_at=at,
+                )
+            )
+    logger.info(
+        "enrolled %s with %d templates (photos kept: %s)", staff_id, len(faces), keep_photos
+    )
+    return Enrolled(staff_id, len(faces), keep_photos)

@@ -1,0 +1,110 @@
+"""Staff tables: staff, face_template, the hall galleries and what each terminal holds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+class AwareUtc(sa.types.TypeDecorator[datetime]):
+    """A timezone-aware timestamp stored as UTC; reads back aware on SQLite too."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        """Refuse naive datetimes; store UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused; use an aware one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        """Aware UTC whatever the database returned."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(nullable: bool = False) -> Any:
+    return Field(default=None, sa_type=AwareUtc, nullable=nullable)
+
+
+class Staff(SQLModel, table=True):
+    """A staff member (工作人员) of a hall."""
+
+    __tablename__ = "staff"
+
+    staff_id: str = Field(primary_key=True, max_length=64)
+    hall: str = Field(max_length=63, index=True)
+    name: str = Field(max_length=64)
+    unit: str = Field(default="", max_length=128, description="Sending unit (派驻单位)")
+    window: str | None = Field(default=None, max_length=63)
+    active: bool = Field(default=True)
+    created_at: datetime = _ts()
+
+
+class FaceTemplate(SQLModel, table=True):
+    """One face template of a staff member, encrypted with the hub key (PRIV-1)."""
+
+    __tablename__ = "face_template"
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(64),
+            sa.ForeignKey("staff.staff_id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    template: bytes = Field(sa_type=sa.LargeBinary, description="Fernet token of 128 floats")
+    photo: bytes | None = Field(
+        default=None,
+        sa_type=sa.LargeBinary,
+        description="Encrypted enrollment photo, only when the operator keeps photos (PRIV-1)",
+    )
+    created_at: datetime = _ts()
+
+
+class FaceGallery(SQLModel, table=True):
+    """The current gallery version of a hall (older versions are not kept: PRIV-1)."""
+
+    __tablename__ = "face_gallery"
+
+    hall: str = Field(primary_key=True, max_length=63)
+    version: int = Field(ge=0)
+    checksum: str = Field(max_length=128)
+    count: int = Field(ge=0)
+    blob: str = Field(sa_type=sa.Text, description="Fernet token under the hall key")
+    built_at: datetime = _ts()
+
+
+class TerminalGallery(SQLModel, table=True):
+    """The gallery version a face terminal reported holding (GalleryHeld)."""
+
+    __tablename__ = "terminal_gallery"
+
+    hall: str = Field(primary_key=True, max_length=63)
+    device: str = Field(primary_key=True, max_length=63)
+    version: int
+    checksum: str = Field(max_length=128)
+    count: int
+    reported_at: datetime = _ts()
+
+
+class TemplateErasure(SQLModel, table=True):
+    """An erasure asked of one terminal for one staff member, and its confirmation."""
+
+    __tablename__ = "template_erasure"
+
+    hall: str = Field(primary_key=True, max_length=63)
+    device: str = Field(primary_key=True, max_length=63)
+    staff_id: str = Field(primary_key=True, max_length=64)
+    gallery_version: int
+    requested_at: datetime = _ts()
+    confirmed_at: datetime | None = _ts(nullable=True)
