@@ -116,3 +116,21 @@ def test_command_ack_frames_are_skipped() -> None:
     items = StreamDecoder().feed(ack + BASIC)
     assert isinstance(items[0], CommandFrame) and items[0].data == b"\xff\x01\x00\x00"
     assert isinstance(items[1], Report)
+
+
+def test_the_protocol_page_examples_decode_and_round_trip() -> None:
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[3] / "firmware_cfg" / "protocols" / "ld2410.md"
+    blocks = page.read_text(encoding="utf-8").split("```")[1::2]
+    frames = [bytes.fromhex(b.replace("\n", " ")) for b in blocks if b.startswith("\nF4")]
+    assert len(frames) == 4
+    decoded = [decode_frame(f) for f in frames]
+    assert [encode_report(r) for r in decoded] == frames
+    assert [r.state for r in decoded] == [
+        TargetState.NONE,
+        TargetState.STATIONARY,
+        TargetState.MOVING,
+        TargetState.BOTH,
+    ]
+    assert decoded[2].moving_cm == 310 and decoded[3].engineering
