@@ -56,9 +56,9 @@ class HubServer:
         self.halls = list(halls) if halls is not None else load_halls(settings.hall_dirs)
         self.projectors: list[Projector] = list(projectors)
         self.routers: list[APIRouter] = list(routers)
-        self.area_modules = (
-            list(area_modules) if area_modules is not None else [*AREA_MODULES, *settings.areas]
-        )
+        if area_modules is None:
+            area_modules = AREA_MODULES if settings.areas is None else settings.areas
+        self.area_modules = list(area_modules)
         self.serve_api = serve_api
         self.run_ingest = run_ingest
         self.run_fleet_tick = run_fleet_tick
@@ -95,7 +95,8 @@ class HubServer:
         self.fleet = FleetService(
             self.engine, self.halls, self.policy, clock=self.clock, interval_s=settings.tick_s
         )
-        self.fleet.sync()
+        if self.serve_api or self.run_fleet_tick:
+            self.fleet.sync()  # the registry the API and the opening check read
         ctx = AreaContext(
             engine=self.engine,
             halls=self.halls,

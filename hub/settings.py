@@ -59,8 +59,9 @@ class HubBaseSettings(BaseSettings):
     )
     tick_s: float = Field(default=15.0, gt=0, description="Fleet tick interval (seconds)")
     push_config_on_start: bool = Field(default=True, description="Publish configs at start")
-    areas: list[str] = Field(
-        default_factory=list, description="Extra area modules to load (see hub/areas.py)"
+    areas: list[str] | None = Field(
+        default=None,
+        description="Area modules to load (hub/areas.py); None: every built area of AREA_MODULES",
     )
 
     def fleet_policy(self) -> FleetPolicy:

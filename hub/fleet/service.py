@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -119,8 +119,11 @@ class FleetService:
         policy: FleetPolicy | None = None,
         clock: Callable[[], datetime] = utc_now,
         interval_s: float = 15.0,
+        startup_grace_s: float = 60.0,
     ) -> None:
         self.engine = engine
+        self.startup_grace_s = startup_grace_s
+        self._started_at: datetime | None = None
         self.halls = list(halls)
         self.policy = policy or FleetPolicy()
         self.clock = clock
@@ -137,6 +140,10 @@ class FleetService:
     def tick(self, now: datetime | None = None) -> list[OpeningReport]:
         """Re-evaluate alerts; run each hall's opening check when it is due; return new reports."""
         now = now or self.clock()
+        if self._started_at is not None and now < self._started_at + timedelta(
+            seconds=self.startup_grace_s
+        ):
+            return []  # devices are still reporting in after a hub (re)start: judge nothing yet
         evaluate_all(self.engine, now, self.policy)
         reports = []
         for hall in self.halls:
@@ -149,7 +156,8 @@ class FleetService:
         return reports
 
     def start(self) -> FleetService:
-        """Run tick() every interval in a daemon thread."""
+        """Run tick() every interval in a daemon thread, after a grace for devices to report."""
+        self._started_at = self.clock()
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="fleet-tick", daemon=True)
         self._thread.start()

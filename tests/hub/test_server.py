@@ -1,4 +1,4 @@
-"""End to end: HubServer on a private broker + SQLite; a raw device goes offline -> the API says so."""
+"""End to end: HubServer, private broker, SQLite; a raw device goes offline -> the API shows it."""
 
 from __future__ import annotations
 

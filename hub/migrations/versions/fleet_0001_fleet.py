@@ -73,8 +73,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(
-        "ux_alert_open", "alert", ["hall", "device", "kind"], unique=True,
-        sqlite_where=sa.text("state = 'open'"), postgresql_where=sa.text("state = 'open'"),
+        "ux_alert_open",
+        "alert",
+        ["hall", "device", "kind"],
+        unique=True,
+        sqlite_where=sa.text("state = 'open'"),
+        postgresql_where=sa.text("state = 'open'"),
     )
     op.create_index("ix_alert_state_opened", "alert", ["state", "opened_at"])
     op.create_table(

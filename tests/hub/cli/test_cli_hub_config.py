@@ -70,7 +70,7 @@ def test_hub_push_config_twice_keeps_versions(tmp_path: Path, broker: Broker) ->
 
 
 def test_hub_run_serves_and_stops_on_sigterm(tmp_path: Path, broker: Broker) -> None:
-    env = {**os.environ, "HK_SECRET_KEY": "test", "HK_CLIENT_ID": "hk-run-test"}
+    env = {**os.environ, "HK_SECRET_KEY": "test", "HK_CLIENT_ID": "hk-run-test", "HK_AREAS": "[]"}
     proc = subprocess.Popen(
         [
             HALLKEEPER,
@@ -120,3 +120,66 @@ def test_hub_run_without_secret_says_what_to_set(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "HK_SECRET_KEY" in proc.stderr
+
+
+def test_hub_ingest_worker_projects_fleet(tmp_path: Path, broker: Broker) -> None:
+    import paho.mqtt.client as mqtt
+    from sqlmodel import Session
+
+    from hub.db import migrate
+    from hub.fleet.tables import DeviceHealth
+    from models.topics import Channel, build_topic
+
+    url = f"sqlite:///{tmp_path / 'i.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    env = {**os.environ, "HK_SECRET_KEY": "test", "HK_AREAS": "[]"}
+    proc = subprocess.Popen(
+        [
+            HALLKEEPER,
+            "hub",
+            "ingest",
+            "--db",
+            url,
+            "--broker",
+            broker.url,
+            "--hall",
+            str(DEMO),
+            "--share-group",
+            "hub",
+            "--client-id",
+            "hk-ingest-1",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    dev = mqtt.Client(
+        callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id="d1", protocol=mqtt.MQTTv5
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("ingest worker running")
+        dev.connect("127.0.0.1", broker.port)
+        dev.loop_start()
+        dev.publish(
+            build_topic("demo", "w05-led", Channel.STATE), b"offline", qos=1, retain=True
+        ).wait_for_publish(5)
+        deadline = time.monotonic() + 20
+        row = None
+        while time.monotonic() < deadline:
+            with Session(engine) as s:
+                row = s.get(DeviceHealth, ("demo", "w05-led"))
+            if row is not None:
+                break
+            time.sleep(0.05)
+        assert row is not None and row.online is False
+    finally:
+        dev.disconnect()
+        dev.loop_stop()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+        engine.dispose()
+    assert proc.returncode == 0
