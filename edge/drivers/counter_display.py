@@ -44,8 +44,9 @@ class CounterDisplayConfig(DriverConfig):
     port: str | None = Field(default=None, description="RS-485 serial device (real backend)")
     baudrate: int = Field(default=9600, description="Line speed, 8N1")
     address: int = Field(default=1, ge=0, le=255, description="Display bus address")
-    ack_timeout_s: float = Field(default=0.5, gt=0, le=10,
-                                 description="No answer this long: display_no_answer")
+    ack_timeout_s: float = Field(
+        default=0.5, gt=0, le=10, description="No answer this long: display_no_answer"
+    )
 
 
 class DisplayPeer:
@@ -156,8 +157,11 @@ class CounterDisplayDriver(Driver[CounterDisplayConfig]):
 
     def show(self, text: str, line: int = 0) -> bool:
         """Send one line of text; True when the display answered."""
-        frame = encode_show(self.config.address, text, line) if text else \
-            encode_clear(self.config.address, line)
+        frame = (
+            encode_show(self.config.address, text, line)
+            if text
+            else encode_clear(self.config.address, line)
+        )
         return self._send(frame)
 
     def _clear_later(self, line: int, ttl_s: int) -> None:
@@ -193,8 +197,11 @@ class CounterDisplayDriver(Driver[CounterDisplayConfig]):
         while time.monotonic() < deadline:
             data = port.read(port.in_waiting or 1)
             for item in decoder.feed(data) if data else ():
-                if isinstance(item, Ack) and item.address == self.config.address \
-                        and item.command == command:
+                if (
+                    isinstance(item, Ack)
+                    and item.address == self.config.address
+                    and item.command == command
+                ):
                     return item.status == STATUS_OK
         return False
 

@@ -19,7 +19,7 @@ from pydantic import Field
 
 from edge.drivers.base import DeviceContext, Driver, DriverConfig
 from edge.serialproto.framing import FrameError
-from edge.serialproto.keypad import KeyPress, KeypadDecoder, encode_key
+from edge.serialproto.keypad import KeypadDecoder, KeyPress, encode_key
 from models.events import CallAction, CallRequest
 
 logger = logging.getLogger(__name__)
@@ -31,8 +31,9 @@ class CounterKeypadConfig(DriverConfig):
     port: str | None = Field(default=None, description="Serial device (real backend)")
     baudrate: int = Field(default=9600, description="Line speed, 8N1")
     address: int = Field(default=1, ge=0, le=255, description="Keypad bus address")
-    window: str | None = Field(default=None,
-                               description="Window id; default: device id minus -keypad")
+    window: str | None = Field(
+        default=None, description="Window id; default: device id minus -keypad"
+    )
 
 
 class KeypadPeer:
@@ -48,8 +49,14 @@ class KeypadPeer:
         """Put raw bytes on the line (garbage included)."""
         os.write(self._master, data)
 
-    def press(self, action: str, *, ticket: str | None = None,
-              target_service: str | None = None, target_window: str | None = None) -> bytes:
+    def press(
+        self,
+        action: str,
+        *,
+        ticket: str | None = None,
+        target_service: str | None = None,
+        target_window: str | None = None,
+    ) -> bytes:
         """Press a key; returns the frame sent."""
         frame = encode_key(KeyPress(self.address, action, ticket, target_service, target_window))
         self.write(frame)
@@ -88,8 +95,9 @@ class CounterKeypadDriver(Driver[CounterKeypadConfig]):
             raise ValueError("counter_keypad: the real backend needs `port`")
         self._port = serial.Serial(port, self.config.baudrate, timeout=0.2)
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"keypad-{self.ctx.device}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"keypad-{self.ctx.device}", daemon=True
+        )
         self._thread.start()
         logger.info("keypad %s reading %s for window %s", self.ctx.device, port, self.window)
 
@@ -130,8 +138,11 @@ class CounterKeypadDriver(Driver[CounterKeypadConfig]):
     def _handle(self, item: KeyPress | FrameError) -> None:
         if isinstance(item, FrameError):
             self.errors += 1
-            code = "keypad_unknown_key" if item.reason.startswith("unknown key") \
+            code = (
+                "keypad_unknown_key"
+                if item.reason.startswith("unknown key")
                 else "keypad_garbled_frame"
+            )
             logger.warning("keypad %s: %s", self.ctx.device, item)
             self.ctx.fault(code, str(item), severity="warning")  # rule DEV-4
             return
@@ -139,9 +150,15 @@ class CounterKeypadDriver(Driver[CounterKeypadConfig]):
             logger.info("keypad %s: frame for address %d ignored", self.ctx.device, item.address)
             return
         self.presses += 1
-        self.ctx.emit(CallRequest(window=self.window, action=CallAction(item.action),
-                                  ticket=item.ticket, target_service=item.target_service,
-                                  target_window=item.target_window))
+        self.ctx.emit(
+            CallRequest(
+                window=self.window,
+                action=CallAction(item.action),
+                ticket=item.ticket,
+                target_service=item.target_service,
+                target_window=item.target_window,
+            )
+        )
 
 
 DRIVER = CounterKeypadDriver

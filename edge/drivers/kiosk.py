@@ -22,12 +22,15 @@ logger = logging.getLogger(__name__)
 class KioskConfig(DriverConfig):
     """Settings of the simulated kiosk."""
 
-    services: list[str] = Field(default_factory=list,
-                                description="Service codes offered (empty: any)")
-    sim_interval_s: float | None = Field(default=None, gt=0, le=3600,
-                                         description="Issue a ticket this often (demo)")
-    green_share: float = Field(default=0.1, ge=0, le=1,
-                               description="Share of demo tickets on the green channel")
+    services: list[str] = Field(
+        default_factory=list, description="Service codes offered (empty: any)"
+    )
+    sim_interval_s: float | None = Field(
+        default=None, gt=0, le=3600, description="Issue a ticket this often (demo)"
+    )
+    green_share: float = Field(
+        default=0.1, ge=0, le=1, description="Share of demo tickets on the green channel"
+    )
     seed: int | None = Field(default=None, description="Random seed of the demo citizens")
 
 
@@ -50,8 +53,9 @@ class KioskDriver(Driver[KioskConfig]):
             raise ValueError("kiosk: there is no real backend; real kiosks use the queue API")
         self._stop.clear()
         if self.config.sim_interval_s and self.config.services:
-            self._thread = threading.Thread(target=self._run, name=f"kiosk-{self.ctx.device}",
-                                            daemon=True)
+            self._thread = threading.Thread(
+                target=self._run, name=f"kiosk-{self.ctx.device}", daemon=True
+            )
             self._thread.start()
 
     def stop(self) -> None:

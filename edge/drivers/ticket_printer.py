@@ -15,7 +15,7 @@ import os
 import select
 import threading
 import tty
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from escpos.constants import RT_MASK_NOPAPER, RT_STATUS_PAPER
 from escpos.escpos import Escpos
@@ -35,8 +35,9 @@ PAPER_OUT = 0x72
 class TicketPrinterConfig(DriverConfig):
     """Settings of the hall's ticket printer."""
 
-    connection: Literal["serial", "usb"] = Field(default="serial",
-                                                 description="How the real printer is attached")
+    connection: Literal["serial", "usb"] = Field(
+        default="serial", description="How the real printer is attached"
+    )
     port: str | None = Field(default=None, description="Serial device (real serial backend)")
     baudrate: int = Field(default=9600, description="Serial line speed")
     usb_vendor: int | None = Field(default=None, description="USB vendor id (real usb backend)")
@@ -47,15 +48,21 @@ class TicketPrinterConfig(DriverConfig):
 
 def ticket_lines(body: PrintTicket, title: str, local_time: str) -> list[str]:
     """What a ticket says, line by line: number, service, people ahead, time."""
-    return [title, body.ticket, body.service_name, f"您前面还有 {body.ahead} 人",
-            f"取号时间 {local_time}", "请留意叫号,过号请重新取号"]
+    return [
+        title,
+        body.ticket,
+        body.service_name,
+        f"您前面还有 {body.ahead} 人",
+        f"取号时间 {local_time}",
+        "请留意叫号,过号请重新取号",
+    ]
 
 
 class PrinterPeer:
     """A simulated ESC/POS printer on a pseudo-terminal: keeps printed text, answers status."""
 
-    _ESC_ARGS = {ord("@"): 0, ord("2"): 0}
-    _GS_ARGS = {ord("L"): 2, ord("W"): 2}
+    _ESC_ARGS: ClassVar[dict[int, int]] = {ord("@"): 0, ord("2"): 0}
+    _GS_ARGS: ClassVar[dict[int, int]] = {ord("L"): 2, ord("W"): 2}
 
     def __init__(self) -> None:
         self._master, self._slave = os.openpty()
@@ -84,7 +91,7 @@ class PrinterPeer:
     def _need(self, n: int) -> bool:
         return len(self._buf) >= n
 
-    def _parse(self) -> None:  # noqa: C901 - one table-driven tokenizer
+    def _parse(self) -> None:
         buf = self._buf
         while buf:
             b = buf[0]
@@ -160,8 +167,9 @@ class TicketPrinterDriver(Driver[TicketPrinterConfig]):
         printer: Any
         if cfg.backend == "simulated":
             self.peer = PrinterPeer()
-            printer = Serial(devfile=self.peer.port, baudrate=cfg.baudrate,
-                             timeout=cfg.timeout_s, dsrdtr=False)
+            printer = Serial(
+                devfile=self.peer.port, baudrate=cfg.baudrate, timeout=cfg.timeout_s, dsrdtr=False
+            )
         elif cfg.connection == "usb":
             if cfg.usb_vendor is None or cfg.usb_product is None:
                 raise ValueError("ticket_printer: usb needs usb_vendor and usb_product")

@@ -42,11 +42,14 @@ class VoiceConfig(DriverConfig):
     voice: str = Field(default="cmn", description="espeak-ng voice: cmn (Mandarin) or zh")
     speed: int = Field(default=150, ge=80, le=450, description="Words per minute")
     out_dir: str | None = Field(default=None, description="Where WAV files go; default: temp")
-    player: list[str] = Field(default_factory=lambda: ["aplay", "-q"],
-                              description="Command that plays a WAV file (file appended)")
+    player: list[str] = Field(
+        default_factory=lambda: ["aplay", "-q"],
+        description="Command that plays a WAV file (file appended)",
+    )
     espeak: str = Field(default="espeak-ng", description="The espeak-ng program")
     play: Literal["auto", "always", "never"] = Field(
-        default="auto", description="auto: play on the real backend when a sound device exists")
+        default="auto", description="auto: play on the real backend when a sound device exists"
+    )
     keep_files: int = Field(default=200, ge=1, le=100_000, description="WAV files kept")
 
 
@@ -87,8 +90,9 @@ class VoiceDriver(Driver[VoiceConfig]):
         else:
             self._tmp = tempfile.TemporaryDirectory(prefix="hk-voice-")
             self._out = Path(self._tmp.name)
-        self._thread = threading.Thread(target=self._run, name=f"voice-{self.ctx.device}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"voice-{self.ctx.device}", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -105,8 +109,11 @@ class VoiceDriver(Driver[VoiceConfig]):
         """True when announcements are played, not only rendered to files."""
         if self.config.play != "auto":
             return self.config.play == "always"
-        return (self.config.backend == "real" and Path("/dev/snd").exists()
-                and shutil.which(self.config.player[0]) is not None)
+        return (
+            self.config.backend == "real"
+            and Path("/dev/snd").exists()
+            and shutil.which(self.config.player[0]) is not None
+        )
 
     def handle(self, command: Command) -> CommandOutcome:
         """Queue an Announce; other commands are refused."""
@@ -147,9 +154,21 @@ class VoiceDriver(Driver[VoiceConfig]):
         self._count += 1
         wav = self._out / f"announce-{self._count:05d}.wav"
         voice = self.config.voice if job.lang == "zh" else "en"
-        subprocess.run([self.config.espeak, "-v", voice, "-s", str(self.config.speed),
-                        "-w", str(wav), spoken(job.text)],
-                       check=True, capture_output=True, timeout=30)
+        subprocess.run(
+            [
+                self.config.espeak,
+                "-v",
+                voice,
+                "-s",
+                str(self.config.speed),
+                "-w",
+                str(wav),
+                spoken(job.text),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
         played = 0
         if self.can_play():
             for _ in range(job.repeat):

@@ -79,9 +79,12 @@ class StreamDecoder:
             frame = bytes(self._buf[:total])
             body = frame[1:-1]
             if checksum(body) != frame[-1]:
-                out.append(FrameError(
-                    f"checksum mismatch: got {frame[-1]:02x}, expected {checksum(body):02x}",
-                    frame))
+                out.append(
+                    FrameError(
+                        f"checksum mismatch: got {frame[-1]:02x}, expected {checksum(body):02x}",
+                        frame,
+                    )
+                )
                 del self._buf[:1]  # resync: the next start byte may begin a good frame
                 self._resync = True
                 continue

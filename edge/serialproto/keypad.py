@@ -56,8 +56,9 @@ def encode_key(press: KeyPress) -> bytes:
     elif press.action == "transfer":
         if (press.target_service is None) == (press.target_window is None):
             raise ValueError("transfer needs exactly one of target_service, target_window")
-        kind, code = ("S", press.target_service) if press.target_service else (
-            "W", press.target_window)
+        kind, code = (
+            ("S", press.target_service) if press.target_service else ("W", press.target_window)
+        )
         assert code is not None
         if not _CODE.match(code):
             raise ValueError(f"bad transfer target {code!r}")
@@ -97,5 +98,7 @@ class KeypadDecoder:
 
     def feed(self, data: bytes) -> list[KeyPress | FrameError]:
         """Add bytes; return the presses and errors completed so far."""
-        return [item if isinstance(item, FrameError) else _decode(item)
-                for item in self._frames.feed(data)]
+        return [
+            item if isinstance(item, FrameError) else _decode(item)
+            for item in self._frames.feed(data)
+        ]

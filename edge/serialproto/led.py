@@ -100,5 +100,7 @@ class LedDecoder:
 
     def feed(self, data: bytes) -> list[Show | Ack | FrameError]:
         """Add bytes; return what was completed so far."""
-        return [item if isinstance(item, FrameError) else _decode(item)
-                for item in self._frames.feed(data)]
+        return [
+            item if isinstance(item, FrameError) else _decode(item)
+            for item in self._frames.feed(data)
+        ]

@@ -28,8 +28,15 @@ KEYPAD, DISPLAY = "w03-keypad", "w03-led"
 class CallRig:
     """Hub (ingest + queue projector + command sender) and one counter's edge agent."""
 
-    def __init__(self, broker_url: str, work: Path, *, db_url: str | None = None,
-                 batch_ms: float = 0.0, outbox_sync: str = "full") -> None:
+    def __init__(
+        self,
+        broker_url: str,
+        work: Path,
+        *,
+        db_url: str | None = None,
+        batch_ms: float = 0.0,
+        outbox_sync: str = "full",
+    ) -> None:
         from models.layout import load_hall
 
         self.broker_url = broker_url
@@ -58,14 +65,23 @@ class CallRig:
         sender = MqttCommandSender(self.broker_url, client_id=f"bench-out-{suffix}").start()
         self._parts.append(sender)
         self.projector = QueueProjector(self.engine, sender, self.hall)
-        ingest = IngestWorker(self.engine, self.broker_url, client_id=f"bench-hub-{suffix}",
-                              batch_ms=self.batch_ms, projectors=[self.projector]).start()
+        ingest = IngestWorker(
+            self.engine,
+            self.broker_url,
+            client_id=f"bench-hub-{suffix}",
+            batch_ms=self.batch_ms,
+            projectors=[self.projector],
+        ).start()
         self._parts.append(ingest)
         if not ingest.wait_ready(timeout):
             raise TimeoutError("hub ingest did not subscribe")
-        settings = AgentSettings(broker_url=self.broker_url, data_dir=self.work / "edge",
-                                 clock_synced=True, outbox_sync=self.outbox_sync,  # type: ignore[arg-type]
-                                 heartbeat_s=3600)
+        settings = AgentSettings(
+            broker_url=self.broker_url,
+            data_dir=self.work / "edge",
+            clock_synced=True,
+            outbox_sync=self.outbox_sync,
+            heartbeat_s=3600,
+        )
         self.agent = Agent(self.hall, "pi-w03", settings, devices=[KEYPAD, DISPLAY]).start()
         self._parts.append(self.agent)
         for dev in (KEYPAD, DISPLAY):
@@ -110,14 +126,20 @@ class CallRig:
                 logger.exception("bench part did not stop cleanly")
 
 
-def run(calls: int = 200, warmup: int = 10, db_url: str | None = None,
-        batch_ms: float = 0.0, outbox_sync: str = "full") -> dict[str, Any]:
+def run(
+    calls: int = 200,
+    warmup: int = 10,
+    db_url: str | None = None,
+    batch_ms: float = 0.0,
+    outbox_sync: str = "full",
+) -> dict[str, Any]:
     """Measure `calls` keypad-to-display round trips; returns the figures."""
     with tempfile.TemporaryDirectory(prefix="hk-bench-call-") as tmp:
         work = Path(tmp)
         with private_mosquitto(work / "broker") as url:
-            rig = CallRig(url, work, db_url=db_url, batch_ms=batch_ms,
-                          outbox_sync=outbox_sync).start()
+            rig = CallRig(
+                url, work, db_url=db_url, batch_ms=batch_ms, outbox_sync=outbox_sync
+            ).start()
             try:
                 rig.issue(calls + warmup + 1)
                 for _ in range(warmup):
@@ -127,7 +149,14 @@ def run(calls: int = 200, warmup: int = 10, db_url: str | None = None,
             finally:
                 rig.stop()
     cuts = quantiles(samples, n=100, method="inclusive")
-    return {"calls": len(samples), "p50_ms": round(cuts[49], 2), "p99_ms": round(cuts[98], 2),
-            "max_ms": round(max(samples), 2), "target_p99_ms": 50,
-            "met": cuts[98] <= 50, "outbox_sync": outbox_sync, "batch_ms": batch_ms,
-            "last_display": shown}
+    return {
+        "calls": len(samples),
+        "p50_ms": round(cuts[49], 2),
+        "p99_ms": round(cuts[98], 2),
+        "max_ms": round(max(samples), 2),
+        "target_p99_ms": 50,
+        "met": cuts[98] <= 50,
+        "outbox_sync": outbox_sync,
+        "batch_ms": batch_ms,
+        "last_display": shown,
+    }

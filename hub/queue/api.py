@@ -70,8 +70,15 @@ class ActionRequest(BaseModel):
 
 
 def _event_json(ev: QueueEvent) -> dict[str, Any]:
-    return {"seq": ev.seq, "kind": ev.kind.value, "at": ev.at.isoformat(), "ticket": ev.ticket,
-            "service": ev.service, "window": ev.window, "data": ev.data}
+    return {
+        "seq": ev.seq,
+        "kind": ev.kind.value,
+        "at": ev.at.isoformat(),
+        "ticket": ev.ticket,
+        "service": ev.service,
+        "window": ev.window,
+        "data": ev.data,
+    }
 
 
 def _outcome_json(outcome: Outcome) -> dict[str, Any]:
@@ -90,9 +97,14 @@ def issue_ticket(req: TicketRequest, q: QueueDep) -> dict[str, Any]:
     with q.lock:
         ahead = q.queue.ahead(ev.ticket or "")
         wait = q.queue.estimated_wait(req.service, ahead)
-    return {"ticket": ev.ticket, "service": req.service, "ahead": ahead,
-            "est_wait_min": round(wait.total_seconds() / 60), "issued_at": ev.at.isoformat(),
-            **body}
+    return {
+        "ticket": ev.ticket,
+        "service": req.service,
+        "ahead": ahead,
+        "est_wait_min": round(wait.total_seconds() / 60),
+        "issued_at": ev.at.isoformat(),
+        **body,
+    }
 
 
 @router.post("/windows/{window}/actions")
@@ -100,9 +112,16 @@ def window_action(window: str, req: ActionRequest, q: QueueDep) -> dict[str, Any
     """A counter action: next, call, recall, skip, transfer, park, start, finish, pause, resume."""
     if window not in q.queue.counters:
         raise HTTPException(404, f"unknown window {window!r}")
-    return _outcome_json(q.act(window, req.action, ticket=req.ticket,
-                               target_service=req.target_service,
-                               target_window=req.target_window, staff=req.staff))
+    return _outcome_json(
+        q.act(
+            window,
+            req.action,
+            ticket=req.ticket,
+            target_service=req.target_service,
+            target_window=req.target_window,
+            staff=req.staff,
+        )
+    )
 
 
 @router.post("/windows/{window}/next")
@@ -122,16 +141,27 @@ def state(q: QueueDep) -> dict[str, Any]:
     """The live queue: latest calls, waiting per service with the ticket numbers, counters."""
     snap = q.snapshot()
     with q.lock:
-        snap["tickets"] = [{"ticket": t.number, "service": t.service, "state": t.state.value,
-                            "green": t.green, "window": t.window,
-                            "issued_at": t.issued_at.isoformat()}
-                           for t in q.queue.tickets.values()]
+        snap["tickets"] = [
+            {
+                "ticket": t.number,
+                "service": t.service,
+                "state": t.state.value,
+                "green": t.green,
+                "window": t.window,
+                "issued_at": t.issued_at.isoformat(),
+            }
+            for t in q.queue.tickets.values()
+        ]
     return snap
 
 
 @router.get("/stats")
-def queue_stats(q: QueueDep, start: date | None = None, end: date | None = None,
-                limit_min: Annotated[int, Query(ge=1, le=1440)] = 30) -> dict[str, Any]:
+def queue_stats(
+    q: QueueDep,
+    start: date | None = None,
+    end: date | None = None,
+    limit_min: Annotated[int, Query(ge=1, le=1440)] = 30,
+) -> dict[str, Any]:
     """Waiting, service, no-show by service/window/staff/hour; 即办件 over the limit (QUEUE-5)."""
     tz = q.queue.settings.tz
     today = datetime.now(tz).date()
@@ -139,8 +169,12 @@ def queue_stats(q: QueueDep, start: date | None = None, end: date | None = None,
     events = store.events_between(q.db, q.hall.id, first.isoformat(), last.isoformat())
     immediate = {s.code for s in q.hall.services if s.immediate}
     result = stats.compute(events, tz, immediate=immediate, now=q.clock(), limit_min=limit_min)
-    return {"hall": q.hall.id, "start": first.isoformat(), "end": last.isoformat(),
-            **json.loads(json.dumps(asdict(result), default=str))}
+    return {
+        "hall": q.hall.id,
+        "start": first.isoformat(),
+        "end": last.isoformat(),
+        **json.loads(json.dumps(asdict(result), default=str)),
+    }
 
 
 @router.get("/stream")
@@ -166,5 +200,6 @@ async def stream(request: Request, q: QueueDep) -> EventSourceResponse:
 @router.get("/hall", response_class=HTMLResponse)
 def hall_page(request: Request, q: QueueDep) -> HTMLResponse:
     """The full-screen hall display (大厅叫号屏), updated by SSE."""
-    return templates.TemplateResponse(request, "hall.html",
-                                      {"hall": q.hall, "snapshot": q.snapshot()})
+    return templates.TemplateResponse(
+        request, "hall.html", {"hall": q.hall, "snapshot": q.snapshot()}
+    )

@@ -1,4 +1,4 @@
-"""The queue area for the hub (hub.areas): one QueueProjector per hall, and the /api/queue router."""
+"""The queue area of the hub (hub.areas): a QueueProjector per hall and the /api/queue router."""
 
 from __future__ import annotations
 

@@ -126,8 +126,12 @@ class Counter:
 class QueueEngine:
     """One hall's queue for one day; feed it commands, read its events."""
 
-    def __init__(self, services: Sequence[ServiceDef], counters: Sequence[CounterDef],
-                 settings: QueueSettings | None = None) -> None:
+    def __init__(
+        self,
+        services: Sequence[ServiceDef],
+        counters: Sequence[CounterDef],
+        settings: QueueSettings | None = None,
+    ) -> None:
         self.settings = settings or QueueSettings()
         self.services = {s.code: s for s in services}
         self.counters = {c.window: Counter(c) for c in counters}
@@ -155,8 +159,9 @@ class QueueEngine:
             self.day = ev.at.astimezone(self.settings.tz).date()
         if k is EventKind.ISSUED:
             assert ev.ticket and ev.service
-            self.tickets[ev.ticket] = Ticket(ev.ticket, ev.service, ev.at, ev.at,
-                                             green=bool(ev.data.get("green")))
+            self.tickets[ev.ticket] = Ticket(
+                ev.ticket, ev.service, ev.at, ev.at, green=bool(ev.data.get("green"))
+            )
             self._next_number[ev.service] = int(ev.data["n"]) + 1
             return
         if k in (EventKind.PAUSED, EventKind.RESUMED):
@@ -207,13 +212,26 @@ class QueueEngine:
             self._release(t)
             t.state = TicketState.EXPIRED
 
-    def _emit(self, kind: EventKind, at: datetime, *, ticket: Ticket | None = None,
-              window: str | None = None, **data: Any) -> QueueEvent:
+    def _emit(
+        self,
+        kind: EventKind,
+        at: datetime,
+        *,
+        ticket: Ticket | None = None,
+        window: str | None = None,
+        **data: Any,
+    ) -> QueueEvent:
         if at.tzinfo is None:
             raise QueueError("time must be timezone-aware")
-        ev = QueueEvent(self._seq + 1, kind, at, ticket.number if ticket else None,
-                        ticket.service if ticket else None, window,
-                        {k: v for k, v in data.items() if v is not None})
+        ev = QueueEvent(
+            self._seq + 1,
+            kind,
+            at,
+            ticket.number if ticket else None,
+            ticket.service if ticket else None,
+            window,
+            {k: v for k, v in data.items() if v is not None},
+        )
         self.apply(ev)
         return ev
 
@@ -253,8 +271,11 @@ class QueueEngine:
 
     def waiting(self, service: str | None = None) -> list[Ticket]:
         """Waiting tickets (optionally of one service) in calling order: green first, then place."""
-        ts = [t for t in self.tickets.values() if t.state is TicketState.WAITING
-              and (service is None or t.service == service)]
+        ts = [
+            t
+            for t in self.tickets.values()
+            if t.state is TicketState.WAITING and (service is None or t.service == service)
+        ]
         return sorted(ts, key=lambda t: (not t.green, t.place, t.number))
 
     def next_for(self, window: str, now: datetime) -> Ticket | None:
@@ -285,14 +306,17 @@ class QueueEngine:
             return [self._emit(EventKind.DAY_RESET, now, day=today.isoformat())]
         if today <= self.day:
             return []
-        out = [self._emit(EventKind.EXPIRED, now, ticket=t)
-               for t in list(self.tickets.values())
-               if t.state not in (TicketState.DONE, TicketState.EXPIRED, TicketState.NO_SHOW)]
+        out = [
+            self._emit(EventKind.EXPIRED, now, ticket=t)
+            for t in list(self.tickets.values())
+            if t.state not in (TicketState.DONE, TicketState.EXPIRED, TicketState.NO_SHOW)
+        ]
         out.append(self._emit(EventKind.DAY_RESET, now, day=today.isoformat()))
         return out
 
-    def issue(self, service: str, now: datetime, *, green: bool = False,
-              source: str | None = None) -> list[QueueEvent]:
+    def issue(
+        self, service: str, now: datetime, *, green: bool = False, source: str | None = None
+    ) -> list[QueueEvent]:
         """Issue the next ticket of a service (QUEUE-1); refused after closing (QUEUE-6)."""
         if service not in self.services:
             raise QueueError(f"unknown service {service!r}")
@@ -305,8 +329,15 @@ class QueueEngine:
         spec = self.services[service]
         n = self._next_number.get(service, 1)
         number = f"{spec.prefix}{n:03d}"
-        ev = QueueEvent(self._seq + 1, EventKind.ISSUED, now, number, service, None,
-                        {"n": n, "green": green, **({"source": source} if source else {})})
+        ev = QueueEvent(
+            self._seq + 1,
+            EventKind.ISSUED,
+            now,
+            number,
+            service,
+            None,
+            {"n": n, "green": green, **({"source": source} if source else {})},
+        )
         self.apply(ev)
         return [*out, ev]
 
@@ -316,8 +347,9 @@ class QueueEngine:
             return []
         return [self._emit(EventKind.FINISHED, now, ticket=cur, window=window)]
 
-    def call_next(self, window: str, now: datetime, *,
-                  staff: str | None = None) -> list[QueueEvent]:
+    def call_next(
+        self, window: str, now: datetime, *, staff: str | None = None
+    ) -> list[QueueEvent]:
         """Finish the window's current ticket and call the next one (QUEUE-1, QUEUE-6)."""
         c = self.counter(window)
         if c.paused:
@@ -330,8 +362,9 @@ class QueueEngine:
         out.append(self._emit(EventKind.CALLED, now, ticket=nxt, window=window, staff=staff))
         return out
 
-    def call(self, window: str, number: str, now: datetime, *,
-             staff: str | None = None) -> list[QueueEvent]:
+    def call(
+        self, window: str, number: str, now: datetime, *, staff: str | None = None
+    ) -> list[QueueEvent]:
         """Call a given ticket (waiting or parked) to this window."""
         t = self.ticket(number)
         c = self.counter(window)
@@ -370,8 +403,15 @@ class QueueEngine:
             raise QueueError(f"{number} is {t.state.value}, not a no-show")
         return [self._emit(EventKind.REACTIVATED, now, ticket=t)]
 
-    def transfer(self, window: str | None, now: datetime, *, to_service: str | None = None,
-                 to_window: str | None = None, number: str | None = None) -> list[QueueEvent]:
+    def transfer(
+        self,
+        window: str | None,
+        now: datetime,
+        *,
+        to_service: str | None = None,
+        to_window: str | None = None,
+        number: str | None = None,
+    ) -> list[QueueEvent]:
         """Send the ticket to another service or counter keeping its place (QUEUE-3)."""
         if number is None and window is None:
             raise QueueError("transfer needs a window or a ticket")
@@ -384,8 +424,17 @@ class QueueEngine:
             self.counter(to_window)
         if t.state in (TicketState.DONE, TicketState.EXPIRED):
             raise QueueError(f"{t.number} is {t.state.value}")
-        return [self._emit(EventKind.TRANSFERRED, now, ticket=t, window=window,
-                           from_service=t.service, to_service=to_service, to_window=to_window)]
+        return [
+            self._emit(
+                EventKind.TRANSFERRED,
+                now,
+                ticket=t,
+                window=window,
+                from_service=t.service,
+                to_service=to_service,
+                to_window=to_window,
+            )
+        ]
 
     def park(self, window: str, now: datetime) -> list[QueueEvent]:
         """Set the window's ticket aside (e.g. a document to fetch); call it again by number."""
@@ -422,16 +471,19 @@ class QueueEngine:
 
     def mean_service_s(self, service: str) -> float:
         """Mean service time of today's finished tickets of a service, or the default."""
-        spans = [(t.finished_at - t.started_at).total_seconds() for t in self.tickets.values()
-                 if t.service == service and t.finished_at and t.started_at]
+        spans = [
+            (t.finished_at - t.started_at).total_seconds()
+            for t in self.tickets.values()
+            if t.service == service and t.finished_at and t.started_at
+        ]
         return sum(spans) / len(spans) if spans else self.settings.default_service_s
 
     def estimated_wait(self, service: str, ahead: int | None = None) -> timedelta:
         """Estimated wait of a new ticket: people ahead x mean service time / open counters."""
         if ahead is None:
             ahead = len(self.waiting(service))
-        open_counters = sum(1 for c in self.counters.values()
-                            if not c.paused and service in c.spec.services)
+        open_counters = sum(
+            1 for c in self.counters.values() if not c.paused and service in c.spec.services
+        )
         secs = ahead * self.mean_service_s(service) / max(open_counters, 1)
         return timedelta(seconds=round(secs))
-

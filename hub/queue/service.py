@@ -42,15 +42,19 @@ from models.layout import Hall
 logger = logging.getLogger(__name__)
 
 
-def engine_for_hall(hall: Hall, settings: QueueSettings | None = None,
-                    weights: dict[str, dict[str, float]] | None = None) -> QueueEngine:
+def engine_for_hall(
+    hall: Hall,
+    settings: QueueSettings | None = None,
+    weights: dict[str, dict[str, float]] | None = None,
+) -> QueueEngine:
     """A queue engine for a hall layout; `weights` maps window -> service -> weight."""
     weights = weights or {}
     services = [ServiceDef(s.code, s.name, s.prefix, s.immediate) for s in hall.services]
-    counters = [CounterDef(w.id, w.number, {s: weights.get(w.id, {}).get(s, 1.0)
-                                            for s in w.services}) for w in hall.windows]
-    return QueueEngine(services, counters,
-                       settings or QueueSettings(tz=ZoneInfo(hall.timezone)))
+    counters = [
+        CounterDef(w.id, w.number, {s: weights.get(w.id, {}).get(s, 1.0) for s in w.services})
+        for w in hall.windows
+    ]
+    return QueueEngine(services, counters, settings or QueueSettings(tz=ZoneInfo(hall.timezone)))
 
 
 def call_text(ticket: str, number: int) -> str:
@@ -113,10 +117,15 @@ class QueueProjector:
 
     name = "queue"
 
-    def __init__(self, db: Engine, sender: CommandSender, hall: Hall,
-                 settings: QueueSettings | None = None,
-                 weights: dict[str, dict[str, float]] | None = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        db: Engine,
+        sender: CommandSender,
+        hall: Hall,
+        settings: QueueSettings | None = None,
+        weights: dict[str, dict[str, float]] | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.db = db
         self.sender = sender
         self.hall = hall
@@ -133,14 +142,19 @@ class QueueProjector:
     def restore(self) -> None:
         """Rebuild the queue from the stored events of its latest day (hub restart)."""
         with self.lock:
-            fresh = engine_for_hall(self.hall, self.queue.settings,
-                                    {c.spec.window: dict(c.spec.services)
-                                     for c in self.queue.counters.values()})
+            fresh = engine_for_hall(
+                self.hall,
+                self.queue.settings,
+                {c.spec.window: dict(c.spec.services) for c in self.queue.counters.values()},
+            )
             events = store.latest_day_events(self.db, self.hall.id)
             fresh.replay(events, store.last_seq(self.db, self.hall.id))
             self.queue = fresh
-            self.recent_calls = [self._call_entry(e) for e in events
-                                 if e.kind in (EventKind.CALLED, EventKind.RECALLED)][-10:]
+            self.recent_calls = [
+                self._call_entry(e)
+                for e in events
+                if e.kind in (EventKind.CALLED, EventKind.RECALLED)
+            ][-10:]
         logger.info("queue of %s restored from %d events", self.hall.id, len(events))
 
     def _window_number(self, window: str | None) -> int:
@@ -148,33 +162,56 @@ class QueueProjector:
         return c.spec.number if c else 0
 
     def _call_entry(self, ev: QueueEvent) -> dict[str, Any]:
-        return {"ticket": ev.ticket, "window": ev.window,
-                "number": self._window_number(ev.window), "at": ev.at.isoformat(),
-                "text": call_text(ev.ticket or "", self._window_number(ev.window))}
+        return {
+            "ticket": ev.ticket,
+            "window": ev.window,
+            "number": self._window_number(ev.window),
+            "at": ev.at.isoformat(),
+            "text": call_text(ev.ticket or "", self._window_number(ev.window)),
+        }
 
     def snapshot(self) -> dict[str, Any]:
         """What the hall screen shows: latest calls, waiting per service, counters."""
         with self.lock:
             q = self.queue
-            waiting = [{"service": s.code, "name": s.name, "prefix": s.prefix,
-                        "waiting": len(q.waiting(s.code)),
-                        "est_wait_min": round(q.estimated_wait(s.code).total_seconds() / 60)}
-                       for s in q.services.values()]
-            counters = [{"window": c.spec.window, "number": c.spec.number, "paused": c.paused,
-                         "current": c.current,
-                         "state": q.tickets[c.current].state.value if c.current else None}
-                        for c in q.counters.values()]
-            return {"hall": self.hall.id, "name": self.hall.name,
-                    "day": q.day.isoformat() if q.day else None,
-                    "calls": list(reversed(self.recent_calls)), "waiting": waiting,
-                    "counters": counters}
+            waiting = [
+                {
+                    "service": s.code,
+                    "name": s.name,
+                    "prefix": s.prefix,
+                    "waiting": len(q.waiting(s.code)),
+                    "est_wait_min": round(q.estimated_wait(s.code).total_seconds() / 60),
+                }
+                for s in q.services.values()
+            ]
+            counters = [
+                {
+                    "window": c.spec.window,
+                    "number": c.spec.number,
+                    "paused": c.paused,
+                    "current": c.current,
+                    "state": q.tickets[c.current].state.value if c.current else None,
+                }
+                for c in q.counters.values()
+            ]
+            return {
+                "hall": self.hall.id,
+                "name": self.hall.name,
+                "day": q.day.isoformat() if q.day else None,
+                "calls": list(reversed(self.recent_calls)),
+                "waiting": waiting,
+                "counters": counters,
+            }
 
     # ---- the Projector seam ----
 
     def project(self, engine: Engine, batch: IngestBatch) -> None:
         """Apply the batch's kiosk tickets and keypad calls (hub.ingest.hooks.Projector)."""
-        wanted = [e for e in batch.events if e.hall == self.hall.id
-                  and isinstance(e.body, TicketIssued | CallRequest)]
+        wanted = [
+            e
+            for e in batch.events
+            if e.hall == self.hall.id and isinstance(e.body, TicketIssued | CallRequest)
+        ]
         if not wanted:
             return
         seen = store.seen_sources(self.db, (e.id for e in wanted))
@@ -188,39 +225,64 @@ class QueueProjector:
         body = env.body
         if isinstance(body, TicketIssued):
             printer = self.printer_for(env.device)
-            return self.issue(body.service, now, green=body.green_channel, source=env.id,
-                              printer=printer)
+            return self.issue(
+                body.service, now, green=body.green_channel, source=env.id, printer=printer
+            )
         assert isinstance(body, CallRequest)
         try:  # rule: a keypad acts only for the window the layout puts it at
             window = self.hall.device(env.device).window or body.window
         except KeyError:
             window = body.window
-        return self.act(window, body.action, now, ticket=body.ticket,
-                        target_service=body.target_service, target_window=body.target_window,
-                        source=env.id)
+        return self.act(
+            window,
+            body.action,
+            now,
+            ticket=body.ticket,
+            target_service=body.target_service,
+            target_window=body.target_window,
+            source=env.id,
+        )
 
     # ---- requests (ingest and API) ----
 
-    def issue(self, service: str, now: datetime | None = None, *, green: bool = False,
-              source: str | None = None, printer: str | None = None) -> Outcome:
+    def issue(
+        self,
+        service: str,
+        now: datetime | None = None,
+        *,
+        green: bool = False,
+        source: str | None = None,
+        printer: str | None = None,
+    ) -> Outcome:
         """Issue a ticket (kiosk or API) and print it."""
         now = now or self.clock()
-        outcome = self._run(lambda q: q.issue(service, now, green=green, source=source),
-                            source)
+        outcome = self._run(lambda q: q.issue(service, now, green=green, source=source), source)
         issued = [e for e in outcome.events if e.kind is EventKind.ISSUED]
         if issued and printer:
             ev = issued[-1]
             with self.lock:
                 ahead = self.queue.ahead(ev.ticket or "")
                 name = self.queue.services[service].name
-            self._send(printer, PrintTicket(ticket=ev.ticket or "", service_name=name,
-                                            ahead=ahead, issued_at=ev.at))
+            self._send(
+                printer,
+                PrintTicket(
+                    ticket=ev.ticket or "", service_name=name, ahead=ahead, issued_at=ev.at
+                ),
+            )
         return outcome
 
-    def act(self, window: str, action: CallAction | str, now: datetime | None = None, *,
-            ticket: str | None = None, target_service: str | None = None,
-            target_window: str | None = None, staff: str | None = None,
-            source: str | None = None) -> Outcome:
+    def act(
+        self,
+        window: str,
+        action: CallAction | str,
+        now: datetime | None = None,
+        *,
+        ticket: str | None = None,
+        target_service: str | None = None,
+        target_window: str | None = None,
+        staff: str | None = None,
+        source: str | None = None,
+    ) -> Outcome:
         """A counter action: next, call, recall, skip, transfer, park, start, finish, pause..."""
         now = now or self.clock()
         a = CallAction(action)
@@ -233,12 +295,18 @@ class QueueProjector:
                     raise QueueError("call needs a ticket")
                 return q.call(window, ticket, now, staff=staff)
             if a is CallAction.TRANSFER:
-                return q.transfer(window, now, to_service=target_service,
-                                  to_window=target_window, number=ticket)
-            method = {CallAction.RECALL: q.recall, CallAction.SKIP: q.skip,
-                      CallAction.PARK: q.park, CallAction.START: q.start,
-                      CallAction.FINISH: q.finish, CallAction.PAUSE: q.pause,
-                      CallAction.RESUME: q.resume}[a]
+                return q.transfer(
+                    window, now, to_service=target_service, to_window=target_window, number=ticket
+                )
+            method = {
+                CallAction.RECALL: q.recall,
+                CallAction.SKIP: q.skip,
+                CallAction.PARK: q.park,
+                CallAction.START: q.start,
+                CallAction.FINISH: q.finish,
+                CallAction.PAUSE: q.pause,
+                CallAction.RESUME: q.resume,
+            }[a]
             return method(window, now)
 
         outcome = self._run(step, source)
@@ -254,8 +322,7 @@ class QueueProjector:
         now = now or self.clock()
         return self._run(lambda q: q.reactivate(ticket, now), None)
 
-    def _run(self, step: Callable[[QueueEngine], list[QueueEvent]],
-             source: str | None) -> Outcome:
+    def _run(self, step: Callable[[QueueEngine], list[QueueEvent]], source: str | None) -> Outcome:
         with self.lock:
             day_before = self.queue.day.isoformat() if self.queue.day else None
             try:
@@ -283,8 +350,11 @@ class QueueProjector:
     # ---- commands to devices ----
 
     def _devices(self, kind: str, window: str | None = None) -> list[str]:
-        return [d.id for d in self.hall.devices
-                if d.kind == kind and (window is None or d.window == window)]
+        return [
+            d.id
+            for d in self.hall.devices
+            if d.kind == kind and (window is None or d.window == window)
+        ]
 
     def printer_for(self, device: str) -> str | None:
         """The ticket printer for a kiosk: one on the same node, else the first."""
@@ -294,7 +364,9 @@ class QueueProjector:
         except KeyError:
             node = None
         same = [d.id for d in printers if d.node == node]
-        return (same or [d.id for d in printers] or [None])[0]
+        if same:
+            return same[0]
+        return printers[0].id if printers else None
 
     def _send(self, device: str, body: CommandBody) -> None:
         try:

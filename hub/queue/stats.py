@@ -99,8 +99,9 @@ def records(events: Iterable[QueueEvent], tz: ZoneInfo) -> list[TicketRecord]:
             continue
         d = day or ev.at.astimezone(tz).date().isoformat()
         if ev.kind is EventKind.ISSUED:
-            out[(d, ev.ticket)] = TicketRecord(d, ev.ticket, ev.service or "", ev.at,
-                                               green=bool(ev.data.get("green")))
+            out[(d, ev.ticket)] = TicketRecord(
+                d, ev.ticket, ev.service or "", ev.at, green=bool(ev.data.get("green"))
+            )
             continue
         r = out.get((d, ev.ticket))
         if r is None:
@@ -130,11 +131,16 @@ def _group(key: str, rs: list[TicketRecord]) -> GroupStats:
     served = sum(1 for r in rs if r.finished_at is not None)
     no_shows = sum(1 for r in rs if r.no_show)
     ended = served + no_shows
-    return GroupStats(key=key, tickets=len(rs), served=served, no_shows=no_shows,
-                      no_show_rate=round(no_shows / ended, 4) if ended else None,
-                      mean_wait_s=round(mean(waits), 1) if waits else None,
-                      max_wait_s=max(waits) if waits else None,
-                      mean_service_s=round(mean(services), 1) if services else None)
+    return GroupStats(
+        key=key,
+        tickets=len(rs),
+        served=served,
+        no_shows=no_shows,
+        no_show_rate=round(no_shows / ended, 4) if ended else None,
+        mean_wait_s=round(mean(waits), 1) if waits else None,
+        max_wait_s=max(waits) if waits else None,
+        mean_service_s=round(mean(services), 1) if services else None,
+    )
 
 
 def _by(rs: list[TicketRecord], key: Callable[[TicketRecord], str | None]) -> list[GroupStats]:
@@ -146,8 +152,9 @@ def _by(rs: list[TicketRecord], key: Callable[[TicketRecord], str | None]) -> li
     return [_group(k, v) for k, v in sorted(groups.items())]
 
 
-def over_limit(rs: Iterable[TicketRecord], immediate: set[str], now: datetime,
-               limit_min: int = 30) -> list[OverLimit]:
+def over_limit(
+    rs: Iterable[TicketRecord], immediate: set[str], now: datetime, limit_min: int = 30
+) -> list[OverLimit]:
     """Immediate cases finished, or still open at `now`, over `limit_min` after acceptance."""
     out = []
     for r in rs:
@@ -157,13 +164,28 @@ def over_limit(rs: Iterable[TicketRecord], immediate: set[str], now: datetime,
         end = r.finished_at or now
         minutes = (end - begin).total_seconds() / 60
         if minutes > limit_min:  # rule QUEUE-5
-            out.append(OverLimit(r.day, r.number, r.service, r.window, begin,
-                                 round(minutes, 1), r.finished_at is not None))
+            out.append(
+                OverLimit(
+                    r.day,
+                    r.number,
+                    r.service,
+                    r.window,
+                    begin,
+                    round(minutes, 1),
+                    r.finished_at is not None,
+                )
+            )
     return out
 
 
-def compute(events: Iterable[QueueEvent], tz: ZoneInfo, *, immediate: set[str],
-            now: datetime, limit_min: int = 30) -> QueueStats:
+def compute(
+    events: Iterable[QueueEvent],
+    tz: ZoneInfo,
+    *,
+    immediate: set[str],
+    now: datetime,
+    limit_min: int = 30,
+) -> QueueStats:
     """All the figures for a set of events."""
     rs = records(events, tz)
     return QueueStats(

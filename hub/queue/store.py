@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from hub.db import session_scope
 from hub.queue.engine import EventKind, QueueEngine, QueueEvent, Ticket
@@ -26,8 +26,15 @@ def to_event(row: QueueEventRow) -> QueueEvent:
     """A stored row back into an engine event."""
     at = aware(row.at)
     assert at is not None
-    return QueueEvent(seq=row.seq, kind=EventKind(row.kind), at=at, ticket=row.ticket,
-                      service=row.service, window=row.window, data=json.loads(row.data))
+    return QueueEvent(
+        seq=row.seq,
+        kind=EventKind(row.kind),
+        at=at,
+        ticket=row.ticket,
+        service=row.service,
+        window=row.window,
+        data=json.loads(row.data),
+    )
 
 
 def utc(dt: datetime | None) -> datetime | None:
@@ -36,15 +43,31 @@ def utc(dt: datetime | None) -> datetime | None:
 
 
 def _ticket_row(hall: str, day: str, t: Ticket) -> QueueTicketRow:
-    return QueueTicketRow(hall=hall, day=day, number=t.number, service=t.service,
-                          state=t.state.value, green=t.green, window=t.window, staff=t.staff,
-                          recalls=t.recalls, issued_at=utc(t.issued_at),
-                          called_at=utc(t.called_at), started_at=utc(t.started_at),
-                          finished_at=utc(t.finished_at))
+    return QueueTicketRow(
+        hall=hall,
+        day=day,
+        number=t.number,
+        service=t.service,
+        state=t.state.value,
+        green=t.green,
+        window=t.window,
+        staff=t.staff,
+        recalls=t.recalls,
+        issued_at=t.issued_at.astimezone(UTC),
+        called_at=utc(t.called_at),
+        started_at=utc(t.started_at),
+        finished_at=utc(t.finished_at),
+    )
 
 
-def save(session: Session, hall: str, queue: QueueEngine, events: Sequence[QueueEvent],
-         source: str | None, day_before: str | None) -> None:
+def save(
+    session: Session,
+    hall: str,
+    queue: QueueEngine,
+    events: Sequence[QueueEvent],
+    source: str | None,
+    day_before: str | None,
+) -> None:
     """Append events and upsert the tickets they touched (in the caller's transaction).
 
     `day_before` is the queue day before these events: events up to a day reset (the expiry
@@ -57,10 +80,20 @@ def save(session: Session, hall: str, queue: QueueEngine, events: Sequence[Queue
             cursor = ev.data["day"]
             touched.clear()
         day = cursor or ev.at.astimezone(queue.settings.tz).date().isoformat()
-        session.add(QueueEventRow(hall=hall, day=day, seq=ev.seq, kind=ev.kind.value,
-                                  at=utc(ev.at), ticket=ev.ticket, service=ev.service,
-                                  window=ev.window, data=json.dumps(ev.data, ensure_ascii=False),
-                                  source=source))
+        session.add(
+            QueueEventRow(
+                hall=hall,
+                day=day,
+                seq=ev.seq,
+                kind=ev.kind.value,
+                at=ev.at.astimezone(UTC),
+                ticket=ev.ticket,
+                service=ev.service,
+                window=ev.window,
+                data=json.dumps(ev.data, ensure_ascii=False),
+                source=source,
+            )
+        )
         if ev.kind is EventKind.EXPIRED and ev.ticket:
             row = session.get(QueueTicketRow, (hall, day, ev.ticket))
             if row is not None:
@@ -91,9 +124,11 @@ def latest_day_events(engine: Engine, hall: str) -> list[QueueEvent]:
         day = s.exec(select(func.max(QueueEventRow.day)).where(QueueEventRow.hall == hall)).one()
         if day is None:
             return []
-        rows = s.exec(select(QueueEventRow).where(QueueEventRow.hall == hall,
-                                                  QueueEventRow.day == day)
-                      .order_by(QueueEventRow.seq)).all()  # type: ignore[arg-type]
+        rows = s.exec(
+            select(QueueEventRow)
+            .where(QueueEventRow.hall == hall, QueueEventRow.day == day)
+            .order_by(col(QueueEventRow.seq))
+        ).all()
         return [to_event(r) for r in rows]
 
 
@@ -107,7 +142,13 @@ def last_seq(engine: Engine, hall: str) -> int:
 def events_between(engine: Engine, hall: str, start_day: str, end_day: str) -> list[QueueEvent]:
     """Stored events of the hall from start_day to end_day (inclusive, YYYY-MM-DD), in order."""
     with session_scope(engine) as s:
-        rows = s.exec(select(QueueEventRow).where(
-            QueueEventRow.hall == hall, QueueEventRow.day >= start_day,
-            QueueEventRow.day <= end_day).order_by(QueueEventRow.seq)).all()  # type: ignore[arg-type]
+        rows = s.exec(
+            select(QueueEventRow)
+            .where(
+                QueueEventRow.hall == hall,
+                QueueEventRow.day >= start_day,
+                QueueEventRow.day <= end_day,
+            )
+            .order_by(col(QueueEventRow.seq))
+        ).all()
         return [to_event(r) for r in rows]

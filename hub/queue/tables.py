@@ -20,8 +20,10 @@ class QueueEventRow(SQLModel, table=True):
     """One queue change with its time (QUEUE-5); replayed to rebuild the queue on restart."""
 
     __tablename__ = "queue_event"
-    __table_args__ = (sa.UniqueConstraint("hall", "seq", name="uq_queue_event_hall_seq"),
-                      sa.Index("ix_queue_event_hall_day", "hall", "day"))
+    __table_args__ = (
+        sa.UniqueConstraint("hall", "seq", name="uq_queue_event_hall_seq"),
+        sa.Index("ix_queue_event_hall_day", "hall", "day"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     hall: str = Field(max_length=63)
@@ -33,8 +35,12 @@ class QueueEventRow(SQLModel, table=True):
     service: str | None = Field(default=None, max_length=32)
     window: str | None = Field(default=None, max_length=63)
     data: str = Field(default="{}", max_length=2000, description="JSON of the event's details")
-    source: str | None = Field(default=None, max_length=64, index=True,
-                               description="The envelope (or API request) that caused it")
+    source: str | None = Field(
+        default=None,
+        max_length=64,
+        index=True,
+        description="The envelope (or API request) that caused it",
+    )
 
 
 class QueueTicketRow(SQLModel, table=True):

@@ -26,8 +26,14 @@ class RecordingContext:
     def emit(self, body: EventBody, type: EventType | None = None) -> None:
         self.events.append(body)
 
-    def fault(self, code: str, message: str, *, active: bool = True,
-              severity: Literal["warning", "error", "critical"] = "error") -> None:
+    def fault(
+        self,
+        code: str,
+        message: str,
+        *,
+        active: bool = True,
+        severity: Literal["warning", "error", "critical"] = "error",
+    ) -> None:
         self.faults.append((code, message, active))
 
     def now(self) -> datetime:

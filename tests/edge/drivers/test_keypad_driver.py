@@ -25,8 +25,14 @@ class RecordingContext:
     def emit(self, body: EventBody, type: EventType | None = None) -> None:
         self.events.append(body)
 
-    def fault(self, code: str, message: str, *, active: bool = True,
-              severity: Literal["warning", "error", "critical"] = "error") -> None:
+    def fault(
+        self,
+        code: str,
+        message: str,
+        *,
+        active: bool = True,
+        severity: Literal["warning", "error", "critical"] = "error",
+    ) -> None:
         self.faults.append((code, message, active))
 
     def now(self) -> datetime:
@@ -95,7 +101,6 @@ def test_frames_for_another_address_are_ignored(keypad: Any) -> None:
 
 
 def test_real_backend_needs_a_port() -> None:
-    drv = CounterKeypadDriver(RecordingContext("w01-keypad"),
-                              CounterKeypadConfig(backend="real"))
+    drv = CounterKeypadDriver(RecordingContext("w01-keypad"), CounterKeypadConfig(backend="real"))
     with pytest.raises(ValueError, match="port"):
         drv.start()

@@ -24,8 +24,14 @@ class RecordingContext:
     def emit(self, body: EventBody, type: EventType | None = None) -> None:
         self.events.append(body)
 
-    def fault(self, code: str, message: str, *, active: bool = True,
-              severity: Literal["warning", "error", "critical"] = "error") -> None:
+    def fault(
+        self,
+        code: str,
+        message: str,
+        *,
+        active: bool = True,
+        severity: Literal["warning", "error", "critical"] = "error",
+    ) -> None:
         self.faults.append((code, message, active))
 
     def now(self) -> datetime:
@@ -42,8 +48,10 @@ def test_take_emits_ticket_issued() -> None:
     with pytest.raises(ValueError, match="does not offer"):
         k.take("fund")
     k.stop()
-    assert ctx.events == [TicketIssued(service="social"),
-                          TicketIssued(service="medical", green_channel=True)]
+    assert ctx.events == [
+        TicketIssued(service="social"),
+        TicketIssued(service="medical", green_channel=True),
+    ]
 
 
 def test_demo_citizens_take_numbers_by_themselves() -> None:

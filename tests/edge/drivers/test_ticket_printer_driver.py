@@ -26,8 +26,14 @@ class RecordingContext:
     def emit(self, body: EventBody, type: EventType | None = None) -> None:
         self.events.append(body)
 
-    def fault(self, code: str, message: str, *, active: bool = True,
-              severity: Literal["warning", "error", "critical"] = "error") -> None:
+    def fault(
+        self,
+        code: str,
+        message: str,
+        *,
+        active: bool = True,
+        severity: Literal["warning", "error", "critical"] = "error",
+    ) -> None:
         self.faults.append((code, message, active))
 
     def now(self) -> datetime:
@@ -53,8 +59,12 @@ def printer() -> Iterator[tuple[TicketPrinterDriver, RecordingContext]]:
 
 
 def ticket(number: str = "A012", ahead: int = 3) -> Any:
-    body = PrintTicket(ticket=number, service_name="社保业务", ahead=ahead,
-                       issued_at=datetime(2026, 11, 23, 1, 5, tzinfo=UTC))
+    body = PrintTicket(
+        ticket=number,
+        service_name="社保业务",
+        ahead=ahead,
+        issued_at=datetime(2026, 11, 23, 1, 5, tzinfo=UTC),
+    )
     return make_command(hall="demo", device="hall-printer", ts=datetime.now(UTC), body=body)
 
 
@@ -63,8 +73,13 @@ def test_ticket_shows_number_service_people_ahead_and_local_time(printer: Any) -
     assert drv.handle(ticket()).ok
     wait_for(lambda: len(drv.peer.tickets) == 1)
     lines = drv.peer.tickets[0]
-    assert lines[:5] == ["示范政务服务大厅", "A012", "社保业务", "您前面还有 3 人",
-                         "取号时间 2026-11-23 09:05"]
+    assert lines[:5] == [
+        "示范政务服务大厅",
+        "A012",
+        "社保业务",
+        "您前面还有 3 人",
+        "取号时间 2026-11-23 09:05",
+    ]
     assert drv.peer.status_queries == 1  # the paper sensor is asked before printing
     assert ctx.faults == []
 
@@ -86,13 +101,16 @@ def test_out_of_paper_is_a_fault_and_clears_when_paper_is_loaded(printer: Any) -
 
 def test_other_commands_are_refused(printer: Any) -> None:
     drv, _ = printer
-    cmd = make_command(hall="demo", device="hall-printer", ts=datetime.now(UTC),
-                       body=DisplayText(text="x"))
+    cmd = make_command(
+        hall="demo", device="hall-printer", ts=datetime.now(UTC), body=DisplayText(text="x")
+    )
     assert not drv.handle(cmd).ok
 
 
 def test_real_backend_needs_a_port_or_usb_ids() -> None:
-    for cfg in (TicketPrinterConfig(backend="real"),
-                TicketPrinterConfig(backend="real", connection="usb")):
+    for cfg in (
+        TicketPrinterConfig(backend="real"),
+        TicketPrinterConfig(backend="real", connection="usb"),
+    ):
         with pytest.raises(ValueError, match="needs"):
             TicketPrinterDriver(RecordingContext("p"), cfg).start()

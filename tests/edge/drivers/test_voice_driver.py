@@ -29,8 +29,14 @@ class RecordingContext:
     def emit(self, body: EventBody, type: EventType | None = None) -> None:
         self.events.append(body)
 
-    def fault(self, code: str, message: str, *, active: bool = True,
-              severity: Literal["warning", "error", "critical"] = "error") -> None:
+    def fault(
+        self,
+        code: str,
+        message: str,
+        *,
+        active: bool = True,
+        severity: Literal["warning", "error", "critical"] = "error",
+    ) -> None:
         self.faults.append((code, message, active))
 
     def now(self) -> datetime:
@@ -46,14 +52,19 @@ def wait_for(cond: Callable[[], Any], timeout: float = 20.0) -> None:
 
 
 # A real player stand-in: reads the whole WAV (no sound device on the test machine).
-PLAYER = [sys.executable, "-c",
-          "import sys, wave; w = wave.open(sys.argv[1]); w.readframes(w.getnframes())"]
+PLAYER = [
+    sys.executable,
+    "-c",
+    "import sys, wave; w = wave.open(sys.argv[1]); w.readframes(w.getnframes())",
+]
 
 
 @pytest.fixture
 def voice(tmp_path: Path) -> Iterator[VoiceDriver]:
-    drv = VoiceDriver(RecordingContext("hall-voice"),
-                      VoiceConfig(out_dir=str(tmp_path), play="always", player=PLAYER))
+    drv = VoiceDriver(
+        RecordingContext("hall-voice"),
+        VoiceConfig(out_dir=str(tmp_path), play="always", player=PLAYER),
+    )
     drv.start()
     yield drv
     drv.stop()

@@ -7,19 +7,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from edge.serialproto.framing import FrameError
-from edge.serialproto.keypad import KEYS, KeyPress, KeypadDecoder, encode_key
+from edge.serialproto.keypad import KEYS, KeypadDecoder, KeyPress, encode_key
 
 
 def test_documented_examples() -> None:
     assert encode_key(KeyPress(3, "next")).hex(" ") == "aa 02 03 01 06"
     assert encode_key(KeyPress(3, "call", ticket="A012")).hex(" ") == "aa 06 03 07 41 30 31 32 e4"
     assert encode_key(KeyPress(3, "transfer", target_window="w04")).hex(" ") == (
-        "aa 06 03 04 57 77 30 34 3f")
+        "aa 06 03 04 57 77 30 34 3f"
+    )
 
 
-@pytest.mark.parametrize("press", [
-    KeyPress(1, action) for action in KEYS.values() if action not in ("call", "transfer")
-] + [KeyPress(7, "call", ticket="B0123"), KeyPress(9, "transfer", target_service="medical")])
+@pytest.mark.parametrize(
+    "press",
+    [KeyPress(1, action) for action in KEYS.values() if action not in ("call", "transfer")]
+    + [KeyPress(7, "call", ticket="B0123"), KeyPress(9, "transfer", target_service="medical")],
+)
 def test_round_trip(press: KeyPress) -> None:
     assert KeypadDecoder().feed(encode_key(press)) == [press]
 

@@ -17,7 +17,8 @@ from edge.serialproto.led import (
 
 def test_documented_examples() -> None:
     assert encode_show(3, "A012 请到3号窗口").hex(" ") == (
-        "a5 13 03 01 00 41 30 31 32 20 c7 eb b5 bd 33 ba c5 b4 b0 bf da de")
+        "a5 13 03 01 00 41 30 31 32 20 c7 eb b5 bd 33 ba c5 b4 b0 bf da de"
+    )
     assert encode_show(3, "暂停服务").hex(" ") == "a5 0b 03 01 00 d4 dd cd a3 b7 fe ce f1 a4"
     assert encode_clear(3).hex(" ") == "a5 03 03 02 00 08"
     assert encode_ack(3, 1).hex(" ") == "a5 03 03 81 00 87"
@@ -26,7 +27,10 @@ def test_documented_examples() -> None:
 def test_round_trip_of_show_clear_and_answer() -> None:
     data = encode_show(4, "请B003号到4号窗口", line=1) + encode_clear(4, 2) + encode_ack(4, 1)
     assert LedDecoder().feed(data) == [
-        Show(4, 1, "请B003号到4号窗口"), Show(4, 2, "", clear=True), Ack(4, 1, 0)]
+        Show(4, 1, "请B003号到4号窗口"),
+        Show(4, 2, "", clear=True),
+        Ack(4, 1, 0),
+    ]
 
 
 def test_text_outside_gb2312_and_too_long_text() -> None:

@@ -26,11 +26,16 @@ def at(minutes: float) -> datetime:
 
 
 def make(**kw: object) -> QueueEngine:
-    services = [ServiceDef("social", "社保业务", "A"), ServiceDef("medical", "医保业务", "B"),
-                ServiceDef("property", "不动产登记", "C", immediate=False)]
-    counters = [CounterDef("w01", 1, {"social": 1.0}),
-                CounterDef("w03", 3, {"medical": 1.0}),
-                CounterDef("w08", 8, {"social": 1.0, "medical": 1.0})]
+    services = [
+        ServiceDef("social", "社保业务", "A"),
+        ServiceDef("medical", "医保业务", "B"),
+        ServiceDef("property", "不动产登记", "C", immediate=False),
+    ]
+    counters = [
+        CounterDef("w01", 1, {"social": 1.0}),
+        CounterDef("w03", 3, {"medical": 1.0}),
+        CounterDef("w08", 8, {"social": 1.0, "medical": 1.0}),
+    ]
     return QueueEngine(services, counters, QueueSettings(tz=TZ, **kw))  # type: ignore[arg-type]
 
 
@@ -50,7 +55,10 @@ def test_numbers_use_the_service_prefix_and_count_per_service() -> None:
     # rule QUEUE-1
     q = make()
     assert [issued(q, "social", 0), issued(q, "social", 1), issued(q, "medical", 2)] == [
-        "A001", "A002", "B001"]
+        "A001",
+        "A002",
+        "B001",
+    ]
 
 
 def test_first_come_first_served() -> None:
@@ -158,7 +166,11 @@ def test_start_and_finish_record_every_time() -> None:
     t = q.tickets[a1]
     assert (t.issued_at, t.called_at, t.started_at, t.finished_at) == (at(0), at(2), at(3), at(10))
     assert [e.kind for e in q.events if e.ticket == a1] == [
-        EventKind.ISSUED, EventKind.CALLED, EventKind.STARTED, EventKind.FINISHED]
+        EventKind.ISSUED,
+        EventKind.CALLED,
+        EventKind.STARTED,
+        EventKind.FINISHED,
+    ]
     assert all(e.at.tzinfo is not None for e in q.events)
 
 
@@ -217,7 +229,8 @@ def test_replay_rebuilds_the_same_state() -> None:
     fresh.replay(reversed(q.events))
     assert fresh.tickets == q.tickets
     assert {w: (c.paused, c.current) for w, c in fresh.counters.items()} == {
-        w: (c.paused, c.current) for w, c in q.counters.items()}
+        w: (c.paused, c.current) for w, c in q.counters.items()
+    }
     assert issued(fresh, "social", 7) == issued(q, "social", 7) == "A003"
 
 
@@ -230,4 +243,4 @@ def test_refusals_are_plain() -> None:
     with pytest.raises(QueueError, match="no ticket to act on"):
         q.recall("w01", at(0))
     with pytest.raises(QueueError, match="timezone-aware"):
-        q.pause("w01", datetime(2026, 1, 1))  # noqa: DTZ001
+        q.pause("w01", datetime(2026, 1, 1))

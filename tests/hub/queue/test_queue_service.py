@@ -27,8 +27,14 @@ _seq = {"n": 0}
 
 def env(device: str, body: EventBody, minutes: float) -> Envelope:
     _seq["n"] += 1
-    return make_envelope(hall="demo", device=device, seq=_seq["n"],
-                         ts=T0 + timedelta(minutes=minutes), synced=True, body=body)
+    return make_envelope(
+        hall="demo",
+        device=device,
+        seq=_seq["n"],
+        ts=T0 + timedelta(minutes=minutes),
+        synced=True,
+        body=body,
+    )
 
 
 def feed(p: QueueProjector, db: Engine, *envs: Envelope) -> None:
@@ -39,23 +45,35 @@ def test_kiosk_ticket_is_numbered_stored_and_printed(engine: Engine) -> None:
     # rule QUEUE-1, QUEUE-5
     sender = RecordingSender()
     p = projector_factory(engine, sender, HALL)
-    feed(p, engine, env("hall-kiosk", TicketIssued(service="medical"), 0),
-         env("hall-kiosk", TicketIssued(service="medical", green_channel=True), 1))
+    feed(
+        p,
+        engine,
+        env("hall-kiosk", TicketIssued(service="medical"), 0),
+        env("hall-kiosk", TicketIssued(service="medical", green_channel=True), 1),
+    )
     prints = [(d, b) for _, d, b in sender.sent if isinstance(b, PrintTicket)]
     assert [(d, b.ticket, b.service_name, b.ahead) for d, b in prints] == [
-        ("hall-printer", "B001", "医保业务", 0), ("hall-printer", "B002", "医保业务", 0)]
+        ("hall-printer", "B001", "医保业务", 0),
+        ("hall-printer", "B002", "医保业务", 0),
+    ]
     with Session(engine) as s:
         rows = s.exec(select(QueueTicketRow).order_by(QueueTicketRow.number)).all()
         assert [(r.number, r.state, r.green) for r in rows] == [
-            ("B001", "waiting", False), ("B002", "waiting", True)]
+            ("B001", "waiting", False),
+            ("B002", "waiting", True),
+        ]
 
 
 def test_keypad_next_shows_on_the_counter_the_hall_and_speaks(engine: Engine) -> None:
     # rule QUEUE-2, QUEUE-4
     sender = RecordingSender()
     p = QueueProjector(engine, sender, HALL)
-    feed(p, engine, env("hall-kiosk", TicketIssued(service="medical"), 0),
-         env("hall-kiosk", TicketIssued(service="medical", green_channel=True), 1))
+    feed(
+        p,
+        engine,
+        env("hall-kiosk", TicketIssued(service="medical"), 0),
+        env("hall-kiosk", TicketIssued(service="medical", green_channel=True), 1),
+    )
     sender.sent.clear()
     # the keypad's own window comes from the layout, whatever the body says
     feed(p, engine, env("w03-keypad", CallRequest(window="w01", action=CallAction.NEXT), 2))
@@ -84,9 +102,13 @@ def test_restart_rebuilds_the_queue_from_stored_events(engine: Engine) -> None:
     sender = RecordingSender()
     p = QueueProjector(engine, sender, HALL)
     feed(p, engine, *(env("hall-kiosk", TicketIssued(service="social"), m) for m in range(3)))
-    feed(p, engine, env("w01-keypad", CallRequest(window="w01", action=CallAction.NEXT), 4),
-         env("w01-keypad", CallRequest(window="w01", action=CallAction.START), 5),
-         env("w02-keypad", CallRequest(window="w02", action=CallAction.PAUSE), 5))
+    feed(
+        p,
+        engine,
+        env("w01-keypad", CallRequest(window="w01", action=CallAction.NEXT), 4),
+        env("w01-keypad", CallRequest(window="w01", action=CallAction.START), 5),
+        env("w02-keypad", CallRequest(window="w02", action=CallAction.PAUSE), 5),
+    )
     again = QueueProjector(engine, RecordingSender(), HALL)
     assert again.queue.tickets == p.queue.tickets
     assert again.queue.tickets["A001"].state is TicketState.SERVING
@@ -116,6 +138,10 @@ def test_a_failing_sender_does_not_stop_the_queue(engine: Engine) -> None:
             raise ConnectionError("broker down")
 
     p = QueueProjector(engine, Broken(), HALL)
-    feed(p, engine, env("hall-kiosk", TicketIssued(service="social"), 0),
-         env("w01-keypad", CallRequest(window="w01", action=CallAction.NEXT), 1))
+    feed(
+        p,
+        engine,
+        env("hall-kiosk", TicketIssued(service="social"), 0),
+        env("w01-keypad", CallRequest(window="w01", action=CallAction.NEXT), 1),
+    )
     assert p.queue.tickets["A001"].state is TicketState.CALLED

@@ -17,19 +17,23 @@ def at(m: float) -> datetime:
 
 
 def scenario() -> QueueEngine:
-    q = QueueEngine([ServiceDef("social", "社保业务", "A"),
-                     ServiceDef("property", "不动产登记", "C", immediate=False)],
-                    [CounterDef("w01", 1, {"social": 1.0}), CounterDef("w05", 5, {"property": 1.0})],
-                    QueueSettings(tz=TZ, max_recalls=0))
-    q.issue("social", at(0))      # A001: wait 10, served 5
-    q.issue("social", at(2))      # A002: no-show
-    q.issue("social", at(4))      # A003: served 40 min (over the 即办件 limit)
-    q.issue("property", at(61))   # C001: served 45 min, not immediate
+    q = QueueEngine(
+        [
+            ServiceDef("social", "社保业务", "A"),
+            ServiceDef("property", "不动产登记", "C", immediate=False),
+        ],
+        [CounterDef("w01", 1, {"social": 1.0}), CounterDef("w05", 5, {"property": 1.0})],
+        QueueSettings(tz=TZ, max_recalls=0),
+    )
+    q.issue("social", at(0))  # A001: wait 10, served 5
+    q.issue("social", at(2))  # A002: no-show
+    q.issue("social", at(4))  # A003: served 40 min (over the 即办件 limit)
+    q.issue("property", at(61))  # C001: served 45 min, not immediate
     q.call_next("w01", at(10), staff="s01")
     q.start("w01", at(10))
     q.finish("w01", at(15))
     q.call_next("w01", at(16), staff="s01")
-    q.skip("w01", at(17))         # recalls used up -> no-show
+    q.skip("w01", at(17))  # recalls used up -> no-show
     q.call_next("w01", at(18), staff="s02")
     q.start("w01", at(20))
     q.finish("w01", at(60))
@@ -56,8 +60,10 @@ def test_groups_and_no_show_rate() -> None:
     assert social.no_show_rate == round(1 / 3, 4)
     assert [(g.key, g.served) for g in st.by_staff] == [("s01", 1), ("s02", 1)]
     assert [g.key for g in st.by_window] == ["w01", "w05"]
-    assert [(g.key, g.tickets) for g in st.by_hour] == [("2026-11-23 09:00", 3),
-                                                         ("2026-11-23 10:00", 1)]
+    assert [(g.key, g.tickets) for g in st.by_hour] == [
+        ("2026-11-23 09:00", 3),
+        ("2026-11-23 10:00", 1),
+    ]
 
 
 def test_immediate_cases_over_30_minutes_are_listed() -> None:
@@ -68,8 +74,11 @@ def test_immediate_cases_over_30_minutes_are_listed() -> None:
 
 def test_an_open_immediate_case_counts_against_the_limit_too() -> None:
     # rule QUEUE-5
-    q = QueueEngine([ServiceDef("social", "社保业务", "A")], [CounterDef("w01", 1, {"social": 1})],
-                    QueueSettings(tz=TZ))
+    q = QueueEngine(
+        [ServiceDef("social", "社保业务", "A")],
+        [CounterDef("w01", 1, {"social": 1})],
+        QueueSettings(tz=TZ),
+    )
     q.issue("social", at(0))
     q.call_next("w01", at(1))
     q.start("w01", at(2))

@@ -1,0 +1,64 @@
+"""End to end: keypad pty -> edge agent -> broker -> ingest + QueueProjector -> display pty."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from hub.bench.call import CallRig
+from hub.events.tables import Event
+from hub.queue.tables import QueueEventRow
+from tests.support.broker import Broker
+
+
+def wait_for(cond: Callable[[], Any], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
+
+
+def test_keypad_call_reaches_the_counter_display_through_the_hub(
+    broker: Broker, tmp_path: Path
+) -> None:
+    # rule QUEUE-1, QUEUE-4, QUEUE-5
+    rig = CallRig(broker.url, tmp_path).start()
+    try:
+        rig.projector.issue("medical")
+        rig.projector.issue("medical", green=True)
+        rig.call_next()
+        assert rig.display_peer.lines[0] == "B002 请到3号窗口"  # rule QUEUE-2: green first
+        rig.keypad_peer.press("recall")
+        wait_for(lambda: len(rig.display_peer.shown) == 2)
+        rig.keypad_peer.press("pause")
+        wait_for(lambda: rig.display_peer.lines[0] == "暂停服务")
+        rig.keypad_peer.write(b"\xaa\x02\x03\x01\x00")  # garbled: a fault, nothing lost
+        rig.keypad_peer.press("resume")
+        wait_for(lambda: rig.display_peer.lines[0] == "3号窗口 欢迎办理")
+        rig.call_next()
+        assert rig.display_peer.lines[0] == "B001 请到3号窗口"
+        with Session(rig.engine) as s:
+            kinds = [r.kind for r in s.exec(select(QueueEventRow).order_by(QueueEventRow.seq))]
+            faults = s.exec(select(Event).where(Event.type == "device_fault")).all()
+        assert kinds == [
+            "day_reset",
+            "issued",
+            "issued",
+            "called",
+            "recalled",
+            "paused",
+            "resumed",
+            "finished",
+            "called",
+        ]
+        # rule DEV-4: the garbled frame reached the hub as a device fault with its reason
+        assert [(f.device, "keypad_garbled_frame" in f.body) for f in faults] == [
+            ("w03-keypad", True)
+        ]
+    finally:
+        rig.stop()
