@@ -33,7 +33,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -134,18 +134,33 @@ class Outbox:
             if not fact and self._depth >= self.capacity:
                 logger.debug("outbox full: heartbeat of %s refused", device)
                 return None
-            self._set_sync(self._fact_sync if fact else "NORMAL")
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._insert(device, fact, build)
-                alerts = self._update_alerts(stored_fact=fact)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                self._reload()
-                raise
+            rows, alerts = self._transaction(device, fact, [build])
         self._notify(alerts)
-        return row
+        return rows[0]
+
+    def append_facts(self, device: str, builds: Sequence[BuildPayload]) -> list[Row]:
+        """Store several facts of one device in one transaction (one fsync): seqs in order."""
+        if not builds:
+            return []
+        with self._lock:
+            rows, alerts = self._transaction(device, True, builds)
+        self._notify(alerts)
+        return rows
+
+    def _transaction(
+        self, device: str, fact: bool, builds: Sequence[BuildPayload]
+    ) -> tuple[list[Row], list[Alert]]:
+        self._set_sync(self._fact_sync if fact else "NORMAL")
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            rows = [self._insert(device, fact, build) for build in builds]
+            alerts = self._update_alerts(stored_fact=fact)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            self._reload()
+            raise
+        return rows, alerts
 
     def _insert(self, device: str, fact: bool, build: BuildPayload) -> Row:
         db = self._db

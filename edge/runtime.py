@@ -15,6 +15,7 @@ import queue
 import threading
 import time
 from collections import OrderedDict, deque
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -26,7 +27,7 @@ import edge
 from edge.clock import Clock, read_cpu_temp
 from edge.drivers import driver_class
 from edge.drivers.base import CommandOutcome, Driver, DriverConfig
-from edge.outbox import Alert, Outbox
+from edge.outbox import Alert, BuildPayload, Outbox
 from edge.session import Received, Session
 from edge.settings import AgentSettings
 from models import CONTRACT_VERSION
@@ -106,8 +107,15 @@ class DeviceRuntime:
 
     def emit(self, body: EventBody, type: EventType | None = None) -> None:
         """Record a fact durably (outbox commit), then wake the sender."""
-        synced = self.clock.state().synced
+        self.emit_many([(body, type)])
 
+    def emit_many(self, events: Sequence[tuple[EventBody, EventType | None]]) -> None:
+        """Record several facts in one outbox transaction (one fsync; for simulators)."""
+        synced = self.clock.state().synced
+        self.outbox.append_facts(self.device, [self._builder(b, t, synced) for b, t in events])
+        self._wake.set()
+
+    def _builder(self, body: EventBody, type: EventType | None, synced: bool) -> BuildPayload:
         def build(seq: int) -> tuple[str, bytes]:
             env = make_envelope(
                 hall=self.hall,
@@ -123,8 +131,7 @@ class DeviceRuntime:
                 raise ContractError(f"{env.type.value} of {len(payload)} bytes is oversized")
             return self._evt_topic, payload
 
-        self.outbox.append(self.device, fact=True, build=build)
-        self._wake.set()
+        return build
 
     def fault(
         self,
@@ -217,9 +224,15 @@ class DeviceRuntime:
         self._wake.set()
 
     def _send_loop(self) -> None:
-        """Publish queued rows in order; delete them on PUBACK; send heartbeats on time."""
+        """Publish queued rows in order; delete them on PUBACK; send heartbeats on time.
+
+        Deletions and reads are batched (a lost deletion only means a harmless re-send); a
+        row is never deleted before its PUBACK.
+        """
         inflight: dict[int, int] = {}  # mid -> row id
+        acked: list[int] = []  # rows acknowledged, not yet deleted
         cursor = 0  # the last row id handed to paho
+        batch = min(32, self.settings.inflight)
         next_hb = time.monotonic()
         while not self._stopping.is_set():
             if time.monotonic() >= next_hb:
@@ -227,20 +240,21 @@ class DeviceRuntime:
                 self._guard(self.heartbeat)
             self._wake.wait(max(0.0, next_hb - time.monotonic()))
             self._wake.clear()
-            done: list[int] = []
             rejected: list[int] = []
             while self._acks:
                 mid, ok = self._acks.popleft()
                 row_id = inflight.pop(mid, None)
                 if row_id is not None:
-                    (done if ok else rejected).append(row_id)
-            self._guard(self.outbox.delete, done)
+                    (acked if ok else rejected).append(row_id)
+            if len(acked) >= batch or (acked and not inflight):
+                self._guard(self.outbox.delete, acked)
+                acked = []
             if rejected:  # the broker refused them: send again from there, after a pause
                 logger.error("%s: broker refused rows %s; retrying", self.device, rejected)
                 cursor = min(cursor, min(rejected) - 1)
                 self._stopping.wait(2.0)
             room = self.settings.inflight - len(inflight)
-            if room <= 0 or not self.session.ready:
+            if (room < batch and inflight) or not self.session.ready:
                 continue
             for row in self.outbox.pending(self.device, cursor, room):
                 sent = self.session.publish(row.topic, row.payload, qos=1)
@@ -248,6 +262,7 @@ class DeviceRuntime:
                     break
                 inflight[sent] = row.id
                 cursor = row.id
+        self._guard(self.outbox.delete, acked)
 
     def _guard(self, fn: Any, *args: Any) -> None:
         try:

@@ -164,3 +164,17 @@ def test_kill_9_while_writing_loses_no_committed_fact(tmp_path: Path) -> None:
     assert ob.last_seq("a") >= 150
     assert [r.seq for r in rows] == list(range(1, ob.last_seq("a") + 1))  # no gap, no loss
     assert [json.loads(r.payload) for r in rows] == [r.seq for r in rows]
+
+
+def test_append_facts_is_one_transaction(tmp_path: Path) -> None:
+    ob = Outbox(tmp_path / "o.db")
+    fact(ob, "a")
+    rows = ob.append_facts("a", [lambda seq: ("t", b"%d" % seq)] * 3)
+    assert [r.seq for r in rows] == [2, 3, 4]
+
+    def broken(seq: int) -> tuple[str, bytes]:
+        raise ValueError("no")
+
+    with pytest.raises(ValueError):
+        ob.append_facts("a", [lambda seq: ("t", b"ok"), broken])
+    assert ob.last_seq("a") == 4 and ob.depth() == 4  # all or nothing
