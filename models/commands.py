@@ -147,8 +147,8 @@ def parse_command(payload: bytes) -> Command:
         raise ContractError(f"oversized: {len(payload)} bytes > {MAX_COMMAND_BYTES}")
     try:
         data = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ContractError(f"not JSON: {exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ContractError(f"not JSON: {exc}") from None  # RecursionError: nested too deep
     if not isinstance(data, dict):
         raise ContractError("not a JSON object")
     try:

@@ -6,6 +6,7 @@ import json
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from models.base import WireModel
 from models.errors import ContractError, explain
@@ -49,8 +50,13 @@ def parse_config(payload: bytes) -> ConfigDocument:
     if len(payload) > MAX_CONFIG_BYTES:
         raise ContractError(f"oversized: {len(payload)} bytes > {MAX_CONFIG_BYTES}")
     try:
-        return ConfigDocument.model_validate(json.loads(payload))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ContractError(f"not JSON: {exc}") from None
+        doc = ConfigDocument.model_validate(json.loads(payload))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ContractError(f"not JSON: {exc}") from None  # RecursionError: nested too deep
     except ValidationError as exc:
         raise ContractError(f"invalid: {explain(exc)}") from None
+    try:  # `settings` is free-form JSON: refuse what could not be sent on (lone surrogates)
+        doc.to_json()
+    except PydanticSerializationError as exc:
+        raise ContractError(f"invalid: settings: {exc}") from None
+    return doc
