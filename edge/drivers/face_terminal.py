@@ -30,7 +30,7 @@ from edge.drivers.base import CommandOutcome, DeviceContext, Driver, DriverConfi
 from edge.face.capture import CaptureError, open_source
 from edge.face.gallery import GalleryData, GalleryError, LocalGallery, load_key
 from edge.face.liveness import LivenessSettings
-from edge.face.matcher import DEFAULT_MARGIN, DEFAULT_THRESHOLD, Matcher
+from edge.face.matcher import DEFAULT_MARGIN, DEFAULT_THRESHOLD, Matcher, limit_blas_threads
 from edge.face.motion import MotionSettings
 from edge.face.pipeline import Decision, FacePipeline, PipelineSettings
 from edge.face.vote import RateLimiter
@@ -152,6 +152,7 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
     def start(self) -> None:
         """Open the gallery and the camera and start recognising."""
         cfg = self.config
+        limit_blas_threads()
         path = Path(cfg.gallery_path.replace("{device}", self.ctx.device))
         try:
             self._gallery = LocalGallery(path, load_key(cfg.key_env, cfg.key_file))

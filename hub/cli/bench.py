@@ -67,3 +67,17 @@ def call(
     """Keypad "call next" frame (pty) -> broker -> hub queue -> counter display frame (pty)."""
     _emit(_bench("call").run(calls=calls, warmup=warmup, db_url=db, batch_ms=batch_ms,
                              outbox_sync=outbox_sync), as_json)
+
+
+@app.command()
+def face(
+    frames: str | None = typer.Option(None, "--frames", help="Frame folder (default: "
+                                      "../shared/data/faces/frames)."),
+    repeats: int = typer.Option(5, "--repeats", help="Runs per frame (median)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON line."),
+) -> None:
+    """Face terminal: naive vs terminal pipeline on 720p frames, encoding, 1:N over 50,000."""
+    from pathlib import Path
+
+    _emit(_bench("face").run(frames_dir=Path(frames) if frames else None, repeats=repeats),
+          as_json)

@@ -36,8 +36,9 @@ def _gallery(folder: Path) -> dict[str, list[Any]]:
 def identify_images(gallery: Path, images: list[Path]) -> list[dict[str, Any]]:
     """For every face in every image: staff id (None if unknown), distance and box."""
     from edge.face.encode import faces_in_image, load_rgb
-    from edge.face.matcher import Matcher
+    from edge.face.matcher import Matcher, limit_blas_threads
 
+    limit_blas_threads()
     matcher = Matcher(_gallery(gallery))
     if matcher.people == 0:
         raise ValueError(f"{gallery}: no usable photos (one folder per staff id expected)")
