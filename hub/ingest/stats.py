@@ -30,6 +30,7 @@ class IngestStats:
     projector_errors: int = 0
     connects: int = 0
     queue_depth: int = 0
+    busy_s: float = 0.0
     last_batch_size: int = 0
     last_lag_ms: float = 0.0
     max_lag_ms: float = 0.0

@@ -5,6 +5,7 @@ No I/O here; the worker calls `classify` for every message and stores what it re
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,7 @@ from datetime import datetime
 from hub.ingest.hooks import DeviceState
 from models.envelope import Envelope, parse_envelope
 from models.errors import ContractError
-from models.topics import Channel, parse_topic
+from models.topics import Channel, Topic, parse_topic
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +58,16 @@ def parse_state(hall: str, device: str, payload: bytes, received_at: datetime) -
     return DeviceState(hall=hall, device=device, online=online, received_at=received_at)
 
 
+@functools.lru_cache(maxsize=65536)
+def _topic(topic: str) -> Topic:
+    """parse_topic, remembered: a hall's devices use the same few topics all day."""
+    return parse_topic(topic)
+
+
 def classify(topic: str, payload: bytes, received_at: datetime) -> Outcome:
     """Validate one message; never raises for bad input, it returns Rejected instead."""
     try:
-        parsed = parse_topic(topic)
+        parsed = _topic(topic)
     except ContractError as exc:
         return Rejected(f"bad topic: {exc.reason}")
     try:

@@ -218,11 +218,13 @@ class IngestWorker:
         while True:
             batch = self._collect()
             if batch:
+                started = time.perf_counter()
                 try:
                     self._process(batch)
                 except Exception:  # never let the writer die; the batch stays unacked
                     logger.exception("ingest %s: batch of %d failed; not acknowledged",
                                      self.client_id, len(batch))
+                self.stats.busy_s += time.perf_counter() - started
             elif self._stopping.is_set():
                 return
             self.stats.queue_depth = self._queue.qsize()
