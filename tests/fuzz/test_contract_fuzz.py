@@ -198,8 +198,16 @@ def survives(parse: Callable[[bytes], Any], payload: bytes) -> Any:
     return model
 
 
-PARSERS = {"envelope": parse_envelope, "command": parse_command, "config": parse_config}
-SEEDS = {"envelope": ENVELOPES, "command": COMMANDS, "config": CONFIGS}
+PARSERS: dict[str, Callable[[bytes], Any]] = {
+    "envelope": parse_envelope,
+    "command": parse_command,
+    "config": parse_config,
+}
+SEEDS: dict[str, list[dict[str, Any]]] = {
+    "envelope": ENVELOPES,
+    "command": COMMANDS,
+    "config": CONFIGS,
+}
 
 
 @pytest.mark.parametrize("kind", PARSERS)
