@@ -16,13 +16,26 @@ def add_staff(engine: Engine, *people: tuple[str, str, str]) -> None:
     """Roster rows (staff_id, unit, window) in the staff area's table."""
     with engine.begin() as conn:
         for sid, unit, window in people:
-            conn.execute(sa.insert(STAFF).values(
-                staff_id=sid, hall="demo", name=f"name-{sid}", unit=unit, window=window,
-                active=True, created_at=datetime(2025, 1, 1, tzinfo=UTC)))
+            conn.execute(
+                sa.insert(STAFF).values(
+                    staff_id=sid,
+                    hall="demo",
+                    name=f"name-{sid}",
+                    unit=unit,
+                    window=window,
+                    active=True,
+                    created_at=datetime(2025, 1, 1, tzinfo=UTC),
+                )
+            )
 
 
 def punch_env(staff_id: str, ts: datetime, seq: int) -> Envelope:
     """A punch event from the demo hall's face terminal."""
-    return make_envelope(hall="demo", device="w01-face", seq=seq, ts=ts, synced=True,
-                         body=Punch(staff_id=staff_id, distance=0.3,
-                                    liveness=Liveness(passed=True)))
+    return make_envelope(
+        hall="demo",
+        device="w01-face",
+        seq=seq,
+        ts=ts,
+        synced=True,
+        body=Punch(staff_id=staff_id, distance=0.3, liveness=Liveness(passed=True)),
+    )

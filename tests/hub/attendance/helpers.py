@@ -12,8 +12,8 @@ SH = ZoneInfo("Asia/Shanghai")
 
 def at(day: str, hhmm: str) -> datetime:
     """A Shanghai time on a day: at("2025-06-03", "08:31") or "08:31:30"."""
-    parts = [int(p) for p in hhmm.split(":")]
-    return datetime.combine(date.fromisoformat(day), time(*parts), tzinfo=SH)
+    parts = [int(p) for p in hhmm.split(":")] + [0]
+    return datetime.combine(date.fromisoformat(day), time(parts[0], parts[1], parts[2]), tzinfo=SH)
 
 
 def punches(staff_id: str, day: str, *times: str) -> list[PunchFact]:

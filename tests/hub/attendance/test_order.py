@@ -24,44 +24,58 @@ def punch(draw: st.DrawFn) -> PunchFact:
     m, s = draw(minute_of_day), draw(seconds)
     base = at(draw(st.sampled_from(DAYS)), f"{m // 60:02d}:{m % 60:02d}:{s:02d}")
     # the same instant may come written in another offset
-    return PunchFact(draw(st.sampled_from(STAFF)),
-                     base.astimezone(draw(st.sampled_from([SH, base.tzinfo]))))
+    return PunchFact(
+        draw(st.sampled_from(STAFF)), base.astimezone(draw(st.sampled_from([SH, base.tzinfo])))
+    )
 
 
 @st.composite
 def leave(draw: st.DrawFn) -> LeaveFact:
     start = at(draw(st.sampled_from(DAYS)), f"{draw(st.integers(6, 20)):02d}:00")
-    return LeaveFact(draw(st.sampled_from(STAFF)), start,
-                     start + timedelta(hours=draw(st.integers(1, 30))),
-                     draw(st.sampled_from(["sick", "personal", "annual"])))
+    return LeaveFact(
+        draw(st.sampled_from(STAFF)),
+        start,
+        start + timedelta(hours=draw(st.integers(1, 30))),
+        draw(st.sampled_from(["sick", "personal", "annual"])),
+    )
 
 
 @st.composite
 def correction(draw: st.DrawFn) -> CorrectionFact:
     m = draw(minute_of_day)
-    return CorrectionFact(draw(st.sampled_from(STAFF)),
-                          at(draw(st.sampled_from(DAYS)), f"{m // 60:02d}:{m % 60:02d}"),
-                          draw(st.sampled_from(["forgot", "terminal down"])), "chief",
-                          draw(st.sampled_from([None, "AM_IN", "PM_OUT"])))
+    return CorrectionFact(
+        draw(st.sampled_from(STAFF)),
+        at(draw(st.sampled_from(DAYS)), f"{m // 60:02d}:{m % 60:02d}"),
+        draw(st.sampled_from(["forgot", "terminal down"])),
+        "chief",
+        draw(st.sampled_from([None, "AM_IN", "PM_OUT"])),
+    )
 
 
 @settings(max_examples=60, deadline=None)
-@given(policy=st.sampled_from(sorted(JUDGES)), punches=st.lists(punch(), max_size=40),
-       leaves=st.lists(leave(), max_size=3), fixes=st.lists(correction(), max_size=4),
-       shuffle=st.randoms(use_true_random=False))
+@given(
+    policy=st.sampled_from(sorted(JUDGES)),
+    punches=st.lists(punch(), max_size=40),
+    leaves=st.lists(leave(), max_size=3),
+    fixes=st.lists(correction(), max_size=4),
+    shuffle=st.randoms(use_true_random=False),
+)
 def test_any_order_same_result(policy, punches, leaves, fixes, shuffle):
     j = JUDGES[policy]
-    kw = {"start": date(2025, 6, 1), "end": date(2025, 10, 12), "roster": ["c"]}
-    first = j.judge(punches=punches, leaves=leaves, corrections=fixes, **kw)
+    start, end = date(2025, 6, 1), date(2025, 10, 12)
+    first = j.judge(
+        punches=punches, leaves=leaves, corrections=fixes, start=start, end=end, roster=["c"]
+    )
     for _ in range(3):
         p, lv, fx = list(punches), list(leaves), list(fixes)
         shuffle.shuffle(p)
         shuffle.shuffle(lv)
         shuffle.shuffle(fx)
-        again = j.judge(punches=p, leaves=lv, corrections=fx, **kw)
+        again = j.judge(punches=p, leaves=lv, corrections=fx, start=start, end=end, roster=["c"])
         assert again == first
     # and a single staff-day judged alone equals its part of the whole
     for rec in first[:5]:
-        alone = j.judge_day(rec.staff_id, rec.day, punches=punches[::-1], leaves=leaves,
-                            corrections=fixes[::-1])
+        alone = j.judge_day(
+            rec.staff_id, rec.day, punches=punches[::-1], leaves=leaves, corrections=fixes[::-1]
+        )
         assert alone == rec

@@ -33,8 +33,18 @@ def recomputed(policy_name: str, envs, start: date, end: date) -> list[dict]:
 
 
 def normal(rows: list[dict]) -> list[tuple]:
-    return [(r["staff_id"], r["day"], r["checkpoint"], r["status"], r["minutes"],
-             r["punch_at"], r["corrected"]) for r in rows]
+    return [
+        (
+            r["staff_id"],
+            r["day"],
+            r["checkpoint"],
+            r["status"],
+            r["minutes"],
+            r["punch_at"],
+            r["corrected"],
+        )
+        for r in rows
+    ]
 
 
 def test_each_punch_rejudges_its_staff_day(engine: Engine):
@@ -43,8 +53,11 @@ def test_each_punch_rejudges_its_staff_day(engine: Engine):
     projector.project(engine, IngestBatch(events=[punch_env("s1", at(DAY, "08:40"), 1)]))
     rows = stored(engine, date(2025, 6, 3), date(2025, 6, 3))
     assert [(r["checkpoint"], r["status"], r["minutes"]) for r in rows] == [
-        ("AM_IN", "late", 10), ("AM_OUT", "missing", 0), ("PM_IN", "absent", 0),
-        ("PM_OUT", "absent", 0)]
+        ("AM_IN", "late", 10),
+        ("AM_OUT", "missing", 0),
+        ("PM_IN", "absent", 0),
+        ("PM_OUT", "absent", 0),
+    ]
     # a punch that arrives hours late (offline terminal) is judged by its device time
     projector.project(engine, IngestBatch(events=[punch_env("s1", at(DAY, "08:20"), 2)]))
     rows = stored(engine, date(2025, 6, 3), date(2025, 6, 3))
@@ -56,7 +69,7 @@ def test_live_records_equal_full_recompute_in_any_arrival_order(engine: Engine):
     seq = 0
     for sid in ("s1", "s2", "s3"):
         for day in ("2025-06-03", "2025-06-04", "2025-06-05"):
-            for t in ("08:2%d" % (seq % 10), "12:01", "14:1%d" % (seq % 7), "17:5%d" % (seq % 9)):
+            for t in (f"08:2{seq % 10}", "12:01", f"14:1{seq % 7}", f"17:5{seq % 9}"):
                 seq += 1
                 envs.append(punch_env(sid, at(day, t), seq))
     rng = random.Random(5)
@@ -64,12 +77,13 @@ def test_live_records_equal_full_recompute_in_any_arrival_order(engine: Engine):
     rng.shuffle(shuffled)
     projector = AttendanceProjector(load_policy("wenshang-2021"))
     for i in range(0, len(shuffled), 5):  # batches of various staff-days, out of order
-        projector.project(engine, IngestBatch(events=shuffled[i:i + 5]))
+        projector.project(engine, IngestBatch(events=shuffled[i : i + 5]))
     # a repeated delivery (same event ids) changes nothing
     projector.project(engine, IngestBatch(events=shuffled[:7]))
     first, last = date(2025, 6, 3), date(2025, 6, 5)
-    assert normal(stored(engine, first, last)) == normal(recomputed("wenshang-2021", envs,
-                                                                    first, last))
+    assert normal(stored(engine, first, last)) == normal(
+        recomputed("wenshang-2021", envs, first, last)
+    )
 
 
 def test_closed_month_is_frozen_until_reopened(engine: Engine):

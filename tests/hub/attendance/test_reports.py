@@ -1,0 +1,140 @@
+"""Month reports per staff, window and unit; penalties (ATT-9); CSV/XLSX; the duty chief's day."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from openpyxl import load_workbook
+from sqlalchemy.engine import Engine
+
+from hub.attendance.engine import PunchFact, judge
+from hub.attendance.policy import load_policy
+from hub.attendance.projector import AttendanceProjector
+from hub.attendance.reports import day_list, group, month_report, summarise, to_csv, to_xlsx
+from hub.attendance.store import day_rows
+from hub.attendance.workflow import AttendanceWorkflow
+from hub.ingest.hooks import IngestBatch
+from tests.hub.attendance.dbhelpers import add_staff, punch_env
+from tests.hub.attendance.helpers import at, punches
+
+CLINIC = load_policy("clinic-4x")
+
+
+def month_of(facts: list[PunchFact], roster: list[str]) -> list[dict]:
+    records = judge(
+        CLINIC, punches=facts, start=date(2025, 6, 1), end=date(2025, 6, 30), roster=roster
+    )
+    return [r for rec in records for r in day_rows(rec)]
+
+
+def test_penalties_per_clinic_policy():
+    # rule ATT-9: 10 yuan per late or early; absence: that day's pay + 50; 6 lates: 500
+    days = [
+        d
+        for d in (
+            "2025-06-03",
+            "2025-06-04",
+            "2025-06-05",
+            "2025-06-06",
+            "2025-06-09",
+            "2025-06-10",
+        )
+    ]
+    facts = []
+    for d in days:  # six lates (08:05) and otherwise on time
+        facts += punches("late", d, "08:05", "11:00", "12:55", "16:00")
+    facts += punches("early", "2025-06-03", "08:00", "10:50", "12:55", "16:00")
+    rows = {
+        r.key: r
+        for r in summarise(
+            month_of(facts, ["late", "early"]),
+            CLINIC,
+            {"late": {"unit": "tax", "window": "w01"}, "early": {"unit": "tax", "window": "w02"}},
+        )
+    }
+    late = rows["late"]
+    workdays = late.workdays
+    assert workdays == 20  # June 2025: Dragon Boat holiday on 2 June
+    assert (late.late, late.late_minutes) == (6, 30)
+    # the other 14 workdays have no punches at all: 28 absent half-days on 14 days
+    assert late.absent_half_days == 28
+    assert late.penalty_yuan == 6 * 10 + 14 * 50 + 500
+    early = rows["early"]
+    assert (early.early, early.early_minutes) == (1, 10)
+    assert early.penalty_yuan == 10 + 19 * 50 + 500  # 76 forgotten sign-ins >= 6
+    by_window = group(list(rows.values()), "window")
+    assert [g.key for g in by_window] == ["w01", "w02"]
+    by_unit = group(list(rows.values()), "unit")
+    assert by_unit[0].staff == 2 and by_unit[0].late == 6 and by_unit[0].early == 1
+
+
+def test_no_penalties_without_a_penalty_section():
+    rows = summarise(
+        month_of(punches("a", "2025-06-03", "08:05"), ["a"]), load_policy("wenshang-2021")
+    )
+    assert rows[0].penalty_yuan == 0
+
+
+def test_month_report_from_the_database(engine: Engine):
+    add_staff(engine, ("s1", "tax", "w01"), ("s2", "social", "w02"))
+    projector = AttendanceProjector(load_policy("wenshang-2021"))
+    wf = AttendanceWorkflow(engine, projector)
+    day = "2025-06-03"
+    projector.project(
+        engine,
+        IngestBatch(
+            events=[
+                punch_env("s1", at(day, t), i) for i, t in enumerate(("08:40", "12:00", "14:00"), 1)
+            ]
+        ),
+    )
+    lid = wf.request_leave(
+        actor="s2",
+        staff_id="s2",
+        kind="annual",
+        start=at(day, "00:00"),
+        end=at("2025-06-04", "23:59"),
+    )
+    wf.add_substitute(
+        actor="head",
+        window="w02",
+        staff_id="s2",
+        substitute_id="x1",
+        start=at(day, "00:00"),
+        end=at("2025-06-05", "00:00"),
+    )
+    wf.decide_leave(actor="head", leave_id=lid, stage="department", approve=True)
+    wf.decide_leave(actor="office", leave_id=lid, stage="office", approve=True)
+    wf.add_correction(
+        actor="clerk", staff_id="s1", at=at(day, "18:05"), reason="forgot", approver="chief"
+    )
+    rep = month_report(engine, projector, "2025-06")
+    s1, s2 = rep.staff
+    assert (s1.key, s1.window, s1.late, s1.late_minutes, s1.corrections) == ("s1", "w01", 1, 10, 1)
+    assert s2.leave_by_kind == {"annual": 4} and s2.leave_half_days == 4
+    assert not rep.closed
+    text = to_csv(rep.staff)
+    table = list(csv.DictReader(io.StringIO(text)))
+    assert table[1]["leave_annual"] == "4" and table[0]["late_minutes"] == "10"
+    book = load_workbook(io.BytesIO(to_xlsx(rep)))
+    assert book.sheetnames == ["staff", "windows", "units", "about"]
+    assert book["staff"]["A2"].value == "s1"
+    assert [c.value for c in book["units"]["A"]][1:] == ["social", "tax"]
+    # the duty chief's list for the day, by window
+    people = day_list(engine, projector, date(2025, 6, 3))
+    assert [p["staff_id"] for p in people] == ["s1", "s2"]
+    assert people[0]["checkpoints"][0] == {
+        "checkpoint": "AM_IN",
+        "status": "late",
+        "minutes": 10,
+        "time": "08:40",
+        "corrected": False,
+        "leave_kind": None,
+    }
+    assert people[0]["checkpoints"][3]["corrected"] is True
+    # a closed month reports its frozen records
+    wf.close_month(actor="office", month="2025-06")
+    assert month_report(engine, projector, "2025-06").closed
+    assert month_report(engine, projector, "2025-06").staff[0].late == 1

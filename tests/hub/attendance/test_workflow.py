@@ -1,0 +1,242 @@
+"""Leave with two approvals, corrections, substitutes, month close/reopen; all audited."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from hub.attendance.policy import load_policy
+from hub.attendance.projector import AttendanceProjector
+from hub.attendance.store import read_days
+from hub.attendance.workflow import AttendanceWorkflow, NotFound, WorkflowError
+from hub.ingest.hooks import IngestBatch
+from tests.hub.attendance.dbhelpers import add_staff, punch_env
+from tests.hub.attendance.helpers import at
+
+DAY = "2025-06-03"
+NOW = datetime(2025, 6, 1, 1, 0, tzinfo=UTC)
+
+
+def setup(engine: Engine) -> tuple[AttendanceProjector, AttendanceWorkflow]:
+    add_staff(
+        engine,
+        ("s1", "tax", "w01"),
+        ("s2", "tax", "w01"),
+        ("s3", "social", "w02"),
+        ("s4", "social", ""),
+    )
+    projector = AttendanceProjector(load_policy("wenshang-2021"))
+    return projector, AttendanceWorkflow(engine, projector, clock=lambda: NOW)
+
+
+def day_status(engine: Engine, staff_id: str, day: str = DAY) -> list[str]:
+    d = date.fromisoformat(day)
+    with engine.connect() as conn:
+        return [r["status"] for r in read_days(conn, d, d, staff_id)]
+
+
+def test_leave_needs_department_then_office(engine: Engine):
+    projector, wf = setup(engine)
+    projector.project(
+        engine,
+        IngestBatch(
+            events=[punch_env("s1", at(DAY, "08:00"), 1), punch_env("s1", at(DAY, "12:00"), 2)]
+        ),
+    )
+    assert day_status(engine, "s1") == ["ok", "ok", "absent", "absent"]
+    leave_id = wf.request_leave(
+        actor="s1",
+        staff_id="s1",
+        kind="sick",
+        start=at(DAY, "13:00"),
+        end=at(DAY, "18:30"),
+        reason="fever",
+    )
+    # rule ATT-5: the office cannot approve before the department head
+    with pytest.raises(WorkflowError, match="department head first"):
+        wf.decide_leave(actor="office", leave_id=leave_id, stage="office", approve=True)
+    wf.decide_leave(actor="head", leave_id=leave_id, stage="department", approve=True)
+    assert day_status(engine, "s1")[2:] == ["absent", "absent"]  # not yet approved
+    lv = wf.decide_leave(
+        actor="office", leave_id=leave_id, stage="office", approve=True, why="certificate seen"
+    )
+    assert (lv["status"], lv["dept_by"], lv["office_by"]) == ("approved", "head", "office")
+    assert day_status(engine, "s1")[2:] == ["leave", "leave"]
+    audit = wf.audit_log("leave", str(leave_id))
+    assert [(a["actor"], a["action"]) for a in audit] == [
+        ("s1", "request"),
+        ("head", "approve"),
+        ("office", "approve"),
+    ]
+    assert audit[2]["why"] == "certificate seen" and audit[2]["at"] == NOW
+
+
+def test_refused_and_revoked_leave_is_absence(engine: Engine):
+    _projector, wf = setup(engine)
+    leave_id = wf.request_leave(
+        actor="s4", staff_id="s4", kind="personal", start=at(DAY, "00:00"), end=at(DAY, "23:59")
+    )
+    lv = wf.decide_leave(
+        actor="head", leave_id=leave_id, stage="department", approve=False, why="busy week"
+    )
+    assert lv["status"] == "refused"
+    with pytest.raises(WorkflowError):
+        wf.decide_leave(actor="office", leave_id=leave_id, stage="office", approve=True)
+    # rule ATT-6: leave obtained by deceit, revoked by an operator
+    lid = wf.request_leave(
+        actor="s4",
+        staff_id="s4",
+        kind="sick",
+        start=at("2025-06-04", "00:00"),
+        end=at("2025-06-04", "23:59"),
+    )
+    wf.decide_leave(actor="head", leave_id=lid, stage="department", approve=True)
+    wf.decide_leave(actor="office", leave_id=lid, stage="office", approve=True)
+    assert day_status(engine, "s4", "2025-06-04") == ["leave"] * 4
+    with pytest.raises(WorkflowError, match="reason"):
+        wf.revoke_leave(actor="office", leave_id=lid, why=" ")
+    wf.revoke_leave(actor="office", leave_id=lid, why="certificate was forged")
+    assert day_status(engine, "s4", "2025-06-04") == ["absent"] * 4
+
+
+def test_extension_and_bad_requests(engine: Engine):
+    _projector, wf = setup(engine)
+    with pytest.raises(WorkflowError, match="unknown leave kind"):
+        wf.request_leave(
+            actor="s4", staff_id="s4", kind="holiday", start=at(DAY, "08:00"), end=at(DAY, "12:00")
+        )
+    with pytest.raises(WorkflowError, match="end after"):
+        wf.request_leave(
+            actor="s4", staff_id="s4", kind="sick", start=at(DAY, "12:00"), end=at(DAY, "08:00")
+        )
+    with pytest.raises(NotFound):
+        wf.get_leave(999)
+    lid = wf.request_leave(
+        actor="s4", staff_id="s4", kind="sick", start=at(DAY, "08:00"), end=at(DAY, "18:30")
+    )
+    with pytest.raises(WorkflowError, match="only that can be extended"):
+        wf.request_leave(
+            actor="s4",
+            staff_id="s4",
+            kind="sick",
+            start=at(DAY, "18:30"),
+            end=at("2025-06-04", "18:30"),
+            extends_id=lid,
+        )
+    wf.decide_leave(actor="head", leave_id=lid, stage="department", approve=True)
+    wf.decide_leave(actor="office", leave_id=lid, stage="office", approve=True)
+    ext = wf.request_leave(
+        actor="s4",
+        staff_id="s4",
+        kind="sick",
+        start=at(DAY, "18:30"),
+        end=at("2025-06-04", "18:30"),
+        extends_id=lid,
+    )
+    assert wf.get_leave(ext)["extends_id"] == lid
+
+
+def test_substitute_required_for_a_sole_window_or_a_second_leaver(engine: Engine):
+    _projector, wf = setup(engine)
+
+    def approve(staff_id: str) -> int:
+        lid = wf.request_leave(
+            actor=staff_id,
+            staff_id=staff_id,
+            kind="annual",
+            start=at(DAY, "08:00"),
+            end=at(DAY, "18:30"),
+        )
+        wf.decide_leave(actor="head", leave_id=lid, stage="department", approve=True)
+        return lid
+
+    # rule ATT-7: s3 is the only staff of w02
+    lid = approve("s3")
+    with pytest.raises(WorkflowError, match="ATT-7"):
+        wf.decide_leave(actor="office", leave_id=lid, stage="office", approve=True)
+    with pytest.raises(WorkflowError, match="filed with 督查考核科 in advance"):
+        wf.add_substitute(
+            actor="head",
+            window="w02",
+            staff_id="s3",
+            substitute_id="x9",
+            start=at(DAY, "07:50"),
+            end=at(DAY, "18:40"),
+            sent_by_unit=True,
+        )
+    wf.add_substitute(
+        actor="head",
+        window="w02",
+        staff_id="s3",
+        substitute_id="x9",
+        start=at(DAY, "07:50"),
+        end=at(DAY, "18:40"),
+        sent_by_unit=True,
+        filed_at=at(DAY, "07:50") - timedelta(days=1),
+        leave_id=lid,
+    )
+    assert (
+        wf.decide_leave(actor="office", leave_id=lid, stage="office", approve=True)["status"]
+        == "approved"
+    )
+    # w01 has two staff: the first may go without a substitute, the second may not
+    first = approve("s1")
+    wf.decide_leave(actor="office", leave_id=first, stage="office", approve=True)
+    second = approve("s2")
+    with pytest.raises(WorkflowError, match="second staff member"):
+        wf.decide_leave(actor="office", leave_id=second, stage="office", approve=True)
+    assert wf.list_substitutes("w02")[0]["substitute_id"] == "x9"
+
+
+def test_corrections_are_audited_and_frozen_months_refuse_changes(engine: Engine):
+    projector, wf = setup(engine)
+    projector.project(
+        engine,
+        IngestBatch(
+            events=[
+                punch_env("s1", at(DAY, "12:00"), 1),
+                punch_env("s1", at(DAY, "14:00"), 2),
+                punch_env("s1", at(DAY, "18:00"), 3),
+            ]
+        ),
+    )
+    assert day_status(engine, "s1")[0] == "missing"
+    with pytest.raises(WorkflowError, match="reason and an approver"):
+        wf.add_correction(
+            actor="clerk", staff_id="s1", at=at(DAY, "08:20"), reason="", approver="chief"
+        )
+    fix = wf.add_correction(
+        actor="clerk",
+        staff_id="s1",
+        at=at(DAY, "08:20"),
+        reason="terminal offline",
+        approver="chief",
+    )
+    with engine.connect() as conn:
+        row = read_days(conn, date(2025, 6, 3), date(2025, 6, 3), "s1")[0]
+    assert (row["status"], row["corrected"]) == ("ok", True)
+    wf.close_month(actor="office", month="2025-06")
+    with pytest.raises(WorkflowError, match="closed"):
+        wf.add_correction(
+            actor="clerk",
+            staff_id="s1",
+            at=at(DAY, "12:00"),
+            reason="x",
+            approver="chief",
+            checkpoint="AM_OUT",
+        )
+    with pytest.raises(WorkflowError, match="reason"):
+        wf.reopen_month(actor="office", month="2025-06", why="")
+    wf.reopen_month(actor="office", month="2025-06", why="correction came late")
+    wf.revoke_correction(actor="clerk", correction_id=fix, why="entered for the wrong person")
+    assert day_status(engine, "s1")[0] == "missing"
+    actions = [(a["entity"], a["action"]) for a in wf.audit_log()]
+    assert actions == [
+        ("correction", "add"),
+        ("month", "close"),
+        ("month", "reopen"),
+        ("correction", "revoke"),
+    ]
+    assert wf.audit_log("correction")[0]["detail"]["approver"] == "chief"
