@@ -83,7 +83,18 @@ class HubServer:
         return f"http://{self.settings.host}:{self.api_port}"
 
     def start(self, timeout: float = 30.0) -> HubServer:
-        """Start every part; returns once the API listens and ingest is subscribed."""
+        """Start every part; returns once the API listens and ingest is subscribed.
+
+        If a part fails to start, the parts already running are stopped and the error raised.
+        """
+        try:
+            return self._start(timeout)
+        except BaseException:
+            logger.exception("hub failed to start; stopping what was started")
+            self.stop()
+            raise
+
+    def _start(self, timeout: float) -> HubServer:
         settings = self.settings
         self.engine = make_engine(settings.database_url)
         if self.migrate_db:

@@ -122,3 +122,59 @@ def test_device_goes_offline_end_to_end(broker: Broker, tmp_path: Path) -> None:
         dev.disconnect()
         dev.loop_stop()
         hub.stop()
+
+
+def test_hub_starts_with_every_built_area(broker: Broker, tmp_path: Path) -> None:
+    """Every area module present (hub.areas.AREA_MODULES) plugs in, and fleet still answers."""
+    from hub.areas import AREA_MODULES
+
+    settings = HubSettings(
+        database_url=f"sqlite:///{tmp_path / 'hub.db'}",
+        broker_url=broker.url,
+        hall_dirs=[DEMO],
+        port=0,
+        secret_key="test-secret",
+        client_id=f"hk-test-{uuid.uuid4().hex[:6]}",
+        push_config_on_start=False,
+    )
+    hub = HubServer(settings)
+    hub.start()
+    try:
+        assert hub.area_modules == list(AREA_MODULES)
+        api = httpx.Client(base_url=hub.api_url, timeout=5)
+        assert len(api.get("/api/devices").json()) == len(hub.halls[0].devices)
+        names = {p.name for p in hub.areas}
+        assert all(f"hub.{n}.area" in AREA_MODULES for n in names)
+    finally:
+        hub.stop()
+
+
+def test_a_failing_area_stops_what_was_started(broker: Broker, tmp_path: Path) -> None:
+    """An area whose setup fails makes start() raise, with nothing left running."""
+    import sys
+    import types
+
+    import pytest
+
+    module = types.ModuleType("hk_test_broken_area")
+
+    def setup(ctx: Any) -> Any:
+        raise RuntimeError("broken area")
+
+    module.setup = setup  # type: ignore[attr-defined]
+    sys.modules[module.__name__] = module
+    settings = HubSettings(
+        database_url=f"sqlite:///{tmp_path / 'hub.db'}",
+        broker_url=broker.url,
+        hall_dirs=[DEMO],
+        port=0,
+        secret_key="test-secret",
+        push_config_on_start=False,
+    )
+    hub = HubServer(settings, area_modules=[module.__name__])
+    try:
+        with pytest.raises(RuntimeError, match="broken area"):
+            hub.start()
+        assert hub.engine is None and hub.commands is None and hub.ingest is None
+    finally:
+        sys.modules.pop(module.__name__, None)
