@@ -4,7 +4,8 @@ A thread reads frames (edge/face/capture.py), runs the pipeline (edge/face/pipel
 reports: a Punch per recognised staff member (staff id, distance, liveness; the envelope
 carries terminal and device time), and at most one UnknownFace per `unknown_interval_s` with
 no identity and no image (rule PRIV-1). It keeps recognising against its last gallery while
-the broker is away; facts wait in the runtime's outbox.
+the broker is away; facts wait in the runtime's outbox. Until it holds a gallery it does not
+open the camera (there is nobody to recognise); the hub sends one when it reports version 0.
 
 Commands: sync_gallery (decrypt with the hall key, verify the checksum, swap atomically, report
 GalleryHeld) and erase_template (erase, report TemplateErased and GalleryHeld). Feedback to
@@ -33,7 +34,7 @@ from edge.face.liveness import LivenessSettings
 from edge.face.matcher import DEFAULT_MARGIN, DEFAULT_THRESHOLD, Matcher, limit_blas_threads
 from edge.face.motion import MotionSettings
 from edge.face.pipeline import Decision, FacePipeline, PipelineSettings
-from edge.face.vote import RateLimiter
+from edge.face.vote import DedupWindow, RateLimiter
 from models.commands import Command, EraseTemplate, SyncGallery
 from models.events import GalleryHeld, Punch, TemplateErased, UnknownFace
 
@@ -145,6 +146,8 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
         self._names: dict[str, str] = {}
         self._pipeline: FacePipeline | None = None
         self._unknown = RateLimiter(config.unknown_interval_s)
+        self._dedup = DedupWindow(config.dedup_s)  # kept across restarts and config changes
+        self._held = threading.Event()
         self._status = "ok"
         self.frames = 0
 
@@ -161,7 +164,11 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
             self._data = None
             self.ctx.fault("gallery_unusable", str(exc))
             self._status = "degraded"
-        self._pipeline = FacePipeline(self._matcher(), cfg.pipeline_settings())
+        if self._dedup.window_s != cfg.dedup_s:
+            self._dedup = DedupWindow(cfg.dedup_s)
+        self._pipeline = FacePipeline(self._matcher(), cfg.pipeline_settings(), self._dedup)
+        if self._data is not None:
+            self._held.set()
         self._report_gallery()
         self._stop.clear()
         self._thread = threading.Thread(
@@ -239,6 +246,8 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
             self._data = data
             if self._pipeline is not None:
                 self._pipeline.set_matcher(self._matcher())
+        if data is not None:
+            self._held.set()
 
     # -- recognition -----------------------------------------------------------------------
     def _run(self) -> None:
@@ -249,6 +258,12 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
         if source is None:
             logger.info("face terminal %s has no camera source; idle", self.ctx.device)
             return
+        if not self._held.is_set():
+            logger.info("face terminal %s waits for its gallery", self.ctx.device)
+            self.feedback.show("未就绪：等待人脸库")
+        while not self._held.wait(0.2):  # nothing to recognise against before a gallery
+            if self._stop.is_set():
+                return
         try:
             frames = open_source(source, fps=cfg.fps, loop=cfg.loop)
             started = time.monotonic()

@@ -70,12 +70,17 @@ def _shrink(image: enc.Image, max_side: int) -> enc.Image:
 class FacePipeline:
     """The terminal's recognition pipeline; not thread-safe (one capture thread feeds it)."""
 
-    def __init__(self, matcher: Matcher, settings: PipelineSettings | None = None) -> None:
+    def __init__(
+        self,
+        matcher: Matcher,
+        settings: PipelineSettings | None = None,
+        dedup: DedupWindow | None = None,
+    ) -> None:
         self.settings = s = settings or PipelineSettings()
         self.matcher = matcher
         self.gate = MotionGate(s.motion)
         self.vote = FrameVote(s.vote_k, s.vote_n)
-        self.dedup = DedupWindow(s.dedup_s)
+        self.dedup = dedup if dedup is not None else DedupWindow(s.dedup_s)
         self.liveness = LivenessTracker(s.liveness)
         self._last_face_t: float | None = None
         self._settled = False
