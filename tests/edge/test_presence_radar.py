@@ -29,7 +29,7 @@ class RecordingContext:
     def __init__(self, device: str = "w01-a-radar", seat: str | None = "w01-a") -> None:
         self.hall = "demo"
         self.device = device
-        self.window = device.split("-")[0]
+        self.window: str | None = device.split("-")[0]
         self.seat = seat
         self.tz = ZoneInfo("Asia/Shanghai")
         self.events: list[EventBody] = []
