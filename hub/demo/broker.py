@@ -1,0 +1,106 @@
+"""Find or start an MQTT broker for the demo: the machine's, else a private mosquitto process."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DemoBroker:
+    """The broker the demo uses, and the process if the demo started it."""
+
+    url: str
+    kind: str
+    process: subprocess.Popen[bytes] | None = None
+
+    def stop(self) -> None:
+        """Stop a broker the demo started (the machine's broker is left alone)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+def answers_mqtt(host: str, port: int, timeout: float = 2.0) -> bool:
+    """True when an MQTT v5 broker accepts a connection at host:port."""
+    client = mqtt.Client(
+        callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+        client_id=f"hk-probe-{uuid.uuid4().hex[:8]}",
+        protocol=mqtt.MQTTv5,
+    )
+    try:
+        client.connect(host, port, keepalive=5)
+    except OSError:
+        return False
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and not client.is_connected():
+            client.loop(timeout=0.1)
+        return client.is_connected()
+    finally:
+        client.disconnect()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_private_mosquitto(data_dir: Path) -> DemoBroker | None:
+    """Start mosquitto with a config in data_dir; None when mosquitto is not installed."""
+    exe = shutil.which("mosquitto") or (
+        "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
+    )
+    if exe is None:
+        return None
+    port = _free_port()
+    folder = data_dir / "broker"
+    folder.mkdir(parents=True, exist_ok=True)
+    conf = folder / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+        f"persistence_location {folder.resolve()}/\nmax_queued_messages 100000\n"
+        f"log_dest file {(folder / 'mosquitto.log').resolve()}\n"
+    )
+    proc = subprocess.Popen(
+        [exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"mosquitto exited at start; see {folder / 'mosquitto.log'}")
+        if answers_mqtt("127.0.0.1", port, timeout=0.5):
+            return DemoBroker(f"mqtt://127.0.0.1:{port}", f"private mosquitto ({exe})", proc)
+        time.sleep(0.1)
+    proc.terminate()
+    raise RuntimeError("mosquitto did not start listening within 10 s")
+
+
+def choose_broker(data_dir: Path, url: str | None = None) -> DemoBroker:
+    """The broker named, else the machine's on 127.0.0.1:1883, else a private mosquitto."""
+    if url:
+        logger.info("broker: %s (given)", url)
+        return DemoBroker(url, "given")
+    if answers_mqtt("127.0.0.1", 1883):
+        logger.info("broker: the machine's MQTT broker at 127.0.0.1:1883")
+        return DemoBroker("mqtt://127.0.0.1:1883", "machine")
+    started = start_private_mosquitto(data_dir)
+    if started is not None:
+        logger.info("broker: %s at %s", started.kind, started.url)
+        return started
+    raise RuntimeError(
+        "no MQTT broker: nothing answers on 127.0.0.1:1883 and mosquitto is not installed. "
+        "Install it (apt-get install mosquitto; scripts/setup.sh does this as root) "
+        "or pass --broker mqtt://host:port"
+    )

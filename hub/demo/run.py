@@ -1,0 +1,102 @@
+"""Run the demo hall in one process: broker, hub (SQLite), an edge agent per node, the scenario."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+from models.layout import load_hall
+
+logger = logging.getLogger(__name__)
+DEMO_HALL = Path(__file__).resolve().parents[2] / "firmware_cfg" / "halls" / "demo"
+
+
+def demo_secret(data_dir: Path) -> str:
+    """The demo hub's secret key: made once, kept in the demo data folder (mode 0600)."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def run_demo(
+    data_dir: Path,
+    *,
+    broker_url: str | None = None,
+    port: int = 8000,
+    hall_dir: Path = DEMO_HALL,
+    scenario: bool = True,
+    stop_event: threading.Event | None = None,
+    on_ready: object = None,
+) -> None:
+    """Start everything, print the hub's URL, and stop cleanly on Ctrl-C (or `stop_event`)."""
+    from edge.agent import Agent
+    from edge.settings import AgentSettings
+    from hub.demo.broker import choose_broker
+    from hub.server import HubServer
+    from hub.settings import HubSettings
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    hall = load_hall(hall_dir)
+    stop = stop_event or threading.Event()
+    broker = choose_broker(data_dir, broker_url)
+    hub = agents = runner = None
+    try:
+        settings = HubSettings(
+            database_url=f"sqlite:///{(data_dir / 'hub.db').resolve()}",
+            broker_url=broker.url,
+            hall_dirs=[hall_dir],
+            port=port,
+            client_id="hk-demo-hub",
+            secret_key=demo_secret(data_dir),
+            tick_s=5.0,
+        )
+        hub = HubServer(settings).start()
+        edge = AgentSettings(
+            broker_url=broker.url, data_dir=data_dir / "edge", heartbeat_s=10.0, clock_synced=True
+        )
+        agents = [
+            Agent(hall, node, edge).start() for node in sorted({d.node for d in hall.devices})
+        ]
+        running = sum(len(a.runtimes) for a in agents)
+        skipped = {k: v for a in agents for k, v in a.skipped.items()}
+        if scenario:
+            from hub.demo.scenario import Scenario
+
+            runner = Scenario(hall, agents, hub).start()
+        print(f"\nhallkeeper demo hall '{hall.name}' is running.")
+        print(f"  broker:  {broker.url} ({broker.kind})")
+        print(f"  devices: {running} running through the edge runtime, {len(skipped)} skipped")
+        for device, why in sorted(skipped.items()):
+            print(f"           - {device}: {why}")
+        print(f"  hub:     {hub.api_url}/   (Ctrl-C stops everything)\n", flush=True)
+        if callable(on_ready):
+            on_ready(hub)
+        _wait(stop)
+    finally:
+        logger.info("stopping the demo hall")
+        if runner is not None:
+            runner.stop()
+        for agent in reversed(agents or []):
+            agent.stop()
+        if hub is not None:
+            hub.stop()
+        broker.stop()
+
+
+def _wait(stop: threading.Event) -> None:
+    """Block until Ctrl-C, SIGTERM, or the stop event."""
+    if threading.current_thread() is threading.main_thread():
+
+        def _on_signal(signum: int, frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGINT, _on_signal)
+        signal.signal(signal.SIGTERM, _on_signal)
+    while not stop.wait(0.5):
+        pass
