@@ -13,116 +13,36 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import StrEnum
-from typing import NamedTuple
 
 from hub.attendance.calendar import WorkCalendar
+from hub.attendance.facts import (
+    CheckpointResult,
+    CorrectionFact,
+    DayRecord,
+    LeaveFact,
+    LeaveKind,
+    PunchFact,
+    Status,
+    aware_or_fail,
+)
 from hub.attendance.policy import CheckpointKind, Policy
 
 logger = logging.getLogger(__name__)
 
 
-class Status(StrEnum):
-    """The verdict on one checkpoint."""
-
-    OK = "ok"
-    LATE = "late"  # 迟到
-    EARLY = "early"  # 早退
-    ABSENT = "absent"  # 脱岗 / 旷工 for the half-day
-    MISSING = "missing"  # 缺卡
-    LEAVE = "leave"  # 请假
-
-
-class LeaveKind(StrEnum):
-    """Kinds of leave (rule ATT-5)."""
-
-    PERSONAL = "personal"  # 事假
-    SICK = "sick"  # 病假
-    ANNUAL = "annual"  # 年假
-    MARRIAGE = "marriage"  # 婚假
-    MATERNITY = "maternity"  # 产假
-    BEREAVEMENT = "bereavement"  # 丧假
-    OFFICIAL = "official"  # 因公
-
+__all__ = [
+    "CheckpointResult",
+    "CorrectionFact",
+    "DayRecord",
+    "Judge",
+    "LeaveFact",
+    "LeaveKind",
+    "PunchFact",
+    "Status",
+    "judge",
+]
 
 _OK, _ABSENT = Status.OK, Status.ABSENT
-
-
-def _aware(at: datetime) -> None:
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError(f"naive datetime {at.isoformat()}: times must carry their UTC offset")
-
-
-@dataclass(frozen=True, slots=True)
-class PunchFact:
-    """A staff member's face punch at device time `at` (rule ATT-1)."""
-
-    staff_id: str
-    at: datetime
-
-    def __post_init__(self) -> None:
-        _aware(self.at)
-
-
-@dataclass(frozen=True, slots=True)
-class LeaveFact:
-    """Approved leave from `start` to `end` (both included) (rule ATT-5)."""
-
-    staff_id: str
-    start: datetime
-    end: datetime
-    kind: str
-
-    def __post_init__(self) -> None:
-        _aware(self.start)
-        _aware(self.end)
-        if self.end < self.start:
-            raise ValueError(f"leave of {self.staff_id} ends before it starts")
-
-
-@dataclass(frozen=True, slots=True)
-class CorrectionFact:
-    """An approved correction (补卡): counts as a punch at `at` (rule ATT-6).
-
-    `checkpoint` None means the checkpoint whose window holds `at` (else the nearest one).
-    """
-
-    staff_id: str
-    at: datetime
-    reason: str
-    approver: str
-    checkpoint: str | None = None
-
-    def __post_init__(self) -> None:
-        _aware(self.at)
-
-
-class CheckpointResult(NamedTuple):
-    """One checkpoint judged: status, minutes late or early, the punch that counted."""
-
-    checkpoint: str
-    status: Status
-    minutes: int
-    punch: datetime | None
-    corrected: bool
-    leave_kind: str | None
-    rule: str
-
-
-class DayRecord(NamedTuple):
-    """A staff member's judged workday; `stray` are punches outside every window (ATT-4)."""
-
-    staff_id: str
-    day: date
-    checkpoints: tuple[CheckpointResult, ...]
-    stray: tuple[datetime, ...] = ()
-
-    def by_name(self, name: str) -> CheckpointResult:
-        """The result of the checkpoint called `name`."""
-        for c in self.checkpoints:
-            if c.checkpoint == name:
-                return c
-        raise KeyError(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +67,7 @@ class DayPlan:
 
 
 def _ts(at: datetime) -> int:
-    _aware(at)
+    aware_or_fail(at)
     return int(at.timestamp())
 
 
