@@ -1,7 +1,8 @@
 """Done-when of issue 4 end to end: enroll on the hub, the gallery reaches the terminals, a
-recorded clip of the enrolled person gives exactly one punch on the hub, a stranger none, and
-removing the staff member is confirmed by every terminal. Real HubServer (staff area), broker,
-edge Agent running both face terminals of the demo hall on frame folders through OpenCV."""
+recorded clip of the enrolled person gives exactly one punch on the hub, a stranger none, a
+terminal without broker keeps recognising (outbox), and removing the staff member is confirmed
+by every terminal. Real HubServer (staff area), broker, and an edge Agent running both face
+terminals of the demo hall on frame folders through OpenCV."""
 
 from __future__ import annotations
 
@@ -146,6 +147,30 @@ def test_enrolled_clip_gives_one_punch_stranger_none_erasure_confirmed(
         assert '"staff_id":"obama"' in punches[0][1]
         assert [u[0] for u in unknown] == ["ent-face2"] and "staff_id" not in unknown[0][1]
         assert "奥巴马 打卡成功" in drivers[0].feedback.shown
+
+        # offline: with the broker gone, a restarted terminal recognises against the gallery it
+        # holds on disk; the punch waits in the outbox and reaches the hub once the broker is back
+        agent.stop()
+        broker.kill()
+        agent = Agent(
+            load_hall(hall_dir),
+            "pi-entrance",
+            AgentSettings(
+                broker_url=broker.url,
+                data_dir=tmp_path / "edge",
+                clock_synced=True,
+                heartbeat_s=3600,
+            ),
+        ).start()
+        offline = agent.runtime("ent-face1").driver
+        assert isinstance(offline, FaceTerminalDriver) and offline.join(timeout=120)
+        assert offline.feedback.shown.count("奥巴马 打卡成功") == 1
+        assert agent.outbox is not None and agent.outbox.depth("ent-face1") >= 2  # held + punch
+        broker.start()
+        poll(
+            lambda: rows(db_url, "select count(*) from event where type = 'punch'")[0][0],
+            lambda n: n == 2,
+        )
 
         removed = api.delete("/api/staff/obama")
         assert removed.status_code == 200 and removed.json()["terminals"] == [
