@@ -6,16 +6,19 @@ stored, verdicts are derived"); closed months are frozen (rule ATT-8) and only g
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from hub.attendance.engine import DayRecord, Judge, PunchFact
 from hub.attendance.policy import Policy, load_policy
 from hub.attendance.store import (
+    aware,
     closed_months,
     day_bounds,
     delete_days,
@@ -70,6 +73,40 @@ class AttendanceProjector:
         with engine.begin() as conn:
             insert_punches(conn, punch_rows(punches))
             return self.rejudge_keys(conn, keys)
+
+    def backfill(
+        self, engine: Engine, since: datetime | None = None, until: datetime | None = None
+    ) -> int:
+        """Copy punch events from the hub's event log (the facts) and re-judge their days.
+
+        Idempotent (event ids are unique); recovers records after a projector failure.
+        Returns the number of punches that were new.
+        """
+        from hub.events.tables import Event
+
+        table = Event.__table__  # type: ignore[attr-defined]
+        q = sa.select(
+            table.c.event_id, table.c.hall, table.c.device, table.c.device_ts, table.c.body
+        ).where(table.c.type == EventType.PUNCH.value)
+        if since is not None:
+            q = q.where(table.c.device_ts >= since.astimezone(UTC))
+        if until is not None:
+            q = q.where(table.c.device_ts < until.astimezone(UTC))
+        with engine.begin() as conn:
+            rows = [
+                {
+                    "staff_id": json.loads(body)["staff_id"],
+                    "at": aware(ts),
+                    "event_id": eid,
+                    "hall": hall,
+                    "device": device,
+                }
+                for eid, hall, device, ts, body in conn.execute(q)
+            ]
+            new = insert_punches(conn, rows)
+            self.rejudge_keys(conn, {(r["staff_id"], self.judge.local_day(r["at"])) for r in rows})
+        logger.info("attendance backfill: %d punch events, %d new", len(rows), new)
+        return new
 
     def rejudge_keys(self, conn: Connection, keys: Iterable[tuple[str, date]]) -> list[DayRecord]:
         """Re-judge the given staff-days from their facts, inside the caller's transaction."""
