@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 
 from hub.commands import CommandSender
-from hub.db import session_scope
 from hub.ingest.hooks import IngestBatch
 from hub.queue import store
 from hub.queue.engine import (
@@ -333,8 +332,8 @@ class QueueProjector:
                 return Outcome((), str(exc))
             if events:
                 try:
-                    with session_scope(self.db) as s:
-                        store.save(s, self.hall.id, self.queue, events, source, day_before)
+                    with self.db.begin() as conn:
+                        store.save(conn, self.hall.id, self.queue, events, source, day_before)
                 except Exception:
                     logger.exception("queue events not stored; rebuilding from the database")
                     self.restore()
@@ -343,7 +342,7 @@ class QueueProjector:
                 if ev.kind in (EventKind.CALLED, EventKind.RECALLED):
                     self.recent_calls = [*self.recent_calls, self._call_entry(ev)][-10:]
         self._announce(events)
-        if events:
+        if events and self.broadcaster.listeners():
             self.broadcaster.publish({"type": "snapshot", **self.snapshot()})
         return Outcome(events)
 

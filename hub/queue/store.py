@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import func
-from sqlalchemy.engine import Engine
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from hub.db import session_scope
@@ -42,26 +46,38 @@ def utc(dt: datetime | None) -> datetime | None:
     return dt.astimezone(UTC) if dt is not None else None
 
 
-def _ticket_row(hall: str, day: str, t: Ticket) -> QueueTicketRow:
-    return QueueTicketRow(
-        hall=hall,
-        day=day,
-        number=t.number,
-        service=t.service,
-        state=t.state.value,
-        green=t.green,
-        window=t.window,
-        staff=t.staff,
-        recalls=t.recalls,
-        issued_at=t.issued_at.astimezone(UTC),
-        called_at=utc(t.called_at),
-        started_at=utc(t.started_at),
-        finished_at=utc(t.finished_at),
+def _ticket_values(hall: str, day: str, t: Ticket) -> dict[str, Any]:
+    return {
+        "hall": hall,
+        "day": day,
+        "number": t.number,
+        "service": t.service,
+        "state": t.state.value,
+        "green": t.green,
+        "window": t.window,
+        "staff": t.staff,
+        "recalls": t.recalls,
+        "issued_at": t.issued_at.astimezone(UTC),
+        "called_at": utc(t.called_at),
+        "started_at": utc(t.started_at),
+        "finished_at": utc(t.finished_at),
+    }
+
+
+def _upsert_tickets(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    table = QueueTicketRow.__table__  # type: ignore[attr-defined]
+    insert: Any = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table)
+    keys = ("hall", "day", "number")
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={c: stmt.excluded[c] for c in rows[0] if c not in keys},
     )
+    conn.execute(stmt, rows)
 
 
 def save(
-    session: Session,
+    conn: Connection,
     hall: str,
     queue: QueueEngine,
     events: Sequence[QueueEvent],
@@ -75,37 +91,43 @@ def save(
     """
     cursor = day_before
     touched: set[str] = set()
+    rows: list[dict[str, Any]] = []
+    expired: list[tuple[str, str]] = []
     for ev in events:
         if ev.kind is EventKind.DAY_RESET:
             cursor = ev.data["day"]
             touched.clear()
         day = cursor or ev.at.astimezone(queue.settings.tz).date().isoformat()
-        session.add(
-            QueueEventRow(
-                hall=hall,
-                day=day,
-                seq=ev.seq,
-                kind=ev.kind.value,
-                at=ev.at.astimezone(UTC),
-                ticket=ev.ticket,
-                service=ev.service,
-                window=ev.window,
-                data=json.dumps(ev.data, ensure_ascii=False),
-                source=source,
-            )
+        rows.append(
+            {
+                "hall": hall,
+                "day": day,
+                "seq": ev.seq,
+                "kind": ev.kind.value,
+                "at": ev.at.astimezone(UTC),
+                "ticket": ev.ticket,
+                "service": ev.service,
+                "window": ev.window,
+                "data": json.dumps(ev.data, ensure_ascii=False),
+                "source": source,
+            }
         )
         if ev.kind is EventKind.EXPIRED and ev.ticket:
-            row = session.get(QueueTicketRow, (hall, day, ev.ticket))
-            if row is not None:
-                row.state = "expired"
-                session.add(row)
+            expired.append((day, ev.ticket))
         elif ev.ticket:
             touched.add(ev.ticket)
+    conn.execute(sa.insert(QueueEventRow.__table__), rows)  # type: ignore[attr-defined]
+    tickets = QueueTicketRow.__table__  # type: ignore[attr-defined]
+    for day, number in expired:
+        conn.execute(
+            sa.update(tickets)
+            .where(tickets.c.hall == hall, tickets.c.day == day, tickets.c.number == number)
+            .values(state="expired")
+        )
     today = queue.day.isoformat() if queue.day else ""
-    for number in sorted(touched):
-        t = queue.tickets.get(number)
-        if t is not None:
-            session.merge(_ticket_row(hall, today, t))
+    current = [queue.tickets[n] for n in sorted(touched) if n in queue.tickets]
+    if current:
+        _upsert_tickets(conn, [_ticket_values(hall, today, t) for t in current])
 
 
 def seen_sources(engine: Engine, sources: Iterable[str]) -> set[str]:
