@@ -12,8 +12,15 @@ from sqlmodel import Session
 
 from hub.fleet import engine as fleet
 from hub.fleet.engine import FleetPolicy, Health, HeartbeatValues
-from hub.fleet.store import ensure_device, health_from_row, save_and_evaluate, with_retry
-from hub.fleet.tables import DeviceHealth
+from hub.fleet.store import (
+    evaluate_alerts,
+    health_from_row,
+    load_health,
+    load_open_alerts,
+    register_unknown,
+    with_retry,
+    write_health,
+)
 from hub.ingest.hooks import DeviceState, IngestBatch
 from models.envelope import Envelope
 from models.events import ConfigApplied, ConfigRejected, DeviceFault, EventType, Heartbeat
@@ -87,15 +94,20 @@ class FleetProjector:
 
         def work(session: Session) -> None:
             now = self.clock()
-            for hall, device in keys:
-                row = session.get(DeviceHealth, (hall, device))
+            rows = load_health(session, keys)
+            alerts = load_open_alerts(session, keys)
+            register_unknown(session, keys, now)
+            items = []
+            for key in keys:
+                row = rows.get(key)
                 health = health_from_row(row)
-                for env in events.get((hall, device), ()):
+                for env in events.get(key, ()):
                     health = apply_event(health, env, received)
-                for st in states.get((hall, device), ()):
+                for st in states.get(key, ()):
                     health = fleet.apply_state(health, st.online, st.received_at)
-                ensure_device(session, hall, device, now)
-                save_and_evaluate(session, hall, device, row, health, now, self.policy)
+                items.append((key, row, health))
+                evaluate_alerts(session, key, health, now, self.policy, alerts[key])
+            write_health(session, items, now)
 
         with_retry(engine, work)
         logger.debug("fleet projected %d device(s)", len(keys))

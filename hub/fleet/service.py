@@ -13,10 +13,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from hub.fleet import engine as fleet
-from hub.fleet.engine import FleetPolicy, OpeningReport
+from hub.fleet.engine import AlertKind, FleetPolicy, OpeningReport
 from hub.fleet.projector import utc_now
-from hub.fleet.store import evaluate_alerts, health_from_row, snapshots, with_retry
-from hub.fleet.tables import DeviceHealth, FleetDevice, OpeningCheck
+from hub.fleet.store import (
+    evaluate_alerts,
+    health_from_row,
+    load_health,
+    load_open_alerts,
+    snapshots,
+    with_retry,
+)
+from hub.fleet.tables import Alert, DeviceHealth, FleetDevice, OpeningCheck
 from models.layout import Hall
 
 logger = logging.getLogger(__name__)
@@ -50,11 +57,24 @@ def sync_registry(engine: Engine, hall: Hall, now: datetime) -> int:
 
 
 def evaluate_all(engine: Engine, now: datetime, policy: FleetPolicy) -> None:
-    """Re-check every device's alert conditions at `now` (inactivity needs no message to change)."""
+    """Re-check alert conditions at `now` where time alone can change them (inactivity).
+
+    Only devices silent past the timeout, and those with an open inactive alert, are read.
+    """
+    cutoff = now - timedelta(seconds=policy.inactivity_s)
 
     def work(session: Session) -> None:
-        for row in session.exec(select(DeviceHealth)).all():
-            evaluate_alerts(session, row.hall, row.device, health_from_row(row), now, policy)
+        silent = select(DeviceHealth.hall, DeviceHealth.device).where(
+            col(DeviceHealth.online).is_(True), col(DeviceHealth.last_seen) < cutoff
+        )
+        flagged = select(Alert).where(Alert.state == "open", Alert.kind == AlertKind.INACTIVE)
+        keys = {(h, d) for h, d in session.exec(silent).all()}
+        keys |= {(a.hall, a.device) for a in session.exec(flagged).all()}
+        rows = load_health(session, keys)
+        alerts = load_open_alerts(session, keys)
+        for key in sorted(keys):
+            row = rows.get(key)
+            evaluate_alerts(session, key, health_from_row(row), now, policy, alerts[key])
 
     with_retry(engine, work)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
@@ -26,82 +28,159 @@ from hub.fleet.tables import Alert, DeviceHealth, FleetDevice, aware
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+Key = tuple[str, str]
+"""(hall, device)"""
+CHUNK = 500
+"""Devices per IN query."""
 
 
-def health_from_row(row: DeviceHealth | None) -> Health:
+HEALTH: sa.Table = DeviceHealth.__table__  # type: ignore[attr-defined]
+"""The device_health table, written in bulk (Core executemany) by the projector."""
+
+
+def health_from_row(row: DeviceHealth | Mapping[str, Any] | None) -> Health:
     """The engine's view of a stored health row (an absent row is an unknown device)."""
     if row is None:
         return Health()
+    r: Mapping[str, Any] = row if isinstance(row, Mapping) else row.model_dump()
     hb = None
-    heartbeat_at = aware(row.heartbeat_at)
+    heartbeat_at = aware(r["heartbeat_at"])
     if heartbeat_at is not None:
         hb = HeartbeatValues(
             at=heartbeat_at,
-            uptime_s=row.uptime_s or 0.0,
-            agent_version=row.agent_version or "",
-            contract_version=row.contract_version or 0,
-            config_version=row.config_version,
-            outbox_depth=row.outbox_depth or 0,
-            outbox_capacity=row.outbox_capacity or 1,
-            clock_offset_ms=row.clock_offset_ms,
-            clock_synced=bool(row.clock_synced),
-            cpu_temp_c=row.cpu_temp_c,
-            driver_status=row.driver_status or "ok",
-            observed_skew_ms=row.observed_skew_ms,
+            uptime_s=r["uptime_s"] or 0.0,
+            agent_version=r["agent_version"] or "",
+            contract_version=r["contract_version"] or 0,
+            config_version=r["config_version"],
+            outbox_depth=r["outbox_depth"] or 0,
+            outbox_capacity=r["outbox_capacity"] or 1,
+            clock_offset_ms=r["clock_offset_ms"],
+            clock_synced=bool(r["clock_synced"]),
+            cpu_temp_c=r["cpu_temp_c"],
+            driver_status=r["driver_status"] or "ok",
+            observed_skew_ms=r["observed_skew_ms"],
         )
     faults = {
         f["code"]: Fault(f["code"], f.get("message", ""), f.get("severity", "error"))
-        for f in (row.faults or [])
+        for f in (r["faults"] or [])
     }
     return Health(
-        online=row.online,
-        state_at=aware(row.state_at),
-        last_seen=aware(row.last_seen),
+        online=r["online"],
+        state_at=aware(r["state_at"]),
+        last_seen=aware(r["last_seen"]),
         heartbeat=hb,
         faults=faults,
-        applied_config_version=row.applied_config_version,
-        applied_config_at=aware(row.applied_config_at),
-        rejected_config_version=row.rejected_config_version,
-        rejected_config_reason=row.rejected_config_reason,
+        applied_config_version=r["applied_config_version"],
+        applied_config_at=aware(r["applied_config_at"]),
+        rejected_config_version=r["rejected_config_version"],
+        rejected_config_reason=r["rejected_config_reason"],
     )
 
 
-def write_health(row: DeviceHealth, health: Health, now: datetime) -> None:
-    """Copy the engine's health values onto a row."""
-    row.online = health.online
-    row.state_at = health.state_at
-    row.last_seen = health.last_seen
+def health_values(health: Health) -> dict[str, Any]:
+    """The device_health column values of a health (all but the key and updated_at)."""
     hb = health.heartbeat
-    if hb is not None:
-        row.heartbeat_at = hb.at
-        row.uptime_s = hb.uptime_s
-        row.agent_version = hb.agent_version
-        row.contract_version = hb.contract_version
-        row.config_version = hb.config_version
-        row.outbox_depth = hb.outbox_depth
-        row.outbox_capacity = hb.outbox_capacity
-        row.clock_offset_ms = hb.clock_offset_ms
-        row.observed_skew_ms = hb.observed_skew_ms
-        row.clock_synced = hb.clock_synced
-        row.cpu_temp_c = hb.cpu_temp_c
-        row.driver_status = hb.driver_status
-    row.faults = [
-        {"code": f.code, "message": f.message, "severity": f.severity}
-        for f in sorted(health.faults.values(), key=lambda f: f.code)
-    ]
-    row.applied_config_version = health.applied_config_version
-    row.applied_config_at = health.applied_config_at
-    row.rejected_config_version = health.rejected_config_version
-    row.rejected_config_reason = health.rejected_config_reason
-    row.updated_at = now
+    return {
+        "online": health.online,
+        "state_at": health.state_at,
+        "last_seen": health.last_seen,
+        "heartbeat_at": hb.at if hb else None,
+        "uptime_s": hb.uptime_s if hb else None,
+        "agent_version": hb.agent_version if hb else None,
+        "contract_version": hb.contract_version if hb else None,
+        "config_version": hb.config_version if hb else None,
+        "outbox_depth": hb.outbox_depth if hb else None,
+        "outbox_capacity": hb.outbox_capacity if hb else None,
+        "clock_offset_ms": hb.clock_offset_ms if hb else None,
+        "observed_skew_ms": hb.observed_skew_ms if hb else None,
+        "clock_synced": hb.clock_synced if hb else None,
+        "cpu_temp_c": hb.cpu_temp_c if hb else None,
+        "driver_status": hb.driver_status if hb else None,
+        "faults": [
+            {"code": f.code, "message": f.message, "severity": f.severity}
+            for f in sorted(health.faults.values(), key=lambda f: f.code)
+        ],
+        "applied_config_version": health.applied_config_version,
+        "applied_config_at": health.applied_config_at,
+        "rejected_config_version": health.rejected_config_version,
+        "rejected_config_reason": health.rejected_config_reason,
+    }
+
+
+def write_health(
+    session: Session,
+    items: Iterable[tuple[Key, Mapping[str, Any] | None, Health]],
+    now: datetime,
+) -> int:
+    """Insert or update the health rows that changed, in bulk; return how many were written."""
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for (hall, device), old, health in items:
+        values = health_values(health)
+        if old is None:
+            inserts.append({"hall": hall, "device": device, **values, "updated_at": now})
+        elif any(old[k] != v for k, v in values.items()):
+            updates.append({"k_hall": hall, "k_device": device, **values, "updated_at": now})
+    conn = session.connection()
+    if inserts:
+        conn.execute(sa.insert(HEALTH), inserts)
+    if updates:
+        stmt = sa.update(HEALTH).where(
+            HEALTH.c.hall == sa.bindparam("k_hall"), HEALTH.c.device == sa.bindparam("k_device")
+        )
+        conn.execute(stmt, updates)
+    return len(inserts) + len(updates)
+
+
+def _chunks(keys: Iterable[Key]) -> Iterator[tuple[str, list[str]]]:
+    """(hall, devices) groups of at most CHUNK devices, for IN queries."""
+    by_hall: dict[str, list[str]] = defaultdict(list)
+    for hall, device in keys:
+        by_hall[hall].append(device)
+    for hall, devices in sorted(by_hall.items()):
+        for i in range(0, len(devices), CHUNK):
+            yield hall, devices[i : i + CHUNK]
+
+
+def load_health(session: Session, keys: Iterable[Key]) -> dict[Key, dict[str, Any]]:
+    """The stored health rows of these devices as plain dicts (absent devices are missing)."""
+    out: dict[Key, dict[str, Any]] = {}
+    conn = session.connection()
+    for hall, devices in _chunks(keys):
+        q = sa.select(HEALTH).where(HEALTH.c.hall == hall, HEALTH.c.device.in_(devices))
+        out.update({(r["hall"], r["device"]): dict(r) for r in conn.execute(q).mappings()})
+    return out
+
+
+def load_open_alerts(session: Session, keys: Iterable[Key]) -> dict[Key, dict[str, Alert]]:
+    """The open alerts of these devices, by device and kind."""
+    out: dict[Key, dict[str, Alert]] = defaultdict(dict)
+    for hall, devices in _chunks(keys):
+        q = select(Alert).where(
+            Alert.hall == hall, Alert.state == "open", col(Alert.device).in_(devices)
+        )
+        for a in session.exec(q).all():
+            out[(a.hall, a.device)][a.kind] = a
+    return out
 
 
 def open_alerts(session: Session, hall: str, device: str) -> dict[str, Alert]:
     """The open alerts of one device, by kind."""
-    rows = session.exec(
-        select(Alert).where(Alert.hall == hall, Alert.device == device, Alert.state == "open")
-    ).all()
-    return {a.kind: a for a in rows}
+    return load_open_alerts(session, [(hall, device)]).get((hall, device), {})
+
+
+def register_unknown(session: Session, keys: Iterable[Key], now: datetime) -> None:
+    """Register devices first seen on the wire (not in any layout the hub loaded)."""
+    keys = list(keys)
+    known: set[Key] = set()
+    for hall, devices in _chunks(keys):
+        q = select(FleetDevice.device).where(
+            FleetDevice.hall == hall, col(FleetDevice.device).in_(devices)
+        )
+        known.update((hall, d) for d in session.exec(q).all())
+    for hall, device in keys:
+        if (hall, device) not in known:
+            session.add(FleetDevice(hall=hall, device=device, in_layout=False, registered_at=now))
 
 
 def apply_alert_changes(
@@ -135,36 +214,18 @@ def apply_alert_changes(
         logger.warning("alert opened: %s/%s %s: %s", hall, device, cond.kind, cond.message)
 
 
-def ensure_device(session: Session, hall: str, device: str, now: datetime) -> None:
-    """Register a device first seen on the wire (not in any layout the hub loaded)."""
-    if session.get(FleetDevice, (hall, device)) is None:
-        session.add(FleetDevice(hall=hall, device=device, in_layout=False, registered_at=now))
-
-
-def save_and_evaluate(
+def evaluate_alerts(
     session: Session,
-    hall: str,
-    device: str,
-    row: DeviceHealth | None,
+    key: Key,
     health: Health,
     now: datetime,
     policy: FleetPolicy,
-) -> None:
-    """Store a device's new health and bring its alerts in line with it."""
-    if row is None:
-        row = DeviceHealth(hall=hall, device=device)
-    write_health(row, health, now)
-    session.add(row)
-    evaluate_alerts(session, hall, device, health, now, policy)
-
-
-def evaluate_alerts(
-    session: Session, hall: str, device: str, health: Health, now: datetime, policy: FleetPolicy
+    open_now: dict[str, Alert],
 ) -> AlertChanges:
     """Open and resolve a device's alerts so they match its conditions at `now`."""
-    current = open_alerts(session, hall, device)
-    changes = reconcile(current.keys(), conditions(health, now, policy))
-    apply_alert_changes(session, hall, device, current, changes, now)
+    changes = reconcile(open_now.keys(), conditions(health, now, policy))
+    if changes.open or changes.resolve:
+        apply_alert_changes(session, key[0], key[1], open_now, changes, now)
     return changes
 
 
