@@ -52,7 +52,11 @@ __all__ = [
 def away_periods(
     seat: SeatDay, window: str, working: Sequence[Interval], until: datetime, ongoing_at: datetime
 ) -> list[AwayPeriod]:
-    """The seat's away periods that touch working hours (`until` caps the day)."""
+    """The seat's away periods that start in working hours (`until` caps the day).
+
+    A period that starts outside working hours (gone for lunch, and back late) is not an away
+    period: coming late to post is attendance's matter (rules ATT-2, ATT-3).
+    """
     out: list[AwayPeriod] = []
     run: list[tuple[datetime, datetime, bool]] = []
 
@@ -61,7 +65,8 @@ def away_periods(
             return
         start, end = run[0][0], run[-1][1]
         seconds_in = in_hours(Interval(start, end), working)
-        if seconds_in > 0:
+        starts_in_hours = any(w.start <= start < w.end for w in working)
+        if seconds_in > 0 and starts_in_hours:
             unsigned = sum(in_hours(Interval(a, b), working) for a, b, s in run if not s)
             out.append(
                 AwayPeriod(

@@ -287,3 +287,11 @@ def test_duty_check_times_fall_in_working_hours() -> None:
         assert WORKING[0].start <= picks[0] < WORKING[0].end
         assert WORKING[1].start <= picks[1] < WORKING[1].end
     assert plan_times([], random.Random(1)) == []
+
+
+def test_back_late_from_lunch_is_not_an_away_period() -> None:
+    # rule ATT-2: a late return after the lunch break is attendance's matter, not POST-2
+    r = evaluate(one(leave("12:00", "14:05", sign=False)), working=WORKING, now=EVENING)
+    assert r.away == [] and rules(r) == []
+    r = evaluate(one(leave("11:50", "14:05", sign=False)), working=WORKING, now=EVENING)
+    assert rules(r) == ["POST-1", "POST-2"] and r.away[0].in_hours_s == 15 * 60
