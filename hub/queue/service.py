@@ -124,8 +124,10 @@ class QueueProjector:
         settings: QueueSettings | None = None,
         weights: dict[str, dict[str, float]] | None = None,
         clock: Callable[[], datetime] | None = None,
+        stale_call_s: float = 120.0,
     ) -> None:
         self.db = db
+        self.stale_call_s = stale_call_s
         self.sender = sender
         self.hall = hall
         self.queue = engine_for_hall(hall, settings, weights)
@@ -219,8 +221,13 @@ class QueueProjector:
                 self.handle_envelope(env)
 
     def handle_envelope(self, env: Envelope) -> Outcome:
-        """One kiosk or keypad fact."""
-        now = env.ts if env.synced else self.clock()
+        """One kiosk or keypad fact; the hub's clock times every queue change.
+
+        A key press that reaches the hub more than `stale_call_s` after it was made (a keypad
+        that was offline) is refused: replaying old "next" presses would call citizens who
+        are not being served.
+        """
+        now = self.clock()
         body = env.body
         if isinstance(body, TicketIssued):
             printer = self.printer_for(env.device)
@@ -228,6 +235,17 @@ class QueueProjector:
                 body.service, now, green=body.green_channel, source=env.id, printer=printer
             )
         assert isinstance(body, CallRequest)
+        age = (now - env.ts).total_seconds()
+        if env.synced and age > self.stale_call_s:
+            self.refusals += 1
+            logger.warning(
+                "queue %s: %s from %s is %.0fs old; not replayed",
+                self.hall.id,
+                body.action.value,
+                env.device,
+                age,
+            )
+            return Outcome((), f"stale key press ({age:.0f}s old)")
         try:  # rule: a keypad acts only for the window the layout puts it at
             window = self.hall.device(env.device).window or body.window
         except KeyError:

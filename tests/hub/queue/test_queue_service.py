@@ -23,10 +23,17 @@ HALL = load_hall(Path(__file__).resolve().parents[3] / "firmware_cfg" / "halls" 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
 _seq = {"n": 0}
+_now = {"t": T0}
+
+
+def clock() -> datetime:
+    """The hub's clock in these tests: the time of the latest envelope made."""
+    return _now["t"]
 
 
 def env(device: str, body: EventBody, minutes: float) -> Envelope:
     _seq["n"] += 1
+    _now["t"] = T0 + timedelta(minutes=minutes)
     return make_envelope(
         hall="demo",
         device=device,
@@ -45,6 +52,7 @@ def test_kiosk_ticket_is_numbered_stored_and_printed(engine: Engine) -> None:
     # rule QUEUE-1, QUEUE-5
     sender = RecordingSender()
     p = projector_factory(engine, sender, HALL)
+    p.clock = clock
     feed(
         p,
         engine,
@@ -67,7 +75,7 @@ def test_kiosk_ticket_is_numbered_stored_and_printed(engine: Engine) -> None:
 def test_keypad_next_shows_on_the_counter_the_hall_and_speaks(engine: Engine) -> None:
     # rule QUEUE-2, QUEUE-4
     sender = RecordingSender()
-    p = QueueProjector(engine, sender, HALL)
+    p = QueueProjector(engine, sender, HALL, clock=clock)
     feed(
         p,
         engine,
@@ -89,7 +97,7 @@ def test_keypad_next_shows_on_the_counter_the_hall_and_speaks(engine: Engine) ->
 
 def test_duplicate_envelope_changes_nothing(engine: Engine) -> None:
     sender = RecordingSender()
-    p = QueueProjector(engine, sender, HALL)
+    p = QueueProjector(engine, sender, HALL, clock=clock)
     e = env("hall-kiosk", TicketIssued(service="social"), 0)
     feed(p, engine, e)
     feed(p, engine, e)
@@ -100,7 +108,7 @@ def test_duplicate_envelope_changes_nothing(engine: Engine) -> None:
 
 def test_restart_rebuilds_the_queue_from_stored_events(engine: Engine) -> None:
     sender = RecordingSender()
-    p = QueueProjector(engine, sender, HALL)
+    p = QueueProjector(engine, sender, HALL, clock=clock)
     feed(p, engine, *(env("hall-kiosk", TicketIssued(service="social"), m) for m in range(3)))
     feed(
         p,
@@ -109,7 +117,7 @@ def test_restart_rebuilds_the_queue_from_stored_events(engine: Engine) -> None:
         env("w01-keypad", CallRequest(window="w01", action=CallAction.START), 5),
         env("w02-keypad", CallRequest(window="w02", action=CallAction.PAUSE), 5),
     )
-    again = QueueProjector(engine, RecordingSender(), HALL)
+    again = QueueProjector(engine, RecordingSender(), HALL, clock=clock)
     assert again.queue.tickets == p.queue.tickets
     assert again.queue.tickets["A001"].state is TicketState.SERVING
     assert again.queue.counters["w02"].paused
@@ -121,7 +129,7 @@ def test_restart_rebuilds_the_queue_from_stored_events(engine: Engine) -> None:
 def test_refusals_show_on_the_counter_and_the_queue_goes_on(engine: Engine) -> None:
     # rule DEV-4
     sender = RecordingSender()
-    p = QueueProjector(engine, sender, HALL)
+    p = QueueProjector(engine, sender, HALL, clock=clock)
     feed(p, engine, env("w05-keypad", CallRequest(window="w05", action=CallAction.NEXT), 0))
     feed(p, engine, env("w05-keypad", CallRequest(window="w05", action=CallAction.RECALL), 1))
     feed(p, engine, env("w05-keypad", CallRequest(window="w05", action=CallAction.PAUSE), 2))
@@ -137,7 +145,7 @@ def test_a_failing_sender_does_not_stop_the_queue(engine: Engine) -> None:
         def send(self, hall: str, device: str, body: object) -> str:
             raise ConnectionError("broker down")
 
-    p = QueueProjector(engine, Broken(), HALL)
+    p = QueueProjector(engine, Broken(), HALL, clock=clock)
     feed(
         p,
         engine,
@@ -145,3 +153,14 @@ def test_a_failing_sender_does_not_stop_the_queue(engine: Engine) -> None:
         env("w01-keypad", CallRequest(window="w01", action=CallAction.NEXT), 1),
     )
     assert p.queue.tickets["A001"].state is TicketState.CALLED
+
+
+def test_a_stale_key_press_is_not_replayed(engine: Engine) -> None:
+    sender = RecordingSender()
+    p = QueueProjector(engine, sender, HALL, clock=clock)
+    feed(p, engine, env("hall-kiosk", TicketIssued(service="social"), 0))
+    old = env("w01-keypad", CallRequest(window="w01", action=CallAction.NEXT), 1)
+    _now["t"] = T0 + timedelta(minutes=10)  # it reaches the hub 9 minutes late
+    feed(p, engine, old)
+    assert p.queue.tickets["A001"].state is TicketState.WAITING
+    assert p.refusals == 1
