@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from hub.commands import CommandSender
@@ -33,6 +34,8 @@ from models.commands import DisplayText
 from models.layout import Hall
 
 logger = logging.getLogger(__name__)
+RETRIES = 3
+"""Attempts at judging a window-day when a concurrent writer got there first."""
 
 
 def utc_now() -> datetime:
@@ -105,21 +108,34 @@ class CompliancePresence:
         working = schedule.working(day)
         now = self.clock()
         close = max((w.end for w in working), default=None)
-        with session_scope(engine) as session:
-            inputs = load_inputs(session, hall, window, day, close)
-            result = evaluate(
-                inputs.day,
-                working=working,
-                now=now,
-                covers=inputs.covers,
-                demands=inputs.demands,
-                policy=self.policy,
-            )
-            new_violations, new_notices = save_result(
-                session, hall_id, inputs.day, day, result, now
-            )
-            for v in new_violations:
-                session.add(self._violation_alert(hall_id, v, now))
+        for attempt in range(1, RETRIES + 1):
+            try:
+                with session_scope(engine) as session:
+                    inputs = load_inputs(session, hall, window, day, close)
+                    result = evaluate(
+                        inputs.day,
+                        working=working,
+                        now=now,
+                        covers=inputs.covers,
+                        demands=inputs.demands,
+                        policy=self.policy,
+                    )
+                    new_violations, new_notices = save_result(
+                        session, hall_id, inputs.day, day, result, now
+                    )
+                    for v in new_violations:
+                        session.add(self._violation_alert(hall_id, v, now))
+                break
+            except (IntegrityError, OperationalError) as exc:  # another worker judged it too
+                if attempt == RETRIES:
+                    raise
+                logger.info(
+                    "compliance %s/%s %s conflicted (%s); retrying",
+                    hall_id,
+                    window,
+                    day,
+                    type(exc).__name__,
+                )
         for n in new_notices:
             self._send_notice(engine, hall, n, day, now)
         return result
