@@ -48,7 +48,12 @@ need_ca() {
 sign() {  # sign NAME KEY CRT EXTFILE: a leaf certificate for KEY signed by the CA
   local name=$1 key=$2 crt=$3 ext=$4 csr
   csr=$(mktemp)
-  openssl req -new -key "$key" -subj "/O=hallkeeper/CN=$name" -out "$csr"
+  if [ -s "$key" ]; then
+    openssl req -new -key "$key" -subj "/O=hallkeeper/CN=$name" -out "$csr"
+  else  # a new key and its request in one openssl run
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$key" \
+      -subj "/O=hallkeeper/CN=$name" -out "$csr" 2>/dev/null
+  fi
   openssl x509 -req -in "$csr" -CA "$DIR/ca.crt" -CAkey "$DIR/ca.key" -CAcreateserial \
     -CAserial "$DIR/ca.srl" -days "$DAYS" -sha256 -extfile "$ext" -out "$crt" 2>/dev/null
   rm -f "$csr"
@@ -81,7 +86,6 @@ case "$cmd" in
     ext=$(mktemp)
     printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
       "extendedKeyUsage=serverAuth" "subjectAltName=$san" >"$ext"
-    newkey "$DIR/server.key"
     sign "$cn" "$DIR/server.key" "$DIR/server.crt" "$ext"
     rm -f "$ext"
     chmod 0644 "$DIR/server.crt"
@@ -97,7 +101,6 @@ case "$cmd" in
     for name in "$@"; do
       valid_name "$name"
       [ -s "$DIR/clients/$name.crt" ] && continue
-      newkey "$DIR/clients/$name.key"
       sign "$name" "$DIR/clients/$name.key" "$DIR/clients/$name.crt" "$ext"
       issued=$((issued + 1))
     done

@@ -28,6 +28,7 @@ DEPLOY = REPO / "deploy"
 MAKE_CERTS = DEPLOY / "pki" / "make-certs.sh"
 MAKE_USERS = DEPLOY / "mosquitto" / "make_users.py"
 SHIPPED_CONF = DEPLOY / "mosquitto" / "mosquitto.conf"
+CENTRAL_CONF = DEPLOY / "cluster" / "mosquitto-central.conf"
 ETC = "/etc/mosquitto/hallkeeper/"
 DATA = "/var/lib/mosquitto/"
 
@@ -46,27 +47,32 @@ def rewrite_conf(
     text: str,
     *,
     tls_port: int,
-    local_port: int,
+    local_port: int | None,
     etc: Path,
     data: Path,
     log: Path,
+    confd: Path | None,
     mtls: bool = False,
 ) -> str:
-    """The shipped config with only its ports and paths changed (each change must apply once).
+    """A shipped config with only its ports and paths changed (each change must apply once).
 
-    With mtls=True, also the one switch the shipped config documents for mutual TLS.
+    local_port/confd None: the config has no loopback listener / include_dir (the central one).
+    With mtls=True, also the one switch the hall config documents for mutual TLS.
     """
     edits = [
         (r"^listener 8883$", f"listener {tls_port} 127.0.0.1"),
-        (r"^listener 1883 127\.0\.0\.1$", f"listener {local_port} 127.0.0.1"),
         (r"^log_dest stdout$", f"log_dest file {log}"),
     ]
+    if local_port is not None:
+        edits.append((r"^listener 1883 127\.0\.0\.1$", f"listener {local_port} 127.0.0.1"))
+    if confd is not None:
+        edits.append((r"^include_dir /etc/mosquitto/conf\.d$", f"include_dir {confd}"))
     if mtls:
         edits.append((r"^require_certificate false$", "require_certificate true"))
     for pattern, new in edits:
         text, n = re.subn(pattern, new, text, flags=re.M)
-        assert n == 1, f"shipped mosquitto.conf no longer has {pattern!r}"
-    assert ETC in text and DATA in text, "shipped mosquitto.conf paths changed"
+        assert n == 1, f"shipped config no longer has {pattern!r}"
+    assert ETC in text and DATA in text, "shipped config paths changed"
     return text.replace(ETC, f"{etc}/").replace(DATA, f"{data}/")
 
 
@@ -79,6 +85,8 @@ class SecureBroker:
     hub_users: tuple[str, ...] = ("hub", "hub-2")
     identity: str = "device"
     mtls: bool = False
+    role: str = "hall"  # or "central": deploy/cluster/mosquitto-central.conf
+    client_certs: bool = True  # issue a client certificate per user (make_users.py --pki)
     tls_port: int = field(default_factory=free_port)
     local_port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
@@ -104,6 +112,11 @@ class SecureBroker:
         return self.root / f"mosquitto-{self.tls_port}.conf"
 
     @property
+    def confd(self) -> Path:
+        """This broker's include_dir (the test's /etc/mosquitto/conf.d): bridges go here."""
+        return self.root / f"conf.d-{self.tls_port}"
+
+    @property
     def log(self) -> Path:
         """The broker's log file."""
         return self.data / "mosquitto.log"
@@ -117,14 +130,15 @@ class SecureBroker:
         run(
             sys.executable,
             str(MAKE_USERS),
+            "--role",
+            self.role,
             "--hall",
             str(self.hall),
             "--out",
             str(self.etc),
             "--identity",
             self.identity,
-            "--pki",
-            str(self.pki),
+            *(["--pki", str(self.pki)] if self.client_certs else []),
             *hub_args,
         )
         for name in ("ca.crt", "server.crt", "server.key"):
@@ -134,26 +148,32 @@ class SecureBroker:
     def configure(self) -> SecureBroker:
         """Write this broker's config from the shipped one; own its files as `mosquitto`."""
         self.data.mkdir(exist_ok=True)
+        hall = self.role == "hall"
+        if hall:
+            self.confd.mkdir(exist_ok=True)
         text = rewrite_conf(
-            SHIPPED_CONF.read_text(encoding="utf-8"),
+            (SHIPPED_CONF if hall else CENTRAL_CONF).read_text(encoding="utf-8"),
             tls_port=self.tls_port,
-            local_port=self.local_port,
+            local_port=self.local_port if hall else None,
             etc=self.etc,
             data=self.data,
             log=self.log,
+            confd=self.confd if hall else None,
             mtls=self.mtls,
         )
         self.conf.write_text(text, encoding="utf-8")
         if os.geteuid() == 0:  # the broker drops to user mosquitto, as in production
             ids = pwd.getpwnam("mosquitto")
             self.root.chmod(0o755)
-            for path in [self.etc, self.data, *self.etc.iterdir()]:
+            for path in [self.etc, self.data, *self.etc.iterdir(), *self.root.glob("conf.d-*")]:
                 os.chown(path, ids.pw_uid, ids.pw_gid)
         return self
 
     def variant(self, *, mtls: bool) -> SecureBroker:
         """A second broker on new ports from the same generated files (e.g. with mutual TLS)."""
-        return SecureBroker(self.root, self.hall, self.hub_users, self.identity, mtls).configure()
+        return SecureBroker(
+            self.root, self.hall, self.hub_users, self.identity, mtls, self.role, self.client_certs
+        ).configure()
 
     def start(self) -> SecureBroker:
         """Start mosquitto with the generated config and wait for both listeners."""
@@ -164,7 +184,8 @@ class SecureBroker:
         )
         try:
             wait_port(self.tls_port)
-            wait_port(self.local_port)
+            if self.role == "hall":
+                wait_port(self.local_port)
         except TimeoutError:
             self.proc.kill()
             _, err = self.proc.communicate(timeout=5)

@@ -87,7 +87,11 @@ def test_rerun_keeps_passwords_and_adds_new_users(tmp_path: Path):
 def node_broker() -> Iterator[SecureBroker]:
     """A broker generated with --identity node (one MQTT session per Pi)."""
     root = new_tmp_root()
-    broker = SecureBroker(root, HALL, hub_users=("hub",), identity="node").generate().start()
+    broker = (
+        SecureBroker(root, HALL, hub_users=("hub",), identity="node", client_certs=False)
+        .generate()
+        .start()
+    )
     yield broker
     broker.stop()
     shutil.rmtree(root, ignore_errors=True)
