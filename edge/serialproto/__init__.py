@@ -1,1 +1,1 @@
-"""Pure encoders and decoders of the serial frame protocols (keypad, RS-485 LED display)."""
+"""Pure encoders and decoders of the serial frame protocols (keypad, RS-485 LED display, radar)."""
