@@ -91,8 +91,9 @@ class Alert:
     @property
     def message(self) -> str:
         """One line for the operator."""
-        state = "raised" if self.active else "cleared"
-        return f"outbox {state}: {self.depth} of {self.capacity} rows queued"
+        what = "full" if self.code == "outbox_full" else "nearly full"
+        state = "" if self.active else "no longer "
+        return f"outbox {state}{what}: {self.depth} of {self.capacity} rows queued"
 
 
 BuildPayload = Callable[[int], tuple[str, bytes]]
