@@ -184,7 +184,11 @@ class DeviceRuntime:
     # ---- sending ---------------------------------------------------------------------------
 
     def heartbeat(self) -> None:
-        """Queue a heartbeat (rule DEV-1): health, versions, outbox, clock, CPU temperature."""
+        """Queue a heartbeat (rule DEV-1): health, versions, outbox, clock, CPU temperature.
+
+        `outbox_depth` / `outbox_capacity` are the agent's whole outbox, shared by the node's
+        devices; the heartbeat's seq repeats the device's latest fact seq.
+        """
         clock = self.clock.state()
         body = Heartbeat(
             uptime_s=round(time.monotonic() - self._started, 3),
