@@ -154,8 +154,8 @@ class DeviceRuntime:
         """Start the driver, the MQTT session and the sender and inbound threads."""
         self._inbound = queue.Queue()
         self._stopping.clear()
+        self.driver.start()  # may raise: then nothing of this device is left running
         self.outbox.add_listener(self._outbox_alert)
-        self.driver.start()
         for name, target in (("send", self._send_loop), ("inbound", self._inbound_loop)):
             thread = threading.Thread(target=target, name=f"{self.device}-{name}", daemon=True)
             thread.start()
