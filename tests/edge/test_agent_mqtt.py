@@ -16,6 +16,7 @@ from edge.agent import Agent, AgentError
 from edge.drivers import DRIVER_MODULES
 from edge.drivers.away_sign import AwaySignDriver
 from models.commands import DisplayText, ReloadConfig
+from models.layout import Hall
 from tests.edge.hubside import (
     NODE,
     SIGN,
@@ -220,3 +221,17 @@ def test_cli_run_stops_cleanly_on_sigterm(broker: Broker, hub: HubStandIn, tmp_p
         proc.send_signal(signal.SIGTERM)
     assert proc.wait(20) == 0
     wait_until(lambda: hub.state_payloads(SIGN)[-1:] == [b"offline"], 10, "offline")
+
+
+def test_a_device_that_cannot_start_is_skipped_not_fatal(
+    broker: Broker, hub: HubStandIn, tmp_path: Path
+) -> None:
+    layout = make_hall().model_dump()
+    layout["devices"][1]["settings"] = {"backend": "real"}  # no GPIO on a test machine
+    with (
+        pytest.warns(Warning),
+        Agent(Hall.model_validate(layout), NODE, agent_settings(broker.url, tmp_path)) as agent,
+    ):
+        assert list(agent.runtimes) == [SIGN]
+        assert "pin factory" in agent.skipped[SIGN_B]
+        wait_until(lambda: hub.facts(SIGN), 10, "the running sign's first fact")
