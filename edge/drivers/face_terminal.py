@@ -91,6 +91,9 @@ class FaceTerminalConfig(DriverConfig):
     unknown_interval_s: float = Field(
         default=30.0, ge=0, description="At most one unknown_face per this many s"
     )
+    camera_retry_s: float = Field(
+        default=5.0, gt=0, le=600, description="Wait before reopening a failed live camera"
+    )
     display_command: list[str] | None = Field(
         default=None, description="argv run with the feedback text appended (display/voice)"
     )
@@ -264,8 +267,35 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
         while not self._held.wait(0.2):  # nothing to recognise against before a gallery
             if self._stop.is_set():
                 return
+        live = cfg.backend == "real"
+        faulted = False
+        while not self._stop.is_set():
+            try:
+                self._play(source)
+                if faulted:
+                    faulted = False
+                    self._status = "ok"
+                    self.ctx.fault("camera", "camera delivers frames again", active=False)
+                if not live:
+                    return  # a recorded clip or folder has ended
+            except CaptureError as exc:
+                if not faulted:
+                    self._status, faulted = "fault", True
+                    self.ctx.fault("camera", str(exc))  # rule DEV-4
+                if not live:
+                    return
+            except Exception:
+                logger.exception("face terminal %s stopped on an error", self.ctx.device)
+                self._status = "fault"
+                self.ctx.fault("face_pipeline", "recognition stopped on an internal error")
+                return
+            self._stop.wait(cfg.camera_retry_s)  # a live camera: try to reopen it
+
+    def _play(self, source: Any) -> None:
+        """Read frames until the source ends, fails (CaptureError) or the driver stops."""
+        cfg = self.config
+        frames = open_source(source, fps=cfg.fps, loop=cfg.loop)
         try:
-            frames = open_source(source, fps=cfg.fps, loop=cfg.loop)
             started = time.monotonic()
             first_t: float | None = None
             for frame in frames:
@@ -281,13 +311,10 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
                     decision = self._pipeline.process(frame.image, frame.t)
                 self.frames += 1
                 self._act(decision, frame.t)
-        except CaptureError as exc:
-            self._status = "fault"
-            self.ctx.fault("camera", str(exc))
-        except Exception:
-            logger.exception("face terminal %s stopped on an error", self.ctx.device)
-            self._status = "fault"
-            self.ctx.fault("face_pipeline", "recognition stopped on an internal error")
+        finally:
+            close = getattr(frames, "close", None)
+            if close is not None:
+                close()  # releases the camera at once
 
     def _act(self, d: Decision, t: float) -> None:
         if d.kind == "punch" and d.staff_id is not None and d.liveness is not None:

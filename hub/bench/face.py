@@ -80,6 +80,7 @@ def run(
     matcher = Matcher(staff)
 
     def naive(frame: Any) -> None:
+        """face_recognition's own way: full-frame HOG (upsampled once), encode, match."""
         rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
         locations = face_recognition.face_locations(rgb)
         for encoding in face_recognition.face_encodings(rgb, locations):
@@ -88,6 +89,7 @@ def run(
     settings = PipelineSettings()
 
     def pipeline(frame: Any) -> None:
+        """The terminal's pipeline on one frame."""
         # a fresh pipeline per frame: every frame pays detection, encoding and match
         decision = FacePipeline(matcher, settings).process(frame, 0.0)
         assert decision.kind in ("pending", "punch", "rejected"), decision.kind
