@@ -22,7 +22,8 @@ HALL = REPO / "firmware_cfg" / "halls" / "demo"
 def read_env(path: Path) -> dict[str, str]:
     """KEY=value lines of an EnvironmentFile (comments and blanks skipped)."""
     pairs = [ln.split("=", 1) for ln in path.read_text().splitlines() if re.match(r"^\w+=", ln)]
-    return {k: v for k, v in pairs}
+    # systemd (and sh) remove quotes that wrap a whole value
+    return {k: v[1:-1] if len(v) > 1 and v[0] == v[-1] and v[0] in "'\"" else v for k, v in pairs}
 
 
 def test_there_are_scripts_and_units():
