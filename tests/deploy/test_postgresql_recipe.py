@@ -32,13 +32,13 @@ def recipe_db() -> Iterator[tuple[str, str]]:
     name, password = f"hk_recipe_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
     with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
         for statement in recipe_statements(name, password):
-            conn.execute(statement)  # type: ignore[call-overload]
+            conn.execute(statement)
     host = ADMIN_DSN.split("@", 1)[1].rsplit("/", 1)[0]
     yield name, f"postgresql+psycopg://{name}:{password}@{host}/{name}"
     with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[call-overload]
-        conn.execute(f'DROP ROLE IF EXISTS "{name}"')  # type: ignore[call-overload]
-        conn.execute(f'DROP ROLE IF EXISTS "{name}_other"')  # type: ignore[call-overload]
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'DROP ROLE IF EXISTS "{name}"')
+        conn.execute(f'DROP ROLE IF EXISTS "{name}_other"')
 
 
 def test_recipe_role_owns_and_migrates_its_database_without_superuser(recipe_db):
@@ -70,7 +70,7 @@ def test_recipe_role_owns_and_migrates_its_database_without_superuser(recipe_db)
 def test_recipe_database_is_closed_to_other_roles(recipe_db):
     name, _url = recipe_db
     with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE ROLE "{name}_other" LOGIN')  # type: ignore[call-overload]
+        conn.execute(f'CREATE ROLE "{name}_other" LOGIN')
     other = ADMIN_DSN.replace("postgres@", f"{name}_other@").rsplit("/", 1)[0] + f"/{name}"
     with pytest.raises(psycopg.OperationalError, match="permission denied"):
         psycopg.connect(other).close()
