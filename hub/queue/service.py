@@ -9,13 +9,11 @@ The hall page gets the new snapshot by push (Broadcaster -> SSE).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +22,7 @@ from sqlalchemy.engine import Engine
 from hub.commands import CommandSender
 from hub.ingest.hooks import IngestBatch
 from hub.queue import store
+from hub.queue.broadcast import Broadcaster
 from hub.queue.engine import (
     CounterDef,
     EventKind,
@@ -64,43 +63,6 @@ def call_text(ticket: str, number: int) -> str:
 def announce_text(ticket: str, number: int) -> str:
     """What the voice says for a call."""
     return f"请{ticket}号到{number}号窗口办理"
-
-
-class Broadcaster:
-    """Fans queue snapshots out to SSE listeners on any event loop, from any thread."""
-
-    def __init__(self) -> None:
-        self._subs: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[dict[str, Any]]]] = []
-        self._lock = threading.Lock()
-
-    def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
-        """A queue of snapshots for the calling coroutine's loop."""
-        q: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=100)
-        with self._lock:
-            self._subs.append((asyncio.get_running_loop(), q))
-        return q
-
-    def unsubscribe(self, q: asyncio.Queue[dict[str, Any]]) -> None:
-        """Stop sending to a queue."""
-        with self._lock:
-            self._subs = [(lp, s) for lp, s in self._subs if s is not q]
-
-    def publish(self, message: dict[str, Any]) -> None:
-        """Send a message to every listener (dropped for a listener that is far behind)."""
-        with self._lock:
-            subs = list(self._subs)
-        for loop, q in subs:
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(_put_nowait, q, message)
-
-    def listeners(self) -> int:
-        """How many listeners are subscribed."""
-        return len(self._subs)
-
-
-def _put_nowait(q: asyncio.Queue[dict[str, Any]], message: dict[str, Any]) -> None:
-    with contextlib.suppress(asyncio.QueueFull):
-        q.put_nowait(message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,11 +370,6 @@ class QueueProjector:
                 self._show(ev.window, "暂停服务")
             elif ev.kind is EventKind.RESUMED and ev.window:
                 self._show(ev.window, f"{n}号窗口 欢迎办理")
-
-
-def parse_closing(text: str | None) -> time | None:
-    """`17:30` -> time(17, 30); None stays None."""
-    return time.fromisoformat(text) if text else None
 
 
 def projector_factory(engine: Engine, sender: CommandSender, hall: Hall) -> QueueProjector:
