@@ -114,3 +114,33 @@ def test_central_broker_refuses_a_client_without_certificate(cluster):
     central, _ = cluster
     p = Peer(central, "hub").start()
     assert not p.accepted
+
+
+def test_events_published_while_the_central_broker_is_down_arrive_after(cluster):
+    central, hall = cluster
+    hub = Peer(central, "hub", cert="own", session_s=600).start()  # persistent, like ingest
+    device = Peer(hall, A).start()
+    try:
+        hub.subscribe(subscription(Channel.EVT))
+        n = count()
+        wait_for(  # the bridge is up and forwards
+            lambda: (
+                device.publish(build_topic("demo", A, Channel.EVT), b"before%d" % next(n))
+                is not None
+                and any(p.startswith(b"before") for p in hub.payloads())
+            ),
+            timeout=20,
+            what="bridge up",
+        )
+        central.stop()  # the WAN link (or the centre) is down
+        for i in range(5):  # the hall keeps taking facts: its broker acks them
+            assert not device.publish(build_topic("demo", A, Channel.EVT), b"down%d" % i).is_failure
+        central.start()  # the hub reconnects by itself; the bridge retries (restart_timeout)
+        wait_for(
+            lambda: {b"down%d" % i for i in range(5)} <= set(hub.payloads()),
+            timeout=60,
+            what="the facts queued at the hall, delivered after the outage",
+        )
+    finally:
+        hub.close()
+        device.close()
