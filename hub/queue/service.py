@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -52,7 +52,10 @@ def engine_for_hall(
         CounterDef(w.id, w.number, {s: weights.get(w.id, {}).get(s, 1.0) for s in w.services})
         for w in hall.windows
     ]
-    return QueueEngine(services, counters, settings or QueueSettings(tz=ZoneInfo(hall.timezone)))
+    if settings is None:
+        closing = time.fromisoformat(hall.closing_time) if hall.closing_time else None
+        settings = QueueSettings(tz=ZoneInfo(hall.timezone), closing_time=closing)  # QUEUE-6
+    return QueueEngine(services, counters, settings)
 
 
 def call_text(ticket: str, number: int) -> str:

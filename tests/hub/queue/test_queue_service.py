@@ -164,3 +164,18 @@ def test_a_stale_key_press_is_not_replayed(engine: Engine) -> None:
     feed(p, engine, old)
     assert p.queue.tickets["A001"].state is TicketState.WAITING
     assert p.refusals == 1
+
+
+def test_the_halls_closing_time_stops_new_tickets_and_serves_those_taken(engine: Engine) -> None:
+    # rule QUEUE-6
+    hall = HALL.model_copy(update={"closing_time": "17:00"})
+    sender = RecordingSender()
+    p = QueueProjector(engine, sender, hall, clock=clock)
+    late = datetime(2026, 11, 23, 16, 59, tzinfo=TZ)
+    _now["t"] = late
+    assert p.issue("social").refused is None
+    _now["t"] = late + timedelta(minutes=2)
+    refused = p.issue("social")
+    assert refused.refused is not None and "17:00" in refused.refused
+    _now["t"] = late + timedelta(minutes=30)
+    assert [e.ticket for e in p.act("w01", "next").events] == ["A001"]
