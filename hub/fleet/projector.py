@@ -94,7 +94,7 @@ class FleetProjector:
 
         def work(session: Session) -> None:
             now = self.clock()
-            rows = load_health(session, keys)
+            rows = load_health(session, keys, lock=True)
             alerts = load_open_alerts(session, keys)
             register_unknown(session, keys, now)
             items = []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
@@ -142,12 +144,20 @@ def _chunks(keys: Iterable[Key]) -> Iterator[tuple[str, list[str]]]:
             yield hall, devices[i : i + CHUNK]
 
 
-def load_health(session: Session, keys: Iterable[Key]) -> dict[Key, dict[str, Any]]:
-    """The stored health rows of these devices as plain dicts (absent devices are missing)."""
+def load_health(
+    session: Session, keys: Iterable[Key], *, lock: bool = False
+) -> dict[Key, dict[str, Any]]:
+    """The stored health rows of these devices as plain dicts (absent devices are missing).
+
+    With `lock`, PostgreSQL rows are locked until commit (SQLite serialises writers itself).
+    """
     out: dict[Key, dict[str, Any]] = {}
     conn = session.connection()
     for hall, devices in _chunks(keys):
         q = sa.select(HEALTH).where(HEALTH.c.hall == hall, HEALTH.c.device.in_(devices))
+        if lock and conn.dialect.name == "postgresql":
+            # two ingest workers (shared subscription) may hold messages of one device
+            q = q.order_by(HEALTH.c.device).with_for_update()
         out.update({(r["hall"], r["device"]): dict(r) for r in conn.execute(q).mappings()})
     return out
 
@@ -245,14 +255,19 @@ def snapshots(session: Session, hall: str | None = None) -> list[DeviceSnapshot]
     ]
 
 
-def with_retry(engine: Engine, work: Callable[[Session], T], attempts: int = 3) -> T:
+def with_retry(engine: Engine, work: Callable[[Session], T], attempts: int = 10) -> T:
     """Run `work` in a transaction; retry when a concurrent writer got there first."""
     for attempt in range(1, attempts + 1):
         try:
             with session_scope(engine) as session:
+                if engine.dialect.name == "sqlite":
+                    # pysqlite starts the transaction only at the first write, so a read-modify-
+                    # write would race another writer: take the write lock before reading
+                    session.connection().exec_driver_sql("BEGIN IMMEDIATE")
                 return work(session)
         except (IntegrityError, OperationalError) as exc:
             if attempt == attempts:
                 raise
             logger.info("fleet write conflicted (%s); retrying", type(exc).__name__)
+            time.sleep(random.uniform(0.001, 0.01 * attempt))
     raise AssertionError("unreachable")

@@ -143,3 +143,43 @@ def test_any_event_counts_as_seen_and_silence_becomes_inactive(engine: Engine) -
         ),
     )
     assert alerts(engine) == []
+
+
+def test_two_workers_on_one_device_lose_nothing(engine: Engine) -> None:
+    """Two ingest workers (shared subscription) project one device at once: no lost update."""
+    import threading
+
+    proj = FleetProjector(clock=Clock(T0))
+    errors: list[BaseException] = []
+
+    def faults() -> None:
+        try:
+            for i in range(15):
+                body = DeviceFault(code=f"f{i:02d}", message="x")
+                proj.project(
+                    engine, IngestBatch(events=(fact("w04-led", T0, body, i + 1),), received_at=T0)
+                )
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    def beats() -> None:
+        try:
+            for i in range(15):
+                at = T0 + timedelta(seconds=i)
+                proj.project(
+                    engine,
+                    IngestBatch(events=(heartbeat("w04-led", at, uptime_s=i),), received_at=at),
+                )
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=faults), threading.Thread(target=beats)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    with Session(engine) as s:
+        h = s.get(DeviceHealth, ("demo", "w04-led"))
+        assert h is not None and len(h.faults) == 15 and h.uptime_s == 14
+    assert len(alerts(engine)) == 15
