@@ -87,6 +87,13 @@ def test_units_restart_and_are_hardened():
             assert needed in text, (unit.name, needed)
 
 
+def test_edge_unit_lets_the_agent_read_the_kernel_ntp_state():
+    unit = (DEPLOY / "systemd" / "hallkeeper-edge@.service").read_text()
+    assert "adjtimex" in (REPO / "edge" / "clock.py").read_text()  # what the agent calls
+    (line,) = re.findall(r"^SystemCallFilter=(.*)$", unit, flags=re.M)
+    assert "adjtimex" in line.split() and "ProtectClock=yes" not in unit
+
+
 def test_unit_commands_exist_in_the_code():
     from typer.testing import CliRunner
 
