@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -28,8 +28,10 @@ logger = logging.getLogger(__name__)
 class ConfigPublisher(Protocol):
     """Publishes a config document retained on the device's cfg topic."""
 
-    def publish_config(self, doc: ConfigDocument, timeout: float | None = 10.0) -> bool:
-        """Publish; return True once the broker has it."""
+    def publish_configs(
+        self, docs: Sequence[ConfigDocument], timeout: float | None = 10.0
+    ) -> list[bool]:
+        """Publish all; return, per document, whether the broker confirmed it in time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,9 +130,10 @@ def push_config(
     """Publish every device's config document retained; return what happened per device."""
     results: list[PushResult] = []
     for hall in halls:
+        versioned = version_documents(engine, hall, now)
+        confirmed = publisher.publish_configs([doc for doc, _ in versioned], timeout=timeout)
         published_docs = []
-        for doc, changed in version_documents(engine, hall, now):
-            ok = publisher.publish_config(doc, timeout=timeout)
+        for (doc, changed), ok in zip(versioned, confirmed, strict=True):
             if ok:
                 published_docs.append(doc)
             results.append(PushResult(hall.id, doc.device, doc.version, changed, ok))

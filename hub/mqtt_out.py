@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
@@ -127,15 +129,32 @@ class MqttCommandSender:
         return cmd.id
 
     def publish_config(self, doc: ConfigDocument, timeout: float | None = 10.0) -> bool:
-        """Publish a config document retained (QoS 1); with a timeout, wait for the PUBACK."""
-        info = self._client.publish(
-            build_topic(doc.hall, doc.device, Channel.CFG), doc.to_json(), qos=1, retain=True
-        )
+        """Publish one config document retained (QoS 1); with a timeout, wait for the PUBACK."""
+        return self.publish_configs([doc], timeout)[0]
+
+    def publish_configs(
+        self, docs: Sequence[ConfigDocument], timeout: float | None = 10.0
+    ) -> list[bool]:
+        """Publish config documents retained (QoS 1), then wait up to `timeout` for every PUBACK.
+
+        Returns, per document, whether the broker confirmed it (True for all without timeout).
+        """
+        infos = [
+            self._client.publish(
+                build_topic(d.hall, d.device, Channel.CFG), d.to_json(), qos=1, retain=True
+            )
+            for d in docs
+        ]
         if timeout is None:
-            return True
-        try:
-            info.wait_for_publish(timeout)
-        except (RuntimeError, ValueError) as exc:  # not connected or queue full
-            logger.warning("config for %s/%s queued: %s", doc.hall, doc.device, exc)
-            return False
-        return info.is_published()
+            return [True] * len(docs)
+        deadline = time.monotonic() + timeout
+        done: list[bool] = []
+        for doc, info in zip(docs, infos, strict=True):
+            try:
+                info.wait_for_publish(max(0.0, deadline - time.monotonic()))
+            except (RuntimeError, ValueError) as exc:  # not connected or queue full
+                logger.warning("config for %s/%s not confirmed: %s", doc.hall, doc.device, exc)
+                done.append(False)
+                continue
+            done.append(info.is_published())
+        return done
