@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -164,7 +164,7 @@ def queue_stats(
 ) -> dict[str, Any]:
     """Waiting, service, no-show by service/window/staff/hour; 即办件 over the limit (QUEUE-5)."""
     tz = q.queue.settings.tz
-    today = datetime.now(tz).date()
+    today = q.clock().astimezone(tz).date()
     first, last = start or today, end or start or today
     events = store.events_between(q.db, q.hall.id, first.isoformat(), last.isoformat())
     immediate = {s.code for s in q.hall.services if s.immediate}
