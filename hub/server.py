@@ -173,6 +173,7 @@ class HubServer:
             routers=self.routers,
             clock=self.clock,
             settings=self.settings,
+            probes=self._probes(),
         )
         config = uvicorn.Config(
             app,
@@ -194,6 +195,18 @@ class HubServer:
             if time.monotonic() > deadline or not self._api_thread.is_alive():
                 raise RuntimeError(f"the API did not start on port {self.api_port}")
             time.sleep(0.02)
+
+    def _probes(self) -> dict[str, Callable[[], object]]:
+        """What /api/health shows beside the database: the publisher and ingest."""
+        probes: dict[str, Callable[[], object]] = {
+            "publisher": lambda: (
+                "connected" if self.commands and self.commands.connected else "disconnected"
+            ),
+        }
+        if self.ingest is not None:
+            ingest = self.ingest
+            probes["ingest"] = lambda: ingest.stats.snapshot()
+        return probes
 
     def push_config(self) -> list[PushResult]:
         """Publish every device's config document (retained, versioned)."""

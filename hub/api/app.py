@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from fastapi import APIRouter, FastAPI
@@ -23,9 +23,13 @@ def create_app(
     routers: Iterable[APIRouter] = (),
     clock: Callable[[], datetime] = utc_now,
     settings: object | None = None,
+    probes: Mapping[str, Callable[[], object]] | None = None,
     title: str = "hallkeeper hub",
 ) -> FastAPI:
-    """A new app on `engine`, with the fleet routes and each extra router; no globals."""
+    """A new app on `engine`, with the fleet routes and each extra router; no globals.
+
+    `probes` are shown by /api/health (e.g. broker connection, ingest counters).
+    """
     from hub.api.routes.fleet import router as fleet_router
 
     app = FastAPI(title=title, version="0.1.0")
@@ -35,6 +39,7 @@ def create_app(
     app.state.commands = commands
     app.state.clock = clock
     app.state.settings = settings
+    app.state.probes = dict(probes or {})
     app.include_router(fleet_router)
     for router in routers:
         app.include_router(router)

@@ -69,7 +69,9 @@ def test_device_goes_offline_end_to_end(broker: Broker, tmp_path: Path) -> None:
     )
     try:
         api = httpx.Client(base_url=hub.api_url, timeout=5)
-        assert api.get("/api/health").json()["status"] == "ok"
+        health = api.get("/api/health").json()
+        assert health["status"] == "ok" and health["detail"]["publisher"] == "connected"
+        assert health["detail"]["ingest"]["connects"] >= 1
         assert api.get("/api/test/ping").json() == {"pong": True}
         # config push ran at start: the device finds its retained document
         cfg: list[bytes] = []

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
@@ -276,14 +276,23 @@ def config_versions(session: SessionDep, hall: str | None = None) -> list[Config
 
 
 @router.get("/health", response_model=HealthPublic)
-def hub_health(session: SessionDep, halls: HallsDep) -> HealthPublic:
-    """The hub is up; says whether the database answers."""
+def hub_health(session: SessionDep, halls: HallsDep, request: Request) -> HealthPublic:
+    """The hub is up; says whether the database answers, and what each probe reports."""
     try:
         session.exec(text("SELECT 1"))  # type: ignore[call-overload]
         db = "ok"
     except Exception as exc:  # a health check reports, never raises
         logger.warning("health check: database unreachable: %s", exc)
         db = "unreachable"
+    detail: dict[str, Any] = {}
+    for name, probe in request.app.state.probes.items():
+        try:
+            detail[name] = probe()
+        except Exception as exc:  # a probe that fails is reported, not raised
+            detail[name] = f"error: {exc}"
     return HealthPublic(
-        status="ok" if db == "ok" else "degraded", database=db, halls=[h.id for h in halls]
+        status="ok" if db == "ok" else "degraded",
+        database=db,
+        halls=[h.id for h in halls],
+        detail=detail,
     )
