@@ -1,0 +1,361 @@
+"""The citizen rating device (评价器) at a counter seat: shows who serves, takes the rating.
+
+Protocol: firmware_cfg/protocols/rating_device.md (edge/serialproto/rating.py). A ShowServing
+command becomes a SHOW frame (staff number, name, ticket). When the ticket shown is replaced
+(service finished, next citizen called) the device is PROMPTed to rate it; the citizen presses
+one level per configured dimension (RATE-1); a dissatisfied overall level is ASKed a reason.
+One Rating event per served ticket: no press within `timeout_s` is a Rating with level None.
+A press with nothing to rate, or a second press for a ticket already rated, is still reported
+(the hub refuses it with the reason: nothing lost). A garbled frame is a device fault (DEV-4).
+Backends: `real` opens `port` with pyserial; `simulated` opens a pty whose peer is RatingPeer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+import tty
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import serial
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from edge.drivers.base import CommandOutcome, DeviceContext, Driver, DriverConfig
+from edge.serialproto.framing import FrameError
+from edge.serialproto.rating import (
+    AskReasonFrame,
+    HostDecoder,
+    HostFrame,
+    Press,
+    PromptFrame,
+    RatingDecoder,
+    ReasonChoice,
+    ShowFrame,
+    ThanksFrame,
+    encode_host,
+    encode_press,
+    encode_reason,
+)
+from models.commands import Command, ShowServing
+from models.events import Rating
+
+logger = logging.getLogger(__name__)
+
+
+Dimension = Literal["overall", "attitude", "efficiency"]
+
+
+class ReasonOption(BaseModel):
+    """One reason a dissatisfied citizen can choose (code stored, label shown)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    code: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,32}$", description="Reason code")
+    label: str = Field(min_length=1, max_length=16, description="Label on the device")
+
+
+DEFAULT_REASONS: tuple[ReasonOption, ...] = (
+    ReasonOption(code="attitude", label="态度不好"),
+    ReasonOption(code="slow", label="办事拖拉"),
+    ReasonOption(code="unclear", label="解释不清"),
+    ReasonOption(code="runaround", label="多次跑腿"),
+    ReasonOption(code="other", label="其他"),
+)
+
+
+class RatingDeviceConfig(DriverConfig):
+    """Settings of one rating device."""
+
+    port: str | None = Field(default=None, description="Serial device (real backend)")
+    baudrate: int = Field(default=9600, description="Line speed, 8N1")
+    address: int = Field(default=1, ge=0, le=255, description="Device bus address")
+    dimensions: list[Dimension] = Field(
+        default_factory=lambda: list[Dimension](["overall"]),
+        description="Rated dimensions (RATE-1)",
+    )
+    timeout_s: float = Field(default=30.0, gt=0, le=255, description="No press -> not rated")
+    reason_timeout_s: float = Field(default=20.0, gt=0, le=255, description="Reason wait")
+    dissatisfied_max: int = Field(default=2, ge=1, le=4, description="Levels <= this ask why")
+    reasons: list[ReasonOption] = Field(
+        default_factory=lambda: list(DEFAULT_REASONS), max_length=9, description="Reason list"
+    )
+
+    @field_validator("dimensions")
+    @classmethod
+    def _overall_first(cls, v: list[str]) -> list[str]:
+        if "overall" not in v or len(set(v)) != len(v):
+            raise ValueError("dimensions must include overall, each once")
+        return v
+
+
+@dataclass(slots=True)
+class _Pending:
+    ticket: str | None
+    staff: str | None
+    deadline: float
+    levels: dict[str, int] = field(default_factory=dict)
+    asking_reason: bool = False
+
+
+class RatingSession:
+    """The device's rating logic, pure: feed it shows, presses, reasons and the time."""
+
+    def __init__(
+        self,
+        config: RatingDeviceConfig,
+        seat: str,
+        emit: Callable[[Rating], None],
+        send: Callable[[HostFrame], None],
+    ) -> None:
+        self.config, self.seat, self._emit, self._send = config, seat, emit, send
+        self.staff: str | None = None
+        self.ticket: str | None = None
+        self.pending: _Pending | None = None
+        self.rated: set[str] = set()  # tickets already rated on this device today
+
+    def show(self, staff: str | None, name: str, ticket: str | None, now: float) -> None:
+        """The hub says who serves and which ticket; a replaced unrated ticket is prompted."""
+        old = self.ticket
+        if old and old != ticket and old not in self.rated:
+            if self.pending is not None and self.pending.ticket != old:
+                self._finish(self.pending)
+            if self.pending is None or self.pending.ticket != old:
+                self._prompt(old, self.staff, now)
+        self.staff, self.ticket = staff, ticket
+        self._send(ShowFrame(self.config.address, staff or "", name, ticket or ""))
+
+    def _prompt(self, ticket: str | None, staff: str | None, now: float) -> None:
+        self.pending = _Pending(ticket, staff, now + self.config.timeout_s)
+        dims = tuple(self.config.dimensions)
+        self._send(PromptFrame(self.config.address, dims, max(1, int(self.config.timeout_s))))
+
+    def press(self, dimension: str, level: int, now: float) -> None:
+        """A level pressed: rate the pending (or current) ticket, or report a stray press."""
+        p = self.pending
+        if p is None and self.ticket and self.ticket not in self.rated:
+            self._prompt(self.ticket, self.staff, now)  # rating during the service
+            p = self.pending
+        if p is None or p.asking_reason:
+            # rule: nothing lost; the hub refuses a duplicate or a press with no service
+            last = self.ticket if self.ticket in self.rated else None
+            dims = {} if dimension == "overall" else {dimension: level}
+            self._emit(
+                Rating(
+                    seat=self.seat,
+                    ticket=last,
+                    shown_staff_id=self.staff,
+                    level=level if dimension == "overall" else None,
+                    dimensions=dims,
+                )
+            )
+            return
+        p.levels[dimension] = level
+        if all(d in p.levels for d in self.config.dimensions):
+            overall = p.levels["overall"]
+            if overall <= self.config.dissatisfied_max and self.config.reasons:
+                p.asking_reason = True
+                p.deadline = now + self.config.reason_timeout_s
+                labels = tuple(r.label for r in self.config.reasons)
+                self._send(AskReasonFrame(self.config.address, labels))
+            else:
+                self._finish(p)
+
+    def reason(self, index: int, now: float) -> bool:
+        """A reason chosen; False when no reason was asked or the index is not in the list."""
+        p = self.pending
+        if p is None or not p.asking_reason or not 1 <= index <= len(self.config.reasons):
+            return False
+        self._finish(p, self.config.reasons[index - 1].code)
+        return True
+
+    def tick(self, now: float) -> None:
+        """Close a prompt whose time ran out: what was pressed, or not rated (level None)."""
+        if self.pending is not None and now >= self.pending.deadline:
+            self._finish(self.pending)
+
+    def _finish(self, p: _Pending, reason: str | None = None) -> None:
+        self.pending = None
+        if p.ticket:
+            self.rated.add(p.ticket)
+        dims = {d: v for d, v in p.levels.items() if d != "overall"}
+        self._emit(
+            Rating(
+                seat=self.seat,
+                ticket=p.ticket,
+                shown_staff_id=p.staff,
+                level=p.levels.get("overall"),
+                dimensions=dims,
+                reason=reason,
+            )
+        )
+        if p.levels:
+            self._send(ThanksFrame(self.config.address))
+
+
+class RatingPeer:
+    """A simulated rating device on a pseudo-terminal: records host frames, presses keys."""
+
+    def __init__(self, address: int = 1) -> None:
+        self.address = address
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        self.port = os.ttyname(self._slave)
+        self.received: list[HostFrame | FrameError] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, name="rating-peer", daemon=True)
+        self._thread.start()
+
+    @property
+    def screen(self) -> ShowFrame | None:
+        """The last SHOW frame received."""
+        shows = [f for f in self.received if isinstance(f, ShowFrame)]
+        return shows[-1] if shows else None
+
+    def write(self, data: bytes) -> None:
+        """Put raw bytes on the line (garbage included)."""
+        os.write(self._master, data)
+
+    def press(self, level: int, dimension: str = "overall") -> bytes:
+        """The citizen presses a level key; returns the frame sent."""
+        frame = encode_press(Press(self.address, dimension, level))
+        self.write(frame)
+        return frame
+
+    def choose_reason(self, index: int) -> bytes:
+        """The citizen picks reason number `index` (1-based)."""
+        frame = encode_reason(ReasonChoice(self.address, index))
+        self.write(frame)
+        return frame
+
+    def _read(self) -> None:
+        decoder = HostDecoder()
+        while not self._stop.is_set():
+            try:
+                data = os.read(self._master, 512)
+            except OSError:
+                return
+            self.received.extend(decoder.feed(data))
+
+    def close(self) -> None:
+        """Close both ends."""
+        self._stop.set()
+        for fd in (self._master, self._slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+class RatingDeviceDriver(Driver[RatingDeviceConfig]):
+    """Drives one rating device: ShowServing in, Rating events out."""
+
+    kind = "rating_device"
+    Config = RatingDeviceConfig
+
+    def __init__(self, ctx: DeviceContext, config: RatingDeviceConfig) -> None:
+        super().__init__(ctx, config)
+        self.seat = ctx.seat or ctx.device.removesuffix("-rate")
+        self.peer: RatingPeer | None = None
+        self.errors = 0
+        self._lock = threading.RLock()
+        self._session = RatingSession(config, self.seat, self._emit, self._write)
+        self._port: serial.Serial | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Open the port (or the simulated device) and start reading."""
+        port = self.config.port
+        if self.config.backend == "simulated":
+            self.peer = RatingPeer(self.config.address)
+            port = self.peer.port
+        if not port:
+            raise ValueError("rating_device: the real backend needs `port`")
+        self._session = RatingSession(self.config, self.seat, self._emit, self._write)
+        self._port = serial.Serial(port, self.config.baudrate, timeout=0.2)
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._run, name=f"rating-{self.ctx.device}", daemon=True
+        )
+        self._thread.start()
+        logger.info("rating device %s on %s for seat %s", self.ctx.device, port, self.seat)
+
+    def stop(self) -> None:
+        """Stop reading and close the port; safe twice."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+            self._thread = None
+        if self._port is not None:
+            self._port.close()
+            self._port = None
+        if self.peer is not None:
+            self.peer.close()
+            self.peer = None
+
+    def status(self) -> str:
+        """ok, or degraded after garbled frames."""
+        return "degraded" if self.errors else "ok"
+
+    def handle(self, command: Command) -> CommandOutcome:
+        """Show a ShowServing (RATE-2); other commands are refused."""
+        body = command.body
+        if not isinstance(body, ShowServing):
+            return CommandOutcome(False, f"rating_device does not take {command.type.value}")
+        with self._lock:
+            self._session.show(body.staff_id, body.name or "", body.ticket, time.monotonic())
+        return CommandOutcome(True, "shown")
+
+    def _emit(self, rating: Rating) -> None:
+        self.ctx.emit(rating)
+
+    def _write(self, frame: HostFrame) -> None:
+        port = self._port
+        if port is None:
+            return
+        try:
+            port.write(encode_host(frame))
+        except (serial.SerialException, OSError) as exc:
+            self.ctx.fault("rating_port_error", f"serial write failed: {exc}")
+
+    def _run(self) -> None:
+        decoder = RatingDecoder()
+        port = self._port
+        assert port is not None
+        while not self._stop.is_set():
+            try:
+                data = port.read(port.in_waiting or 1)
+            except (serial.SerialException, OSError, TypeError) as exc:
+                if self._stop.is_set():
+                    return
+                self.ctx.fault("rating_port_error", f"serial read failed: {exc}")
+                self._stop.wait(1.0)
+                continue
+            with self._lock:
+                for item in decoder.feed(data) if data else []:
+                    self._handle(item)
+                self._session.tick(time.monotonic())
+
+    def _handle(self, item: Press | ReasonChoice | FrameError) -> None:
+        if isinstance(item, FrameError):
+            self.errors += 1
+            logger.warning("rating device %s: %s", self.ctx.device, item)
+            self.ctx.fault("rating_garbled_frame", str(item), severity="warning")  # rule DEV-4
+            return
+        if item.address != self.config.address:
+            logger.info(
+                "rating device %s: frame for address %d ignored", self.ctx.device, item.address
+            )
+            return
+        now = time.monotonic()
+        if isinstance(item, Press):
+            self._session.press(item.dimension, item.level, now)
+        elif not self._session.reason(item.index, now):
+            self.ctx.fault(
+                "rating_stray_reason", f"reason {item.index} not asked", severity="warning"
+            )
+
+
+DRIVER = RatingDeviceDriver

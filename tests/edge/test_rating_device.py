@@ -1,0 +1,171 @@
+"""The rating device driver on a pseudo-terminal peer: ShowServing in, Rating events out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from edge.drivers.rating_device import RatingDeviceConfig, RatingDeviceDriver
+from edge.serialproto.rating import AskReasonFrame, PromptFrame, ShowFrame, ThanksFrame
+from models.commands import ShowServing, make_command
+from models.events import EventBody, EventType, Rating
+
+
+class RecordingContext:
+    """A real DeviceContext that keeps what the driver emits and the faults it raises."""
+
+    def __init__(self, device: str, seat: str) -> None:
+        self.hall, self.device, self.tz = "demo", device, ZoneInfo("Asia/Shanghai")
+        self.window: str | None = seat.rsplit("-", 1)[0]
+        self.seat: str | None = seat
+        self.events: list[EventBody] = []
+        self.faults: list[tuple[str, str, bool]] = []
+
+    def emit(self, body: EventBody, type: EventType | None = None) -> None:
+        self.events.append(body)
+
+    def fault(
+        self,
+        code: str,
+        message: str,
+        *,
+        active: bool = True,
+        severity: Literal["warning", "error", "critical"] = "error",
+    ) -> None:
+        self.faults.append((code, message, active))
+
+    def now(self) -> datetime:
+        return datetime.now(self.tz)
+
+
+def wait_for(cond: Callable[[], Any], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
+
+
+def make(**settings: Any) -> tuple[RatingDeviceDriver, RecordingContext]:
+    ctx = RecordingContext("w01-rate", "w01-a")
+    drv = RatingDeviceDriver(ctx, RatingDeviceConfig(**settings))
+    drv.start()
+    return drv, ctx
+
+
+def show(drv: RatingDeviceDriver, ticket: str | None, staff: str = "S0012") -> None:
+    body = ShowServing(seat="w01-a", staff_id=staff, name="王芳", ticket=ticket)
+    cmd = make_command(hall="demo", device="w01-rate", ts=datetime.now(UTC), body=body)
+    assert drv.handle(cmd).ok
+
+
+@pytest.fixture
+def device() -> Iterator[tuple[RatingDeviceDriver, RecordingContext]]:
+    drv, ctx = make(timeout_s=5)
+    yield drv, ctx
+    drv.stop()
+    drv.stop()
+
+
+def test_shows_who_serves_and_rates_the_finished_ticket(device: Any) -> None:
+    # rule RATE-1, RATE-2
+    drv, ctx = device
+    peer = drv.peer
+    show(drv, "A012")
+    wait_for(lambda: peer.screen == ShowFrame(1, "S0012", "王芳", "A012"))
+    show(drv, None)  # service finished: the device asks for the rating of A012
+    wait_for(lambda: any(isinstance(f, PromptFrame) for f in peer.received))
+    assert peer.screen == ShowFrame(1, "S0012", "王芳", "")
+    peer.press(4)
+    wait_for(lambda: len(ctx.events) == 1)
+    assert ctx.events == [Rating(seat="w01-a", ticket="A012", shown_staff_id="S0012", level=4)]
+    wait_for(lambda: isinstance(peer.received[-1], ThanksFrame))
+
+
+def test_dissatisfied_asks_a_reason_and_dimensions_are_configurable(device: Any) -> None:
+    # rule RATE-1, RATE-3
+    drv, ctx = device
+    drv.stop()
+    drv, ctx = make(dimensions=["overall", "attitude", "efficiency"], timeout_s=5)
+    try:
+        peer = drv.peer
+        assert peer is not None
+        show(drv, "B003")
+        show(drv, "B004")  # next citizen called: B003 is prompted
+        wait_for(lambda: any(isinstance(f, PromptFrame) for f in peer.received))
+        prompt = next(f for f in peer.received if isinstance(f, PromptFrame))
+        assert prompt.dimensions == ("overall", "attitude", "efficiency")
+        peer.press(1)
+        peer.press(2, "attitude")
+        peer.press(3, "efficiency")
+        wait_for(lambda: any(isinstance(f, AskReasonFrame) for f in peer.received))
+        ask = next(f for f in peer.received if isinstance(f, AskReasonFrame))
+        assert ask.labels[0] == "态度不好"
+        peer.choose_reason(2)
+        wait_for(lambda: len(ctx.events) == 1)
+        assert ctx.events[0] == Rating(
+            seat="w01-a",
+            ticket="B003",
+            shown_staff_id="S0012",
+            level=1,
+            dimensions={"attitude": 2, "efficiency": 3},
+            reason="slow",
+        )
+    finally:
+        drv.stop()
+
+
+def test_no_press_in_time_is_not_rated() -> None:
+    drv, ctx = make(timeout_s=0.3)
+    try:
+        show(drv, "A001")
+        show(drv, None)
+        wait_for(lambda: len(ctx.events) == 1)
+        assert ctx.events == [Rating(seat="w01-a", ticket="A001", shown_staff_id="S0012")]
+    finally:
+        drv.stop()
+
+
+def test_stray_second_and_garbled_presses_are_reported_not_lost(device: Any) -> None:
+    # rule DEV-4; nothing lost: the hub refuses these with a reason
+    drv, ctx = device
+    peer = drv.peer
+    peer.press(5)  # nothing being served
+    wait_for(lambda: len(ctx.events) == 1)
+    assert ctx.events[0] == Rating(seat="w01-a", ticket=None, level=5)
+    show(drv, "A020")
+    peer.press(5)  # rating during the service
+    wait_for(lambda: len(ctx.events) == 2)
+    peer.press(3)  # a second press for the same service
+    wait_for(lambda: len(ctx.events) == 3)
+    assert [e.ticket for e in ctx.events] == [None, "A020", "A020"]
+    peer.write(b"\x5a\x04\x01\x20\x00\x05\x00")  # bad checksum
+    peer.write(b"\x5a\x03\x01\x21\x01\x26")  # a reason nobody asked for
+    wait_for(lambda: len(ctx.faults) == 2)
+    assert [f[0] for f in ctx.faults] == ["rating_garbled_frame", "rating_stray_reason"]
+    assert "checksum mismatch" in ctx.faults[0][1]
+    show(drv, None)  # A020 was rated: no prompt, no not-rated event
+    peer.press(2)
+    wait_for(lambda: len(ctx.events) == 4)
+    assert drv.status() == "degraded"
+
+
+def test_other_commands_are_refused_and_real_backend_needs_a_port() -> None:
+    from models.commands import DisplayText
+
+    ctx = RecordingContext("w01-rate", "w01-a")
+    drv = RatingDeviceDriver(ctx, RatingDeviceConfig(backend="real"))
+    assert not drv.handle(
+        make_command(
+            hall="demo", device="w01-rate", ts=datetime.now(UTC), body=DisplayText(text="x")
+        )
+    ).ok
+    with pytest.raises(ValueError, match="port"):
+        drv.start()
+    with pytest.raises(ValueError, match="overall"):
+        RatingDeviceConfig(dimensions=["attitude"])
