@@ -167,7 +167,8 @@ def list_alerts(
 
 @router.post("/alerts/{alert_id}/resolve", response_model=AlertPublic)
 def resolve_alert(alert_id: int, session: SessionDep, now: NowDep) -> AlertPublic:
-    """An operator resolves an alert (it opens again if its condition still holds)."""
+    """An operator resolves an alert; if its condition still holds when the device is next
+    evaluated (its next message, or the tick for inactivity), a new alert opens."""
     alert = session.get(Alert, alert_id)
     if alert is None:
         raise HTTPException(404, f"no alert {alert_id}")

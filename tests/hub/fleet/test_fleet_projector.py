@@ -183,3 +183,19 @@ def test_two_workers_on_one_device_lose_nothing(engine: Engine) -> None:
         h = s.get(DeviceHealth, ("demo", "w04-led"))
         assert h is not None and len(h.faults) == 15 and h.uptime_s == 14
     assert len(alerts(engine)) == 15
+
+
+def test_database_allows_one_open_alert_per_device_and_kind(engine: Engine) -> None:
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from hub.db import session_scope
+
+    with session_scope(engine) as s:
+        s.add(Alert(hall="demo", device="d", kind="offline", state="resolved", opened_at=T0))
+        s.add(Alert(hall="demo", device="d", kind="offline", state="open", opened_at=T0))
+    with pytest.raises(IntegrityError), session_scope(engine) as s:
+        s.add(Alert(hall="demo", device="d", kind="offline", state="open", opened_at=T0))
+    with session_scope(engine) as s:  # another kind, or another device, is fine
+        s.add(Alert(hall="demo", device="d", kind="inactive", state="open", opened_at=T0))
+        s.add(Alert(hall="demo", device="e", kind="offline", state="open", opened_at=T0))
