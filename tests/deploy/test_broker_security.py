@@ -7,26 +7,14 @@ the forbidden one would already have arrived.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import pytest
 
 from models.topics import Channel, build_topic, subscription
-from tests.deploy.securebroker import REPO, Peer, SecureBroker, new_tmp_root, wait_for
+from tests.deploy.securebroker import Peer, SecureBroker, wait_for
 
-HALL = REPO / "firmware_cfg" / "halls" / "demo"
 A, B = "w01-led", "w02-led"  # two devices of the demo hall, on different Pis
-
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[SecureBroker]:
-    """One generated, running production broker for the whole module."""
-    root = new_tmp_root()
-    broker = SecureBroker(root, HALL).generate().start()
-    yield broker
-    broker.stop()
-    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
