@@ -36,7 +36,13 @@ def load_halls(folders: Sequence[Path]) -> list[Hall]:
 
 
 class HubServer:
-    """The whole hub in one process; other areas join through hub.areas or the arguments."""
+    """The whole hub in one process; other areas join through hub.areas or the arguments.
+
+    `projectors` and `routers` are added to those of the fleet and of every area module
+    (`area_modules`, default: settings.areas or hub.areas.AREA_MODULES). `serve_api`,
+    `run_ingest` and `run_background` (fleet tick + area background work) choose the roles:
+    `hallkeeper hub ingest` runs ingest only. `clock` is the hub's time (tests pass a fixed one).
+    """
 
     def __init__(
         self,
@@ -48,7 +54,7 @@ class HubServer:
         area_modules: Sequence[str] | None = None,
         serve_api: bool = True,
         run_ingest: bool = True,
-        run_fleet_tick: bool = True,
+        run_background: bool = True,
         clock: Callable[[], datetime] = utc_now,
         migrate_db: bool = True,
     ) -> None:
@@ -61,7 +67,7 @@ class HubServer:
         self.area_modules = list(area_modules)
         self.serve_api = serve_api
         self.run_ingest = run_ingest
-        self.run_fleet_tick = run_fleet_tick
+        self.run_background = run_background
         self.migrate_db = migrate_db
         self.clock = clock
         self.policy = settings.fleet_policy()
@@ -106,7 +112,7 @@ class HubServer:
         self.fleet = FleetService(
             self.engine, self.halls, self.policy, clock=self.clock, interval_s=settings.tick_s
         )
-        if self.serve_api or self.run_fleet_tick:
+        if self.serve_api or self.run_background:
             self.fleet.sync()  # the registry the API and the opening check read
         ctx = AreaContext(
             engine=self.engine,
@@ -128,10 +134,12 @@ class HubServer:
             self._start_ingest(projectors, timeout)
         if settings.push_config_on_start:
             self.push_config()
-        if self.run_fleet_tick:
+        if self.run_background:  # once per deployment: not in ingest-only workers
             self.fleet.start()
-        for task in self.background:
-            task.start()
+            for task in self.background:
+                task.start()
+        else:
+            self.background = []
         if self.serve_api:
             self._start_api(timeout)
         logger.info(

@@ -101,7 +101,7 @@ def ingest(
         None, "--client-id", help="Unique per worker; keeps its broker session."
     ),
 ) -> None:
-    """Run an ingest-only worker (scale-out): ingest + projectors, no API, no tick."""
+    """Run an ingest-only worker (scale-out): ingest + projectors; no API, tick or timers."""
     from hub.server import HubServer
 
     settings = _settings(
@@ -113,7 +113,7 @@ def ingest(
         push_config_on_start=False,
     )
     server = HubServer(
-        settings, halls=_halls(settings), serve_api=False, run_fleet_tick=False, migrate_db=False
+        settings, halls=_halls(settings), serve_api=False, run_background=False, migrate_db=False
     )
     server.start()
     typer.echo(f"ingest worker running against {settings.broker_url}; Ctrl-C stops")
