@@ -81,6 +81,7 @@ class CounterKeypadDriver(Driver[CounterKeypadConfig]):
         self.peer: KeypadPeer | None = None
         self.presses = 0
         self.errors = 0
+        self._active: set[str] = set()
         self._port: serial.Serial | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -115,8 +116,8 @@ class CounterKeypadDriver(Driver[CounterKeypadConfig]):
             self.peer = None
 
     def status(self) -> str:
-        """ok, or degraded after garbled frames."""
-        return "degraded" if self.errors else "ok"
+        """ok, or degraded while a garbled frame or unknown key is the latest news."""
+        return "degraded" if self._active else "ok"
 
     def _run(self) -> None:
         decoder = KeypadDecoder()
@@ -145,11 +146,15 @@ class CounterKeypadDriver(Driver[CounterKeypadConfig]):
             )
             logger.warning("keypad %s: %s", self.ctx.device, item)
             self.ctx.fault(code, str(item), severity="warning")  # rule DEV-4
+            self._active.add(code)
             return
         if item.address != self.config.address:
             logger.info("keypad %s: frame for address %d ignored", self.ctx.device, item.address)
             return
         self.presses += 1
+        for code in sorted(self._active):  # a good frame again: the line is fine
+            self.ctx.fault(code, "good frames again", active=False, severity="warning")
+        self._active.clear()
         self.ctx.emit(
             CallRequest(
                 window=self.window,
