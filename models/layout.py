@@ -63,8 +63,9 @@ class Hall(LayoutModel):
     attendance_policy: str = Field(default="wenshang-2021", description="Preset or TOML path")
     opening_time: str = Field(default="08:30", pattern=r"^\d\d:\d\d$")
     opening_check_minutes: int = Field(default=10, ge=0, le=120, description="DEV-1")
-    closing_time: str | None = Field(default=None, pattern=r"^\d\d:\d\d$",
-                                     description="No tickets from this time on (QUEUE-6)")
+    closing_time: str | None = Field(
+        default=None, pattern=r"^\d\d:\d\d$", description="No tickets from this time on (QUEUE-6)"
+    )
     services: list[Service] = Field(default_factory=list)
     windows: list[Window] = Field(default_factory=list)
     devices: list[Device] = Field(default_factory=list)
