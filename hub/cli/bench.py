@@ -65,8 +65,12 @@ def call(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON line."),
 ) -> None:
     """Keypad "call next" frame (pty) -> broker -> hub queue -> counter display frame (pty)."""
-    _emit(_bench("call").run(calls=calls, warmup=warmup, db_url=db, batch_ms=batch_ms,
-                             outbox_sync=outbox_sync), as_json)
+    _emit(
+        _bench("call").run(
+            calls=calls, warmup=warmup, db_url=db, batch_ms=batch_ms, outbox_sync=outbox_sync
+        ),
+        as_json,
+    )
 
 
 @app.command()
