@@ -24,7 +24,6 @@ STATE=/var/lib/hallkeeper
 SVC_USER=hallkeeper
 APT_PACKAGES=(
   python3 python3-venv python3-pip python3-dev  # the venv (Bookworm: Python 3.11)
-  python3-lgpio                                 # GPIO for gpiozero (away signs), from apt
   libopenblas0 libatlas3-base                   # BLAS for numpy/dlib (face recognition)
   espeak-ng alsa-utils                          # Mandarin announcements (voice driver)
   ca-certificates openssl sqlite3               # TLS; outbox inspection by an operator
@@ -80,6 +79,10 @@ say "node $NODE: ${#MQTT_USERS[@]} device(s): ${MQTT_USERS[*]}"
 
 # ---- Debian packages and the service user ----------------------------------------------------
 run apt-get update -qq
+# GPIO for gpiozero (away signs): Raspberry Pi OS ships python3-lgpio; plain Debian does not,
+# and then the venv gets lgpio from PyPI instead.
+LGPIO_FROM_PIP=1
+if apt-cache show python3-lgpio >/dev/null 2>&1; then APT_PACKAGES+=(python3-lgpio); LGPIO_FROM_PIP=0; fi
 run env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${APT_PACKAGES[@]}"
 if ! id "$SVC_USER" >/dev/null 2>&1; then
   run adduser --system --group --home "$STATE" --no-create-home "$SVC_USER"
@@ -96,12 +99,13 @@ run "$VENV/bin/pip" install -q --upgrade pip
 # prebuilt, so face_recognition goes in with --no-deps (its other dependencies are ours).
 run "$VENV/bin/pip" install -q dlib-bin face-recognition-models
 run "$VENV/bin/pip" install -q --no-deps face_recognition==1.3.0
+[ "$LGPIO_FROM_PIP" = 0 ] || run "$VENV/bin/pip" install -q lgpio
 if [ -n "$WHEEL" ]; then
   run "$VENV/bin/pip" install -q "$WHEEL"
 else
   run "$VENV/bin/pip" install -q "$SRC"
 fi
-run "$VENV/bin/python" -c "import edge.agent, models, gpiozero, serial"
+run "$VENV/bin/python" -c "import edge.agent, models, gpiozero, lgpio, serial"
 run install -d -m 0755 "$PREFIX/deploy"
 run cp -r "$REPO/deploy/." "$PREFIX/deploy/"
 
