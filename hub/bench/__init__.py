@@ -50,8 +50,9 @@ def private_mosquitto(workdir: Path, *, max_inflight: int = 1000) -> Iterator[st
         f"log_dest file {workdir / 'mosquitto.log'}\n"
         "log_type error\nlog_type warning\n"
     )
-    proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [MOSQUITTO, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         _wait_port(port, 10.0)
         yield f"mqtt://127.0.0.1:{port}"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
+import resource
 import tempfile
 import threading
 import time
@@ -37,8 +38,11 @@ from models.topics import Channel, build_topic, subscription
 logger = logging.getLogger(__name__)
 
 _BODIES: list[tuple[EventType, str]] = [
-    (EventType.PUNCH, '{"staff_id":"S%03d","distance":0.41,'
-                      '"liveness":{"passed":true,"blink":true,"motion":0.8,"method":"ear"}}'),
+    (
+        EventType.PUNCH,
+        '{"staff_id":"S%03d","distance":0.41,'
+        '"liveness":{"passed":true,"blink":true,"motion":0.8,"method":"ear"}}',
+    ),
     (EventType.PRESENCE, '{"seat":"seat-%03d","present":true,"distance_cm":72}'),
     (EventType.RATING, '{"seat":"seat-%03d","ticket":"A012","shown_staff_id":"S001","level":5}'),
     (EventType.CALL_REQUEST, '{"window":"w%03d","action":"next"}'),
@@ -58,8 +62,17 @@ def device_payload(hall: str, device: str, index: int, seq: int) -> bytes:
     ).encode()
 
 
-def _publish_devices(url: str, hall: str, first: int, count: int, seconds: float,
-                     window: int, ready: Any, go: Any, results: Any) -> None:
+def _publish_devices(
+    url: str,
+    hall: str,
+    first: int,
+    count: int,
+    seconds: float,
+    window: int,
+    ready: Any,
+    go: Any,
+    results: Any,
+) -> None:
     """Publisher process: `count` device clients publish QoS 1 for `seconds`; report acks.
 
     It runs at a lower CPU priority (nice 10): the devices are other machines in a real hall,
@@ -75,8 +88,11 @@ def _publish_devices(url: str, hall: str, first: int, count: int, seconds: float
     for i in range(first, first + count):
         device = f"dev-{i:04d}"
         acked = [0]
-        client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
-                             client_id=f"{hall}-{device}", protocol=mqtt.MQTTv5)
+        client = mqtt.Client(
+            callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+            client_id=f"{hall}-{device}",
+            protocol=mqtt.MQTTv5,
+        )
         client.max_inflight_messages_set(window)
         client.on_publish = lambda *_a, acked=acked: acked.__setitem__(0, acked[0] + 1)
         client.connect(host, port)
@@ -97,8 +113,9 @@ def _publish_devices(url: str, hall: str, first: int, count: int, seconds: float
         if busy:
             time.sleep(0.0005)
     settle = time.monotonic() + 30
-    while time.monotonic() < settle and any(s > c[4][0] for s, c in zip(seqs, clients,
-                                                                          strict=True)):
+    while time.monotonic() < settle and any(
+        s > c[4][0] for s, c in zip(seqs, clients, strict=True)
+    ):
         time.sleep(0.01)
     results.put(sum(c[4][0] for c in clients))
     for client, *_ in clients:
@@ -109,17 +126,25 @@ def _publish_devices(url: str, hall: str, first: int, count: int, seconds: float
 class _Load:
     """The publisher processes of one phase: started, released together, joined."""
 
-    def __init__(self, url: str, hall: str, devices: int, publishers: int, seconds: float,
-                 window: int) -> None:
+    def __init__(
+        self, url: str, hall: str, devices: int, publishers: int, seconds: float, window: int
+    ) -> None:
         ctx = mp.get_context("spawn")
         self.ready, self.results, self.go = ctx.Queue(), ctx.Queue(), ctx.Event()
-        per = [devices // publishers + (1 if k < devices % publishers else 0)
-               for k in range(publishers)]
+        per = [
+            devices // publishers + (1 if k < devices % publishers else 0)
+            for k in range(publishers)
+        ]
         starts = [sum(per[:k]) for k in range(publishers)]
-        self.procs = [ctx.Process(target=_publish_devices, daemon=True,
-                                  args=(url, hall, s, n, seconds, window, self.ready, self.go,
-                                        self.results))
-                      for s, n in zip(starts, per, strict=True) if n]
+        self.procs = [
+            ctx.Process(
+                target=_publish_devices,
+                daemon=True,
+                args=(url, hall, s, n, seconds, window, self.ready, self.go, self.results),
+            )
+            for s, n in zip(starts, per, strict=True)
+            if n
+        ]
 
     def start(self) -> float:
         """Start the processes, wait until every device is connected, release them."""
@@ -156,6 +181,11 @@ def _wait_count(count: Any, target: Any, timeout: float) -> float:
         time.sleep(0.005)
 
 
+def _cpu() -> tuple[float, float]:
+    """CPU seconds used by this process, and by its children that have been joined."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def _connect_props(expiry: int) -> Any:
@@ -178,8 +208,11 @@ class _RawSubscriber:
         self.host, self.port, _, _ = parse_broker_url(url)
         self.hall = hall
         self.count = 0
-        self.client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
-                                  client_id=f"{hall}-raw", protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(
+            callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+            client_id=f"{hall}-raw",
+            protocol=mqtt.MQTTv5,
+        )
         self.client.on_message = self._on_message
         self.subscribed = threading.Event()
         self.client.on_subscribe = lambda *_a: self.subscribed.set()
@@ -191,11 +224,13 @@ class _RawSubscriber:
         """Connect (resuming the session) and subscribe."""
         from paho.mqtt.subscribeoptions import SubscribeOptions
 
-        self.client.connect(self.host, self.port, clean_start=False,
-                            properties=_connect_props(3600))
+        self.client.connect(
+            self.host, self.port, clean_start=False, properties=_connect_props(3600)
+        )
         self.client.loop_start()
-        self.client.subscribe(subscription(Channel.EVT, hall=self.hall),
-                              options=SubscribeOptions(qos=1))
+        self.client.subscribe(
+            subscription(Channel.EVT, hall=self.hall), options=SubscribeOptions(qos=1)
+        )
         if not self.subscribed.wait(10):
             raise RuntimeError("the raw subscriber did not subscribe within 10 s")
 
@@ -205,8 +240,9 @@ class _RawSubscriber:
         self.client.loop_stop()
 
 
-def _measure(start: Any, count: Any, load: _Load | None, sent: int | None,
-             seconds: float) -> tuple[int, float]:
+def _measure(
+    start: Any, count: Any, load: _Load | None, sent: int | None, seconds: float
+) -> tuple[int, float]:
     """Run one phase; return (messages sent, seconds until all of them were handled).
 
     Live (`load` given): the consumer runs while the publishers do; the clock starts when
@@ -227,17 +263,25 @@ def _measure(start: Any, count: Any, load: _Load | None, sent: int | None,
     return int(sent or 0), t_end - t0
 
 
-def _backlog(url: str, hall: str, devices: int, publishers: int, seconds: float,
-             window: int) -> int:
+def _backlog(
+    url: str, hall: str, devices: int, publishers: int, seconds: float, window: int
+) -> int:
     """Publish for `seconds` while the consumer is away; the messages queue in its session."""
     load = _Load(url, hall, devices, publishers, seconds, window)
     load.start()
     return load.sent()
 
 
-def run(devices: int = 20, seconds: float = 5.0, db_url: str | None = None,
-        publishers: int = 2, window: int = 50, batch_size: int = 500,
-        batch_ms: float = 50.0) -> dict[str, Any]:
+def run(
+    devices: int = 20,
+    seconds: float = 5.0,
+    db_url: str | None = None,
+    publishers: int = 2,
+    window: int = 50,
+    batch_size: int = 500,
+    batch_ms: float = 50.0,
+    writer: str = "thread",
+) -> dict[str, Any]:
     """Run the raw and the ingest consumer, live and from a backlog; return the figures."""
     from hub.db import make_engine, migrate
     from hub.events.queries import count_events
@@ -254,19 +298,27 @@ def run(devices: int = 20, seconds: float = 5.0, db_url: str | None = None,
         with private_mosquitto(work / "broker") as url:
             raw = _RawSubscriber(url, hall)
             raw.start()
-            raw_sent, raw_s = _measure(raw.start, lambda: raw.count,
-                                       _Load(url, hall, *shape), None, seconds)
+            raw_sent, raw_s = _measure(
+                raw.start, lambda: raw.count, _Load(url, hall, *shape), None, seconds
+            )
             raw.stop()
             backlog = _backlog(url, hall, *shape)
             before = raw.count
-            raw_drain_s = _measure(raw.start, lambda: raw.count - before, None, backlog,
-                                   seconds)[1]
+            own0, _ = _cpu()
+            raw_drain_s = _measure(raw.start, lambda: raw.count - before, None, backlog, seconds)[1]
+            raw_cpu = _cpu()[0] - own0
             raw_drained = raw.count - before
             raw.stop()
 
             def new_worker() -> IngestWorker:
-                return IngestWorker(engine, url, client_id=f"{hall}-hub", batch_size=batch_size,
-                                    batch_ms=batch_ms)
+                return IngestWorker(
+                    engine,
+                    url,
+                    client_id=f"{hall}-hub",
+                    batch_size=batch_size,
+                    batch_ms=batch_ms,
+                    writer=writer,
+                )  # type: ignore[arg-type]
 
             def handled(w: IngestWorker) -> int:
                 snap = w.stats.snapshot()
@@ -275,14 +327,19 @@ def run(devices: int = 20, seconds: float = 5.0, db_url: str | None = None,
             live = new_worker().start()
             if not live.wait_ready(10):
                 raise RuntimeError("the ingest worker did not subscribe within 10 s")
-            ing_sent, ing_s = _measure(None, lambda: handled(live), _Load(url, hall, *shape),
-                                       None, seconds)
+            ing_sent, ing_s = _measure(
+                None, lambda: handled(live), _Load(url, hall, *shape), None, seconds
+            )
             live.stop()
             ing_backlog = _backlog(url, hall, *shape)
             drain = new_worker()
-            ing_drain_s = _measure(drain.start, lambda: handled(drain), None, ing_backlog,
-                                   seconds)[1]
-            drain.stop()
+            own0, children0 = _cpu()
+            ing_drain_s = _measure(drain.start, lambda: handled(drain), None, ing_backlog, seconds)[
+                1
+            ]
+            own_cpu = _cpu()[0] - own0
+            drain.stop()  # joins a writer process, so its CPU time is counted below
+            ing_cpu = own_cpu + _cpu()[1] - children0
         rows, distinct = count_events(engine, hall=hall)
         engine.dispose()
     live_stats, drain_stats = live.stats.snapshot(), drain.stats.snapshot()
@@ -299,12 +356,19 @@ def run(devices: int = 20, seconds: float = 5.0, db_url: str | None = None,
         "publishers": publishers,
         "batch_size": batch_size,
         "batch_ms": batch_ms,
+        "writer": writer,
         "raw_rate": round(raw_rate, 1),
         "ingest_rate": round(ingest_rate, 1),
         "ratio": round(ingest_rate / raw_rate, 3) if raw_rate else None,
         "drain_raw_rate": round(raw_drain_rate, 1),
         "drain_ingest_rate": round(ingest_drain_rate, 1),
         "drain_ratio": round(ingest_drain_rate / raw_drain_rate, 3) if raw_drain_rate else None,
+        "drain_raw_cpu_us": round(raw_cpu * 1e6 / max(raw_drained, 1), 1),
+        "drain_ingest_cpu_us": round(ing_cpu * 1e6 / max(drain_stats["stored"], 1), 1),
+        "drain_ingest_main_cpu_us": round(own_cpu * 1e6 / max(drain_stats["stored"], 1), 1),
+        "cpu_ratio": round(raw_cpu / max(raw_drained, 1) / (ing_cpu / drain_stats["stored"]), 3)
+        if ing_cpu and drain_stats["stored"]
+        else None,
         "raw_sent": raw_sent + backlog,
         "raw_received": raw.count,
         "sent": sent,

@@ -37,12 +37,20 @@ def ingest(
     window: int = typer.Option(50, help="Unacknowledged QoS 1 messages per device."),
     batch_size: int = typer.Option(500, help="Ingest: commit every B messages..."),
     batch_ms: float = typer.Option(50.0, help="...or every T milliseconds."),
+    writer: str = typer.Option("thread", help="Ingest writer: thread or process."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON line."),
 ) -> None:
     """Raw paho QoS 1 receive rate vs the hub's ingest rate (stored, acked after commit)."""
-    result = _bench("ingest").run(devices=devices, seconds=seconds, db_url=db,
-                                  publishers=publishers, window=window,
-                                  batch_size=batch_size, batch_ms=batch_ms)
+    result = _bench("ingest").run(
+        devices=devices,
+        seconds=seconds,
+        db_url=db,
+        publishers=publishers,
+        window=window,
+        batch_size=batch_size,
+        batch_ms=batch_ms,
+        writer=writer,
+    )
     _emit(result, as_json)
 
 
@@ -75,13 +83,13 @@ def call(
 
 @app.command()
 def face(
-    frames: str | None = typer.Option(None, "--frames", help="Frame folder (default: "
-                                      "../shared/data/faces/frames)."),
+    frames: str | None = typer.Option(
+        None, "--frames", help="Frame folder (default: ../shared/data/faces/frames)."
+    ),
     repeats: int = typer.Option(5, "--repeats", help="Runs per frame (median)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON line."),
 ) -> None:
     """Face terminal: naive vs terminal pipeline on 720p frames, encoding, 1:N over 50,000."""
     from pathlib import Path
 
-    _emit(_bench("face").run(frames_dir=Path(frames) if frames else None, repeats=repeats),
-          as_json)
+    _emit(_bench("face").run(frames_dir=Path(frames) if frames else None, repeats=repeats), as_json)

@@ -42,9 +42,16 @@ def count_events(engine: Engine, *, hall: str | None = None) -> tuple[int, int]:
     return int(rows), int(distinct)
 
 
-def events(engine: Engine, *, hall: str | None = None, device: str | None = None,
-           types: tuple[str, ...] = (), since: datetime | None = None,
-           until: datetime | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+def events(
+    engine: Engine,
+    *,
+    hall: str | None = None,
+    device: str | None = None,
+    types: tuple[str, ...] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
     """Stored events in device-time order, filtered by hall, device, type and device time."""
     query = sa.select(EVENT).order_by(EVENT.c.device_ts, EVENT.c.event_id)
     if hall is not None:
@@ -76,8 +83,9 @@ def device_sequences(engine: Engine, *, hall: str | None = None) -> list[dict[st
     return _rows(engine, query, ("updated_at",))
 
 
-def sequence_gaps(engine: Engine, *, hall: str | None = None, device: str | None = None,
-                  open_only: bool = False) -> list[dict[str, Any]]:
+def sequence_gaps(
+    engine: Engine, *, hall: str | None = None, device: str | None = None, open_only: bool = False
+) -> list[dict[str, Any]]:
     """Detected gaps (open first-seen order); `open_only` keeps those still missing seqs."""
     query = sa.select(GAP).order_by(GAP.c.hall, GAP.c.device, GAP.c.from_seq)
     if hall is not None:

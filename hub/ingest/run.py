@@ -25,17 +25,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--share-group", default=None)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--batch-ms", type=float, default=50.0)
+    parser.add_argument(
+        "--writer",
+        choices=("thread", "process"),
+        default="thread",
+        help="Validate and store on a thread, or in a child process",
+    )
     parser.add_argument("--migrate", action="store_true", help="Upgrade the schema first")
     parser.add_argument("--stats-every", type=float, default=5.0, help="Seconds between logs")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     engine = make_engine(args.db)
     if args.migrate:
         migrate(engine)
-    worker = IngestWorker(engine, args.broker, client_id=args.client_id,
-                          share_group=args.share_group, batch_size=args.batch_size,
-                          batch_ms=args.batch_ms)
+    worker = IngestWorker(
+        engine,
+        args.broker,
+        client_id=args.client_id,
+        share_group=args.share_group,
+        batch_size=args.batch_size,
+        batch_ms=args.batch_ms,
+        writer=args.writer,
+    )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())

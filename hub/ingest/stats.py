@@ -52,8 +52,18 @@ class IngestStats:
             for name, value in counts.items():
                 setattr(self, name, getattr(self, name) + value)
 
-    def record_batch(self, *, stored: int, duplicates: int, dead: int, states: int, acked: int,
-                     skipped: int, lag_ms: float, size: int) -> None:
+    def record_batch(
+        self,
+        *,
+        stored: int,
+        duplicates: int,
+        dead: int,
+        states: int,
+        acked: int,
+        skipped: int,
+        lag_ms: float,
+        size: int,
+    ) -> None:
         """Count one committed and acknowledged batch."""
         assert self._lock is not None
         with self._lock:

@@ -62,8 +62,18 @@ def _insert(conn: Connection, table: sa.Table) -> Any:
     return sqlite.insert(table)
 
 
-EVENT_COLUMNS = ("event_id", "hall", "device", "seq", "type", "device_ts", "ts_offset_min",
-                 "synced", "received_at", "body")
+EVENT_COLUMNS = (
+    "event_id",
+    "hall",
+    "device",
+    "seq",
+    "type",
+    "device_ts",
+    "ts_offset_min",
+    "synced",
+    "received_at",
+    "body",
+)
 """Column order of the rows `event_values` builds."""
 _CHUNK_ROWS = 1000
 
@@ -71,9 +81,18 @@ _CHUNK_ROWS = 1000
 def event_values(env: Envelope, received_at: datetime) -> tuple[Any, ...]:
     """The `event` row of an envelope, in EVENT_COLUMNS order (device time in UTC)."""
     offset = env.ts.utcoffset()
-    return (env.id, env.hall, env.device, env.seq, env.type.value, env.ts.astimezone(UTC),
-            int(offset.total_seconds() // 60) if offset else 0, env.synced, received_at,
-            env.body.model_dump_json())
+    return (
+        env.id,
+        env.hall,
+        env.device,
+        env.seq,
+        env.type.value,
+        env.ts.astimezone(UTC),
+        int(offset.total_seconds() // 60) if offset else 0,
+        env.synced,
+        received_at,
+        env.body.model_dump_json(),
+    )
 
 
 def _dead_row(dead: DeadRow) -> dict[str, Any]:
@@ -105,12 +124,13 @@ def _insert_returning_new(conn: Connection, rows: list[tuple[Any, ...]]) -> set[
     tail = " ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
     inserted: set[str] = set()
     for start in range(0, len(rows), _CHUNK_ROWS):
-        part = rows[start:start + _CHUNK_ROWS]
+        part = rows[start : start + _CHUNK_ROWS]
         params: list[Any] = []
         if sqlite_style:
             for row in part:
-                params.extend((*row[:5], _sqlite_ts(row[5]), row[6], int(row[7]),
-                               _sqlite_ts(row[8]), row[9]))
+                params.extend(
+                    (*row[:5], _sqlite_ts(row[5]), row[6], int(row[7]), _sqlite_ts(row[8]), row[9])
+                )
         else:
             for row in part:
                 params.extend(row)
@@ -119,8 +139,9 @@ def _insert_returning_new(conn: Connection, rows: list[tuple[Any, ...]]) -> set[
     return inserted
 
 
-def insert_events(conn: Connection, envelopes: Sequence[Envelope], received_at: datetime
-                  ) -> list[Envelope]:
+def insert_events(
+    conn: Connection, envelopes: Sequence[Envelope], received_at: datetime
+) -> list[Envelope]:
     """Append envelopes, dropping ids already stored; return the ones actually inserted."""
     unique: dict[str, Envelope] = {}
     for env in envelopes:
@@ -128,19 +149,39 @@ def insert_events(conn: Connection, envelopes: Sequence[Envelope], received_at: 
     if not unique:
         return []
     inserted = _insert_returning_new(
-        conn, [event_values(env, received_at) for env in unique.values()])
+        conn, [event_values(env, received_at) for env in unique.values()]
+    )
     return [env for env in unique.values() if env.id in inserted]
 
 
-def _load_tracks(conn: Connection, keys: list[tuple[str, str]], now: datetime
-                 ) -> dict[tuple[str, str], tuple[DeviceTrack, dict[str, Any]]]:
+def _load_tracks(
+    conn: Connection, keys: list[tuple[str, str]], now: datetime
+) -> dict[tuple[str, str], tuple[DeviceTrack, dict[str, Any]]]:
     """Lock (PostgreSQL) and read the sequence rows of `keys`, creating the missing ones."""
     stmt = _insert(conn, SEQ).on_conflict_do_nothing(index_elements=["hall", "device"])
-    conn.execute(stmt, [{"hall": h, "device": d, "last_seq": 0, "facts": 0, "gaps_open": 0,
-                         "gaps_total": 0, "missing_open": 0, "resets": 0, "updated_at": now}
-                        for h, d in keys])
-    query = (sa.select(SEQ).where(sa.tuple_(SEQ.c.hall, SEQ.c.device).in_(keys))
-             .order_by(SEQ.c.hall, SEQ.c.device).with_for_update())
+    conn.execute(
+        stmt,
+        [
+            {
+                "hall": h,
+                "device": d,
+                "last_seq": 0,
+                "facts": 0,
+                "gaps_open": 0,
+                "gaps_total": 0,
+                "missing_open": 0,
+                "resets": 0,
+                "updated_at": now,
+            }
+            for h, d in keys
+        ],
+    )
+    query = (
+        sa.select(SEQ)
+        .where(sa.tuple_(SEQ.c.hall, SEQ.c.device).in_(keys))
+        .order_by(SEQ.c.hall, SEQ.c.device)
+        .with_for_update()
+    )
     tracks = {}
     for row in conn.execute(query).mappings():
         last = row["last_seq"] if row["facts"] or row["resets"] else None
@@ -148,20 +189,28 @@ def _load_tracks(conn: Connection, keys: list[tuple[str, str]], now: datetime
     return tracks
 
 
-def _load_gaps(conn: Connection, keys: list[tuple[str, str]],
-               tracks: dict[tuple[str, str], tuple[DeviceTrack, dict[str, Any]]]) -> None:
+def _load_gaps(
+    conn: Connection,
+    keys: list[tuple[str, str]],
+    tracks: dict[tuple[str, str], tuple[DeviceTrack, dict[str, Any]]],
+) -> None:
     """Read the open gaps of devices whose batch reaches back below their highest seq."""
     if not keys:
         return
-    query = sa.select(GAP).where(sa.tuple_(GAP.c.hall, GAP.c.device).in_(keys),
-                                 GAP.c.filled_at.is_(None)).order_by(GAP.c.from_seq)
+    query = (
+        sa.select(GAP)
+        .where(sa.tuple_(GAP.c.hall, GAP.c.device).in_(keys), GAP.c.filled_at.is_(None))
+        .order_by(GAP.c.from_seq)
+    )
     for row in conn.execute(query).mappings():
         tracks[(row["hall"], row["device"])][0].gaps.append(
-            Gap(row["from_seq"], row["to_seq"], row["missing"], id=row["id"]))
+            Gap(row["from_seq"], row["to_seq"], row["missing"], id=row["id"])
+        )
 
 
-def update_sequences(conn: Connection, facts: Sequence[Envelope], now: datetime,
-                     result: StoreResult) -> None:
+def update_sequences(
+    conn: Connection, facts: Sequence[Envelope], now: datetime, result: StoreResult
+) -> None:
     """Advance each device's sequence with its new facts; open and fill gaps."""
     seqs: dict[tuple[str, str], list[int]] = defaultdict(list)
     for env in facts:
@@ -170,8 +219,11 @@ def update_sequences(conn: Connection, facts: Sequence[Envelope], now: datetime,
         return
     keys = sorted(seqs)
     tracks = _load_tracks(conn, keys, now)
-    reaching_back = [k for k in keys if tracks[k][0].last_seq is not None
-                     and min(seqs[k]) <= (tracks[k][0].last_seq or 0)]
+    reaching_back = [
+        k
+        for k in keys
+        if tracks[k][0].last_seq is not None and min(seqs[k]) <= (tracks[k][0].last_seq or 0)
+    ]
     _load_gaps(conn, reaching_back, tracks)
     new_gaps: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
@@ -180,44 +232,69 @@ def update_sequences(conn: Connection, facts: Sequence[Envelope], now: datetime,
         track, row = tracks[key]
         advance(track, seqs[key])
         hall, device = key
-        new_gaps += [{"hall": hall, "device": device, "from_seq": g.from_seq, "to_seq": g.to_seq,
-                      "missing": g.missing, "detected_at": now, "filled_at": None}
-                     for g in track.new_gaps]
-        changed += [{"gap_id": g.id, "missing": max(g.missing, 0),
-                     "filled_at": now if g.filled else None}
-                    for g in track.gaps if g.changed]
-        seq_rows.append({
-            "k_hall": hall, "k_device": device,
-            "last_seq": track.last_seq if track.last_seq is not None else 0,
-            "facts": row["facts"] + len(seqs[key]),
-            "gaps_open": row["gaps_open"] + len(track.new_gaps) - track.filled,
-            "gaps_total": row["gaps_total"] + len(track.new_gaps),
-            "missing_open": row["missing_open"] + sum(g.missing for g in track.new_gaps)
-            - track.late,
-            "resets": row["resets"] + track.resets,
-            "updated_at": now,
-        })
+        new_gaps += [
+            {
+                "hall": hall,
+                "device": device,
+                "from_seq": g.from_seq,
+                "to_seq": g.to_seq,
+                "missing": g.missing,
+                "detected_at": now,
+                "filled_at": None,
+            }
+            for g in track.new_gaps
+        ]
+        changed += [
+            {"gap_id": g.id, "missing": max(g.missing, 0), "filled_at": now if g.filled else None}
+            for g in track.gaps
+            if g.changed
+        ]
+        seq_rows.append(
+            {
+                "k_hall": hall,
+                "k_device": device,
+                "last_seq": track.last_seq if track.last_seq is not None else 0,
+                "facts": row["facts"] + len(seqs[key]),
+                "gaps_open": row["gaps_open"] + len(track.new_gaps) - track.filled,
+                "gaps_total": row["gaps_total"] + len(track.new_gaps),
+                "missing_open": row["missing_open"]
+                + sum(g.missing for g in track.new_gaps)
+                - track.late,
+                "resets": row["resets"] + track.resets,
+                "updated_at": now,
+            }
+        )
         result.gaps_opened += len(track.new_gaps)
         result.gaps_filled += track.filled
         result.unexpected_seqs += track.unexpected
         for g in track.new_gaps:
-            logger.warning("sequence gap on %s/%s: seqs %d..%d missing", hall, device,
-                           g.from_seq, g.to_seq)
+            logger.warning(
+                "sequence gap on %s/%s: seqs %d..%d missing", hall, device, g.from_seq, g.to_seq
+            )
         if track.unexpected:
-            logger.warning("%s/%s sent %d repeated seqs with new event ids", hall, device,
-                           track.unexpected)
+            logger.warning(
+                "%s/%s sent %d repeated seqs with new event ids", hall, device, track.unexpected
+            )
     if new_gaps:
         conn.execute(sa.insert(GAP), new_gaps)
     if changed:
-        conn.execute(GAP.update().where(GAP.c.id == sa.bindparam("gap_id"))
-                     .values(missing=sa.bindparam("missing"),
-                             filled_at=sa.bindparam("filled_at")), changed)
-    conn.execute(SEQ.update().where(SEQ.c.hall == sa.bindparam("k_hall"),
-                                    SEQ.c.device == sa.bindparam("k_device")), seq_rows)
+        conn.execute(
+            GAP.update()
+            .where(GAP.c.id == sa.bindparam("gap_id"))
+            .values(missing=sa.bindparam("missing"), filled_at=sa.bindparam("filled_at")),
+            changed,
+        )
+    conn.execute(
+        SEQ.update().where(
+            SEQ.c.hall == sa.bindparam("k_hall"), SEQ.c.device == sa.bindparam("k_device")
+        ),
+        seq_rows,
+    )
 
 
-def store_batch(engine: Engine, envelopes: Sequence[Envelope], dead: Sequence[DeadRow],
-                received_at: datetime) -> StoreResult:
+def store_batch(
+    engine: Engine, envelopes: Sequence[Envelope], dead: Sequence[DeadRow], received_at: datetime
+) -> StoreResult:
     """Store one batch in one transaction; return the new envelopes and what changed."""
     result = StoreResult()
     now = datetime.now(UTC)

@@ -26,25 +26,24 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
-from hub.ingest.hooks import DeviceState, IngestBatch, Projector
+from hub.ingest.hooks import IngestBatch, Projector
 from hub.ingest.stats import IngestStats
-from hub.ingest.store import DeadRow, StoreResult, store_batch
-from hub.ingest.validate import Accepted, Rejected, classify
-from models.envelope import Envelope
-from models.topics import Channel, build_topic, subscription
+from hub.ingest.writer import InlineWriter, ProcessWriter, Writer
+from models.envelope import parse_envelope
+from models.topics import Channel, parse_topic, subscription
 
 logger = logging.getLogger(__name__)
 
@@ -77,11 +76,21 @@ def parse_broker_url(url: str) -> tuple[str, int, str | None, str | None]:
 class IngestWorker:
     """Ingest from one MQTT broker into one database; start() and stop() it."""
 
-    def __init__(self, engine: Engine, broker_url: str, *, client_id: str,
-                 share_group: str | None = None, batch_size: int = 500, batch_ms: float = 50.0,
-                 projectors: Sequence[Projector] = (),
-                 session_expiry_s: int = DEFAULT_SESSION_EXPIRY_S,
-                 receive_maximum: int | None = None, keepalive_s: int = 30) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        broker_url: str,
+        *,
+        client_id: str,
+        share_group: str | None = None,
+        batch_size: int = 500,
+        batch_ms: float = 50.0,
+        projectors: Sequence[Projector] = (),
+        session_expiry_s: int = DEFAULT_SESSION_EXPIRY_S,
+        receive_maximum: int | None = None,
+        keepalive_s: int = 30,
+        writer: Literal["thread", "process"] = "thread",
+    ) -> None:
         self.engine = engine
         self.broker_url = broker_url
         self.client_id = client_id
@@ -92,6 +101,9 @@ class IngestWorker:
         self.session_expiry_s = session_expiry_s
         self.receive_maximum = min(65535, receive_maximum or max(100, 4 * self.batch_size))
         self.keepalive_s = keepalive_s
+        if writer not in ("thread", "process"):
+            raise ValueError(f"writer must be 'thread' or 'process', not {writer!r}")
+        self.writer_mode = writer
         self.stats = IngestStats()
         self._queue: queue.SimpleQueue[_Received] = queue.SimpleQueue()
         self._generation = 0
@@ -107,8 +119,12 @@ class IngestWorker:
         return [subscription(ch, share_group=self.share_group) for ch in INGEST_CHANNELS]
 
     def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
-                             client_id=self.client_id, protocol=mqtt.MQTTv5, manual_ack=True)
+        client = mqtt.Client(
+            callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
         _, _, user, password = parse_broker_url(self.broker_url)
         if user:
             client.username_pw_set(user, password)
@@ -128,11 +144,13 @@ class IngestWorker:
         props.SessionExpiryInterval = self.session_expiry_s
         props.ReceiveMaximum = self.receive_maximum
         self._accepting.set()
-        self._writer = threading.Thread(target=self._write_loop, name=f"ingest-{self.client_id}",
-                                        daemon=True)
+        self._writer = threading.Thread(
+            target=self._write_loop, name=f"ingest-{self.client_id}", daemon=True
+        )
         self._writer.start()
-        self._client.connect_async(host, port, keepalive=self.keepalive_s, clean_start=False,
-                                   properties=props)
+        self._client.connect_async(
+            host, port, keepalive=self.keepalive_s, clean_start=False, properties=props
+        )
         self._client.loop_start()
         return self
 
@@ -152,26 +170,30 @@ class IngestWorker:
 
     # -- paho callbacks (network thread) -----------------------------------------------------
 
-    def _on_connect(self, client: mqtt.Client, _userdata: Any, flags: Any, reason_code: Any,
-                    _properties: Any) -> None:
+    def _on_connect(
+        self, client: mqtt.Client, _userdata: Any, flags: Any, reason_code: Any, _properties: Any
+    ) -> None:
         if reason_code.is_failure:
-            logger.error("ingest %s: broker refused the connection: %s", self.client_id,
-                         reason_code)
+            logger.error(
+                "ingest %s: broker refused the connection: %s", self.client_id, reason_code
+            )
             return
         self._generation += 1
         self.stats.connects += 1
-        logger.info("ingest %s connected (session present: %s)", self.client_id,
-                    flags.session_present)
+        logger.info(
+            "ingest %s connected (session present: %s)", self.client_id, flags.session_present
+        )
         client.subscribe([(t, SubscribeOptions(qos=1)) for t in self.topics])
 
-    def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason_code: Any,
-                       _properties: Any) -> None:
+    def _on_disconnect(
+        self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason_code: Any, _properties: Any
+    ) -> None:
         if not self._stopping.is_set():
-            logger.warning("ingest %s disconnected (%s); reconnecting", self.client_id,
-                           reason_code)
+            logger.warning("ingest %s disconnected (%s); reconnecting", self.client_id, reason_code)
 
-    def _on_subscribe(self, _client: mqtt.Client, _userdata: Any, _mid: int,
-                      reason_codes: Any, _properties: Any) -> None:
+    def _on_subscribe(
+        self, _client: mqtt.Client, _userdata: Any, _mid: int, reason_codes: Any, _properties: Any
+    ) -> None:
         failed = [rc for rc in reason_codes if rc.is_failure]
         if failed:
             logger.error("ingest %s: subscription refused: %s", self.client_id, failed)
@@ -186,8 +208,11 @@ class IngestWorker:
         except UnicodeDecodeError:
             topic = msg._topic.decode("utf-8", "replace")
         self.stats.received += 1
-        self._queue.put(_Received(topic, bytes(msg.payload), msg.mid, msg.qos, self._generation,
-                                  time.monotonic()))
+        self._queue.put(
+            _Received(
+                topic, bytes(msg.payload), msg.mid, msg.qos, self._generation, time.monotonic()
+            )
+        )
 
     # -- writer thread --------------------------------------------------------------------------
 
@@ -214,38 +239,54 @@ class IngestWorker:
                 break
         return batch
 
-    def _write_loop(self) -> None:
-        while True:
-            batch = self._collect()
-            if batch:
-                started = time.perf_counter()
-                try:
-                    self._process(batch)
-                except Exception:  # never let the writer die; the batch stays unacked
-                    logger.exception("ingest %s: batch of %d failed; not acknowledged",
-                                     self.client_id, len(batch))
-                self.stats.busy_s += time.perf_counter() - started
-            elif self._stopping.is_set():
-                return
-            self.stats.queue_depth = self._queue.qsize()
+    def _make_writer(self) -> Writer:
+        if self.writer_mode == "process":
+            return ProcessWriter(self.engine.url.render_as_string(hide_password=False))
+        return InlineWriter(self.engine, self._stopping.wait)
 
-    def _process(self, batch: list[_Received]) -> None:
-        received_at = datetime.now(UTC)
-        envelopes: list[Envelope] = []
-        dead: list[DeadRow] = []
-        states: list[DeviceState] = []
-        for rec in batch:
-            outcome = classify(rec.topic, rec.payload, received_at)
-            if isinstance(outcome, Accepted):
-                envelopes.append(outcome.envelope)
-            elif isinstance(outcome, Rejected):
-                logger.warning("dead letter from %s: %s", rec.topic, outcome.reason)
-                dead.append(DeadRow(rec.topic, outcome.reason, rec.payload, received_at))
-            else:
-                states.append(outcome.state)
-        result = self._store(envelopes, dead, received_at)
-        if result is None:
-            return  # stopping while the database was unavailable: nothing acked, redelivered
+    def _write_loop(self) -> None:
+        writer = self._make_writer()
+        depth = 2 if self.writer_mode == "process" else 1  # batches in flight at once
+        inflight: deque[tuple[list[_Received], datetime]] = deque()
+        try:
+            while True:
+                batch = self._collect()
+                if batch:
+                    received_at = datetime.now(UTC)
+                    inflight.append((batch, received_at))
+                    try:
+                        writer.submit([(r.topic, r.payload) for r in batch], received_at)
+                    except Exception:  # the writer died on it: nothing stored, nothing acked
+                        logger.exception(
+                            "ingest %s: batch of %d failed", self.client_id, len(batch)
+                        )
+                        inflight.pop()
+                while inflight and (len(inflight) >= depth or not batch):
+                    self._finish(writer, *inflight.popleft())
+                if not batch and not inflight and self._stopping.is_set():
+                    return
+                self.stats.queue_depth = self._queue.qsize()
+        finally:
+            writer.close()
+
+    def _finish(self, writer: Writer, batch: list[_Received], received_at: datetime) -> None:
+        """Take the outcome of a batch: ack it if committed, count it, project it."""
+        started = time.perf_counter()
+        try:
+            outcome = writer.result()
+        except Exception:
+            logger.exception(
+                "ingest %s: batch of %d failed; not acknowledged", self.client_id, len(batch)
+            )
+            return
+        if not outcome.committed:
+            logger.error(
+                "ingest %s: batch of %d not stored; the broker delivers it again "
+                "when the session reconnects",
+                self.client_id,
+                len(batch),
+            )
+            return
         acked = skipped = 0
         generation = self._generation
         for rec in batch:
@@ -257,56 +298,33 @@ class IngestWorker:
             else:
                 skipped += 1
         lag_ms = (time.monotonic() - batch[0].at) * 1000
-        self.stats.add(gaps_opened=result.gaps_opened, gaps_filled=result.gaps_filled,
-                       unexpected_seqs=result.unexpected_seqs)
-        self.stats.record_batch(stored=len(result.new), duplicates=result.duplicates,
-                                dead=result.dead_letters, states=len(states), acked=acked,
-                                skipped=skipped, lag_ms=lag_ms, size=len(batch))
-        if result.new or states:
-            self._project(IngestBatch(events=tuple(result.new), states=tuple(states),
-                                      received_at=received_at))
-
-    def _store(self, envelopes: list[Envelope], dead: list[DeadRow], received_at: datetime
-               ) -> StoreResult | None:
-        """Store the batch; retry while the database is unavailable; isolate a bad row."""
-        delay = 0.05
-        while True:
-            try:
-                return store_batch(self.engine, envelopes, dead, received_at)
-            except sa_exc.OperationalError as exc:
-                self.stats.add(store_retries=1)
-                logger.warning("ingest %s: database unavailable (%s); retrying in %.2fs",
-                               self.client_id, exc.orig, delay)
-                if self._stopping.wait(delay):
-                    return None
-                delay = min(delay * 2, 5.0)
-            except sa_exc.SQLAlchemyError:
-                if len(envelopes) <= 1 and not dead:
-                    raise
-                logger.exception("ingest %s: batch store failed; storing one by one",
-                                 self.client_id)
-                return self._store_one_by_one(envelopes, dead, received_at)
-
-    def _store_one_by_one(self, envelopes: list[Envelope], dead: list[DeadRow],
-                          received_at: datetime) -> StoreResult:
-        """Fallback: each envelope alone; one the database refuses becomes a dead letter."""
-        total = StoreResult()
-        for env in envelopes:
-            try:
-                part = store_batch(self.engine, [env], [], received_at)
-            except sa_exc.SQLAlchemyError as exc:
-                cause = getattr(exc, "orig", None) or exc
-                reason = f"store failed: {type(cause).__name__}: {cause}"
-                channel = Channel.EVT if env.is_fact else Channel.HB
-                dead.append(DeadRow(build_topic(env.hall, env.device, channel), reason,
-                                    env.to_json(), received_at))
-                continue
-            total.new += part.new
-            total.duplicates += part.duplicates
-            total.gaps_opened += part.gaps_opened
-            total.gaps_filled += part.gaps_filled
-        total.dead_letters = store_batch(self.engine, [], dead, received_at).dead_letters
-        return total
+        self.stats.add(
+            gaps_opened=outcome.gaps_opened,
+            gaps_filled=outcome.gaps_filled,
+            unexpected_seqs=outcome.unexpected_seqs,
+            store_retries=outcome.store_retries,
+        )
+        self.stats.record_batch(
+            stored=outcome.stored,
+            duplicates=outcome.duplicates,
+            dead=outcome.dead_letters,
+            states=len(outcome.states),
+            acked=acked,
+            skipped=skipped,
+            lag_ms=lag_ms,
+            size=len(batch),
+        )
+        if self.projectors and (outcome.stored or outcome.states):
+            new = outcome.new or [
+                parse_envelope(batch[i].payload, parse_topic(batch[i].topic))
+                for i in outcome.new_index
+            ]
+            self._project(
+                IngestBatch(
+                    events=tuple(new), states=tuple(outcome.states), received_at=received_at
+                )
+            )
+        self.stats.busy_s += time.perf_counter() - started
 
     def _project(self, batch: IngestBatch) -> None:
         for projector in self.projectors:
@@ -314,5 +332,8 @@ class IngestWorker:
                 projector.project(self.engine, batch)
             except Exception:
                 self.stats.add(projector_errors=1)
-                logger.exception("projector %s failed on a batch of %d events",
-                                 getattr(projector, "name", projector), len(batch.events))
+                logger.exception(
+                    "projector %s failed on a batch of %d events",
+                    getattr(projector, "name", projector),
+                    len(batch.events),
+                )

@@ -19,20 +19,33 @@ HALL = "demo"
 SHANGHAI = timezone(timedelta(hours=8))
 
 
-def punch(device: str = "w01-face", seq: int = 1, staff: str = "S001",
-          hall: str = HALL) -> Envelope:
+def punch(
+    device: str = "w01-face", seq: int = 1, staff: str = "S001", hall: str = HALL
+) -> Envelope:
     """A valid punch envelope from a face terminal, device time in UTC+8."""
-    return make_envelope(hall=hall, device=device, seq=seq, ts=datetime.now(SHANGHAI),
-                         synced=True, body=Punch(staff_id=staff, distance=0.4,
-                                                 liveness=Liveness(passed=True)))
+    return make_envelope(
+        hall=hall,
+        device=device,
+        seq=seq,
+        ts=datetime.now(SHANGHAI),
+        synced=True,
+        body=Punch(staff_id=staff, distance=0.4, liveness=Liveness(passed=True)),
+    )
 
 
 def sign(device: str = "w01-sign", seq: int = 1) -> Envelope:
     """A valid away-sign-placed envelope."""
     from models.events import EventType
 
-    return make_envelope(hall=HALL, device=device, seq=seq, ts=datetime.now(UTC), synced=True,
-                         body=AwaySign(seat="s1"), type=EventType.AWAY_SIGN_PLACED)
+    return make_envelope(
+        hall=HALL,
+        device=device,
+        seq=seq,
+        ts=datetime.now(UTC),
+        synced=True,
+        body=AwaySign(seat="s1"),
+        type=EventType.AWAY_SIGN_PLACED,
+    )
 
 
 def evt_topic(env: Envelope) -> str:
@@ -56,8 +69,11 @@ class Publisher:
     """A device-side paho client that publishes QoS 1 and waits for the broker's PUBACK."""
 
     def __init__(self, broker: Broker, client_id: str = "test-publisher") -> None:
-        self.client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
-                                  client_id=client_id, protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(
+            callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt.MQTTv5,
+        )
         self.client.connect("127.0.0.1", broker.port)
         self.client.loop_start()
 

@@ -1,4 +1,4 @@
-"""Crashes: the hub killed -9 mid-batch, the broker restarted mid-stream; nothing lost, no doubles."""
+"""Crashes: hub killed -9 mid-batch, broker restarted mid-stream; nothing lost, no doubles."""
 
 from __future__ import annotations
 
@@ -26,12 +26,16 @@ class Stream:
     """A device-side publisher with a persistent session, sending `n` facts from 5 devices."""
 
     def __init__(self, broker: Broker, n: int, client_id: str = "crash-devices") -> None:
-        self.envs = [(sign if k % 2 else punch)(device=f"w{k % 5:02d}-dev", seq=k // 5 + 1)
-                     for k in range(n)]
+        self.envs = [
+            (sign if k % 2 else punch)(device=f"w{k % 5:02d}-dev", seq=k // 5 + 1) for k in range(n)
+        ]
         self.acked = 0
         self.lock = threading.Lock()
-        self.client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
-                                  client_id=client_id, protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(
+            callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt.MQTTv5,
+        )
         self.client.max_inflight_messages_set(50)
         self.client.max_queued_messages_set(0)
         self.client.reconnect_delay_set(0.2, 1)
@@ -59,10 +63,26 @@ class Stream:
         self.client.loop_stop()
 
 
-def _start_hub(db_url: str, broker: Broker, log: Path) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "hub.ingest.run", "--db", db_url, "--broker", broker.url,
-           "--client-id", "hub-crash", "--batch-size", "40", "--batch-ms", "30",
-           "--stats-every", "1"]
+def _start_hub(db_url: str, broker: Broker, log: Path, writer: str) -> subprocess.Popen[bytes]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "hub.ingest.run",
+        "--db",
+        db_url,
+        "--broker",
+        broker.url,
+        "--client-id",
+        "hub-crash",
+        "--batch-size",
+        "40",
+        "--batch-ms",
+        "30",
+        "--stats-every",
+        "1",
+        "--writer",
+        writer,
+    ]
     with log.open("ab") as out:
         return subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
 
@@ -73,21 +93,39 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
 
 
 def test_hub_killed_mid_batch_loses_nothing_and_stores_nothing_twice(
-        engine: Engine, db_url: str, broker: Broker, tmp_path: Path) -> None:
+    engine: Engine, db_url: str, broker: Broker, tmp_path: Path
+) -> None:
+    _kill_three_times(engine, db_url, broker, tmp_path, "thread")
+
+
+def test_hub_with_a_writer_process_killed_loses_nothing(
+    sqlite_engine: Engine, broker: Broker, tmp_path: Path
+) -> None:
+    """The same with --writer process: the orphaned writer exits when its pipe closes."""
+    db_url = sqlite_engine.url.render_as_string(hide_password=False)
+    _kill_three_times(sqlite_engine, db_url, broker, tmp_path, "process")
+
+
+def _kill_three_times(
+    engine: Engine, db_url: str, broker: Broker, tmp_path: Path, writer: str
+) -> None:
     n = 1200
     log = tmp_path / "hub.log"
-    hub = _start_hub(db_url, broker, log)
+    hub = _start_hub(db_url, broker, log, writer)
     try:
         wait_until(lambda: "ingest ready" in log.read_text(errors="replace"), 30, "hub ready")
         stream = Stream(broker, n)
         stored_at_kill = []
         for k in range(1, 4):  # three kill -9 while facts are flowing
             stream.publish(k * n // 4)
-            wait_until(lambda k=k: queries.count_events(engine)[0] >= (k - 1) * n // 4 + 20,
-                       30, f"progress before kill {k}")
+            wait_until(
+                lambda k=k: queries.count_events(engine)[0] >= (k - 1) * n // 4 + 20,
+                30,
+                f"progress before kill {k}",
+            )
             _kill(hub)
             stored_at_kill.append(queries.count_events(engine)[0])
-            hub = _start_hub(db_url, broker, log)
+            hub = _start_hub(db_url, broker, log, writer)
         stream.publish(n)
         wait_until(lambda: stream.acked == n, 30, "broker acked every publish")
         wait_until(lambda: queries.count_events(engine)[0] >= n, 60, "every fact stored")
@@ -104,8 +142,9 @@ def test_hub_killed_mid_batch_loses_nothing_and_stores_nothing_twice(
 
 def test_broker_restarted_mid_stream_loses_nothing(engine: Engine, broker: Broker) -> None:
     n = 600
-    worker = IngestWorker(engine, broker.url, client_id="hub-restart", batch_size=40,
-                          batch_ms=20).start()
+    worker = IngestWorker(
+        engine, broker.url, client_id="hub-restart", batch_size=40, batch_ms=20
+    ).start()
     try:
         assert worker.wait_ready(10)
         stream = Stream(broker, n, client_id="restart-devices")

@@ -30,10 +30,24 @@ def _dict(**changes: object) -> dict[str, object]:
 
 def heartbeat_json() -> bytes:
     """A valid heartbeat envelope of w01-face."""
-    body = Heartbeat(uptime_s=5, agent_version="0.1", contract_version=1, outbox_depth=0,
-                     outbox_capacity=100, clock_synced=True)
-    env = Envelope(id=punch().id, hall=HALL, device="w01-face", seq=3, ts=NOW, synced=True,
-                   type=EventType.HEARTBEAT, body=body)
+    body = Heartbeat(
+        uptime_s=5,
+        agent_version="0.1",
+        contract_version=1,
+        outbox_depth=0,
+        outbox_capacity=100,
+        clock_synced=True,
+    )
+    env = Envelope(
+        id=punch().id,
+        hall=HALL,
+        device="w01-face",
+        seq=3,
+        ts=NOW,
+        synced=True,
+        type=EventType.HEARTBEAT,
+        body=body,
+    )
     return env.to_json()
 
 
@@ -63,9 +77,18 @@ BAD = [
     ("oversized", EVT, b" " * (MAX_EVENT_BYTES + 1), "oversized"),
     ("wrong version", EVT, json.dumps(_dict(v=2)).encode(), "wrong contract version"),
     ("unknown type", EVT, json.dumps(_dict(type="teleport")).encode(), "invalid: type"),
-    ("invalid body", EVT, json.dumps(_dict(body={"staff_id": "S1"})).encode(), "invalid: distance: Field required"),
-    ("device mismatch", build_topic(HALL, "w02-face", Channel.EVT), punch().to_json(),
-     "mismatch: topic names demo/w02-face"),
+    (
+        "invalid body",
+        EVT,
+        json.dumps(_dict(body={"staff_id": "S1"})).encode(),
+        "invalid: distance: Field required",
+    ),
+    (
+        "device mismatch",
+        build_topic(HALL, "w02-face", Channel.EVT),
+        punch().to_json(),
+        "mismatch: topic names demo/w02-face",
+    ),
     ("heartbeat on evt", EVT, heartbeat_json(), "heartbeat must come on hb"),
     ("fact on hb", HB, punch().to_json(), "punch must come on evt"),
     ("bad state", STATE, b"maybe", "bad state payload"),
@@ -78,7 +101,8 @@ BAD = [
 
 @pytest.mark.parametrize(("kind", "topic", "payload", "reason"), BAD, ids=[b[0] for b in BAD])
 def test_every_bad_kind_is_rejected_with_a_readable_reason(
-        kind: str, topic: str, payload: bytes, reason: str) -> None:
+    kind: str, topic: str, payload: bytes, reason: str
+) -> None:
     out = classify(topic, payload, NOW)
     assert isinstance(out, Rejected), kind
     assert reason in out.reason
@@ -93,8 +117,14 @@ def test_parse_state_refuses_anything_else() -> None:
 def test_device_fault_body_roundtrips() -> None:
     from models.envelope import make_envelope
 
-    env = make_envelope(hall=HALL, device="w01-face", seq=4, ts=NOW, synced=False,
-                        body=DeviceFault(code="CAM", message="camera lost"))
+    env = make_envelope(
+        hall=HALL,
+        device="w01-face",
+        seq=4,
+        ts=NOW,
+        synced=False,
+        body=DeviceFault(code="CAM", message="camera lost"),
+    )
     out = classify(EVT, env.to_json(), NOW)
     assert isinstance(out, Accepted) and out.envelope.body == env.body
 
@@ -103,12 +133,14 @@ def test_device_fault_body_roundtrips() -> None:
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                 max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 TOPICS = st.sampled_from([EVT, HB, STATE, "hk/v1/x", "", "hk/v1/demo/w01-face/cfg"]) | st.text(
-    max_size=40)
+    max_size=40
+)
 
 
 def _never_crashes(topic: str, payload: bytes) -> None:

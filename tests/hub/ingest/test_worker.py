@@ -58,15 +58,39 @@ def recorder() -> Recorder:
 @pytest.fixture
 def worker(engine: Engine, broker: Broker, recorder: Recorder) -> Iterator[IngestWorker]:
     """A started ingest worker (small batches) with a failing and a recording projector."""
-    w = IngestWorker(engine, broker.url, client_id="hub-test", batch_size=50, batch_ms=20,
-                     projectors=[Exploding(), recorder]).start()
+    w = IngestWorker(
+        engine,
+        broker.url,
+        client_id="hub-test",
+        batch_size=50,
+        batch_ms=20,
+        projectors=[Exploding(), recorder],
+    ).start()
+    assert w.wait_ready(10)
+    yield w
+    w.stop()
+
+
+@pytest.fixture
+def process_worker(engine: Engine, broker: Broker, recorder: Recorder) -> Iterator[IngestWorker]:
+    """Like `worker`, validating and storing in a writer process."""
+    w = IngestWorker(
+        engine,
+        broker.url,
+        client_id="hub-test",
+        batch_size=50,
+        batch_ms=20,
+        projectors=[Exploding(), recorder],
+        writer="process",
+    ).start()
     assert w.wait_ready(10)
     yield w
     w.stop()
 
 
 def test_the_same_envelope_twice_is_stored_once(
-        engine: Engine, worker: IngestWorker, publisher: Publisher, recorder: Recorder) -> None:
+    engine: Engine, worker: IngestWorker, publisher: Publisher, recorder: Recorder
+) -> None:
     env = punch(seq=1)
     publisher.send_env(env)
     publisher.send_env(env)
@@ -81,8 +105,24 @@ def test_the_same_envelope_twice_is_stored_once(
     assert json.loads(stored["body"])["staff_id"] == "S001"
 
 
+def test_a_writer_process_stores_once_and_feeds_projectors(
+    engine: Engine, process_worker: IngestWorker, publisher: Publisher, recorder: Recorder
+) -> None:
+    envs = [punch(seq=s) for s in (1, 2, 3)]
+    for env in [*envs, envs[1]]:
+        publisher.send_env(env)
+    publisher.send(evt_topic(envs[0]), b"{broken")
+    wait_until(lambda: process_worker.stats.snapshot()["acked"] >= 5, what="five acks")
+    assert queries.count_events(engine) == (3, 3)
+    assert recorder.event_ids == [e.id for e in envs]
+    assert recorder.batches[0].events[0] == envs[0]
+    assert process_worker.stats.snapshot()["duplicates"] == 1
+    assert "not JSON" in queries.dead_letters(engine)[0]["reason"]
+
+
 def test_bad_messages_become_dead_letters_and_ingest_goes_on(
-        engine: Engine, worker: IngestWorker, publisher: Publisher, recorder: Recorder) -> None:
+    engine: Engine, worker: IngestWorker, publisher: Publisher, recorder: Recorder
+) -> None:
     good = [punch(seq=s) for s in (1, 2, 3)]
     evt = build_topic(HALL, "w01-face", Channel.EVT)
     bad: list[tuple[str, bytes, str]] = [
@@ -91,8 +131,7 @@ def test_bad_messages_become_dead_letters_and_ingest_goes_on(
         (evt, b"{" + b" " * MAX_EVENT_BYTES + b"}", "oversized"),
         (evt, punch(seq=9).to_json().replace(b'"v":1', b'"v":7'), "wrong contract version"),
         (evt, punch(seq=9).to_json().replace(b'"punch"', b'"teleport"'), "invalid"),
-        (evt, punch(seq=9).to_json().replace(b'"staff_id":"S001"', b'"staff_id":""'),
-         "invalid"),
+        (evt, punch(seq=9).to_json().replace(b'"staff_id":"S001"', b'"staff_id":""'), "invalid"),
         (build_topic(HALL, "w09-face", Channel.EVT), punch(seq=9).to_json(), "mismatch"),
         (build_topic(HALL, "w01-face", Channel.STATE), b"sleeping", "bad state payload"),
         ("hk/v1/Demo Hall/w01-face/evt", punch(seq=9).to_json(), "bad topic"),
@@ -121,7 +160,8 @@ def test_bad_messages_become_dead_letters_and_ingest_goes_on(
 
 
 def test_sequence_gaps_are_detected_and_filled_by_late_seqs(
-        engine: Engine, worker: IngestWorker, publisher: Publisher) -> None:
+    engine: Engine, worker: IngestWorker, publisher: Publisher
+) -> None:
     envs = {s: sign(seq=s) for s in range(1, 10)}
     for s in (1, 2, 3):
         publisher.send_env(envs[s])
@@ -130,12 +170,15 @@ def test_sequence_gaps_are_detected_and_filled_by_late_seqs(
         publisher.send_env(envs[s])
     wait_until(lambda: queries.sequence_gaps(engine, open_only=True), what="a gap")
     (gap,) = queries.sequence_gaps(engine)
-    assert (gap["device"], gap["from_seq"], gap["to_seq"], gap["missing"]) == (
-        "w01-sign", 4, 5, 2)
+    assert (gap["device"], gap["from_seq"], gap["to_seq"], gap["missing"]) == ("w01-sign", 4, 5, 2)
     assert gap["filled_at"] is None
     (seq,) = queries.device_sequences(engine)
     assert (seq["last_seq"], seq["gaps_open"], seq["gaps_total"], seq["missing_open"]) == (
-        7, 1, 1, 2)
+        7,
+        1,
+        1,
+        2,
+    )
     publisher.send_env(envs[4])  # the outbox replays the missing facts, late
     publisher.send_env(envs[5])
     wait_until(lambda: not queries.sequence_gaps(engine, open_only=True), what="gap filled")
@@ -143,14 +186,23 @@ def test_sequence_gaps_are_detected_and_filled_by_late_seqs(
     assert gap["missing"] == 0 and gap["filled_at"] is not None
     assert gap["filled_at"] >= gap["detected_at"]
     (seq,) = queries.device_sequences(engine)
-    assert (seq["last_seq"], seq["gaps_open"], seq["gaps_total"], seq["missing_open"],
-            seq["facts"]) == (7, 0, 1, 0, 7)
+    assert (
+        seq["last_seq"],
+        seq["gaps_open"],
+        seq["gaps_total"],
+        seq["missing_open"],
+        seq["facts"],
+    ) == (7, 0, 1, 0, 7)
 
 
 def test_two_workers_share_one_subscription(engine: Engine, broker: Broker) -> None:
     """Scale-out: a shared subscription splits the load, idempotent inserts keep it exact."""
-    workers = [IngestWorker(engine, broker.url, client_id=f"hub-{k}", share_group="hub",
-                            batch_size=20, batch_ms=10).start() for k in range(2)]
+    workers = [
+        IngestWorker(
+            engine, broker.url, client_id=f"hub-{k}", share_group="hub", batch_size=20, batch_ms=10
+        ).start()
+        for k in range(2)
+    ]
     try:
         assert all(w.wait_ready(10) for w in workers)
         pub = Publisher(broker, "shared-pub")

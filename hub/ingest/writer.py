@@ -1,0 +1,172 @@
+"""Where a batch is validated and stored: inline on the worker's writer thread, or in a process.
+
+`InlineWriter` runs `handle_batch` on the calling thread. `ProcessWriter` runs it in a child
+process (spawned, own database engine), so validation and SQL do not share the GIL with
+paho's network thread: the MQTT process keeps a core for receiving and acknowledging.
+Submissions are answered in order; if the child dies, a new one is started and every
+unanswered batch is sent again (nothing was acknowledged for them, and a batch that was
+committed before the child died is dropped as duplicates the second time).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import signal
+import time
+from collections import deque
+from collections.abc import Sequence
+from datetime import datetime
+from multiprocessing.connection import Connection
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Engine
+
+from hub.ingest.pipeline import BatchOutcome, handle_batch
+
+logger = logging.getLogger(__name__)
+
+Messages = Sequence[tuple[str, bytes]]
+
+
+class Writer(Protocol):
+    """Takes batches of (topic, payload) and answers each with a BatchOutcome, in order."""
+
+    def submit(self, messages: Messages, received_at: datetime) -> None:
+        """Hand over one batch."""
+
+    def result(self) -> BatchOutcome:
+        """The outcome of the oldest unanswered batch (blocks until it is done)."""
+
+    def close(self) -> None:
+        """Release the writer."""
+
+
+class InlineWriter:
+    """Validates and stores on the calling thread (the default; simplest, one process)."""
+
+    def __init__(self, engine: Engine, give_up: Any) -> None:
+        self.engine = engine
+        self.give_up = give_up
+        self._done: deque[BatchOutcome] = deque()
+
+    def submit(self, messages: Messages, received_at: datetime) -> None:
+        """Validate and store now."""
+        self._done.append(handle_batch(self.engine, messages, received_at, give_up=self.give_up))
+
+    def result(self) -> BatchOutcome:
+        """The outcome of the oldest batch."""
+        return self._done.popleft()
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _child_main(db_url: str, conn: Connection, parent: int) -> None:
+    """The writer process: receive batches until the pipe closes; answer each in order."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s[writer]: %(message)s"
+    )
+    from hub.db import make_engine
+
+    engine = make_engine(db_url)
+
+    def give_up(delay: float) -> bool:
+        time.sleep(delay)
+        return os.getppid() != parent
+
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            break
+        if request is None:
+            break
+        messages, received_at = request
+        try:
+            outcome = handle_batch(engine, messages, received_at, give_up=give_up)
+            outcome.new = []  # the parent re-reads new envelopes by index, cheaper than pickle
+        except Exception:
+            logger.exception("writer process: batch of %d failed", len(messages))
+            outcome = BatchOutcome(committed=False)
+        try:
+            conn.send(outcome)
+        except (BrokenPipeError, OSError):
+            break
+    engine.dispose()
+
+
+class ProcessWriter:
+    """Validates and stores in a child process; up to a few batches in flight."""
+
+    def __init__(self, db_url: str) -> None:
+        self.db_url = db_url
+        self._ctx = mp.get_context("spawn")
+        self._unanswered: deque[tuple[Messages, datetime]] = deque()
+        self._conn: Connection | None = None
+        self._proc: Any = None
+        self.restarts = 0
+        self._spawn()
+
+    def _spawn(self) -> None:
+        parent_conn, child_conn = self._ctx.Pipe()
+        self._proc = self._ctx.Process(
+            target=_child_main,
+            name="hallkeeper-ingest-writer",
+            args=(self.db_url, child_conn, os.getpid()),
+            daemon=True,
+        )
+        self._proc.start()
+        child_conn.close()
+        self._conn = parent_conn
+
+    def _respawn(self) -> None:
+        logger.error(
+            "ingest writer process died (exit %s); starting a new one",
+            self._proc.exitcode if self._proc else None,
+        )
+        self.restarts += 1
+        self._proc.join(5)
+        self._spawn()
+        assert self._conn is not None
+        for request in self._unanswered:
+            self._conn.send(request)
+
+    def submit(self, messages: Messages, received_at: datetime) -> None:
+        """Send one batch to the child."""
+        request = (list(messages), received_at)
+        self._unanswered.append(request)
+        try:
+            assert self._conn is not None
+            self._conn.send(request)
+        except (BrokenPipeError, OSError):
+            self._respawn()
+
+    def result(self) -> BatchOutcome:
+        """Wait for the child's answer to the oldest unanswered batch."""
+        while True:
+            assert self._conn is not None
+            try:
+                outcome: BatchOutcome = self._conn.recv()
+            except (EOFError, OSError):
+                self._respawn()
+                continue
+            self._unanswered.popleft()
+            return outcome
+
+    def close(self) -> None:
+        """Ask the child to finish and wait for it."""
+        try:
+            if self._conn is not None:
+                self._conn.send(None)
+        except (BrokenPipeError, OSError):
+            pass
+        if self._proc is not None:
+            self._proc.join(10)
+            if self._proc.is_alive():
+                self._proc.terminate()
+                self._proc.join(5)
+        if self._conn is not None:
+            self._conn.close()
