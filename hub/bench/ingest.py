@@ -317,8 +317,8 @@ def run(
                     client_id=f"{hall}-hub",
                     batch_size=batch_size,
                     batch_ms=batch_ms,
-                    writer=writer,
-                )  # type: ignore[arg-type]
+                    writer="process" if writer == "process" else "thread",
+                )
 
             def handled(w: IngestWorker) -> int:
                 snap = w.stats.snapshot()
