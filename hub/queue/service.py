@@ -322,7 +322,9 @@ class QueueProjector:
                     self.restore()
                     raise
             for ev in events:
-                if ev.kind in (EventKind.CALLED, EventKind.RECALLED):
+                if ev.kind is EventKind.DAY_RESET:
+                    self.recent_calls = []
+                elif ev.kind in (EventKind.CALLED, EventKind.RECALLED):
                     self.recent_calls = [*self.recent_calls, self._call_entry(ev)][-10:]
         self._announce(events)
         if events and self.broadcaster.listeners():

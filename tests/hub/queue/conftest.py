@@ -28,7 +28,7 @@ def api(sqlite_engine: Engine) -> Iterator[tuple[str, QueueProjector, RecordingS
     sender = RecordingSender()
     # a fixed hub clock (mid-morning): no test crosses the hall's midnight reset
     projector = QueueProjector(sqlite_engine, sender, HALL, clock=lambda: NOON)
-    app = create_app(engine=sqlite_engine, halls=[HALL], routers=[router])
+    app = create_app(engine=sqlite_engine, halls=[HALL], routers=[router], auth=False)
     app.state.queues = {HALL.id: projector}
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
     sock = config.bind_socket()

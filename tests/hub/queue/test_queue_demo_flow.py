@@ -44,6 +44,7 @@ def test_demo_hall_ticket_to_finished_service(broker: Broker, tmp_path: Path) ->
         host="127.0.0.1",
         port=0,
         secret_key="test-secret",
+        auth_required=False,  # these tests are about the hub, not its logins
         client_id=f"hk-q-{uuid.uuid4().hex[:6]}",
         batch_ms=5,
     )

@@ -179,3 +179,14 @@ def test_the_halls_closing_time_stops_new_tickets_and_serves_those_taken(engine:
     assert refused.refused is not None and "17:00" in refused.refused
     _now["t"] = late + timedelta(minutes=30)
     assert [e.ticket for e in p.act("w01", "next").events] == ["A001"]
+
+
+def test_a_new_day_starts_with_a_clean_hall_screen(engine: Engine) -> None:
+    p = QueueProjector(engine, RecordingSender(), HALL, clock=clock)
+    feed(p, engine, env("hall-kiosk", TicketIssued(service="social"), 0))
+    feed(p, engine, env("w01-keypad", CallRequest(window="w01", action=CallAction.NEXT), 1))
+    assert p.snapshot()["calls"][0]["ticket"] == "A001"
+    feed(p, engine, env("hall-kiosk", TicketIssued(service="social"), 24 * 60))
+    snap = p.snapshot()
+    assert snap["calls"] == [] and snap["day"] == "2026-11-24"
+    assert p.queue.tickets["A001"].issued_at == T0 + timedelta(days=1)
