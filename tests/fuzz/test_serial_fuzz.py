@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.serialproto import framing, keypad, ld2410, led
+from edge.serialproto import framing, keypad, ld2410, led, rating
 
 
 @st.composite
@@ -40,12 +40,24 @@ DECODERS: dict[str, tuple[Callable[[], Any], tuple[type, ...], tuple[type, ...]]
     "keypad": (keypad.KeypadDecoder, (keypad.KeyPress,), (framing.FrameError,)),
     "led": (led.LedDecoder, (led.Show, led.Ack), (framing.FrameError,)),
     "ld2410": (ld2410.StreamDecoder, (ld2410.Report, ld2410.CommandFrame), (ld2410.Garbage,)),
+    "rating-device": (
+        rating.RatingDecoder,
+        (rating.Press, rating.ReasonChoice),
+        (framing.FrameError,),
+    ),
+    "rating-host": (
+        rating.HostDecoder,
+        (rating.ShowFrame, rating.PromptFrame, rating.AskReasonFrame, rating.ThanksFrame),
+        (framing.FrameError,),
+    ),
 }
 STARTS = {
     "framing": b"\xaa",
     "keypad": b"\xaa",
     "led": b"\xa5",
     "ld2410": ld2410.REPORT_HEADER + ld2410.COMMAND_HEADER,
+    "rating-device": b"\x5a",
+    "rating-host": b"\x5a",
 }
 
 
@@ -211,3 +223,63 @@ def test_radar_decode_frame_raises_only_value_error(frame: bytes):
     except ValueError:
         return
     assert isinstance(report, ld2410.Report)
+
+
+# ---- rating device ----
+
+ADDR = st.integers(0, 255)
+LABEL = st.text(st.characters(codec="utf-8", exclude_characters="\x1f"), max_size=6)
+HOST_FRAMES = st.one_of(
+    st.builds(
+        rating.ShowFrame,
+        address=ADDR,
+        staff_no=st.just("") | st.from_regex(r"\A[A-Za-z0-9_.-]{1,64}\Z"),
+        name=st.text(st.characters(codec="utf-8", exclude_characters="\x1f"), max_size=40),
+        ticket=st.just("") | TICKETS,
+    ),
+    st.builds(
+        rating.PromptFrame,
+        address=ADDR,
+        dimensions=st.sets(st.sampled_from(rating.DIMENSIONS), min_size=1).map(
+            lambda ds: tuple(d for d in rating.DIMENSIONS if d in ds)
+        ),
+        timeout_s=st.integers(1, 255),
+    ),
+    st.builds(
+        rating.AskReasonFrame,
+        address=ADDR,
+        labels=st.lists(LABEL, min_size=1, max_size=9).map(tuple),
+    ),
+    st.builds(rating.ThanksFrame, address=ADDR),
+)
+DEVICE_FRAMES = st.one_of(
+    st.builds(
+        rating.Press,
+        address=ADDR,
+        dimension=st.sampled_from(rating.DIMENSIONS),
+        level=st.integers(1, 5),
+    ),
+    st.builds(rating.ReasonChoice, address=ADDR, index=st.integers(1, 9)),
+)
+
+
+def _encode_device(frame: rating.DeviceFrame) -> bytes:
+    if isinstance(frame, rating.Press):
+        return rating.encode_press(frame)
+    return rating.encode_reason(frame)
+
+
+@given(data=st.data(), frames=st.lists(HOST_FRAMES, min_size=1, max_size=4))
+def test_rating_host_frames_round_trip(data: st.DataObject, frames: list[rating.HostFrame]):
+    wire = b"".join(rating.encode_host(f) for f in frames)
+    assert feed_all(rating.HostDecoder(), data.draw(chunked(wire))) == frames
+
+
+@given(data=st.data(), frames=st.lists(DEVICE_FRAMES, min_size=1, max_size=6))
+def test_rating_device_frames_round_trip_behind_noise(
+    data: st.DataObject, frames: list[rating.DeviceFrame]
+):
+    noise = data.draw(st.binary(max_size=30).map(lambda b: b.replace(b"\x5a", b"")))
+    wire = noise + b"".join(_encode_device(f) for f in frames)
+    items = feed_all(rating.RatingDecoder(), data.draw(chunked(wire)))
+    assert [i for i in items if not isinstance(i, framing.FrameError)] == frames
