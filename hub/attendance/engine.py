@@ -8,6 +8,7 @@ The same facts in any order give the same records: every choice is made on sorte
 from __future__ import annotations
 
 import gc
+import heapq
 import logging
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
@@ -74,9 +75,16 @@ def _ts(at: datetime) -> int:
 class Judge:
     """Judges staff-days for one policy and calendar; caches each day's plan."""
 
-    def __init__(self, policy: Policy, calendar: WorkCalendar | None = None) -> None:
-        """Bind a policy; the calendar defaults to national days plus the policy's own."""
+    def __init__(
+        self, policy: Policy, calendar: WorkCalendar | None = None, fast_min: int | None = 5000
+    ) -> None:
+        """Bind a policy; the calendar defaults to national days plus the policy's own.
+
+        Periods with at least `fast_min` punches are judged vectorised (hub.attendance.fastpath,
+        same verdicts); None always judges day by day.
+        """
         self.policy = policy
+        self.fast_min = fast_min
         self.zone = policy.zone
         self.calendar = calendar or WorkCalendar(
             policy.calendar.extra_workdays, policy.calendar.extra_holidays
@@ -174,44 +182,70 @@ class Judge:
         roster: Iterable[str] | None,
     ) -> list[DayRecord]:
         self._index_days(start, end)
-        grouped: dict[tuple[str, date], list[tuple[int, datetime]]] = {}
-        staff = set(roster or ())
-        starts, day_list = self._day_starts, self._day_list
-        lo = (
-            bisect_right(
-                starts, _ts(datetime.combine(start, datetime.min.time(), tzinfo=self.zone))
-            )
-            - 1
-        )
-        hi = (
-            bisect_right(starts, _ts(datetime.combine(end, datetime.min.time(), tzinfo=self.zone)))
-            - 1
-        )
-        for p in punches:
-            ts = int(p.at.timestamp())
-            i = bisect_right(starts, ts) - 1
-            if i < lo or i > hi:
-                staff.add(p.staff_id)
-                continue
-            d = day_list[i]
-            key = (p.staff_id, d)
-            bucket = grouped.get(key)
-            if bucket is None:
-                grouped[key] = [(ts, p.at)]
-            else:
-                bucket.append((ts, p.at))
+        punch_list = punches if isinstance(punches, list) else list(punches)
         leaves_by: dict[str, list[LeaveFact]] = {}
         for lv in leaves:
             leaves_by.setdefault(lv.staff_id, []).append(lv)
         corr_by: dict[tuple[str, date], list[CorrectionFact]] = {}
         for c in corrections:
             corr_by.setdefault((c.staff_id, self.local_day(c.at)), []).append(c)
-        staff.update(k[0] for k in grouped)
+        staff = set(roster or ())
+        staff.update({p.staff_id for p in punch_list})
         staff.update(leaves_by)
         staff.update(k[0] for k in corr_by)
         plans = [pl for pl in (self.plan(d) for d in _days(start, end)) if pl is not None]
+        fast = self.fast_min is not None and len(punch_list) >= self.fast_min and plans
+        if not fast:
+            return self._judge_each(punch_list, leaves_by, corr_by, sorted(staff), plans)
+        from hub.attendance.fastpath import SlotTable, judge_many
+
+        special = set(leaves_by) | {k[0] for k in corr_by}
+        plain = sorted(staff - special)
+        many = judge_many(
+            [p for p in punch_list if p.staff_id not in special] if special else punch_list,
+            plain,
+            SlotTable(plans),
+            self._day_starts,
+            self._day_list,
+            self.policy.dedup_s,
+            self.policy.missing_counts_absent,
+        )
+        if not special:
+            return many
+        each = self._judge_each(
+            [p for p in punch_list if p.staff_id in special],
+            leaves_by,
+            corr_by,
+            sorted(special),
+            plans,
+        )
+        return list(heapq.merge(many, each, key=lambda r: r.staff_id))
+
+    def _judge_each(
+        self,
+        punches: list[PunchFact],
+        leaves_by: dict[str, list[LeaveFact]],
+        corr_by: dict[tuple[str, date], list[CorrectionFact]],
+        staff: list[str],
+        plans: list[DayPlan],
+    ) -> list[DayRecord]:
+        """The per-day path: group punches by staff-day and judge each."""
+        workdays = {pl.day for pl in plans}
+        grouped: dict[tuple[str, date], list[tuple[int, datetime]]] = {}
+        starts, day_list = self._day_starts, self._day_list
+        for p in punches:
+            ts = int(p.at.timestamp())
+            i = bisect_right(starts, ts) - 1
+            if i < 0 or i >= len(day_list) or day_list[i] not in workdays:
+                continue
+            key = (p.staff_id, day_list[i])
+            bucket = grouped.get(key)
+            if bucket is None:
+                grouped[key] = [(ts, p.at)]
+            else:
+                bucket.append((ts, p.at))
         out: list[DayRecord] = []
-        for sid in sorted(staff):
+        for sid in staff:
             staff_leaves = leaves_by.get(sid, ())
             for pl in plans:
                 key = (sid, pl.day)
@@ -343,15 +377,15 @@ class Judge:
 
 
 def _dedup(items: list[tuple[int, datetime]], dedup_s: int) -> list[tuple[int, datetime]]:
-    """Repeated punches within `dedup_s` seconds of the last kept one are one punch."""
+    """Repeated punches within `dedup_s` seconds of the one before are one punch (the first)."""
     if len(items) < 2:
         return items
     kept = [items[0]]
-    last = items[0][0]
+    prev = items[0][0]
     for item in items[1:]:
-        if item[0] - last > dedup_s:
+        if item[0] - prev > dedup_s:
             kept.append(item)
-            last = item[0]
+        prev = item[0]
     return kept
 
 

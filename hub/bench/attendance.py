@@ -1,7 +1,8 @@
 """Benchmark: a month of punches for 10,000 staff judged from scratch, and one late punch.
 
 `hallkeeper bench attendance [--json]` prints staff, punches, month_s and late_punch_ms
-(targets: month <= 10 s, one late punch <= 20 ms). The late punch is re-judged the way the
+(targets: month <= 10 s, one late punch <= 20 ms); month_cpu_s is the process CPU time of the
+month (wall time suffers on a busy machine). The late punch is re-judged the way the
 live projector does it: its staff-day's facts are read from a migrated SQLite database holding
 the whole month, the day is judged, and its records are written back.
 """
@@ -50,15 +51,16 @@ def run(staff: int = 10_000) -> dict[str, Any]:
     ids, punches, judge = make_month(staff)
     rng = random.Random(11)
     rng.shuffle(punches)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     records = judge.judge(punches=punches, start=MONTH_START, end=MONTH_END, roster=ids)
-    month_s = time.perf_counter() - t0
+    month_s, month_cpu_s = time.perf_counter() - t0, time.process_time() - c0
     late_ms = _late_punch_ms(judge, punches, ids)
     return {
         "staff": staff,
         "punches": len(punches),
         "workdays": len(records) // max(staff, 1),
         "month_s": round(month_s, 3),
+        "month_cpu_s": round(month_cpu_s, 3),
         "late_punch_ms": round(late_ms, 3),
     }
 

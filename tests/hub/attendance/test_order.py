@@ -8,10 +8,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hub.attendance.engine import CorrectionFact, Judge, LeaveFact, PunchFact
-from hub.attendance.policy import load_policy
+from hub.attendance.policy import Policy, load_policy
 from tests.hub.attendance.helpers import SH, at
 
-JUDGES = {name: Judge(load_policy(name)) for name in ("wenshang-2021", "hall-2015", "clinic-4x")}
+NAMES = ("wenshang-2021", "hall-2015", "clinic-4x")
+JUDGES = {name: Judge(load_policy(name)) for name in NAMES}
+STRICT = Policy.model_validate(
+    {**load_policy("hall-2015").model_dump(), "missing_counts_absent": True, "dedup_s": 300}
+)
+PAIRS = {  # (vectorised, day by day) judges of one policy
+    name: (Judge(p, fast_min=0), Judge(p, fast_min=None))
+    for name, p in [(n, load_policy(n)) for n in NAMES] + [("strict", STRICT)]
+}
 DAYS = ["2025-06-03", "2025-06-04", "2025-10-11"]  # two summer days, a winter 调休 Saturday
 STAFF = ["a", "b", "c"]
 
@@ -79,3 +87,45 @@ def test_any_order_same_result(policy, punches, leaves, fixes, shuffle):
             rec.staff_id, rec.day, punches=punches[::-1], leaves=leaves, corrections=fixes[::-1]
         )
         assert alone == rec
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    policy=st.sampled_from(sorted(PAIRS)),
+    punches=st.lists(punch(), max_size=60),
+    leaves=st.lists(leave(), max_size=2),
+    fixes=st.lists(correction(), max_size=2),
+)
+def test_vectorised_path_gives_the_same_verdicts(policy, punches, leaves, fixes):
+    fast, each = PAIRS[policy]
+    start, end = date(2025, 6, 2), date(2025, 10, 12)
+    got = fast.judge(
+        punches=punches, leaves=leaves, corrections=fixes, start=start, end=end, roster=["c", "z"]
+    )
+    want = each.judge(
+        punches=punches, leaves=leaves, corrections=fixes, start=start, end=end, roster=["c", "z"]
+    )
+    assert got == want
+
+
+def test_vectorised_path_on_a_noisy_month():
+    import random
+
+    from hub.bench.attendance import MONTH_END, MONTH_START, make_month
+
+    ids, facts, _judge = make_month(40)
+    rng = random.Random(3)
+    noisy = [p for p in facts if rng.random() > 0.05]  # some forgotten punches
+    noisy += [
+        PunchFact(p.staff_id, p.at + timedelta(seconds=rng.randint(1, 90)))
+        for p in rng.sample(facts, 300)
+    ]  # repeats, some within dedup_s
+    noisy += [
+        PunchFact(p.staff_id, p.at - timedelta(hours=rng.randint(1, 6)))
+        for p in rng.sample(facts, 200)
+    ]  # early birds and punches outside every window
+    for name in ("wenshang-2021", "clinic-4x"):
+        fast, each = PAIRS[name]
+        got = fast.judge(punches=noisy, start=MONTH_START, end=MONTH_END, roster=ids)
+        assert got == each.judge(punches=noisy, start=MONTH_START, end=MONTH_END, roster=ids)
+        assert {c.status for r in got for c in r.checkpoints} >= {"ok", "late", "missing"}
