@@ -59,6 +59,10 @@ class HubBaseSettings(BaseSettings):
     )
     tick_s: float = Field(default=15.0, gt=0, description="Fleet tick interval (seconds)")
     push_config_on_start: bool = Field(default=True, description="Publish configs at start")
+    auth_required: bool = Field(
+        default=True,
+        description="Operators must log in for the dashboard and every /api route but health",
+    )
     areas: list[str] | None = Field(
         default=None,
         description="Area modules to load (hub/areas.py); None: every built area of AREA_MODULES",

@@ -11,6 +11,8 @@ import hub.compliance.tables  # noqa: F401
 import hub.events.tables  # noqa: F401
 import hub.fleet.tables  # noqa: F401
 import hub.queue.tables  # noqa: F401
+import hub.ratings.tables  # noqa: F401
 import hub.staff.tables  # noqa: F401
+import hub.users.tables  # noqa: F401
 
 metadata = SQLModel.metadata

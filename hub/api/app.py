@@ -25,10 +25,13 @@ def create_app(
     settings: object | None = None,
     probes: Mapping[str, Callable[[], object]] | None = None,
     title: str = "hallkeeper hub",
+    auth: bool | None = None,
 ) -> FastAPI:
     """A new app on `engine`, with the fleet routes and each extra router; no globals.
 
     `probes` are shown by /api/health (e.g. broker connection, ingest counters).
+    Authentication (hub.users: a session for every /api route but health and login) is on
+    unless `auth` is False, or `auth` is None and `settings.auth_required` is False.
     """
     from hub.api.routes.fleet import router as fleet_router
 
@@ -43,4 +46,14 @@ def create_app(
     app.include_router(fleet_router)
     for router in routers:
         app.include_router(router)
+    if auth is None:
+        auth = bool(getattr(settings, "auth_required", True))
+    app.state.auth_required = auth
+    if auth:
+        from hub.users.api import router as users_router
+        from hub.users.security import ApiGuard, session_secret
+
+        app.state.session_secret = session_secret(settings)
+        app.include_router(users_router)
+        app.add_middleware(ApiGuard)
     return app

@@ -54,6 +54,7 @@ def test_device_goes_offline_end_to_end(broker: Broker, tmp_path: Path) -> None:
         host="127.0.0.1",
         port=0,
         secret_key="test-secret",
+        auth_required=False,  # these tests are about the hub, not its logins
         client_id=f"hk-test-{uuid.uuid4().hex[:6]}",
         tick_s=0.5,
     )
@@ -136,6 +137,7 @@ def test_hub_starts_with_every_built_area(broker: Broker, tmp_path: Path) -> Non
         hall_dirs=[DEMO],
         port=0,
         secret_key="test-secret",
+        auth_required=False,  # these tests are about the hub, not its logins
         client_id=f"hk-test-{uuid.uuid4().hex[:6]}",
         push_config_on_start=False,
     )
@@ -171,6 +173,7 @@ def test_a_failing_area_stops_what_was_started(broker: Broker, tmp_path: Path) -
         hall_dirs=[DEMO],
         port=0,
         secret_key="test-secret",
+        auth_required=False,  # these tests are about the hub, not its logins
         push_config_on_start=False,
     )
     hub = HubServer(settings, area_modules=[module.__name__])

@@ -85,6 +85,7 @@ def prepare(engine: Engine) -> FleetService:
 
 
 def client(engine: Engine, **kw: object) -> TestClient:
+    kw.setdefault("auth", False)  # fleet logic; logins are tested in tests/hub/users
     app = create_app(engine=engine, halls=[load_hall(DEMO)], clock=lambda: NOW, **kw)  # type: ignore[arg-type]
     return TestClient(app)
 

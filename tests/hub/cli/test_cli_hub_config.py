@@ -70,7 +70,13 @@ def test_hub_push_config_twice_keeps_versions(tmp_path: Path, broker: Broker) ->
 
 
 def test_hub_run_serves_and_stops_on_sigterm(tmp_path: Path, broker: Broker) -> None:
-    env = {**os.environ, "HK_SECRET_KEY": "test", "HK_CLIENT_ID": "hk-run-test", "HK_AREAS": "[]"}
+    env = {
+        **os.environ,
+        "HK_SECRET_KEY": "test",
+        "HK_CLIENT_ID": "hk-run-test",
+        "HK_AREAS": "[]",
+        "HK_AUTH_REQUIRED": "false",  # this test reads /api/devices without logging in
+    }
     proc = subprocess.Popen(
         [
             HALLKEEPER,

@@ -57,6 +57,7 @@ def test_one_person_window_away_while_called_tells_the_neighbour(
         host="127.0.0.1",
         port=0,
         secret_key="test-secret",
+        auth_required=False,  # these tests are about the hub, not its logins
         client_id=f"hk-test-{uuid.uuid4().hex[:6]}",
         push_config_on_start=False,
     )

@@ -147,7 +147,9 @@ def test_demo_hall_day_gives_exactly_the_rules_violations(engine: Engine) -> Non
     assign(engine)
     clock = Clock(at("09:40"))
     sender = RecordingSender()
-    app = create_app(engine=engine, halls=[HALL], commands=sender, routers=[router], clock=clock)
+    app = create_app(
+        engine=engine, halls=[HALL], commands=sender, routers=[router], clock=clock, auth=False
+    )
     projector = make_projector(clock, sender)
     app.state.compliance = projector
     client = TestClient(app)
@@ -290,7 +292,9 @@ def test_live_tick_and_duty_checks(engine: Engine) -> None:
         assert [(x.rule, x.end) for x in v] == [("POST-1", None)]
         assert [a.rule for a in s.exec(select(AlertRow)).all()] == ["POST-1"]
 
-    app = create_app(engine=engine, halls=[HALL], commands=sender, routers=[router], clock=clock)
+    app = create_app(
+        engine=engine, halls=[HALL], commands=sender, routers=[router], clock=clock, auth=False
+    )
     app.state.compliance = projector
     client = TestClient(app)
     planned = client.post(

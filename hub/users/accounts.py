@@ -1,0 +1,300 @@
+"""Operator accounts: create, authenticate (argon2, rate-limited), list, disable; the audit log."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from hub.users.tables import AuditEntry, LoginAttempt, UserAccount
+
+logger = logging.getLogger(__name__)
+
+_hasher = PasswordHasher()
+MIN_PASSWORD = 10
+"""The shortest password an operator may set."""
+
+
+class Role(StrEnum):
+    """The operator roles, most powerful first."""
+
+    ADMIN = "admin"
+    SUPERVISOR = "supervisor"  # 督查考核科, the supervision office
+    DUTY_CHIEF = "duty_chief"  # 值班长
+    WINDOW_LEAD = "window_lead"
+    VIEWER = "viewer"
+
+
+class AccountError(ValueError):
+    """A change to an account that cannot be made (the message says why)."""
+
+
+class LoginRefused(Exception):
+    """A login that fails; `locked` says it was refused by the rate limit."""
+
+    def __init__(self, message: str, *, locked: bool = False) -> None:
+        """Say why; `locked` when too many attempts were made."""
+        super().__init__(message)
+        self.locked = locked
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    """A logged-in operator as routes see it (never the password hash)."""
+
+    id: int
+    username: str
+    role: Role
+
+    @property
+    def name(self) -> str:
+        """The operator's username (what audit entries name)."""
+        return self.username
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """At most `attempts` failed logins per username and address within `window_s` seconds."""
+
+    attempts: int = 5
+    window_s: float = 60.0
+
+
+def utc_now() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def aware(at: datetime) -> datetime:
+    """A stored timestamp as aware UTC (SQLite returns naive ones)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash of a password."""
+    return _hasher.hash(password)
+
+
+def check_password_strength(username: str, password: str) -> None:
+    """Refuse passwords that are short or equal to the username."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
+    if password.strip().lower() == username.strip().lower():
+        raise AccountError("the password must differ from the username")
+
+
+def audit(
+    target: Engine | Session,
+    *,
+    actor: str,
+    action: str,
+    entity: str = "",
+    entity_id: str | int = "",
+    why: str = "",
+    before: Any = None,
+    after: Any = None,
+    at: datetime | None = None,
+) -> None:
+    """Record who did what, when and why (with before/after JSON); in `target`'s transaction."""
+    row = AuditEntry(
+        at=at or utc_now(),
+        actor=actor[:64],
+        action=action[:200],
+        entity=entity[:64],
+        entity_id=str(entity_id)[:128],
+        why=why[:500],
+        before=before,
+        after=after,
+    )
+    if isinstance(target, Session):
+        target.add(row)
+        return
+    with Session(target) as session:
+        session.add(row)
+        session.commit()
+
+
+def audit_entries(engine: Engine, limit: int = 200, actor: str | None = None) -> list[AuditEntry]:
+    """The newest audit entries first."""
+    q = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)
+    if actor is not None:
+        q = q.where(AuditEntry.actor == actor)
+    with Session(engine) as session:
+        rows = list(session.exec(q).all())
+    for r in rows:
+        r.at = aware(r.at)
+    return rows
+
+
+def create_user(
+    engine: Engine, *, username: str, password: str, role: Role | str, actor: str, why: str = ""
+) -> Operator:
+    """Add an operator (audited); refuses a taken name, an unknown role or a weak password."""
+    username = username.strip()
+    if not username or len(username) > 64 or any(c.isspace() for c in username):
+        raise AccountError("a username is 1 to 64 characters without spaces")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise AccountError(f"unknown role {role!r}; roles: {', '.join(Role)}") from None
+    check_password_strength(username, password)
+    with Session(engine) as session:
+        taken = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
+        if taken is not None:
+            raise AccountError(f"user {username!r} exists already")
+        user = UserAccount(
+            username=username,
+            password_hash=hash_password(password),
+            role=role.value,
+            active=True,
+            created_at=utc_now(),
+            created_by=actor,
+        )
+        session.add(user)
+        session.flush()
+        assert user.id is not None
+        audit(
+            session,
+            actor=actor,
+            action="user.create",
+            entity="user",
+            entity_id=username,
+            why=why,
+            after={"username": username, "role": role.value, "active": True},
+        )
+        session.commit()
+        logger.info("user %s (%s) created by %s", username, role.value, actor)
+        return Operator(user.id, username, role)
+
+
+def list_users(engine: Engine) -> list[UserAccount]:
+    """Every account, by username."""
+    with Session(engine) as session:
+        return list(session.exec(select(UserAccount).order_by(col(UserAccount.username))).all())
+
+
+def set_active(engine: Engine, *, username: str, active: bool, actor: str, why: str = "") -> None:
+    """Disable (or enable again) an account, ending its sessions when disabled (audited)."""
+    from hub.users.tables import UserSession
+
+    with Session(engine) as session:
+        user = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
+        if user is None:
+            raise AccountError(f"no user {username!r}")
+        before = user.active
+        user.active = active
+        session.add(user)
+        if not active:
+            session.execute(sa.delete(UserSession).where(col(UserSession.user_id) == user.id))
+        audit(
+            session,
+            actor=actor,
+            action="user.enable" if active else "user.disable",
+            entity="user",
+            entity_id=username,
+            why=why,
+            before={"active": before},
+            after={"active": active},
+        )
+        session.commit()
+
+
+def authenticate(
+    engine: Engine,
+    username: str,
+    password: str,
+    ip: str,
+    *,
+    limit: RateLimit = RateLimit(),
+    clock: Callable[[], datetime] = utc_now,
+) -> Operator:
+    """The operator these credentials name; LoginRefused if wrong, disabled or rate-limited."""
+    now = clock()
+    username = username.strip()[:64]
+    ip = ip[:64]
+    with Session(engine) as session:
+        since = now - timedelta(seconds=limit.window_s)
+        failures = session.exec(
+            select(sa.func.count())
+            .select_from(LoginAttempt)
+            .where(
+                LoginAttempt.username == username,
+                LoginAttempt.ip == ip,
+                col(LoginAttempt.ok).is_(False),
+                col(LoginAttempt.at) >= since,
+            )
+        ).one()
+        if failures >= limit.attempts:
+            logger.warning("login of %s from %s refused: %d failures", username, ip, failures)
+            raise LoginRefused(
+                f"too many failed logins; try again in {int(limit.window_s)} seconds",
+                locked=True,
+            )
+        user = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
+        ok = False
+        if user is not None:
+            try:
+                ok = _hasher.verify(user.password_hash, password)
+            except (VerificationError, InvalidHashError):
+                ok = False
+        else:
+            _hasher.hash(password)  # spend the same time for an unknown name
+        ok = ok and user is not None and user.active
+        session.add(LoginAttempt(username=username, ip=ip, at=now, ok=ok))
+        if ok and user is not None and _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+            session.add(user)
+        session.commit()
+        if not ok or user is None or user.id is None:
+            raise LoginRefused("wrong username or password, or the account is disabled")
+        return Operator(user.id, user.username, Role(user.role))
+
+
+def purge_attempts(engine: Engine, before: datetime) -> int:
+    """Forget login attempts older than `before`; how many were removed."""
+    with Session(engine) as session:
+        result = session.execute(sa.delete(LoginAttempt).where(col(LoginAttempt.at) < before))
+        session.commit()
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLogin:
+    """The demo admin's credentials, shown once in the demo banner."""
+
+    username: str
+    password: str
+
+
+def ensure_demo_admin(engine: Engine, username: str = "demo-admin") -> DemoLogin:
+    """Give the demo hall an admin with a fresh random password (kept nowhere but the banner)."""
+    password = secrets.token_urlsafe(12)
+    with Session(engine) as session:
+        user = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
+        if user is not None:
+            user.password_hash = hash_password(password)
+            user.active = True
+            user.role = Role.ADMIN.value
+            session.add(user)
+            audit(session, actor="demo", action="user.password", entity="user", entity_id=username)
+            session.commit()
+            return DemoLogin(username, password)
+    create_user(
+        engine,
+        username=username,
+        password=password,
+        role=Role.ADMIN,
+        actor="demo",
+        why="demo hall",
+    )
+    return DemoLogin(username, password)

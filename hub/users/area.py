@@ -1,0 +1,62 @@
+"""The users area for the hub (hub.areas): sweeps expired sessions and old login attempts.
+
+The accounts router and the /api guard are part of the app itself (hub.api.app.create_app),
+so that no /api route is ever served without them when authentication is on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+
+from hub.areas import AreaContext, AreaParts
+
+logger = logging.getLogger(__name__)
+
+
+class SessionSweeper:
+    """Every `period_s`, removes expired sessions and login attempts older than a day."""
+
+    def __init__(self, engine: Engine, period_s: float = 600.0) -> None:
+        """Sweep `engine` every `period_s` seconds."""
+        self.engine = engine
+        self.period_s = period_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> SessionSweeper:
+        """Start the sweeping thread."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="users-sweep", daemon=True)
+        self._thread.start()
+        return self
+
+    def sweep(self) -> tuple[int, int]:
+        """One sweep: (sessions removed, attempts removed)."""
+        from hub.users.accounts import purge_attempts, utc_now
+        from hub.users.security import purge_sessions
+
+        now = utc_now()
+        return purge_sessions(self.engine, now), purge_attempts(self.engine, now - timedelta(1))
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period_s):
+            try:
+                self.sweep()
+            except Exception:
+                logger.exception("session sweep failed")
+
+    def stop(self) -> None:
+        """Stop sweeping; safe to call twice."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+
+def setup(ctx: AreaContext) -> AreaParts:
+    """Plug the session sweeper into the hub."""
+    return AreaParts(name="users", background=[SessionSweeper(ctx.engine)])
