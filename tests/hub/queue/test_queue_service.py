@@ -1,4 +1,7 @@
-"""The queue projector: kiosk and keypad envelopes in, stored events and device commands out."""
+"""The queue projector: kiosk and keypad envelopes in, stored events and device commands out.
+
+Tests that depend on the store run on SQLite and PostgreSQL; the others on SQLite only.
+"""
 
 from __future__ import annotations
 
@@ -72,19 +75,19 @@ def test_kiosk_ticket_is_numbered_stored_and_printed(engine: Engine) -> None:
         ]
 
 
-def test_keypad_next_shows_on_the_counter_the_hall_and_speaks(engine: Engine) -> None:
+def test_keypad_next_shows_on_the_counter_the_hall_and_speaks(sqlite_engine: Engine) -> None:
     # rule QUEUE-2, QUEUE-4
     sender = RecordingSender()
-    p = QueueProjector(engine, sender, HALL, clock=clock)
+    p = QueueProjector(sqlite_engine, sender, HALL, clock=clock)
     feed(
         p,
-        engine,
+        sqlite_engine,
         env("hall-kiosk", TicketIssued(service="medical"), 0),
         env("hall-kiosk", TicketIssued(service="medical", green_channel=True), 1),
     )
     sender.sent.clear()
     # the keypad's own window comes from the layout, whatever the body says
-    feed(p, engine, env("w03-keypad", CallRequest(window="w01", action=CallAction.NEXT), 2))
+    feed(p, sqlite_engine, env("w03-keypad", CallRequest(window="w01", action=CallAction.NEXT), 2))
     assert sender.sent == [
         ("demo", "w03-led", DisplayText(text="B002 请到3号窗口")),
         ("demo", "hall-screen", DisplayText(text="B002 请到3号窗口")),
@@ -126,51 +129,55 @@ def test_restart_rebuilds_the_queue_from_stored_events(engine: Engine) -> None:
     assert again.snapshot()["calls"][0]["ticket"] == "A001"
 
 
-def test_refusals_show_on_the_counter_and_the_queue_goes_on(engine: Engine) -> None:
+def test_refusals_show_on_the_counter_and_the_queue_goes_on(sqlite_engine: Engine) -> None:
     # rule DEV-4
     sender = RecordingSender()
-    p = QueueProjector(engine, sender, HALL, clock=clock)
-    feed(p, engine, env("w05-keypad", CallRequest(window="w05", action=CallAction.NEXT), 0))
-    feed(p, engine, env("w05-keypad", CallRequest(window="w05", action=CallAction.RECALL), 1))
-    feed(p, engine, env("w05-keypad", CallRequest(window="w05", action=CallAction.PAUSE), 2))
-    feed(p, engine, env("w05-keypad", CallRequest(window="w05", action=CallAction.NEXT), 3))
+    p = QueueProjector(sqlite_engine, sender, HALL, clock=clock)
+    feed(p, sqlite_engine, env("w05-keypad", CallRequest(window="w05", action=CallAction.NEXT), 0))
+    feed(
+        p, sqlite_engine, env("w05-keypad", CallRequest(window="w05", action=CallAction.RECALL), 1)
+    )
+    feed(p, sqlite_engine, env("w05-keypad", CallRequest(window="w05", action=CallAction.PAUSE), 2))
+    feed(p, sqlite_engine, env("w05-keypad", CallRequest(window="w05", action=CallAction.NEXT), 3))
     shown = [b.text for _, d, b in sender.sent if d == "w05-led" and isinstance(b, DisplayText)]
     assert shown == ["暂无等候", "操作无效", "暂停服务", "暂停服务"]
     assert p.refusals == 2
 
 
-def test_a_failing_sender_does_not_stop_the_queue(engine: Engine) -> None:
+def test_a_failing_sender_does_not_stop_the_queue(sqlite_engine: Engine) -> None:
     # rule DEV-4
     class Broken:
         def send(self, hall: str, device: str, body: object) -> str:
             raise ConnectionError("broker down")
 
-    p = QueueProjector(engine, Broken(), HALL, clock=clock)
+    p = QueueProjector(sqlite_engine, Broken(), HALL, clock=clock)
     feed(
         p,
-        engine,
+        sqlite_engine,
         env("hall-kiosk", TicketIssued(service="social"), 0),
         env("w01-keypad", CallRequest(window="w01", action=CallAction.NEXT), 1),
     )
     assert p.queue.tickets["A001"].state is TicketState.CALLED
 
 
-def test_a_stale_key_press_is_not_replayed(engine: Engine) -> None:
+def test_a_stale_key_press_is_not_replayed(sqlite_engine: Engine) -> None:
     sender = RecordingSender()
-    p = QueueProjector(engine, sender, HALL, clock=clock)
-    feed(p, engine, env("hall-kiosk", TicketIssued(service="social"), 0))
+    p = QueueProjector(sqlite_engine, sender, HALL, clock=clock)
+    feed(p, sqlite_engine, env("hall-kiosk", TicketIssued(service="social"), 0))
     old = env("w01-keypad", CallRequest(window="w01", action=CallAction.NEXT), 1)
     _now["t"] = T0 + timedelta(minutes=10)  # it reaches the hub 9 minutes late
-    feed(p, engine, old)
+    feed(p, sqlite_engine, old)
     assert p.queue.tickets["A001"].state is TicketState.WAITING
     assert p.refusals == 1
 
 
-def test_the_halls_closing_time_stops_new_tickets_and_serves_those_taken(engine: Engine) -> None:
+def test_the_halls_closing_time_stops_new_tickets_and_serves_those_taken(
+    sqlite_engine: Engine,
+) -> None:
     # rule QUEUE-6
     hall = HALL.model_copy(update={"closing_time": "17:00"})
     sender = RecordingSender()
-    p = QueueProjector(engine, sender, hall, clock=clock)
+    p = QueueProjector(sqlite_engine, sender, hall, clock=clock)
     late = datetime(2026, 11, 23, 16, 59, tzinfo=TZ)
     _now["t"] = late
     assert p.issue("social").refused is None
