@@ -1,0 +1,1 @@
+"""Citizen ratings: binding, follow-up, statistics (RATE-1..RATE-4)."""

@@ -1,0 +1,237 @@
+"""HTTP API of the ratings area (/api/ratings): ratings, refusals, alerts, follow-up tasks
+(assign, contacted, resolved, audited), statistics, the service star, exports, settings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.api.deps import EngineDep, HallsDep, NowDep
+from hub.ratings import reports, store
+from hub.ratings.engine import FollowupError, RatingSettings, quarter_of
+from hub.ratings.followup import act, followup
+from hub.ratings.tables import FollowupRow, RatingAlertRow, RefusalRow, aware_utc
+from models.layout import Hall
+
+router = APIRouter(prefix="/api/ratings", tags=["ratings"])
+REFUSAL = RefusalRow.__table__  # type: ignore[attr-defined]
+ALERT = RatingAlertRow.__table__  # type: ignore[attr-defined]
+FOLLOWUP = FollowupRow.__table__  # type: ignore[attr-defined]
+HallQ = Annotated[str | None, Query(description="Hall id; may be left out when there is one")]
+StartQ = Annotated[date | None, Query(description="First day (hall-local); default today")]
+EndQ = Annotated[date | None, Query(description="Last day, included; default start")]
+
+
+class Step(BaseModel):
+    """A follow-up step: who did it and a note (assign also names the assignee)."""
+
+    model_config = ConfigDict(extra="forbid")
+    actor: str | None = Field(
+        default=None, max_length=64, description="Who acted; the logged-in operator wins"
+    )
+    note: str = Field(default="", max_length=1000)
+    assignee: str | None = Field(default=None, max_length=64)
+
+
+def _hall(halls: list[Hall], hall: str | None) -> Hall:
+    if hall is None and len(halls) == 1:
+        return halls[0]
+    for h in halls:
+        if h.id == hall:
+            return h
+    raise HTTPException(404, f"unknown hall {hall!r}" if hall else "name the hall")
+
+
+def _actor(request: Request, claimed: str | None) -> str:
+    """The logged-in operator when authentication is on, else who the request names."""
+    if getattr(request.app.state, "auth_required", False):
+        from hub.users.security import current_operator
+
+        return current_operator(request).username
+    if not claimed:
+        raise HTTPException(422, "name the actor")
+    return claimed
+
+
+def _days(h: Hall, now: datetime, start: date | None, end: date | None) -> tuple[date, date]:
+    today = now.astimezone(ZoneInfo(h.timezone)).date()
+    first = start or today
+    return first, end or (today if start is None else first)
+
+
+def _rows(engine: Any, q: Any) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(q)]
+    return [{k: aware_utc(v) if isinstance(v, datetime) else v for k, v in r.items()} for r in rows]
+
+
+@router.get("")
+def list_ratings(
+    engine: EngineDep,
+    halls: HallsDep,
+    now: NowDep,
+    hall: HallQ = None,
+    start: StartQ = None,
+    end: EndQ = None,
+    staff: str | None = None,
+    window: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> list[dict[str, Any]]:
+    """Bound ratings between two days (default today)."""
+    h = _hall(halls, hall)
+    first, last = _days(h, now, start, end)
+    return reports.ratings(engine, h.id, first, last, staff=staff, window=window, limit=limit)
+
+
+@router.get("/refusals")
+def refusals(
+    engine: EngineDep,
+    halls: HallsDep,
+    hall: HallQ = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
+) -> list[dict[str, Any]]:
+    """Rating events that were refused, with the reason, newest first (nothing lost)."""
+    h = _hall(halls, hall)
+    q = sa.select(REFUSAL).where(REFUSAL.c.hall == h.id).order_by(REFUSAL.c.id.desc())
+    return _rows(engine, q.limit(limit))
+
+
+@router.get("/alerts")
+def alerts(
+    engine: EngineDep,
+    halls: HallsDep,
+    hall: HallQ = None,
+    kind: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
+) -> list[dict[str, Any]]:
+    """Ratings alerts (staff_mismatch RATE-2, contact_overdue / resolve_overdue RATE-3)."""
+    h = _hall(halls, hall)
+    q = sa.select(ALERT).where(ALERT.c.hall == h.id)
+    if kind:
+        q = q.where(ALERT.c.kind == kind)
+    return _rows(engine, q.order_by(ALERT.c.id.desc()).limit(limit))
+
+
+@router.get("/followups")
+def followups(
+    engine: EngineDep, halls: HallsDep, hall: HallQ = None, state: str | None = None
+) -> list[dict[str, Any]]:
+    """Follow-up tasks of dissatisfied ratings (RATE-3), oldest first."""
+    h = _hall(halls, hall)
+    q = sa.select(FOLLOWUP).where(FOLLOWUP.c.hall == h.id)
+    if state:
+        q = q.where(FOLLOWUP.c.state == state)
+    return _rows(engine, q.order_by(FOLLOWUP.c.id))
+
+
+@router.get("/followups/{followup_id}")
+def one_followup(engine: EngineDep, followup_id: int) -> dict[str, Any]:
+    """One follow-up task with its audit log."""
+    try:
+        return followup(engine, followup_id)
+    except KeyError:
+        raise HTTPException(404, f"no follow-up {followup_id}") from None
+
+
+@router.post("/followups/{followup_id}/{action}")
+def followup_step(
+    request: Request,
+    engine: EngineDep,
+    now: NowDep,
+    followup_id: int,
+    action: Literal["assign", "contacted", "resolved", "audited"],
+    body: Step,
+) -> dict[str, Any]:
+    """Assign, mark contacted, resolved or audited; each step is logged (RATE-3)."""
+    actor = _actor(request, body.actor)
+    try:
+        return act(engine, followup_id, action, actor, now, note=body.note, assignee=body.assignee)
+    except KeyError:
+        raise HTTPException(404, f"no follow-up {followup_id}") from None
+    except FollowupError as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+@router.get("/stats")
+def statistics(
+    engine: EngineDep,
+    halls: HallsDep,
+    now: NowDep,
+    hall: HallQ = None,
+    by: Literal["staff", "window", "service", "month"] = "staff",
+    start: StartQ = None,
+    end: EndQ = None,
+) -> list[dict[str, Any]]:
+    """Satisfaction per staff/window/service/month: share per level and a 0-100 index."""
+    h = _hall(halls, hall)
+    first, last = _days(h, now, start, end)
+    return reports.stats(engine, h.id, first, last, by)
+
+
+@router.get("/service-star")
+def service_star(
+    engine: EngineDep,
+    halls: HallsDep,
+    now: NowDep,
+    hall: HallQ = None,
+    quarter: Annotated[str | None, Query(pattern=r"^\d{4}Q[1-4]$")] = None,
+) -> list[dict[str, Any]]:
+    """The quarterly service-star ranking (RATE-4); default the current quarter."""
+    h = _hall(halls, hall)
+    q = quarter or quarter_of(now.astimezone(ZoneInfo(h.timezone)).date())
+    return reports.stars(engine, h.id, q)
+
+
+@router.get("/export")
+def export(
+    engine: EngineDep,
+    halls: HallsDep,
+    now: NowDep,
+    hall: HallQ = None,
+    format: Literal["csv", "xlsx"] = "csv",
+    what: Literal["ratings", "stats"] = "ratings",
+    by: Literal["staff", "window", "service", "month"] = "staff",
+    start: StartQ = None,
+    end: EndQ = None,
+) -> Response:
+    """Download ratings or statistics as CSV or XLSX."""
+    h = _hall(halls, hall)
+    first, last = _days(h, now, start, end)
+    data = reports.export(engine, h.id, first, last, format, what, by)
+    media = (
+        "text/csv; charset=utf-8"
+        if format == "csv"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    name = f"ratings-{what}-{h.id}-{first}-{last}.{format}"
+    return Response(
+        data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@router.get("/settings")
+def get_settings(engine: EngineDep, halls: HallsDep, hall: HallQ = None) -> dict[str, Any]:
+    """The hall's ratings settings (deadlines in working days, reasons, service star)."""
+    h = _hall(halls, hall)
+    with engine.connect() as conn:
+        return store.load_settings(conn, h.id).to_dict()
+
+
+@router.put("/settings")
+def put_settings(
+    engine: EngineDep, halls: HallsDep, now: NowDep, body: dict[str, Any], hall: HallQ = None
+) -> dict[str, Any]:
+    """Replace the hall's ratings settings (keys left out take the defaults)."""
+    h = _hall(halls, hall)
+    try:
+        settings = RatingSettings.from_dict(body)
+    except (TypeError, ValueError) as exc:
+        raise HTTPException(422, str(exc)) from None
+    with engine.begin() as conn:
+        store.save_settings(conn, h.id, settings, now)
+    return settings.to_dict()

@@ -1,0 +1,256 @@
+"""RatingProjector: Rating events become bound ratings or refusals; queue changes become
+ShowServing commands to each window's rating device (RATE-1..RATE-3).
+
+Hooked in after the queue projector (hub.areas order): on every batch, and from the area's
+background watcher for changes made through the API, it reads the queue events written since
+its cursor and tells each rating device who serves which ticket. Each Rating is bound to its
+service (the ticket called to the device's window that day) and to the staff member actually
+on post; a mismatch with the staff shown raises an alert (RATE-2); a dissatisfied rating opens
+a follow-up task (RATE-3). Refusals are stored with the reason: nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from hub.attendance.calendar import WorkCalendar
+from hub.commands import CommandSender
+from hub.ingest.hooks import IngestBatch
+from hub.ratings import store
+from hub.ratings.engine import Binding, Refusal, bind
+from hub.ratings.followup import open_followup, raise_alert
+from hub.ratings.tables import RatingRow, RefusalRow
+from models.commands import ShowServing
+from models.envelope import Envelope
+from models.events import Rating
+from models.layout import Hall
+
+logger = logging.getLogger(__name__)
+RATING = RatingRow.__table__  # type: ignore[attr-defined]
+REFUSAL = RefusalRow.__table__  # type: ignore[attr-defined]
+
+
+class RatingProjector:
+    """One hall's ratings (hub.ingest.hooks.Projector)."""
+
+    name = "ratings"
+
+    def __init__(
+        self,
+        db: Engine,
+        sender: CommandSender | None,
+        hall: Hall,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        calendar: WorkCalendar | None = None,
+    ) -> None:
+        self.db, self.sender, self.hall = db, sender, hall
+        self.tz = ZoneInfo(hall.timezone)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.calendar = calendar or WorkCalendar()
+        self.lock = threading.Lock()
+        with db.connect() as conn:
+            self.cursor = store.last_queue_seq(conn, hall.id)
+        self.shown: list[ShowServing] = []  # what was sent, newest last (kept short)
+
+    # ---- the Projector seam ----
+
+    def project(self, engine: Engine, batch: IngestBatch) -> None:
+        """Show the serving staff for queue changes, then bind the batch's ratings."""
+        self.sync_queue()
+        for env in batch.events:
+            if env.hall == self.hall.id and isinstance(env.body, Rating):
+                self.record(env)
+
+    # ---- ShowServing (RATE-2) ----
+
+    def sync_queue(self) -> int:
+        """Send ShowServing for the queue changes since the cursor; returns commands sent."""
+        with self.lock, self.db.connect() as conn:
+            changes = store.queue_changes(conn, self.hall.id, self.cursor)
+            if not changes:
+                return 0
+            self.cursor = changes[-1]["seq"]
+            latest: dict[str, str | None] = {}
+            for ch in changes:
+                if ch["window"] and ch["kind"] in store.SHOWN_KINDS:
+                    latest.pop(ch["window"], None)  # keep the order of the last change
+                    latest[ch["window"]] = ch["ticket"] if ch["kind"] == "called" else None
+            bodies = [b for w, t in latest.items() for b in self._bodies(conn, w, t)]
+        for body in bodies:
+            self.show(body)
+        return len(bodies)
+
+    def _bodies(self, conn: Connection, window: str, ticket: str | None) -> list[ShowServing]:
+        now = self.clock()
+        out = []
+        for dev in self.hall.devices:
+            if dev.kind != "rating_device" or self._window(dev.id) != window:
+                continue
+            seat = dev.seat or window
+            present = store.present_at(conn, self.hall, seat, window, now)
+            name = store.staff_name(conn, present.staff_id)
+            out.append(
+                ShowServing(seat=seat, staff_id=present.staff_id, name=name or None, ticket=ticket)
+            )
+        return out
+
+    def show(self, body: ShowServing) -> None:
+        """Send one ShowServing to the rating device of its seat."""
+        self.shown = [*self.shown[-49:], body]
+        device = next(
+            (
+                d.id
+                for d in self.hall.devices
+                if d.kind == "rating_device" and (d.seat or self._window(d.id)) == body.seat
+            ),
+            None,
+        )
+        if device is None or self.sender is None:
+            return
+        try:
+            self.sender.send(self.hall.id, device, body)
+        except Exception:  # a device command must never stop ratings (DEV-4)
+            logger.exception("ShowServing to %s not sent", device)
+
+    def _window(self, device_id: str) -> str | None:
+        try:
+            dev = self.hall.device(device_id)
+        except KeyError:
+            return None
+        if dev.window:
+            return dev.window
+        return store.window_of(self.hall, dev.seat) if dev.seat else None
+
+    # ---- binding (一次一评) ----
+
+    def record(self, env: Envelope) -> Binding | None:
+        """Bind one Rating event, or store its refusal; None when it was recorded before."""
+        body = env.body
+        assert isinstance(body, Rating)
+        with self.db.begin() as conn:
+            if self._seen(conn, env.id):
+                return None
+            window = self._window(env.device)
+            seat = body.seat
+            if window is None:
+                binding = Binding(Refusal.UNKNOWN_DEVICE, f"{env.device} serves no window")
+                self._refuse(conn, env, binding)
+                return binding
+            day = env.ts.astimezone(self.tz).date()
+            service = (
+                store.service_record(conn, self.hall.id, day, window, body.ticket)
+                if body.ticket
+                else None
+            )
+            already = body.ticket is not None and self._rated(conn, day, window, body.ticket)
+            present = store.present_at(conn, self.hall, seat, window, env.ts)
+            binding = bind(body.ticket, body.shown_staff_id, service, already, present)
+            if binding.refusal is not None:
+                self._refuse(conn, env, binding)
+                return binding
+            assert service is not None and body.ticket is not None
+            values: dict[str, Any] = {
+                "event_id": env.id,
+                "hall": self.hall.id,
+                "day": day,
+                "window": window,
+                "seat": seat,
+                "device": env.device,
+                "ticket": body.ticket,
+                "service": service.service,
+                "staff_id": binding.staff_id,
+                "shown_staff_id": body.shown_staff_id,
+                "present_staff_id": present.staff_id,
+                "present_source": present.source,
+                "mismatch": binding.mismatch,
+                "level": body.level,
+                "attitude": body.dimensions.get("attitude"),
+                "efficiency": body.dimensions.get("efficiency"),
+                "reason": body.reason,
+                "rated_at": env.ts.astimezone(UTC),
+                "recorded_at": self.clock(),
+            }
+            try:
+                with conn.begin_nested():
+                    key = conn.execute(sa.insert(RATING).values(**values)).inserted_primary_key
+                    assert key is not None
+                    rating_id = key[0]
+            except IntegrityError:  # another worker bound this service first
+                binding = Binding(Refusal.DUPLICATE, f"{body.ticket} is rated already")
+                self._refuse(conn, env, binding)
+                return binding
+            values["id"] = rating_id
+            self._consequences(conn, values, binding)
+        logger.info(
+            "rating %s %s at %s: level %s, staff %s%s",
+            self.hall.id,
+            body.ticket,
+            window,
+            body.level,
+            binding.staff_id,
+            " (MISMATCH)" if binding.mismatch else "",
+        )
+        return binding
+
+    def _consequences(self, conn: Connection, rating: dict[str, Any], binding: Binding) -> None:
+        now = self.clock()
+        if binding.mismatch:  # rule RATE-2
+            raise_alert(
+                conn,
+                hall=self.hall.id,
+                kind="staff_mismatch",
+                rule="RATE-2",
+                ref=f"rating:{rating['id']}",
+                window=rating["window"],
+                staff_id=rating["present_staff_id"],
+                text=f"{rating['window']} {rating['ticket']}: {binding.detail}",
+                now=now,
+            )
+        settings = store.load_settings(conn, self.hall.id)
+        level = rating["level"]
+        if level is not None and level <= settings.dissatisfied_max:  # rule RATE-3
+            open_followup(conn, rating, settings, self.tz, self.calendar.is_workday, now)
+
+    def _seen(self, conn: Connection, event_id: str) -> bool:
+        for table in (RATING, REFUSAL):
+            if conn.execute(sa.select(table.c.id).where(table.c.event_id == event_id)).first():
+                return True
+        return False
+
+    def _rated(self, conn: Connection, day: Any, window: str, ticket: str) -> bool:
+        q = sa.select(RATING.c.id).where(
+            RATING.c.hall == self.hall.id,
+            RATING.c.day == day,
+            RATING.c.window == window,
+            RATING.c.ticket == ticket,
+        )
+        return conn.execute(q).first() is not None
+
+    def _refuse(self, conn: Connection, env: Envelope, binding: Binding) -> None:
+        body = env.body
+        assert isinstance(body, Rating) and binding.refusal is not None
+        conn.execute(
+            sa.insert(REFUSAL).values(
+                event_id=env.id,
+                hall=self.hall.id,
+                device=env.device,
+                seat=body.seat,
+                ticket=body.ticket,
+                level=body.level,
+                code=binding.refusal.value,
+                detail=binding.detail[:500],
+                rated_at=env.ts.astimezone(UTC),
+                recorded_at=self.clock(),
+            )
+        )
+        logger.info("rating %s from %s refused: %s", env.id, env.device, binding.detail)

@@ -1,0 +1,128 @@
+"""Reads the ratings area needs from other areas' tables (queue, compliance seats, punches,
+staff) and its own settings; returns the plain values hub.ratings.engine takes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from hub.compliance.tables import SeatAssignment
+from hub.events.tables import Event
+from hub.queue.tables import QueueEventRow
+from hub.ratings.engine import OnPost, RatingSettings, ServiceRecord, on_post
+from hub.ratings.tables import RatingSettingsRow
+from hub.staff.tables import Staff
+from models.layout import Hall
+
+QUEUE = QueueEventRow.__table__  # type: ignore[attr-defined]
+EVENT = Event.__table__  # type: ignore[attr-defined]
+SEATS = SeatAssignment.__table__  # type: ignore[attr-defined]
+STAFF = Staff.__table__  # type: ignore[attr-defined]
+SETTINGS = RatingSettingsRow.__table__  # type: ignore[attr-defined]
+SHOWN_KINDS = ("called", "finished", "skipped", "no_show", "parked", "transferred")
+"""Queue changes that change what a window's rating device shows."""
+
+
+def aware(value: datetime) -> datetime:
+    """A stored timestamp as aware UTC (SQLite returns naive ones)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def load_settings(conn: Connection, hall: str) -> RatingSettings:
+    """The hall's ratings settings (defaults when none were stored)."""
+    row = conn.execute(sa.select(SETTINGS.c.settings).where(SETTINGS.c.hall == hall)).first()
+    data = row[0] if row else {}
+    if isinstance(data, str):
+        data = json.loads(data)
+    return RatingSettings.from_dict(dict(data or {}))
+
+
+def save_settings(conn: Connection, hall: str, settings: RatingSettings, now: datetime) -> None:
+    """Store the hall's ratings settings (replacing the old ones)."""
+    conn.execute(sa.delete(SETTINGS).where(SETTINGS.c.hall == hall))
+    conn.execute(sa.insert(SETTINGS).values(hall=hall, settings=settings.to_dict(), updated_at=now))
+
+
+def window_of(hall: Hall, seat: str) -> str | None:
+    """The window a seat belongs to."""
+    for w in hall.windows:
+        if seat in w.seats:
+            return w.id
+    return None
+
+
+def present_at(conn: Connection, hall: Hall, seat: str, window: str, at: datetime) -> OnPost:
+    """Who is on post at `seat` at `at`: window terminal punch of that day, else assignment."""
+    assigned = conn.execute(
+        sa.select(SEATS.c.staff_id).where(SEATS.c.hall == hall.id, SEATS.c.seat == seat)
+    ).scalar()
+    terminals = [d.id for d in hall.devices if d.kind == "face_terminal" and d.window == window]
+    punched = None
+    if terminals:
+        tz = ZoneInfo(hall.timezone)
+        day_start = datetime.combine(at.astimezone(tz).date(), time(0), tz).astimezone(UTC)
+        body = conn.execute(
+            sa.select(EVENT.c.body)
+            .where(
+                EVENT.c.hall == hall.id,
+                EVENT.c.type == "punch",
+                EVENT.c.device.in_(terminals),
+                EVENT.c.device_ts >= day_start,
+                EVENT.c.device_ts <= at.astimezone(UTC),
+            )
+            .order_by(EVENT.c.device_ts.desc(), EVENT.c.event_id.desc())
+            .limit(1)
+        ).scalar()
+        if body:
+            punched = json.loads(body).get("staff_id")
+    return on_post(assigned, punched)
+
+
+def staff_name(conn: Connection, staff_id: str | None) -> str:
+    """The staff member's name, or empty when unknown."""
+    if not staff_id:
+        return ""
+    name = conn.execute(sa.select(STAFF.c.name).where(STAFF.c.staff_id == staff_id)).scalar()
+    return str(name or "")
+
+
+def service_record(
+    conn: Connection, hall: str, day: date, window: str, ticket: str
+) -> ServiceRecord | None:
+    """The ticket's service at this window on this day, from the queue's events; None if never
+    called there."""
+    rows = conn.execute(
+        sa.select(QUEUE.c.kind, QUEUE.c.window, QUEUE.c.service, QUEUE.c.data)
+        .where(QUEUE.c.hall == hall, QUEUE.c.day == day.isoformat(), QUEUE.c.ticket == ticket)
+        .order_by(QUEUE.c.seq)
+    ).all()
+    called = [i for i, r in enumerate(rows) if r.kind == "called" and r.window == window]
+    if not called:
+        return None
+    first = called[-1]
+    after = rows[first + 1 :]
+    served = not any(r.kind in ("skipped", "no_show") and r.window == window for r in after)
+    data: dict[str, Any] = json.loads(rows[first].data or "{}")
+    service = next((r.service for r in reversed(rows[: first + 1]) if r.service), None)
+    return ServiceRecord(day, window, ticket, service, served, data.get("staff"))
+
+
+def queue_changes(conn: Connection, hall: str, after_seq: int) -> list[dict[str, Any]]:
+    """Queue events after `after_seq` that change a rating device's screen, in order."""
+    rows = conn.execute(
+        sa.select(QUEUE.c.seq, QUEUE.c.kind, QUEUE.c.window, QUEUE.c.ticket)
+        .where(QUEUE.c.hall == hall, QUEUE.c.seq > after_seq)
+        .order_by(QUEUE.c.seq)
+    ).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def last_queue_seq(conn: Connection, hall: str) -> int:
+    """The hall's highest queue event seq (0 when none)."""
+    seq = conn.execute(sa.select(sa.func.max(QUEUE.c.seq)).where(QUEUE.c.hall == hall)).scalar()
+    return int(seq or 0)
