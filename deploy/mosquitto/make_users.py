@@ -156,9 +156,14 @@ def write_credentials(out: Path, users: Sequence[str], mosquitto_passwd: str) ->
         path.write_text(passwords[user] + "\n", encoding="utf-8")
     plain = out / "passwd.tmp"
     plain.touch(mode=0o600)
-    plain.write_text("".join(f"{u}:{passwords[u]}\n" for u in users), encoding="utf-8")
-    subprocess.run([mosquitto_passwd, "-U", str(plain)], check=True, capture_output=True)
-    plain.replace(out / "passwd")
+    try:
+        plain.write_text("".join(f"{u}:{passwords[u]}\n" for u in users), encoding="utf-8")
+        subprocess.run([mosquitto_passwd, "-U", str(plain)], check=True, capture_output=True)
+        plain.replace(out / "passwd")
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise SystemExit(f"make_users: hashing with {mosquitto_passwd} failed: {exc}") from None
+    finally:
+        plain.unlink(missing_ok=True)  # never leave the plain-text file behind
     return passwords
 
 

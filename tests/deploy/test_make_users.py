@@ -83,6 +83,12 @@ def test_rerun_keeps_passwords_and_adds_new_users(tmp_path: Path):
     ]
 
 
+def test_no_plain_text_password_file_is_left_when_hashing_fails(tmp_path: Path):
+    with pytest.raises(SystemExit, match="hashing"):
+        mu.main(["--hall", str(HALL), "--out", str(tmp_path), "--mosquitto-passwd", "/bin/false"])
+    assert not (tmp_path / "passwd.tmp").exists() and not (tmp_path / "passwd").exists()
+
+
 @pytest.fixture(scope="module")
 def node_broker() -> Iterator[SecureBroker]:
     """A broker generated with --identity node (one MQTT session per Pi)."""
