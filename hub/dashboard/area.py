@@ -1,0 +1,59 @@
+"""The dashboard area for the hub (hub.areas): its pages and the live feed that drives them."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+
+from fastapi import APIRouter, Depends, Request
+
+from hub.areas import AreaContext, AreaParts
+from hub.dashboard.live import LiveFeed
+from hub.dashboard.web import Dashboard
+
+logger = logging.getLogger(__name__)
+
+
+def _attendance(ctx: AreaContext) -> object | None:
+    """An attendance context judging with the first hall's policy (as hub.attendance.area)."""
+    try:
+        from hub.attendance.api import AttendanceContext
+        from hub.attendance.policy import DEFAULT_POLICY, load_policy
+        from hub.attendance.projector import AttendanceProjector
+        from hub.attendance.workflow import AttendanceWorkflow
+    except ImportError:
+        return None
+    hall = ctx.halls[0] if ctx.halls else None
+    policy = load_policy(
+        hall.attendance_policy if hall else DEFAULT_POLICY, timezone=hall.timezone if hall else None
+    )
+    workflow = AttendanceWorkflow(ctx.engine, AttendanceProjector(policy), ctx.clock)
+    return AttendanceContext(workflow)
+
+
+def setup(ctx: AreaContext) -> AreaParts:
+    """Build the dashboard on the hub's engine, halls and clock."""
+    from hub.dashboard import records, routes
+
+    feed = LiveFeed()
+    policy = ctx.settings.fleet_policy() if hasattr(ctx.settings, "fleet_policy") else None
+    if policy is None:
+        from hub.fleet.engine import FleetPolicy
+
+        policy = FleetPolicy()
+    dash = Dashboard(
+        halls=list(ctx.halls),
+        clock=ctx.clock,
+        policy=policy,
+        live=feed.broadcaster,
+        attendance=_attendance(ctx),
+        ratings=importlib.util.find_spec("hub.ratings.reports") is not None,
+    )
+
+    def attach(request: Request) -> None:
+        request.app.state.dashboard = dash
+
+    router = APIRouter(dependencies=[Depends(attach)])
+    router.include_router(routes.router)
+    router.include_router(records.router)
+    return AreaParts(name="dashboard", projectors=[feed], routers=[router])

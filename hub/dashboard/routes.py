@@ -1,0 +1,298 @@
+"""The dashboard's pages: login, the live hall map (SSE), devices, alerts, queue, audit."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from sse_starlette.sse import EventSourceResponse
+
+from hub.dashboard import views
+from hub.dashboard.charts import bar_chart
+from hub.dashboard.i18n import translator
+from hub.dashboard.live import changes
+from hub.dashboard.web import HERE, STATIC, Dashboard, lang_of, page_operator, render
+from hub.users.accounts import LoginRefused, Operator, Role, audit, audit_entries
+from hub.users.security import ANONYMOUS, auth_required, check_csrf, current_operator
+
+logger = logging.getLogger(__name__)
+PageOp = Annotated[Operator, Depends(page_operator)]
+CHIEFS = (Role.ADMIN, Role.SUPERVISOR, Role.DUTY_CHIEF)
+
+
+def dash_of(request: Request) -> Dashboard:
+    """The dashboard the area set up."""
+    dash: Dashboard = request.app.state.dashboard
+    return dash
+
+
+DashDep = Annotated[Dashboard, Depends(dash_of)]
+router = APIRouter(include_in_schema=False)
+
+
+def safe_next(target: str | None) -> str:
+    """Only a local path is a place to return to after login."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+@router.get("/static/dashboard/{name}")
+def static_file(name: str) -> FileResponse:
+    """The vendored scripts and the stylesheet."""
+    if name not in STATIC:
+        raise HTTPException(404, "no such file")
+    return FileResponse(
+        HERE / "static" / name,
+        media_type=STATIC[name],
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> HTMLResponse:
+    """The login form."""
+    return render(request, "login.html", ANONYMOUS, {"next": safe_next(next), "error": None})
+
+
+@router.post("/login", response_class=HTMLResponse, response_model=None)
+def login_submit(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    """Check the credentials (rate-limited); on success set the session cookie and go on."""
+    from hub.users.api import login_operator
+
+    if not auth_required(request):
+        return RedirectResponse(safe_next(next), status_code=303)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    try:
+        login_operator(request, response, username, password)
+    except HTTPException as exc:
+        t = translator(lang_of(request))
+        error = t("login_locked") if exc.status_code == 429 else t("login_failed")
+        return render(
+            request,
+            "login.html",
+            ANONYMOUS,
+            {"next": safe_next(next), "error": error},
+            status=exc.status_code,
+        )
+    except LoginRefused:  # pragma: no cover - login_operator turns it into HTTPException
+        raise
+    return response
+
+
+@router.post("/logout")
+def logout_submit(
+    request: Request, csrf_token: Annotated[str | None, Form()] = None
+) -> RedirectResponse:
+    """End the session (needs the CSRF token)."""
+    from hub.users.api import logout_operator
+
+    check_csrf(request, csrf_token)
+    op = current_operator(request)
+    response = RedirectResponse("/login", status_code=303)
+    logout_operator(request, response)
+    audit(request.app.state.engine, actor=op.username, action="logout", entity="user")
+    return response
+
+
+def _queue_snapshot(hall_id: str) -> dict[str, Any] | None:
+    try:
+        from hub.queue.service import get_projector
+
+        return get_projector(hall_id).snapshot()
+    except (ImportError, KeyError):
+        return None
+
+
+def _map_context(request: Request, dash: Dashboard, hall: str | None) -> dict[str, Any]:
+    h = dash.hall(hall)
+    now = dash.clock()
+    data = views.hall_map(request.app.state.engine, h, now, dash.policy, _queue_snapshot(h.id))
+    return {"map": data, "halls": dash.halls}
+
+
+@router.get("/", response_class=HTMLResponse)
+def hall_page(request: Request, op: PageOp, dash: DashDep, hall: str | None = None) -> HTMLResponse:
+    """The live hall map: windows, seats, who is on post, away timers, queue, devices."""
+    return render(request, "hallmap.html", op, _map_context(request, dash, hall))
+
+
+@router.get("/fragments/hallmap", response_class=HTMLResponse)
+def hall_fragment(
+    request: Request, op: PageOp, dash: DashDep, hall: str | None = None
+) -> HTMLResponse:
+    """The hall map alone (HTMX swaps it in when the SSE stream says it changed)."""
+    return render(request, "_hallmap.html", op, _map_context(request, dash, hall))
+
+
+@router.get("/live/stream")
+async def live_stream(request: Request, dash: DashDep, hall: str | None = None) -> Any:
+    """Server-sent events: `hallmap` whenever a device event or queue change touches the hall."""
+    current_operator(request)  # 401 without a session
+    h = dash.hall(hall)
+    feeds = [dash.live]
+    try:
+        from hub.queue.service import get_projector
+
+        feeds.append(get_projector(h.id).broadcaster)
+    except (ImportError, KeyError):
+        pass
+    return EventSourceResponse(changes(feeds, h.id, request.is_disconnected), ping=15)
+
+
+@router.get("/devices", response_class=HTMLResponse)
+def devices_page(request: Request, op: PageOp, dash: DashDep) -> HTMLResponse:
+    """Device health: online/offline, last seen, versions, backlog, skew, alerts, DEV-1."""
+    data = views.device_health(request.app.state.engine, dash.halls, dash.clock(), dash.policy)
+    t = translator(lang_of(request))
+    chart = bar_chart(
+        [(t(s), float(data["counts"].get(s, 0))) for s in ("online", "inactive", "offline")]
+        + [(t("unknown"), float(data["counts"].get("unknown", 0)))],
+        title=t("status"),
+        colors=("#2a9d6f", "#d9822b", "#c23030", "#8a8a8a"),
+    )
+    return render(
+        request,
+        "devices.html",
+        op,
+        {**data, "chart": chart, "can_check": op.role in CHIEFS, "zone": dash.halls[0].timezone},
+    )
+
+
+@router.post("/devices/opening-check")
+def opening_check_now(
+    request: Request, op: PageOp, dash: DashDep, csrf_token: Annotated[str | None, Form()] = None
+) -> RedirectResponse:
+    """Run the opening check now (rule DEV-1; duty chief, supervisor, admin; audited)."""
+    from hub.fleet.service import run_opening_check
+
+    check_csrf(request, csrf_token)
+    if op.role not in CHIEFS:
+        raise HTTPException(403, "only the duty chief, the supervision office or an admin")
+    for h in dash.halls:
+        report = run_opening_check(request.app.state.engine, h, dash.clock(), dash.policy)
+        audit(
+            request.app.state.engine,
+            actor=op.username,
+            action="opening_check.run",
+            entity="hall",
+            entity_id=h.id,
+            after={"ok": getattr(report, "ok", None)},
+        )
+    return RedirectResponse("/devices", status_code=303)
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts_page(request: Request, op: PageOp, dash: DashDep) -> HTMLResponse:
+    """Fleet and compliance alerts, newest first."""
+    items = views.alerts_feed(request.app.state.engine)
+    return render(
+        request,
+        "alerts.html",
+        op,
+        {"items": items, "can_resolve": op.role in CHIEFS, "zone": dash.halls[0].timezone},
+    )
+
+
+@router.post("/alerts/{alert_id}/resolve")
+def resolve_alert(
+    request: Request,
+    alert_id: int,
+    op: PageOp,
+    dash: DashDep,
+    csrf_token: Annotated[str | None, Form()] = None,
+    why: Annotated[str, Form(max_length=500)] = "",
+) -> RedirectResponse:
+    """Resolve a device alert (duty chief, supervisor, admin; audited with the reason)."""
+    from sqlmodel import Session
+
+    from hub.fleet.tables import Alert
+
+    check_csrf(request, csrf_token)
+    if op.role not in CHIEFS:
+        raise HTTPException(403, "only the duty chief, the supervision office or an admin")
+    engine = request.app.state.engine
+    with Session(engine) as session:
+        alert = session.get(Alert, alert_id)
+        if alert is None:
+            raise HTTPException(404, f"no alert {alert_id}")
+        if alert.state == "open":
+            alert.state, alert.resolved_at, alert.resolved_by = (
+                "resolved",
+                dash.clock(),
+                op.username,
+            )
+            session.add(alert)
+            audit(
+                session,
+                actor=op.username,
+                action="alert.resolve",
+                entity="alert",
+                entity_id=alert_id,
+                why=why,
+                before={"state": "open"},
+                after={"state": "resolved"},
+            )
+            session.commit()
+    return RedirectResponse("/alerts", status_code=303)
+
+
+@router.get("/queue", response_class=HTMLResponse)
+def queue_page(request: Request, op: PageOp, dash: DashDep, day: str | None = None) -> HTMLResponse:
+    """Queue statistics of a day: totals, per service and window, waits per hour (chart)."""
+    h = dash.hall(None)
+    the_day = views.parse_day(day, views.local_day(dash.clock(), h))
+    result: dict[str, Any] | None = None
+    try:
+        from hub.queue.api import queue_stats
+        from hub.queue.service import get_projector
+
+        result = queue_stats(get_projector(h.id), the_day, the_day, 30)
+    except (ImportError, KeyError):
+        result = None
+    t = translator(lang_of(request))
+    chart = ""
+    if result:
+        chart = bar_chart(
+            [
+                (g["key"].split(" ")[-1], round((g["mean_wait_s"] or 0) / 60, 1))
+                for g in result["by_hour"]
+            ],
+            title=t("waits_per_hour"),
+        )
+    return render(
+        request,
+        "queue.html",
+        op,
+        {"stats": result, "day": the_day, "chart": chart, "snapshot": _queue_snapshot(h.id)},
+    )
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, op: PageOp, actor: str | None = None) -> HTMLResponse:
+    """The audit log: who changed what, when and why (admin, supervision office)."""
+    if op.role not in (Role.ADMIN, Role.SUPERVISOR):
+        raise HTTPException(403, "the audit log is for admins and the supervision office")
+    rows = audit_entries(request.app.state.engine, limit=300, actor=actor or None)
+    return render(
+        request,
+        "audit.html",
+        op,
+        {"rows": rows, "dumps": lambda v: json.dumps(v, ensure_ascii=False) if v else ""},
+    )
+
+
+def redirect_with(path: str, **params: str | date) -> RedirectResponse:
+    """A 303 to `path` with query parameters."""
+    query = "&".join(f"{k}={quote(str(v))}" for k, v in params.items())
+    return RedirectResponse(f"{path}?{query}" if query else path, status_code=303)

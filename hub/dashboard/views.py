@@ -1,0 +1,256 @@
+"""What the dashboard pages show, read from the areas' tables and functions as plain dicts."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from hub.api.routes.fleet import latest_opening_check, list_alerts, list_devices
+from hub.api.routes.fleet_public import DevicePublic
+from hub.compliance.tables import AlertRow, AwayRow, ComplianceMark, SeatAssignment, ViolationRow
+from hub.fleet.engine import FleetPolicy
+from hub.staff.tables import Staff
+from models.layout import Hall
+
+logger = logging.getLogger(__name__)
+
+
+def _aware(at: datetime | None) -> datetime | None:
+    if at is None:
+        return None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SeatView:
+    """One seat on the hall map: who holds it and whether they are on post."""
+
+    seat: str
+    post: str
+    staff_id: str | None
+    name: str
+    state: str  # on_post, away, unknown, unassigned
+    sign_on: bool
+    away_since: datetime | None
+    fault: bool
+
+
+def local_day(now: datetime, hall: Hall) -> date:
+    """The hall's calendar day at `now`."""
+    return now.astimezone(ZoneInfo(hall.timezone)).date()
+
+
+def staff_names(session: Session) -> dict[str, str]:
+    """staff id -> name."""
+    return {s.staff_id: s.name for s in session.exec(select(Staff)).all()}
+
+
+def _latest_marks(session: Session, hall: str, day: date) -> dict[tuple[str, str], ComplianceMark]:
+    """(seat, kind) -> the latest sign/presence/fault mark of the day."""
+    rows = session.exec(
+        select(ComplianceMark)
+        .where(
+            ComplianceMark.hall == hall,
+            ComplianceMark.day == day,
+            col(ComplianceMark.kind).in_(("sign", "presence", "fault")),
+        )
+        .order_by(col(ComplianceMark.at))
+    ).all()
+    return {(m.subject, m.kind): m for m in rows}
+
+
+def seat_view(
+    seat: str,
+    assignment: SeatAssignment | None,
+    names: dict[str, str],
+    marks: dict[tuple[str, str], ComplianceMark],
+    open_away: dict[str, datetime],
+) -> SeatView:
+    """Judge one seat from its latest marks (rule POST-2: the away sign says away)."""
+    sign = marks.get((seat, "sign"))
+    presence = marks.get((seat, "presence"))
+    fault = marks.get((seat, "fault"))
+    sign_on = bool(sign and sign.on)
+    since: datetime | None = None
+    if sign_on and sign is not None:
+        state, since = "away", _aware(sign.at)
+    elif presence is not None and not presence.on:
+        state, since = "away", _aware(presence.at)
+    elif presence is not None:
+        state = "on_post"
+    else:
+        state = "unknown" if assignment else "unassigned"
+    if state == "away" and seat in open_away:
+        since = open_away[seat]
+    staff_id = assignment.staff_id if assignment else None
+    return SeatView(
+        seat=seat,
+        post=assignment.role if assignment else "",
+        staff_id=staff_id,
+        name=names.get(staff_id or "", staff_id or ""),
+        state=state,
+        sign_on=sign_on,
+        away_since=since,
+        fault=bool(fault and fault.on),
+    )
+
+
+def hall_map(
+    engine: Engine, hall: Hall, now: datetime, policy: FleetPolicy, queue: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Every window with its seats, counter and devices; the hall's own devices; the queue."""
+    day = local_day(now, hall)
+    with Session(engine) as session:
+        assignments = {
+            a.seat: a
+            for a in session.exec(select(SeatAssignment).where(SeatAssignment.hall == hall.id))
+        }
+        names = staff_names(session)
+        marks = _latest_marks(session, hall.id, day)
+        open_away = {
+            a.seat: aware
+            for a in session.exec(
+                select(AwayRow).where(
+                    AwayRow.hall == hall.id, AwayRow.day == day, col(AwayRow.end).is_(None)
+                )
+            )
+            if (aware := _aware(a.start)) is not None
+        }
+        devices = list_devices(session, now, policy, hall=hall.id)
+    counters = {c["window"]: c for c in (queue or {}).get("counters", [])}
+    by_window: dict[str | None, list[DevicePublic]] = defaultdict(list)
+    for d in devices:
+        by_window[d.window].append(d)
+    windows = []
+    for w in hall.windows:
+        windows.append(
+            {
+                "id": w.id,
+                "number": w.number,
+                "name": w.name or w.id,
+                "services": w.services,
+                "seats": [
+                    seat_view(s, assignments.get(s), names, marks, open_away) for s in w.seats
+                ],
+                "counter": counters.get(w.id),
+                "devices": by_window.get(w.id, []),
+            }
+        )
+    return {
+        "hall": hall,
+        "day": day,
+        "windows": windows,
+        "hall_devices": by_window.get(None, []),
+        "queue": queue or {},
+        "now": now,
+    }
+
+
+def device_health(
+    engine: Engine, halls: list[Hall], now: datetime, policy: FleetPolicy
+) -> dict[str, Any]:
+    """Every device's health, the open alerts and each hall's latest opening check (DEV-1)."""
+    with Session(engine) as session:
+        devices = list_devices(session, now, policy)
+        checks = latest_opening_check(session, halls)
+    counts = Counter(d.status for d in devices)
+    return {"devices": devices, "checks": checks, "counts": counts}
+
+
+def alerts_feed(engine: Engine, limit: int = 100) -> list[dict[str, Any]]:
+    """Fleet alerts and compliance alerts together, newest first."""
+    with Session(engine) as session:
+        fleet = list_alerts(session, state="all", limit=limit)
+        rows = session.exec(
+            select(AlertRow).order_by(col(AlertRow.at).desc(), col(AlertRow.id).desc()).limit(limit)
+        ).all()
+    items: list[dict[str, Any]] = [
+        {
+            "id": a.id,
+            "source": "fleet",
+            "at": a.opened_at,
+            "what": f"{a.device} · {a.kind}",
+            "severity": a.severity,
+            "message": a.message,
+            "open": a.state == "open",
+        }
+        for a in fleet
+    ]
+    items += [
+        {
+            "id": r.id,
+            "source": "compliance",
+            "at": _aware(r.at),
+            "what": f"{r.window} {r.seat or ''} · {r.rule}",
+            "severity": "warning",
+            "message": r.text,
+            "open": False,
+        }
+        for r in rows
+    ]
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    items.sort(key=lambda i: i["at"] or epoch, reverse=True)
+    return items[:limit]
+
+
+def violations(engine: Engine, hall: Hall, first: date, last: date) -> list[dict[str, Any]]:
+    """On-post violations of a hall between two days, newest first, with staff names."""
+    with Session(engine) as session:
+        names = staff_names(session)
+        rows = session.exec(
+            select(ViolationRow)
+            .where(
+                ViolationRow.hall == hall.id,
+                col(ViolationRow.day) >= first,
+                col(ViolationRow.day) <= last,
+            )
+            .order_by(col(ViolationRow.start).desc())
+        ).all()
+    return [
+        {
+            "day": v.day,
+            "window": v.window,
+            "seat": v.seat,
+            "staff": names.get(v.staff_id or "", v.staff_id or ""),
+            "rule": v.rule,
+            "start": _aware(v.start),
+            "end": _aware(v.end),
+            "detail": v.detail,
+        }
+        for v in rows
+    ]
+
+
+def status_counts(day_list: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """How many checkpoints of a day list have each status (for a bar chart)."""
+    counts: Counter[str] = Counter()
+    for person in day_list:
+        for cp in person["checkpoints"]:
+            counts[cp["status"]] += 1
+    order = ("ok", "late", "early", "missing", "absent", "leave")
+    return [(s, counts.get(s, 0)) for s in order]
+
+
+def month_of(day: date) -> str:
+    """YYYY-MM of a day."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def parse_day(text: str | None, default: date) -> date:
+    """A YYYY-MM-DD query value, or the default when absent or malformed."""
+    try:
+        return date.fromisoformat(text) if text else default
+    except ValueError:
+        return default
+
+
+def week_before(day: date) -> date:
+    """Six days before `day` (a week up to and including it)."""
+    return day - timedelta(days=6)

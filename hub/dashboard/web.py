@@ -1,0 +1,129 @@
+"""The dashboard's plumbing: templates, language, the logged-in operator, rendering a page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from hub.dashboard.i18n import COOKIE as LANG_COOKIE
+from hub.dashboard.i18n import ROLE_NAMES, choose_lang, translator
+from hub.fleet.engine import FleetPolicy
+from hub.queue.broadcast import Broadcaster
+from hub.users.accounts import Operator, Role
+from hub.users.security import ANONYMOUS, auth_required, session_of
+from models.layout import Hall
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+STATIC = {
+    "htmx.min.js": "text/javascript",
+    "sse.min.js": "text/javascript",
+    "dashboard.css": "text/css",
+}
+"""The files /static/dashboard/ serves (vendored htmx 2 + SSE extension, 0BSD; our CSS)."""
+
+NAV: tuple[tuple[str, str], ...] = (
+    ("/", "hallmap"),
+    ("/devices", "devices"),
+    ("/attendance", "attendance"),
+    ("/compliance", "compliance"),
+    ("/ratings", "ratings"),
+    ("/queue", "queue"),
+    ("/alerts", "alerts"),
+    ("/audit", "audit"),
+)
+
+
+@dataclass(slots=True)
+class Dashboard:
+    """What the pages work with, handed over by the area's setup()."""
+
+    halls: list[Hall]
+    clock: Callable[[], datetime]
+    policy: FleetPolicy
+    live: Broadcaster
+    attendance: Any = None  # hub.attendance.api.AttendanceContext, when attendance is built
+    ratings: bool = False
+    extra_nav: list[str] = field(default_factory=list)
+
+    def hall(self, hall_id: str | None) -> Hall:
+        """The hall asked for (default the first); 404 for one this hub does not serve."""
+        if not self.halls:
+            raise HTTPException(404, "this hub serves no hall")
+        if hall_id is None:
+            return self.halls[0]
+        for h in self.halls:
+            if h.id == hall_id:
+                return h
+        raise HTTPException(404, f"unknown hall {hall_id!r}")
+
+
+class LoginRedirect(HTTPException):
+    """Sends a browser without a session to the login page."""
+
+    def __init__(self, next_path: str = "/") -> None:
+        """Redirect to /login, coming back to `next_path` afterwards."""
+        super().__init__(303, "login required", headers={"Location": f"/login?next={next_path}"})
+
+
+def page_operator(request: Request) -> Operator:
+    """The logged-in operator of a page request; redirect to /login without a session."""
+    if not auth_required(request):
+        return ANONYMOUS
+    found = session_of(request)
+    if found is None:
+        raise LoginRedirect(request.url.path)
+    return found.operator
+
+
+def lang_of(request: Request) -> str:
+    """The page language: ?lang=, else the cookie, else zh-CN."""
+    return choose_lang(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
+
+
+def local(at: datetime | None, zone: str = "Asia/Shanghai", fmt: str = "%m-%d %H:%M") -> str:
+    """A time in the hall's zone, short."""
+    return at.astimezone(ZoneInfo(zone)).strftime(fmt) if at is not None else ""
+
+
+def render(
+    request: Request, name: str, op: Operator, context: dict[str, Any], status: int = 200
+) -> HTMLResponse:
+    """A page in the operator's language, with the CSRF token and the navigation."""
+    lang = lang_of(request)
+    found = session_of(request) if auth_required(request) else None
+    dash: Dashboard | None = getattr(request.app.state, "dashboard", None)
+    nav = [(href, key) for href, key in NAV if key != "ratings" or (dash and dash.ratings)]
+    if op.role not in (Role.ADMIN, Role.SUPERVISOR):
+        nav = [(href, key) for href, key in nav if key != "audit"]
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "t": translator(lang),
+            "lang": lang,
+            "other_lang": "en" if lang == "zh-CN" else "zh-CN",
+            "op": op,
+            "role_name": ROLE_NAMES[lang].get(op.role.value, op.role.value),
+            "csrf": found.csrf if found else "",
+            "nav": nav,
+            "path": request.url.path,
+            "local": local,
+            "Markup": Markup,
+            **context,
+        },
+        status_code=status,
+    )
+    asked = request.query_params.get("lang")
+    if asked:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    return response
