@@ -57,6 +57,10 @@ def run_demo(
             tick_s=5.0,
         )
         hub = HubServer(settings).start()
+        from hub.users.accounts import ensure_demo_admin
+
+        assert hub.engine is not None
+        login = ensure_demo_admin(hub.engine)  # a fresh random password, shown only below
         edge = AgentSettings(
             broker_url=broker.url, data_dir=data_dir / "edge", heartbeat_s=10.0, clock_synced=True
         )
@@ -74,7 +78,8 @@ def run_demo(
         print(f"  devices: {running} running through the edge runtime, {len(skipped)} skipped")
         for device, why in sorted(skipped.items()):
             print(f"           - {device}: {why}")
-        print(f"  hub:     {hub.api_url}/   (Ctrl-C stops everything)\n", flush=True)
+        print(f"  hub:     {hub.api_url}/   (Ctrl-C stops everything)")
+        print(f"  login:   {login.username} / {login.password}   (this run only)\n", flush=True)
         if callable(on_ready):
             on_ready(hub)
         _wait(stop)
