@@ -17,6 +17,8 @@ from hub.attendance.projector import AttendanceProjector
 from hub.attendance.reports import day_list, month_report, month_rows, to_csv, to_xlsx
 from hub.attendance.workflow import AttendanceWorkflow, NotFound, WorkflowError
 
+OFFICE_ROLES = frozenset({"supervisor", "admin"})
+"""Operator roles (hub.users) that decide the supervision office's stage (rule ATT-5)."""
 MonthStr = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 
 
@@ -144,8 +146,13 @@ def make_router(context: AttendanceContext | None = None) -> APIRouter:
             raise _fail(exc) from None
 
     @r.post("/leaves/{leave_id}/decision")
-    def decide(leave_id: int, body: DecisionIn, ctx: Ctx, actor: Actor) -> dict[str, Any]:
+    def decide(
+        leave_id: int, body: DecisionIn, ctx: Ctx, actor: Actor, request: Request
+    ) -> dict[str, Any]:
         """Approve or refuse at one stage (department first, then office)."""
+        role = getattr(getattr(request.state, "user", None), "role", None)
+        if body.stage == "office" and role is not None and str(role) not in OFFICE_ROLES:
+            raise HTTPException(403, "only the supervision office (督查考核科) decides this stage")
         try:
             return ctx.workflow.decide_leave(actor=actor, leave_id=leave_id, **body.model_dump())
         except WorkflowError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -14,6 +15,7 @@ from hub.attendance.api import make_router
 from tests.hub.attendance.dbhelpers import add_staff
 
 H = {"X-Actor": "clerk"}
+NOW = datetime(2025, 6, 1, 2, 0, tzinfo=UTC)
 
 
 def client(engine: Engine) -> TestClient:
@@ -120,3 +122,68 @@ def test_bound_router_uses_its_context(engine: Engine):
     app.include_router(make_router(ctx))  # no app.state.engine needed
     rep = TestClient(app).get("/api/attendance/report/2025-06").json()
     assert rep["policy"] == "clinic-4x" and rep["rows"] == []
+
+
+def test_mounted_on_the_hub_app_through_the_area(sqlite_engine: Engine):
+    from pathlib import Path
+
+    from hub.api.app import create_app
+    from hub.areas import AreaContext, load_areas
+    from hub.commands import RecordingSender
+    from models.layout import load_hall
+
+    demo = load_hall(Path(__file__).resolve().parents[3] / "firmware_cfg" / "halls" / "demo")
+    ctx = AreaContext(
+        engine=sqlite_engine, halls=[demo], commands=RecordingSender(), clock=lambda: NOW
+    )
+    (part,) = load_areas(ctx, ["hub.attendance.area"])
+    app = create_app(engine=sqlite_engine, halls=[demo], routers=part.routers, auth=False)
+    c = TestClient(app)
+    add_staff(sqlite_engine, ("s1", "tax", "w01"))
+    r = c.post(
+        "/api/attendance/corrections",
+        headers=H,
+        json={"staff_id": "s1", "at": "2025-06-03T08:00:00+08:00", "reason": "r", "approver": "a"},
+    )
+    assert r.status_code == 201
+    audit = c.get("/api/attendance/audit").json()
+    assert audit[0]["at"].startswith("2025-06-01")  # the hub's clock stamps the audit
+    rep = c.get("/api/attendance/report/2025-06").json()
+    assert rep["policy"] == demo.attendance_policy and rep["rows"][0]["corrections"] == 1
+
+
+def test_office_stage_needs_the_supervision_office_role(engine: Engine):
+    from types import SimpleNamespace
+
+    app = FastAPI()
+    app.state.engine = engine
+    app.include_router(router)
+    who: dict[str, SimpleNamespace] = {}
+
+    @app.middleware("http")
+    async def logged_in(request, call_next):  # stands in for the hub's session guard
+        request.state.user = who["user"]
+        return await call_next(request)
+
+    c = TestClient(app)
+    who["user"] = SimpleNamespace(username="lead", role="window_lead")
+    lid = c.post(
+        "/api/attendance/leaves",
+        json={
+            "staff_id": "s1",
+            "kind": "annual",
+            "start": "2025-06-03T08:00:00+08:00",
+            "end": "2025-06-03T18:00:00+08:00",
+        },
+    ).json()["id"]
+    ok = c.post(
+        f"/api/attendance/leaves/{lid}/decision", json={"stage": "department", "approve": True}
+    )
+    assert ok.json()["dept_by"] == "lead"
+    no = c.post(f"/api/attendance/leaves/{lid}/decision", json={"stage": "office", "approve": True})
+    assert no.status_code == 403
+    who["user"] = SimpleNamespace(username="office", role="supervisor")
+    yes = c.post(
+        f"/api/attendance/leaves/{lid}/decision", json={"stage": "office", "approve": True}
+    )
+    assert yes.json()["office_by"] == "office" and yes.json()["status"] == "approved"
