@@ -281,14 +281,16 @@ class QueueEngine:
     def call(
         self, window: str, number: str, now: datetime, *, staff: str | None = None
     ) -> list[QueueEvent]:
-        """Call a given ticket (waiting or parked) to this window."""
+        """Call a given ticket to this window: waiting, parked, or a no-show who came back."""
         t = self.ticket(number)
         c = self.counter(window)
         if c.paused:
             raise QueueError(f"window {c.spec.number} is paused")
-        if t.state not in (TicketState.WAITING, TicketState.PARKED):
+        if t.state not in (TicketState.WAITING, TicketState.PARKED, TicketState.NO_SHOW):
             raise QueueError(f"{number} is {t.state.value}, it cannot be called")
         out = [] if c.current == number else self._close_current(window, now)
+        if t.state is TicketState.NO_SHOW:
+            out.append(self._emit(EventKind.REACTIVATED, now, ticket=t))
         out.append(self._emit(EventKind.CALLED, now, ticket=t, window=window, staff=staff))
         return out
 

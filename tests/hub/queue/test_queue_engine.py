@@ -244,3 +244,17 @@ def test_refusals_are_plain() -> None:
         q.recall("w01", at(0))
     with pytest.raises(QueueError, match="timezone-aware"):
         q.pause("w01", datetime(2026, 1, 1))
+
+
+def test_calling_a_no_show_by_number_reactivates_it_at_the_counter() -> None:
+    q = make(max_recalls=0)
+    a1 = issued(q, "social", 0)
+    called(q, "w01", 1)
+    q.skip("w01", at(2))
+    assert q.tickets[a1].state is TicketState.NO_SHOW
+    evs = q.call("w01", a1, at(5))
+    assert [e.kind for e in evs] == [EventKind.REACTIVATED, EventKind.CALLED]
+    assert q.current("w01") is q.tickets[a1]
+    q.finish("w01", at(6))
+    with pytest.raises(QueueError, match="done"):
+        q.call("w01", a1, at(7))
