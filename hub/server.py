@@ -123,7 +123,9 @@ class HubServer:
         )
         self.areas = load_areas(ctx, self.area_modules)
         projectors: list[Projector] = [
-            FleetProjector(self.policy, clock=self.clock),
+            FleetProjector(
+                self.policy, clock=self.clock, timezones={h.id: h.timezone for h in self.halls}
+            ),
             *self.projectors,
         ]
         for part in self.areas:

@@ -58,6 +58,12 @@ class HubBaseSettings(BaseSettings):
         default=0.5, gt=0, le=1, description="Outbox fill fraction that raises an alert"
     )
     tick_s: float = Field(default=15.0, gt=0, description="Fleet tick interval (seconds)")
+    quiet_hours: str | None = Field(
+        default=None,
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$",
+        description="Local HH:MM-HH:MM when devices are off (rule DEV-2), e.g. 19:00-07:00: "
+        "no new offline/inactive alerts then",
+    )
     push_config_on_start: bool = Field(default=True, description="Publish configs at start")
     auth_required: bool = Field(
         default=True,
@@ -74,6 +80,7 @@ class HubBaseSettings(BaseSettings):
             inactivity_s=self.inactivity_s,
             clock_skew_ms=self.clock_skew_ms,
             backlog_fraction=self.backlog_fraction,
+            quiet_hours=tuple(self.quiet_hours.split("-")) if self.quiet_hours else None,  # type: ignore[arg-type]
         )
 
     def broker_url_with_credentials(self) -> str:

@@ -54,6 +54,30 @@ class FleetPolicy:
     """A device clock further than this from the hub's -> clock_skew."""
     backlog_fraction: float = 0.5
     """An outbox fuller than this fraction of its capacity -> outbox_backlog."""
+    quiet_hours: tuple[str, str] | None = None
+    """Local ("HH:MM", "HH:MM") span when devices are switched off (rule DEV-2): no new
+    offline/inactive alerts then; None: always watched."""
+
+
+QUIET_KINDS: frozenset[str] = frozenset({"offline", "inactive"})
+"""Alert kinds not opened during quiet hours (devices are switched off at night, rule DEV-2)."""
+
+
+def _minutes(hhmm: str) -> int:
+    hh, mm = hhmm.split(":")
+    return int(hh) * 60 + int(mm)
+
+
+def in_quiet_hours(now: datetime, tz: ZoneInfo, policy: FleetPolicy) -> bool:
+    """True when `now`, in the hall's zone, is inside the quiet hours (which may span midnight)."""
+    if policy.quiet_hours is None:
+        return False
+    start, end = (_minutes(t) for t in policy.quiet_hours)
+    local = now.astimezone(tz)
+    minute = local.hour * 60 + local.minute
+    if start <= end:
+        return start <= minute < end
+    return minute >= start or minute < end
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,14 +263,17 @@ def conditions(health: Health, now: datetime, policy: FleetPolicy) -> list[Condi
     return out
 
 
-def reconcile(open_kinds: Iterable[str], current: Sequence[Condition]) -> AlertChanges:
+def reconcile(
+    open_kinds: Iterable[str], current: Sequence[Condition], held: frozenset[str] = frozenset()
+) -> AlertChanges:
     """Open an alert for each new condition, resolve each open alert whose condition cleared.
 
     At most one alert per device and kind is open: a condition already open opens nothing.
+    Kinds in `held` open nothing new (quiet hours), but still resolve when they clear.
     """
     open_set = set(open_kinds)
     now_kinds = {c.kind for c in current}
-    to_open = tuple(c for c in current if c.kind not in open_set)
+    to_open = tuple(c for c in current if c.kind not in open_set and c.kind not in held)
     to_resolve = tuple(sorted(open_set - now_kinds))
     return AlertChanges(open=to_open, resolve=to_resolve)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -26,6 +27,8 @@ from models.envelope import Envelope
 from models.events import ConfigApplied, ConfigRejected, DeviceFault, EventType, Heartbeat
 
 logger = logging.getLogger(__name__)
+DEFAULT_TZ = "Asia/Shanghai"
+"""The zone of a hall the fleet was not told about."""
 
 
 def utc_now() -> datetime:
@@ -74,10 +77,21 @@ class FleetProjector:
     name = "fleet"
 
     def __init__(
-        self, policy: FleetPolicy | None = None, clock: Callable[[], datetime] = utc_now
+        self,
+        policy: FleetPolicy | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        timezones: Mapping[str, str] | None = None,
     ) -> None:
         self.policy = policy or FleetPolicy()
         self.clock = clock
+        self.timezones = dict(timezones or {})
+        """Hall id -> time zone, for quiet hours (default DEFAULT_TZ)."""
+
+    def quiet(self, hall: str, now: datetime) -> bool:
+        """Is it quiet time in this hall (rule DEV-2)?"""
+        return fleet.in_quiet_hours(
+            now, ZoneInfo(self.timezones.get(hall, DEFAULT_TZ)), self.policy
+        )
 
     def project(self, engine: Engine, batch: IngestBatch) -> None:
         """Apply the batch's events (first) and state messages (last) per device, then alerts."""
@@ -106,7 +120,8 @@ class FleetProjector:
                 for st in states.get(key, ()):
                     health = fleet.apply_state(health, st.online, st.received_at)
                 items.append((key, row, health))
-                evaluate_alerts(session, key, health, now, self.policy, alerts[key])
+                quiet = self.quiet(key[0], now)
+                evaluate_alerts(session, key, health, now, self.policy, alerts[key], quiet)
             write_health(session, items, now)
 
         with_retry(engine, work)

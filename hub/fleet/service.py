@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from hub.fleet import engine as fleet
 from hub.fleet.engine import AlertKind, FleetPolicy, OpeningReport
-from hub.fleet.projector import utc_now
+from hub.fleet.projector import DEFAULT_TZ, utc_now
 from hub.fleet.store import (
     evaluate_alerts,
     health_from_row,
@@ -56,12 +57,22 @@ def sync_registry(engine: Engine, hall: Hall, now: datetime) -> int:
     return count
 
 
-def evaluate_all(engine: Engine, now: datetime, policy: FleetPolicy) -> None:
-    """Re-check alert conditions at `now` where time alone can change them (inactivity).
+def evaluate_all(
+    engine: Engine,
+    now: datetime,
+    policy: FleetPolicy,
+    timezones: Mapping[str, str] | None = None,
+) -> None:
+    """Re-check alert conditions at `now` where time alone can change them.
 
-    Only devices silent past the timeout, and those with an open inactive alert, are read.
+    Read: devices silent past the inactivity timeout, those with an open inactive alert, and,
+    with quiet hours, offline devices whose offline alert was held back during them.
     """
+    zones = dict(timezones or {})
     cutoff = now - timedelta(seconds=policy.inactivity_s)
+
+    def quiet(hall: str) -> bool:
+        return fleet.in_quiet_hours(now, ZoneInfo(zones.get(hall, DEFAULT_TZ)), policy)
 
     def work(session: Session) -> None:
         silent = select(DeviceHealth.hall, DeviceHealth.device).where(
@@ -70,13 +81,33 @@ def evaluate_all(engine: Engine, now: datetime, policy: FleetPolicy) -> None:
         flagged = select(Alert).where(Alert.state == "open", Alert.kind == AlertKind.INACTIVE)
         keys = {(h, d) for h, d in session.exec(silent).all()}
         keys |= {(a.hall, a.device) for a in session.exec(flagged).all()}
+        if policy.quiet_hours is not None:
+            keys |= set(_offline_without_alert(session))
         rows = load_health(session, keys)
         alerts = load_open_alerts(session, keys)
         for key in sorted(keys):
-            row = rows.get(key)
-            evaluate_alerts(session, key, health_from_row(row), now, policy, alerts[key])
+            health = health_from_row(rows.get(key))
+            evaluate_alerts(session, key, health, now, policy, alerts[key], quiet(key[0]))
 
     with_retry(engine, work)
+
+
+def _offline_without_alert(session: Session) -> list[tuple[str, str]]:
+    """Offline devices with no offline alert for this time offline (open, or handled since)."""
+    handled = (
+        sa.select(col(Alert.id))
+        .where(
+            col(Alert.hall) == col(DeviceHealth.hall),
+            col(Alert.device) == col(DeviceHealth.device),
+            col(Alert.kind) == AlertKind.OFFLINE,
+            (col(Alert.state) == "open") | (col(Alert.resolved_at) >= col(DeviceHealth.state_at)),
+        )
+        .exists()
+    )
+    q = sa.select(col(DeviceHealth.hall), col(DeviceHealth.device)).where(
+        col(DeviceHealth.online).is_(False), ~handled
+    )
+    return [(h, d) for h, d in session.connection().execute(q).all()]
 
 
 def store_report(session: Session, report: OpeningReport) -> OpeningCheck:
@@ -164,7 +195,8 @@ class FleetService:
             seconds=self.startup_grace_s
         ):
             return []  # devices are still reporting in after a hub (re)start: judge nothing yet
-        evaluate_all(self.engine, now, self.policy)
+        zones = {h.id: h.timezone for h in self.halls}
+        evaluate_all(self.engine, now, self.policy, zones)
         reports = []
         for hall in self.halls:
             with Session(self.engine) as session:

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from hub.db import session_scope
 from hub.fleet.engine import (
+    QUIET_KINDS,
     AlertChanges,
     DeviceSnapshot,
     Fault,
@@ -231,9 +232,14 @@ def evaluate_alerts(
     now: datetime,
     policy: FleetPolicy,
     open_now: dict[str, Alert],
+    quiet: bool = False,
 ) -> AlertChanges:
-    """Open and resolve a device's alerts so they match its conditions at `now`."""
-    changes = reconcile(open_now.keys(), conditions(health, now, policy))
+    """Open and resolve a device's alerts so they match its conditions at `now`.
+
+    In quiet hours (rule DEV-2: devices switched off at night) no offline/inactive alert opens.
+    """
+    held = QUIET_KINDS if quiet else frozenset()
+    changes = reconcile(open_now.keys(), conditions(health, now, policy), held)
     if changes.open or changes.resolve:
         apply_alert_changes(session, key[0], key[1], open_now, changes, now)
     return changes

@@ -210,3 +210,28 @@ def test_seen_marks_unknown_device_online_but_not_an_offline_one() -> None:
     assert fleet.seen(Health(), T0).online is True
     off = replace(Health(), online=False)
     assert fleet.seen(off, T0).online is False
+
+
+def test_quiet_hours_span_midnight_in_hall_zone() -> None:
+    # rule DEV-2: devices are switched off at the end of the day
+    policy = FleetPolicy(quiet_hours=("19:00", "07:00"))
+    assert fleet.in_quiet_hours(datetime(2026, 3, 2, 19, 0, tzinfo=SH), SH, policy)
+    assert fleet.in_quiet_hours(datetime(2026, 3, 2, 3, 0, tzinfo=SH), SH, policy)
+    assert not fleet.in_quiet_hours(datetime(2026, 3, 2, 7, 0, tzinfo=SH), SH, policy)
+    assert not fleet.in_quiet_hours(datetime(2026, 3, 2, 12, 0, tzinfo=SH), SH, policy)
+    # 12:00 UTC is 20:00 in Shanghai
+    assert fleet.in_quiet_hours(datetime(2026, 3, 2, 12, 0, tzinfo=UTC), SH, policy)
+    assert not fleet.in_quiet_hours(datetime(2026, 3, 2, 3, 0, tzinfo=SH), SH, POLICY)
+    day = FleetPolicy(quiet_hours=("12:00", "13:00"))
+    assert fleet.in_quiet_hours(datetime(2026, 3, 2, 12, 30, tzinfo=SH), SH, day)
+    assert not fleet.in_quiet_hours(datetime(2026, 3, 2, 13, 0, tzinfo=SH), SH, day)
+
+
+def test_held_kinds_open_nothing_but_still_resolve() -> None:
+    conds = [fleet.Condition(AlertKind.OFFLINE, "off"), fleet.Condition("fault:x", "x")]
+    changes = fleet.reconcile(set(), conds, held=fleet.QUIET_KINDS)
+    assert [c.kind for c in changes.open] == ["fault:x"]
+    kept = fleet.reconcile({AlertKind.OFFLINE, "fault:x"}, conds, held=fleet.QUIET_KINDS)
+    assert kept.open == () and kept.resolve == ()  # an open offline alert stays open at night
+    cleared = fleet.reconcile({AlertKind.OFFLINE}, [], held=fleet.QUIET_KINDS)
+    assert cleared.resolve == (AlertKind.OFFLINE,)

@@ -55,3 +55,49 @@ def test_opening_check_waits_for_the_startup_grace(engine: Engine) -> None:
     with Session(engine) as s:
         (row,) = s.exec(select(OpeningCheck)).all()
     assert row.ok is False and row.checked == 1 and row.problems[0]["reasons"] == ["never reported"]
+
+
+def test_quiet_hours_hold_offline_alerts_until_morning(engine: Engine) -> None:
+    # rule DEV-2: devices switched off at night raise no alert; one still off after the quiet
+    # hours does, once; an operator's resolution is not undone by the next tick
+    from hub.fleet.engine import FleetPolicy
+    from hub.fleet.projector import FleetProjector
+    from hub.fleet.tables import Alert
+    from hub.ingest.hooks import DeviceState, IngestBatch
+
+    policy = FleetPolicy(quiet_hours=("19:00", "07:00"))
+    evening = datetime(2026, 3, 2, 19, 30, tzinfo=SH)
+    clock = {"now": evening}
+    proj = FleetProjector(policy, clock=lambda: clock["now"], timezones={"h1": "Asia/Shanghai"})
+    service = FleetService(engine, [hall("f1", "f2")], policy, clock=lambda: clock["now"])
+    service.sync()
+    for dev in ("f1", "f2"):
+        proj.project(engine, IngestBatch(states=(DeviceState("h1", dev, False, evening),),
+                                         received_at=evening))
+
+    def open_alerts() -> list[str]:
+        with Session(engine) as s:
+            rows = s.exec(select(Alert).where(Alert.state == "open")).all()
+            return sorted(f"{a.device}:{a.kind}" for a in rows)
+
+    assert open_alerts() == []
+    service.tick(datetime(2026, 3, 3, 6, 59, tzinfo=SH))
+    assert open_alerts() == []
+    morning = datetime(2026, 3, 3, 7, 1, tzinfo=SH)
+    proj.project(engine, IngestBatch(states=(DeviceState("h1", "f2", True, morning),),
+                                     received_at=morning))
+    service.tick(morning)
+    assert open_alerts() == ["f1:offline"]
+    with Session(engine) as s:
+        alert = s.exec(select(Alert).where(Alert.state == "open")).one()
+        alert.state, alert.resolved_at, alert.resolved_by = "resolved", morning, "operator"
+        s.add(alert)
+        s.commit()
+    service.tick(morning + timedelta(minutes=1))
+    assert open_alerts() == []
+    # during the day an offline state opens its alert at once
+    noon = datetime(2026, 3, 3, 12, 0, tzinfo=SH)
+    clock["now"] = noon
+    proj.project(engine, IngestBatch(states=(DeviceState("h1", "f2", False, noon),),
+                                     received_at=noon))
+    assert open_alerts() == ["f2:offline"]
