@@ -90,8 +90,6 @@ class Judge:
             policy.calendar.extra_workdays, policy.calendar.extra_holidays
         )
         self._plans: dict[date, DayPlan | None] = {}
-        self._day_starts: list[int] = []
-        self._day_list: list[date] = []
 
     def plan(self, day: date) -> DayPlan | None:
         """The day's windows, or None when `day` is not a workday (rule ATT-10)."""
@@ -137,18 +135,11 @@ class Judge:
         """The hall's calendar day of an instant (the hall's zone decides the day)."""
         return at.astimezone(self.zone).date()
 
-    def _index_days(self, start: date, end: date) -> None:
-        first, last = start - timedelta(days=1), end + timedelta(days=1)
-        if self._day_list and self._day_list[0] <= first and self._day_list[-1] >= last:
-            return
-        days, d = [], first
-        while d <= last:
-            days.append(d)
-            d += timedelta(days=1)
-        self._day_list = days
-        self._day_starts = [
-            _ts(datetime.combine(d, datetime.min.time(), tzinfo=self.zone)) for d in days
-        ]
+    def _index_days(self, start: date, end: date) -> tuple[list[int], list[date]]:
+        """Local midnights (epoch seconds) and days from the day before `start` to after `end`."""
+        days = _days(start - timedelta(days=1), end + timedelta(days=1))
+        starts = [_ts(datetime.combine(d, datetime.min.time(), tzinfo=self.zone)) for d in days]
+        return starts, days
 
     def judge(
         self,
@@ -181,7 +172,7 @@ class Judge:
         end: date,
         roster: Iterable[str] | None,
     ) -> list[DayRecord]:
-        self._index_days(start, end)
+        index = self._index_days(start, end)
         punch_list = punches if isinstance(punches, list) else list(punches)
         leaves_by: dict[str, list[LeaveFact]] = {}
         for lv in leaves:
@@ -196,7 +187,7 @@ class Judge:
         plans = [pl for pl in (self.plan(d) for d in _days(start, end)) if pl is not None]
         fast = self.fast_min is not None and len(punch_list) >= self.fast_min and plans
         if not fast:
-            return self._judge_each(punch_list, leaves_by, corr_by, sorted(staff), plans)
+            return self._judge_each(punch_list, leaves_by, corr_by, sorted(staff), plans, index)
         from hub.attendance.fastpath import SlotTable, judge_many
 
         special = set(leaves_by) | {k[0] for k in corr_by}
@@ -205,8 +196,8 @@ class Judge:
             [p for p in punch_list if p.staff_id not in special] if special else punch_list,
             plain,
             SlotTable(plans),
-            self._day_starts,
-            self._day_list,
+            index[0],
+            index[1],
             self.policy.dedup_s,
             self.policy.missing_counts_absent,
         )
@@ -218,6 +209,7 @@ class Judge:
             corr_by,
             sorted(special),
             plans,
+            index,
         )
         return list(heapq.merge(many, each, key=lambda r: r.staff_id))
 
@@ -228,11 +220,12 @@ class Judge:
         corr_by: dict[tuple[str, date], list[CorrectionFact]],
         staff: list[str],
         plans: list[DayPlan],
+        index: tuple[list[int], list[date]],
     ) -> list[DayRecord]:
         """The per-day path: group punches by staff-day and judge each."""
         workdays = {pl.day for pl in plans}
         grouped: dict[tuple[str, date], list[tuple[int, datetime]]] = {}
-        starts, day_list = self._day_starts, self._day_list
+        starts, day_list = index
         for p in punches:
             ts = int(p.at.timestamp())
             i = bisect_right(starts, ts) - 1
@@ -348,7 +341,7 @@ class Judge:
         chosen: dict[str, tuple[int, CorrectionFact]] = {}
         by_name = {s.name: s for s in slots}
         for c in sorted(
-            corrections, key=lambda c: (_ts(c.at), c.reason, c.approver, c.checkpoint or "")
+            corrections, key=lambda c: (c.at, c.reason, c.approver, c.checkpoint or "")
         ):
             ts = _ts(c.at)
             slot = by_name.get(c.checkpoint) if c.checkpoint else None
