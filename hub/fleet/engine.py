@@ -177,11 +177,10 @@ def apply_fault(health: Health, code: str, message: str, severity: str, active: 
 
 
 def apply_config_applied(health: Health, version: int, at: datetime) -> Health:
-    """The device applied a config version; a rejection of that version or older is over."""
+    """The device applied a config version (its latest report wins, even a lower number after
+    the hub's database was rebuilt); a rejection of that version or older is over."""
     rejected = health.rejected_config_version
     cleared = rejected is not None and version >= rejected
-    if health.applied_config_version is not None and version < health.applied_config_version:
-        return replace(health, rejected_config_version=None if cleared else rejected)
     return replace(
         health,
         applied_config_version=version,

@@ -235,3 +235,9 @@ def test_held_kinds_open_nothing_but_still_resolve() -> None:
     assert kept.open == () and kept.resolve == ()  # an open offline alert stays open at night
     cleared = fleet.reconcile({AlertKind.OFFLINE}, [], held=fleet.QUIET_KINDS)
     assert cleared.resolve == (AlertKind.OFFLINE,)
+
+
+def test_latest_config_report_wins() -> None:
+    h = fleet.apply_config_applied(Health(), 5, T0)
+    h = fleet.apply_config_applied(h, 1, T0 + timedelta(seconds=1))  # hub database rebuilt
+    assert h.applied_config_version == 1 and h.applied_config_at == T0 + timedelta(seconds=1)

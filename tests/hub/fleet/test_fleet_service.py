@@ -72,8 +72,10 @@ def test_quiet_hours_hold_offline_alerts_until_morning(engine: Engine) -> None:
     service = FleetService(engine, [hall("f1", "f2")], policy, clock=lambda: clock["now"])
     service.sync()
     for dev in ("f1", "f2"):
-        proj.project(engine, IngestBatch(states=(DeviceState("h1", dev, False, evening),),
-                                         received_at=evening))
+        proj.project(
+            engine,
+            IngestBatch(states=(DeviceState("h1", dev, False, evening),), received_at=evening),
+        )
 
     def open_alerts() -> list[str]:
         with Session(engine) as s:
@@ -84,8 +86,9 @@ def test_quiet_hours_hold_offline_alerts_until_morning(engine: Engine) -> None:
     service.tick(datetime(2026, 3, 3, 6, 59, tzinfo=SH))
     assert open_alerts() == []
     morning = datetime(2026, 3, 3, 7, 1, tzinfo=SH)
-    proj.project(engine, IngestBatch(states=(DeviceState("h1", "f2", True, morning),),
-                                     received_at=morning))
+    proj.project(
+        engine, IngestBatch(states=(DeviceState("h1", "f2", True, morning),), received_at=morning)
+    )
     service.tick(morning)
     assert open_alerts() == ["f1:offline"]
     with Session(engine) as s:
@@ -98,6 +101,7 @@ def test_quiet_hours_hold_offline_alerts_until_morning(engine: Engine) -> None:
     # during the day an offline state opens its alert at once
     noon = datetime(2026, 3, 3, 12, 0, tzinfo=SH)
     clock["now"] = noon
-    proj.project(engine, IngestBatch(states=(DeviceState("h1", "f2", False, noon),),
-                                     received_at=noon))
+    proj.project(
+        engine, IngestBatch(states=(DeviceState("h1", "f2", False, noon),), received_at=noon)
+    )
     assert open_alerts() == ["f2:offline"]
