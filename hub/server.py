@@ -61,7 +61,8 @@ class HubServer:
         self.settings = settings
         self.halls = list(halls) if halls is not None else load_halls(settings.hall_dirs)
         self.projectors: list[Projector] = list(projectors)
-        self.routers: list[APIRouter] = list(routers)
+        self._given_routers: list[APIRouter] = list(routers)
+        self.routers: list[APIRouter] = []
         if area_modules is None:
             area_modules = AREA_MODULES if settings.areas is None else settings.areas
         self.area_modules = list(area_modules)
@@ -122,6 +123,8 @@ class HubServer:
             settings=settings,
         )
         self.areas = load_areas(ctx, self.area_modules)
+        self.routers = list(self._given_routers)
+        self.background = []
         projectors: list[Projector] = [
             FleetProjector(
                 self.policy, clock=self.clock, timezones={h.id: h.timezone for h in self.halls}

@@ -183,3 +183,44 @@ def test_a_failing_area_stops_what_was_started(broker: Broker, tmp_path: Path) -
         assert hub.engine is None and hub.commands is None and hub.ingest is None
     finally:
         sys.modules.pop(module.__name__, None)
+
+
+def test_hub_restarts_and_keeps_what_it_knew(broker: Broker, tmp_path: Path) -> None:
+    """stop() then start() again on the same database: the registry and alerts are still there."""
+    settings = HubSettings(
+        database_url=f"sqlite:///{tmp_path / 'hub.db'}",
+        broker_url=broker.url,
+        hall_dirs=[DEMO],
+        port=0,
+        secret_key="test-secret",
+        auth_required=False,
+        client_id=f"hk-test-{uuid.uuid4().hex[:6]}",
+        push_config_on_start=False,
+    )
+    extra = APIRouter(prefix="/api/test")
+    extra.add_api_route("/ping", lambda: {"pong": True})
+    hub = HubServer(settings, routers=[extra], area_modules=[])
+    hub.start()
+    try:
+        dev = mqtt.Client(
+            callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+            client_id="w06-led",
+            protocol=mqtt.MQTTv5,
+        )
+        dev.connect("127.0.0.1", broker.port)
+        dev.loop_start()
+        dev.publish(
+            build_topic("demo", "w06-led", Channel.STATE), b"offline", qos=1, retain=True
+        ).wait_for_publish(5)
+        dev.disconnect()
+        dev.loop_stop()
+        api = httpx.Client(base_url=hub.api_url, timeout=5)
+        poll(lambda: api.get("/api/alerts").json(), lambda a: len(a) == 1)
+        hub.stop()
+        hub.start()
+        api = httpx.Client(base_url=hub.api_url, timeout=5)
+        assert api.get("/api/devices/demo/w06-led").json()["status"] == "offline"
+        assert [a["kind"] for a in api.get("/api/alerts").json()] == ["offline"]
+        assert len(hub.routers) == 1 and api.get("/api/test/ping").json() == {"pong": True}
+    finally:
+        hub.stop()
