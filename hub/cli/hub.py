@@ -60,12 +60,20 @@ def run(
     broker: str | None = typer.Option(None, "--broker", help="mqtt://host:port (HK_BROKER_URL)."),
     host: str | None = typer.Option(None, "--host", help="API listen address (HK_HOST)."),
     port: int | None = typer.Option(None, "--port", help="API listen port (HK_PORT)."),
+    validate_config: bool = typer.Option(
+        False, "--validate-config", help="Check the settings and hall layouts, then exit."
+    ),
 ) -> None:
     """Run the hub: migrate, ingest + projectors, config push, fleet tick, API."""
     from hub.server import HubServer
 
     settings = _settings(hall_dirs=hall, database_url=db, broker_url=broker, host=host, port=port)
-    server = HubServer(settings, halls=_halls(settings))
+    halls = _halls(settings)
+    if validate_config:
+        names = ", ".join(f"{h.id} ({len(h.devices)} devices)" for h in halls)
+        typer.echo(f"ok: settings valid; halls {names}; database {settings.database_url}")
+        return
+    server = HubServer(settings, halls=halls)
     server.start()
     typer.echo(f"hub running: API {server.api_url}, broker {settings.broker_url}; Ctrl-C stops")
     try:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import inspect
 from typer.testing import CliRunner
 
@@ -189,3 +190,13 @@ def test_hub_ingest_worker_projects_fleet(tmp_path: Path, broker: Broker) -> Non
         proc.wait(20)
         engine.dispose()
     assert proc.returncode == 0
+
+
+def test_hub_run_validate_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HK_SECRET_KEY", "test")
+    ok = runner.invoke(app, ["hub", "run", "--hall", str(DEMO), "--validate-config"])
+    assert ok.exit_code == 0, ok.output
+    assert "ok: settings valid; halls demo (52 devices)" in ok.output
+    monkeypatch.setenv("HK_PORT", "99999")
+    bad = runner.invoke(app, ["hub", "run", "--hall", str(DEMO), "--validate-config"])
+    assert bad.exit_code == 2 and "port" in bad.output
