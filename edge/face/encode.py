@@ -7,6 +7,7 @@ default, the setting dlib's published LFW figures use) and the ResNet descriptor
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,10 @@ from face_recognition import api as fr_api
 Box = tuple[int, int, int, int]
 """A face box as (top, right, bottom, left) in full-image pixels (face_recognition's order)."""
 Image = npt.NDArray[Any]
+
+_DLIB = threading.Lock()
+"""Face terminals of one agent process share dlib's model objects (a network keeps per-call
+buffers); their calls take turns rather than rely on the models being thread-safe."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +44,8 @@ def detect(image: Image, *, max_side: int | None = None, upsample: int = 0) -> l
         small = cv2.resize(
             image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA
         )
-    rects = fr_api.face_detector(small, upsample)
+    with _DLIB:
+        rects = fr_api.face_detector(small, upsample)
     boxes = []
     for r in rects:
         top, right = round(r.top() / scale), round(r.right() / scale)
@@ -62,14 +68,16 @@ def _crop(rgb: Image, box: Box) -> tuple[Image, dlib.rectangle]:
 def encode(rgb: Image, box: Box) -> npt.NDArray[np.float64]:
     """The 128-d encoding of the face in `box`, computed on the face crop only."""
     crop, rect = _crop(rgb, box)
-    shape = fr_api.pose_predictor_5_point(crop, rect)
-    return np.asarray(fr_api.face_encoder.compute_face_descriptor(crop, shape, 1))
+    with _DLIB:
+        shape = fr_api.pose_predictor_5_point(crop, rect)
+        return np.asarray(fr_api.face_encoder.compute_face_descriptor(crop, shape, 1))
 
 
 def landmarks68(rgb: Image, box: Box) -> npt.NDArray[np.float64]:
     """The 68 landmarks (x, y) of the face in `box`, in crop-relative pixels (for liveness)."""
     crop, rect = _crop(rgb, box)
-    shape = fr_api.pose_predictor_68_point(crop, rect)
+    with _DLIB:
+        shape = fr_api.pose_predictor_68_point(crop, rect)
     return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
 
 

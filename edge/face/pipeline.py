@@ -4,7 +4,9 @@ The terminal serves one person at a time: the largest face in the frame is the o
 Frames carry their own time `t` (seconds), so recorded clips give the same decisions as live
 ones. A face track is the run of frames in which a face is seen with gaps under `track_gap_s`;
 a track ends in one decision (punch, duplicate, or liveness refusal), then stays settled until
-the face leaves. Strangers are refused per vote window; the caller rate-limits those reports.
+the face leaves, or a re-check every `recheck_s` finds someone else in front (the next person
+stepped in without a gap), or the face box jumps elsewhere in the frame.
+Strangers are refused per vote window; the caller rate-limits those reports.
 """
 
 from __future__ import annotations
@@ -43,6 +45,11 @@ class PipelineSettings:
     dedup_s: float = 60.0
     """One punch per person per this many seconds (the hub applies its own dedup_s too)."""
     track_gap_s: float = 1.5
+    new_face_iou: float = 0.3
+    """A face box overlapping the previous one less than this starts a new track."""
+    recheck_s: float = 1.0
+    """After a decision, re-identify the face this often (the next person may step in)."""
+    """A face box overlapping the previous one less than this starts a new track."""
     motion: MotionSettings = field(default_factory=MotionSettings)
     liveness: LivenessSettings = field(default_factory=LivenessSettings)
 
@@ -67,6 +74,15 @@ def _shrink(image: enc.Image, max_side: int) -> enc.Image:
     return cv2.resize(image, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
 
 
+def _iou(a: enc.Box, b: enc.Box) -> float:
+    """Intersection over union of two (top, right, bottom, left) boxes."""
+    top, bottom = max(a[0], b[0]), min(a[2], b[2])
+    left, right = max(a[3], b[3]), min(a[1], b[1])
+    inter = max(0, bottom - top) * max(0, right - left)
+    area = (a[2] - a[0]) * (a[1] - a[3]) + (b[2] - b[0]) * (b[1] - b[3]) - inter
+    return inter / area if area > 0 else 0.0
+
+
 class FacePipeline:
     """The terminal's recognition pipeline; not thread-safe (one capture thread feeds it)."""
 
@@ -83,7 +99,10 @@ class FacePipeline:
         self.dedup = dedup if dedup is not None else DedupWindow(s.dedup_s)
         self.liveness = LivenessTracker(s.liveness)
         self._last_face_t: float | None = None
+        self._last_box: enc.Box | None = None
         self._settled = False
+        self._settled_id: str | None = None
+        self._checked_t = 0.0
         self._best: dict[str, float] = {}
 
     def set_matcher(self, matcher: Matcher) -> None:
@@ -94,7 +113,7 @@ class FacePipeline:
     def _new_track(self) -> None:
         self.vote.reset()
         self.liveness.reset()
-        self._settled = False
+        self._settled, self._settled_id = False, None
         self._best = {}
 
     def process(self, frame_bgr: enc.Image, t: float) -> Decision:
@@ -113,13 +132,20 @@ class FacePipeline:
             self._end_track_if_gone(t)
             return Decision("no_face")
         box = max(boxes, key=lambda b: (b[1] - b[3]) * (b[2] - b[0]))
-        self._last_face_t = t
-        if self._settled:
+        if self._last_box is not None and _iou(box, self._last_box) < s.new_face_iou:
+            self._new_track()  # someone else stepped in without a gap
+        self._last_face_t, self._last_box = t, box
+        if self._settled and t - self._checked_t < s.recheck_s:
             return Decision("settled", box=box)
         rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
+        match = self.matcher.match(enc.encode(rgb, box))
+        if self._settled:
+            if match.staff_id == self._settled_id:
+                self._checked_t = t
+                return Decision("settled", box=box)
+            self._new_track()  # the face in front is no longer the one decided
         if s.liveness.mode != "off":
             self.liveness.add(enc.landmarks68(rgb, box), t)
-        match = self.matcher.match(enc.encode(rgb, box))
         if match.staff_id is not None and match.distance is not None:
             self._best[match.staff_id] = min(self._best.get(match.staff_id, 2.0), match.distance)
         winner = self.vote.push(match.staff_id)
@@ -139,20 +165,23 @@ class FacePipeline:
             )
         return Decision("pending", box=box)
 
+    def _settle(self, staff_id: str, t: float) -> None:
+        self._settled, self._settled_id, self._checked_t = True, staff_id, t
+
     def _decide(self, staff_id: str, box: enc.Box, t: float) -> Decision:
         distance = self._best[staff_id]
         if self.dedup.is_duplicate(staff_id, t):
-            self._settled = True
+            self._settle(staff_id, t)
             return Decision("duplicate", staff_id=staff_id, distance=distance, box=box)
         verdict = self.liveness.verdict()
         if verdict.passed:
             self.dedup.record(staff_id, t)
-            self._settled = True
+            self._settle(staff_id, t)
             return Decision(
                 "punch", staff_id=staff_id, distance=distance, liveness=verdict, box=box
             )
         if self.liveness.expired(t):
-            self._settled = True
+            self._new_track()  # refused; the person may blink and try again at once
             return Decision(
                 "rejected",
                 staff_id=None,
@@ -165,5 +194,5 @@ class FacePipeline:
 
     def _end_track_if_gone(self, t: float) -> None:
         if self._last_face_t is not None and t - self._last_face_t > self.settings.track_gap_s:
-            self._last_face_t = None
+            self._last_face_t = self._last_box = None
             self._new_track()

@@ -18,8 +18,8 @@ from edge.face.gallery import (
 )
 
 PEOPLE = [
-    GalleryPerson("s1", "张三", ((0.1,) * 128, (0.2,) * 128)),
-    GalleryPerson("s2", "李四", ((0.3,) * 128,)),
+    GalleryPerson("zhang_san_0001", "张三", ((0.1,) * 128, (0.2,) * 128)),
+    GalleryPerson("li_si_0002", "李四", ((0.3,) * 128,)),
 ]
 
 
@@ -28,7 +28,7 @@ def test_round_trip_and_checksum(tmp_path: Path) -> None:
     blob, checksum = build_gallery(4, PEOPLE, key)
     assert checksum.startswith("sha256:") and "张三" not in blob
     data = open_gallery(blob, checksum, key)
-    assert data.version == 4 and data.names() == {"s1": "张三", "s2": "李四"}
+    assert data.version == 4 and data.names() == {"zhang_san_0001": "张三", "li_si_0002": "李四"}
     assert data.matcher().templates == 3
     with pytest.raises(GalleryError, match="checksum"):
         open_gallery(blob, "sha256:" + "0" * 64, key)
@@ -49,7 +49,7 @@ def test_local_gallery_is_encrypted_at_rest_replaced_and_erased(tmp_path: Path) 
     blob, checksum = build_gallery(2, PEOPLE, key)
     g.replace(2, checksum, blob)
     raw = (tmp_path / "t.gallery").read_bytes()
-    assert b"s1" not in raw and "张三".encode() not in raw  # rule PRIV-1
+    assert b"zhang_san_0001" not in raw and "张三".encode() not in raw  # rule PRIV-1
     with pytest.raises(GalleryError, match="version"):
         g.replace(3, checksum, blob)
     bad_blob, bad_sum = build_gallery(3, PEOPLE[:1], Fernet.generate_key())
@@ -57,11 +57,11 @@ def test_local_gallery_is_encrypted_at_rest_replaced_and_erased(tmp_path: Path) 
         g.replace(3, bad_sum, bad_blob)
     loaded = g.load()
     assert loaded is not None and loaded.version == 2  # the old version stays
-    held = g.erase("s1")
-    assert held is not None and [p.staff_id for p in held.people] == ["s2"]
+    held = g.erase("zhang_san_0001")
+    assert held is not None and [p.staff_id for p in held.people] == ["li_si_0002"]
     reloaded = LocalGallery(tmp_path / "t.gallery", key).load()
     assert reloaded is not None and reloaded.checksum == held.checksum
-    assert [p.staff_id for p in reloaded.people] == ["s2"]
+    assert [p.staff_id for p in reloaded.people] == ["li_si_0002"]
     assert list(tmp_path.iterdir()) == [tmp_path / "t.gallery"]  # no temp files left
 
 
