@@ -116,13 +116,14 @@ class RatingSession:
         self.ticket: str | None = None
         self.pending: _Pending | None = None
         self.rated: set[str] = set()  # tickets already rated on this device today
+        self._last: tuple[str, str | None, float] | None = None  # just rated, until when
 
     def show(self, staff: str | None, name: str, ticket: str | None, now: float) -> None:
         """The hub says who serves and which ticket; a replaced unrated ticket is prompted."""
         old = self.ticket
         if old and old != ticket and old not in self.rated:
             if self.pending is not None and self.pending.ticket != old:
-                self._finish(self.pending)
+                self._finish(self.pending, now)
             if self.pending is None or self.pending.ticket != old:
                 self._prompt(old, self.staff, now)
         self.staff, self.ticket = staff, ticket
@@ -141,14 +142,19 @@ class RatingSession:
             p = self.pending
         if p is None or p.asking_reason:
             # rule: nothing lost; the hub refuses a duplicate or a press with no service
-            last = self.ticket if self.ticket in self.rated else None
+            ticket, staff = None, self.staff
+            if self.ticket in self.rated:
+                ticket = self.ticket
+            elif self._last is not None and now < self._last[2]:
+                ticket, staff = self._last[0], self._last[1]
             dims = {} if dimension == "overall" else {dimension: level}
+            level_ = level if dimension == "overall" else None
             self._emit(
                 Rating(
                     seat=self.seat,
-                    ticket=last,
-                    shown_staff_id=self.staff,
-                    level=level if dimension == "overall" else None,
+                    ticket=ticket,
+                    shown_staff_id=staff,
+                    level=level_,
                     dimensions=dims,
                 )
             )
@@ -162,25 +168,26 @@ class RatingSession:
                 labels = tuple(r.label for r in self.config.reasons)
                 self._send(AskReasonFrame(self.config.address, labels))
             else:
-                self._finish(p)
+                self._finish(p, now)
 
     def reason(self, index: int, now: float) -> bool:
         """A reason chosen; False when no reason was asked or the index is not in the list."""
         p = self.pending
         if p is None or not p.asking_reason or not 1 <= index <= len(self.config.reasons):
             return False
-        self._finish(p, self.config.reasons[index - 1].code)
+        self._finish(p, now, self.config.reasons[index - 1].code)
         return True
 
     def tick(self, now: float) -> None:
         """Close a prompt whose time ran out: what was pressed, or not rated (level None)."""
         if self.pending is not None and now >= self.pending.deadline:
-            self._finish(self.pending)
+            self._finish(self.pending, now)
 
-    def _finish(self, p: _Pending, reason: str | None = None) -> None:
+    def _finish(self, p: _Pending, now: float, reason: str | None = None) -> None:
         self.pending = None
         if p.ticket:
             self.rated.add(p.ticket)
+            self._last = (p.ticket, p.staff, now + self.config.timeout_s)
         dims = {d: v for d, v in p.levels.items() if d != "overall"}
         self._emit(
             Rating(

@@ -150,8 +150,9 @@ def test_stray_second_and_garbled_presses_are_reported_not_lost(device: Any) -> 
     assert [f[0] for f in ctx.faults] == ["rating_garbled_frame", "rating_stray_reason"]
     assert "checksum mismatch" in ctx.faults[0][1]
     show(drv, None)  # A020 was rated: no prompt, no not-rated event
-    peer.press(2)
+    peer.press(2)  # just after: still reported against A020, so the hub says "duplicate"
     wait_for(lambda: len(ctx.events) == 4)
+    assert ctx.events[3].ticket == "A020"
     assert drv.status() == "degraded"
 
 
