@@ -17,6 +17,7 @@ from hub.api.routes.fleet_public import (
     ConfigStatusPublic,
     DevicePublic,
     FaultPublic,
+    FleetSummaryPublic,
     HealthPublic,
     OpeningCheckPublic,
     ProblemPublic,
@@ -24,7 +25,7 @@ from hub.api.routes.fleet_public import (
 from hub.fleet import engine as fleet
 from hub.fleet.engine import FleetPolicy
 from hub.fleet.service import run_opening_check
-from hub.fleet.store import health_from_row
+from hub.fleet.store import health_from_row, snapshots
 from hub.fleet.tables import (
     Alert,
     ConfigVersion,
@@ -130,6 +131,34 @@ def list_devices(
         for d, h in session.exec(q).all()
     ]
     return [d for d in out if status is None or d.status == status]
+
+
+@router.get("/fleet/summary", response_model=list[FleetSummaryPublic])
+def fleet_summary(
+    session: SessionDep, now: NowDep, policy: PolicyDep, hall: str | None = None
+) -> list[FleetSummaryPublic]:
+    """Per hall: how many devices are online, offline, inactive, unknown; open alerts by kind."""
+    out: dict[str, FleetSummaryPublic] = {}
+    for snap in snapshots(session, hall):
+        item = out.setdefault(
+            snap.hall,
+            FleetSummaryPublic(
+                hall=snap.hall,
+                devices=0,
+                by_status={st.value: 0 for st in fleet.Status},
+                open_alerts={},
+            ),
+        )
+        item.devices += 1
+        item.by_status[fleet.status(snap.health, now, policy).value] += 1
+    q = select(Alert).where(Alert.state == "open")
+    if hall is not None:
+        q = q.where(Alert.hall == hall)
+    for alert in session.exec(q).all():
+        if alert.hall in out:
+            kinds = out[alert.hall].open_alerts
+            kinds[alert.kind] = kinds.get(alert.kind, 0) + 1
+    return [out[h] for h in sorted(out)]
 
 
 @router.get("/devices/{hall}/{device}", response_model=DevicePublic)

@@ -98,6 +98,15 @@ class ConfigStatusPublic(BaseModel):
     up_to_date: bool
 
 
+class FleetSummaryPublic(BaseModel):
+    """One hall's fleet at a glance: devices by status, open alerts by kind."""
+
+    hall: str
+    devices: int
+    by_status: dict[str, int]
+    open_alerts: dict[str, int]
+
+
 class HealthPublic(BaseModel):
     """Is the hub alive and can it reach its database."""
 

@@ -107,6 +107,16 @@ def test_devices_and_alerts(engine: Engine) -> None:
         "w01-led"
     ]
 
+    (summary,) = c.get("/api/fleet/summary").json()
+    assert summary["hall"] == "demo" and summary["devices"] == len(by_id)
+    assert summary["by_status"] == {
+        "unknown": 1,
+        "online": len(by_id) - 2,
+        "inactive": 0,
+        "offline": 1,
+    }
+    assert summary["open_alerts"] == {"offline": 1, "fault:camera": 1}
+
     one = c.get("/api/devices/demo/ent-face2").json()
     assert one["faults"] == [{"code": "camera", "message": "camera not found", "severity": "error"}]
     assert c.get("/api/devices/demo/nope").status_code == 404
