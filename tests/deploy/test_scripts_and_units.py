@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -206,3 +207,24 @@ def test_provision_refuses_an_unknown_node_and_plain_mqtt(generated: Path):
     assert unknown.returncode != 0 and "pi-nowhere" in unknown.stderr
     plain = provision(generated, broker="mqtt://broker.hall.local:1883")
     assert plain.returncode != 0 and "mqtts://" in plain.stderr
+
+
+def test_measure_broker_prints_its_figures():
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(DEPLOY / "cluster" / "measure_broker.py"),
+            "--devices",
+            "5",
+            "--messages",
+            "4",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert out.returncode == 0, out.stderr
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    assert figures["messages"] == 20 and figures["broker_cpu_us_per_message"] >= 0
+    assert figures["tls_connects_per_s"] > 0 and "broker_rss_per_tls_connection_kb" in figures
