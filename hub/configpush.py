@@ -33,6 +33,11 @@ class ConfigPublisher(Protocol):
     ) -> list[bool]:
         """Publish all; return, per document, whether the broker confirmed it in time."""
 
+    def clear_configs(
+        self, devices: Sequence[tuple[str, str]], timeout: float | None = 10.0
+    ) -> list[bool]:
+        """Remove the retained config of these (hall, device) pairs."""
+
 
 @dataclass(frozen=True, slots=True)
 class PushResult:
@@ -120,6 +125,16 @@ def mark_published(engine: Engine, docs: Iterable[ConfigDocument], now: datetime
         session.commit()
 
 
+def removed_devices(engine: Engine, hall: Hall) -> list[str]:
+    """Devices of the hall that had a config version and are no longer in its layout."""
+    present = {d.id for d in hall.devices}
+    with Session(engine) as session:
+        rows = session.exec(
+            select(ConfigVersion.device).where(ConfigVersion.hall == hall.id).distinct()
+        ).all()
+    return sorted(set(rows) - present)
+
+
 def push_config(
     engine: Engine,
     publisher: ConfigPublisher,
@@ -138,6 +153,10 @@ def push_config(
                 published_docs.append(doc)
             results.append(PushResult(hall.id, doc.device, doc.version, changed, ok))
         mark_published(engine, published_docs, now)
+        gone = removed_devices(engine, hall)
+        if gone:  # a device taken out of the layout keeps no retained config on the broker
+            publisher.clear_configs([(hall.id, d) for d in gone], timeout=timeout)
+            logger.info("cleared the retained config of %s/%s", hall.id, ", ".join(gone))
         mine = [r for r in results if r.hall == hall.id]
         logger.info(
             "config pushed for hall %s: %d devices, %d new versions, %d unconfirmed",

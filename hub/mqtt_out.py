@@ -132,6 +132,34 @@ class MqttCommandSender:
         """Publish one config document retained (QoS 1); with a timeout, wait for the PUBACK."""
         return self.publish_configs([doc], timeout)[0]
 
+    def clear_configs(
+        self, devices: Sequence[tuple[str, str]], timeout: float | None = 10.0
+    ) -> list[bool]:
+        """Remove the retained config of these (hall, device) pairs (an empty retained message)."""
+        infos = [
+            self._client.publish(build_topic(h, d, Channel.CFG), b"", qos=1, retain=True)
+            for h, d in devices
+        ]
+        return self._confirmed([f"{h}/{d}" for h, d in devices], infos, timeout)
+
+    def _confirmed(
+        self, names: Sequence[str], infos: Sequence[mqtt.MQTTMessageInfo], timeout: float | None
+    ) -> list[bool]:
+        """Wait up to `timeout` for each PUBACK; True per message the broker confirmed."""
+        if timeout is None:
+            return [True] * len(infos)
+        deadline = time.monotonic() + timeout
+        done: list[bool] = []
+        for name, info in zip(names, infos, strict=True):
+            try:
+                info.wait_for_publish(max(0.0, deadline - time.monotonic()))
+            except (RuntimeError, ValueError) as exc:  # not connected or queue full
+                logger.warning("retained config of %s not confirmed: %s", name, exc)
+                done.append(False)
+                continue
+            done.append(info.is_published())
+        return done
+
     def publish_configs(
         self, docs: Sequence[ConfigDocument], timeout: float | None = 10.0
     ) -> list[bool]:
@@ -145,16 +173,4 @@ class MqttCommandSender:
             )
             for d in docs
         ]
-        if timeout is None:
-            return [True] * len(docs)
-        deadline = time.monotonic() + timeout
-        done: list[bool] = []
-        for doc, info in zip(docs, infos, strict=True):
-            try:
-                info.wait_for_publish(max(0.0, deadline - time.monotonic()))
-            except (RuntimeError, ValueError) as exc:  # not connected or queue full
-                logger.warning("config for %s/%s not confirmed: %s", doc.hall, doc.device, exc)
-                done.append(False)
-                continue
-            done.append(info.is_published())
-        return done
+        return self._confirmed([f"{d.hall}/{d.device}" for d in docs], infos, timeout)

@@ -45,19 +45,36 @@ def small_hall(baud: int = 9600) -> Hall:
     )
 
 
-def retained_configs(
-    broker: Broker, expect: int, timeout: float = 10.0
-) -> dict[str, ConfigDocument]:
-    """Subscribe fresh (as a device would after a restart) and collect the retained cfg docs."""
+def retained_configs(broker: Broker, timeout: float = 10.0) -> dict[str, ConfigDocument]:
+    """Subscribe fresh (as a device would after a restart) and collect the retained cfg docs.
+
+    A retained marker on another topic is subscribed second: the broker delivers the retained
+    messages of the first subscription before it, so the marker says "that was all".
+    """
+    marker = f"test/marker/{uuid.uuid4().hex[:6]}"
+    pub = mqtt.Client(
+        callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+        client_id=f"m-{uuid.uuid4().hex[:6]}",
+        protocol=mqtt.MQTTv5,
+    )
+    pub.connect("127.0.0.1", broker.port)
+    pub.loop_start()
+    pub.publish(marker, b"end", qos=1, retain=True).wait_for_publish(5)
+    pub.disconnect()
+    pub.loop_stop()
     got: dict[str, ConfigDocument] = {}
     done = threading.Event()
 
     def on_message(_c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
-        if msg.retain:
+        if msg.topic == marker:
+            done.set()
+        elif msg.retain and msg.payload:
             doc = parse_config(msg.payload)
             got[doc.device] = doc
-            if len(got) >= expect:
-                done.set()
+
+    def on_connect(c: mqtt.Client, *_: object) -> None:
+        c.subscribe(subscription(Channel.CFG), qos=1)
+        c.subscribe(marker, qos=1)
 
     client = mqtt.Client(
         callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
@@ -65,11 +82,11 @@ def retained_configs(
         protocol=mqtt.MQTTv5,
     )
     client.on_message = on_message
-    client.on_connect = lambda c, *_: c.subscribe(subscription(Channel.CFG), qos=1)
+    client.on_connect = on_connect
     client.connect("127.0.0.1", broker.port)
     client.loop_start()
     try:
-        assert done.wait(timeout), f"only {len(got)} retained configs"
+        assert done.wait(timeout), "the marker never came"
     finally:
         client.disconnect()
         client.loop_stop()
@@ -90,7 +107,7 @@ def test_push_is_retained_and_versioned(engine: Engine, broker: Broker) -> None:
             ("w01-led", 1, True, True),
             ("ent-face1", 1, True, True),
         }
-        docs = retained_configs(broker, 2)
+        docs = retained_configs(broker)
         assert docs["w01-led"].version == 1 and docs["w01-led"].settings["baud"] == 9600
         assert docs["w01-led"].kind == "counter_display"
 
@@ -107,9 +124,14 @@ def test_push_is_retained_and_versioned(engine: Engine, broker: Broker) -> None:
             ("w01-led", 2, True),
             ("ent-face1", 1, False),
         }
-        docs = retained_configs(broker, 2)
+        docs = retained_configs(broker)
         assert docs["w01-led"].version == 2 and docs["w01-led"].settings["baud"] == 19200
         assert docs["ent-face1"].version == 1
+
+        # a device taken out of the layout keeps no retained config
+        only_led = Hall(id="demo", name="t", devices=[small_hall(baud=19200).devices[0]])
+        push_config(engine, sender, [only_led], T0 + timedelta(minutes=3))
+        assert set(retained_configs(broker)) == {"w01-led"}
     finally:
         sender.stop()
     with Session(engine) as s:
