@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -43,7 +43,7 @@ async def changes(
     *,
     settle_s: float = 0.25,
     idle_s: float = 1.0,
-) -> AsyncIterator[dict[str, str]]:
+) -> AsyncGenerator[dict[str, str], None]:
     """SSE messages `hallmap` whenever one of the feeds reports a change of `hall`.
 
     Changes that come in a burst (one batch after another) are sent as one message.

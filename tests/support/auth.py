@@ -31,3 +31,32 @@ def logged_in(client: Any, engine: Engine, role: Role | str = Role.ADMIN) -> Any
     """Make a user with `role` and log `client` in as them; returns the client."""
     log_in(client, make_user(engine, f"test-{Role(role).value}", role))
     return client
+
+
+def full_app(engine: Engine, *, clock: Any = None, auth: bool = True) -> Any:
+    """The hub's app on `engine` with every built area (as HubServer makes it), no broker."""
+    from pathlib import Path
+
+    from hub.api.app import create_app
+    from hub.areas import AreaContext, load_areas
+    from hub.commands import RecordingSender
+    from hub.fleet.engine import FleetPolicy
+    from hub.fleet.projector import utc_now
+    from hub.fleet.service import FleetService
+    from models.layout import load_hall
+
+    hall = load_hall(Path(__file__).resolve().parents[2] / "firmware_cfg" / "halls" / "demo")
+    clock = clock or utc_now
+    FleetService(engine, [hall], FleetPolicy(), clock=clock).sync()
+    ctx = AreaContext(engine=engine, halls=[hall], commands=RecordingSender(), clock=clock)
+    parts = load_areas(ctx)
+    app = create_app(
+        engine=engine,
+        halls=[hall],
+        commands=ctx.commands,
+        routers=[r for p in parts for r in p.routers],
+        clock=clock,
+        auth=auth,
+    )
+    app.state.projectors = [p for part in parts for p in part.projectors]
+    return app
