@@ -269,7 +269,9 @@ def with_retry(engine: Engine, work: Callable[[Session], T], attempts: int = 10)
                 if engine.dialect.name == "sqlite":
                     # pysqlite starts the transaction only at the first write, so a read-modify-
                     # write would race another writer: take the write lock before reading
-                    session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+                    conn = session.connection()
+                    if not getattr(conn.connection.dbapi_connection, "in_transaction", True):
+                        conn.exec_driver_sql("BEGIN IMMEDIATE")
                 return work(session)
         except (IntegrityError, OperationalError) as exc:
             if attempt == attempts:
