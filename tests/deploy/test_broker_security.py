@@ -139,6 +139,29 @@ def test_hub_writes_cfg_and_cmd_and_the_device_receives_them(sb, peers):
     )
 
 
+def crash(p: Peer) -> None:
+    """Drop the connection without DISCONNECT, like a device losing power: its will is sent."""
+    p.client.loop_stop()
+    sock = p.client.socket()
+    assert sock is not None
+    sock.close()
+
+
+def test_device_cannot_leave_a_will_on_another_devices_state(sb, peers):
+    hub = connect(sb, peers, "hub")
+    hub.subscribe(subscription(Channel.STATE))
+    forged = Peer(sb, A)
+    forged.client.will_set(build_topic("demo", B, Channel.STATE), b"offline-forged", qos=1)
+    assert forged.start().accepted  # Mosquitto 2.0 takes the connection and drops the will
+    crash(forged)
+    own = Peer(sb, A)  # same user: its CONNECT settles the first session (and its will) first
+    own.client.will_set(build_topic("demo", A, Channel.STATE), b"offline-own", qos=1)
+    assert own.start().accepted
+    crash(own)
+    wait_for(lambda: b"offline-own" in hub.payloads(), what="A's own will at the hub")
+    assert b"offline-forged" not in hub.payloads()
+
+
 def test_hub_cannot_publish_facts(sb, peers):
     hub = connect(sb, peers, "hub")
     assert hub.publish(evt(A), b"invented").is_failure
