@@ -135,6 +135,19 @@ class RatingProjector:
 
     def record(self, env: Envelope) -> Binding | None:
         """Bind one Rating event, or store its refusal; None when it was recorded before."""
+        try:
+            return self._record(env)
+        except IntegrityError:  # another worker bound this service (or this event) first
+            body = env.body
+            assert isinstance(body, Rating)
+            with self.db.begin() as conn:
+                if self._seen(conn, env.id):
+                    return None
+                binding = Binding(Refusal.DUPLICATE, f"{body.ticket} is rated already")
+                self._refuse(conn, env, binding)
+            return binding
+
+    def _record(self, env: Envelope) -> Binding | None:
         body = env.body
         assert isinstance(body, Rating)
         with self.db.begin() as conn:
@@ -180,17 +193,10 @@ class RatingProjector:
                 "rated_at": env.ts.astimezone(UTC),
                 "recorded_at": self.clock(),
             }
-            try:
-                with conn.begin_nested():
-                    key = conn.execute(sa.insert(RATING).values(**values)).inserted_primary_key
-                    assert key is not None
-                    rating_id = key[0]
-            except IntegrityError:  # another worker bound this service first
-                binding = Binding(Refusal.DUPLICATE, f"{body.ticket} is rated already")
-                self._refuse(conn, env, binding)
-                return binding
-            values["id"] = rating_id
-            self._consequences(conn, values, binding)
+            key = conn.execute(sa.insert(RATING).values(**values)).inserted_primary_key
+            assert key is not None
+            values["id"] = key[0]
+            self._consequences(conn, values, binding)  # same transaction: all or nothing
         logger.info(
             "rating %s %s at %s: level %s, staff %s%s",
             self.hall.id,

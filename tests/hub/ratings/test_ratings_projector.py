@@ -34,7 +34,7 @@ from hub.ratings.followup import RatingWatcher, act, check_overdue
 from hub.ratings.projector import RatingProjector
 from hub.staff.tables import Staff
 from models.commands import ShowServing
-from models.envelope import make_envelope
+from models.envelope import Envelope, make_envelope
 from models.events import Punch, Rating
 from models.layout import Device, load_hall
 
@@ -93,7 +93,7 @@ class Rig:
 
     def rate(
         self, ticket: str | None, level: int | None, shown: str | None = "S0012", **extra: Any
-    ) -> None:
+    ) -> Envelope:
         self.seq += 1
         env = make_envelope(
             hall=HALL.id,
@@ -104,6 +104,7 @@ class Rig:
             body=Rating(seat="w01-a", ticket=ticket, shown_staff_id=shown, level=level, **extra),
         )
         self.ratings.project(self.engine, IngestBatch(events=(env,)))
+        return env
 
     def punch(self, staff: str) -> None:
         with self.engine.begin() as conn:
@@ -160,7 +161,11 @@ def test_one_rating_per_service_and_refusals_with_reasons(rig: Rig) -> None:
     rig.rate(ticket, 1)  # a second press for the same service
     rig.rate(None, 5)  # a press with no service in progress
     rig.rate("A999", 5)  # a ticket never called here
-    rig.rate(ticket, 4)  # re-delivery of nothing new: a new event, still a duplicate
+    rig.rate(ticket, 4)  # another press with the same level: a new event, still a duplicate
+    again = rig.rows("rating")[0]["event_id"]
+    env = rig.rate(ticket, 4)
+    assert rig.ratings.record(env) is None  # the same envelope again (ingest redelivery)
+    assert again != env.id
     ratings = rig.rows("rating")
     assert len(ratings) == 1
     r = ratings[0]
@@ -172,7 +177,7 @@ def test_one_rating_per_service_and_refusals_with_reasons(rig: Rig) -> None:
         False,
     )
     codes = [x["code"] for x in rig.rows("rating_refusal")]
-    assert codes == ["duplicate", "no_service", "unknown_service", "duplicate"]
+    assert codes == ["duplicate", "no_service", "unknown_service", "duplicate", "duplicate"]
     assert rig.rows("rating_followup") == [] and rig.rows("rating_alert") == []
 
 
