@@ -80,8 +80,8 @@ def test_enrolled_clip_gives_one_punch_stranger_none_erasure_confirmed(
     hall_dir = face_hall(
         tmp_path,
         {
-            "ent-face1": write_clip(tmp_path / "clip1", [shots[0]] * 4 + [shots[1]] * 4),
-            "ent-face2": write_clip(tmp_path / "clip2", [stranger] * 8),
+            "ent-face1": write_clip(tmp_path / "clip1", [shots[0]] * 4),
+            "ent-face2": write_clip(tmp_path / "clip2", [stranger] * 6),
         },
     )
     db_url = f"sqlite:///{tmp_path / 'hub.db'}"
@@ -121,6 +121,7 @@ def test_enrolled_clip_gives_one_punch_stranger_none_erasure_confirmed(
                 data_dir=tmp_path / "edge",
                 clock_synced=True,
                 heartbeat_s=3600,
+                reconnect_max_s=1.0,
             ),
         ).start()
         # each terminal reports version 0, the hub sends it version 1, the clips then play
@@ -161,6 +162,7 @@ def test_enrolled_clip_gives_one_punch_stranger_none_erasure_confirmed(
                 data_dir=tmp_path / "edge",
                 clock_synced=True,
                 heartbeat_s=3600,
+                reconnect_max_s=1.0,
             ),
         ).start()
         offline = agent.runtime("ent-face1").driver
