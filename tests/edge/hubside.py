@@ -151,7 +151,7 @@ class HubStandIn:
             hall=HALL,
             device=device,
             kind=kind,
-            version=version,  # type: ignore[arg-type]
+            version=version,
             issued_at=datetime.now(UTC),
             settings=settings,
         )
