@@ -107,7 +107,9 @@ def _dead_row(dead: DeadRow) -> dict[str, Any]:
 
 def _sqlite_ts(value: datetime) -> str:
     """A timestamp as SQLAlchemy stores DateTime on SQLite: naive UTC, always microseconds."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _insert_returning_new(conn: Connection, rows: list[tuple[Any, ...]]) -> set[str]:
@@ -127,10 +129,10 @@ def _insert_returning_new(conn: Connection, rows: list[tuple[Any, ...]]) -> set[
         part = rows[start : start + _CHUNK_ROWS]
         params: list[Any] = []
         if sqlite_style:
+            received: dict[datetime, str] = {}  # one receive time per batch: format it once
             for row in part:
-                params.extend(
-                    (*row[:5], _sqlite_ts(row[5]), row[6], int(row[7]), _sqlite_ts(row[8]), row[9])
-                )
+                when = received.get(row[8]) or received.setdefault(row[8], _sqlite_ts(row[8]))
+                params.extend((*row[:5], _sqlite_ts(row[5]), row[6], int(row[7]), when, row[9]))
         else:
             for row in part:
                 params.extend(row)

@@ -4,14 +4,18 @@ This is the only module of hub/ingest that imports paho.
 
 Threads. paho runs its network loop on its own thread (`loop_start`) and calls `on_message`
 there; that callback only puts a small record on a queue. One writer thread takes records off
-the queue in batches (B messages or T milliseconds, whichever comes first), validates them
-(`hub.ingest.validate`), stores events, dead letters and sequence gaps in ONE transaction,
-and after the commit acknowledges every message of the batch with `client.ack(mid, qos)`
-(manual ack, QoS 1). Calling `ack` from the writer thread is safe in paho 2.2: it only
-appends the PUBACK packet to a `collections.deque` (thread-safe append) and wakes the network
-loop through its socket pair. A message received on an earlier connection is not acked (its
-packet id belongs to a session the broker will redeliver from); its redelivered copy is a
-duplicate that the unique event id drops, and that copy is acked.
+the queue in batches (B messages or T milliseconds, whichever comes first) and has them
+validated (`hub.ingest.validate`) and stored -- events, dead letters and sequence gaps in ONE
+transaction (`hub.ingest.pipeline`) -- either inline (`writer="thread"`, the default) or in a
+child process (`writer="process"`: validation and SQL then do not share the GIL with paho,
+and the next batch is collected while the child stores the previous one). After the commit
+the writer thread acknowledges every message of the batch with `client.ack(mid, qos)`
+(manual ack, QoS 1), in the order they arrived. Calling `ack` from the writer thread is safe
+in paho 2.2: it only appends the PUBACK packet to a `collections.deque` (thread-safe append)
+and wakes the network loop through its socket pair. A message received on an earlier
+connection is not acked (its packet id belongs to a session the broker will redeliver
+from); its redelivered copy is a duplicate that the unique event id drops, and that copy is
+acked.
 
 Nothing is acknowledged before it is committed, so a hub killed at any moment loses nothing:
 the broker keeps the unacknowledged messages of the persistent session (clean_start=False,
@@ -74,7 +78,13 @@ def parse_broker_url(url: str) -> tuple[str, int, str | None, str | None]:
 
 
 class IngestWorker:
-    """Ingest from one MQTT broker into one database; start() and stop() it."""
+    """Ingest from one MQTT broker into one database; start() and stop() it.
+
+    `client_id` must be stable across restarts (it names the persistent session); with
+    `share_group`, several workers split the load (MQTT v5 shared subscription). A batch is
+    committed every `batch_size` messages or `batch_ms` milliseconds; `receive_maximum`
+    (default 4 x batch_size) bounds the unacknowledged messages the broker sends at once.
+    """
 
     def __init__(
         self,

@@ -6,6 +6,12 @@ paho's network thread: the MQTT process keeps a core for receiving and acknowled
 Submissions are answered in order; if the child dies, a new one is started and every
 unanswered batch is sent again (nothing was acknowledged for them, and a batch that was
 committed before the child died is dropped as duplicates the second time).
+
+The child is started with the `spawn` method, so the program's main module must be safe to
+import (its work under `if __name__ == "__main__":`), as for any multiprocessing program;
+`hallkeeper` and `python -m hub.ingest.run` are. With projectors registered, the parent
+parses the new envelopes of each batch again (by index) to hand them over; an ingest-only
+worker (no projectors) keeps its MQTT process down to receiving and acknowledging.
 """
 
 from __future__ import annotations
