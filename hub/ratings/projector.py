@@ -84,7 +84,8 @@ class RatingProjector:
             for ch in changes:
                 if ch["window"] and ch["kind"] in store.SHOWN_KINDS:
                     latest.pop(ch["window"], None)  # keep the order of the last change
-                    latest[ch["window"]] = ch["ticket"] if ch["kind"] == "called" else None
+                    serving = ch["kind"] in ("called", "started")
+                    latest[ch["window"]] = ch["ticket"] if serving else None
             bodies = [b for w, t in latest.items() for b in self._bodies(conn, w, t)]
         for body in bodies:
             self.show(body)

@@ -24,7 +24,7 @@ EVENT = Event.__table__  # type: ignore[attr-defined]
 SEATS = SeatAssignment.__table__  # type: ignore[attr-defined]
 STAFF = Staff.__table__  # type: ignore[attr-defined]
 SETTINGS = RatingSettingsRow.__table__  # type: ignore[attr-defined]
-SHOWN_KINDS = ("called", "finished", "skipped", "no_show", "parked", "transferred")
+SHOWN_KINDS = ("called", "started", "finished", "skipped", "no_show", "parked", "transferred")
 """Queue changes that change what a window's rating device shows."""
 
 

@@ -146,6 +146,8 @@ def test_called_ticket_is_shown_with_the_staff_on_post(rig: Rig) -> None:
     assert rig.shows()[-1] == ShowServing(
         seat="w01-a", staff_id="S0012", name="王芳", ticket=ticket
     )
+    rig.queue.act("w01", "start")  # service starts: shown again (who is on post now)
+    assert rig.ratings.sync_queue() == 1 and rig.shows()[-1].ticket == ticket
     rig.queue.act("w01", "finish")
     rig.ratings.sync_queue()
     assert rig.shows()[-1].ticket is None  # the device now asks for the rating
