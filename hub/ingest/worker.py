@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -69,12 +69,18 @@ class _Received:
     at: float
 
 
+TLS_SCHEMES = ("mqtts", "ssl")
+
+
 def parse_broker_url(url: str) -> tuple[str, int, str | None, str | None]:
-    """`mqtt://[user[:password]@]host[:port]` -> (host, port, user, password)."""
+    """`mqtt[s]://[user[:password]@]host[:port]` -> (host, port, user, password)."""
     parts = urlsplit(url if "://" in url else f"mqtt://{url}")
-    if parts.scheme not in ("mqtt", "tcp"):
-        raise ValueError(f"unsupported broker URL scheme {parts.scheme!r} (use mqtt://)")
-    return parts.hostname or "127.0.0.1", parts.port or 1883, parts.username, parts.password
+    if parts.scheme not in ("mqtt", "tcp", *TLS_SCHEMES):
+        raise ValueError(f"unsupported broker URL scheme {parts.scheme!r} (use mqtt[s]://)")
+    port = parts.port or (8883 if parts.scheme in TLS_SCHEMES else 1883)
+    user = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password else None
+    return parts.hostname or "127.0.0.1", port, user, password
 
 
 class IngestWorker:
@@ -138,6 +144,8 @@ class IngestWorker:
         _, _, user, password = parse_broker_url(self.broker_url)
         if user:
             client.username_pw_set(user, password)
+        if urlsplit(self.broker_url).scheme in TLS_SCHEMES:
+            client.tls_set()  # the system's CAs; mqtts:// brokers need a trusted certificate
         client.reconnect_delay_set(min_delay=1, max_delay=5)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
