@@ -1,8 +1,9 @@
 """The terminal's local face gallery: Fernet-encrypted at rest, versioned, checksummed.
 
 The hub builds a gallery version (`build_gallery`): the plaintext is canonical JSON of every
-enrolled person's templates, its checksum is `sha256:<hex>` of that plaintext, and the blob is a
-Fernet token made with the hall key. The terminal keeps the token as received (it is never
+enrolled person's templates; its checksum is `sha256:<hex>` of that plaintext; the blob is a
+Fernet token (hall key) of the zlib-compressed plaintext (~0.6 KB a template, so several
+thousand fit in the 4 MB command limit). The terminal keeps the token as received (it is never
 written in clear, rule PRIV-1), checks the checksum after decrypting, and replaces its file
 atomically. Erasing one staff member rewrites the file without them.
 """
@@ -15,6 +16,7 @@ import json
 import logging
 import os
 import tempfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,7 +102,11 @@ def _plaintext(version: int, people: Sequence[GalleryPerson]) -> bytes:
         "format": FORMAT,
         "version": version,
         "people": [
-            {"staff_id": p.staff_id, "name": p.name, "templates": [list(t) for t in p.templates]}
+            {
+                "staff_id": p.staff_id,
+                "name": p.name,
+                "templates": [[round(x, 6) for x in t] for t in p.templates],
+            }
             for p in sorted(people, key=lambda p: p.staff_id)
         ],
     }
@@ -115,15 +121,17 @@ def checksum_of(plaintext: bytes) -> str:
 def build_gallery(version: int, people: Sequence[GalleryPerson], key: bytes) -> tuple[str, str]:
     """Encrypt a gallery version: returns (blob, checksum)."""
     plain = _plaintext(version, people)
-    return Fernet(key).encrypt(plain).decode("ascii"), checksum_of(plain)
+    return Fernet(key).encrypt(zlib.compress(plain, 9)).decode("ascii"), checksum_of(plain)
 
 
 def open_gallery(blob: str, checksum: str, key: bytes) -> GalleryData:
     """Decrypt and verify a gallery blob, or raise GalleryError saying why."""
     try:
-        plain = Fernet(key).decrypt(blob.encode("ascii"))
+        plain = zlib.decompress(Fernet(key).decrypt(blob.encode("ascii")))
     except (InvalidToken, ValueError):
         raise GalleryError("gallery does not decrypt with this hall key") from None
+    except zlib.error:
+        raise GalleryError("gallery content is not valid: not compressed data") from None
     if checksum_of(plain) != checksum:
         raise GalleryError("gallery checksum does not match")
     try:
