@@ -35,6 +35,8 @@ AREA_MODULES: tuple[str, ...] = (
     "hub.users.area",
     "hub.reports.area",
     "hub.dashboard.area",
+    "hub.metrics.area",
+    "hub.hass.area",
 )
 """Area modules the hub loads when present, in this order (fleet is built in)."""
 

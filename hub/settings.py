@@ -69,6 +69,20 @@ class HubBaseSettings(BaseSettings):
         default=True,
         description="Operators must log in for the dashboard and every /api route but health",
     )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token a /metrics scrape must send (HK_METRICS_TOKEN); unset: "
+        "/metrics is open, so keep the hub on 127.0.0.1 or behind a proxy",
+    )
+    ha_discovery: bool = Field(
+        default=False,
+        description="Publish Home Assistant MQTT discovery documents and device states",
+    )
+    ha_prefix: str = Field(
+        default="homeassistant",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="Home Assistant's MQTT discovery prefix",
+    )
     areas: list[str] | None = Field(
         default=None,
         description="Area modules to load (hub/areas.py); None: every built area of AREA_MODULES",

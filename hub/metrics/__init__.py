@@ -1,0 +1,1 @@
+"""Prometheus metrics of the hub: `/metrics` in the text exposition format."""
