@@ -23,20 +23,21 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from edge.drivers.base import CommandOutcome, DeviceContext, Driver, DriverConfig
-from edge.face.capture import CaptureError, open_source
 from edge.face.gallery import GalleryData, GalleryError, LocalGallery, load_key
 from edge.face.liveness import LivenessSettings
 from edge.face.matcher import DEFAULT_MARGIN, DEFAULT_THRESHOLD, Matcher, limit_blas_threads
 from edge.face.motion import MotionSettings
-from edge.face.pipeline import Decision, FacePipeline, PipelineSettings
 from edge.face.vote import DedupWindow, RateLimiter
 from models.commands import Command, EraseTemplate, SyncGallery
 from models.events import GalleryHeld, Punch, TemplateErased, UnknownFace
+
+if TYPE_CHECKING:  # the vision stack (OpenCV, dlib models) loads only when a terminal starts
+    from edge.face.pipeline import Decision, FacePipeline, PipelineSettings
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +101,8 @@ class FaceTerminalConfig(DriverConfig):
 
     def pipeline_settings(self) -> PipelineSettings:
         """The pipeline's settings from this config."""
+        from edge.face.pipeline import PipelineSettings
+
         return PipelineSettings(
             detect_max_side=self.detect_max_side,
             min_face_px=self.min_face_px,
@@ -167,6 +170,8 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
             self._data = None
             self.ctx.fault("gallery_unusable", str(exc))
             self._status = "degraded"
+        from edge.face.pipeline import FacePipeline
+
         if self._dedup.window_s != cfg.dedup_s:
             self._dedup = DedupWindow(cfg.dedup_s)
         self._pipeline = FacePipeline(self._matcher(), cfg.pipeline_settings(), self._dedup)
@@ -254,6 +259,8 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
 
     # -- recognition -----------------------------------------------------------------------
     def _run(self) -> None:
+        from edge.face.capture import CaptureError
+
         cfg = self.config
         source: Any = (
             cfg.source if cfg.source is not None else ("0" if cfg.backend == "real" else None)
@@ -293,6 +300,8 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
 
     def _play(self, source: Any) -> None:
         """Read frames until the source ends, fails (CaptureError) or the driver stops."""
+        from edge.face.capture import open_source
+
         cfg = self.config
         frames = open_source(source, fps=cfg.fps, loop=cfg.loop)
         try:
