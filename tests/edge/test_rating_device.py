@@ -43,7 +43,7 @@ class RecordingContext:
         return datetime.now(self.tz)
 
 
-def wait_for(cond: Callable[[], Any], timeout: float = 5.0) -> None:
+def wait_for(cond: Callable[[], Any], timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not cond():
         if time.monotonic() > deadline:
@@ -80,7 +80,7 @@ def test_shows_who_serves_and_rates_the_finished_ticket(device: Any) -> None:
     wait_for(lambda: peer.screen == ShowFrame(1, "S0012", "王芳", "A012"))
     show(drv, None)  # service finished: the device asks for the rating of A012
     wait_for(lambda: any(isinstance(f, PromptFrame) for f in peer.received))
-    assert peer.screen == ShowFrame(1, "S0012", "王芳", "")
+    wait_for(lambda: peer.screen == ShowFrame(1, "S0012", "王芳", ""))  # ticket cleared
     peer.press(4)
     wait_for(lambda: len(ctx.events) == 1)
     assert ctx.events == [Rating(seat="w01-a", ticket="A012", shown_staff_id="S0012", level=4)]
