@@ -57,6 +57,10 @@ def run_demo(
             tick_s=5.0,
         )
         hub = HubServer(settings).start()
+        from hub.demo.seed import seed_staff
+
+        assert hub.engine is not None
+        logger.info("demo staff: %d seats staffed", seed_staff(hub.engine, hall))
         from hub.users.accounts import ensure_demo_admin
 
         assert hub.engine is not None

@@ -1,0 +1,73 @@
+"""The demo hall end to end: broker, hub, every simulated device through the edge runtime,
+the scenario's citizens and staff; the hub's API shows the hall alive."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from hub.demo.run import run_demo
+from tests.support.auth import log_in, make_user
+from tests.support.broker import Broker
+
+
+def wait(pred: Callable[[], bool], what: str, timeout: float = 90.0) -> None:
+    """Poll until pred() holds."""
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out: {what}")
+        time.sleep(0.25)
+
+
+def test_demo_hall_runs_and_shows_live_devices_queue_and_staff(
+    broker: Broker, tmp_path: Path
+) -> None:
+    stop = threading.Event()
+    ready: dict[str, Any] = {}
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            run_demo(
+                tmp_path / "demo",
+                broker_url=broker.url,
+                port=0,
+                stop_event=stop,
+                on_ready=lambda hub: ready.setdefault("hub", hub),
+            )
+        except BaseException as exc:  # surfaced by the assertions below
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        wait(lambda: "hub" in ready or bool(failure), "the demo to start", timeout=120)
+        assert not failure, failure
+        hub = ready["hub"]
+        client = httpx.Client(base_url=hub.api_url, timeout=10)
+        assert client.get("/api/devices").status_code == 401  # nothing without logging in
+        log_in(client, make_user(hub.engine, "demo-test"))
+
+        def online() -> int:
+            devices = client.get("/api/devices").json()
+            return sum(d["status"] == "online" for d in devices)
+
+        wait(lambda: online() >= 50, "the demo devices online")  # 52 devices, 51 with drivers
+        # the scenario's citizens take numbers at the kiosk and windows call them (QUEUE-1)
+        wait(lambda: client.get("/api/queue/state").json().get("tickets"), "tickets issued")
+        state = client.get("/api/queue/state").json()
+        assert any(t["ticket"][0] in "ABCDE" for t in state["tickets"])
+        # the demo seeded a staff member on every seat
+        seats = client.get("/api/compliance/demo/assignments").json()
+        assert len(seats) == 11 and all(s["staff_id"] for s in seats)
+    finally:
+        stop.set()
+        thread.join(60)
+    assert not thread.is_alive(), "the demo did not stop cleanly"
+    assert not failure, failure
