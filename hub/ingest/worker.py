@@ -280,7 +280,10 @@ class IngestWorker:
                         )
                         inflight.pop()
                 while inflight and (len(inflight) >= depth or not batch):
-                    self._finish(writer, *inflight.popleft())
+                    try:
+                        self._finish(writer, *inflight.popleft())
+                    except Exception:  # a bug after the commit must not stop ingest
+                        logger.exception("ingest %s: finishing a batch failed", self.client_id)
                 if not batch and not inflight and self._stopping.is_set():
                     return
                 self.stats.queue_depth = self._queue.qsize()
