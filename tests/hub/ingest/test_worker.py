@@ -217,3 +217,16 @@ def test_two_workers_share_one_subscription(engine: Engine, broker: Broker) -> N
     finally:
         for w in workers:
             w.stop()
+
+
+def test_heartbeats_are_stored_but_not_counted_as_facts(
+    engine: Engine, worker: IngestWorker, publisher: Publisher
+) -> None:
+    from tests.hub.ingest.test_validate import heartbeat_json
+
+    publisher.send(build_topic(HALL, "w01-face", Channel.HB), heartbeat_json())  # seq 3
+    publisher.send_env(punch(seq=1))
+    wait_until(lambda: worker.stats.snapshot()["acked"] >= 2, what="two acks")
+    assert sorted(e["type"] for e in queries.events(engine)) == ["heartbeat", "punch"]
+    (seq,) = queries.device_sequences(engine)
+    assert (seq["last_seq"], seq["facts"], seq["gaps_total"]) == (1, 1, 0)
