@@ -1,0 +1,238 @@
+"""Run a simulated day: broker, hub (HubServer on the simulated clock), device processes."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import secrets
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hub.simulate.clock import SimClock
+from hub.simulate.devices import device_process
+from hub.simulate.layout import make_hall
+from hub.simulate.plan import DAY_S
+from hub.simulate.report import Stored, lost, read_stored, stored_facts
+
+logger = logging.getLogger(__name__)
+
+HUB_LAG_REAL_S = 1.5
+"""The hub's clock trails the devices' by this many real seconds plus one ingest batch
+(see SimClock): at 600x, 2.5 real seconds are 25 simulated minutes, and the queue refuses a
+key press its clock judges more than 2 simulated minutes old (a replay from an offline keypad)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SimOptions:
+    """What to simulate and against what."""
+
+    halls: int = 20
+    windows: int = 4
+    speed: float = 600.0
+    hours: float = DAY_S / 3600
+    broker: str | None = None
+    db: str | None = None
+    processes: int = 0  # 0: one per 5 halls, at most 4
+    seed: int = 1
+    workdir: Path | None = None
+    batch_ms: int = 1000  # long batches: each touched window-day is re-judged once per batch
+    batch_size: int = 5000
+
+
+@dataclass(slots=True)
+class SimResult:
+    """The figures of a run."""
+
+    halls: int
+    devices: int = 0
+    connected: int = 0
+    processes: int = 0
+    actions: dict[str, int] = field(default_factory=dict)
+    sent: dict[str, int] = field(default_factory=dict)
+    stored: Stored = field(default_factory=Stored)
+    play_s: float = 0.0
+    drain_s: float = 0.0
+    left: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def sent_total(self) -> int:
+        """Facts the devices recorded."""
+        return sum(self.sent.values())
+
+    @property
+    def outbox_left(self) -> int:
+        """Rows still in the devices' outboxes when they stopped (sent on their next start)."""
+        return sum(self.left.values())
+
+    @property
+    def lost(self) -> int:
+        """Facts that left a device (recorded, not still in its outbox) but were not stored."""
+        return lost(self.sent, self.left, self.stored)
+
+    @property
+    def rate(self) -> float:
+        """Stored facts per real second, from the start of the day to the last one stored."""
+        return self.stored.facts / max(1e-9, self.play_s + self.drain_s)
+
+
+class _HubClock:
+    """The hub's clock: real time until the day starts, then the trailing simulated clock."""
+
+    def __init__(self) -> None:
+        self.clock: SimClock | None = None
+
+    def __call__(self) -> datetime:
+        from hub.fleet.projector import utc_now
+
+        return utc_now() if self.clock is None else self.clock.now()
+
+
+@contextmanager
+def _broker(url: str | None, workdir: Path) -> Iterator[str]:
+    if url:
+        yield url
+        return
+    from hub.bench import private_mosquitto
+
+    with private_mosquitto(workdir / "broker", max_inflight=100) as private:
+        yield private
+
+
+def day_start(tz: str = "Asia/Shanghai") -> datetime:
+    """07:50 today in the hall's zone: when the simulated day begins."""
+    zone = ZoneInfo(tz)
+    return datetime.combine(datetime.now(zone).date(), dtime(7, 50), tzinfo=zone)
+
+
+def _groups(halls: int, processes: int) -> list[list[int]]:
+    n = processes or max(1, min(4, (halls + 4) // 5))
+    return [g for g in (list(range(k, halls, n)) for k in range(n)) if g]
+
+
+def simulate(
+    opts: SimOptions, on_progress: Callable[[float, int, str], None] | None = None
+) -> SimResult:
+    """Run the day; `on_progress(fraction, stored, phase)` is called about twice a second."""
+    from hub.server import HubServer
+    from hub.settings import HubSettings
+
+    result = SimResult(halls=opts.halls)
+    until_s = min(DAY_S, opts.hours * 3600)
+    with ExitStack() as stack:
+        work = opts.workdir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        broker = stack.enter_context(_broker(opts.broker, work))
+        db = opts.db or f"sqlite:///{work / 'hub.db'}"
+        halls = [make_hall(i, opts.windows) for i in range(opts.halls)]
+        start = day_start()
+        hub_clock = _HubClock()
+        settings = HubSettings(
+            secret_key=secrets.token_hex(16),
+            database_url=db,
+            broker_url=broker,
+            client_id=f"hk-sim-{secrets.token_hex(3)}",
+            inactivity_s=24 * 3600,  # heartbeats come every 30 real s = hours of simulated time
+            auth_required=False,
+            batch_ms=opts.batch_ms,
+            batch_size=opts.batch_size,
+        )
+        hub = HubServer(settings, halls=halls, serve_api=False, clock=hub_clock).start(120)
+        stack.callback(hub.stop)
+        assert hub.engine is not None
+        groups = _groups(opts.halls, opts.processes)
+        result.processes = len(groups)
+        ctx = mp.get_context("spawn")
+        up: Any = ctx.Queue()
+        downs = [ctx.Queue() for _ in groups]
+        procs = [
+            ctx.Process(
+                target=device_process,
+                args=(
+                    g,
+                    opts.windows,
+                    broker,
+                    str(work / "edge"),
+                    opts.seed,
+                    start,
+                    opts.speed,
+                    until_s,
+                    up,
+                    d,
+                ),
+                daemon=True,
+            )
+            for g, d in zip(groups, downs, strict=True)
+        ]
+        for p in procs:
+            p.start()
+
+        def join_all() -> None:
+            for p in procs:
+                p.join(30)
+
+        stack.callback(join_all)
+        total_actions = 0
+        for _ in procs:
+            kind, _pid, info = up.get(timeout=600)
+            if kind == "error":
+                raise RuntimeError(f"a device process failed to start: {info}")
+            result.devices += info["devices"]
+            result.connected += info["connected"]
+            total_actions += info["actions"]
+        epoch = time.time() + 0.5
+        clock = SimClock(start, opts.speed, epoch)
+        hub_clock.clock = clock.trailing((HUB_LAG_REAL_S + opts.batch_ms / 1000) * opts.speed)
+        for d in downs:
+            d.put(epoch)
+        done_by: dict[int, int] = {}
+        finished = 0
+        last_report = 0.0
+        while finished < len(procs):
+            try:
+                kind, pid, info = up.get(timeout=0.5)
+            except Exception:
+                kind, pid, info = "tick", -1, None
+            if kind == "progress":
+                done_by[pid] = info
+            elif kind == "done":
+                finished += 1
+                for key, n in info["sent"].items():
+                    result.sent[key] = n
+                for key, n in info["actions"].items():
+                    result.actions[key] = result.actions.get(key, 0) + n
+                for key, n in info["left"].items():
+                    result.left[key] = n
+                if finished == 1:
+                    result.play_s = time.time() - epoch
+            elif kind == "error":
+                finished += 1
+                result.errors.append(str(info))
+            if on_progress is not None and time.monotonic() - last_report > 0.5:
+                last_report = time.monotonic()
+                fraction = min(1.0, clock.offset_s() / until_s)
+                on_progress(fraction, stored_facts(hub.engine), "day")
+        result.play_s = max(result.play_s, until_s / opts.speed)
+        drained = time.time()
+        target = result.sent_total - result.outbox_left
+        last, still = -1, time.monotonic()
+        while True:  # ingest catches up: every fact stored, or nothing new for 15 s
+            n = stored_facts(hub.engine)
+            if n >= target or time.monotonic() - still > 15:
+                break
+            if n != last:
+                last, still = n, time.monotonic()
+            if on_progress is not None:
+                on_progress(1.0, n, "ingest")
+            time.sleep(0.3)
+        result.drain_s = max(0.0, time.time() - drained) + max(0.0, drained - epoch - result.play_s)
+        time.sleep(1.0)  # projectors of the last batch
+        result.stored = read_stored(hub.engine)
+    return result
