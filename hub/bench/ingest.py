@@ -380,3 +380,38 @@ def run(
         "batches": int(live_stats["batches"] + drain_stats["batches"]),
         "max_lag_ms": round(max(live_stats["max_lag_ms"], drain_stats["max_lag_ms"]), 1),
     }
+
+
+def run_rounds(rounds: int = 1, **options: Any) -> dict[str, Any]:
+    """Run `rounds` times; rates are the best round's, CPU the lowest, counts the totals.
+
+    On a shared or busy host a single round mostly measures the neighbours; the best of a
+    few rounds is the usual estimate of what the code itself can do.
+    """
+    results = [run(**options) for _ in range(max(1, rounds))]
+    if len(results) == 1:
+        return results[0]
+    best = dict(results[0])
+    for key in ("raw_rate", "ingest_rate", "drain_raw_rate", "drain_ingest_rate"):
+        best[key] = max(r[key] for r in results)
+    for key in ("drain_raw_cpu_us", "drain_ingest_cpu_us", "drain_ingest_main_cpu_us"):
+        best[key] = min(r[key] for r in results)
+    best["ratio"] = round(best["ingest_rate"] / best["raw_rate"], 3)
+    best["drain_ratio"] = round(best["drain_ingest_rate"] / best["drain_raw_rate"], 3)
+    best["cpu_ratio"] = round(best["drain_raw_cpu_us"] / best["drain_ingest_cpu_us"], 3)
+    for key in (
+        "raw_sent",
+        "raw_received",
+        "sent",
+        "stored",
+        "rows",
+        "lost",
+        "duplicates",
+        "dead_letters",
+        "batches",
+    ):
+        best[key] = sum(r[key] for r in results)
+    best["max_lag_ms"] = max(r["max_lag_ms"] for r in results)
+    best["rounds"] = len(results)
+    best["round_ratios"] = [r["ratio"] for r in results]
+    return best

@@ -38,10 +38,12 @@ def ingest(
     batch_size: int = typer.Option(500, help="Ingest: commit every B messages..."),
     batch_ms: float = typer.Option(50.0, help="...or every T milliseconds."),
     writer: str = typer.Option("thread", help="Ingest writer: thread or process."),
+    rounds: int = typer.Option(1, help="Repeat; report the best rates and total counts."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON line."),
 ) -> None:
     """Raw paho QoS 1 receive rate vs the hub's ingest rate (stored, acked after commit)."""
-    result = _bench("ingest").run(
+    result = _bench("ingest").run_rounds(
+        rounds,
         devices=devices,
         seconds=seconds,
         db_url=db,
