@@ -311,6 +311,7 @@ def run(
             raw.stop()
 
             def new_worker() -> IngestWorker:
+                """The hub's ingest, same session for the live and the drain phase."""
                 return IngestWorker(
                     engine,
                     url,
@@ -321,6 +322,7 @@ def run(
                 )
 
             def handled(w: IngestWorker) -> int:
+                """Messages the worker has committed (new, duplicate or dead letter)."""
                 snap = w.stats.snapshot()
                 return int(snap["stored"] + snap["duplicates"] + snap["dead_letters"])
 

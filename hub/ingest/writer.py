@@ -80,6 +80,7 @@ def _child_main(db_url: str, conn: Connection, parent: int) -> None:
     engine = make_engine(db_url)
 
     def give_up(delay: float) -> bool:
+        """Wait between retries; give up when the parent is gone."""
         time.sleep(delay)
         return os.getppid() != parent
 
