@@ -66,6 +66,9 @@ def test_demo_hall_runs_and_shows_live_devices_queue_and_staff(
         # the demo seeded a staff member on every seat
         seats = client.get("/api/compliance/demo/assignments").json()
         assert len(seats) == 11 and all(s["staff_id"] for s in seats)
+        # the face terminals hold the demo's hall key: no "gallery unusable" fault (PRIV-1)
+        alerts = client.get("/api/alerts", params={"state": "open"}).json()
+        assert "gallery_unusable" not in str(alerts)
     finally:
         stop.set()
         thread.join(60)

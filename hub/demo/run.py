@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -15,13 +17,30 @@ logger = logging.getLogger(__name__)
 DEMO_HALL = Path(__file__).resolve().parents[2] / "firmware_cfg" / "halls" / "demo"
 
 
-def demo_secret(data_dir: Path) -> str:
-    """The demo hub's secret key: made once, kept in the demo data folder (mode 0600)."""
-    path = data_dir / "secret_key"
+def demo_secret(
+    data_dir: Path, name: str = "secret_key", make: Callable[[], str] | None = None
+) -> str:
+    """A demo secret: made once, kept in the demo data folder (mode 0600), never in the repo."""
+    path = data_dir / name
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(32))
+        path.write_text((make or (lambda: secrets.token_urlsafe(32)))())
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def provide_face_keys(data_dir: Path, hall_id: str) -> None:
+    """Give the demo's hub its face master key and the demo terminals their hall key (PRIV-1).
+
+    A real hall sets HK_FACE_KEY on the hub and HK_FACE_HALL_KEY on each terminal
+    (`hallkeeper staff hall-key`); the demo keeps both in its data folder.
+    """
+    from cryptography.fernet import Fernet
+
+    from hub.staff.crypto import hall_key
+
+    master = demo_secret(data_dir, "face_key", lambda: Fernet.generate_key().decode())
+    os.environ.setdefault("HK_FACE_KEY", master)
+    os.environ.setdefault("HK_FACE_HALL_KEY", hall_key(master.encode(), hall_id).decode())
 
 
 def run_demo(
@@ -45,6 +64,7 @@ def run_demo(
     hall = load_hall(hall_dir)
     stop = stop_event or threading.Event()
     broker = choose_broker(data_dir, broker_url)
+    provide_face_keys(data_dir, hall.id)
     hub = agents = runner = None
     try:
         settings = HubSettings(
