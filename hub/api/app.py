@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 
 from hub.commands import CommandSender
@@ -46,6 +47,7 @@ def create_app(
     app.include_router(fleet_router)
     for router in routers:
         app.include_router(router)
+    app.add_exception_handler(OverflowError, _id_out_of_range)
     if auth is None:
         auth = bool(getattr(settings, "auth_required", True))
     app.state.auth_required = auth
@@ -57,3 +59,8 @@ def create_app(
         app.include_router(users_router)
         app.add_middleware(ApiGuard)
     return app
+
+
+async def _id_out_of_range(request: Request, exc: Exception) -> JSONResponse:
+    """A number beyond the database's integer range names nothing: 404, never a server error."""
+    return JSONResponse({"detail": f"not found (number out of range: {exc})"}, status_code=404)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, Form, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse
 
 from hub.dashboard import views
 from hub.dashboard.charts import bar_chart
@@ -95,7 +95,7 @@ def decide_leave(
     day: Annotated[str, Form()] = "",
     month: Annotated[str, Form()] = "",
     csrf_token: Annotated[str | None, Form()] = None,
-) -> RedirectResponse:
+) -> Response:
     """Approve or refuse a leave at its next stage, as the logged-in operator (audited)."""
     from hub.attendance.desk import NotFound, WorkflowError
 
@@ -117,8 +117,15 @@ def decide_leave(
         after = wf.decide_leave(
             actor=op.username, leave_id=leave_id, stage=stage, approve=yes, why=why
         )
-    except WorkflowError as exc:
-        raise HTTPException(409, str(exc)) from None
+    except WorkflowError as exc:  # e.g. rule ATT-7: no substitute on post yet
+        page = render(
+            request,
+            "error.html",
+            op,
+            {"message": str(exc), "back": "/attendance", "back_label": "attendance"},
+            status=409,
+        )
+        return page
     audit(
         request.app.state.engine,
         actor=op.username,

@@ -144,3 +144,20 @@ def test_leave_approval_follows_the_stages_and_is_audited(
     assert office.post(url, data={"csrf_token": office.csrf}).status_code == 409
     export = office.get("/api/attendance/report/2026-11?format=csv")
     assert export.status_code == 200 and "attachment" in export.headers["content-disposition"]
+
+
+def test_a_refused_approval_is_shown_on_a_page(
+    app: Any, sqlite_engine: Engine, browser_as: Callable[[Role], TestClient]
+) -> None:
+    add_staff(sqlite_engine, ("s9", "tax", "w08"))  # the only staff of window w08
+    office = browser_as(Role.SUPERVISOR)
+    wf = app.state.dashboard.attendance.workflow
+    start = datetime(2026, 11, 24, 0, 0, tzinfo=UTC)
+    leave_id = wf.request_leave(
+        actor="clerk", staff_id="s9", kind="annual", start=start, end=start + timedelta(hours=8)
+    )
+    url = f"/attendance/leaves/{leave_id}/decide"
+    assert office.post(url, data={"csrf_token": office.csrf}).status_code == 303
+    r = office.post(url, data={"csrf_token": office.csrf})
+    assert r.status_code == 409 and "ATT-7" in r.text and 'id="error-message"' in r.text
+    assert wf.get_leave(leave_id)["status"] == "dept_approved"

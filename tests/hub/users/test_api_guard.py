@@ -70,6 +70,8 @@ def test_csrf_roles_and_audit(sqlite_engine: Engine) -> None:
         "/api/opening-check/run", headers={"X-CSRF-Token": csrf, "X-Why": "morning check"}
     )
     assert r.status_code == 200
+    huge = admin.post("/api/alerts/9223372036854775808/resolve", headers={"X-CSRF-Token": csrf})
+    assert huge.status_code == 404  # beyond the database's integers: not found, not a 500
     entry = audit_entries(sqlite_engine, actor="test-admin")[0]
     assert entry.action == "POST /api/opening-check/run" and entry.why == "morning check"
 
