@@ -274,7 +274,13 @@ def queue_page(request: Request, op: PageOp, dash: DashDep, day: str | None = No
         request,
         "queue.html",
         op,
-        {"stats": result, "day": the_day, "chart": chart, "snapshot": _queue_snapshot(h.id)},
+        {
+            "stats": result,
+            "day": the_day,
+            "chart": chart,
+            "snapshot": _queue_snapshot(h.id),
+            "services": {s.code: s.name for s in h.services},
+        },
     )
 
 
