@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse
@@ -13,7 +15,7 @@ from hub.dashboard.charts import bar_chart
 from hub.dashboard.i18n import translator
 from hub.dashboard.routes import DashDep, PageOp, redirect_with
 from hub.dashboard.web import lang_of, render
-from hub.users.accounts import Role, audit
+from hub.users.accounts import Operator, Role, audit
 from hub.users.security import check_csrf
 
 logger = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ def attendance_page(
     """Attendance: the day's checkpoints, the month's summary, leave requests, exports."""
     if dash.attendance is None:
         raise HTTPException(404, "attendance is not part of this hub")
+    from hub.attendance.facts import LeaveKind
     from hub.attendance.reports import day_list, month_report
 
     h = dash.hall(None)
@@ -80,6 +83,10 @@ def attendance_page(
             "chart": chart,
             "leaves": leaves,
             "zone": h.timezone,
+            "kinds": [k.value for k in LeaveKind],
+            "checkpoints": ctx.projector.policy.checkpoint_names(),
+            "can_request": op.role in DEPARTMENT_ROLES,
+            "can_correct": op.role in OFFICE_ROLES,
         },
     )
 
@@ -118,14 +125,7 @@ def decide_leave(
             actor=op.username, leave_id=leave_id, stage=stage, approve=yes, why=why
         )
     except WorkflowError as exc:  # e.g. rule ATT-7: no substitute on post yet
-        page = render(
-            request,
-            "error.html",
-            op,
-            {"message": str(exc), "back": "/attendance", "back_label": "attendance"},
-            status=409,
-        )
-        return page
+        return _problem(request, op, str(exc), 409)
     audit(
         request.app.state.engine,
         actor=op.username,
@@ -138,6 +138,110 @@ def decide_leave(
     )
     params: dict[str, Any] = {k: v for k, v in (("day", day), ("month", month)) if v}
     return redirect_with("/attendance", **params)
+
+
+def _local_time(text: str, zone: str) -> datetime:
+    """A 'YYYY-MM-DDTHH:MM' form value in the hall's zone, as an aware datetime."""
+    return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(zone))
+
+
+def _problem(request: Request, op: Operator, message: str, status: int) -> Response:
+    return render(
+        request,
+        "error.html",
+        op,
+        {"message": message, "back": "/attendance", "back_label": "attendance"},
+        status=status,
+    )
+
+
+@router.post("/attendance/leaves", response_model=None)
+def request_leave(
+    request: Request,
+    op: PageOp,
+    dash: DashDep,
+    staff_id: Annotated[str, Form(min_length=1, max_length=64)],
+    kind: Annotated[str, Form(max_length=32)],
+    start: Annotated[str, Form(max_length=32)],
+    end: Annotated[str, Form(max_length=32)],
+    reason: Annotated[str, Form(max_length=500)] = "",
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    """File a leave request for a staff member (rule ATT-5; audited), pending approval."""
+    from hub.attendance.desk import WorkflowError
+
+    check_csrf(request, csrf_token)
+    if dash.attendance is None:
+        raise HTTPException(404, "attendance is not part of this hub")
+    if op.role not in DEPARTMENT_ROLES:
+        raise HTTPException(403, f"role {op.role} may not file leave")
+    zone = dash.hall(None).timezone
+    try:
+        first, last = _local_time(start, zone), _local_time(end, zone)
+    except ValueError:
+        return _problem(request, op, "start and end must be dates with times", 422)
+    try:
+        leave_id = dash.attendance.workflow.request_leave(
+            actor=op.username, staff_id=staff_id, kind=kind, start=first, end=last, reason=reason
+        )
+    except WorkflowError as exc:
+        return _problem(request, op, str(exc), 409)
+    audit(
+        request.app.state.engine,
+        actor=op.username,
+        action="leave.request",
+        entity="leave",
+        entity_id=leave_id,
+        why=reason,
+        after={"staff_id": staff_id, "kind": kind, "start": start, "end": end},
+    )
+    return redirect_with("/attendance", day=first.date())
+
+
+@router.post("/attendance/corrections", response_model=None)
+def add_correction(
+    request: Request,
+    op: PageOp,
+    dash: DashDep,
+    staff_id: Annotated[str, Form(min_length=1, max_length=64)],
+    at: Annotated[str, Form(max_length=32)],
+    reason: Annotated[str, Form(max_length=500)],
+    checkpoint: Annotated[str, Form(max_length=32)] = "",
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Enter an approved correction (补卡, rule ATT-6) with the operator as approver (audited)."""
+    from hub.attendance.desk import WorkflowError
+
+    check_csrf(request, csrf_token)
+    if dash.attendance is None:
+        raise HTTPException(404, "attendance is not part of this hub")
+    if op.role not in OFFICE_ROLES:
+        raise HTTPException(403, "corrections are entered by the supervision office (督查考核科)")
+    try:
+        when = _local_time(at, dash.hall(None).timezone)
+    except ValueError:
+        return _problem(request, op, "the time of the correction must be a date with a time", 422)
+    try:
+        fix_id = dash.attendance.workflow.add_correction(
+            actor=op.username,
+            staff_id=staff_id,
+            at=when,
+            reason=reason,
+            approver=op.username,
+            checkpoint=checkpoint or None,
+        )
+    except WorkflowError as exc:
+        return _problem(request, op, str(exc), 409)
+    audit(
+        request.app.state.engine,
+        actor=op.username,
+        action="correction.add",
+        entity="correction",
+        entity_id=fix_id,
+        why=reason,
+        after={"staff_id": staff_id, "at": at, "checkpoint": checkpoint or None},
+    )
+    return redirect_with("/attendance", day=when.date())
 
 
 @router.get("/compliance", response_class=HTMLResponse)

@@ -161,3 +161,44 @@ def test_a_refused_approval_is_shown_on_a_page(
     r = office.post(url, data={"csrf_token": office.csrf})
     assert r.status_code == 409 and "ATT-7" in r.text and 'id="error-message"' in r.text
     assert wf.get_leave(leave_id)["status"] == "dept_approved"
+
+
+def test_leave_request_and_correction_forms(
+    app: Any, sqlite_engine: Engine, browser_as: Callable[[Role], TestClient]
+) -> None:
+    add_staff(sqlite_engine, ("s3", "tax", "w02"), ("s4", "tax", "w02"))
+    lead, office = browser_as(Role.WINDOW_LEAD), browser_as(Role.SUPERVISOR)
+    page = lead.get("/attendance?day=2026-11-24").text
+    assert 'id="leave-form"' in page and 'id="correction-form"' not in page
+    form = {
+        "staff_id": "s3",
+        "kind": "personal",
+        "start": "2026-11-24T08:30",
+        "end": "2026-11-24T12:00",
+        "reason": "家中有事",
+        "csrf_token": lead.csrf,
+    }
+    r = lead.post("/attendance/leaves", data=form)
+    assert r.status_code == 303
+    wf = app.state.dashboard.attendance.workflow
+    (leave,) = [lv for lv in wf.list_leaves() if lv["staff_id"] == "s3"]
+    assert (leave["status"], leave["requested_by"], leave["kind"]) == (
+        "pending",
+        "u-window_lead",
+        "personal",
+    )
+    assert leave["start"] == datetime(2026, 11, 24, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai
+    bad = lead.post("/attendance/leaves", data={**form, "kind": "holiday"})
+    assert bad.status_code == 409 and "unknown leave kind" in bad.text
+    fix = {"staff_id": "s4", "at": "2026-11-24T08:20", "reason": "机器故障", "checkpoint": "AM_IN"}
+    assert (
+        lead.post("/attendance/corrections", data={**fix, "csrf_token": lead.csrf}).status_code
+        == 403
+    )
+    r = office.post("/attendance/corrections", data={**fix, "csrf_token": office.csrf})
+    assert r.status_code == 303
+    day = office.get("/attendance?day=2026-11-24").text
+    assert re.search(r"AM_IN 08:20 ✓\*", day)  # counted as a punch, shown as corrected
+    actions = {e.action: e.actor for e in audit_entries(sqlite_engine)}
+    assert actions["leave.request"] == "u-window_lead"
+    assert actions["correction.add"] == "u-supervisor"
