@@ -15,6 +15,7 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "username": ("用户名", "Username"),
     "password": ("密码", "Password"),
     "login_failed": ("用户名或密码错误，或账号已停用", "Wrong username or password, or disabled"),
+    "login_expired": ("登录页已过期，请重新登录", "The login form expired; please log in again"),
     "login_locked": ("登录失败次数过多，请一分钟后再试", "Too many failed logins; wait a minute"),
     "hallmap": ("大厅实况", "Live hall"),
     "devices": ("设备状态", "Devices"),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
+import secrets
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -17,7 +19,7 @@ from hub.dashboard.charts import bar_chart
 from hub.dashboard.i18n import translator
 from hub.dashboard.live import changes
 from hub.dashboard.web import HERE, STATIC, Dashboard, lang_of, page_operator, render
-from hub.users.accounts import LoginRefused, Operator, Role, audit, audit_entries
+from hub.users.accounts import Operator, Role, audit, audit_entries
 from hub.users.security import ANONYMOUS, auth_required, check_csrf, current_operator
 
 logger = logging.getLogger(__name__)
@@ -54,10 +56,29 @@ def static_file(name: str) -> FileResponse:
     )
 
 
+LOGIN_CSRF = "hk_login_csrf"
+"""Double-submit cookie of the login form (a login is a change too: no login CSRF)."""
+
+
+def _login_form(
+    request: Request, next_path: str, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    token = secrets.token_urlsafe(24)
+    response = render(
+        request,
+        "login.html",
+        ANONYMOUS,
+        {"next": safe_next(next_path), "error": error, "login_csrf": token},
+        status=status,
+    )
+    response.set_cookie(LOGIN_CSRF, token, max_age=3600, httponly=True, samesite="strict")
+    return response
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/") -> HTMLResponse:
     """The login form."""
-    return render(request, "login.html", ANONYMOUS, {"next": safe_next(next), "error": None})
+    return _login_form(request, next)
 
 
 @router.post("/login", response_class=HTMLResponse, response_model=None)
@@ -66,27 +87,24 @@ def login_submit(
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=256)],
     next: Annotated[str, Form()] = "/",
+    login_csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Check the credentials (rate-limited); on success set the session cookie and go on."""
     from hub.users.api import login_operator
 
     if not auth_required(request):
         return RedirectResponse(safe_next(next), status_code=303)
+    cookie = request.cookies.get(LOGIN_CSRF, "")
+    if not cookie or not hmac.compare_digest(cookie, login_csrf):
+        return _login_form(request, next, translator(lang_of(request))("login_expired"), 403)
     response = RedirectResponse(safe_next(next), status_code=303)
     try:
         login_operator(request, response, username, password)
     except HTTPException as exc:
         t = translator(lang_of(request))
         error = t("login_locked") if exc.status_code == 429 else t("login_failed")
-        return render(
-            request,
-            "login.html",
-            ANONYMOUS,
-            {"next": safe_next(next), "error": error},
-            status=exc.status_code,
-        )
-    except LoginRefused:  # pragma: no cover - login_operator turns it into HTTPException
-        raise
+        return _login_form(request, next, error, exc.status_code)
+    response.delete_cookie(LOGIN_CSRF)
     return response
 
 

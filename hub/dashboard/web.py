@@ -123,6 +123,10 @@ def render(
         },
         status_code=status,
     )
+    response.headers["X-Frame-Options"] = "DENY"  # no clickjacking of the buttons
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "no-store"
     asked = request.query_params.get("lang")
     if asked:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,15 @@ from sqlalchemy.engine import Engine
 
 from hub.users.accounts import Role
 from tests.support.auth import PASSWORD, full_app, make_user
+
+
+def form_login(client: TestClient, username: str, password: str, next_path: str = "/") -> Any:
+    """Log in through the login form as a browser does (GET the form, POST it back)."""
+    page = client.get(f"/login?next={next_path}").text
+    match = re.search(r'name="login_csrf" value="([^"]+)"', page)
+    assert match, page
+    data = {"username": username, "password": password, "next": next_path}
+    return client.post("/login", data={**data, "login_csrf": match.group(1)})
 
 
 @pytest.fixture
@@ -26,7 +36,7 @@ def browser_as(app: Any, sqlite_engine: Engine) -> Callable[[Role], TestClient]:
     def make(role: Role) -> TestClient:
         name = make_user(sqlite_engine, f"u-{role.value}", role)
         client = TestClient(app, follow_redirects=False)
-        r = client.post("/login", data={"username": name, "password": PASSWORD, "next": "/"})
+        r = form_login(client, name, PASSWORD)
         assert r.status_code == 303, r.text
         me = client.get("/api/auth/me").json()
         client.csrf = me["csrf_token"]

@@ -17,6 +17,7 @@ from hub.users.accounts import Role, audit_entries
 from models.envelope import make_envelope
 from models.events import AwaySign, EventType, Presence
 from tests.hub.attendance.dbhelpers import add_staff
+from tests.hub.dashboard.conftest import form_login
 
 PAGES = ("/", "/devices", "/attendance", "/compliance", "/queue", "/alerts", "/ratings")
 
@@ -30,14 +31,15 @@ def test_pages_need_a_login_and_the_form_logs_in(app: Any, sqlite_engine: Engine
         assert r.status_code == 303 and r.headers["location"] == f"/login?next={page}", page
     assert client.get("/live/stream").status_code == 401
     make_user(sqlite_engine, "li")
-    bad = client.post("/login", data={"username": "li", "password": "nope", "next": "/devices"})
+    forged = client.post("/login", data={"username": "li", "password": PASSWORD})
+    assert forged.status_code == 403 and "已过期" in forged.text  # no login CSRF
+    bad = form_login(client, "li", "nope", "/devices")
     assert bad.status_code == 401 and "用户名或密码错误" in bad.text
-    ok = client.post(
-        "/login", data={"username": "li", "password": PASSWORD, "next": "https://evil.example/"}
-    )
+    ok = form_login(client, "li", PASSWORD, "https://evil.example/")
     assert ok.status_code == 303 and ok.headers["location"] == "/"  # only local paths
     assert "HttpOnly" in ok.headers["set-cookie"]
-    assert client.get("/devices").status_code == 200
+    devices = client.get("/devices")
+    assert devices.status_code == 200 and devices.headers["x-frame-options"] == "DENY"
 
 
 def test_every_page_for_a_viewer_in_both_languages(
