@@ -25,7 +25,7 @@ def app(
         1000, "--batch-ms", min=1, max=10_000, help="Hub ingest: commit every T ms..."
     ),
     batch_size: int = typer.Option(
-        5000, "--batch-size", min=1, max=10_000, help="...or every B messages."
+        1000, "--batch-size", min=1, max=10_000, help="...or every B messages."
     ),
     workdir: Path | None = typer.Option(None, "--workdir", help="Keep outboxes/db here."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as one JSON line."),

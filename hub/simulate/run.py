@@ -30,6 +30,10 @@ HUB_LAG_REAL_S = 1.5
 key press its clock judges more than 2 simulated minutes old (a replay from an offline keypad)."""
 
 
+STALL_S = 60.0
+"""The run ends early only if ingest makes no progress (no batch, no message) this long."""
+
+
 @dataclass(frozen=True, slots=True)
 class SimOptions:
     """What to simulate and against what."""
@@ -44,7 +48,7 @@ class SimOptions:
     seed: int = 1
     workdir: Path | None = None
     batch_ms: int = 1000  # long batches: each touched window-day is re-judged once per batch
-    batch_size: int = 5000
+    batch_size: int = 1000
 
 
 @dataclass(slots=True)
@@ -222,13 +226,16 @@ def simulate(
         result.play_s = max(result.play_s, until_s / opts.speed)
         drained = time.time()
         target = result.sent_total - result.outbox_left
-        last, still = -1, time.monotonic()
-        while True:  # ingest catches up: every fact stored, or nothing new for 15 s
+        last: tuple[int, float] = (-1, -1.0)
+        still = time.monotonic()
+        while True:  # ingest catches up: every fact stored, or no progress for STALL_S
             n = stored_facts(hub.engine)
-            if n >= target or time.monotonic() - still > 15:
+            if n >= target or time.monotonic() - still > STALL_S:
                 break
-            if n != last:
-                last, still = n, time.monotonic()
+            busy = hub.ingest.stats.snapshot() if hub.ingest is not None else {}
+            now = (n, busy.get("batches", 0) + busy.get("received", 0))
+            if now != last:
+                last, still = now, time.monotonic()
             if on_progress is not None:
                 on_progress(1.0, n, "ingest")
             time.sleep(0.3)
