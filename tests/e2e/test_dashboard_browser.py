@@ -189,6 +189,12 @@ def test_operator_flow_in_chromium(hub: HubServer, broker: Broker, page: Any) ->
         assert response is not None and response.status == 200, path
         shot(page, name)
     assert "Live hall" in page.content()
+    # the duty side runs the opening check (rule DEV-1) from the devices page
+    page.goto(hub.api_url + "/devices?lang=zh-CN")
+    page.click("#run-opening-check")
+    page.wait_for_selector("#opening-check-demo")
+    assert "问题" in page.locator("#opening-check-demo").inner_text()  # devices never came up
+    shot(page, "12-devices-opening-check")
     audit_text = page.goto(hub.api_url + "/audit")
     assert audit_text is not None
     assert "leave.approve" in page.content() and "病历已交" in page.content()
