@@ -303,7 +303,9 @@ def queue_page(request: Request, op: PageOp, dash: DashDep, day: str | None = No
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit_page(request: Request, op: PageOp, actor: str | None = None) -> HTMLResponse:
+def audit_page(
+    request: Request, op: PageOp, dash: DashDep, actor: str | None = None
+) -> HTMLResponse:
     """The audit log: who changed what, when and why (admin, supervision office)."""
     if op.role not in (Role.ADMIN, Role.SUPERVISOR):
         raise HTTPException(403, "the audit log is for admins and the supervision office")
@@ -312,7 +314,11 @@ def audit_page(request: Request, op: PageOp, actor: str | None = None) -> HTMLRe
         request,
         "audit.html",
         op,
-        {"rows": rows, "dumps": lambda v: json.dumps(v, ensure_ascii=False) if v else ""},
+        {
+            "rows": rows,
+            "zone": dash.hall(None).timezone,
+            "dumps": lambda v: json.dumps(v, ensure_ascii=False) if v else "",
+        },
     )
 
 
