@@ -195,9 +195,34 @@ def alerts_feed(engine: Engine, limit: int = 100) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+    items += _rating_alerts(engine, limit)
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     items.sort(key=lambda i: i["at"] or epoch, reverse=True)
     return items[:limit]
+
+
+def _rating_alerts(engine: Engine, limit: int) -> list[dict[str, Any]]:
+    """Ratings alerts (RATE-2 mismatch, RATE-3 overdue follow-up), when ratings are built."""
+    try:
+        from hub.ratings.tables import RatingAlertRow
+    except ImportError:
+        return []
+    with Session(engine) as session:
+        rows = session.exec(
+            select(RatingAlertRow).order_by(col(RatingAlertRow.id).desc()).limit(limit)
+        ).all()
+    return [
+        {
+            "id": r.id,
+            "source": "ratings",
+            "at": _aware(r.at),
+            "what": f"{r.window or ''} · {r.rule} {r.kind}",
+            "severity": "warning",
+            "message": r.text,
+            "open": False,
+        }
+        for r in rows
+    ]
 
 
 def violations(engine: Engine, hall: Hall, first: date, last: date) -> list[dict[str, Any]]:

@@ -204,3 +204,51 @@ def test_leave_request_and_correction_forms(
     actions = {e.action: e.actor for e in audit_entries(sqlite_engine)}
     assert actions["leave.request"] == "u-window_lead"
     assert actions["correction.add"] == "u-supervisor"
+
+
+def test_alert_feed_joins_the_areas_and_resolving_is_audited(
+    sqlite_engine: Engine, browser_as: Callable[[Role], TestClient]
+) -> None:
+    from hub.fleet.tables import Alert
+    from hub.ratings.tables import RatingAlertRow
+
+    now = datetime.now(UTC)
+    with Session(sqlite_engine) as s:
+        s.add(
+            Alert(
+                hall="demo",
+                device="w03-led",
+                kind="offline",
+                severity="critical",
+                message="w03-led offline",
+                state="open",
+                opened_at=now - timedelta(minutes=5),
+            )
+        )
+        s.add(
+            RatingAlertRow(
+                hall="demo",
+                kind="contact_overdue",
+                rule="RATE-3",
+                ref="followup:7",
+                window="w03",
+                text="回访超时",
+                at=now,
+            )
+        )
+        s.commit()
+    viewer, chief = browser_as(Role.VIEWER), browser_as(Role.DUTY_CHIEF)
+    page = viewer.get("/alerts").text
+    assert page.index("回访超时") < page.index("w03-led offline")  # newest first
+    assert "/resolve" not in page  # a viewer sees no button
+    assert "/resolve" in chief.get("/alerts").text
+    r = chief.post("/alerts/1/resolve", data={"why": "换了电源", "csrf_token": chief.csrf})
+    assert r.status_code == 303
+    with Session(sqlite_engine) as s:
+        alert = s.get(Alert, 1)
+        assert alert is not None and (alert.state, alert.resolved_by) == (
+            "resolved",
+            "u-duty_chief",
+        )
+    (entry,) = [e for e in audit_entries(sqlite_engine) if e.action == "alert.resolve"]
+    assert (entry.actor, entry.why) == ("u-duty_chief", "换了电源")
