@@ -16,7 +16,8 @@ def app(
     broker: str | None = typer.Option(
         None,
         "--broker",
-        help="Use this broker (mqtt://host:port) instead of the machine's or a private one.",
+        help="Use this broker (mqtt://host:port) instead of the machine's or a private "
+        "mosquitto; `embedded` forces hallkeeper's in-memory demo broker (not for production).",
     ),
     port: int = typer.Option(8000, "--port", help="Port of the hub's web interface (0: any)."),
     quiet: bool = typer.Option(

@@ -1,4 +1,4 @@
-"""Find or start an MQTT broker for the demo: the machine's, else a private mosquitto process."""
+"""Find or start an MQTT broker for the demo: the machine's, a private mosquitto, or embedded."""
 
 from __future__ import annotations
 
@@ -10,8 +10,12 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import paho.mqtt.client as mqtt
+
+if TYPE_CHECKING:
+    from hub.demo.minibroker import EmbeddedBroker
 
 logger = logging.getLogger(__name__)
 
@@ -23,12 +27,15 @@ class DemoBroker:
     url: str
     kind: str
     process: subprocess.Popen[bytes] | None = None
+    embedded: EmbeddedBroker | None = None
 
     def stop(self) -> None:
         """Stop a broker the demo started (the machine's broker is left alone)."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(10)
+        if self.embedded is not None:
+            self.embedded.stop()
 
 
 def answers_mqtt(host: str, port: int, timeout: float = 2.0) -> bool:
@@ -87,8 +94,20 @@ def start_private_mosquitto(data_dir: Path) -> DemoBroker | None:
     raise RuntimeError("mosquitto did not start listening within 10 s")
 
 
+def start_embedded() -> DemoBroker:
+    """Start hallkeeper's embedded demo broker (in memory, not for production)."""
+    from hub.demo.minibroker import EmbeddedBroker
+
+    broker = EmbeddedBroker().start()
+    logger.info("broker: embedded (hallkeeper's demo broker, not for production) at %s", broker.url)
+    return DemoBroker(broker.url, "embedded demo broker, not for production", embedded=broker)
+
+
 def choose_broker(data_dir: Path, url: str | None = None) -> DemoBroker:
-    """The broker named, else the machine's on 127.0.0.1:1883, else a private mosquitto."""
+    """The broker named ("embedded" forces the embedded one), else the machine's on
+    127.0.0.1:1883, else a private mosquitto, else the embedded demo broker."""
+    if url == "embedded":
+        return start_embedded()
     if url:
         logger.info("broker: %s (given)", url)
         return DemoBroker(url, "given")
@@ -99,8 +118,5 @@ def choose_broker(data_dir: Path, url: str | None = None) -> DemoBroker:
     if started is not None:
         logger.info("broker: %s at %s", started.kind, started.url)
         return started
-    raise RuntimeError(
-        "no MQTT broker: nothing answers on 127.0.0.1:1883 and mosquitto is not installed. "
-        "Install it (apt-get install mosquitto; scripts/setup.sh does this as root) "
-        "or pass --broker mqtt://host:port"
-    )
+    logger.info("mosquitto is not installed; starting the embedded demo broker")
+    return start_embedded()
