@@ -194,6 +194,7 @@ class HubServer:
             port=self.settings.port,
             log_level="warning",
             access_log=False,
+            timeout_graceful_shutdown=2,  # open SSE streams (dashboards, hall screen) end on stop
         )
         sock = config.bind_socket()
         self.api_port = int(sock.getsockname()[1])
