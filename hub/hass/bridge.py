@@ -1,8 +1,9 @@
 """The Home Assistant bridge: publishes discovery documents and device states over MQTT.
 
-Its own paho client (retained QoS 1 publishes; LWT `offline` on the status topic). Ingest
-hands it device facts as a projector: away sign placed/removed, presence, heartbeats
-(outbox depth) and online/offline states become retained state messages.
+Its own paho client (retained QoS 1 publishes; on the hub that publishes discovery, LWT
+`offline` on the status topic). Ingest hands it device facts as a projector: away sign
+placed/removed, presence, heartbeats (outbox depth) and online/offline states become
+retained state messages.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class HassBridge:
         self._client_id = f"{client_id}-ha-{uuid.uuid4().hex[:6]}"
         self._client: mqtt.Client | None = None
         self._lock = threading.Lock()
+        self._announce = False
         self.published = 0
 
     def _connect(self) -> mqtt.Client:
@@ -49,8 +51,11 @@ class HassBridge:
             )
             if user:
                 client.username_pw_set(user, password)
-            client.will_set(STATUS_TOPIC, "offline", qos=1, retain=True)
-            client.on_connect = lambda c, *_: c.publish(STATUS_TOPIC, "online", qos=1, retain=True)
+            if self._announce:  # only the hub that published discovery speaks for availability
+                client.will_set(STATUS_TOPIC, "offline", qos=1, retain=True)
+                client.on_connect = lambda c, *_: c.publish(
+                    STATUS_TOPIC, "online", qos=1, retain=True
+                )
             client.reconnect_delay_set(1, 10)
             client.connect_async(host, port)
             client.loop_start()
@@ -63,7 +68,17 @@ class HassBridge:
         self.published += 1
 
     def start(self) -> HassBridge:
-        """Connect and publish every discovery document."""
+        """Connect (with the availability will) and publish every discovery document.
+
+        Ingest-only workers never call start(): their bridge publishes states only, with no
+        will, so one worker going away does not mark every entity unavailable.
+        """
+        with self._lock:
+            self._announce = True
+            client, self._client = self._client, None
+        if client is not None:  # connected by the projector without the will: reconnect
+            client.disconnect()
+            client.loop_stop()
         docs = discovery_documents(self.prefix, self.halls)
         for topic, doc in docs:
             self.publish(topic, json.dumps(doc, ensure_ascii=False, sort_keys=True))

@@ -82,6 +82,7 @@ class HallPlayer:
         self.runtimes: dict[tuple[int, str], DeviceRuntime] = {}
         self.done: Counter[str] = Counter()
         self.skipped = 0
+        self.offline: set[tuple[int, str]] = set()
 
     def start(self) -> int:
         """Start every agent (one per node of each hall); the number of devices running."""
@@ -155,17 +156,19 @@ class HallPlayer:
                 driver.peer.choose_reason(1)
         elif a.kind == "fault":
             runtime.fault(a.arg, "simulated fault", active=a.flag, severity="warning")
-        elif a.kind == "offline":
-            runtime.session.stop()
-        elif a.kind == "online":
-            runtime.session.start()
+        elif a.kind == "offline" and (a.hall, a.device) not in self.offline:
+            runtime.session.stop()  # the terminal's network is gone; its driver goes on
+            self.offline.add((a.hall, a.device))
+        elif a.kind == "online" and (a.hall, a.device) in self.offline:
+            runtime.session.start()  # back: the outbox replays what was recorded meanwhile
+            self.offline.discard((a.hall, a.device))
         self.done[a.kind] += 1
 
     def drain(self, timeout: float) -> int:
         """Reconnect any session left offline, wait until the outboxes hold no fact; depth left."""
-        for runtime in self.runtimes.values():
-            if not runtime.session.ready:
-                runtime.session.start()
+        for key in sorted(self.offline):
+            self.runtimes[key].session.start()
+        self.offline.clear()
         deadline = time.monotonic() + timeout
         depth = self._depth()
         while depth and time.monotonic() < deadline:

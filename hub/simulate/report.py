@@ -13,11 +13,12 @@ DERIVED = {
     "away periods": "compliance_away",
     "violations": "compliance_violation",
     "queue tickets": "queue_ticket",
+    "services finished": "queue_ticket WHERE state = 'done'",
     "ratings": "rating",
     "rating follow-ups": "rating_followup",
     "fleet alerts": "alert",
 }
-"""Derived records the summary counts: label -> table."""
+"""Derived records the summary counts: label -> table (and condition)."""
 
 
 @dataclass(slots=True)

@@ -24,10 +24,15 @@ from hub.simulate.report import Stored, lost, read_stored, stored_facts
 
 logger = logging.getLogger(__name__)
 
-HUB_LAG_REAL_S = 1.5
+HUB_LAG_REAL_S = 5.0
 """The hub's clock trails the devices' by this many real seconds plus one ingest batch
-(see SimClock): at 600x, 2.5 real seconds are 25 simulated minutes, and the queue refuses a
-key press its clock judges more than 2 simulated minutes old (a replay from an offline keypad)."""
+(see SimClock). The queue refuses a key press its clock judges more than 2 simulated minutes
+old (a replay from an offline keypad); at 600x that is 0.2 real seconds, less than a busy
+machine's ingest latency, and one refused "finish" leaves a window serving for the rest of
+the day. Trailing by 6 real seconds (60 simulated minutes at 600x) absorbs latency spikes;
+the price is that the hub stamps queue changes up to that much earlier than the devices."""
+HUB_LAG_MAX_S = 3600.0
+"""...but never more than one simulated hour (the hub's day must stay the devices' day)."""
 
 
 STALL_S = 60.0
@@ -193,7 +198,9 @@ def simulate(
             total_actions += info["actions"]
         epoch = time.time() + 0.5
         clock = SimClock(start, opts.speed, epoch)
-        hub_clock.clock = clock.trailing((HUB_LAG_REAL_S + opts.batch_ms / 1000) * opts.speed)
+        hub_clock.clock = clock.trailing(
+            min(HUB_LAG_MAX_S, (HUB_LAG_REAL_S + opts.batch_ms / 1000) * opts.speed)
+        )
         for d in downs:
             d.put(epoch)
         done_by: dict[int, int] = {}

@@ -48,7 +48,7 @@ def test_a_short_day_end_to_end(broker: Broker, tmp_path: Path) -> None:
     opts = SimOptions(
         halls=2,
         windows=2,
-        speed=6000,
+        speed=2400,
         broker=broker.url,
         seed=SEED,
         workdir=tmp_path,
@@ -68,7 +68,7 @@ def test_a_short_day_end_to_end(broker: Broker, tmp_path: Path) -> None:
     assert by_type["punch"] == result.actions["punch"]
     assert by_type["ticket_issued"] == result.actions["ticket"]
     assert by_type["call_request"] == result.actions["key"]
-    assert by_type["rating"] == result.actions["rate"]
+    assert by_type["rating"] >= result.actions["rate"]  # + "not rated" when a prompt times out
     assert by_type["away_sign_placed"] >= 1 and by_type["presence"] >= 1
     assert by_type["device_fault"] >= 2  # the simulated fault raised and cleared
     derived = result.stored.derived
@@ -77,3 +77,4 @@ def test_a_short_day_end_to_end(broker: Broker, tmp_path: Path) -> None:
     assert derived["queue tickets"] == by_type["ticket_issued"]
     assert derived["away periods"] >= 1
     assert derived["ratings"] >= 1  # bound to a service the hub's queue had in progress
+    assert derived["services finished"] >= 1

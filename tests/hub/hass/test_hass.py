@@ -159,3 +159,33 @@ def test_discovery_documents_and_away_sign_state(
     assert after.messages[STATUS_TOPIC] == ("offline", True)  # entities unavailable now
     assert after.messages[sign_topic] == ("OFF", True)
     after.close()
+
+
+def test_ingest_only_worker_publishes_states_not_discovery(
+    broker: Broker, tmp_path: Path, sign_agent: Agent
+) -> None:
+    """A scale-out ingest worker (no background work) feeds states; discovery and the
+    availability status belong to the hub that runs the background tasks."""
+    hub = HubServer(
+        settings(broker, tmp_path, ha_discovery=True),
+        area_modules=["hub.hass.area"],
+        serve_api=False,
+        run_background=False,
+    )
+    hub.start()
+    try:
+        states = Watcher(broker, "hallkeeper/ha/#")
+        sign_topic = state_topic("demo", "w01-a-sign", "away_sign")
+        sign_agent.runtime("w01-a-sign").driver.simulate_place()  # type: ignore[attr-defined]
+        assert wait_for(lambda: states.messages.get(sign_topic, ("",))[0] == "ON")
+        states.close()
+    finally:
+        hub.stop()
+    ha, after = Watcher(broker, "homeassistant/#"), Watcher(broker, "hallkeeper/ha/#")
+    ha.all_retained_seen("homeassistant")
+    after.all_retained_seen("hallkeeper/ha")
+    assert ha.messages == {}
+    assert STATUS_TOPIC not in after.messages
+    assert after.messages[sign_topic] == ("ON", True)
+    ha.close()
+    after.close()
