@@ -7,19 +7,38 @@ operator comes from `request.state.user` (set by the hub's auth) or the `X-Actor
 override `get_actor` to plug other auth in.
 """
 
+from collections.abc import Callable, Coroutine
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi.routing import APIRoute
 from pydantic import AwareDatetime, BaseModel, Field
 
+from hub.attendance.calendar import CalendarError
 from hub.attendance.projector import AttendanceProjector
 from hub.attendance.reports import day_list, month_report, month_rows, to_csv, to_xlsx
 from hub.attendance.workflow import AttendanceWorkflow, NotFound, WorkflowError
 
 OFFICE_ROLES = frozenset({"supervisor", "admin"})
 """Operator roles (hub.users) that decide the supervision office's stage (rule ATT-5)."""
-MonthStr = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+MonthStr = Annotated[str, Field(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")]
+
+
+class AttendanceRoute(APIRoute):
+    """A route whose days outside the national calendar's years answer 422 with the reason."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """Wrap the handler: a CalendarError is the caller's bad date, never a server error."""
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except CalendarError as exc:  # rule ATT-10: an unknown year is an error, not a guess
+                raise HTTPException(422, str(exc)) from None
+
+        return route
 
 
 class AttendanceContext:
@@ -116,7 +135,7 @@ def _fail(exc: WorkflowError) -> HTTPException:
 
 def make_router(context: AttendanceContext | None = None) -> APIRouter:
     """A fresh attendance router bound to `context` (else the app's, see get_context)."""
-    r = APIRouter(prefix="/api/attendance", tags=["attendance"])
+    r = APIRouter(prefix="/api/attendance", tags=["attendance"], route_class=AttendanceRoute)
 
     def bound_context(request: Request) -> AttendanceContext:
         return context if context is not None else get_context(request)

@@ -187,3 +187,11 @@ def test_office_stage_needs_the_supervision_office_role(engine: Engine):
         f"/api/attendance/leaves/{lid}/decision", json={"stage": "office", "approve": True}
     )
     assert yes.json()["office_by"] == "office" and yes.json()["status"] == "approved"
+
+
+def test_dates_outside_the_calendar_are_refused_with_a_reason(sqlite_engine: Engine):
+    # rule ATT-10: a year the national calendar does not know is a clear error, never a guess
+    c = client(sqlite_engine)
+    assert c.get("/api/attendance/months/0000-01").status_code == 422
+    r = c.get("/api/attendance/day-list/2099-03-02")
+    assert r.status_code == 422 and "2099" in r.json()["detail"]
