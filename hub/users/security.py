@@ -34,8 +34,10 @@ logger = logging.getLogger(__name__)
 COOKIE = "hk_session"
 CSRF_HEADER = "x-csrf-token"
 SESSION_HOURS = 12
-PUBLIC = frozenset({"/api/health", "/api/auth/login"})
-"""The /api routes open without a session."""
+PUBLIC = frozenset({"/api/health", "/api/auth/login", "/api/queue/hall", "/api/queue/stream"})
+"""The /api routes open without a session. The hall screen's page and its push stream show
+only what the hall's LED screen shows every citizen (ticket numbers, windows, waiting counts:
+QUEUE-4), so the screen's kiosk browser needs no operator account."""
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ANONYMOUS = Operator(0, "anonymous", Role.VIEWER)
 """Who acts when the app runs with authentication switched off (tests of other areas)."""
