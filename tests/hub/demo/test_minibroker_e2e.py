@@ -51,7 +51,7 @@ def test_agent_facts_stored_exactly_once_across_a_hub_restart(
             ingest.stop()  # the hub goes away; the broker queues for its session
             toggle(driver, 140)
             last = rt.outbox.last_seq(SIGN)
-            wait_until(lambda: mb.state.sessions["hub-e2e"].queue or last == 61, 10, "queued facts")
+            wait_until(lambda: bool(mb.state.sessions["hub-e2e"].queue), 10, "queued facts")
             ingest = worker()  # same client id: the queued facts arrive now
             wait_until(lambda: len(stored_seqs(sqlite_engine)) >= last, 30, "every fact stored")
             assert retained_state(mb.port, SIGN) == b"online"
