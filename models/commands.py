@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, Field
 
-from models.base import WireModel
-from models.errors import ContractError, explain
+from models.base import TypedMessage, WireModel, decode_object, validate
 from models.events import Code, StaffId, Ticket
 from models.ids import EVENT_ID_RE, new_event_id
 from models.topics import NAME_RE
@@ -102,7 +100,7 @@ COMMAND_BODIES: dict[CommandType, type[WireModel]] = {
 }
 
 
-class Command(WireModel):
+class Command(TypedMessage):
     """One command to one device."""
 
     v: Literal[1] = 1
@@ -113,22 +111,8 @@ class Command(WireModel):
     type: CommandType
     body: CommandBody
 
-    @model_validator(mode="before")
-    @classmethod
-    def _body_by_type(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("body"), dict):
-            try:
-                model = COMMAND_BODIES[CommandType(str(data.get("type")))]
-            except ValueError:
-                return data
-            data = {**data, "body": model.model_validate(data["body"])}
-        return data
-
-    @model_validator(mode="after")
-    def _body_matches_type(self) -> Command:
-        if not isinstance(self.body, COMMAND_BODIES[self.type]):
-            raise ValueError(f"body is not a {self.type.value} body")
-        return self
+    BODY_TYPES = CommandType
+    BODIES = COMMAND_BODIES
 
     def to_json(self) -> bytes:
         """Serialise for the wire."""
@@ -143,15 +127,4 @@ def make_command(*, hall: str, device: str, ts: datetime, body: CommandBody) -> 
 
 def parse_command(payload: bytes) -> Command:
     """Parse a command off the wire, or raise ContractError with the reason."""
-    if len(payload) > MAX_COMMAND_BYTES:
-        raise ContractError(f"oversized: {len(payload)} bytes > {MAX_COMMAND_BYTES}")
-    try:
-        data = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ContractError(f"not JSON: {exc}") from None  # RecursionError: nested too deep
-    if not isinstance(data, dict):
-        raise ContractError("not a JSON object")
-    try:
-        return Command.model_validate(data)
-    except ValidationError as exc:
-        raise ContractError(f"invalid: {explain(exc)}") from None
+    return validate(Command, decode_object(payload, MAX_COMMAND_BYTES))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, ValidationError
+from pydantic import AwareDatetime, Field
 from pydantic_core import PydanticSerializationError
 
-from models.base import WireModel
-from models.errors import ContractError, explain
+from models.base import WireModel, decode_object, validate
+from models.errors import ContractError
 from models.topics import NAME_RE
 
 MAX_CONFIG_BYTES = 256 * 1024
@@ -47,14 +46,7 @@ class ConfigDocument(WireModel):
 
 def parse_config(payload: bytes) -> ConfigDocument:
     """Parse a config document, or raise ContractError with the reason."""
-    if len(payload) > MAX_CONFIG_BYTES:
-        raise ContractError(f"oversized: {len(payload)} bytes > {MAX_CONFIG_BYTES}")
-    try:
-        doc = ConfigDocument.model_validate(json.loads(payload))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ContractError(f"not JSON: {exc}") from None  # RecursionError: nested too deep
-    except ValidationError as exc:
-        raise ContractError(f"invalid: {explain(exc)}") from None
+    doc = validate(ConfigDocument, decode_object(payload, MAX_CONFIG_BYTES))
     try:  # `settings` is free-form JSON: refuse what could not be sent on (lone surrogates)
         doc.to_json()
     except PydanticSerializationError as exc:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import AwareDatetime, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, Field
 
 from models import CONTRACT_VERSION
-from models.base import WireModel
-from models.errors import ContractError, explain
+from models.base import TypedMessage, decode_object, validate
+from models.errors import ContractError
 from models.events import EVENT_BODIES, EventBody, EventType
 from models.ids import EVENT_ID_RE, new_event_id
 from models.topics import NAME_RE, Channel, Topic
@@ -21,7 +20,7 @@ MAX_EVENT_BYTES = 16 * 1024
 Name = str
 
 
-class Envelope(WireModel):
+class Envelope(TypedMessage):
     """One event as it travels: who sent it, when, in which order, and what happened.
 
     `seq` numbers a device's facts from 1 with no gaps; a heartbeat repeats the seq of the
@@ -38,23 +37,8 @@ class Envelope(WireModel):
     type: EventType
     body: EventBody
 
-    @model_validator(mode="before")
-    @classmethod
-    def _body_by_type(cls, data: Any) -> Any:
-        """Validate `body` with the model its `type` names (no guessing between unions)."""
-        if isinstance(data, dict) and isinstance(data.get("body"), dict):
-            try:
-                body_model = EVENT_BODIES[EventType(str(data.get("type")))]
-            except ValueError:
-                return data  # the `type` field itself will report the error
-            data = {**data, "body": body_model.model_validate(data["body"])}
-        return data
-
-    @model_validator(mode="after")
-    def _body_matches_type(self) -> Envelope:
-        if not isinstance(self.body, EVENT_BODIES[self.type]):
-            raise ValueError(f"body is not a {self.type.value} body")
-        return self
+    BODY_TYPES = EventType
+    BODIES = EVENT_BODIES
 
     @property
     def is_fact(self) -> bool:
@@ -101,20 +85,10 @@ def parse_envelope(payload: bytes, topic: Topic | None = None) -> Envelope:
     With a topic, the envelope must come from the hall and device the topic names, and a
     heartbeat must arrive on hb while facts arrive on evt.
     """
-    if len(payload) > MAX_EVENT_BYTES:
-        raise ContractError(f"oversized: {len(payload)} bytes > {MAX_EVENT_BYTES}")
-    try:
-        data = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ContractError(f"not JSON: {exc}") from None  # RecursionError: nested too deep
-    if not isinstance(data, dict):
-        raise ContractError("not a JSON object")
+    data = decode_object(payload, MAX_EVENT_BYTES)
     if "v" in data and data["v"] != CONTRACT_VERSION:
         raise ContractError(f"wrong contract version {data['v']!r}; this hub speaks v1")
-    try:
-        env = Envelope.model_validate(data)
-    except ValidationError as exc:
-        raise ContractError(f"invalid: {explain(exc)}") from None
+    env = validate(Envelope, data)
     if topic is not None:
         if (env.hall, env.device) != (topic.hall, topic.device):
             raise ContractError(
