@@ -15,28 +15,16 @@ import time
 import uuid
 
 from hub.demo.minibroker.packets import (
-    ASSIGNED_CLIENT_ID,
-    MAXIMUM_PACKET_SIZE,
-    MAXIMUM_QOS,
-    RECEIVE_MAXIMUM,
-    RETAIN_AVAILABLE,
-    SESSION_EXPIRY,
-    SHARED_SUB_AVAILABLE,
-    SUB_ID_AVAILABLE,
-    TOPIC_ALIAS,
-    WILDCARD_SUB_AVAILABLE,
     Auth,
     Connack,
     Connect,
     Disconnect,
-    MalformedPacket,
     Packet,
     PacketType,
     Pingreq,
     Pingresp,
     Puback,
     Publish,
-    Reason,
     Suback,
     Subscribe,
     Unsuback,
@@ -48,6 +36,20 @@ from hub.demo.minibroker.packets import (
 )
 from hub.demo.minibroker.session import BrokerState, Message, Session, make_subscription
 from hub.demo.minibroker.topics import valid_filter, valid_topic_name
+from hub.demo.minibroker.wire import (
+    ASSIGNED_CLIENT_ID,
+    MAXIMUM_PACKET_SIZE,
+    MAXIMUM_QOS,
+    RECEIVE_MAXIMUM,
+    RETAIN_AVAILABLE,
+    SESSION_EXPIRY,
+    SHARED_SUB_AVAILABLE,
+    SUB_ID_AVAILABLE,
+    TOPIC_ALIAS,
+    WILDCARD_SUB_AVAILABLE,
+    MalformedPacket,
+    Reason,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from hub.demo.minibroker.packets import Properties, Publish, SubOptions
+from hub.demo.minibroker.packets import Publish, SubOptions
 from hub.demo.minibroker.topics import matches, split_shared
+from hub.demo.minibroker.wire import Properties
 
 logger = logging.getLogger(__name__)
 

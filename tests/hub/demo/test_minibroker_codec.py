@@ -7,17 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hub.demo.minibroker.packets import (
-    CONTENT_TYPE,
-    CORRELATION_DATA,
-    MAXIMUM_QOS,
-    RECEIVE_MAXIMUM,
-    SESSION_EXPIRY,
-    SUBSCRIPTION_ID,
-    USER_PROPERTY,
     Connack,
     Connect,
     Disconnect,
-    MalformedPacket,
     Packet,
     Pingreq,
     Pingresp,
@@ -31,13 +23,23 @@ from hub.demo.minibroker.packets import (
     UnsupportedProtocol,
     Will,
     decode,
-    decode_varint,
     encode,
-    encode_varint,
     split_packet,
 )
 from hub.demo.minibroker.session import BrokerState, Message, make_subscription
 from hub.demo.minibroker.topics import matches, split_shared, valid_filter, valid_topic_name
+from hub.demo.minibroker.wire import (
+    CONTENT_TYPE,
+    CORRELATION_DATA,
+    MAXIMUM_QOS,
+    RECEIVE_MAXIMUM,
+    SESSION_EXPIRY,
+    SUBSCRIPTION_ID,
+    USER_PROPERTY,
+    MalformedPacket,
+    decode_varint,
+    encode_varint,
+)
 
 
 def roundtrip(packet: Packet) -> Packet:

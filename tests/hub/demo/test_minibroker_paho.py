@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
 
 import hub.demo.broker as demo_broker
@@ -227,3 +228,17 @@ def test_choose_broker_falls_back_to_embedded(
         assert fallback.embedded is not None and fallback.url == fallback.embedded.url
     finally:
         fallback.stop()
+
+
+def test_mqtt_311_clients_are_refused(mb: EmbeddedBroker) -> None:
+    codes: list[str] = []
+    old = mqtt.Client(
+        callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+        client_id="old-timer",
+        protocol=mqtt.MQTTv311,
+    )
+    old.on_connect = lambda c, u, flags, rc, p: codes.append(str(rc))
+    old.connect("127.0.0.1", mb.port)
+    wait_until(lambda: old.loop(0.05) is not None and codes, what="the refusal")
+    assert "protocol version" in codes[0].lower()
+    old.disconnect()
