@@ -9,19 +9,14 @@ end is a DisplayPeer that decodes the frames, keeps what is shown and answers.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import select
 import threading
-import time
-import tty
 from collections.abc import Callable
 
-import serial
 from pydantic import Field
 
 from edge.drivers.base import CommandOutcome, DeviceContext, Driver, DriverConfig
+from edge.drivers.serial_link import PortClosed, PtyPeer, SerialLink, choose_port
 from edge.serialproto.framing import FrameError
 from edge.serialproto.led import (
     CMD_SHOW,
@@ -49,38 +44,26 @@ class CounterDisplayConfig(DriverConfig):
     )
 
 
-class DisplayPeer:
+class DisplayPeer(PtyPeer):
     """A simulated RS-485 LED display on a pseudo-terminal: decodes frames, shows, answers."""
 
     def __init__(self, address: int = 1) -> None:
+        super().__init__(name="led-peer")
         self.address = address
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)
-        self.port = os.ttyname(self._slave)
         self.lines: dict[int, str] = {}
         self.shown: list[Show] = []
         self.errors: list[FrameError] = []
         self.mute = False
         self.on_show: Callable[[Show], None] | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="led-peer", daemon=True)
-        self._thread.start()
+        self._decoder = LedDecoder()
+        self._read_into(self._received)
 
-    def _run(self) -> None:
-        decoder = LedDecoder()
-        while not self._stop.is_set():
-            ready, _, _ = select.select([self._master], [], [], 0.1)
-            if not ready:
-                continue
-            try:
-                data = os.read(self._master, 4096)
-            except OSError:
-                return
-            for item in decoder.feed(data):
-                if isinstance(item, FrameError):
-                    self.errors.append(item)
-                elif isinstance(item, Show) and item.address == self.address:
-                    self._show(item)
+    def _received(self, data: bytes) -> None:
+        for item in self._decoder.feed(data):
+            if isinstance(item, FrameError):
+                self.errors.append(item)
+            elif isinstance(item, Show) and item.address == self.address:
+                self._show(item)
 
     def _show(self, item: Show) -> None:
         if item.clear:
@@ -92,16 +75,7 @@ class DisplayPeer:
             self.on_show(item)
         if not self.mute:
             cmd = CMD_SHOW if not item.clear else 0x02
-            with contextlib.suppress(OSError):
-                os.write(self._master, encode_ack(self.address, cmd, STATUS_OK))
-
-    def close(self) -> None:
-        """Stop and close both ends."""
-        self._stop.set()
-        self._thread.join(timeout=2)
-        for fd in (self._master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+            self._write_quietly(encode_ack(self.address, cmd, STATUS_OK))
 
 
 class CounterDisplayDriver(Driver[CounterDisplayConfig]):
@@ -114,29 +88,25 @@ class CounterDisplayDriver(Driver[CounterDisplayConfig]):
         super().__init__(ctx, config)
         self.peer: DisplayPeer | None = None
         self.faulted = False
-        self._port: serial.Serial | None = None
-        self._lock = threading.Lock()
+        self._link: SerialLink | None = None
         self._timers: dict[int, threading.Timer] = {}
 
     def start(self) -> None:
         """Open the RS-485 port (or the simulated display)."""
-        port = self.config.port
         if self.config.backend == "simulated":
             self.peer = DisplayPeer(self.config.address)
-            port = self.peer.port
-        if not port:
-            raise ValueError("counter_display: the real backend needs `port`")
-        self._port = serial.Serial(port, self.config.baudrate, timeout=0.05)
+        missing = "counter_display: the real backend needs `port`"
+        port = choose_port(self.config.port, self.peer, missing=missing)
+        self._link = SerialLink(port, self.config.baudrate, timeout=0.05)
 
     def stop(self) -> None:
         """Close the port; safe twice."""
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
-        with self._lock:
-            if self._port is not None:
-                self._port.close()
-                self._port = None
+        if self._link is not None:
+            self._link.close()
+            self._link = None
         if self.peer is not None:
             self.peer.close()
             self.peer = None
@@ -174,13 +144,14 @@ class CounterDisplayDriver(Driver[CounterDisplayConfig]):
         timer.start()
 
     def _send(self, frame: bytes) -> bool:
-        with self._lock:
-            port = self._port
-            if port is None:
-                return False
-            port.reset_input_buffer()
-            port.write(frame)
-            answered = self._await_ack(port, frame[3])
+        link = self._link
+        if link is None:
+            return False
+        try:
+            answer = link.request(frame, self._ack_reader(frame[3]), self.config.ack_timeout_s)
+        except PortClosed:
+            return False
+        answered = answer is True
         if answered and self.faulted:
             self.faulted = False
             self.ctx.fault("display_no_answer", "display answers again", active=False)
@@ -191,19 +162,21 @@ class CounterDisplayDriver(Driver[CounterDisplayConfig]):
             self.ctx.fault("display_no_answer", msg)  # rule DEV-4
         return answered
 
-    def _await_ack(self, port: serial.Serial, command: int) -> bool:
+    def _ack_reader(self, command: int) -> Callable[[bytes], bool | None]:
+        """Reads the answer to `command`: True when it says ok, None until it comes."""
         decoder = LedDecoder()
-        deadline = time.monotonic() + self.config.ack_timeout_s
-        while time.monotonic() < deadline:
-            data = port.read(port.in_waiting or 1)
-            for item in decoder.feed(data) if data else ():
+
+        def answer(data: bytes) -> bool | None:
+            for item in decoder.feed(data):
                 if (
                     isinstance(item, Ack)
                     and item.address == self.config.address
                     and item.command == command
                 ):
                     return item.status == STATUS_OK
-        return False
+            return None
+
+        return answer
 
 
 DRIVER = CounterDisplayDriver

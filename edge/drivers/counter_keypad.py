@@ -8,16 +8,12 @@ pseudo-terminal whose other end is a KeypadPeer that sends the same frame bytes.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import threading
-import tty
 
-import serial
 from pydantic import Field
 
 from edge.drivers.base import DeviceContext, Driver, DriverConfig
+from edge.drivers.serial_link import PtyPeer, SerialLink, choose_port
 from edge.serialproto.framing import FrameError
 from edge.serialproto.keypad import KeypadDecoder, KeyPress, encode_key
 from models.events import CallAction, CallRequest
@@ -36,18 +32,12 @@ class CounterKeypadConfig(DriverConfig):
     )
 
 
-class KeypadPeer:
+class KeypadPeer(PtyPeer):
     """A simulated keypad on a pseudo-terminal: `press` writes the real frame bytes."""
 
     def __init__(self, address: int = 1) -> None:
+        super().__init__(name="keypad-peer")
         self.address = address
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)
-        self.port = os.ttyname(self._slave)
-
-    def write(self, data: bytes) -> None:
-        """Put raw bytes on the line (garbage included)."""
-        os.write(self._master, data)
 
     def press(
         self,
@@ -61,12 +51,6 @@ class KeypadPeer:
         frame = encode_key(KeyPress(self.address, action, ticket, target_service, target_window))
         self.write(frame)
         return frame
-
-    def close(self) -> None:
-        """Close both ends."""
-        for fd in (self._master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
 
 
 class CounterKeypadDriver(Driver[CounterKeypadConfig]):
@@ -82,35 +66,29 @@ class CounterKeypadDriver(Driver[CounterKeypadConfig]):
         self.presses = 0
         self.errors = 0
         self._active: set[str] = set()
-        self._port: serial.Serial | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._link: SerialLink | None = None
 
     def start(self) -> None:
         """Open the port (or the simulated keypad) and start reading."""
-        port = self.config.port
         if self.config.backend == "simulated":
             self.peer = KeypadPeer(self.config.address)
-            port = self.peer.port
-        if not port:
-            raise ValueError("counter_keypad: the real backend needs `port`")
-        self._port = serial.Serial(port, self.config.baudrate, timeout=0.2)
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._run, name=f"keypad-{self.ctx.device}", daemon=True
-        )
-        self._thread.start()
+        missing = "counter_keypad: the real backend needs `port`"
+        port = choose_port(self.config.port, self.peer, missing=missing)
+        self._link = SerialLink(port, self.config.baudrate, timeout=0.2)
+        decoder = KeypadDecoder()
+
+        def on_data(data: bytes) -> None:
+            for item in decoder.feed(data) if data else ():
+                self._handle(item)
+
+        self._link.start_reading(on_data, self._read_failed, name=f"keypad-{self.ctx.device}")
         logger.info("keypad %s reading %s for window %s", self.ctx.device, port, self.window)
 
     def stop(self) -> None:
         """Stop reading and close the port; safe twice."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-            self._thread = None
-        if self._port is not None:
-            self._port.close()
-            self._port = None
+        if self._link is not None:
+            self._link.close()
+            self._link = None
         if self.peer is not None:
             self.peer.close()
             self.peer = None
@@ -119,22 +97,8 @@ class CounterKeypadDriver(Driver[CounterKeypadConfig]):
         """ok, or degraded while a garbled frame or unknown key is the latest news."""
         return "degraded" if self._active else "ok"
 
-    def _run(self) -> None:
-        decoder = KeypadDecoder()
-        port = self._port
-        assert port is not None
-        while not self._stop.is_set():
-            try:
-                data = port.read(port.in_waiting or 1)
-            except (serial.SerialException, OSError, TypeError) as exc:
-                if self._stop.is_set():
-                    return
-                self.ctx.fault("keypad_port_error", f"serial read failed: {exc}")
-                self._stop.wait(1.0)
-                continue
-            if data:
-                for item in decoder.feed(data):
-                    self._handle(item)
+    def _read_failed(self, exc: Exception) -> None:
+        self.ctx.fault("keypad_port_error", f"serial read failed: {exc}")
 
     def _handle(self, item: KeyPress | FrameError) -> None:
         if isinstance(item, FrameError):

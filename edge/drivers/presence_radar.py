@@ -12,19 +12,14 @@ end is a RadarPeer that sends the real frame bytes (the same pyserial code reads
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import logging
-import os
-import threading
 import time
-import tty
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import Field
 
 from edge.drivers.base import DeviceContext, Driver, DriverConfig
+from edge.drivers.serial_link import PtyPeer, SerialLink, choose_port
 from edge.serialproto.ld2410 import (
     CommandFrame,
     Garbage,
@@ -135,22 +130,16 @@ class RadarHealth:
         return None
 
 
-class RadarPeer:
+class RadarPeer(PtyPeer):
     """A simulated LD2410 on a pseudo-terminal: sends real report frames at a fixed period."""
 
     def __init__(self, period_s: float = 0.1, present: bool = False) -> None:
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)
-        flags = fcntl.fcntl(self._master, fcntl.F_GETFL)
-        fcntl.fcntl(self._master, fcntl.F_SETFL, flags | os.O_NONBLOCK)
-        self.port = os.ttyname(self._slave)
+        super().__init__(name="ld2410-peer", nonblocking=True)
         self.period_s = period_s
         self.report = self._report_for(present)
         self.silent = False
         self.garbage: bytes | None = None
         self.sent = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     @staticmethod
     def _report_for(present: bool, distance_cm: int = 60) -> Report:
@@ -169,14 +158,12 @@ class RadarPeer:
 
     def start(self) -> RadarPeer:
         """Begin sending frames."""
-        self._thread = threading.Thread(target=self._run, name="ld2410-peer", daemon=True)
-        self._thread.start()
+        self._spawn(self._run)
         return self
 
     def write(self, data: bytes) -> None:
         """Put raw bytes on the line (dropped when nobody reads and the pty is full)."""
-        with contextlib.suppress(BlockingIOError, OSError):
-            os.write(self._master, data)
+        self._write_quietly(data)
 
     def _run(self) -> None:
         while not self._stop.wait(self.period_s):
@@ -184,15 +171,6 @@ class RadarPeer:
                 continue
             self.write(self.garbage if self.garbage is not None else encode_report(self.report))
             self.sent += 1
-
-    def close(self) -> None:
-        """Stop sending and close the pseudo-terminal."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-        for fd in (self._master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
 
 
 @dataclass
@@ -212,9 +190,7 @@ class PresenceRadarDriver(Driver[PresenceRadarConfig]):
         self.seat = ""
         self.peer: RadarPeer | None = None
         self.counters = _Counters()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._serial: Any = None
+        self._link: SerialLink | None = None
         self._fault: str | None = None
 
     def start(self) -> None:
@@ -223,30 +199,19 @@ class PresenceRadarDriver(Driver[PresenceRadarConfig]):
         if seat is None:
             raise ValueError(f"{self.ctx.device}: a presence radar needs a seat")
         self.seat = seat
-        port = self.config.port
         if self.config.backend == "simulated":
             self.peer = RadarPeer(self.config.sim_period_s, self.config.sim_present).start()
-            port = self.peer.port
-        if not port:
-            raise ValueError("presence_radar with the real backend needs `port`")
-        import serial  # only the I/O edge imports pyserial
-
-        self._serial = serial.Serial(port, self.config.baud, timeout=0.05)
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"radar-{self.seat}", daemon=True)
-        self._thread.start()
+        missing = "presence_radar with the real backend needs `port`"
+        port = choose_port(self.config.port, self.peer, missing=missing)
+        self._link = SerialLink(port, self.config.baud, timeout=0.05)
+        self._start_reading(self._link)
         logger.info("radar %s reading %s at %d baud", self.ctx.device, port, self.config.baud)
 
     def stop(self) -> None:
         """Stop reading and close the port and the simulated peer; safe to call twice."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-            self._thread = None
-        if self._serial is not None:
-            with contextlib.suppress(Exception):
-                self._serial.close()
-            self._serial = None
+        if self._link is not None:
+            self._link.close()
+            self._link = None
         if self.peer is not None:
             self.peer.close()
             self.peer = None
@@ -261,32 +226,43 @@ class PresenceRadarDriver(Driver[PresenceRadarConfig]):
         """fault while the radar is silent or garbled."""
         return "fault" if self._fault else "ok"
 
-    def _run(self) -> None:
+    def _start_reading(self, link: SerialLink) -> None:
+        """Feed every read (empty ones too: the silence timer) through the radar's logic."""
         decoder = StreamDecoder()
         tracker = PresenceTracker(self.config.hold_s)
         health = RadarHealth(self.config.silent_s, self.config.garbled_limit, time.monotonic())
-        while not self._stop.is_set():
-            try:
-                chunk = self._serial.read(256)
-            except Exception as exc:  # a vanished USB adapter: report, keep trying
-                logger.warning("radar %s read failed: %s", self.ctx.device, exc)
-                chunk = b""
-                self._stop.wait(0.2)
+
+        def on_data(chunk: bytes) -> None:
             now = time.monotonic()
             for item in decoder.feed(chunk):
-                if isinstance(item, Report):
-                    self.counters.frames += 1
-                    self._change(health.good(now), tracker, now)
-                    if self._fault is None:
-                        self._presence(tracker.report(now, self._seen(item)), item)
-                elif isinstance(item, Garbage):
-                    self.counters.garbage += 1
-                    logger.debug("radar %s garbage: %s", self.ctx.device, item.reason)
-                    self._change(health.bad(now), tracker, now)
-                elif isinstance(item, CommandFrame):
-                    logger.debug("radar %s skipped a command frame", self.ctx.device)
+                self._frame(item, health, tracker, now)
             # absence is decided only on a received no-target frame, never on silence
             self._change(health.tick(now), tracker, now)
+
+        def on_error(exc: Exception) -> None:  # a vanished USB adapter: report, keep trying
+            logger.warning("radar %s read failed: %s", self.ctx.device, exc)
+            on_data(b"")
+
+        link.start_reading(on_data, on_error, name=f"radar-{self.seat}", chunk=256, retry_s=0.2)
+
+    def _frame(
+        self,
+        item: Report | Garbage | CommandFrame,
+        health: RadarHealth,
+        tracker: PresenceTracker,
+        now: float,
+    ) -> None:
+        if isinstance(item, Report):
+            self.counters.frames += 1
+            self._change(health.good(now), tracker, now)
+            if self._fault is None:
+                self._presence(tracker.report(now, self._seen(item)), item)
+        elif isinstance(item, Garbage):
+            self.counters.garbage += 1
+            logger.debug("radar %s garbage: %s", self.ctx.device, item.reason)
+            self._change(health.bad(now), tracker, now)
+        elif isinstance(item, CommandFrame):
+            logger.debug("radar %s skipped a command frame", self.ctx.device)
 
     def _seen(self, report: Report) -> bool:
         """A target counts when its energy reaches `min_energy`."""

@@ -12,20 +12,17 @@ Backends: `real` opens `port` with pyserial; `simulated` opens a pty whose peer 
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import threading
 import time
-import tty
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-import serial
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from edge.drivers.base import CommandOutcome, DeviceContext, Driver, DriverConfig
+from edge.drivers.serial_link import PortClosed, PtyPeer, SerialLink, choose_port
 from edge.serialproto.framing import FrameError
 from edge.serialproto.rating import (
     AskReasonFrame,
@@ -203,28 +200,21 @@ class RatingSession:
             self._send(ThanksFrame(self.config.address))
 
 
-class RatingPeer:
+class RatingPeer(PtyPeer):
     """A simulated rating device on a pseudo-terminal: records host frames, presses keys."""
 
     def __init__(self, address: int = 1) -> None:
+        super().__init__(name="rating-peer")
         self.address = address
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)
-        self.port = os.ttyname(self._slave)
         self.received: list[HostFrame | FrameError] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._read, name="rating-peer", daemon=True)
-        self._thread.start()
+        decoder = HostDecoder()
+        self._read_into(lambda data: self.received.extend(decoder.feed(data)))
 
     @property
     def screen(self) -> ShowFrame | None:
         """The last SHOW frame received."""
         shows = [f for f in self.received if isinstance(f, ShowFrame)]
         return shows[-1] if shows else None
-
-    def write(self, data: bytes) -> None:
-        """Put raw bytes on the line (garbage included)."""
-        os.write(self._master, data)
 
     def press(self, level: int, dimension: str = "overall") -> bytes:
         """The citizen presses a level key; returns the frame sent."""
@@ -237,22 +227,6 @@ class RatingPeer:
         frame = encode_reason(ReasonChoice(self.address, index))
         self.write(frame)
         return frame
-
-    def _read(self) -> None:
-        decoder = HostDecoder()
-        while not self._stop.is_set():
-            try:
-                data = os.read(self._master, 512)
-            except OSError:
-                return
-            self.received.extend(decoder.feed(data))
-
-    def close(self) -> None:
-        """Close both ends."""
-        self._stop.set()
-        for fd in (self._master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
 
 
 class RatingDeviceDriver(Driver[RatingDeviceConfig]):
@@ -268,36 +242,32 @@ class RatingDeviceDriver(Driver[RatingDeviceConfig]):
         self.errors = 0
         self._lock = threading.RLock()
         self._session = RatingSession(config, self.seat, self._emit, self._write)
-        self._port: serial.Serial | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._link: SerialLink | None = None
 
     def start(self) -> None:
         """Open the port (or the simulated device) and start reading."""
-        port = self.config.port
         if self.config.backend == "simulated":
             self.peer = RatingPeer(self.config.address)
-            port = self.peer.port
-        if not port:
-            raise ValueError("rating_device: the real backend needs `port`")
+        missing = "rating_device: the real backend needs `port`"
+        port = choose_port(self.config.port, self.peer, missing=missing)
         self._session = RatingSession(self.config, self.seat, self._emit, self._write)
-        self._port = serial.Serial(port, self.config.baudrate, timeout=0.2)
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._run, name=f"rating-{self.ctx.device}", daemon=True
-        )
-        self._thread.start()
+        self._link = SerialLink(port, self.config.baudrate, timeout=0.2)
+        decoder = RatingDecoder()
+
+        def on_data(data: bytes) -> None:
+            with self._lock:
+                for item in decoder.feed(data) if data else []:
+                    self._handle(item)
+                self._session.tick(time.monotonic())
+
+        self._link.start_reading(on_data, self._read_failed, name=f"rating-{self.ctx.device}")
         logger.info("rating device %s on %s for seat %s", self.ctx.device, port, self.seat)
 
     def stop(self) -> None:
         """Stop reading and close the port; safe twice."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-            self._thread = None
-        if self._port is not None:
-            self._port.close()
-            self._port = None
+        if self._link is not None:
+            self._link.close()
+            self._link = None
         if self.peer is not None:
             self.peer.close()
             self.peer = None
@@ -319,31 +289,18 @@ class RatingDeviceDriver(Driver[RatingDeviceConfig]):
         self.ctx.emit(rating)
 
     def _write(self, frame: HostFrame) -> None:
-        port = self._port
-        if port is None:
+        link = self._link
+        if link is None:
             return
         try:
-            port.write(encode_host(frame))
-        except (serial.SerialException, OSError) as exc:
+            link.write(encode_host(frame))
+        except PortClosed:
+            return
+        except OSError as exc:  # pyserial's SerialException is an OSError
             self.ctx.fault("rating_port_error", f"serial write failed: {exc}")
 
-    def _run(self) -> None:
-        decoder = RatingDecoder()
-        port = self._port
-        assert port is not None
-        while not self._stop.is_set():
-            try:
-                data = port.read(port.in_waiting or 1)
-            except (serial.SerialException, OSError, TypeError) as exc:
-                if self._stop.is_set():
-                    return
-                self.ctx.fault("rating_port_error", f"serial read failed: {exc}")
-                self._stop.wait(1.0)
-                continue
-            with self._lock:
-                for item in decoder.feed(data) if data else []:
-                    self._handle(item)
-                self._session.tick(time.monotonic())
+    def _read_failed(self, exc: Exception) -> None:
+        self.ctx.fault("rating_port_error", f"serial read failed: {exc}")
 
     def _handle(self, item: Press | ReasonChoice | FrameError) -> None:
         if isinstance(item, FrameError):

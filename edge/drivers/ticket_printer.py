@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import select
 import threading
-import tty
 from typing import Any, ClassVar, Literal
 
 from escpos.constants import RT_MASK_NOPAPER, RT_STATUS_PAPER
@@ -23,6 +20,7 @@ from escpos.printer import Serial, Usb
 from pydantic import Field
 
 from edge.drivers.base import CommandOutcome, DeviceContext, Driver, DriverConfig
+from edge.drivers.serial_link import PtyPeer
 from models.commands import Command, PrintTicket
 
 logger = logging.getLogger(__name__)
@@ -58,35 +56,24 @@ def ticket_lines(body: PrintTicket, title: str, local_time: str) -> list[str]:
     ]
 
 
-class PrinterPeer:
+class PrinterPeer(PtyPeer):
     """A simulated ESC/POS printer on a pseudo-terminal: keeps printed text, answers status."""
 
     _ESC_ARGS: ClassVar[dict[int, int]] = {ord("@"): 0, ord("2"): 0}
     _GS_ARGS: ClassVar[dict[int, int]] = {ord("L"): 2, ord("W"): 2}
 
     def __init__(self) -> None:
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)
-        self.port = os.ttyname(self._slave)
+        super().__init__(name="escpos-peer")
         self.paper = True
         self.tickets: list[list[str]] = []
         self.status_queries = 0
         self._text = bytearray()
         self._buf = bytearray()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="escpos-peer", daemon=True)
-        self._thread.start()
+        self._read_into(self._received)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            ready, _, _ = select.select([self._master], [], [], 0.1)
-            if not ready:
-                continue
-            try:
-                self._buf.extend(os.read(self._master, 4096))
-            except OSError:
-                return
-            self._parse()
+    def _received(self, data: bytes) -> None:
+        self._buf.extend(data)
+        self._parse()
 
     def _need(self, n: int) -> bool:
         return len(self._buf) >= n
@@ -128,8 +115,7 @@ class PrinterPeer:
 
     def _answer(self) -> None:
         self.status_queries += 1
-        with contextlib.suppress(OSError):
-            os.write(self._master, bytes([PAPER_OK if self.paper else PAPER_OUT]))
+        self._write_quietly(bytes([PAPER_OK if self.paper else PAPER_OUT]))
 
     def _cut(self) -> None:
         text = bytes(self._text).decode(ENCODING, errors="replace")
@@ -137,14 +123,6 @@ class PrinterPeer:
         lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
         if lines:
             self.tickets.append(lines)
-
-    def close(self) -> None:
-        """Stop and close both ends."""
-        self._stop.set()
-        self._thread.join(timeout=2)
-        for fd in (self._master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
 
 
 class TicketPrinterDriver(Driver[TicketPrinterConfig]):
