@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
-from typing import Literal
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -20,53 +16,13 @@ from edge.drivers.presence_radar import (
     RadarPeer,
 )
 from edge.serialproto.ld2410 import Report, TargetState, encode_report
-from models.events import DeviceFault, EventBody, EventType, Presence
+from models.events import Presence
+from tests.support.device_context import RecordingContext
 
 
-class RecordingContext:
-    """A real DeviceContext that keeps what the driver emits, in order."""
-
-    def __init__(self, device: str = "w01-a-radar", seat: str | None = "w01-a") -> None:
-        self.hall = "demo"
-        self.device = device
-        self.window: str | None = device.split("-")[0]
-        self.seat = seat
-        self.tz = ZoneInfo("Asia/Shanghai")
-        self.events: list[EventBody] = []
-        self._lock = threading.Lock()
-
-    def emit(self, body: EventBody, type: EventType | None = None) -> None:
-        """Keep the fact."""
-        with self._lock:
-            self.events.append(body)
-
-    def fault(
-        self,
-        code: str,
-        message: str,
-        *,
-        active: bool = True,
-        severity: Literal["warning", "error", "critical"] = "error",
-    ) -> None:
-        """Keep the fault as the DeviceFault the runtime would send."""
-        self.emit(DeviceFault(code=code, message=message, active=active, severity=severity))
-
-    def now(self) -> datetime:
-        """Aware local time."""
-        return datetime.now(self.tz)
-
-    def snapshot(self) -> list[EventBody]:
-        """A copy of the events so far."""
-        with self._lock:
-            return list(self.events)
-
-    def presences(self) -> list[bool]:
-        """The presence changes so far."""
-        return [e.present for e in self.snapshot() if isinstance(e, Presence)]
-
-    def faults(self) -> list[tuple[str, bool]]:
-        """The faults so far as (code, active)."""
-        return [(e.code, e.active) for e in self.snapshot() if isinstance(e, DeviceFault)]
+def radar_context(device: str = "w01-a-radar", seat: str | None = "w01-a") -> RecordingContext:
+    """A context for the radar at a seat of window w01 (the device id's first part)."""
+    return RecordingContext(device, seat=seat, window=device.split("-")[0])
 
 
 def wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -99,7 +55,7 @@ def test_registered_as_the_presence_radar_driver() -> None:
 
 
 def test_presence_on_and_off_with_hold_time(peer: RadarPeer) -> None:
-    ctx = RecordingContext()
+    ctx = radar_context()
     driver = start_driver(peer, ctx)
     try:
         peer.set_present(True, distance_cm=75)
@@ -110,14 +66,14 @@ def test_presence_on_and_off_with_hold_time(peer: RadarPeer) -> None:
         wait_for(lambda: ctx.presences() == [True, False])
         last_frames = driver.counters.frames
         wait_for(lambda: driver.counters.frames > last_frames + 3)
-        assert ctx.presences() == [True, False] and ctx.faults() == []
+        assert ctx.presences() == [True, False] and ctx.fault_states() == []
     finally:
         driver.stop()
         driver.stop()  # safe twice
 
 
 def test_a_short_gap_within_hold_time_is_no_absence(peer: RadarPeer) -> None:
-    ctx = RecordingContext()
+    ctx = radar_context()
     driver = start_driver(peer, ctx, hold_s=30.0)
     try:
         peer.set_present(True)
@@ -133,59 +89,59 @@ def test_a_short_gap_within_hold_time_is_no_absence(peer: RadarPeer) -> None:
 
 
 def test_garbage_is_a_fault_never_an_absence(peer: RadarPeer) -> None:
-    ctx = RecordingContext()
+    ctx = radar_context()
     driver = start_driver(peer, ctx, silent_s=30.0)
     try:
         peer.set_present(True)
         wait_for(lambda: ctx.presences() == [True])
         peer.garbage = bytes(range(0x10, 0x30))
-        wait_for(lambda: ("radar_garbled", True) in ctx.faults())
+        wait_for(lambda: ("radar_garbled", True) in ctx.fault_states())
         assert driver.status() == "fault"
         start = driver.counters.garbage
         wait_for(lambda: driver.counters.garbage > start + 12)  # well past hold_s of garbage
         assert ctx.presences() == [True]
         peer.garbage = None
-        wait_for(lambda: ("radar_garbled", False) in ctx.faults())
+        wait_for(lambda: ("radar_garbled", False) in ctx.fault_states())
         assert driver.status() == "ok" and ctx.presences() == [True]
     finally:
         driver.stop()
 
 
 def test_corrupt_frames_are_garbled(peer: RadarPeer) -> None:
-    ctx = RecordingContext()
+    ctx = radar_context()
     driver = start_driver(peer, ctx, silent_s=30.0)
     try:
         bad = bytearray(encode_report(Report(TargetState.NONE)))
         bad[8] = 0x07  # target state out of range
         peer.garbage = bytes(bad)
-        wait_for(lambda: ("radar_garbled", True) in ctx.faults())
+        wait_for(lambda: ("radar_garbled", True) in ctx.fault_states())
         assert ctx.presences() == []
     finally:
         driver.stop()
 
 
 def test_silence_is_a_fault_never_an_absence(peer: RadarPeer) -> None:
-    ctx = RecordingContext()
+    ctx = radar_context()
     driver = start_driver(peer, ctx)
     try:
         peer.set_present(True)
         wait_for(lambda: ctx.presences() == [True])
         peer.silent = True
-        wait_for(lambda: ("radar_silent", True) in ctx.faults())
+        wait_for(lambda: ("radar_silent", True) in ctx.fault_states())
         assert ctx.presences() == [True]
         peer.set_present(False)
         peer.silent = False
-        wait_for(lambda: ("radar_silent", False) in ctx.faults())
+        wait_for(lambda: ("radar_silent", False) in ctx.fault_states())
         # absence after recovery needs a full hold time of valid no-target frames
         wait_for(lambda: ctx.presences() == [True, False])
-        faults = ctx.faults()
+        faults = ctx.fault_states()
         assert faults == [("radar_silent", True), ("radar_silent", False)]
     finally:
         driver.stop()
 
 
 def test_simulated_backend_speaks_real_frames() -> None:
-    ctx = RecordingContext("w04-a-radar", seat="w04-a")
+    ctx = radar_context("w04-a-radar", seat="w04-a")
     cfg = PresenceRadarConfig(backend="simulated", sim_present=True, sim_period_s=0.05, hold_s=0.3)
     driver = PresenceRadarDriver(ctx, cfg)
     driver.start()
@@ -214,13 +170,13 @@ def test_tracker_and_health_are_pure() -> None:
 
 
 def test_a_radar_without_a_seat_refuses_to_start() -> None:
-    driver = PresenceRadarDriver(RecordingContext(seat=None), PresenceRadarConfig())
+    driver = PresenceRadarDriver(radar_context(seat=None), PresenceRadarConfig())
     with pytest.raises(ValueError, match="needs a seat"):
         driver.start()
 
 
 def test_config_seat_overrides_the_layout(peer: RadarPeer) -> None:
-    ctx = RecordingContext()
+    ctx = radar_context()
     driver = start_driver(peer, ctx, seat="w01-b")
     try:
         peer.set_present(True)

@@ -5,42 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from typing import Any
 
 import pytest
 
 from edge.drivers.rating_device import RatingDeviceConfig, RatingDeviceDriver
 from edge.serialproto.rating import AskReasonFrame, PromptFrame, ShowFrame, ThanksFrame
 from models.commands import ShowServing, make_command
-from models.events import EventBody, EventType, Rating
-
-
-class RecordingContext:
-    """A real DeviceContext that keeps what the driver emits and the faults it raises."""
-
-    def __init__(self, device: str, seat: str) -> None:
-        self.hall, self.device, self.tz = "demo", device, ZoneInfo("Asia/Shanghai")
-        self.window: str | None = seat.rsplit("-", 1)[0]
-        self.seat: str | None = seat
-        self.events: list[EventBody] = []
-        self.faults: list[tuple[str, str, bool]] = []
-
-    def emit(self, body: EventBody, type: EventType | None = None) -> None:
-        self.events.append(body)
-
-    def fault(
-        self,
-        code: str,
-        message: str,
-        *,
-        active: bool = True,
-        severity: Literal["warning", "error", "critical"] = "error",
-    ) -> None:
-        self.faults.append((code, message, active))
-
-    def now(self) -> datetime:
-        return datetime.now(self.tz)
+from models.events import Rating
+from tests.support.device_context import RecordingContext
 
 
 def wait_for(cond: Callable[[], Any], timeout: float = 20.0) -> None:
@@ -52,7 +25,7 @@ def wait_for(cond: Callable[[], Any], timeout: float = 20.0) -> None:
 
 
 def make(**settings: Any) -> tuple[RatingDeviceDriver, RecordingContext]:
-    ctx = RecordingContext("w01-rate", "w01-a")
+    ctx = RecordingContext("w01-rate", seat="w01-a", window="w01")
     drv = RatingDeviceDriver(ctx, RatingDeviceConfig(**settings))
     drv.start()
     return drv, ctx
@@ -159,7 +132,7 @@ def test_stray_second_and_garbled_presses_are_reported_not_lost(device: Any) -> 
 def test_other_commands_are_refused_and_real_backend_needs_a_port() -> None:
     from models.commands import DisplayText
 
-    ctx = RecordingContext("w01-rate", "w01-a")
+    ctx = RecordingContext("w01-rate", seat="w01-a", window="w01")
     drv = RatingDeviceDriver(ctx, RatingDeviceConfig(backend="real"))
     assert not drv.handle(
         make_command(

@@ -14,32 +14,10 @@ import pytest
 
 from edge.drivers.hall_display import HallDisplayConfig, HallDisplayDriver
 from models.commands import Announce, DisplayText, make_command
-from models.events import EventBody, EventType
+from tests.support.device_context import RecordingContext
 
 TZ = ZoneInfo("Asia/Shanghai")
 CHROMIUM = shutil.which("chromium")
-
-
-class RecordingContext:
-    """A DeviceContext that keeps what the driver reports."""
-
-    hall, device, tz = "demo", "hall-screen", TZ
-    window: str | None = None
-    seat: str | None = None
-
-    def __init__(self) -> None:
-        self.faults: list[tuple[str, bool]] = []
-
-    def emit(self, body: EventBody, type: EventType | None = None) -> None:
-        raise AssertionError("the hall screen reports no facts")
-
-    def fault(
-        self, code: str, message: str, *, active: bool = True, severity: str = "error"
-    ) -> None:
-        self.faults.append((code, active))
-
-    def now(self) -> datetime:
-        return datetime.now(TZ)
 
 
 @pytest.fixture
@@ -79,7 +57,9 @@ def command(body: DisplayText | Announce) -> object:
 
 
 def test_simulated_screen_keeps_notice_lines_and_refuses_other_commands() -> None:
-    driver = HallDisplayDriver(RecordingContext(), HallDisplayConfig())
+    driver = HallDisplayDriver(
+        RecordingContext("hall-screen", reports_facts=False), HallDisplayConfig()
+    )
     driver.start()
     outcome = driver.handle(command(DisplayText(text="系统维护，暂停取号", line=1)))  # type: ignore[arg-type]
     assert outcome.ok and driver.lines == {1: "系统维护，暂停取号"}
@@ -94,7 +74,7 @@ def test_real_backend_shows_the_page_and_restarts_a_dead_browser(
     page: tuple[str, list[str]], tmp_path: object
 ) -> None:
     url, seen = page
-    ctx = RecordingContext()
+    ctx = RecordingContext("hall-screen", reports_facts=False)
     browser = [
         str(CHROMIUM),
         "--headless",
@@ -115,8 +95,10 @@ def test_real_backend_shows_the_page_and_restarts_a_dead_browser(
         assert driver.status() == "ok"
         assert driver.browser is not None
         driver.browser.kill()  # the screen's browser dies (DEV-4)
-        wait_for(lambda: ("browser_exited", True) in ctx.faults)
-        wait_for(lambda: ("browser_exited", False) in ctx.faults)  # restarted, fault cleared
+        wait_for(lambda: ("browser_exited", True) in ctx.fault_states())
+        wait_for(
+            lambda: ("browser_exited", False) in ctx.fault_states()
+        )  # restarted, fault cleared
         assert driver.restarts >= 1 and driver.status() == "ok"
     finally:
         driver.stop()

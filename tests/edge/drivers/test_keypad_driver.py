@@ -4,39 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
-from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from typing import Any
 
 import pytest
 
 from edge.drivers.counter_keypad import CounterKeypadConfig, CounterKeypadDriver
-from models.events import CallAction, CallRequest, EventBody, EventType
-
-
-class RecordingContext:
-    """A real DeviceContext that keeps what the driver emits and the faults it raises."""
-
-    def __init__(self, device: str) -> None:
-        self.hall, self.device, self.tz = "demo", device, ZoneInfo("Asia/Shanghai")
-        self.events: list[EventBody] = []
-        self.faults: list[tuple[str, str, bool]] = []
-
-    def emit(self, body: EventBody, type: EventType | None = None) -> None:
-        self.events.append(body)
-
-    def fault(
-        self,
-        code: str,
-        message: str,
-        *,
-        active: bool = True,
-        severity: Literal["warning", "error", "critical"] = "error",
-    ) -> None:
-        self.faults.append((code, message, active))
-
-    def now(self) -> datetime:
-        return datetime.now(self.tz)
+from models.events import CallAction, CallRequest
+from tests.support.device_context import RecordingContext
 
 
 def wait_for(cond: Callable[[], Any], timeout: float = 5.0) -> None:

@@ -3,39 +3,12 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
-from typing import Literal
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from edge.drivers.kiosk import KioskConfig, KioskDriver
-from models.events import EventBody, EventType, TicketIssued
-
-
-class RecordingContext:
-    """A real DeviceContext that keeps what the driver emits."""
-
-    def __init__(self, device: str) -> None:
-        self.hall, self.device, self.tz = "demo", device, ZoneInfo("Asia/Shanghai")
-        self.events: list[EventBody] = []
-        self.faults: list[tuple[str, str, bool]] = []
-
-    def emit(self, body: EventBody, type: EventType | None = None) -> None:
-        self.events.append(body)
-
-    def fault(
-        self,
-        code: str,
-        message: str,
-        *,
-        active: bool = True,
-        severity: Literal["warning", "error", "critical"] = "error",
-    ) -> None:
-        self.faults.append((code, message, active))
-
-    def now(self) -> datetime:
-        return datetime.now(self.tz)
+from models.events import TicketIssued
+from tests.support.device_context import RecordingContext
 
 
 def test_take_emits_ticket_issued() -> None:

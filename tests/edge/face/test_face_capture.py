@@ -11,7 +11,8 @@ import pytest
 
 from edge.drivers.face_terminal import FaceTerminalConfig, FaceTerminalDriver
 from edge.face.capture import CaptureError, open_source
-from tests.edge.face.test_face_terminal import KEY_ENV, RecordingContext
+from tests.edge.face.test_face_terminal import KEY_ENV
+from tests.support.device_context import RecordingContext
 
 
 def frames(n: int) -> list[np.ndarray]:
@@ -63,7 +64,7 @@ def test_missing_source_is_a_capture_error_and_a_camera_fault(
     monkeypatch.setenv(KEY_ENV, key.decode())
     blob, checksum = build_gallery(1, [], key)
     LocalGallery(tmp_path / "g.gallery", key).replace(1, checksum, blob)
-    ctx = RecordingContext()
+    ctx = RecordingContext("ent-face1")
     drv = FaceTerminalDriver(
         ctx,
         FaceTerminalConfig(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -15,7 +15,7 @@ from edge.drivers import driver_class
 from edge.drivers.face_terminal import FaceTerminalConfig, FaceTerminalDriver
 from edge.face.gallery import GalleryPerson, build_gallery
 from models.commands import EraseTemplate, SyncGallery, make_command
-from models.events import EventBody, EventType, GalleryHeld, Punch, TemplateErased, UnknownFace
+from models.events import GalleryHeld, Punch, TemplateErased, UnknownFace
 from tests.edge.face.photos import (
     FRAMES,
     GALLERY,
@@ -26,36 +26,9 @@ from tests.edge.face.photos import (
     letterbox,
     write_clip,
 )
+from tests.support.device_context import RecordingContext
 
 KEY_ENV = "HK_TEST_FACE_HALL_KEY"
-
-
-class RecordingContext:
-    """A real DeviceContext that keeps what the driver emits and the faults it raises."""
-
-    def __init__(self, device: str = "ent-face1") -> None:
-        self.hall, self.device, self.tz = "demo", device, ZoneInfo("Asia/Shanghai")
-        self.events: list[EventBody] = []
-        self.faults: list[tuple[str, str, bool]] = []
-
-    def emit(self, body: EventBody, type: EventType | None = None) -> None:
-        self.events.append(body)
-
-    def fault(
-        self,
-        code: str,
-        message: str,
-        *,
-        active: bool = True,
-        severity: Literal["warning", "error", "critical"] = "error",
-    ) -> None:
-        self.faults.append((code, message, active))
-
-    def now(self) -> datetime:
-        return datetime.now(self.tz)
-
-    def of(self, kind: type) -> list[Any]:
-        return [e for e in self.events if isinstance(e, kind)]
 
 
 def people() -> list[GalleryPerson]:
@@ -76,7 +49,7 @@ def run_terminal(
     tmp_path: Path, key: bytes, clip: Path | None, **settings: Any
 ) -> tuple[FaceTerminalDriver, RecordingContext]:
     """Start a terminal, give it the shared gallery, play `clip` to its end."""
-    ctx = RecordingContext()
+    ctx = RecordingContext("ent-face1")
     config = FaceTerminalConfig(
         source=None,
         gallery_path=str(tmp_path / "{device}.gallery"),
@@ -87,7 +60,7 @@ def run_terminal(
     )
     if clip is not None:
         # the gallery is synced before the camera starts: write it through a first driver
-        first = FaceTerminalDriver(RecordingContext(), config)
+        first = FaceTerminalDriver(RecordingContext("ent-face1"), config)
         first.start()
         blob, checksum = build_gallery(1, people(), key)
         cmd = make_command(
@@ -163,7 +136,7 @@ def test_static_repeated_frame_fails_liveness(tmp_path: Path, key: bytes) -> Non
 
 
 def test_sync_gallery_and_erase_template_commands(tmp_path: Path, key: bytes) -> None:
-    ctx = RecordingContext()
+    ctx = RecordingContext("ent-face1")
     drv = driver_class("face_terminal")(
         ctx, FaceTerminalConfig(gallery_path=str(tmp_path / "g.gallery"), key_env=KEY_ENV)
     )
@@ -202,7 +175,7 @@ def test_sync_gallery_and_erase_template_commands(tmp_path: Path, key: bytes) ->
     finally:
         drv.stop()
     # after a restart the terminal holds the erased gallery
-    ctx2 = RecordingContext()
+    ctx2 = RecordingContext("ent-face1")
     drv2 = FaceTerminalDriver(
         ctx2, FaceTerminalConfig(gallery_path=str(tmp_path / "g.gallery"), key_env=KEY_ENV)
     )
@@ -215,7 +188,7 @@ def test_missing_hall_key_is_a_fault_not_a_crash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(KEY_ENV, raising=False)
-    ctx = RecordingContext()
+    ctx = RecordingContext("ent-face1")
     drv = FaceTerminalDriver(
         ctx, FaceTerminalConfig(gallery_path=str(tmp_path / "g.gallery"), key_env=KEY_ENV)
     )
