@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pydantic import Field
 
 from edge.drivers.base import CommandOutcome, DeviceContext, Driver, DriverConfig
-from edge.drivers.serial_link import PortClosed, PtyPeer, SerialLink, choose_port
+from edge.drivers.serial_link import PortClosed, PtyPeer, SerialLink, close_line, open_line
 from edge.serialproto.framing import FrameError
 from edge.serialproto.led import (
     CMD_SHOW,
@@ -93,23 +93,23 @@ class CounterDisplayDriver(Driver[CounterDisplayConfig]):
 
     def start(self) -> None:
         """Open the RS-485 port (or the simulated display)."""
-        if self.config.backend == "simulated":
-            self.peer = DisplayPeer(self.config.address)
-        missing = "counter_display: the real backend needs `port`"
-        port = choose_port(self.config.port, self.peer, missing=missing)
-        self._link = SerialLink(port, self.config.baudrate, timeout=0.05)
+        cfg = self.config
+        self.peer, self._link = open_line(
+            cfg.backend,
+            cfg.port,
+            cfg.baudrate,
+            peer=lambda: DisplayPeer(cfg.address),
+            timeout=0.05,
+            missing="counter_display: the real backend needs `port`",
+        )
 
     def stop(self) -> None:
         """Close the port; safe twice."""
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
-        if self._link is not None:
-            self._link.close()
-            self._link = None
-        if self.peer is not None:
-            self.peer.close()
-            self.peer = None
+        close_line(self._link, self.peer)
+        self._link, self.peer = None, None
 
     def status(self) -> str:
         """fault while the display does not answer."""

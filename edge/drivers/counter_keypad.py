@@ -13,7 +13,7 @@ import logging
 from pydantic import Field
 
 from edge.drivers.base import DeviceContext, Driver, DriverConfig
-from edge.drivers.serial_link import PtyPeer, SerialLink, choose_port
+from edge.drivers.serial_link import PtyPeer, SerialLink, close_line, open_line
 from edge.serialproto.framing import FrameError
 from edge.serialproto.keypad import KeypadDecoder, KeyPress, encode_key
 from models.events import CallAction, CallRequest
@@ -70,11 +70,15 @@ class CounterKeypadDriver(Driver[CounterKeypadConfig]):
 
     def start(self) -> None:
         """Open the port (or the simulated keypad) and start reading."""
-        if self.config.backend == "simulated":
-            self.peer = KeypadPeer(self.config.address)
-        missing = "counter_keypad: the real backend needs `port`"
-        port = choose_port(self.config.port, self.peer, missing=missing)
-        self._link = SerialLink(port, self.config.baudrate, timeout=0.2)
+        cfg = self.config
+        self.peer, self._link = open_line(
+            cfg.backend,
+            cfg.port,
+            cfg.baudrate,
+            peer=lambda: KeypadPeer(cfg.address),
+            timeout=0.2,
+            missing="counter_keypad: the real backend needs `port`",
+        )
         decoder = KeypadDecoder()
 
         def on_data(data: bytes) -> None:
@@ -82,16 +86,13 @@ class CounterKeypadDriver(Driver[CounterKeypadConfig]):
                 self._handle(item)
 
         self._link.start_reading(on_data, self._read_failed, name=f"keypad-{self.ctx.device}")
+        port = self._link.port
         logger.info("keypad %s reading %s for window %s", self.ctx.device, port, self.window)
 
     def stop(self) -> None:
         """Stop reading and close the port; safe twice."""
-        if self._link is not None:
-            self._link.close()
-            self._link = None
-        if self.peer is not None:
-            self.peer.close()
-            self.peer = None
+        close_line(self._link, self.peer)
+        self._link, self.peer = None, None
 
     def status(self) -> str:
         """ok, or degraded while a garbled frame or unknown key is the latest news."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pydantic import Field
 
 from edge.drivers.base import DeviceContext, Driver, DriverConfig
-from edge.drivers.serial_link import PtyPeer, SerialLink, choose_port
+from edge.drivers.serial_link import PtyPeer, SerialLink, close_line, open_line
 from edge.serialproto.ld2410 import (
     CommandFrame,
     Garbage,
@@ -199,22 +199,23 @@ class PresenceRadarDriver(Driver[PresenceRadarConfig]):
         if seat is None:
             raise ValueError(f"{self.ctx.device}: a presence radar needs a seat")
         self.seat = seat
-        if self.config.backend == "simulated":
-            self.peer = RadarPeer(self.config.sim_period_s, self.config.sim_present).start()
-        missing = "presence_radar with the real backend needs `port`"
-        port = choose_port(self.config.port, self.peer, missing=missing)
-        self._link = SerialLink(port, self.config.baud, timeout=0.05)
+        cfg = self.config
+        self.peer, self._link = open_line(
+            cfg.backend,
+            cfg.port,
+            cfg.baud,
+            peer=lambda: RadarPeer(cfg.sim_period_s, cfg.sim_present).start(),
+            timeout=0.05,
+            missing="presence_radar with the real backend needs `port`",
+        )
         self._start_reading(self._link)
-        logger.info("radar %s reading %s at %d baud", self.ctx.device, port, self.config.baud)
+        port = self._link.port
+        logger.info("radar %s reading %s at %d baud", self.ctx.device, port, cfg.baud)
 
     def stop(self) -> None:
         """Stop reading and close the port and the simulated peer; safe to call twice."""
-        if self._link is not None:
-            self._link.close()
-            self._link = None
-        if self.peer is not None:
-            self.peer.close()
-            self.peer = None
+        close_line(self._link, self.peer)
+        self._link, self.peer = None, None
 
     def simulate_present(self, present: bool, distance_cm: int = 60) -> None:
         """Simulated backend: someone sits down at (True) or leaves (False) the seat."""

@@ -22,7 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from edge.drivers.base import CommandOutcome, DeviceContext, Driver, DriverConfig
-from edge.drivers.serial_link import PortClosed, PtyPeer, SerialLink, choose_port
+from edge.drivers.serial_link import PortClosed, PtyPeer, SerialLink, close_line, open_line
 from edge.serialproto.framing import FrameError
 from edge.serialproto.rating import (
     AskReasonFrame,
@@ -246,12 +246,16 @@ class RatingDeviceDriver(Driver[RatingDeviceConfig]):
 
     def start(self) -> None:
         """Open the port (or the simulated device) and start reading."""
-        if self.config.backend == "simulated":
-            self.peer = RatingPeer(self.config.address)
-        missing = "rating_device: the real backend needs `port`"
-        port = choose_port(self.config.port, self.peer, missing=missing)
-        self._session = RatingSession(self.config, self.seat, self._emit, self._write)
-        self._link = SerialLink(port, self.config.baudrate, timeout=0.2)
+        cfg = self.config
+        self.peer, self._link = open_line(
+            cfg.backend,
+            cfg.port,
+            cfg.baudrate,
+            peer=lambda: RatingPeer(cfg.address),
+            timeout=0.2,
+            missing="rating_device: the real backend needs `port`",
+        )
+        self._session = RatingSession(cfg, self.seat, self._emit, self._write)
         decoder = RatingDecoder()
 
         def on_data(data: bytes) -> None:
@@ -261,16 +265,13 @@ class RatingDeviceDriver(Driver[RatingDeviceConfig]):
                 self._session.tick(time.monotonic())
 
         self._link.start_reading(on_data, self._read_failed, name=f"rating-{self.ctx.device}")
+        port = self._link.port
         logger.info("rating device %s on %s for seat %s", self.ctx.device, port, self.seat)
 
     def stop(self) -> None:
         """Stop reading and close the port; safe twice."""
-        if self._link is not None:
-            self._link.close()
-            self._link = None
-        if self.peer is not None:
-            self.peer.close()
-            self.peer = None
+        close_line(self._link, self.peer)
+        self._link, self.peer = None, None
 
     def status(self) -> str:
         """ok, or degraded after garbled frames."""

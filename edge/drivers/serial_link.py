@@ -24,6 +24,7 @@ import serial
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+P = TypeVar("P", bound="PtyPeer")
 
 
 class PortClosed(Exception):
@@ -36,6 +37,33 @@ def choose_port(configured: str | None, peer: PtyPeer | None, *, missing: str) -
     if not port:
         raise ValueError(missing)
     return port
+
+
+def open_line(
+    backend: str,
+    port: str | None,
+    baudrate: int,
+    *,
+    peer: Callable[[], P],
+    timeout: float,
+    missing: str,
+) -> tuple[P | None, SerialLink]:
+    """Open a driver's line: on the simulated backend first its peer (from `peer()`)."""
+    sim = peer() if backend == "simulated" else None
+    try:
+        return sim, SerialLink(choose_port(port, sim, missing=missing), baudrate, timeout=timeout)
+    except BaseException:
+        if sim is not None:
+            sim.close()
+        raise
+
+
+def close_line(link: SerialLink | None, peer: PtyPeer | None) -> None:
+    """Close a driver's link, then its simulated peer; either may be None."""
+    if link is not None:
+        link.close()
+    if peer is not None:
+        peer.close()
 
 
 class PtyPeer:
