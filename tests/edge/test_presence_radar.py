@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -18,6 +17,7 @@ from edge.drivers.presence_radar import (
 from edge.serialproto.ld2410 import Report, TargetState, encode_report
 from models.events import Presence
 from tests.support.device_context import RecordingContext
+from tests.support.device_context import wait_for as poll
 
 
 def radar_context(device: str = "w01-a-radar", seat: str | None = "w01-a") -> RecordingContext:
@@ -25,13 +25,9 @@ def radar_context(device: str = "w01-a-radar", seat: str | None = "w01-a") -> Re
     return RecordingContext(device, seat=seat, window=device.split("-")[0])
 
 
-def wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Poll until cond() holds, or fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        time.sleep(0.02)
+def wait_for(cond: Callable[[], bool]) -> None:
+    """Poll with this module's deadline of 10 s."""
+    poll(cond, timeout=10.0)
 
 
 @pytest.fixture

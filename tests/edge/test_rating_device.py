@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -14,14 +13,12 @@ from edge.serialproto.rating import AskReasonFrame, PromptFrame, ShowFrame, Than
 from models.commands import ShowServing, make_command
 from models.events import Rating
 from tests.support.device_context import RecordingContext
+from tests.support.device_context import wait_for as poll
 
 
-def wait_for(cond: Callable[[], Any], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.01)
+def wait_for(cond: Callable[[], Any]) -> None:
+    """Poll with this module's deadline of 20 s."""
+    poll(cond, timeout=20.0)
 
 
 def make(**settings: Any) -> tuple[RatingDeviceDriver, RecordingContext]:

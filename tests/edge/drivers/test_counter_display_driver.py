@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,15 +10,7 @@ import pytest
 
 from edge.drivers.counter_display import CounterDisplayConfig, CounterDisplayDriver
 from models.commands import Announce, DisplayText, make_command
-from tests.support.device_context import RecordingContext
-
-
-def wait_for(cond: Callable[[], Any], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.01)
+from tests.support.device_context import RecordingContext, wait_for
 
 
 @pytest.fixture

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from edge.drivers.counter_keypad import CounterKeypadConfig, CounterKeypadDriver
 from models.events import CallAction, CallRequest
-from tests.support.device_context import RecordingContext
-
-
-def wait_for(cond: Callable[[], Any], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.01)
+from tests.support.device_context import RecordingContext, wait_for
 
 
 @pytest.fixture

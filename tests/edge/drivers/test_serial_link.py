@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import os
 import threading
-import time
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from edge.drivers.serial_link import PortClosed, PtyPeer, SerialLink, close_line, open_line
+from tests.support.device_context import wait_for
 
 
 class EchoPeer(PtyPeer):
@@ -25,14 +23,6 @@ class EchoPeer(PtyPeer):
         self.received.extend(data)
         if len(self.received) == 3:
             self._write_quietly(bytes(self.received[::-1]))
-
-
-def wait_for(cond: Callable[[], Any], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.01)
 
 
 def test_reader_thread_feeds_what_the_peer_writes() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 import wave
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -15,14 +14,12 @@ import pytest
 from edge.drivers.voice import VoiceConfig, VoiceDriver, spoken
 from models.commands import Announce, DisplayText, make_command
 from tests.support.device_context import RecordingContext
+from tests.support.device_context import wait_for as poll
 
 
-def wait_for(cond: Callable[[], Any], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
+def wait_for(cond: Callable[[], Any]) -> None:
+    """Poll with this module's deadline of 20 s."""
+    poll(cond, timeout=20.0)
 
 
 # A real player stand-in: reads the whole WAV (no sound device on the test machine).
