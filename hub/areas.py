@@ -70,6 +70,8 @@ class AreaParts:
     projectors: list[Projector] = field(default_factory=list)
     routers: list[APIRouter] = field(default_factory=list)
     background: list[Background] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+    """Objects the area's routes find on `app.state` (e.g. queues: hall id -> projector)."""
 
 
 def load_areas(ctx: AreaContext, modules: Sequence[str] = AREA_MODULES) -> list[AreaParts]:

@@ -187,6 +187,7 @@ class HubServer:
             clock=self.clock,
             settings=self.settings,
             probes=self._probes(),
+            state={k: v for part in self.areas for k, v in part.state.items()},
         )
         config = uvicorn.Config(
             app,

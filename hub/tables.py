@@ -6,13 +6,13 @@ Each area keeps its tables in its own module and its own Alembic branch
 
 from sqlmodel import SQLModel
 
-import hub.attendance.tables  # noqa: F401
-import hub.compliance.tables  # noqa: F401
-import hub.events.tables  # noqa: F401
-import hub.fleet.tables  # noqa: F401
-import hub.queue.tables  # noqa: F401
-import hub.ratings.tables  # noqa: F401
-import hub.staff.tables  # noqa: F401
+import hub.attendance.tables
+import hub.compliance.tables
+import hub.events.tables
+import hub.fleet.tables
+import hub.queue.tables
+import hub.ratings.tables
+import hub.staff.tables
 import hub.users.tables  # noqa: F401
 
 metadata = SQLModel.metadata

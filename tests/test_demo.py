@@ -60,7 +60,17 @@ def test_demo_hall_runs_and_shows_live_devices_queue_and_staff(
 
         wait(lambda: online() >= 50, "the demo devices online")  # 52 devices, 51 with drivers
         # the scenario's citizens take numbers at the kiosk and windows call them (QUEUE-1)
-        wait(lambda: client.get("/api/queue/state").json().get("tickets"), "tickets issued")
+        last: dict[str, Any] = {}
+
+        def tickets() -> bool:
+            r = client.get("/api/queue/state")
+            last.update(status=r.status_code, body=r.text[:500])
+            return r.status_code == 200 and bool(r.json().get("tickets"))
+
+        try:
+            wait(tickets, "tickets issued")
+        except AssertionError:
+            raise AssertionError(f"no tickets; last answer {last}") from None
         state = client.get("/api/queue/state").json()
         assert any(t["ticket"][0] in "ABCDE" for t in state["tickets"])
         # the demo seeded a staff member on every seat

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -27,6 +28,7 @@ def create_app(
     probes: Mapping[str, Callable[[], object]] | None = None,
     title: str = "hallkeeper hub",
     auth: bool | None = None,
+    state: Mapping[str, Any] | None = None,
 ) -> FastAPI:
     """A new app on `engine`, with the fleet routes and each extra router; no globals.
 
@@ -44,6 +46,8 @@ def create_app(
     app.state.clock = clock
     app.state.settings = settings
     app.state.probes = dict(probes or {})
+    for name, value in (state or {}).items():  # what the areas' routes look up (AreaParts.state)
+        setattr(app.state, name, value)
     app.include_router(fleet_router)
     for router in routers:
         app.include_router(router)

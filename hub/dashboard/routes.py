@@ -123,11 +123,11 @@ def logout_submit(
     return response
 
 
-def _queue_snapshot(hall_id: str) -> dict[str, Any] | None:
+def _queue_snapshot(request: Request, hall_id: str) -> dict[str, Any] | None:
     try:
-        from hub.queue.service import get_projector
+        from hub.queue.service import find_queue
 
-        return get_projector(hall_id).snapshot()
+        return find_queue(request.app.state, hall_id).snapshot()
     except (ImportError, KeyError):
         return None
 
@@ -135,7 +135,9 @@ def _queue_snapshot(hall_id: str) -> dict[str, Any] | None:
 def _map_context(request: Request, dash: Dashboard, hall: str | None) -> dict[str, Any]:
     h = dash.hall(hall)
     now = dash.clock()
-    data = views.hall_map(request.app.state.engine, h, now, dash.policy, _queue_snapshot(h.id))
+    data = views.hall_map(
+        request.app.state.engine, h, now, dash.policy, _queue_snapshot(request, h.id)
+    )
     return {"map": data, "halls": dash.halls}
 
 
@@ -160,9 +162,9 @@ async def live_stream(request: Request, dash: DashDep, hall: str | None = None) 
     h = dash.hall(hall)
     feeds = [dash.live]
     try:
-        from hub.queue.service import get_projector
+        from hub.queue.service import find_queue
 
-        feeds.append(get_projector(h.id).broadcaster)
+        feeds.append(find_queue(request.app.state, h.id).broadcaster)
     except (ImportError, KeyError):
         pass
     return EventSourceResponse(changes(feeds, h.id, request.is_disconnected), ping=15)
@@ -273,9 +275,9 @@ def queue_page(request: Request, op: PageOp, dash: DashDep, day: str | None = No
     result: dict[str, Any] | None = None
     try:
         from hub.queue.api import queue_stats
-        from hub.queue.service import get_projector
+        from hub.queue.service import find_queue
 
-        result = queue_stats(get_projector(h.id), the_day, the_day, 30)
+        result = queue_stats(find_queue(request.app.state, h.id), the_day, the_day, 30)
     except (ImportError, KeyError):
         result = None
     t = translator(lang_of(request))
@@ -296,7 +298,7 @@ def queue_page(request: Request, op: PageOp, dash: DashDep, day: str | None = No
             "stats": result,
             "day": the_day,
             "chart": chart,
-            "snapshot": _queue_snapshot(h.id),
+            "snapshot": _queue_snapshot(request, h.id),
             "services": {s.code: s.name for s in h.services},
         },
     )

@@ -6,7 +6,7 @@ import os
 
 from alembic import context
 
-import hub.tables  # noqa: F401  (registers every table on the metadata)
+import hub.tables
 from hub.db import make_engine
 
 target_metadata = hub.tables.metadata

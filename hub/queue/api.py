@@ -25,7 +25,7 @@ from sse_starlette.sse import EventSourceResponse
 
 from hub.queue import stats, store
 from hub.queue.engine import QueueEvent
-from hub.queue.service import Outcome, QueueProjector, get_projector
+from hub.queue.service import Outcome, QueueProjector, find_queue
 from models.events import CallAction
 
 logger = logging.getLogger(__name__)
@@ -35,13 +35,8 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 def queue_for(request: Request, hall: Annotated[str | None, Query()] = None) -> QueueProjector:
     """The projector of the requested hall (or the only one)."""
-    queues: dict[str, QueueProjector] | None = getattr(request.app.state, "queues", None)
     try:
-        if queues:
-            if hall is None and len(queues) == 1:
-                return next(iter(queues.values()))
-            return queues[hall or ""]
-        return get_projector(hall)
+        return find_queue(request.app.state, hall)
     except KeyError:
         raise HTTPException(404, f"no queue for hall {hall!r}") from None
 

@@ -15,4 +15,9 @@ def setup(ctx: AreaContext) -> AreaParts:
         projector = QueueProjector(ctx.engine, ctx.commands, hall, clock=ctx.clock)
         register(projector)
         projectors.append(projector)
-    return AreaParts(name="queue", projectors=list(projectors), routers=[router])
+    return AreaParts(
+        name="queue",
+        projectors=list(projectors),
+        routers=[router],
+        state={"queues": {p.hall.id: p for p in projectors}},  # this hub's own queues
+    )

@@ -392,6 +392,17 @@ def register(projector: QueueProjector) -> None:
     _REGISTRY[projector.hall.id] = projector
 
 
+def find_queue(app_state: Any, hall: str | None = None) -> QueueProjector:
+    """The queue of a hall (or the only one) of this app: `app_state.queues` (set by the hub
+    from the queue area), else the registry (a router mounted on its own); KeyError if none."""
+    queues: dict[str, QueueProjector] | None = getattr(app_state, "queues", None)
+    if queues:
+        if hall is None and len(queues) == 1:
+            return next(iter(queues.values()))
+        return queues[hall or ""]
+    return get_projector(hall)
+
+
 def get_projector(hall: str | None = None) -> QueueProjector:
     """The queue of a hall (or the only one); KeyError when there is none."""
     if hall is None:

@@ -57,6 +57,7 @@ def full_app(engine: Engine, *, clock: Any = None, auth: bool = True) -> Any:
         routers=[r for p in parts for r in p.routers],
         clock=clock,
         auth=auth,
+        state={k: v for p in parts for k, v in p.state.items()},
     )
     app.state.projectors = [p for part in parts for p in part.projectors]
     return app

@@ -71,7 +71,7 @@ def test_demo_hall_ticket_to_finished_service(broker: Broker, tmp_path: Path) ->
         printed = poll(lambda: printer.peer.tickets if printer.peer else [], bool)
         assert printed[0][1:4] == ["B001", "医保业务", "您前面还有 0 人"]
 
-        with httpx.stream("GET", f"{hub.api_url}/api/queue/stream", timeout=10) as sse:
+        with httpx.stream("GET", f"{hub.api_url}/api/queue/stream", timeout=60) as sse:
             first = True
             for line in sse.iter_lines():
                 if not line.startswith("data:"):
