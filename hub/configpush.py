@@ -17,8 +17,9 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from hub.dbtypes import aware
 from hub.fleet.store import with_retry
-from hub.fleet.tables import ConfigVersion, aware
+from hub.fleet.tables import ConfigVersion
 from models.config import ConfigDocument
 from models.layout import Device, Hall
 

@@ -20,6 +20,7 @@ from hub.attendance.tables import (
     AttMonth,
     AttPunch,
 )
+from hub.dbtypes import aware
 from hub.staff.tables import Staff
 
 logger = logging.getLogger(__name__)
@@ -31,11 +32,6 @@ DAY = AttDay.__table__  # type: ignore[attr-defined]
 MONTH = AttMonth.__table__  # type: ignore[attr-defined]
 STAFF = Staff.__table__  # type: ignore[attr-defined]
 """The roster: the staff area's table (staff_id, hall, name, unit, window, active)."""
-
-
-def aware(at: datetime) -> datetime:
-    """A stored timestamp as an aware UTC datetime (SQLite hands them back naive)."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:

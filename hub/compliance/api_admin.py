@@ -28,10 +28,10 @@ from hub.compliance.projector import CompliancePresence
 from hub.compliance.tables import (
     CoverRow,
     SeatAssignment,
-    aware,
     utc,
 )
 from hub.db import session_scope
+from hub.dbtypes import aware
 from models.layout import Hall
 
 admin = APIRouter()

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import SQLModel
 
 from hub.compliance.projector import CompliancePresence
-from hub.compliance.tables import aware
+from hub.dbtypes import aware
 from models.layout import Hall
 
 

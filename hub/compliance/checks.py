@@ -25,10 +25,10 @@ from hub.compliance.tables import (
     DutyCheckEntry,
     DutyCheckRow,
     SeatAssignment,
-    aware,
     utc,
 )
 from hub.db import session_scope
+from hub.dbtypes import aware
 from models.layout import Hall
 
 logger = logging.getLogger(__name__)

@@ -31,9 +31,9 @@ from hub.compliance.tables import (
     SeatAssignment,
     SeatDayRow,
     ViolationRow,
-    aware,
     utc,
 )
+from hub.dbtypes import aware
 from models.envelope import Envelope
 from models.events import (
     AwaySign,

@@ -8,21 +8,10 @@ alert. Timestamps are UTC `DateTime(timezone=True)`; read them back through `awa
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any, overload
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
-
-
-@overload
-def aware(value: datetime) -> datetime: ...
-@overload
-def aware(value: None) -> None: ...
-def aware(value: datetime | None) -> datetime | None:
-    """A datetime read back from the database as aware UTC (SQLite returns naive ones)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def utc(value: datetime) -> datetime:

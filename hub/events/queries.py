@@ -8,19 +8,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from hub.dbtypes import aware
 from hub.events.tables import DeadLetter, DeviceSequence, Event, SequenceGap
 
 EVENT = Event.__table__  # type: ignore[attr-defined]
 DEAD = DeadLetter.__table__  # type: ignore[attr-defined]
 SEQ = DeviceSequence.__table__  # type: ignore[attr-defined]
 GAP = SequenceGap.__table__  # type: ignore[attr-defined]
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """A stored timestamp as an aware UTC datetime (SQLite hands them back naive)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _rows(engine: Engine, query: Any, time_cols: tuple[str, ...]) -> list[dict[str, Any]]:

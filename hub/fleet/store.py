@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from hub.db import session_scope
+from hub.dbtypes import aware
 from hub.fleet.engine import (
     QUIET_KINDS,
     AlertChanges,
@@ -27,7 +28,7 @@ from hub.fleet.engine import (
     conditions,
     reconcile,
 )
-from hub.fleet.tables import Alert, DeviceHealth, FleetDevice, aware
+from hub.fleet.tables import Alert, DeviceHealth, FleetDevice
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

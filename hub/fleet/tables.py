@@ -2,37 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-
-def aware(value: datetime | None) -> datetime | None:
-    """A datetime read back from the database as aware UTC (SQLite returns naive ones)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class UtcDateTime(sa.types.TypeDecorator[datetime]):
-    """sa.DateTime(timezone=True) that stores UTC and reads back aware UTC on SQLite too."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        """Refuse naive datetimes; store UTC."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime refused; use an aware one")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        """Aware UTC, whatever the database returned."""
-        return aware(value)
+from hub.dbtypes import UtcDateTime
 
 
 def _ts(nullable: bool = True) -> Any:

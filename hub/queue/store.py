@@ -15,15 +15,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from hub.db import session_scope
+from hub.dbtypes import aware
 from hub.queue.engine import EventKind, QueueEngine, QueueEvent, Ticket
 from hub.queue.tables import QueueEventRow, QueueTicketRow
-
-
-def aware(dt: datetime | None) -> datetime | None:
-    """SQLite returns naive UTC; make any stored time aware UTC."""
-    if dt is None:
-        return None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 def to_event(row: QueueEventRow) -> QueueEvent:

@@ -12,10 +12,11 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.deps import EngineDep, HallsDep, NowDep
+from hub.dbtypes import aware as aware_utc
 from hub.ratings import reports, store
 from hub.ratings.engine import FollowupError, RatingSettings, quarter_of
 from hub.ratings.followup import act, followup
-from hub.ratings.tables import FollowupRow, RatingAlertRow, RefusalRow, aware_utc
+from hub.ratings.tables import FollowupRow, RatingAlertRow, RefusalRow
 from models.layout import Hall
 
 router = APIRouter(prefix="/api/ratings", tags=["ratings"])

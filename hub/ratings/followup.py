@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from hub.dbtypes import aware as aware_utc
 from hub.ratings.engine import (
     FollowupError,
     FollowupState,
@@ -22,7 +23,7 @@ from hub.ratings.engine import (
     overdue,
     step,
 )
-from hub.ratings.tables import FollowupLogRow, FollowupRow, RatingAlertRow, aware_utc
+from hub.ratings.tables import FollowupLogRow, FollowupRow, RatingAlertRow
 
 if TYPE_CHECKING:
     from hub.ratings.projector import RatingProjector

@@ -12,9 +12,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from hub.dbtypes import aware as aware_utc
 from hub.ratings import store
 from hub.ratings.engine import LEVELS, group_satisfaction, quarter_range, service_stars
-from hub.ratings.tables import RatingRow, aware_utc
+from hub.ratings.tables import RatingRow
 
 RATING = RatingRow.__table__  # type: ignore[attr-defined]
 GROUPS = ("staff", "window", "service", "month")

@@ -28,11 +28,6 @@ SHOWN_KINDS = ("called", "started", "finished", "skipped", "no_show", "parked", 
 """Queue changes that change what a window's rating device shows."""
 
 
-def aware(value: datetime) -> datetime:
-    """A stored timestamp as aware UTC (SQLite returns naive ones)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def load_settings(conn: Connection, hall: str) -> RatingSettings:
     """The hall's ratings settings (defaults when none were stored)."""
     row = conn.execute(sa.select(SETTINGS.c.settings).where(SETTINGS.c.hall == hall)).first()

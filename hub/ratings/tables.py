@@ -6,37 +6,13 @@ Timestamps are UTC `DateTime(timezone=True)` read back aware through the AwareUt
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-
-class AwareUtc(sa.types.TypeDecorator[datetime]):
-    """A timezone-aware timestamp stored as UTC; reads back aware on SQLite too."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        """Refuse naive datetimes; store UTC."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime refused; use an aware one")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        """Aware UTC whatever the database returned."""
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def aware_utc(value: datetime) -> datetime:
-    """A timestamp read back (Core queries skip the type on some paths) as aware UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+from hub.dbtypes import UtcDateTime as AwareUtc
 
 
 def _ts(nullable: bool = True) -> Any:

@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from hub.dbtypes import aware
 from hub.users.tables import AuditEntry, LoginAttempt, UserAccount
 
 logger = logging.getLogger(__name__)
@@ -75,11 +76,6 @@ class RateLimit:
 def utc_now() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(UTC)
-
-
-def aware(at: datetime) -> datetime:
-    """A stored timestamp as aware UTC (SQLite returns naive ones)."""
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def hash_password(password: str) -> str:

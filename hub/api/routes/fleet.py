@@ -22,6 +22,7 @@ from hub.api.routes.fleet_public import (
     OpeningCheckPublic,
     ProblemPublic,
 )
+from hub.dbtypes import aware
 from hub.fleet import engine as fleet
 from hub.fleet.engine import FleetPolicy
 from hub.fleet.service import run_opening_check
@@ -32,7 +33,6 @@ from hub.fleet.tables import (
     DeviceHealth,
     FleetDevice,
     OpeningCheck,
-    aware,
 )
 
 logger = logging.getLogger(__name__)
