@@ -314,12 +314,13 @@ class DeviceRuntime:
         except ValidationError as exc:
             return self._reject(doc.version, f"settings invalid: {explain(exc)}")
         old = self.driver.config
-        try:
-            self.driver.apply_config(config)
-        except Exception as exc:
-            logger.exception("%s: applying config %s failed", self.device, doc.version)
-            self._guard(self.driver.apply_config, old)
-            return self._reject(doc.version, f"driver could not apply it: {exc}")
+        if config != old:  # the same settings need no restart: the port stays open, no byte lost
+            try:
+                self.driver.apply_config(config)
+            except Exception as exc:
+                logger.exception("%s: applying config %s failed", self.device, doc.version)
+                self._guard(self.driver.apply_config, old)
+                return self._reject(doc.version, f"driver could not apply it: {exc}")
         self._persist(doc)
         self.config_version = doc.version
         self.emit(ConfigApplied(version=doc.version))

@@ -167,6 +167,22 @@ def test_config_rejected_keeps_the_old_one_and_a_valid_one_is_applied(
         again.stop()
 
 
+def test_a_config_with_unchanged_settings_is_applied_without_reopening_the_device(
+    hub: HubStandIn, agent: Agent
+) -> None:
+    # The hub's first push usually repeats the settings the device started with: restarting the
+    # driver would reopen its port and lose what arrives meanwhile (a key press, a frame).
+    rt = agent.runtime(SIGN)
+    button = sign(agent)._button  # the open GPIO input; a restart makes a new one
+    hub.publish_config(SIGN, "away_sign", 1, rt.driver.config.model_dump(mode="json"))
+    wait_until(lambda: hub.facts(SIGN, "config_applied"), 10, "the applied config")
+    assert rt.config_version == 1
+    assert sign(agent)._button is button  # the same open input: the driver was not restarted
+    hub.publish_config(SIGN, "away_sign", 2, {"backend": "simulated", "debounce_s": 0, "pin": 6})
+    wait_until(lambda: len(hub.facts(SIGN, "config_applied")) == 2, 10, "the changed config")
+    assert sign(agent).config.pin == 6 and sign(agent)._button is not button  # reopened
+
+
 def test_commands_get_a_result_and_bad_ones_never_crash(hub: HubStandIn, agent: Agent) -> None:
     refused = hub.send_command(SIGN, DisplayText(text="A012"))
     reload = hub.send_command(SIGN, ReloadConfig())
