@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from hub.api.deps import EngineDep, HallsDep, NowDep
 from hub.compliance.api_admin import admin
-from hub.compliance.api_common import DayQ, EndQ, StartQ, day_range, hall_or_404, row_out
+from hub.compliance.api_common import DayQ, DaysDep, day_range, hall_or_404, row_out
 from hub.compliance.reports import build_report, month_range, report_csv
 from hub.compliance.tables import (
     AlertRow,
@@ -34,14 +34,10 @@ router = APIRouter(prefix="/api/compliance", tags=["compliance"])
 def away_periods(
     hall: str,
     engine: EngineDep,
-    halls: HallsDep,
-    now: NowDep,
-    day: DayQ = None,
-    start: StartQ = None,
-    end: EndQ = None,
+    days: DaysDep,
 ) -> list[dict[str, Any]]:
     """Away periods of the hall's seats (end null: still away)."""
-    first, last = day_range(day, start, end, now, hall_or_404(halls, hall))
+    first, last = days
     with Session(engine) as s:
         rows = s.exec(
             select(AwayRow)
@@ -55,16 +51,12 @@ def away_periods(
 def violations(
     hall: str,
     engine: EngineDep,
-    halls: HallsDep,
-    now: NowDep,
-    day: DayQ = None,
-    start: StartQ = None,
-    end: EndQ = None,
+    days: DaysDep,
     rule: str | None = None,
     staff_id: str | None = None,
 ) -> list[dict[str, Any]]:
     """Violations with their rule id and evidence (the sign and presence timeline slice)."""
-    first, last = day_range(day, start, end, now, hall_or_404(halls, hall))
+    first, last = days
     q = select(ViolationRow).where(
         ViolationRow.hall == hall, col(ViolationRow.day) >= first, col(ViolationRow.day) <= last
     )
@@ -80,14 +72,10 @@ def violations(
 def notices(
     hall: str,
     engine: EngineDep,
-    halls: HallsDep,
-    now: NowDep,
-    day: DayQ = None,
-    start: StartQ = None,
-    end: EndQ = None,
+    days: DaysDep,
 ) -> list[dict[str, Any]]:
     """POST-3/POST-4 notices sent to neighbour windows."""
-    first, last = day_range(day, start, end, now, hall_or_404(halls, hall))
+    first, last = days
     with Session(engine) as s:
         rows = s.exec(
             select(NoticeRow).where(
@@ -101,14 +89,10 @@ def notices(
 def handovers(
     hall: str,
     engine: EngineDep,
-    halls: HallsDep,
-    now: NowDep,
-    day: DayQ = None,
-    start: StartQ = None,
-    end: EndQ = None,
+    days: DaysDep,
 ) -> list[dict[str, Any]]:
     """The A/B handover log (rule POST-7)."""
-    first, last = day_range(day, start, end, now, hall_or_404(halls, hall))
+    first, last = days
     with Session(engine) as s:
         rows = s.exec(
             select(HandoverRow)

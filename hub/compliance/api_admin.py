@@ -16,8 +16,7 @@ from hub.api.deps import EngineDep, HallsDep, NowDep
 from hub.compliance.api_common import (
     ComplianceDep,
     DayQ,
-    EndQ,
-    StartQ,
+    DaysDep,
     Strict,
     day_range,
     hall_or_404,
@@ -259,12 +258,8 @@ def record(
 def duty_checks(
     hall: str,
     engine: EngineDep,
-    halls: HallsDep,
-    now: NowDep,
-    day: DayQ = None,
-    start: StartQ = None,
-    end: EndQ = None,
+    days: DaysDep,
 ) -> list[dict[str, object]]:
     """The duty chief's check log with per-seat entries."""
-    first, last = day_range(day, start, end, now, hall_or_404(halls, hall))
+    first, last = days
     return check_log(engine, hall, first, last)

@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import SQLModel
 
+from hub.api.deps import HallsDep, NowDep
 from hub.compliance.projector import CompliancePresence
 from hub.dbtypes import aware
 from models.layout import Hall
@@ -60,3 +61,19 @@ def day_range(
 DayQ = Annotated[date | None, Query(description="One day (hall-local)")]
 StartQ = Annotated[date | None, Query(description="First day of a range")]
 EndQ = Annotated[date | None, Query(description="Last day of a range")]
+
+
+def hall_days(
+    hall: str,
+    halls: HallsDep,
+    now: NowDep,
+    day: DayQ = None,
+    start: StartQ = None,
+    end: EndQ = None,
+) -> tuple[date, date]:
+    """The hall-local days a read covers: ?day=, or ?start=&end= (default: today)."""
+    return day_range(day, start, end, now, hall_or_404(halls, hall))
+
+
+DaysDep = Annotated[tuple[date, date], Depends(hall_days)]
+"""The (first, last) hall-local days of a read endpoint's query."""
