@@ -97,6 +97,8 @@ def test_the_same_envelope_twice_is_stored_once(
     wait_until(lambda: worker.stats.snapshot()["acked"] >= 2, what="two acks")
     assert queries.count_events(engine) == (1, 1)
     assert worker.stats.snapshot()["duplicates"] == 1
+    # projectors run after the commit and the acks: wait for them, then check what they saw
+    wait_until(lambda: recorder.event_ids, what="the projector")
     assert recorder.event_ids == [env.id]  # projectors see only the new envelope
     stored = queries.events(engine)[0]
     assert stored["event_id"] == env.id and stored["type"] == "punch"
@@ -114,6 +116,7 @@ def test_a_writer_process_stores_once_and_feeds_projectors(
     publisher.send(evt_topic(envs[0]), b"{broken")
     wait_until(lambda: process_worker.stats.snapshot()["acked"] >= 5, what="five acks")
     assert queries.count_events(engine) == (3, 3)
+    wait_until(lambda: len(recorder.event_ids) >= 3, what="the projector")  # runs after acks
     assert recorder.event_ids == [e.id for e in envs]
     assert recorder.batches[0].events[0] == envs[0]
     assert process_worker.stats.snapshot()["duplicates"] == 1
@@ -153,6 +156,7 @@ def test_bad_messages_become_dead_letters_and_ingest_goes_on(
         assert letter["size"] == len(payload)
         assert letter["payload"] == payload[:4096]
         assert letter["received_at"].tzinfo is not None
+    wait_until(lambda: len(recorder.event_ids) >= len(good), what="the projector")
     states = [s for b in recorder.batches for s in b.states]
     assert [(s.device, s.online) for s in states] == [("w01-face", True)]
     assert recorder.event_ids == [e.id for e in good]
