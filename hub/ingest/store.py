@@ -6,7 +6,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -74,25 +74,11 @@ EVENT_COLUMNS = (
     "received_at",
     "body",
 )
-"""Column order of the rows `event_values` builds."""
+"""Column order of the parameters `_event_params` builds."""
 _CHUNK_ROWS = 1000
-
-
-def event_values(env: Envelope, received_at: datetime) -> tuple[Any, ...]:
-    """The `event` row of an envelope, in EVENT_COLUMNS order (device time in UTC)."""
-    offset = env.ts.utcoffset()
-    return (
-        env.id,
-        env.hall,
-        env.device,
-        env.seq,
-        env.type.value,
-        env.ts.astimezone(UTC),
-        int(offset.total_seconds() // 60) if offset else 0,
-        env.synced,
-        received_at,
-        env.body.model_dump_json(),
-    )
+_MINUTE = timedelta(minutes=1)
+TRACK_COLUMNS = ("last_seq", "facts", "gaps_open", "gaps_total", "missing_open", "resets")
+"""The counters of a `device_sequence` row, in the order `_select_tracks` reads them."""
 
 
 def _dead_row(dead: DeadRow) -> dict[str, Any]:
@@ -107,12 +93,43 @@ def _dead_row(dead: DeadRow) -> dict[str, Any]:
 
 def _sqlite_ts(value: datetime) -> str:
     """A timestamp as SQLAlchemy stores DateTime on SQLite: naive UTC, always microseconds."""
-    if value.utcoffset():
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is None:
+        return value.isoformat(" ", "microseconds")
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:-6]  # without "+00:00"
 
 
-def _insert_returning_new(conn: Connection, rows: list[tuple[Any, ...]]) -> set[str]:
+def _db_ts(sqlite_style: bool) -> Any:
+    """How timestamps are passed to the driver: SQLAlchemy's SQLite text, or as they are."""
+    return _sqlite_ts if sqlite_style else (lambda value: value)
+
+
+def _event_params(envelopes: Sequence[Envelope], received: Any, sqlite_style: bool) -> list[Any]:
+    """The flat INSERT parameters of `envelopes`, in EVENT_COLUMNS order."""
+    to_db = _db_ts(sqlite_style)
+    params: list[Any] = []
+    add = params.extend
+    for env in envelopes:
+        offset = env.ts.utcoffset()  # None only for a naive time, which the contract refuses
+        add(
+            (
+                env.id,
+                env.hall,
+                env.device,
+                env.seq,
+                env.type.value,
+                to_db(env.ts),
+                offset // _MINUTE if offset else 0,
+                env.synced,
+                received,
+                env.body.model_dump_json(),
+            )
+        )
+    return params
+
+
+def _insert_returning_new(
+    conn: Connection, envelopes: Sequence[Envelope], received_at: datetime
+) -> set[str]:
     """Multi-row INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING event_id.
 
     The hot path of ingest, written as one driver statement per 1000 rows: SQLAlchemy's
@@ -124,18 +141,11 @@ def _insert_returning_new(conn: Connection, rows: list[tuple[Any, ...]]) -> set[
     one = "(" + ",".join([mark] * len(EVENT_COLUMNS)) + ")"
     head = f"INSERT INTO event ({','.join(EVENT_COLUMNS)}) VALUES "
     tail = " ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+    received = _db_ts(sqlite_style)(received_at)
     inserted: set[str] = set()
-    for start in range(0, len(rows), _CHUNK_ROWS):
-        part = rows[start : start + _CHUNK_ROWS]
-        params: list[Any] = []
-        if sqlite_style:
-            received: dict[datetime, str] = {}  # one receive time per batch: format it once
-            for row in part:
-                when = received.get(row[8]) or received.setdefault(row[8], _sqlite_ts(row[8]))
-                params.extend((*row[:5], _sqlite_ts(row[5]), row[6], int(row[7]), when, row[9]))
-        else:
-            for row in part:
-                params.extend(row)
+    for start in range(0, len(envelopes), _CHUNK_ROWS):
+        part = envelopes[start : start + _CHUNK_ROWS]
+        params = _event_params(part, received, sqlite_style)
         result = conn.exec_driver_sql(head + ",".join([one] * len(part)) + tail, tuple(params))
         inserted.update(r[0] for r in result)
     return inserted
@@ -150,52 +160,50 @@ def insert_events(
         unique.setdefault(env.id, env)
     if not unique:
         return []
-    inserted = _insert_returning_new(
-        conn, [event_values(env, received_at) for env in unique.values()]
-    )
+    inserted = _insert_returning_new(conn, list(unique.values()), received_at)
     return [env for env in unique.values() if env.id in inserted]
 
 
-def _load_tracks(
-    conn: Connection, keys: list[tuple[str, str]], now: datetime
-) -> dict[tuple[str, str], tuple[DeviceTrack, dict[str, Any]]]:
+Tracks = dict[tuple[str, str], tuple[DeviceTrack, dict[str, Any]]]
+"""Per (hall, device): its sequence track and the counters of its stored row."""
+
+
+def _select_tracks(conn: Connection, keys: list[tuple[str, str]], tracks: Tracks) -> None:
+    """Read (and on PostgreSQL lock, in key order) the sequence rows of `keys` that exist."""
+    sqlite_style = conn.dialect.name == "sqlite"
+    mark = "?" if sqlite_style else "%s"
+    lock = "" if sqlite_style else " FOR UPDATE"
+    by_hall: dict[str, list[str]] = defaultdict(list)
+    for hall, device in keys:
+        by_hall[hall].append(device)
+    for hall in sorted(by_hall):
+        devices = by_hall[hall]
+        sql = (
+            f"SELECT device, {', '.join(TRACK_COLUMNS)} FROM device_sequence "
+            f"WHERE hall = {mark} AND device IN ({','.join([mark] * len(devices))}) "
+            f"ORDER BY device{lock}"
+        )
+        for device, *values in conn.exec_driver_sql(sql, (hall, *devices)):
+            row = dict(zip(TRACK_COLUMNS, values, strict=True))
+            last = row["last_seq"] if row["facts"] or row["resets"] else None
+            tracks[(hall, device)] = (DeviceTrack(last_seq=last), row)
+
+
+def _load_tracks(conn: Connection, keys: list[tuple[str, str]], now: datetime) -> Tracks:
     """Lock (PostgreSQL) and read the sequence rows of `keys`, creating the missing ones."""
-    stmt = _insert(conn, SEQ).on_conflict_do_nothing(index_elements=["hall", "device"])
-    conn.execute(
-        stmt,
-        [
-            {
-                "hall": h,
-                "device": d,
-                "last_seq": 0,
-                "facts": 0,
-                "gaps_open": 0,
-                "gaps_total": 0,
-                "missing_open": 0,
-                "resets": 0,
-                "updated_at": now,
-            }
-            for h, d in keys
-        ],
-    )
-    query = (
-        sa.select(SEQ)
-        .where(sa.tuple_(SEQ.c.hall, SEQ.c.device).in_(keys))
-        .order_by(SEQ.c.hall, SEQ.c.device)
-        .with_for_update()
-    )
-    tracks = {}
-    for row in conn.execute(query).mappings():
-        last = row["last_seq"] if row["facts"] or row["resets"] else None
-        tracks[(row["hall"], row["device"])] = (DeviceTrack(last_seq=last), dict(row))
+    tracks: Tracks = {}
+    _select_tracks(conn, keys, tracks)
+    missing = [k for k in keys if k not in tracks]
+    if missing:  # a device's first facts: create its row (another worker may race us to it)
+        stmt = _insert(conn, SEQ).on_conflict_do_nothing(index_elements=["hall", "device"])
+        zero = dict.fromkeys(TRACK_COLUMNS, 0)
+        rows = [{"hall": h, "device": d, **zero, "updated_at": now} for h, d in missing]
+        conn.execute(stmt, rows)
+        _select_tracks(conn, missing, tracks)
     return tracks
 
 
-def _load_gaps(
-    conn: Connection,
-    keys: list[tuple[str, str]],
-    tracks: dict[tuple[str, str], tuple[DeviceTrack, dict[str, Any]]],
-) -> None:
+def _load_gaps(conn: Connection, keys: list[tuple[str, str]], tracks: Tracks) -> None:
     """Read the open gaps of devices whose batch reaches back below their highest seq."""
     if not keys:
         return
@@ -229,7 +237,8 @@ def update_sequences(
     _load_gaps(conn, reaching_back, tracks)
     new_gaps: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
-    seq_rows: list[dict[str, Any]] = []
+    seq_rows: list[tuple[Any, ...]] = []
+    updated_at = _db_ts(conn.dialect.name == "sqlite")(now)
     for key in keys:
         track, row = tracks[key]
         advance(track, seqs[key])
@@ -252,19 +261,17 @@ def update_sequences(
             if g.changed
         ]
         seq_rows.append(
-            {
-                "k_hall": hall,
-                "k_device": device,
-                "last_seq": track.last_seq if track.last_seq is not None else 0,
-                "facts": row["facts"] + len(seqs[key]),
-                "gaps_open": row["gaps_open"] + len(track.new_gaps) - track.filled,
-                "gaps_total": row["gaps_total"] + len(track.new_gaps),
-                "missing_open": row["missing_open"]
-                + sum(g.missing for g in track.new_gaps)
-                - track.late,
-                "resets": row["resets"] + track.resets,
-                "updated_at": now,
-            }
+            (  # TRACK_COLUMNS, updated_at, then the key
+                track.last_seq if track.last_seq is not None else 0,
+                row["facts"] + len(seqs[key]),
+                row["gaps_open"] + len(track.new_gaps) - track.filled,
+                row["gaps_total"] + len(track.new_gaps),
+                row["missing_open"] + sum(g.missing for g in track.new_gaps) - track.late,
+                row["resets"] + track.resets,
+                updated_at,
+                hall,
+                device,
+            )
         )
         result.gaps_opened += len(track.new_gaps)
         result.gaps_filled += track.filled
@@ -286,10 +293,11 @@ def update_sequences(
             .values(missing=sa.bindparam("missing"), filled_at=sa.bindparam("filled_at")),
             changed,
         )
-    conn.execute(
-        SEQ.update().where(
-            SEQ.c.hall == sa.bindparam("k_hall"), SEQ.c.device == sa.bindparam("k_device")
-        ),
+    sqlite_style = conn.dialect.name == "sqlite"
+    mark = "?" if sqlite_style else "%s"
+    assigns = ", ".join(f"{c} = {mark}" for c in (*TRACK_COLUMNS, "updated_at"))
+    conn.exec_driver_sql(
+        f"UPDATE device_sequence SET {assigns} WHERE hall = {mark} AND device = {mark}",
         seq_rows,
     )
 
