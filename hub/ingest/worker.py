@@ -3,8 +3,8 @@
 This is the only module of hub/ingest that imports paho.
 
 Threads. paho runs its network loop on its own thread (`loop_start`) and calls `on_message`
-there; that callback only puts a small record on a queue. One writer thread takes records off
-the queue in batches (B messages or T milliseconds, whichever comes first) and has them
+there; that callback only appends a small record to a deque. One writer thread takes records off
+the deque in batches (B messages or T milliseconds, whichever comes first) and has them
 validated (`hub.ingest.validate`) and stored -- events, dead letters and sequence gaps in ONE
 transaction (`hub.ingest.pipeline`) -- either inline (`writer="thread"`, the default) or in a
 child process (`writer="process"`: validation and SQL then do not share the GIL with paho,
@@ -27,14 +27,12 @@ counted and never stops ingest.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
@@ -57,9 +55,8 @@ DEFAULT_SESSION_EXPIRY_S = 7 * 24 * 3600
 """How long the broker keeps the hub's session (and queues its messages) while it is away."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Received:
-    """One message as the network thread hands it to the writer thread."""
+class _Received(NamedTuple):
+    """One message as the network thread hands it to the writer thread (a plain tuple: cheap)."""
 
     topic: str
     payload: bytes
@@ -70,6 +67,8 @@ class _Received:
 
 
 TLS_SCHEMES = ("mqtts", "ssl")
+_FILL_POLL_S = 0.002
+"""How often the writer looks for more messages while a batch is filling."""
 
 
 def parse_broker_url(url: str) -> tuple[str, int, str | None, str | None]:
@@ -121,7 +120,9 @@ class IngestWorker:
             raise ValueError(f"writer must be 'thread' or 'process', not {writer!r}")
         self.writer_mode = writer
         self.stats = IngestStats()
-        self._queue: queue.SimpleQueue[_Received] = queue.SimpleQueue()
+        self._inbox: deque[_Received] = deque()  # appended by paho's thread, drained by ours
+        self._wake = threading.Event()  # set by paho's thread when ours waits on an empty inbox
+        self._waiting = False
         self._generation = 0
         self._accepting = threading.Event()
         self._stopping = threading.Event()
@@ -226,35 +227,48 @@ class IngestWorker:
         except UnicodeDecodeError:
             topic = msg._topic.decode("utf-8", "replace")
         self.stats.received += 1
-        self._queue.put(
+        self._inbox.append(
             _Received(
                 topic, bytes(msg.payload), msg.mid, msg.qos, self._generation, time.monotonic()
             )
         )
+        if self._waiting:
+            self._wake.set()
 
     # -- writer thread --------------------------------------------------------------------------
 
+    def _take(self, batch: list[_Received]) -> None:
+        """Move what the inbox holds into `batch`, up to batch_size."""
+        inbox = self._inbox
+        take = min(len(inbox), self.batch_size - len(batch))
+        batch.extend(inbox.popleft() for _ in range(take))
+
+    def _wait(self, timeout: float) -> None:
+        """Sleep until paho's thread delivers a message, or `timeout` seconds."""
+        self._wake.clear()
+        self._waiting = True
+        try:
+            if not self._inbox:  # checked after `_waiting` is set: a message is never missed
+                self._wake.wait(timeout)
+        finally:
+            self._waiting = False
+
     def _collect(self) -> list[_Received]:
         """Up to batch_size messages: wait for the first, then at most batch_ms for the rest."""
-        try:
-            first = self._queue.get(timeout=0.1)
-        except queue.Empty:
-            return []
-        batch = [first]
+        batch: list[_Received] = []
+        self._take(batch)
+        if not batch:
+            self._wait(0.1)
+            self._take(batch)
+            if not batch:
+                return []
         deadline = time.monotonic() + self.batch_ms / 1000
         while len(batch) < self.batch_size:
-            try:
-                batch.append(self._queue.get_nowait())
-                continue
-            except queue.Empty:
-                pass
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            try:
-                batch.append(self._queue.get(timeout=remaining))
-            except queue.Empty:
-                break
+            time.sleep(min(remaining, _FILL_POLL_S))  # not woken per message: a busy hub
+            self._take(batch)  # fills its batch in a few polls, an idle one never polls
         return batch
 
     def _make_writer(self) -> Writer:
@@ -286,7 +300,7 @@ class IngestWorker:
                         logger.exception("ingest %s: finishing a batch failed", self.client_id)
                 if not batch and not inflight and self._stopping.is_set():
                     return
-                self.stats.queue_depth = self._queue.qsize()
+                self.stats.queue_depth = len(self._inbox)
         finally:
             writer.close()
 
