@@ -168,6 +168,7 @@ class HubServer:
             batch_size=s.batch_size,
             batch_ms=s.batch_ms,
             projectors=projectors,
+            writer=s.ingest_writer,
         ).start()
         if not self.ingest.wait_ready(timeout):
             logger.warning("ingest not subscribed after %.0fs; it keeps trying", timeout)

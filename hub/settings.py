@@ -6,6 +6,7 @@ Built in main() (or by a test), never at import time.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +51,11 @@ class HubBaseSettings(BaseSettings):
     )
     batch_size: int = Field(default=200, ge=1, le=10_000, description="Ingest batch size")
     batch_ms: int = Field(default=50, ge=1, le=10_000, description="Ingest batch wait (ms)")
+    ingest_writer: Literal["auto", "thread", "process"] = Field(
+        default="auto",
+        description="Where ingest validates and stores: a child process (auto, given 2+ CPUs) "
+        "or a thread of the hub process",
+    )
     inactivity_s: float = Field(
         default=180.0, gt=0, description="Silence after which a device is inactive"
     )

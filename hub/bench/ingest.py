@@ -280,12 +280,13 @@ def run(
     window: int = 50,
     batch_size: int = 500,
     batch_ms: float = 50.0,
-    writer: str = "thread",
+    writer: str = "auto",
 ) -> dict[str, Any]:
     """Run the raw and the ingest consumer, live and from a backlog; return the figures."""
     from hub.db import make_engine, migrate
     from hub.events.queries import count_events
     from hub.ingest.worker import IngestWorker
+    from hub.ingest.writer import resolve_writer
 
     with tempfile.TemporaryDirectory(prefix="hk-bench-ingest-") as tmp:
         work = Path(tmp)
@@ -318,7 +319,7 @@ def run(
                     client_id=f"{hall}-hub",
                     batch_size=batch_size,
                     batch_ms=batch_ms,
-                    writer="process" if writer == "process" else "thread",
+                    writer=resolve_writer(writer, engine.url),
                 )
 
             def handled(w: IngestWorker) -> int:
@@ -358,7 +359,7 @@ def run(
         "publishers": publishers,
         "batch_size": batch_size,
         "batch_ms": batch_ms,
-        "writer": writer,
+        "writer": live.writer_mode,
         "raw_rate": round(raw_rate, 1),
         "ingest_rate": round(ingest_rate, 1),
         "ratio": round(ingest_rate / raw_rate, 3) if raw_rate else None,

@@ -37,7 +37,9 @@ def ingest(
     window: int = typer.Option(50, help="Unacknowledged QoS 1 messages per device."),
     batch_size: int = typer.Option(500, help="Ingest: commit every B messages..."),
     batch_ms: float = typer.Option(50.0, help="...or every T milliseconds."),
-    writer: str = typer.Option("thread", help="Ingest writer: thread or process."),
+    writer: str = typer.Option(
+        "auto", help="Ingest writer: auto (the hub's default), thread or process."
+    ),
     rounds: int = typer.Option(1, help="Repeat; report the best rates and total counts."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON line."),
 ) -> None:

@@ -27,9 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-ms", type=float, default=50.0)
     parser.add_argument(
         "--writer",
-        choices=("thread", "process"),
-        default="thread",
-        help="Validate and store on a thread, or in a child process",
+        choices=("auto", "thread", "process"),
+        default="auto",
+        help="Validate and store in a child process or on a thread (auto: a process given 2+ CPUs)",
     )
     parser.add_argument("--migrate", action="store_true", help="Upgrade the schema first")
     parser.add_argument("--stats-every", type=float, default=5.0, help="Seconds between logs")

@@ -6,9 +6,10 @@ Threads. paho runs its network loop on its own thread (`loop_start`) and calls `
 there; that callback only appends a small record to a deque. One writer thread takes records off
 the deque in batches (B messages or T milliseconds, whichever comes first) and has them
 validated (`hub.ingest.validate`) and stored -- events, dead letters and sequence gaps in ONE
-transaction (`hub.ingest.pipeline`) -- either inline (`writer="thread"`, the default) or in a
-child process (`writer="process"`: validation and SQL then do not share the GIL with paho,
-and the next batch is collected while the child stores the previous one). After the commit
+transaction (`hub.ingest.pipeline`) -- either inline (`writer="thread"`) or in a child
+process (`writer="process"`: validation and SQL then do not share the GIL with paho, and the
+next batch is collected while the child stores the previous one); the default, "auto", takes
+the process when there is a second CPU (`hub.ingest.writer.resolve_writer`). After the commit
 the writer thread acknowledges every message of the batch with `client.ack(mid, qos)`
 (manual ack, QoS 1), in the order they arrived. Calling `ack` from the writer thread is safe
 in paho 2.2: it only appends the PUBACK packet to a `collections.deque` (thread-safe append)
@@ -32,7 +33,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
@@ -43,7 +44,7 @@ from sqlalchemy.engine import Engine
 
 from hub.ingest.hooks import IngestBatch, Projector
 from hub.ingest.stats import IngestStats
-from hub.ingest.writer import InlineWriter, ProcessWriter, Writer
+from hub.ingest.writer import InlineWriter, ProcessWriter, Writer, WriterMode, resolve_writer
 from models.envelope import parse_envelope
 from models.topics import Channel, parse_topic, subscription
 
@@ -104,7 +105,7 @@ class IngestWorker:
         session_expiry_s: int = DEFAULT_SESSION_EXPIRY_S,
         receive_maximum: int | None = None,
         keepalive_s: int = 30,
-        writer: Literal["thread", "process"] = "thread",
+        writer: WriterMode = "auto",
     ) -> None:
         self.engine = engine
         self.broker_url = broker_url
@@ -116,9 +117,7 @@ class IngestWorker:
         self.session_expiry_s = session_expiry_s
         self.receive_maximum = min(65535, receive_maximum or max(100, 4 * self.batch_size))
         self.keepalive_s = keepalive_s
-        if writer not in ("thread", "process"):
-            raise ValueError(f"writer must be 'thread' or 'process', not {writer!r}")
-        self.writer_mode = writer
+        self.writer_mode = resolve_writer(writer, engine.url)
         self.stats = IngestStats()
         self._inbox: deque[_Received] = deque()  # appended by paho's thread, drained by ours
         self._wake = threading.Event()  # set by paho's thread when ours waits on an empty inbox

@@ -164,8 +164,8 @@ class Publisher:
             infos.append(
                 self.client.publish(build_topic("scale", device, Channel.EVT), payload, qos=1)
             )
-            if i % 200 == 199:
-                time.sleep(0.02)  # a stream, not a burst: the kill lands mid-stream
+            if i % 100 == 99:  # a stream of about 3 s, not a burst: the kill lands mid-stream
+                time.sleep(0.1)  # (the workers store faster than it comes)
         for info in infos:
             info.wait_for_publish(60)
         self.acked.set()

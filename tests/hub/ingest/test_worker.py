@@ -57,7 +57,8 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def worker(engine: Engine, broker: Broker, recorder: Recorder) -> Iterator[IngestWorker]:
-    """A started ingest worker (small batches) with a failing and a recording projector."""
+    """A started ingest worker (small batches, writer thread) with a failing and a recording
+    projector."""
     w = IngestWorker(
         engine,
         broker.url,
@@ -65,6 +66,7 @@ def worker(engine: Engine, broker: Broker, recorder: Recorder) -> Iterator[Inges
         batch_size=50,
         batch_ms=20,
         projectors=[Exploding(), recorder],
+        writer="thread",
     ).start()
     assert w.wait_ready(10)
     yield w

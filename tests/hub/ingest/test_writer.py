@@ -1,4 +1,5 @@
-"""The writer process: answers in order, and a killed child is replaced with nothing lost."""
+"""The writer process: answers in order, a killed child is replaced with nothing lost; and
+which writer "auto" picks."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import os
 import signal
 from datetime import UTC, datetime
 
+import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hub.events import queries
-from hub.ingest.writer import ProcessWriter
+from hub.ingest import writer as writer_mod
+from hub.ingest.writer import ProcessWriter, resolve_writer
 from tests.hub.ingest.conftest import evt_topic, punch
 
 
@@ -33,3 +37,22 @@ def test_a_killed_writer_process_is_replaced_and_its_batch_stored_once(
         assert queries.count_events(sqlite_engine) == (30, 30)
     finally:
         writer.close()
+
+
+def test_auto_takes_a_process_given_a_second_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    file_db = sa.make_url("sqlite:////tmp/hub.db")
+    monkeypatch.setattr(writer_mod, "usable_cpus", lambda: 2)
+    assert resolve_writer("auto", file_db) == "process"
+    assert resolve_writer("auto", sa.make_url("postgresql+psycopg://h/db")) == "process"
+    assert resolve_writer("auto", sa.make_url("sqlite://")) == "thread"  # a child cannot see it
+    assert resolve_writer("thread", file_db) == "thread"
+    monkeypatch.setattr(writer_mod, "usable_cpus", lambda: 1)
+    assert resolve_writer("auto", file_db) == "thread"  # one CPU: the GIL is no cost there
+    assert resolve_writer("process", file_db) == "process"  # asked for, given
+
+
+def test_a_bad_writer_choice_is_refused_with_the_choices() -> None:
+    with pytest.raises(ValueError, match="'auto', 'thread' or 'process'"):
+        resolve_writer("fork", sa.make_url("sqlite:////tmp/hub.db"))
+    with pytest.raises(ValueError, match="in-memory SQLite"):
+        resolve_writer("process", sa.make_url("sqlite:///:memory:"))
