@@ -18,6 +18,7 @@ worker (no projectors) keeps its MQTT process down to receiving and acknowledgin
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing as mp
 import os
@@ -102,6 +103,9 @@ def _child_main(db_url: str, conn: Connection, parent: int) -> None:
     from hub.db import make_engine
 
     engine = make_engine(db_url)
+    # Everything alive now (imported code, the engine) lives as long as the process: keep the
+    # collector from scanning it again and again while batches churn (about 3 us a message).
+    gc.freeze()
 
     def give_up(delay: float) -> bool:
         """Wait between retries; give up when the parent is gone."""
