@@ -121,7 +121,7 @@ def _event_params(envelopes: Sequence[Envelope], received: Any, sqlite_style: bo
                 offset // _MINUTE if offset else 0,
                 env.synced,
                 received,
-                env.body.model_dump_json(),
+                env.body.json_text(),
             )
         )
     return params

@@ -194,6 +194,7 @@ def survives(parse: Callable[[bytes], Any], payload: bytes) -> Any:
         assert exc.reason
         return None
     wire = model.to_json()  # never raises for a parsed model
+    assert model.json_text().encode() == wire  # the store's serializer shortcut: same text
     again = parse(wire)
     assert again.to_json() == wire  # one hop reaches a fixed point (NaN travels as null)
     return model
