@@ -40,7 +40,9 @@ def ingest(
     writer: str = typer.Option(
         "auto", help="Ingest writer: auto (the hub's default), thread or process."
     ),
-    rounds: int = typer.Option(1, help="Repeat; report the best rates and total counts."),
+    rounds: int = typer.Option(
+        3, min=1, help="Rounds; the median one is reported, counts are totals (hosts are noisy)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON line."),
 ) -> None:
     """Raw paho QoS 1 receive rate vs the hub's ingest rate (stored, acked after commit)."""
