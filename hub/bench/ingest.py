@@ -9,7 +9,8 @@ b) the hub's IngestWorker validates, stores (batched, idempotent) and acks after
    `ingest_rate`, counted in the database.
 
 Both rates are messages over the time from the publishers' start signal to the last message
-received (a) or committed (b). `lost` = sent (PUBACKed to publishers) - distinct rows stored;
+received (a) or committed (b). A run has three rounds by default, alternating which consumer
+goes first; the median round is reported (`run_rounds`). `lost` = sent (PUBACKed to publishers) - distinct rows stored;
 `duplicates` = messages that reached the store but were dropped by the unique event id
 (redeliveries); the table itself cannot hold a duplicate.
 """
@@ -281,6 +282,7 @@ def run(
     batch_size: int = 500,
     batch_ms: float = 50.0,
     writer: str = "auto",
+    hub_first: bool = False,
 ) -> dict[str, Any]:
     """Run the raw and the ingest consumer, live and from a backlog; return the figures."""
     from hub.db import make_engine, migrate
@@ -298,18 +300,21 @@ def run(
         migrate(engine)
         with private_mosquitto(work / "broker") as url:
             raw = _RawSubscriber(url, hall)
-            raw.start()
-            raw_sent, raw_s = _measure(
-                raw.start, lambda: raw.count, _Load(url, hall, *shape), None, seconds
-            )
-            raw.stop()
-            backlog = _backlog(url, hall, *shape)
-            before = raw.count
-            own0, _ = _cpu()
-            raw_drain_s = _measure(raw.start, lambda: raw.count - before, None, backlog, seconds)[1]
-            raw_cpu = _cpu()[0] - own0
-            raw_drained = raw.count - before
-            raw.stop()
+
+            def raw_phases() -> tuple[int, float, int, int, float, float]:
+                """The bare subscriber: live, then draining a backlog (same session)."""
+                raw.start()
+                sent, live_s = _measure(
+                    raw.start, lambda: raw.count, _Load(url, hall, *shape), None, seconds
+                )
+                raw.stop()
+                backlog = _backlog(url, hall, *shape)
+                before = raw.count
+                own0, _ = _cpu()
+                drain_s = _measure(raw.start, lambda: raw.count - before, None, backlog, seconds)[1]
+                cpu = _cpu()[0] - own0
+                raw.stop()
+                return sent, live_s, backlog, raw.count - before, drain_s, cpu
 
             def new_worker() -> IngestWorker:
                 """The hub's ingest, same session for the live and the drain phase."""
@@ -327,22 +332,38 @@ def run(
                 snap = w.stats.snapshot()
                 return int(snap["stored"] + snap["duplicates"] + snap["dead_letters"])
 
-            live = new_worker().start()
-            if not live.wait_ready(10):
-                raise RuntimeError("the ingest worker did not subscribe within 10 s")
-            ing_sent, ing_s = _measure(
-                None, lambda: handled(live), _Load(url, hall, *shape), None, seconds
-            )
-            live.stop()
-            ing_backlog = _backlog(url, hall, *shape)
-            drain = new_worker()
-            own0, children0 = _cpu()
-            ing_drain_s = _measure(drain.start, lambda: handled(drain), None, ing_backlog, seconds)[
-                1
-            ]
-            own_cpu = _cpu()[0] - own0
-            drain.stop()  # joins a writer process, so its CPU time is counted below
-            ing_cpu = own_cpu + _cpu()[1] - children0
+            def hub_phases() -> tuple[
+                IngestWorker, int, float, IngestWorker, int, float, float, float
+            ]:
+                """The hub's ingest: live, then draining a backlog (same session)."""
+                live = new_worker().start()
+                if not live.wait_ready(10):
+                    raise RuntimeError("the ingest worker did not subscribe within 10 s")
+                sent, live_s = _measure(
+                    None, lambda: handled(live), _Load(url, hall, *shape), None, seconds
+                )
+                live.stop()
+                backlog = _backlog(url, hall, *shape)
+                drain = new_worker()
+                own0, children0 = _cpu()
+                drain_s = _measure(drain.start, lambda: handled(drain), None, backlog, seconds)[1]
+                own_cpu = _cpu()[0] - own0
+                drain.stop()  # joins a writer process, so its CPU time is counted below
+                cpu = own_cpu + _cpu()[1] - children0
+                return live, sent, live_s, drain, backlog, drain_s, cpu, own_cpu
+
+            # Alternate which consumer goes first from round to round (ABBA), so a host that
+            # speeds up or slows down during a run favours neither.
+            if hub_first:
+                live, ing_sent, ing_s, drain, ing_backlog, ing_drain_s, ing_cpu, own_cpu = (
+                    hub_phases()
+                )
+                raw_sent, raw_s, backlog, raw_drained, raw_drain_s, raw_cpu = raw_phases()
+            else:
+                raw_sent, raw_s, backlog, raw_drained, raw_drain_s, raw_cpu = raw_phases()
+                live, ing_sent, ing_s, drain, ing_backlog, ing_drain_s, ing_cpu, own_cpu = (
+                    hub_phases()
+                )
         rows, distinct = count_events(engine, hall=hall)
         engine.dispose()
     live_stats, drain_stats = live.stats.snapshot(), drain.stats.snapshot()
@@ -388,12 +409,12 @@ def run(
 def run_rounds(rounds: int = 3, **options: Any) -> dict[str, Any]:
     """Run `rounds` times; report the median round (by ratio) and the totals of every round.
 
-    Each round compares the raw subscriber and the hub within seconds of each other, so its
-    ratio is the same-run comparison; on a shared host whole rounds still run faster or
+    Each round compares the raw subscriber and the hub within seconds of each other (every
+    other round the hub goes first), so its ratio is the same-run comparison; on a shared host whole rounds still run faster or
     slower, and the median round is the one least moved by that. Its rates, ratios and CPU
     figures are reported; the counts (sent, stored, lost, duplicates, ...) add up all rounds.
     """
-    results = [run(**options) for _ in range(max(1, rounds))]
+    results = [run(**options, hub_first=k % 2 == 1) for k in range(max(1, rounds))]
     if len(results) == 1:
         return results[0]
     by_ratio = sorted(results, key=lambda r: r["ratio"] or 0.0)
