@@ -10,9 +10,9 @@ b) the hub's IngestWorker validates, stores (batched, idempotent) and acks after
 
 Both rates are messages over the time from the publishers' start signal to the last message
 received (a) or committed (b). A run has three rounds by default, alternating which consumer
-goes first; the median round is reported (`run_rounds`). `lost` = sent (PUBACKed to publishers) - distinct rows stored;
-`duplicates` = messages that reached the store but were dropped by the unique event id
-(redeliveries); the table itself cannot hold a duplicate.
+goes first; the median round is reported (`run_rounds`). `lost` = sent (PUBACKed to the
+publishers) - distinct rows stored; `duplicates` = messages that reached the store but were
+dropped by the unique event id (redeliveries); the table itself cannot hold a duplicate.
 """
 
 from __future__ import annotations
@@ -406,30 +406,35 @@ def run(
     }
 
 
+COUNT_FIELDS = (
+    "raw_sent",
+    "raw_received",
+    "sent",
+    "stored",
+    "rows",
+    "lost",
+    "duplicates",
+    "dead_letters",
+    "batches",
+)
+"""The figures of a run that are counts: `run_rounds` adds them up over its rounds."""
+
+
 def run_rounds(rounds: int = 3, **options: Any) -> dict[str, Any]:
     """Run `rounds` times; report the median round (by ratio) and the totals of every round.
 
     Each round compares the raw subscriber and the hub within seconds of each other (every
-    other round the hub goes first), so its ratio is the same-run comparison; on a shared host whole rounds still run faster or
-    slower, and the median round is the one least moved by that. Its rates, ratios and CPU
-    figures are reported; the counts (sent, stored, lost, duplicates, ...) add up all rounds.
+    other round the hub goes first), so its ratio is the same-run comparison; on a shared
+    host whole rounds still run faster or slower, and the median round is the one least
+    moved by that. Its rates, ratios and CPU figures are reported; the counts (sent, stored,
+    lost, duplicates, ...) add up all rounds.
     """
     results = [run(**options, hub_first=k % 2 == 1) for k in range(max(1, rounds))]
     if len(results) == 1:
         return results[0]
     by_ratio = sorted(results, key=lambda r: r["ratio"] or 0.0)
     report = dict(by_ratio[(len(by_ratio) - 1) // 2])
-    for key in (
-        "raw_sent",
-        "raw_received",
-        "sent",
-        "stored",
-        "rows",
-        "lost",
-        "duplicates",
-        "dead_letters",
-        "batches",
-    ):
+    for key in COUNT_FIELDS:
         report[key] = sum(r[key] for r in results)
     report["max_lag_ms"] = max(r["max_lag_ms"] for r in results)
     report["rounds"] = len(results)
