@@ -65,6 +65,10 @@ class Session:
         self._ready = threading.Event()
         self._sub_mid: int | None = None
         self.state_topic = build_topic(hall, device, Channel.STATE)
+        # Hall-qualified: devices of two halls on one broker keep their own sessions ("." is
+        # not allowed in hall or device names, so the id is unambiguous). A broker with
+        # use_username_as_clientid (deploy/mosquitto) replaces it with the device's user.
+        self.client_id = f"{hall}.{device}"
         self.inbound = [build_topic(hall, device, c) for c in (Channel.CFG, Channel.CMD)]
         self.client = self._make_client()
 
@@ -72,7 +76,7 @@ class Session:
         s = self.settings
         client = mqtt.Client(
             callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
-            client_id=self.device,
+            client_id=self.client_id,
             protocol=mqtt.MQTTv5,
             manual_ack=True,
         )
