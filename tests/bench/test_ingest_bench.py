@@ -46,7 +46,8 @@ def test_bench_ingest_prints_json_and_loses_nothing() -> None:
     assert result["sent"] > 0 and result["raw_received"] == result["raw_sent"]
     assert result["lost"] == 0
     assert result["stored"] == result["sent"] == result["rows"]
-    assert result["raw_rate"] > 0 and result["ingest_rate"] > 0
+    assert result["raw_rate_to_last"] > 0 and result["ingest_rate_to_last"] > 0
+    assert result["raw_rate"] >= 0 and result["ingest_rate"] >= 0  # 0.5 s windows: may be 0
     assert result["rounds"] == 2 and result["ratio"] in result["round_ratios"]
 
 
