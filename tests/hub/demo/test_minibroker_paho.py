@@ -87,6 +87,7 @@ def test_retained_on_subscribe_and_cleared(mb: EmbeddedBroker, peers: list[Peer]
     later.subscribe("hk/t1/+/cfg")
     pub.publish("hk/t1/marker/cfg", b"marker")
     wait_until(lambda: b"marker" in later.payloads(), what="marker")
+    wait_until(lambda: b"marker" in shared.payloads(), what="marker on the shared subscription")
     assert later.payloads() == [b"other", b"marker"]
     assert shared.payloads() == [b"", b"marker"]  # the clearing publish is delivered live
 
@@ -136,6 +137,9 @@ def test_persistent_session_gets_what_was_published_while_offline(
     assert hub.session_present is False
     hub.subscribe("hk/+/+/evt")
     hub.close()
+    # Until the broker has read the DISCONNECT, it still delivers to the closing client, whose
+    # paho may read and acknowledge what arrives: those are delivered, not queued.
+    wait_until(lambda: "hub-p" not in mb.connections, what="the broker to see hub-p leave")
     pub = Peer(mb.port)
     peers.append(pub)
     for i in range(5):
