@@ -202,6 +202,29 @@ def _connect_props(expiry: int) -> Any:
     return props
 
 
+def _end_session(url: str, client_id: str) -> None:
+    """Connect as `client_id` with a clean start and no expiry, then leave: the broker drops
+    the session, so it stops queueing the next phases' messages for a consumer that is done
+    (work that would slow the other consumer's phases)."""
+    import paho.mqtt.client as mqtt
+
+    from hub.ingest.worker import parse_broker_url
+
+    host, port, _, _ = parse_broker_url(url)
+    client = mqtt.Client(
+        callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=mqtt.MQTTv5,
+    )
+    connected = threading.Event()
+    client.on_connect = lambda *_a: connected.set()
+    client.connect(host, port, clean_start=True, properties=_connect_props(0))
+    client.loop_start()
+    connected.wait(10)
+    client.disconnect()
+    client.loop_stop()
+
+
 class _RawSubscriber:
     """A bare paho subscriber: auto-ack, counts messages, persistent session."""
 
@@ -212,10 +235,11 @@ class _RawSubscriber:
 
         self.host, self.port, _, _ = parse_broker_url(url)
         self.hall = hall
+        self.client_id = f"{hall}-raw"
         self.count = 0
         self.client = mqtt.Client(
             callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
-            client_id=f"{hall}-raw",
+            client_id=self.client_id,
             protocol=mqtt.MQTTv5,
         )
         self.client.on_message = self._on_message
@@ -331,6 +355,7 @@ def run(
                 drain = _measure(raw.start, lambda: raw.count - before, None, backlog, seconds)
                 cpu = _cpu()[0] - own0
                 raw.stop()
+                _end_session(url, raw.client_id)
                 return live, drain, raw.count - before, cpu
 
             def new_worker() -> IngestWorker:
@@ -365,6 +390,7 @@ def run(
                 own_cpu = _cpu()[0] - own0
                 drain.stop()  # joins a writer process, so its CPU time is counted below
                 cpu = own_cpu + _cpu()[1] - children0
+                _end_session(url, drain.client_id)
                 return live, live_phase, drain, drain_phase, cpu, own_cpu
 
             # Alternate which consumer goes first from round to round (ABBA), so a host that
