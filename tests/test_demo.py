@@ -4,8 +4,8 @@ the scenario's citizens and staff; the hub's API shows the hall alive."""
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,20 +14,18 @@ import httpx
 from hub.demo.run import run_demo
 from tests.support.auth import log_in, make_user
 from tests.support.broker import Broker
+from tests.support.waiting import wait_until
 
 
 def wait(pred: Callable[[], bool], what: str, timeout: float = 90.0) -> None:
-    """Poll until pred() holds."""
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out: {what}")
-        time.sleep(0.25)
+    """Poll until pred() holds (every 0.25 s)."""
+    wait_until(pred, timeout, what, step=0.25)
 
 
-def test_demo_hall_runs_and_shows_live_devices_queue_and_staff(
-    broker: Broker, tmp_path: Path
-) -> None:
+@contextmanager
+def running_demo(data_dir: Path, broker_url: str) -> Iterator[Any]:
+    """Run the demo hall (`run_demo`) in a thread; yield its hub once it is ready; on exit
+    stop it, and fail unless it stopped cleanly and without an error."""
     stop = threading.Event()
     ready: dict[str, Any] = {}
     failure: list[BaseException] = []
@@ -35,8 +33,8 @@ def test_demo_hall_runs_and_shows_live_devices_queue_and_staff(
     def run() -> None:
         try:
             run_demo(
-                tmp_path / "demo",
-                broker_url=broker.url,
+                data_dir,
+                broker_url=broker_url,
                 port=0,
                 stop_event=stop,
                 on_ready=lambda hub: ready.setdefault("hub", hub),
@@ -49,16 +47,27 @@ def test_demo_hall_runs_and_shows_live_devices_queue_and_staff(
     try:
         wait(lambda: "hub" in ready or bool(failure), "the demo to start", timeout=120)
         assert not failure, failure
-        hub = ready["hub"]
+        yield ready["hub"]
+    finally:
+        stop.set()
+        thread.join(60)
+    assert not thread.is_alive(), "the demo did not stop cleanly"
+    assert not failure, failure
+
+
+def online(client: httpx.Client) -> int:
+    """Devices the hub sees online (their retained state and heartbeats arrived)."""
+    return sum(d["status"] == "online" for d in client.get("/api/devices").json())
+
+
+def test_demo_hall_runs_and_shows_live_devices_queue_and_staff(
+    broker: Broker, tmp_path: Path
+) -> None:
+    with running_demo(tmp_path / "demo", broker.url) as hub:
         client = httpx.Client(base_url=hub.api_url, timeout=10)
         assert client.get("/api/devices").status_code == 401  # nothing without logging in
         log_in(client, make_user(hub.engine, "demo-test"))
-
-        def online() -> int:
-            devices = client.get("/api/devices").json()
-            return sum(d["status"] == "online" for d in devices)
-
-        wait(lambda: online() >= 50, "the demo devices online")  # 52 devices, 51 with drivers
+        wait(lambda: online(client) >= 50, "the demo devices online")  # 52, 51 with drivers
         # the scenario's citizens take numbers at the kiosk and windows call them (QUEUE-1)
         last: dict[str, Any] = {}
 
@@ -79,8 +88,3 @@ def test_demo_hall_runs_and_shows_live_devices_queue_and_staff(
         # the face terminals hold the demo's hall key: no "gallery unusable" fault (PRIV-1)
         alerts = client.get("/api/alerts", params={"state": "open"}).json()
         assert "gallery_unusable" not in str(alerts)
-    finally:
-        stop.set()
-        thread.join(60)
-    assert not thread.is_alive(), "the demo did not stop cleanly"
-    assert not failure, failure

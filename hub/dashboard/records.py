@@ -40,20 +40,25 @@ def may_decide(role: Role, stage: str | None) -> bool:
     return False
 
 
+def _attendance(dash: Any) -> Any:
+    """The hub's attendance area (`AttendanceContext`); 404 when this hub runs without it."""
+    if dash.attendance is None:
+        raise HTTPException(404, "attendance is not part of this hub")
+    return dash.attendance
+
+
 @router.get("/attendance", response_class=HTMLResponse)
 def attendance_page(
     request: Request, op: PageOp, dash: DashDep, day: str | None = None, month: str | None = None
 ) -> HTMLResponse:
     """Attendance: the day's checkpoints, the month's summary, leave requests, exports."""
-    if dash.attendance is None:
-        raise HTTPException(404, "attendance is not part of this hub")
+    ctx = _attendance(dash)
     from hub.attendance.facts import LeaveKind
     from hub.attendance.reports import day_list, month_report
 
     h = dash.hall(None)
     the_day = views.parse_day(day, views.local_day(dash.clock(), h))
     the_month = month if month and len(month) == 7 else views.month_of(the_day)
-    ctx = dash.attendance
     engine = request.app.state.engine
     try:
         people = day_list(engine, ctx.projector, the_day)
@@ -107,9 +112,7 @@ def decide_leave(
     from hub.attendance.desk import NotFound, WorkflowError
 
     check_csrf(request, csrf_token)
-    if dash.attendance is None:
-        raise HTTPException(404, "attendance is not part of this hub")
-    wf = dash.attendance.workflow
+    wf = _attendance(dash).workflow
     try:
         before = wf.get_leave(leave_id)
     except NotFound as exc:
@@ -171,8 +174,7 @@ def request_leave(
     from hub.attendance.desk import WorkflowError
 
     check_csrf(request, csrf_token)
-    if dash.attendance is None:
-        raise HTTPException(404, "attendance is not part of this hub")
+    wf = _attendance(dash).workflow
     if op.role not in DEPARTMENT_ROLES:
         raise HTTPException(403, f"role {op.role} may not file leave")
     zone = dash.hall(None).timezone
@@ -181,7 +183,7 @@ def request_leave(
     except ValueError:
         return _problem(request, op, "start and end must be dates with times", 422)
     try:
-        leave_id = dash.attendance.workflow.request_leave(
+        leave_id = wf.request_leave(
             actor=op.username, staff_id=staff_id, kind=kind, start=first, end=last, reason=reason
         )
     except WorkflowError as exc:
@@ -213,8 +215,7 @@ def add_correction(
     from hub.attendance.desk import WorkflowError
 
     check_csrf(request, csrf_token)
-    if dash.attendance is None:
-        raise HTTPException(404, "attendance is not part of this hub")
+    wf = _attendance(dash).workflow
     if op.role not in OFFICE_ROLES:
         raise HTTPException(403, "corrections are entered by the supervision office (督查考核科)")
     try:
@@ -222,7 +223,7 @@ def add_correction(
     except ValueError:
         return _problem(request, op, "the time of the correction must be a date with a time", 422)
     try:
-        fix_id = dash.attendance.workflow.add_correction(
+        fix_id = wf.add_correction(
             actor=op.username,
             staff_id=staff_id,
             at=when,

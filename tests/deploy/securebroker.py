@@ -12,7 +12,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from tests.support.broker import MOSQUITTO, free_port, wait_port
+from tests.support.waiting import wait_until as wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -31,16 +31,6 @@ SHIPPED_CONF = DEPLOY / "mosquitto" / "mosquitto.conf"
 CENTRAL_CONF = DEPLOY / "cluster" / "mosquitto-central.conf"
 ETC = "/etc/mosquitto/hallkeeper/"
 DATA = "/var/lib/mosquitto/"
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
-    """Poll `predicate` until it is true, or fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def rewrite_conf(

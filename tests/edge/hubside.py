@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from models.config import ConfigDocument
 from models.envelope import Envelope, parse_envelope
 from models.layout import Hall, hall_from_dict
 from models.topics import Channel, build_topic, parse_topic, subscription
+from tests.support.waiting import wait_until as wait_until
 
 HALL = "t1"
 NODE = "n1"
@@ -69,15 +69,6 @@ def agent_settings(broker_url: str, data_dir: Path, **extra: Any) -> AgentSettin
     }
     base.update(extra)
     return AgentSettings(**base)
-
-
-def wait_until(pred: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
-    """Poll `pred` until true; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 class HubStandIn:

@@ -17,7 +17,7 @@ from edge.drivers.presence_radar import (
 from edge.serialproto.ld2410 import Report, TargetState, encode_report
 from models.events import Presence
 from tests.support.device_context import RecordingContext
-from tests.support.device_context import wait_for as poll
+from tests.support.waiting import wait_until as poll
 
 
 def radar_context(device: str = "w01-a-radar", seat: str | None = "w01-a") -> RecordingContext:

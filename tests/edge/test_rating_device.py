@@ -13,7 +13,7 @@ from edge.serialproto.rating import AskReasonFrame, PromptFrame, ShowFrame, Than
 from models.commands import ShowServing, make_command
 from models.events import Rating
 from tests.support.device_context import RecordingContext
-from tests.support.device_context import wait_for as poll
+from tests.support.waiting import wait_until as poll
 
 
 def wait_for(cond: Callable[[], Any]) -> None:

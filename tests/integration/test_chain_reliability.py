@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from hub.events.tables import Event
 from tests.edge.hubside import HALL, SIGN
 from tests.support.broker import Broker
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 N = 1500
@@ -56,12 +57,8 @@ def stored(engine: Engine) -> tuple[int, int, int]:
 
 
 def wait(pred: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
-    """Poll until pred() holds."""
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out: {what}")
-        time.sleep(0.05)
+    """Poll until pred() holds (every 0.05 s)."""
+    wait_until(pred, timeout, what, step=0.05)
 
 
 @pytest.mark.slow

@@ -41,6 +41,7 @@ from hub.ingest.worker import parse_broker_url
 from models.topics import Channel, build_topic
 from tests.support.broker import Broker
 from tests.support.pg import create_database, drop_database
+from tests.support.waiting import wait_until as wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 N_EVENTS = 3000
@@ -123,15 +124,6 @@ class WorkerProc:
             self.proc.wait(30)
         assert "stopped:" in self.text(), self.text()[-2000:]
         return self.last_stats()
-
-
-def wait_for(cond: object, timeout: float, what: str) -> None:
-    """Poll `cond()` until true; fail saying `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not cond():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 class Publisher:

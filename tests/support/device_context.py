@@ -1,11 +1,9 @@
-"""Driver test support: a real DeviceContext that records what a driver emits and raises, and
-a polling wait with a deadline."""
+"""Driver test support: a real DeviceContext that records what a driver emits and raises
+(the polling wait is `tests.support.waiting.wait_until`)."""
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -90,12 +88,3 @@ class RecordingContext:
         """The faults so far as (code, active)."""
         with self._lock:
             return [(code, active) for code, _, active in self.faults]
-
-
-def wait_for(cond: Callable[[], Any], timeout: float = 5.0, step: float = 0.01) -> None:
-    """Poll until cond() holds; AssertionError at the deadline."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(step)

@@ -10,7 +10,8 @@ import pytest
 
 from edge.drivers.counter_display import CounterDisplayConfig, CounterDisplayDriver
 from models.commands import Announce, DisplayText, make_command
-from tests.support.device_context import RecordingContext, wait_for
+from tests.support.device_context import RecordingContext
+from tests.support.waiting import wait_until as wait_for
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.server
 import shutil
 import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -15,6 +14,7 @@ import pytest
 from edge.drivers.hall_display import HallDisplayConfig, HallDisplayDriver
 from models.commands import Announce, DisplayText, make_command
 from tests.support.device_context import RecordingContext
+from tests.support.waiting import wait_until as wait_for
 
 TZ = ZoneInfo("Asia/Shanghai")
 CHROMIUM = shutil.which("chromium")
@@ -41,15 +41,6 @@ def page() -> Iterator[tuple[str, list[str]]]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/api/queue/hall", seen
     server.shutdown()
-
-
-def wait_for(check: object, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(check) and check():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def command(body: DisplayText | Announce) -> object:

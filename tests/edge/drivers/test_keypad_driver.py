@@ -9,7 +9,8 @@ import pytest
 
 from edge.drivers.counter_keypad import CounterKeypadConfig, CounterKeypadDriver
 from models.events import CallAction, CallRequest
-from tests.support.device_context import RecordingContext, wait_for
+from tests.support.device_context import RecordingContext
+from tests.support.waiting import wait_until as wait_for
 
 
 @pytest.fixture

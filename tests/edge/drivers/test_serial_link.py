@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from edge.drivers.serial_link import PortClosed, PtyPeer, SerialLink, close_line, open_line
-from tests.support.device_context import wait_for
+from tests.support.waiting import wait_until as wait_for
 
 
 class EchoPeer(PtyPeer):

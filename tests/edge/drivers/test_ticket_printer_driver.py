@@ -10,7 +10,8 @@ import pytest
 
 from edge.drivers.ticket_printer import TicketPrinterConfig, TicketPrinterDriver
 from models.commands import DisplayText, PrintTicket, make_command
-from tests.support.device_context import RecordingContext, wait_for
+from tests.support.device_context import RecordingContext
+from tests.support.waiting import wait_until as wait_for
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from edge.drivers.voice import VoiceConfig, VoiceDriver, spoken
 from models.commands import Announce, DisplayText, make_command
 from tests.support.device_context import RecordingContext
-from tests.support.device_context import wait_for as poll
+from tests.support.waiting import wait_until as poll
 
 
 def wait_for(cond: Callable[[], Any]) -> None:

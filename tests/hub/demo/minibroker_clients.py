@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-
-def wait_until(pred: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> None:
-    """Poll `pred` until true; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
+from tests.support.waiting import wait_until as wait_until
 
 
 class Peer:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -14,6 +12,7 @@ from models.envelope import Envelope, make_envelope
 from models.events import AwaySign, Liveness, Punch
 from models.topics import Channel, build_topic
 from tests.support.broker import Broker
+from tests.support.waiting import wait_until as wait_until
 
 HALL = "demo"
 SHANGHAI = timezone(timedelta(hours=8))
@@ -51,18 +50,6 @@ def sign(device: str = "w01-sign", seq: int = 1) -> Envelope:
 def evt_topic(env: Envelope) -> str:
     """The evt topic of an envelope's device."""
     return build_topic(env.hall, env.device, Channel.EVT)
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
-    """Poll `predicate` until it is truthy; fail the test after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what or predicate}")
-        time.sleep(0.02)
 
 
 class Publisher:

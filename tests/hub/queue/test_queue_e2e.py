@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from sqlmodel import Session, select
 
@@ -14,14 +11,7 @@ from hub.bench.call import CallRig
 from hub.events.tables import Event
 from hub.queue.tables import QueueEventRow
 from tests.support.broker import Broker
-
-
-def wait_for(cond: Callable[[], Any], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
+from tests.support.waiting import wait_until as wait_for
 
 
 def test_keypad_call_reaches_the_counter_display_through_the_hub(
