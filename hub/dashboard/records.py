@@ -43,7 +43,7 @@ def may_decide(role: Role, stage: str | None) -> bool:
 def _attendance(dash: Any) -> Any:
     """The hub's attendance area (`AttendanceContext`); 404 when this hub runs without it."""
     if dash.attendance is None:
-        raise HTTPException(404, "attendance is not part of this hub")
+        raise HTTPException(404, "error.no_attendance")
     return dash.attendance
 
 
@@ -119,9 +119,9 @@ def decide_leave(
         raise HTTPException(404, str(exc)) from None
     stage = next_stage(before["status"])
     if stage is None:
-        raise HTTPException(409, f"leave {leave_id} is {before['status']}: nothing to decide")
+        raise HTTPException(409, "att.leave_nothing_to_decide")
     if not may_decide(op.role, stage):
-        raise HTTPException(403, f"role {op.role} may not take the {stage} decision (ATT-5)")
+        raise HTTPException(403, f"forbidden.leave_{stage}")  # rule ATT-5
     yes = approve not in ("0", "false", "no")
     try:
         after = wf.decide_leave(
@@ -149,13 +149,12 @@ def _local_time(text: str, zone: str) -> datetime:
 
 
 def _problem(request: Request, op: Operator, message: str, status: int) -> Response:
-    return render(
-        request,
-        "error.html",
-        op,
-        {"message": message, "back": "/attendance", "back_label": "attendance"},
-        status=status,
-    )
+    """The error page for a refusal: `message` is a catalogue key or another area's words."""
+    from hub.api.errors import ErrorInfo
+    from hub.dashboard.errors import error_page
+
+    del op  # the page finds the operator itself
+    return error_page(request, ErrorInfo(status=status, detail=message))
 
 
 @router.post("/attendance/leaves", response_model=None)
@@ -176,12 +175,12 @@ def request_leave(
     check_csrf(request, csrf_token)
     wf = _attendance(dash).workflow
     if op.role not in DEPARTMENT_ROLES:
-        raise HTTPException(403, f"role {op.role} may not file leave")
+        raise HTTPException(403, "forbidden.file_leave")
     zone = dash.hall(None).timezone
     try:
         first, last = _local_time(start, zone), _local_time(end, zone)
     except ValueError:
-        return _problem(request, op, "start and end must be dates with times", 422)
+        return _problem(request, op, "att.form_bad_times", 422)
     try:
         leave_id = wf.request_leave(
             actor=op.username, staff_id=staff_id, kind=kind, start=first, end=last, reason=reason
@@ -217,11 +216,11 @@ def add_correction(
     check_csrf(request, csrf_token)
     wf = _attendance(dash).workflow
     if op.role not in OFFICE_ROLES:
-        raise HTTPException(403, "corrections are entered by the supervision office (督查考核科)")
+        raise HTTPException(403, "forbidden.corrections")
     try:
         when = _local_time(at, dash.hall(None).timezone)
     except ValueError:
-        return _problem(request, op, "the time of the correction must be a date with a time", 422)
+        return _problem(request, op, "att.form_bad_time", 422)
     try:
         fix_id = wf.add_correction(
             actor=op.username,
@@ -273,7 +272,7 @@ def ratings_page(
 ) -> HTMLResponse:
     """Ratings by staff member (RATE-4) and the follow-ups of dissatisfied ratings (RATE-3)."""
     if not dash.ratings:
-        raise HTTPException(404, "ratings are not part of this hub")
+        raise HTTPException(404, "error.no_ratings")
     import sqlalchemy as sa
 
     from hub.ratings import reports

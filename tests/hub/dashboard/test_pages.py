@@ -200,7 +200,7 @@ def test_leave_request_and_correction_forms(
     r = office.post("/attendance/corrections", data={**fix, "csrf_token": office.csrf})
     assert r.status_code == 303
     day = office.get("/attendance?day=2026-11-24").text
-    assert re.search(r"AM_IN 08:20 ✓\*", day)  # counted as a punch, shown as corrected
+    assert re.search(r"上午到岗 08:20 ✓\*", day)  # counted as a punch, shown as corrected
     actions = {e.action: e.actor for e in audit_entries(sqlite_engine)}
     assert actions["leave.request"] == "u-window_lead"
     assert actions["correction.add"] == "u-supervisor"
@@ -239,7 +239,7 @@ def test_alert_feed_joins_the_areas_and_resolving_is_audited(
         s.commit()
     viewer, chief = browser_as(Role.VIEWER), browser_as(Role.DUTY_CHIEF)
     page = viewer.get("/alerts").text
-    assert page.index("回访超时") < page.index("w03-led offline")  # newest first
+    assert page.index("回访超时") < page.index("设备离线")  # newest first, in words
     assert "/resolve" not in page  # a viewer sees no button
     assert "/resolve" in chief.get("/alerts").text
     r = chief.post("/alerts/1/resolve", data={"why": "换了电源", "csrf_token": chief.csrf})
