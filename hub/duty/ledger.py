@@ -180,6 +180,22 @@ class LedgerDay:
                 return h
         return None
 
+    def main_holder(self, seat: str) -> str | None:
+        """Who held `seat` longest that day (None when nobody did)."""
+        held: dict[str, float] = {}
+        for h in self.holdings:
+            if h.seat == seat and h.staff_id is not None:
+                held[h.staff_id] = held.get(h.staff_id, 0.0) + (h.end - h.start).total_seconds()
+        return max(sorted(held), key=lambda s: held[s]) if held else None
+
+    def staff_at(self, seat: str, at: datetime) -> str | None:
+        """Who holds `seat` at `at`, else who held it just before (whoever left it)."""
+        for when in (at, at - timedelta(seconds=1)):
+            h = self.holder_at(seat, when)
+            if h is not None and h.staff_id is not None:
+                return h.staff_id
+        return None
+
     def staff(self) -> set[str]:
         """Everyone who holds a seat at some moment of the day."""
         return {h.staff_id for h in self.holdings if h.staff_id is not None}
