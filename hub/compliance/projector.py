@@ -26,6 +26,7 @@ from hub.compliance.store import (
     marks_from_envelope,
     open_window_days,
     save_result,
+    with_holders,
 )
 from hub.compliance.tables import AlertRow, NoticeRow, utc
 from hub.db import session_scope
@@ -112,13 +113,16 @@ class CompliancePresence:
             try:
                 with session_scope(engine) as session:
                     inputs = load_inputs(session, hall, window, day, close)
-                    result = evaluate(
-                        inputs.day,
-                        working=working,
-                        now=now,
-                        covers=inputs.covers,
-                        demands=inputs.demands,
-                        policy=self.policy,
+                    result = with_holders(
+                        evaluate(
+                            inputs.day,
+                            working=working,
+                            now=now,
+                            covers=inputs.covers,
+                            demands=inputs.demands,
+                            policy=self.policy,
+                        ),
+                        inputs.ledger,
                     )
                     new_violations, new_notices = save_result(
                         session, hall_id, inputs.day, day, result, now
