@@ -28,13 +28,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from edge.drivers.base import CommandOutcome, DeviceContext, Driver, DriverConfig
-from edge.face.gallery import GalleryData, GalleryError, LocalGallery, load_key
+from edge.face.gallery import LocalGallery, gallery_matcher
 from edge.face.liveness import LivenessSettings
 from edge.face.matcher import DEFAULT_MARGIN, DEFAULT_THRESHOLD, Matcher, limit_blas_threads
 from edge.face.motion import MotionSettings
 from edge.face.vote import DedupWindow, RateLimiter
 from models.commands import Command, EraseTemplate, SyncGallery
 from models.events import GalleryHeld, Punch, TemplateErased, UnknownFace
+from models.face import GalleryData, GalleryError, load_key
 
 if TYPE_CHECKING:  # the vision stack (OpenCV, dlib models) loads only when a terminal starts
     from edge.face.pipeline import Decision, FacePipeline, PipelineSettings
@@ -209,7 +210,7 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
         self._names = data.names() if data else {}
         if data is None:
             return Matcher({}, threshold=self.config.threshold, margin=self.config.margin)
-        return data.matcher(self.config.threshold, self.config.margin)
+        return gallery_matcher(data, self.config.threshold, self.config.margin)
 
     def _report_gallery(self) -> None:
         data = self._data

@@ -28,11 +28,12 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from models.face import ENCODING_DIM
+
 DEFAULT_THRESHOLD = 0.45
 """Largest accepted distance to the best person's nearest template."""
 DEFAULT_MARGIN = 0.06
 """Smallest gap between the best and the second-best person."""
-ENCODING_DIM = 128
 
 Templates = (
     Sequence[Sequence[float]] | Sequence[npt.NDArray[np.floating]] | npt.NDArray[np.floating]
