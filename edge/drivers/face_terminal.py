@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from edge.drivers.base import CommandOutcome, DeviceContext, Driver
-from edge.face.gallery import GalleryData, GalleryError, LocalGallery, load_key
+from edge.face.gallery import LocalGallery, gallery_matcher
 from edge.face.liveness import LivenessSettings
 from edge.face.matcher import Matcher, limit_blas_threads
 from edge.face.motion import MotionSettings
@@ -34,6 +34,7 @@ from edge.face.vote import DedupWindow, RateLimiter
 from models.commands import Command, EraseTemplate, SyncGallery
 from models.devices.face_terminal import KIND, FaceTerminalConfig
 from models.events import GalleryHeld, Punch, TemplateErased, UnknownFace
+from models.face import GalleryData, GalleryError, load_key
 
 if TYPE_CHECKING:  # the vision stack (OpenCV, dlib models) loads only when a terminal starts
     from edge.face.pipeline import Decision, FacePipeline, PipelineSettings
@@ -158,7 +159,7 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
         self._names = data.names() if data else {}
         if data is None:
             return Matcher({}, threshold=self.config.threshold, margin=self.config.margin)
-        return data.matcher(self.config.threshold, self.config.margin)
+        return gallery_matcher(data, self.config.threshold, self.config.margin)
 
     def _report_gallery(self) -> None:
         data = self._data

@@ -29,8 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.devices.face_terminal import DEFAULT_MARGIN, DEFAULT_THRESHOLD  # the config defaults
-
-ENCODING_DIM = 128
+from models.face import ENCODING_DIM
 
 Templates = (
     Sequence[Sequence[float]] | Sequence[npt.NDArray[np.floating]] | npt.NDArray[np.floating]
