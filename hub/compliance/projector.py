@@ -32,6 +32,7 @@ from hub.compliance.tables import AlertRow, NoticeRow, utc
 from hub.db import session_scope
 from hub.ingest.hooks import IngestBatch
 from models.commands import DisplayText
+from models.devices import counter_display
 from models.layout import Hall
 
 logger = logging.getLogger(__name__)
@@ -164,7 +165,7 @@ class CompliancePresence:
         w = next(x for x in hall.windows if x.id == window)
         for neighbour in w.neighbours:
             for d in hall.devices:
-                if d.kind == "counter_display" and d.window == neighbour:
+                if d.kind == counter_display.KIND and d.window == neighbour:
                     return neighbour, d.id
         return (w.neighbours[0] if w.neighbours else None), None
 

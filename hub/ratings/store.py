@@ -16,6 +16,7 @@ from hub.queue.tables import QueueEventRow
 from hub.ratings.engine import OnPost, RatingSettings, ServiceRecord, on_post
 from hub.ratings.tables import RatingSettingsRow
 from hub.staff.tables import Staff
+from models.devices import face_terminal
 from models.layout import Hall
 
 QUEUE = QueueEventRow.__table__  # type: ignore[attr-defined]
@@ -56,7 +57,7 @@ def present_at(conn: Connection, hall: Hall, seat: str, window: str, at: datetim
     from hub.duty.ledger_store import holder_at
 
     held = holder_at(conn, hall, seat, at)
-    terminals = [d.id for d in hall.devices if d.kind == "face_terminal" and d.window == window]
+    terminals = [d.id for d in hall.devices if d.kind == face_terminal.KIND and d.window == window]
     punched = None
     if terminals:
         tz = ZoneInfo(hall.timezone)
