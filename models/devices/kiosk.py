@@ -34,6 +34,6 @@ SPEC = DeviceKindSpec(
     config=KioskConfig,
     label_zh="取号机",
     label_en="Kiosk",
-    opening_check=False,
+    opening_check=True,  # rule DEV-1: the touch screen citizens take numbers at
     sends=frozenset({EventType.TICKET_ISSUED}),  # rule QUEUE-1
 )

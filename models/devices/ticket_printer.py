@@ -33,7 +33,7 @@ SPEC = DeviceKindSpec(
     config=TicketPrinterConfig,
     label_zh="取号打印机",
     label_en="Ticket printer",
-    opening_check=False,
+    opening_check=True,  # rule DEV-1: checked with the kiosk before opening
     sends=frozenset(),
     takes=frozenset({CommandType.PRINT_TICKET}),
 )

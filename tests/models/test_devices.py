@@ -65,11 +65,13 @@ def test_which_kind_may_send_what() -> None:
 
 
 def test_opening_check_labels_and_drivers_derive_from_the_kinds() -> None:
-    assert {  # rules DEV-1 (attendance machines, screens) and DEV-3
+    assert {  # rules DEV-1 (attendance machines, screens, the kiosk and its printer) and DEV-3
         "face_terminal",
         "counter_display",
         "hall_display",
         "rating_device",
+        "kiosk",
+        "ticket_printer",
     } == OPENING_CHECK_KINDS
     zh, en = translator("zh-CN"), translator("en")
     assert zh("kiosk") == "取号机" and en("kiosk") == "Kiosk"
