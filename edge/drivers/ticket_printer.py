@@ -42,6 +42,13 @@ class TicketPrinterConfig(DriverConfig):
     usb_product: int | None = Field(default=None, description="USB product id")
     timeout_s: float = Field(default=0.5, gt=0, le=10, description="Status answer timeout")
     title: str = Field(default="政务服务大厅", max_length=40, description="Top line of a ticket")
+    max_age_s: float | None = Field(
+        default=120.0,
+        gt=0,
+        le=3600,
+        description="A ticket older than this is not printed (the kiosk showed it already); "
+        "None prints whatever the age",
+    )
 
 
 def ticket_lines(body: PrintTicket, title: str, local_time: str) -> list[str]:
@@ -194,7 +201,14 @@ class TicketPrinterDriver(Driver[TicketPrinterConfig]):
         """Check the paper, then print one ticket and cut."""
         with self._lock:
             if self.printer is None:
-                return CommandOutcome(False, "printer is not open")
+                return CommandOutcome(False, "printer_error: printer is not open")
+            age = (self.ctx.now() - body.issued_at).total_seconds()
+            limit = self.config.max_age_s
+            if limit is not None and age > limit:  # queued while the printer was away
+                logger.info(
+                    "printer %s: %s is %.0fs old, not printed", self.ctx.device, body.ticket, age
+                )
+                return CommandOutcome(False, f"ticket_stale: issued {age:.0f}s ago")
             if not self.paper_ok():
                 if not self.out_of_paper:
                     self.out_of_paper = True
