@@ -17,48 +17,21 @@ import random
 import shutil
 import threading
 
-from pydantic import Field
-
-from edge.drivers.base import CommandOutcome, DeviceContext, Driver, DriverConfig
-from edge.drivers.hall_display import HallDisplayConfig, HallDisplayDriver
-from edge.drivers.voice import VoiceConfig, VoiceDriver
+from edge.drivers.base import CommandOutcome, DeviceContext, Driver
+from edge.drivers.hall_display import HallDisplayDriver
+from edge.drivers.voice import VoiceDriver
 from models.commands import Announce, Command, ShowTicket
+from models.devices.hall_display import HallDisplayConfig
+from models.devices.kiosk import KIND, KioskConfig
 from models.events import TicketIssued
 
 logger = logging.getLogger(__name__)
 
 
-class KioskConfig(DriverConfig):
-    """Settings of a ticket kiosk."""
-
-    services: list[str] = Field(
-        default_factory=list, description="Service codes offered (empty: any)"
-    )
-    sim_interval_s: float | None = Field(
-        default=None, gt=0, le=3600, description="Issue a ticket this often (demo)"
-    )
-    green_share: float = Field(
-        default=0.1, ge=0, le=1, description="Share of demo tickets on the green channel"
-    )
-    seed: int | None = Field(default=None, description="Random seed of the demo citizens")
-    url: str = Field(
-        default="http://127.0.0.1:8000/kiosk/demo/hall-kiosk",
-        description="The hub's kiosk page the real touch screen shows",
-    )
-    browser: list[str] = Field(
-        default_factory=lambda: list(HallDisplayConfig().browser),
-        description="Browser command of the real touch screen; the page URL is appended",
-    )
-    speak: bool = Field(default=True, description="Say a failed print aloud (DEV-4)")
-    voice: VoiceConfig = Field(
-        default_factory=VoiceConfig, description="The kiosk speaker (as the hall voice)"
-    )
-
-
 class KioskDriver(Driver[KioskConfig]):
     """Emits TicketIssued when a citizen takes a number; shows and says ShowTicket."""
 
-    kind = "kiosk"
+    kind = KIND
     Config = KioskConfig
 
     def __init__(self, ctx: DeviceContext, config: KioskConfig) -> None:

@@ -14,6 +14,7 @@ from hub.commands import CommandSender
 from hub.queue.engine import EventKind, QueueEngine, QueueEvent
 from hub.queue.notices import pause_lines
 from models.commands import Announce, CommandBody, DisplayText
+from models.devices import counter_display, hall_display, ticket_printer, voice
 from models.layout import Hall
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class Announcer:
 
     def printer_for(self, device: str) -> str | None:
         """The ticket printer for a kiosk: one on the same node, else the first."""
-        printers = [d for d in self.hall.devices if d.kind == "ticket_printer"]
+        printers = [d for d in self.hall.devices if d.kind == ticket_printer.KIND]
         try:
             node = self.hall.device(device).node
         except KeyError:
@@ -70,7 +71,7 @@ class Announcer:
 
     def show(self, window: str, text: str, line: int = 0) -> None:
         """Show one line on the window's counter display(s)."""
-        for dev in self.devices("counter_display", window):
+        for dev in self.devices(counter_display.KIND, window):
             self.send(dev, DisplayText(text=text, line=line))
 
     def show_paused(self, queue: QueueEngine, window: str) -> None:
@@ -103,9 +104,9 @@ class Announcer:
             n = c.spec.number if c else 0
             if ev.kind in (EventKind.CALLED, EventKind.RECALLED) and ev.ticket and ev.window:
                 self.show(ev.window, call_text(ev.ticket, n))  # rule QUEUE-4
-                for dev in self.devices("hall_display"):
+                for dev in self.devices(hall_display.KIND):
                     self.send(dev, DisplayText(text=call_text(ev.ticket, n)))
-                for dev in self.devices("voice"):
+                for dev in self.devices(voice.KIND):
                     self.send(dev, Announce(text=announce_text(ev.ticket, n)))
             elif ev.kind is EventKind.PAUSED and ev.window:
                 self.show_paused(queue, ev.window)

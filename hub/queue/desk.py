@@ -22,12 +22,14 @@ from sqlalchemy.engine import Engine
 from hub.queue.announce import Announcer
 from hub.queue.notices import PRINT_FAULTS, TicketWords, hall_notices, ticket_words
 from models.commands import DisplayText, PrintTicket, ShowTicket
+from models.devices import hall_display, ticket_printer, voice
+from models.devices.kiosk import KIND as KIOSK
 from models.envelope import Envelope
 from models.events import CommandResult, DeviceFault
 from models.layout import Hall
 
 logger = logging.getLogger(__name__)
-HALL_WIDE = ("ticket_printer", "voice", "kiosk")
+HALL_WIDE = (ticket_printer.KIND, voice.KIND, KIOSK)
 """Device kinds whose faults concern the whole hall (their notice goes on the hall screen)."""
 NOTICE_LINE = 1
 """The hall display line that carries the fault notice (line 0 is the call)."""
@@ -155,7 +157,7 @@ class CitizenDesk:
 
     def _show_notices(self, notices: list[str]) -> None:
         text = "；".join(notices)
-        for dev in self.announcer.devices("hall_display"):
+        for dev in self.announcer.devices(hall_display.KIND):
             self.announcer.send(dev, DisplayText(text=text[:200], line=NOTICE_LINE))
         self.on_change({"type": "notices", "hall": self.hall.id, "notices": notices})
         logger.info("hall %s notices: %s", self.hall.id, notices or "none")
@@ -236,7 +238,7 @@ class CitizenDesk:
         p.outcome = out
         with self.lock:
             self.recent = [*self.recent[-19:], out]
-        if p.kiosk and self._kind(p.kiosk) == "kiosk":
+        if p.kiosk and self._kind(p.kiosk) == KIOSK:
             self.announcer.send(
                 p.kiosk,
                 ShowTicket(

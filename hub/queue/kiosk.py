@@ -24,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.publicpage import RateLimiter, check_token, harden, keep_token, new_token, qr_svg
 from hub.queue.service import QueueProjector, find_queue
+from models.devices.kiosk import KIND as KIOSK
+from models.devices.kiosk import KioskConfig
 from models.layout import Device
 
 logger = logging.getLogger(__name__)
@@ -40,14 +42,14 @@ def _kiosk(request: Request, hall: str, device: str) -> tuple[QueueProjector, De
         dev = q.hall.device(device)
     except KeyError:
         raise HTTPException(404, "没有这台取号机") from None
-    if dev.kind != "kiosk":
+    if dev.kind != KIOSK:
         raise HTTPException(404, "没有这台取号机")
     return q, dev
 
 
 def offered(q: QueueProjector, dev: Device) -> list[dict[str, str]]:
     """The services this kiosk offers (its `services` setting; empty: every service)."""
-    codes = list(dev.settings.get("services") or [])
+    codes = dev.settings.services if isinstance(dev.settings, KioskConfig) else []
     return [
         {"code": s.code, "name": s.name, "prefix": s.prefix}
         for s in q.hall.services

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from edge.drivers.kiosk import KioskConfig, KioskDriver
-from edge.drivers.voice import VoiceConfig
+from edge.drivers.kiosk import KioskDriver
 from models.commands import DisplayText, ShowTicket, make_command
+from models.devices.kiosk import KioskConfig
+from models.devices.voice import VoiceConfig
 from models.events import TicketIssued
 from tests.support.device_context import RecordingContext
 from tests.support.waiting import wait_until
