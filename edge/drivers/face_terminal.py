@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from edge.drivers.base import CommandOutcome, DeviceContext, Driver, DriverConfig
+from edge.face.challenge import ChallengeSettings, prompt
 from edge.face.gallery import LocalGallery, gallery_matcher
 from edge.face.liveness import LivenessSettings
 from edge.face.matcher import DEFAULT_MARGIN, DEFAULT_THRESHOLD, Matcher, limit_blas_threads
@@ -45,9 +46,12 @@ logger = logging.getLogger(__name__)
 FAIL_TEXT = {
     "no_match": "未识别，请联系管理员",
     "ambiguous": "识别不确定，请正对摄像头重试",
-    "liveness_failed": "活体检测未通过，请眨眼后重试",
+    "liveness_failed": "活体检测未通过，请本人重试",
+    "timeout": "未在规定时间内完成动作，请重试",
+    "wrong_action": "动作与提示不符，请重试",
+    "spoof": "活体检测未通过，请本人重试",
 }
-"""What the person is told when a face is refused, by reason."""
+"""What the person is told when a face is refused, by reason (or liveness failure)."""
 
 
 class FaceTerminalConfig(DriverConfig):
@@ -83,11 +87,21 @@ class FaceTerminalConfig(DriverConfig):
         default=640, ge=160, le=4096, description="Detection runs on the frame shrunk to this side"
     )
     min_face_px: int = Field(default=80, ge=20, description="Smallest face width judged")
-    liveness: Literal["off", "blink", "motion", "blink+motion"] = Field(
-        default="blink", description="Liveness checks (see edge/face/liveness.py)"
+    detector: Literal["yunet", "hog"] = Field(
+        default="yunet", description="Face detector: YuNet (shipped ONNX) or dlib's HOG"
     )
-    liveness_window_s: float = Field(
-        default=6.0, gt=0, le=60, description="Time a face has to show liveness"
+    liveness: Literal["off", "passive", "challenge"] = Field(
+        default="challenge",
+        description="challenge: asked actions + MiniFASNet; passive: MiniFASNet only",
+    )
+    challenge_actions: int = Field(
+        default=2, ge=1, le=2, description="Actions asked per recognition (all different)"
+    )
+    challenge_time_s: float = Field(
+        default=8.0, gt=0, le=60, description="Time limit to perform the asked actions"
+    )
+    min_real: float = Field(
+        default=0.5, ge=0, le=1, description="Smallest MiniFASNet real score (0: off)"
     )
     motion_hold_s: float = Field(default=4.0, ge=0, description="Gate stays open after motion")
     unknown_interval_s: float = Field(
@@ -105,13 +119,20 @@ class FaceTerminalConfig(DriverConfig):
         from edge.face.pipeline import PipelineSettings
 
         return PipelineSettings(
+            detector=self.detector,
             detect_max_side=self.detect_max_side,
             min_face_px=self.min_face_px,
             vote_k=self.vote_k,
             vote_n=max(self.vote_n, self.vote_k),
             dedup_s=self.dedup_s,
             motion=MotionSettings(hold_s=self.motion_hold_s),
-            liveness=LivenessSettings(mode=self.liveness, window_s=self.liveness_window_s),
+            liveness=LivenessSettings(
+                mode=self.liveness,
+                challenge=ChallengeSettings(
+                    count=self.challenge_actions, time_limit_s=self.challenge_time_s
+                ),
+                min_real=self.min_real,
+            ),
         )
 
 
@@ -157,6 +178,8 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
         self._held = threading.Event()
         self._status = "ok"
         self.frames = 0
+        self.asked: tuple[int, tuple[str, ...]] = (0, ())
+        """The challenge being asked (a counter and the actions): what a person hears."""
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -304,7 +327,7 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
         from edge.face.capture import open_source
 
         cfg = self.config
-        frames = open_source(source, fps=cfg.fps, loop=cfg.loop)
+        frames = open_source(source, fps=cfg.fps, loop=cfg.loop, asked=lambda: self.asked)
         try:
             started = time.monotonic()
             first_t: float | None = None
@@ -327,6 +350,10 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
                 close()  # releases the camera at once
 
     def _act(self, d: Decision, t: float) -> None:
+        if d.kind == "challenge":
+            self.asked = (self.asked[0] + 1, d.actions)
+            self.feedback.show(prompt(d.actions))  # said and shown: the challenge
+            return
         if d.kind == "punch" and d.staff_id is not None and d.liveness is not None:
             # rule ATT-1: the punch is the fact; its device time is the envelope's ts
             self.ctx.emit(
@@ -337,11 +364,8 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
             self.feedback.show(f"{self._names.get(d.staff_id, d.staff_id)} 打卡成功")
         elif d.kind == "duplicate" and d.staff_id is not None:
             self.feedback.show(f"{self._names.get(d.staff_id, d.staff_id)} 已打卡")
-        elif d.kind == "pending" and d.staff_id is not None and d.liveness is not None:
-            if self.feedback.shown[-1:] != ["请眨眨眼"]:
-                self.feedback.show("请眨眨眼")
         elif d.kind == "rejected" and d.reason is not None:
-            self.feedback.show(FAIL_TEXT[d.reason])
+            self.feedback.show(FAIL_TEXT[d.detail or d.reason])
             if self._unknown.allow(t):  # rule PRIV-1: no identity, no image
                 self.ctx.emit(
                     UnknownFace(
