@@ -26,6 +26,7 @@ from hub.ingest.hooks import IngestBatch
 from hub.staff.crypto import decrypt_template, hall_key
 from hub.staff.tables import FaceGallery, FaceTemplate, Staff, TemplateErasure, TerminalGallery
 from models.commands import EraseTemplate, SyncGallery
+from models.devices import face_terminal
 from models.events import EventType, GalleryHeld, TemplateErased
 from models.face import GalleryPerson, build_gallery
 from models.layout import Hall
@@ -68,7 +69,9 @@ class GallerySync:
     def terminals(self, hall: str) -> list[str]:
         """The face terminals of a hall, from its layout."""
         layout = self.halls.get(hall)
-        return [] if layout is None else [d.id for d in layout.devices if d.kind == "face_terminal"]
+        return (
+            [] if layout is None else [d.id for d in layout.devices if d.kind == face_terminal.KIND]
+        )
 
     def _key(self) -> bytes:
         if self.master_key is None:
