@@ -27,6 +27,7 @@ class CommandType(StrEnum):
     ERASE_TEMPLATE = "erase_template"
     SHOW_SERVING = "show_serving"
     RELOAD_CONFIG = "reload_config"
+    SHOW_TICKET = "show_ticket"
 
 
 class DisplayText(WireModel):
@@ -95,8 +96,33 @@ class ReloadConfig(WireModel):
     """Re-read and re-apply the retained config document."""
 
 
+class ShowTicket(WireModel):
+    """Tell a kiosk the number a citizen took, printed or not, in words to show and say (DEV-4).
+
+    When the ticket could not be printed (`printed` False, `fault` the reason) the kiosk shows
+    the number large, offers `qr` as a QR code for a phone, and speaks `speech`.
+    """
+
+    ticket: Ticket
+    service_name: Annotated[str, Field(max_length=64)]
+    ahead: int = Field(ge=0)
+    printed: bool
+    fault: Code | None = Field(default=None, description="Why it was not printed")
+    title: Annotated[str, Field(max_length=64)]
+    detail: Annotated[str, Field(max_length=200)] = ""
+    speech: Annotated[str, Field(max_length=200)] | None = None
+    qr: Annotated[str, Field(max_length=300)] = ""
+
+
 CommandBody = (
-    DisplayText | Announce | PrintTicket | SyncGallery | EraseTemplate | ShowServing | ReloadConfig
+    DisplayText
+    | Announce
+    | PrintTicket
+    | SyncGallery
+    | EraseTemplate
+    | ShowServing
+    | ReloadConfig
+    | ShowTicket
 )
 COMMAND_BODIES: dict[CommandType, type[WireModel]] = {
     CommandType.DISPLAY_TEXT: DisplayText,
@@ -106,6 +132,7 @@ COMMAND_BODIES: dict[CommandType, type[WireModel]] = {
     CommandType.ERASE_TEMPLATE: EraseTemplate,
     CommandType.SHOW_SERVING: ShowServing,
     CommandType.RELOAD_CONFIG: ReloadConfig,
+    CommandType.SHOW_TICKET: ShowTicket,
 }
 
 
