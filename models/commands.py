@@ -63,8 +63,16 @@ class SyncGallery(WireModel):
     version: int = Field(ge=0)
     checksum: Annotated[str, Field(min_length=1, max_length=128)]
     blob: Annotated[str, Field(max_length=MAX_COMMAND_BYTES)] = Field(
-        description="The encrypted gallery, base64 text (Fernet token)"
+        description="The encrypted gallery, base64 text (Fernet token under the hall key)"
     )
+    keys: Annotated[str, Field(max_length=MAX_COMMAND_BYTES)] = Field(
+        default="",
+        description="The gallery's person keys sealed under the hall key (models/face.py)",
+    )
+
+
+ErasureId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+"""Names one erasure request, so its confirmation closes that request and no other."""
 
 
 class EraseTemplate(WireModel):
@@ -72,6 +80,7 @@ class EraseTemplate(WireModel):
 
     staff_id: StaffId
     gallery_version: int = Field(ge=0)
+    erasure_id: ErasureId
 
 
 class ShowServing(WireModel):

@@ -176,6 +176,9 @@ class TemplateErased(WireModel):
 
     staff_id: StaffId
     gallery_version: int = Field(ge=0)
+    erasure_id: (
+        Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")] | None
+    ) = Field(default=None, description="The erasure request this confirms")
 
 
 class Heartbeat(WireModel):

@@ -153,6 +153,8 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        if self._gallery is not None:
+            self._gallery.close()
 
     def status(self) -> str:
         """ok, degraded (no gallery / camera trouble)."""
@@ -191,7 +193,7 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
             return CommandOutcome(False, "no hall key: the gallery cannot be opened")
         if isinstance(body, SyncGallery):
             try:
-                data = self._gallery.replace(body.version, body.checksum, body.blob)
+                data = self._gallery.replace(body.version, body.checksum, body.blob, body.keys)
             except GalleryError as exc:
                 return CommandOutcome(False, str(exc))
             self._swap(data)
@@ -206,7 +208,11 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
                 return CommandOutcome(False, str(exc))
             self._swap(held)
             self.ctx.emit(
-                TemplateErased(staff_id=body.staff_id, gallery_version=body.gallery_version)
+                TemplateErased(
+                    staff_id=body.staff_id,
+                    gallery_version=body.gallery_version,
+                    erasure_id=body.erasure_id,
+                )
             )
             self._report_gallery()
             return CommandOutcome(True, f"template of {body.staff_id} erased")
