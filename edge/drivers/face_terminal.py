@@ -23,18 +23,19 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
-
-from edge.drivers.base import CommandOutcome, DeviceContext, Driver, DriverConfig
-from edge.face.gallery import GalleryData, GalleryError, LocalGallery, load_key
+from edge.drivers.base import CommandOutcome, DeviceContext, Driver
+from edge.face.challenge import ChallengeSettings, prompt
+from edge.face.gallery import LocalGallery, gallery_matcher
 from edge.face.liveness import LivenessSettings
-from edge.face.matcher import DEFAULT_MARGIN, DEFAULT_THRESHOLD, Matcher, limit_blas_threads
+from edge.face.matcher import Matcher, limit_blas_threads
 from edge.face.motion import MotionSettings
 from edge.face.vote import DedupWindow, RateLimiter
 from models.commands import Command, EraseTemplate, SyncGallery
+from models.devices.face_terminal import KIND, FaceTerminalConfig
 from models.events import GalleryHeld, Punch, TemplateErased, UnknownFace
+from models.face import GalleryData, GalleryError, load_key
 
 if TYPE_CHECKING:  # the vision stack (OpenCV, dlib models) loads only when a terminal starts
     from edge.face.pipeline import Decision, FacePipeline, PipelineSettings
@@ -44,74 +45,12 @@ logger = logging.getLogger(__name__)
 FAIL_TEXT = {
     "no_match": "未识别，请联系管理员",
     "ambiguous": "识别不确定，请正对摄像头重试",
-    "liveness_failed": "活体检测未通过，请眨眼后重试",
+    "liveness_failed": "活体检测未通过，请本人重试",
+    "timeout": "未在规定时间内完成动作，请重试",
+    "wrong_action": "动作与提示不符，请重试",
+    "spoof": "活体检测未通过，请本人重试",
 }
-"""What the person is told when a face is refused, by reason."""
-
-
-class FaceTerminalConfig(DriverConfig):
-    """Settings of one face clock-in terminal."""
-
-    source: str | None = Field(
-        default=None,
-        description="Camera index, RTSP/HTTP URL, video "
-        "file or frame folder; real default: camera 0",
-    )
-    fps: float = Field(default=10.0, gt=0, le=60, description="Frame rate of a frame folder")
-    loop: bool = Field(default=False, description="Replay a file or folder endlessly")
-    realtime: bool = Field(default=True, description="Pace recorded frames at their clip time")
-    gallery_path: str = Field(
-        default="data/edge/face/{device}.gallery",
-        description="Encrypted local gallery file; {device} is replaced",
-    )
-    key_env: str = Field(default="HK_FACE_HALL_KEY", description="Env var with the hall key")
-    key_file: str | None = Field(default=None, description="File with the hall key")
-    threshold: float = Field(
-        default=DEFAULT_THRESHOLD,
-        gt=0,
-        lt=1,
-        description="Largest accepted face distance (see matcher.py)",
-    )
-    margin: float = Field(
-        default=DEFAULT_MARGIN, ge=0, lt=1, description="Smallest gap to the second-best person"
-    )
-    vote_k: int = Field(default=3, ge=1, le=30, description="Frames that must agree ...")
-    vote_n: int = Field(default=5, ge=1, le=30, description="... among the last n")
-    dedup_s: float = Field(default=60.0, ge=0, description="One punch per person per window")
-    detect_max_side: int = Field(
-        default=640, ge=160, le=4096, description="Detection runs on the frame shrunk to this side"
-    )
-    min_face_px: int = Field(default=80, ge=20, description="Smallest face width judged")
-    liveness: Literal["off", "blink", "motion", "blink+motion"] = Field(
-        default="blink", description="Liveness checks (see edge/face/liveness.py)"
-    )
-    liveness_window_s: float = Field(
-        default=6.0, gt=0, le=60, description="Time a face has to show liveness"
-    )
-    motion_hold_s: float = Field(default=4.0, ge=0, description="Gate stays open after motion")
-    unknown_interval_s: float = Field(
-        default=30.0, ge=0, description="At most one unknown_face per this many s"
-    )
-    camera_retry_s: float = Field(
-        default=5.0, gt=0, le=600, description="Wait before reopening a failed live camera"
-    )
-    display_command: list[str] | None = Field(
-        default=None, description="argv run with the feedback text appended (display/voice)"
-    )
-
-    def pipeline_settings(self) -> PipelineSettings:
-        """The pipeline's settings from this config."""
-        from edge.face.pipeline import PipelineSettings
-
-        return PipelineSettings(
-            detect_max_side=self.detect_max_side,
-            min_face_px=self.min_face_px,
-            vote_k=self.vote_k,
-            vote_n=max(self.vote_n, self.vote_k),
-            dedup_s=self.dedup_s,
-            motion=MotionSettings(hold_s=self.motion_hold_s),
-            liveness=LivenessSettings(mode=self.liveness, window_s=self.liveness_window_s),
-        )
+"""What the person is told when a face is refused, by reason (or liveness failure)."""
 
 
 class Feedback:
@@ -135,10 +74,32 @@ class Feedback:
                 logger.warning("display command failed: %s", exc)
 
 
+def pipeline_settings(config: FaceTerminalConfig) -> PipelineSettings:
+    """The pipeline's settings from a terminal's config."""
+    from edge.face.pipeline import PipelineSettings
+
+    return PipelineSettings(
+        detector=config.detector,
+        detect_max_side=config.detect_max_side,
+        min_face_px=config.min_face_px,
+        vote_k=config.vote_k,
+        vote_n=max(config.vote_n, config.vote_k),
+        dedup_s=config.dedup_s,
+        motion=MotionSettings(hold_s=config.motion_hold_s),
+        liveness=LivenessSettings(
+            mode=config.liveness,
+            challenge=ChallengeSettings(
+                count=config.challenge_actions, time_limit_s=config.challenge_time_s
+            ),
+            min_real=config.min_real,
+        ),
+    )
+
+
 class FaceTerminalDriver(Driver[FaceTerminalConfig]):
     """The face clock-in terminal."""
 
-    kind = "face_terminal"
+    kind = KIND
     Config = FaceTerminalConfig
 
     def __init__(self, ctx: DeviceContext, config: FaceTerminalConfig) -> None:
@@ -156,6 +117,8 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
         self._held = threading.Event()
         self._status = "ok"
         self.frames = 0
+        self.asked: tuple[int, tuple[str, ...]] = (0, ())
+        """The challenge being asked (a counter and the actions): what a person hears."""
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -174,7 +137,7 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
 
         if self._dedup.window_s != cfg.dedup_s:
             self._dedup = DedupWindow(cfg.dedup_s)
-        self._pipeline = FacePipeline(self._matcher(), cfg.pipeline_settings(), self._dedup)
+        self._pipeline = FacePipeline(self._matcher(), pipeline_settings(cfg), self._dedup)
         if self._data is not None:
             self._held.set()
         self._report_gallery()
@@ -190,6 +153,8 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        if self._gallery is not None:
+            self._gallery.close()
 
     def status(self) -> str:
         """ok, degraded (no gallery / camera trouble)."""
@@ -209,7 +174,7 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
         self._names = data.names() if data else {}
         if data is None:
             return Matcher({}, threshold=self.config.threshold, margin=self.config.margin)
-        return data.matcher(self.config.threshold, self.config.margin)
+        return gallery_matcher(data, self.config.threshold, self.config.margin)
 
     def _report_gallery(self) -> None:
         data = self._data
@@ -228,7 +193,7 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
             return CommandOutcome(False, "no hall key: the gallery cannot be opened")
         if isinstance(body, SyncGallery):
             try:
-                data = self._gallery.replace(body.version, body.checksum, body.blob)
+                data = self._gallery.replace(body.version, body.checksum, body.blob, body.keys)
             except GalleryError as exc:
                 return CommandOutcome(False, str(exc))
             self._swap(data)
@@ -243,7 +208,11 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
                 return CommandOutcome(False, str(exc))
             self._swap(held)
             self.ctx.emit(
-                TemplateErased(staff_id=body.staff_id, gallery_version=body.gallery_version)
+                TemplateErased(
+                    staff_id=body.staff_id,
+                    gallery_version=body.gallery_version,
+                    erasure_id=body.erasure_id,
+                )
             )
             self._report_gallery()
             return CommandOutcome(True, f"template of {body.staff_id} erased")
@@ -303,7 +272,7 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
         from edge.face.capture import open_source
 
         cfg = self.config
-        frames = open_source(source, fps=cfg.fps, loop=cfg.loop)
+        frames = open_source(source, fps=cfg.fps, loop=cfg.loop, asked=lambda: self.asked)
         try:
             started = time.monotonic()
             first_t: float | None = None
@@ -326,6 +295,10 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
                 close()  # releases the camera at once
 
     def _act(self, d: Decision, t: float) -> None:
+        if d.kind == "challenge":
+            self.asked = (self.asked[0] + 1, d.actions)
+            self.feedback.show(prompt(d.actions))  # said and shown: the challenge
+            return
         if d.kind == "punch" and d.staff_id is not None and d.liveness is not None:
             # rule ATT-1: the punch is the fact; its device time is the envelope's ts
             self.ctx.emit(
@@ -336,11 +309,8 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
             self.feedback.show(f"{self._names.get(d.staff_id, d.staff_id)} 打卡成功")
         elif d.kind == "duplicate" and d.staff_id is not None:
             self.feedback.show(f"{self._names.get(d.staff_id, d.staff_id)} 已打卡")
-        elif d.kind == "pending" and d.staff_id is not None and d.liveness is not None:
-            if self.feedback.shown[-1:] != ["请眨眨眼"]:
-                self.feedback.show("请眨眨眼")
         elif d.kind == "rejected" and d.reason is not None:
-            self.feedback.show(FAIL_TEXT[d.reason])
+            self.feedback.show(FAIL_TEXT[d.detail or d.reason])
             if self._unknown.allow(t):  # rule PRIV-1: no identity, no image
                 self.ctx.emit(
                     UnknownFace(

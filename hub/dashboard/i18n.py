@@ -16,6 +16,8 @@ from typing import Any
 
 from babel.messages.pofile import read_po
 
+from models.devices import KINDS
+
 logger = logging.getLogger(__name__)
 
 LANGS = ("zh-CN", "en")
@@ -41,7 +43,11 @@ def read_catalogue(path: Path) -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _load() -> dict[str, dict[str, str]]:
-    return {lang: read_catalogue(po_path(lang)) for lang in LANGS}
+    words = {lang: read_catalogue(po_path(lang)) for lang in LANGS}
+    for kind, spec in KINDS.items():  # device kinds are named where defined (models/devices/)
+        words["zh-CN"].setdefault(kind, spec.label_zh)
+        words["en"].setdefault(kind, spec.label_en)
+    return words
 
 
 class _Catalogue(Mapping[str, dict[str, str]]):

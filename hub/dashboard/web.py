@@ -38,6 +38,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/devices", "devices"),
     ("/attendance", "attendance"),
     ("/compliance", "compliance"),
+    ("/duty", "duty"),
     ("/ratings", "ratings"),
     ("/queue", "queue"),
     ("/alerts", "alerts"),

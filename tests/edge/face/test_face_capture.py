@@ -58,12 +58,13 @@ def test_missing_source_is_a_capture_error_and_a_camera_fault(
     # a terminal with a gallery whose simulated camera cannot open reports a fault (DEV-4)
     from cryptography.fernet import Fernet
 
-    from edge.face.gallery import LocalGallery, build_gallery
+    from edge.face.gallery import LocalGallery
+    from tests.edge.face.photos import sync_body
 
     key = Fernet.generate_key()
     monkeypatch.setenv(KEY_ENV, key.decode())
-    blob, checksum = build_gallery(1, [], key)
-    LocalGallery(tmp_path / "g.gallery", key).replace(1, checksum, blob)
+    body = sync_body(1, [], key)
+    LocalGallery(tmp_path / "g.gallery", key).replace(1, body.checksum, body.blob, body.keys)
     ctx = RecordingContext("ent-face1")
     drv = FaceTerminalDriver(
         ctx,
