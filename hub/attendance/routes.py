@@ -5,7 +5,6 @@ daily wages, judged days and why, month reports (JSON, CSV, XLSX) and the duty c
 A refusal of the rules answers with its reason in the reader's words (AttendanceRoute).
 """
 
-
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal

@@ -10,9 +10,9 @@ from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 
 from hub.attendance.engine import PunchFact, judge
+from hub.attendance.exports import BOM, to_csv, to_xlsx
 from hub.attendance.policy import load_policy
 from hub.attendance.projector import AttendanceProjector
-from hub.attendance.exports import BOM, to_csv, to_xlsx
 from hub.attendance.reports import day_list, group, month_report, summarise
 from hub.attendance.store import day_rows
 from hub.attendance.workflow import AttendanceWorkflow
@@ -127,7 +127,7 @@ def test_month_report_from_the_database(engine: Engine):
     assert text.startswith(BOM)
     table = list(csv.DictReader(io.StringIO(text[1:])))
     assert table[1]["年假(半天)"] == "4" and table[0]["迟到(分钟)"] == "10"
-    assert list(csv.reader(io.StringIO(to_csv(rep.staff, en)[1:])))[0][:2] == ["Id", "Name"]
+    assert next(iter(csv.reader(io.StringIO(to_csv(rep.staff, en)[1:]))))[:2] == ["Id", "Name"]
     names = projector.policy.checkpoint_names()
     book = load_workbook(io.BytesIO(to_xlsx(rep, zh, projector.judge.zone, names)))
     assert book.sheetnames == ["人员汇总", "窗口汇总", "单位汇总", "每日明细", "扣款明细", "说明"]

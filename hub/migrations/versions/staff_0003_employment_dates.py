@@ -1,15 +1,15 @@
 """staff: start_date and leave_date (attendance judges only the days in between)
 
-Revision ID: staff_0002
-Revises: staff_0001
+Revision ID: staff_0003
+Revises: staff_0002
 Create Date: 2026-12-03
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "staff_0002"
-down_revision = "staff_0001"
+revision = "staff_0003"
+down_revision = "staff_0002"
 branch_labels = None
 depends_on = None
 
