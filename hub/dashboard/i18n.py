@@ -23,6 +23,7 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "devices": ("设备状态", "Devices"),
     "attendance": ("考勤", "Attendance"),
     "compliance": ("在岗违规", "On-post violations"),
+    "duty": ("值班与排班", "Duty & roster"),
     "ratings": ("评价与回访", "Ratings & follow-ups"),
     "queue": ("排队统计", "Queue statistics"),
     "alerts": ("告警", "Alerts"),
