@@ -86,7 +86,7 @@ def test_every_page_of_the_interface_is_in_chinese_and_in_english(
     wf.request_leave(
         actor="clerk",
         staff_id="S011",
-        kind="sick",
+        kind="personal",
         start=start,
         end=start + timedelta(hours=8),
         reason="发烧",
