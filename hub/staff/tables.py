@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +27,12 @@ class Staff(SQLModel, table=True):
     window: str | None = Field(default=None, max_length=63)
     active: bool = Field(default=True)
     created_at: datetime = _ts()
+    start_date: date | None = Field(
+        default=None, description="First day with the hall (default: the day added); ATT judging"
+    )
+    leave_date: date | None = Field(
+        default=None, description="Last day with the hall; later days are not judged"
+    )
 
 
 class FaceTemplate(SQLModel, table=True):
