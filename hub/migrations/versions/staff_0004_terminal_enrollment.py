@@ -1,15 +1,15 @@
 """staff: one-time enrollment requests at a terminal
 
-Revision ID: staff_0003
-Revises: staff_0002
+Revision ID: staff_0004
+Revises: staff_0003
 Create Date: 2026-12-03
 """
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = "staff_0003"
-down_revision = "staff_0002"
+revision = "staff_0004"
+down_revision = "staff_0003"
 branch_labels = None
 depends_on = None
 
