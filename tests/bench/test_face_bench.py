@@ -1,4 +1,4 @@
-"""`hallkeeper bench face` runs end to end and reports every figure (a bench, not the default run)."""
+"""`hallkeeper bench face` runs end to end and reports every figure (bench, not default)."""
 
 from __future__ import annotations
 
