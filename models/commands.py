@@ -25,6 +25,7 @@ class CommandType(StrEnum):
     PRINT_TICKET = "print_ticket"
     SYNC_GALLERY = "sync_gallery"
     ERASE_TEMPLATE = "erase_template"
+    START_ENROLLMENT = "start_enrollment"
     SHOW_SERVING = "show_serving"
     RELOAD_CONFIG = "reload_config"
     SHOW_TICKET = "show_ticket"
@@ -63,8 +64,16 @@ class SyncGallery(WireModel):
     version: int = Field(ge=0)
     checksum: Annotated[str, Field(min_length=1, max_length=128)]
     blob: Annotated[str, Field(max_length=MAX_COMMAND_BYTES)] = Field(
-        description="The encrypted gallery, base64 text (Fernet token)"
+        description="The encrypted gallery, base64 text (Fernet token under the hall key)"
     )
+    keys: Annotated[str, Field(max_length=MAX_COMMAND_BYTES)] = Field(
+        default="",
+        description="The gallery's person keys sealed under the hall key (models/face.py)",
+    )
+
+
+ErasureId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+"""Names one erasure request, so its confirmation closes that request and no other."""
 
 
 class EraseTemplate(WireModel):
@@ -72,6 +81,20 @@ class EraseTemplate(WireModel):
 
     staff_id: StaffId
     gallery_version: int = Field(ge=0)
+    erasure_id: ErasureId
+
+
+class StartEnrollment(WireModel):
+    """Take a staff member's face templates at this terminal now (a supervisor is present)."""
+
+    enrollment_id: ErasureId
+    staff_id: StaffId
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    token: Annotated[str, Field(min_length=16, max_length=64)] = Field(
+        description="One-time token; the terminal returns it with the templates"
+    )
+    expires_at: AwareDatetime
+    templates: int = Field(default=3, ge=1, le=8, description="Templates to take")
 
 
 class ShowServing(WireModel):
@@ -113,6 +136,7 @@ CommandBody = (
     | PrintTicket
     | SyncGallery
     | EraseTemplate
+    | StartEnrollment
     | ShowServing
     | ReloadConfig
     | ShowTicket
@@ -123,6 +147,7 @@ COMMAND_BODIES: dict[CommandType, type[WireModel]] = {
     CommandType.PRINT_TICKET: PrintTicket,
     CommandType.SYNC_GALLERY: SyncGallery,
     CommandType.ERASE_TEMPLATE: EraseTemplate,
+    CommandType.START_ENROLLMENT: StartEnrollment,
     CommandType.SHOW_SERVING: ShowServing,
     CommandType.RELOAD_CONFIG: ReloadConfig,
     CommandType.SHOW_TICKET: ShowTicket,

@@ -15,9 +15,9 @@ from edge.drivers import driver_class
 from edge.drivers.face_terminal import FAIL_TEXT, FaceTerminalConfig, FaceTerminalDriver
 from edge.face.challenge import prompt
 from edge.face.clips import render_photo_attack, write_performer
-from models.commands import EraseTemplate, SyncGallery, make_command
+from models.commands import EraseTemplate, make_command
 from models.events import GalleryHeld, Punch, TemplateErased, UnknownFace
-from models.face import GalleryPerson, build_gallery
+from models.face import GalleryPerson
 from tests.edge.face.photos import (
     FRAMES,
     GALLERY,
@@ -28,6 +28,7 @@ from tests.edge.face.photos import (
     letterbox,
     performance,
     subject,
+    sync_body,
     write_clip,
 )
 from tests.support.device_context import RecordingContext
@@ -65,12 +66,11 @@ def run_terminal(
         # the gallery is synced before the camera starts: write it through a first driver
         first = FaceTerminalDriver(RecordingContext("ent-face1"), config)
         first.start()
-        blob, checksum = build_gallery(1, people(), key)
         cmd = make_command(
             hall="demo",
             device="ent-face1",
             ts=datetime.now(ZoneInfo("UTC")),
-            body=SyncGallery(version=1, checksum=checksum, blob=blob),
+            body=sync_body(1, people(), key),
         )
         assert first.handle(cmd).ok
         first.stop()
@@ -158,12 +158,13 @@ def test_sync_gallery_and_erase_template_commands(tmp_path: Path, key: bytes) ->
     try:
         assert ctx.of(GalleryHeld) == [GalleryHeld(version=0, checksum="", count=0)]
         ts = datetime.now(ZoneInfo("UTC"))
-        blob, checksum = build_gallery(7, people(), key)
+        body = sync_body(7, people(), key)
+        checksum = body.checksum
         bad = make_command(
             hall="demo",
             device="ent-face1",
             ts=ts,
-            body=SyncGallery(version=7, checksum="sha256:" + "0" * 64, blob=blob),
+            body=body.model_copy(update={"checksum": "sha256:" + "0" * 64}),
         )
         outcome = drv.handle(bad)
         assert not outcome.ok and "checksum" in outcome.detail
@@ -171,7 +172,7 @@ def test_sync_gallery_and_erase_template_commands(tmp_path: Path, key: bytes) ->
             hall="demo",
             device="ent-face1",
             ts=ts,
-            body=SyncGallery(version=7, checksum=checksum, blob=blob),
+            body=body,
         )
         assert drv.handle(ok).ok
         assert ctx.of(GalleryHeld)[-1] == GalleryHeld(version=7, checksum=checksum, count=5)
@@ -179,12 +180,14 @@ def test_sync_gallery_and_erase_template_commands(tmp_path: Path, key: bytes) ->
             hall="demo",
             device="ent-face1",
             ts=ts,
-            body=EraseTemplate(staff_id="biden", gallery_version=8),
+            body=EraseTemplate(staff_id="biden", gallery_version=8, erasure_id="e1"),
         )
         assert drv.handle(erase).ok
-        assert ctx.of(TemplateErased) == [TemplateErased(staff_id="biden", gallery_version=8)]
+        assert ctx.of(TemplateErased) == [
+            TemplateErased(staff_id="biden", gallery_version=8, erasure_id="e1")
+        ]
         assert ctx.of(GalleryHeld)[-1].count == 4
-        assert b"biden" not in (tmp_path / "g.gallery").read_bytes()
+        assert b"biden" not in (tmp_path / "g.gallery").read_bytes()  # secure_delete
     finally:
         drv.stop()
     # after a restart the terminal holds the erased gallery
