@@ -233,12 +233,3 @@ class CompliancePresence:
             who,
             device or "no display",
         )
-
-
-def projector_factory(
-    engine: Engine, sender: CommandSender | None, hall: Hall | Sequence[Hall], **kwargs: Any
-) -> CompliancePresence:
-    """The compliance projector for one hall (or several); `engine` is the hub database."""
-    halls = [hall] if isinstance(hall, Hall) else list(hall)
-    del engine  # the projector is handed the engine on every call
-    return CompliancePresence(halls, sender, **kwargs)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hub.areas import AreaContext, AreaParts
-from hub.queue.service import QueueProjector, register
+from hub.queue.service import QueueProjector
 
 
 def setup(ctx: AreaContext) -> AreaParts:
@@ -13,7 +13,6 @@ def setup(ctx: AreaContext) -> AreaParts:
     projectors = []
     for hall in ctx.halls:
         projector = QueueProjector(ctx.engine, ctx.commands, hall, clock=ctx.clock)
-        register(projector)
         projectors.append(projector)
     return AreaParts(
         name="queue",
