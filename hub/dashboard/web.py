@@ -36,6 +36,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/devices", "devices"),
     ("/attendance", "attendance"),
     ("/compliance", "compliance"),
+    ("/duty", "duty"),
     ("/ratings", "ratings"),
     ("/queue", "queue"),
     ("/alerts", "alerts"),
