@@ -1,13 +1,14 @@
-"""The seam between ingest and the domain engines (attendance, compliance, queue, ratings, fleet).
+"""The seams between ingest and the rest of the hub: commit hooks and projectors.
 
-Ingest commits the facts of a batch, acknowledges them, then hands the batch to each
+Ingest commits the facts of a batch, acknowledges them, runs each CommitHook (quick work that
+must follow the commit, e.g. telling devices what is stored), then hands the batch to each
 registered Projector. A projector derives its records from facts in its own transaction; if it
 fails, the facts are safe and the records can be recomputed from them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -34,6 +35,10 @@ class IngestBatch:
     events: Sequence[Envelope] = field(default_factory=tuple)
     states: Sequence[DeviceState] = field(default_factory=tuple)
     received_at: datetime | None = None
+    stored_upto: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    """Per (hall, device) that sent facts in the batch (new or repeated): a seq up to which the
+    log holds every fact of that device, as of this batch's commit (conservative: a sequence
+    gap that is only partly filled still counts as open from its first seq)."""
 
 
 class Projector(Protocol):
@@ -43,3 +48,10 @@ class Projector(Protocol):
 
     def project(self, engine: Engine, batch: IngestBatch) -> None:
         """Derive records from the batch's facts (open your own session on `engine`)."""
+
+
+class CommitHook(Protocol):
+    """Quick work run on the ingest writer thread right after a batch is committed and acked."""
+
+    def committed(self, batch: IngestBatch) -> None:
+        """React to a committed batch (errors are logged and counted, never raised to ingest)."""

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from hub.dbtypes import aware
 from hub.events.tables import (
     DEAD_LETTER_MAX_BYTES,
     DEAD_LETTER_MAX_REASON,
@@ -24,6 +25,7 @@ from hub.events.tables import (
 )
 from hub.ingest.sequence import DeviceTrack, Gap, advance
 from models.envelope import Envelope
+from models.topics import Channel, build_topic
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,9 @@ class StoreResult:
     gaps_opened: int = 0
     gaps_filled: int = 0
     unexpected_seqs: int = 0
+    stored_upto: dict[tuple[str, str], int] = field(default_factory=dict)
+    """Per (hall, device) that sent facts in the batch: the highest seq up to which the log
+    holds every fact of the device (after this batch's commit)."""
 
 
 def _insert(conn: Connection, table: sa.Table) -> Any:
@@ -89,6 +94,12 @@ def _dead_row(dead: DeadRow) -> dict[str, Any]:
         "payload": bytes(dead.payload[:DEAD_LETTER_MAX_BYTES]),
         "size": len(dead.payload),
     }
+
+
+def envelope_dead_row(env: Envelope, reason: str, received_at: datetime) -> DeadRow:
+    """The dead letter of an envelope refused after parsing (its topic rebuilt from it)."""
+    channel = Channel.EVT if env.is_fact else Channel.HB
+    return DeadRow(build_topic(env.hall, env.device, channel), reason, env.to_json(), received_at)
 
 
 def _sqlite_ts(value: datetime) -> str:
@@ -151,17 +162,84 @@ def _insert_returning_new(
     return inserted
 
 
+@dataclass(frozen=True, slots=True)
+class Inserted:
+    """What `insert_events` did: envelopes new to the log, and ids reused for another fact."""
+
+    new: list[Envelope]
+    reused: list[tuple[Envelope, str]]
+    """(envelope, why) for each envelope whose id the log already holds for a different fact."""
+
+
+def fact_identity(env: Envelope) -> tuple[Any, ...]:
+    """What makes two envelopes with one id the same message (received time aside)."""
+    offset = env.ts.utcoffset()
+    return (
+        env.hall,
+        env.device,
+        env.seq,
+        env.type.value,
+        env.ts.astimezone(UTC),
+        offset // _MINUTE if offset else 0,
+        env.synced,
+        env.body.json_text(),
+    )
+
+
+_IDENTITY_FIELDS = ("hall/device", "hall/device", "seq", "type", "ts", "ts", "synced", "body")
+
+
+def reuse_reason(env: Envelope, stored: tuple[Any, ...]) -> str:
+    """The dead-letter reason for an id the log holds for another fact (rule: ids are unique)."""
+    mine = fact_identity(env)
+    differs = sorted({f for f, a, b in zip(_IDENTITY_FIELDS, mine, stored, strict=True) if a != b})
+    where = f" (stored from {stored[0]}/{stored[1]})" if "hall/device" in differs else ""
+    fields = ", ".join(differs)
+    return f"event id reused: {env.id} already names another fact; differs in {fields}{where}"
+
+
+def _stored_identities(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    """The identity of stored events, by id (SQLite's naive timestamps made aware UTC)."""
+    cols = (EVENT.c.hall, EVENT.c.device, EVENT.c.seq, EVENT.c.type, EVENT.c.device_ts)
+    rest = (EVENT.c.ts_offset_min, EVENT.c.synced, EVENT.c.body)
+    out: dict[str, tuple[Any, ...]] = {}
+    for start in range(0, len(ids), _CHUNK_ROWS):
+        part = list(ids[start : start + _CHUNK_ROWS])
+        query = sa.select(EVENT.c.event_id, *cols, *rest).where(EVENT.c.event_id.in_(part))
+        for eid, hall, device, seq, etype, ts, offset, synced, body in conn.execute(query):
+            out[eid] = (hall, device, seq, etype, aware(ts), offset, bool(synced), body)
+    return out
+
+
 def insert_events(
     conn: Connection, envelopes: Sequence[Envelope], received_at: datetime
-) -> list[Envelope]:
-    """Append envelopes, dropping ids already stored; return the ones actually inserted."""
-    unique: dict[str, Envelope] = {}
+) -> Inserted:
+    """Append envelopes; an id already stored is a duplicate if it is the same message, else
+    it is reported as reused (never silently dropped)."""
+    by_id: dict[str, list[Envelope]] = defaultdict(list)
     for env in envelopes:
-        unique.setdefault(env.id, env)
-    if not unique:
-        return []
-    inserted = _insert_returning_new(conn, list(unique.values()), received_at)
-    return [env for env in unique.values() if env.id in inserted]
+        by_id[env.id].append(env)
+    if not by_id:
+        return Inserted([], [])
+    inserted = _insert_returning_new(conn, [envs[0] for envs in by_id.values()], received_at)
+    clashing = [eid for eid in by_id if eid not in inserted]
+    stored = _stored_identities(conn, clashing) if clashing else {}
+    new: list[Envelope] = []
+    reused: list[tuple[Envelope, str]] = []
+    for eid, envs in by_id.items():
+        # The fact an id names: the one the log held already, else the first to arrive.
+        held = stored.get(eid)
+        if held is None:
+            if eid in inserted:
+                new.append(envs[0])
+            if len(envs) == 1:
+                continue
+            held = fact_identity(envs[0])
+            envs = envs[1:]
+        for env in envs:
+            if fact_identity(env) != held:
+                reused.append((env, reuse_reason(env, held)))
+    return Inserted(new, reused)
 
 
 Tracks = dict[tuple[str, str], tuple[DeviceTrack, dict[str, Any]]]
@@ -302,6 +380,29 @@ def update_sequences(
     )
 
 
+def contiguous_upto(
+    conn: Connection, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """Per device: the highest seq up to which every fact is stored (below its first open gap)."""
+    if not keys:
+        return {}
+    first_open = (
+        sa.select(sa.func.min(GAP.c.from_seq))
+        .where(GAP.c.hall == SEQ.c.hall, GAP.c.device == SEQ.c.device, GAP.c.filled_at.is_(None))
+        .scalar_subquery()
+    )
+    query = sa.select(SEQ.c.hall, SEQ.c.device, SEQ.c.last_seq, SEQ.c.gaps_open, first_open).where(
+        sa.tuple_(SEQ.c.hall, SEQ.c.device).in_(sorted(set(keys)))
+    )
+    out: dict[tuple[str, str], int] = {}
+    for hall, device, last_seq, gaps_open, gap_from in conn.execute(query):
+        upto = int(last_seq)
+        if gaps_open and gap_from is not None:
+            upto = min(upto, int(gap_from) - 1)
+        out[(hall, device)] = upto
+    return out
+
+
 def store_batch(
     engine: Engine, envelopes: Sequence[Envelope], dead: Sequence[DeadRow], received_at: datetime
 ) -> StoreResult:
@@ -310,10 +411,15 @@ def store_batch(
     now = datetime.now(UTC)
     with engine.begin() as conn:
         # The first statement writes, so SQLite takes its write lock before any read below.
-        result.new = insert_events(conn, envelopes, received_at)
-        result.duplicates = len(envelopes) - len(result.new)
+        inserted = insert_events(conn, envelopes, received_at)
+        result.new = inserted.new
+        result.duplicates = len(envelopes) - len(result.new) - len(inserted.reused)
+        dead = [*dead, *(envelope_dead_row(env, why, received_at) for env, why in inserted.reused)]
         if dead:
             conn.execute(sa.insert(DEAD), [_dead_row(d) for d in dead])
             result.dead_letters = len(dead)
         update_sequences(conn, [e for e in result.new if e.is_fact], now, result)
+        result.stored_upto = contiguous_upto(
+            conn, [(e.hall, e.device) for e in envelopes if e.is_fact]
+        )
     return result
