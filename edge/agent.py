@@ -2,7 +2,8 @@
 
 Embeddable: `Agent(hall, "pi-w01", settings).start()` ... `.stop()` (or use it as a context
 manager); `devices=[...]` runs only those devices of the node. A device whose driver is not
-installed, or whose settings are invalid, is logged and skipped; the others run.
+installed, or that cannot start, is logged and skipped; the others run (settings were checked
+when the hall layout was loaded: models/devices/).
 `python -m edge.agent --hall firmware_cfg/halls/demo --node pi-w01` runs one until SIGTERM/SIGINT.
 """
 

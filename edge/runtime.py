@@ -26,15 +26,16 @@ from pydantic import ValidationError
 import edge
 from edge.clock import Clock, read_cpu_temp
 from edge.drivers import driver_class
-from edge.drivers.base import CommandOutcome, Driver, DriverConfig
+from edge.drivers.base import CommandOutcome, Driver
 from edge.outbox import Alert, BuildPayload, Outbox
 from edge.session import Received, Session
 from edge.settings import AgentSettings
 from models import CONTRACT_VERSION
 from models.commands import Command, CommandType, parse_command
 from models.config import ConfigDocument, parse_config
+from models.devices import DeviceConfigBase
 from models.envelope import MAX_EVENT_BYTES, make_envelope
-from models.errors import ContractError, explain
+from models.errors import ContractError
 from models.events import (
     CommandResult,
     ConfigApplied,
@@ -48,18 +49,6 @@ from models.layout import Device, Hall
 from models.topics import Channel, build_topic
 
 logger = logging.getLogger(__name__)
-
-
-class DeviceConfigError(ValueError):
-    """The device's settings do not satisfy its driver's Config model."""
-
-
-def validate_settings(device: Device) -> DriverConfig:
-    """Validate a device's layout settings with its driver's Config; raise DeviceConfigError."""
-    try:
-        return driver_class(device.kind).Config.model_validate(device.settings)
-    except ValidationError as exc:
-        raise DeviceConfigError(f"{device.id}: settings invalid: {explain(exc)}") from None
 
 
 class DeviceRuntime:
@@ -309,10 +298,7 @@ class DeviceRuntime:
             return self._reject(
                 doc.version, f"older than the applied version {self.config_version}"
             )
-        try:
-            config = self.driver_cls.Config.model_validate(doc.settings)
-        except ValidationError as exc:
-            return self._reject(doc.version, f"settings invalid: {explain(exc)}")
+        config = doc.settings  # validated by its kind's model (models/devices/) in parse_config
         old = self.driver.config
         if config != old:  # the same settings need no restart: the port stays open, no byte lost
             try:
@@ -369,16 +355,18 @@ class DeviceRuntime:
 
     # ---- the applied config, kept across restarts ------------------------------------------
 
-    def _initial_config(self, device: Device) -> tuple[int | None, DriverConfig]:
+    def _initial_config(self, device: Device) -> tuple[int | None, DeviceConfigBase]:
         """The last applied config document if there is a valid one, else the layout's."""
         try:
             doc = ConfigDocument.model_validate_json(self._config_file.read_bytes())
-            return doc.version, self.driver_cls.Config.model_validate(doc.settings)
+            if doc.kind != device.kind:
+                raise ValueError(f"it is for a {doc.kind}, not a {device.kind}")
+            return doc.version, doc.settings
         except FileNotFoundError:
             pass
         except (ValidationError, ValueError) as exc:
             logger.warning("%s: ignoring saved config %s: %s", device.id, self._config_file, exc)
-        return None, validate_settings(device)
+        return None, device.settings
 
     def _persist(self, doc: ConfigDocument) -> None:
         """Write the applied document atomically (temp file, fsync, rename)."""

@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 AREA_MODULES: tuple[str, ...] = (
     "hub.attendance.area",
     "hub.compliance.area",
+    "hub.duty.area",
     "hub.queue.area",
     "hub.ratings.area",
     "hub.face.area",

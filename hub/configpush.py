@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from hub.dbtypes import aware
 from hub.fleet.store import with_retry
 from hub.fleet.tables import ConfigVersion
-from models.config import ConfigDocument
+from models.config import ConfigDocument, settings_dict
 from models.layout import Device, Hall
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,8 @@ def current_document(
     session: Session, hall: str, dev: Device, now: datetime
 ) -> tuple[ConfigDocument, bool]:
     """The device's config document; stores a new version when its settings changed."""
-    digest = settings_hash(dev.kind, dev.settings)
+    given = settings_dict(dev.settings)
+    digest = settings_hash(dev.kind, {k: v for k, v in given.items() if k != "kind"})
     last = latest_version(session, hall, dev.id)
     changed = last is None or last.settings_hash != digest
     if changed:
@@ -86,7 +87,7 @@ def current_document(
             version=(last.version + 1) if last else 1,
             kind=dev.kind,
             settings_hash=digest,
-            settings=dict(dev.settings),
+            settings=given,
             issued_at=now,
         )
         session.add(last)

@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 
 import hub.attendance.tables
 import hub.compliance.tables
+import hub.duty.tables
 import hub.events.tables
 import hub.fleet.tables
 import hub.queue.tables

@@ -4,51 +4,58 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field
-from pydantic_core import PydanticSerializationError
+from pydantic import AwareDatetime, Field, field_serializer, model_validator
 
 from models.base import WireModel, decode_object, validate
-from models.errors import ContractError
+from models.devices import DeviceConfig, DeviceConfigBase, DeviceKind, settings_with_kind
 from models.topics import NAME_RE
 
 MAX_CONFIG_BYTES = 256 * 1024
 
-DeviceKind = Literal[
-    "face_terminal",
-    "rating_device",
-    "counter_display",
-    "hall_display",
-    "voice",
-    "ticket_printer",
-    "counter_keypad",
-    "away_sign",
-    "presence_radar",
-    "kiosk",
-]
-"""Every kind of device the hall has; each has one driver in edge/drivers/."""
-
 
 class ConfigDocument(WireModel):
-    """A versioned config for one device; `settings` is validated by the device's driver."""
+    """A versioned config for one device; `settings` is the config model of its kind."""
 
-    v: Literal[1] = 1
-    hall: str = Field(pattern=NAME_RE.pattern)
-    device: str = Field(pattern=NAME_RE.pattern)
-    kind: DeviceKind
+    v: Literal[1] = Field(default=1, description="Contract version")
+    hall: str = Field(pattern=NAME_RE.pattern, description="Hall id")
+    device: str = Field(pattern=NAME_RE.pattern, description="Device id")
+    kind: DeviceKind = Field(description="Device kind (models/devices/)")
     version: int = Field(ge=1, description="Increases with every change the hub publishes")
-    issued_at: AwareDatetime
-    settings: dict[str, Any] = Field(default_factory=dict)
+    issued_at: AwareDatetime = Field(description="When the hub made this version")
+    settings: DeviceConfig = Field(description="The device's settings; `kind` may be omitted")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _settings_kind(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = {
+                **data,
+                "settings": settings_with_kind(data.get("kind"), data.get("settings", {})),
+            }
+        return data
+
+    @model_validator(mode="after")
+    def _same_kind(self) -> ConfigDocument:
+        if self.settings.kind != self.kind:
+            raise ValueError(f"settings are for {self.settings.kind}, not {self.kind}")
+        return self
+
+    @field_serializer("settings")
+    def _settings_as_written(self, settings: DeviceConfigBase) -> dict[str, Any]:
+        """Only the settings given (defaults come from the same model on the device), and kind."""
+        return settings_dict(settings)
 
     def to_json(self) -> bytes:
         """Serialise for the wire."""
         return self.model_dump_json().encode()
 
 
+def settings_dict(settings: DeviceConfigBase) -> dict[str, Any]:
+    """A device's settings as JSON values: its kind and the fields that were given."""
+    given = settings.model_dump(mode="json", exclude_unset=True, exclude={"kind"})
+    return {"kind": settings.kind, **given}
+
+
 def parse_config(payload: bytes) -> ConfigDocument:
     """Parse a config document, or raise ContractError with the reason."""
-    doc = validate(ConfigDocument, decode_object(payload, MAX_CONFIG_BYTES))
-    try:  # `settings` is free-form JSON: refuse what could not be sent on (lone surrogates)
-        doc.to_json()
-    except PydanticSerializationError as exc:
-        raise ContractError(f"invalid: settings: {exc}") from None
-    return doc
+    return validate(ConfigDocument, decode_object(payload, MAX_CONFIG_BYTES))

@@ -12,9 +12,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from models.config import DeviceKind
+from models.devices import KINDS, DeviceConfig, DeviceKind, settings_with_kind
 from models.errors import ContractError, explain
 from models.topics import NAME_RE
+
+
+class LayoutError(ContractError):
+    """A hall folder's device files whose settings do not fit their kind: one problem each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
 
 
 class LayoutModel(BaseModel):
@@ -44,14 +52,30 @@ class Window(LayoutModel):
 
 
 class Device(LayoutModel):
-    """One device: which kind, where it is, which Pi runs it, and its driver settings."""
+    """One device: which kind, where it is, which Pi runs it, and its settings."""
 
-    id: str = Field(pattern=NAME_RE.pattern)
-    kind: DeviceKind
+    id: str = Field(pattern=NAME_RE.pattern, description="Device id, unique in the hall")
+    kind: DeviceKind = Field(description="Device kind (models/devices/)")
     node: str = Field(pattern=NAME_RE.pattern, description="The edge agent (Pi) that runs it")
     window: str | None = Field(default=None, description="Window it serves, if any")
     seat: str | None = Field(default=None, description="Seat it serves, if any")
-    settings: dict[str, Any] = Field(default_factory=dict, description="Driver settings")
+    settings: DeviceConfig = Field(description="Settings of its kind; `kind` may be omitted")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _settings_kind(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = {
+                **data,
+                "settings": settings_with_kind(data.get("kind"), data.get("settings", {})),
+            }
+        return data
+
+    @model_validator(mode="after")
+    def _same_kind(self) -> Device:
+        if self.settings.kind != self.kind:
+            raise ValueError(f"device {self.id}: settings are for {self.settings.kind}")
+        return self
 
 
 class Hall(LayoutModel):
@@ -110,15 +134,31 @@ def hall_from_dict(data: dict[str, Any]) -> Hall:
         raise ContractError(f"hall layout is not valid: {explain(exc)}") from None
 
 
-def load_hall(folder: Path) -> Hall:
-    """Read `hall.toml` and every `devices/*.toml` of a hall folder in firmware_cfg/halls/."""
-    folder = Path(folder)
+def settings_problem(data: Any) -> str | None:
+    """What is wrong with one device entry's settings, by its kind's config model, or None."""
+    if not isinstance(data, dict) or data.get("kind") not in KINDS:
+        return None  # the Device model itself says what is wrong
     try:
-        data = tomllib.loads((folder / "hall.toml").read_text(encoding="utf-8"))
-        devices = list(data.get("devices", []))
+        config = KINDS[data["kind"]].config
+        config.model_validate(settings_with_kind(data["kind"], data.get("settings", {})))
+    except ValidationError as exc:
+        return f"settings: {explain(exc)}"
+    return None
+
+
+def load_hall(folder: Path) -> Hall:
+    """Read `hall.toml` and every `devices/*.toml` of a hall folder in firmware_cfg/halls/.
+
+    Every device file whose settings do not fit its kind is named in one ContractError.
+    """
+    folder = Path(folder)
+    hall_file = folder / "hall.toml"
+    try:
+        data = tomllib.loads(hall_file.read_text(encoding="utf-8"))
+        sources = [(f"{hall_file}", d) for d in data.get("devices", [])]
         for path in sorted((folder / "devices").glob("*.toml")):
             try:
-                devices.append(tomllib.loads(path.read_text(encoding="utf-8")))
+                sources.append((f"{path}", tomllib.loads(path.read_text(encoding="utf-8"))))
             except tomllib.TOMLDecodeError as exc:
                 raise ContractError(f"{path}: not valid TOML: {exc}") from None
     except FileNotFoundError as exc:
@@ -126,6 +166,13 @@ def load_hall(folder: Path) -> Hall:
             f"{exc.filename}: no such file; a hall folder needs hall.toml"
         ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ContractError(f"{folder / 'hall.toml'}: not valid TOML: {exc}") from None
-    data["devices"] = devices
+        raise ContractError(f"{hall_file}: not valid TOML: {exc}") from None
+    problems = [
+        f"{source}: {problem}"
+        for source, device in sources
+        if (problem := settings_problem(device)) is not None
+    ]
+    if problems:
+        raise LayoutError(problems)
+    data["devices"] = [device for _source, device in sources]
     return hall_from_dict(data)

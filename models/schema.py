@@ -7,6 +7,7 @@ from typing import Any
 from models import CONTRACT_VERSION
 from models.commands import Command
 from models.config import ConfigDocument
+from models.devices import KINDS
 from models.envelope import MAX_EVENT_BYTES, Envelope
 
 
@@ -23,6 +24,15 @@ def contract_schema() -> dict[str, Any]:
             "cmd": "hk/v1/{hall}/{device}/cmd  hub->edge  Command",
         },
         "max_event_bytes": MAX_EVENT_BYTES,
+        "device_kinds": {
+            kind: {
+                "label": {"zh-CN": spec.label_zh, "en": spec.label_en},
+                "opening_check": spec.opening_check,
+                "may_send": sorted(spec.may_send),
+                "takes": sorted(spec.accepts),
+            }
+            for kind, spec in KINDS.items()
+        },
         "messages": {
             "Envelope": Envelope.model_json_schema(),
             "Command": Command.model_json_schema(),

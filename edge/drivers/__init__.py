@@ -1,25 +1,20 @@
-"""Device drivers, one module per kind, imported only when a device of that kind is run."""
+"""Device drivers, one module per kind, imported only when a device of that kind is run.
+
+The driver of kind `k` is `edge/drivers/k.py`, defining `DRIVER`; the kinds are those of
+models/devices/.
+"""
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING
 
+from models.devices import KINDS
+
 if TYPE_CHECKING:
     from edge.drivers.base import Driver
 
-DRIVER_MODULES: dict[str, str] = {
-    "away_sign": "edge.drivers.away_sign",
-    "presence_radar": "edge.drivers.presence_radar",
-    "face_terminal": "edge.drivers.face_terminal",
-    "rating_device": "edge.drivers.rating_device",
-    "counter_keypad": "edge.drivers.counter_keypad",
-    "counter_display": "edge.drivers.counter_display",
-    "ticket_printer": "edge.drivers.ticket_printer",
-    "hall_display": "edge.drivers.hall_display",
-    "voice": "edge.drivers.voice",
-    "kiosk": "edge.drivers.kiosk",
-}
+DRIVER_MODULES: dict[str, str] = {kind: f"{__name__}.{kind}" for kind in KINDS}
 """Device kind -> module defining `DRIVER`, the Driver subclass for that kind."""
 
 

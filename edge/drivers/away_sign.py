@@ -10,54 +10,19 @@ gpiozero's MockFactory, driven by simulate_place() / simulate_remove().
 from __future__ import annotations
 
 import threading
-from typing import Literal
 
 from gpiozero import Button
 from gpiozero.pins.mock import MockFactory, MockPin
-from pydantic import Field, model_validator
 
-from edge.drivers.base import DeviceContext, Driver, DriverConfig
+from edge.drivers.base import DeviceContext, Driver
+from models.devices.away_sign import KIND, AwaySignConfig
 from models.events import AwaySign, EventType
-
-
-class AwaySignConfig(DriverConfig):
-    """Settings of an away sign (device file `[settings]`, or the hub's config document)."""
-
-    pin: int | str = Field(
-        default=17,
-        description="GPIO of the switch: BCM number or a "
-        "gpiozero pin name such as 'GPIO17' or 'BOARD11'",
-    )
-    pull: Literal["up", "down", "off"] = Field(
-        default="up",
-        description="up: switch to ground, internal pull-up; down: switch to 3V3, internal "
-        "pull-down; off: external resistor, then set active_high",
-    )
-    active_high: bool | None = Field(
-        default=None,
-        description="Only with pull 'off': true when a placed sign drives the pin high",
-    )
-    debounce_s: float = Field(
-        default=0.05,
-        ge=0,
-        le=5,
-        description="Seconds a new switch state must hold before it counts (0: at once)",
-    )
-    seat: str | None = Field(
-        default=None, description="Seat reported; default: the device's seat in the hall layout"
-    )
-
-    @model_validator(mode="after")
-    def _levels(self) -> AwaySignConfig:
-        if (self.pull == "off") != (self.active_high is not None):
-            raise ValueError("set active_high exactly when pull is 'off'")
-        return self
 
 
 class AwaySignDriver(Driver[AwaySignConfig]):
     """Reports the away sign being placed on and taken off a seat's counter (rule POST-2)."""
 
-    kind = "away_sign"
+    kind = KIND
     Config = AwaySignConfig
 
     def __init__(self, ctx: DeviceContext, config: AwaySignConfig) -> None:

@@ -1,4 +1,6 @@
-"""The driver interface: one file per device kind, a config model, a real and a simulated backend.
+"""The driver interface: one file per device kind, a real and a simulated backend.
+
+A driver's config model is its kind's, in models/devices/<kind>.py (shared with the hub).
 
 A driver never touches MQTT, the outbox or the clock directly: it reports facts through its
 DeviceContext and receives commands and new configs from the runtime.
@@ -13,21 +15,11 @@ from datetime import datetime
 from typing import ClassVar, Generic, Literal, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from models.commands import Command
+from models.devices import DeviceConfigBase
 from models.events import EventBody, EventType
 
 logger = logging.getLogger(__name__)
-
-
-class DriverConfig(BaseModel):
-    """Base of every driver's settings; unknown keys are an error."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    backend: Literal["real", "simulated"] = Field(
-        default="simulated", description="real hardware, or the simulated peer"
-    )
 
 
 class DeviceContext(Protocol):
@@ -64,14 +56,14 @@ class CommandOutcome:
     detail: str = ""
 
 
-C = TypeVar("C", bound=DriverConfig)
+C = TypeVar("C", bound=DeviceConfigBase)
 
 
 class Driver(ABC, Generic[C]):
     """One device kind. Subclasses set `kind` and `Config`, and implement start/stop."""
 
     kind: ClassVar[str]
-    Config: ClassVar[type[DriverConfig]]
+    Config: ClassVar[type[DeviceConfigBase]]
 
     def __init__(self, ctx: DeviceContext, config: C) -> None:
         self.ctx = ctx

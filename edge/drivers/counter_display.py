@@ -13,9 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from pydantic import Field
-
-from edge.drivers.base import CommandOutcome, DeviceContext, Driver, DriverConfig
+from edge.drivers.base import CommandOutcome, DeviceContext, Driver
 from edge.drivers.serial_link import PortClosed, PtyPeer, SerialLink, close_line, open_line
 from edge.serialproto.framing import FrameError
 from edge.serialproto.led import (
@@ -29,19 +27,9 @@ from edge.serialproto.led import (
     encode_show,
 )
 from models.commands import Command, DisplayText
+from models.devices.counter_display import KIND, CounterDisplayConfig
 
 logger = logging.getLogger(__name__)
-
-
-class CounterDisplayConfig(DriverConfig):
-    """Settings of one counter LED display."""
-
-    port: str | None = Field(default=None, description="RS-485 serial device (real backend)")
-    baudrate: int = Field(default=9600, description="Line speed, 8N1")
-    address: int = Field(default=1, ge=0, le=255, description="Display bus address")
-    ack_timeout_s: float = Field(
-        default=0.5, gt=0, le=10, description="No answer this long: display_no_answer"
-    )
 
 
 class DisplayPeer(PtyPeer):
@@ -81,7 +69,7 @@ class DisplayPeer(PtyPeer):
 class CounterDisplayDriver(Driver[CounterDisplayConfig]):
     """Shows DisplayText on the counter's LED display and checks that it answers."""
 
-    kind = "counter_display"
+    kind = KIND
     Config = CounterDisplayConfig
 
     def __init__(self, ctx: DeviceContext, config: CounterDisplayConfig) -> None:

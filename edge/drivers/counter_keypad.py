@@ -10,26 +10,14 @@ from __future__ import annotations
 
 import logging
 
-from pydantic import Field
-
-from edge.drivers.base import DeviceContext, Driver, DriverConfig
+from edge.drivers.base import DeviceContext, Driver
 from edge.drivers.serial_link import PtyPeer, SerialLink, close_line, open_line
 from edge.serialproto.framing import FrameError
 from edge.serialproto.keypad import KeypadDecoder, KeyPress, encode_key
+from models.devices.counter_keypad import KIND, CounterKeypadConfig
 from models.events import CallAction, CallRequest
 
 logger = logging.getLogger(__name__)
-
-
-class CounterKeypadConfig(DriverConfig):
-    """Settings of one counter keypad."""
-
-    port: str | None = Field(default=None, description="Serial device (real backend)")
-    baudrate: int = Field(default=9600, description="Line speed, 8N1")
-    address: int = Field(default=1, ge=0, le=255, description="Keypad bus address")
-    window: str | None = Field(
-        default=None, description="Window id; default: device id minus -keypad"
-    )
 
 
 class KeypadPeer(PtyPeer):
@@ -56,7 +44,7 @@ class KeypadPeer(PtyPeer):
 class CounterKeypadDriver(Driver[CounterKeypadConfig]):
     """Reads keypad frames and emits one CallRequest per key press."""
 
-    kind = "counter_keypad"
+    kind = KIND
     Config = CounterKeypadConfig
 
     def __init__(self, ctx: DeviceContext, config: CounterKeypadConfig) -> None:

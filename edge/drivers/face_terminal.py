@@ -23,18 +23,18 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
-
-from edge.drivers.base import CommandOutcome, DeviceContext, Driver, DriverConfig
-from edge.face.gallery import GalleryData, GalleryError, LocalGallery, load_key
+from edge.drivers.base import CommandOutcome, DeviceContext, Driver
+from edge.face.gallery import LocalGallery, gallery_matcher
 from edge.face.liveness import LivenessSettings
-from edge.face.matcher import DEFAULT_MARGIN, DEFAULT_THRESHOLD, Matcher, limit_blas_threads
+from edge.face.matcher import Matcher, limit_blas_threads
 from edge.face.motion import MotionSettings
 from edge.face.vote import DedupWindow, RateLimiter
 from models.commands import Command, EraseTemplate, SyncGallery
+from models.devices.face_terminal import KIND, FaceTerminalConfig
 from models.events import GalleryHeld, Punch, TemplateErased, UnknownFace
+from models.face import GalleryData, GalleryError, load_key
 
 if TYPE_CHECKING:  # the vision stack (OpenCV, dlib models) loads only when a terminal starts
     from edge.face.pipeline import Decision, FacePipeline, PipelineSettings
@@ -47,71 +47,6 @@ FAIL_TEXT = {
     "liveness_failed": "活体检测未通过，请眨眼后重试",
 }
 """What the person is told when a face is refused, by reason."""
-
-
-class FaceTerminalConfig(DriverConfig):
-    """Settings of one face clock-in terminal."""
-
-    source: str | None = Field(
-        default=None,
-        description="Camera index, RTSP/HTTP URL, video "
-        "file or frame folder; real default: camera 0",
-    )
-    fps: float = Field(default=10.0, gt=0, le=60, description="Frame rate of a frame folder")
-    loop: bool = Field(default=False, description="Replay a file or folder endlessly")
-    realtime: bool = Field(default=True, description="Pace recorded frames at their clip time")
-    gallery_path: str = Field(
-        default="data/edge/face/{device}.gallery",
-        description="Encrypted local gallery file; {device} is replaced",
-    )
-    key_env: str = Field(default="HK_FACE_HALL_KEY", description="Env var with the hall key")
-    key_file: str | None = Field(default=None, description="File with the hall key")
-    threshold: float = Field(
-        default=DEFAULT_THRESHOLD,
-        gt=0,
-        lt=1,
-        description="Largest accepted face distance (see matcher.py)",
-    )
-    margin: float = Field(
-        default=DEFAULT_MARGIN, ge=0, lt=1, description="Smallest gap to the second-best person"
-    )
-    vote_k: int = Field(default=3, ge=1, le=30, description="Frames that must agree ...")
-    vote_n: int = Field(default=5, ge=1, le=30, description="... among the last n")
-    dedup_s: float = Field(default=60.0, ge=0, description="One punch per person per window")
-    detect_max_side: int = Field(
-        default=640, ge=160, le=4096, description="Detection runs on the frame shrunk to this side"
-    )
-    min_face_px: int = Field(default=80, ge=20, description="Smallest face width judged")
-    liveness: Literal["off", "blink", "motion", "blink+motion"] = Field(
-        default="blink", description="Liveness checks (see edge/face/liveness.py)"
-    )
-    liveness_window_s: float = Field(
-        default=6.0, gt=0, le=60, description="Time a face has to show liveness"
-    )
-    motion_hold_s: float = Field(default=4.0, ge=0, description="Gate stays open after motion")
-    unknown_interval_s: float = Field(
-        default=30.0, ge=0, description="At most one unknown_face per this many s"
-    )
-    camera_retry_s: float = Field(
-        default=5.0, gt=0, le=600, description="Wait before reopening a failed live camera"
-    )
-    display_command: list[str] | None = Field(
-        default=None, description="argv run with the feedback text appended (display/voice)"
-    )
-
-    def pipeline_settings(self) -> PipelineSettings:
-        """The pipeline's settings from this config."""
-        from edge.face.pipeline import PipelineSettings
-
-        return PipelineSettings(
-            detect_max_side=self.detect_max_side,
-            min_face_px=self.min_face_px,
-            vote_k=self.vote_k,
-            vote_n=max(self.vote_n, self.vote_k),
-            dedup_s=self.dedup_s,
-            motion=MotionSettings(hold_s=self.motion_hold_s),
-            liveness=LivenessSettings(mode=self.liveness, window_s=self.liveness_window_s),
-        )
 
 
 class Feedback:
@@ -135,10 +70,25 @@ class Feedback:
                 logger.warning("display command failed: %s", exc)
 
 
+def pipeline_settings(config: FaceTerminalConfig) -> PipelineSettings:
+    """The pipeline's settings from a terminal's config."""
+    from edge.face.pipeline import PipelineSettings
+
+    return PipelineSettings(
+        detect_max_side=config.detect_max_side,
+        min_face_px=config.min_face_px,
+        vote_k=config.vote_k,
+        vote_n=max(config.vote_n, config.vote_k),
+        dedup_s=config.dedup_s,
+        motion=MotionSettings(hold_s=config.motion_hold_s),
+        liveness=LivenessSettings(mode=config.liveness, window_s=config.liveness_window_s),
+    )
+
+
 class FaceTerminalDriver(Driver[FaceTerminalConfig]):
     """The face clock-in terminal."""
 
-    kind = "face_terminal"
+    kind = KIND
     Config = FaceTerminalConfig
 
     def __init__(self, ctx: DeviceContext, config: FaceTerminalConfig) -> None:
@@ -174,7 +124,7 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
 
         if self._dedup.window_s != cfg.dedup_s:
             self._dedup = DedupWindow(cfg.dedup_s)
-        self._pipeline = FacePipeline(self._matcher(), cfg.pipeline_settings(), self._dedup)
+        self._pipeline = FacePipeline(self._matcher(), pipeline_settings(cfg), self._dedup)
         if self._data is not None:
             self._held.set()
         self._report_gallery()
@@ -209,7 +159,7 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
         self._names = data.names() if data else {}
         if data is None:
             return Matcher({}, threshold=self.config.threshold, margin=self.config.margin)
-        return data.matcher(self.config.threshold, self.config.margin)
+        return gallery_matcher(data, self.config.threshold, self.config.margin)
 
     def _report_gallery(self) -> None:
         data = self._data

@@ -13,39 +13,17 @@ import logging
 import subprocess
 import threading
 
-from pydantic import Field
-
-from edge.drivers.base import CommandOutcome, DeviceContext, Driver, DriverConfig
+from edge.drivers.base import CommandOutcome, DeviceContext, Driver
 from models.commands import Command, DisplayText
+from models.devices.hall_display import KIND, HallDisplayConfig
 
 logger = logging.getLogger(__name__)
-
-
-class HallDisplayConfig(DriverConfig):
-    """Settings of the hall screen."""
-
-    url: str = Field(
-        default="http://127.0.0.1:8000/api/queue/hall",
-        description="The hub's hall page the screen shows",
-    )
-    browser: list[str] = Field(
-        default_factory=lambda: [
-            "chromium",
-            "--kiosk",
-            "--noerrdialogs",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-        ],
-        description="Browser command; the page URL is appended",
-    )
-    restart_s: float = Field(default=5.0, gt=0, le=600, description="Wait before a restart")
 
 
 class HallDisplayDriver(Driver[HallDisplayConfig]):
     """Keeps a kiosk browser on the hall page; keeps the notice lines pushed to it."""
 
-    kind = "hall_display"
+    kind = KIND
     Config = HallDisplayConfig
 
     def __init__(self, ctx: DeviceContext, config: HallDisplayConfig) -> None:

@@ -11,33 +11,17 @@ import logging
 import random
 import threading
 
-from pydantic import Field
-
-from edge.drivers.base import DeviceContext, Driver, DriverConfig
+from edge.drivers.base import DeviceContext, Driver
+from models.devices.kiosk import KIND, KioskConfig
 from models.events import TicketIssued
 
 logger = logging.getLogger(__name__)
 
 
-class KioskConfig(DriverConfig):
-    """Settings of the simulated kiosk."""
-
-    services: list[str] = Field(
-        default_factory=list, description="Service codes offered (empty: any)"
-    )
-    sim_interval_s: float | None = Field(
-        default=None, gt=0, le=3600, description="Issue a ticket this often (demo)"
-    )
-    green_share: float = Field(
-        default=0.1, ge=0, le=1, description="Share of demo tickets on the green channel"
-    )
-    seed: int | None = Field(default=None, description="Random seed of the demo citizens")
-
-
 class KioskDriver(Driver[KioskConfig]):
     """Emits TicketIssued when a citizen takes a number."""
 
-    kind = "kiosk"
+    kind = KIND
     Config = KioskConfig
 
     def __init__(self, ctx: DeviceContext, config: KioskConfig) -> None:

@@ -16,9 +16,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from pydantic import Field
-
-from edge.drivers.base import DeviceContext, Driver, DriverConfig
+from edge.drivers.base import DeviceContext, Driver
 from edge.drivers.serial_link import PtyPeer, SerialLink, close_line, open_line
 from edge.serialproto.ld2410 import (
     CommandFrame,
@@ -28,33 +26,10 @@ from edge.serialproto.ld2410 import (
     TargetState,
     encode_report,
 )
+from models.devices.presence_radar import KIND, PresenceRadarConfig
 from models.events import Presence
 
 logger = logging.getLogger(__name__)
-
-
-class PresenceRadarConfig(DriverConfig):
-    """Settings of one LD2410 radar at one seat."""
-
-    seat: str | None = Field(
-        default=None, description="Seat reported; default: the device's seat in the hall layout"
-    )
-    port: str | None = Field(default=None, description="Serial device of the real backend")
-    baud: int = Field(default=256_000, description="UART speed; the LD2410 ships at 256000")
-    hold_s: float = Field(default=5.0, gt=0, le=3600, description="No target this long: absent")
-    silent_s: float = Field(
-        default=3.0, gt=0, le=600, description="No valid frame this long: radar_silent fault"
-    )
-    garbled_limit: int = Field(
-        default=5, ge=1, le=1000, description="Bad frames/garbage runs in a row: radar_garbled"
-    )
-    min_energy: int = Field(
-        default=0, ge=0, le=100, description="Ignore targets whose energy is below this"
-    )
-    sim_period_s: float = Field(
-        default=0.1, gt=0, le=10, description="Report interval of the simulated radar"
-    )
-    sim_present: bool = Field(default=False, description="Simulated radar starts seeing someone")
 
 
 class PresenceTracker:
@@ -182,7 +157,7 @@ class _Counters:
 class PresenceRadarDriver(Driver[PresenceRadarConfig]):
     """Reads LD2410 frames, emits Presence on changes, faults on silence or garbage."""
 
-    kind = "presence_radar"
+    kind = KIND
     Config = PresenceRadarConfig
 
     def __init__(self, ctx: DeviceContext, config: PresenceRadarConfig) -> None:

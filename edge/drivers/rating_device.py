@@ -17,11 +17,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from edge.drivers.base import CommandOutcome, DeviceContext, Driver, DriverConfig
+from edge.drivers.base import CommandOutcome, DeviceContext, Driver
 from edge.drivers.serial_link import PortClosed, PtyPeer, SerialLink, close_line, open_line
 from edge.serialproto.framing import FrameError
 from edge.serialproto.rating import (
@@ -39,54 +36,13 @@ from edge.serialproto.rating import (
     encode_reason,
 )
 from models.commands import Command, ShowServing
+from models.devices.rating_device import (
+    KIND,
+    RatingDeviceConfig,
+)
 from models.events import Rating
 
 logger = logging.getLogger(__name__)
-
-
-Dimension = Literal["overall", "attitude", "efficiency"]
-
-
-class ReasonOption(BaseModel):
-    """One reason a dissatisfied citizen can choose (code stored, label shown)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    code: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,32}$", description="Reason code")
-    label: str = Field(min_length=1, max_length=16, description="Label on the device")
-
-
-DEFAULT_REASONS: tuple[ReasonOption, ...] = (
-    ReasonOption(code="attitude", label="态度不好"),
-    ReasonOption(code="slow", label="办事拖拉"),
-    ReasonOption(code="unclear", label="解释不清"),
-    ReasonOption(code="runaround", label="多次跑腿"),
-    ReasonOption(code="other", label="其他"),
-)
-
-
-class RatingDeviceConfig(DriverConfig):
-    """Settings of one rating device."""
-
-    port: str | None = Field(default=None, description="Serial device (real backend)")
-    baudrate: int = Field(default=9600, description="Line speed, 8N1")
-    address: int = Field(default=1, ge=0, le=255, description="Device bus address")
-    dimensions: list[Dimension] = Field(
-        default_factory=lambda: list[Dimension](["overall"]),
-        description="Rated dimensions (RATE-1)",
-    )
-    timeout_s: float = Field(default=30.0, gt=0, le=255, description="No press -> not rated")
-    reason_timeout_s: float = Field(default=20.0, gt=0, le=255, description="Reason wait")
-    dissatisfied_max: int = Field(default=2, ge=1, le=4, description="Levels <= this ask why")
-    reasons: list[ReasonOption] = Field(
-        default_factory=lambda: list(DEFAULT_REASONS), max_length=9, description="Reason list"
-    )
-
-    @field_validator("dimensions")
-    @classmethod
-    def _overall_first(cls, v: list[str]) -> list[str]:
-        if "overall" not in v or len(set(v)) != len(v):
-            raise ValueError("dimensions must include overall, each once")
-        return v
 
 
 @dataclass(slots=True)
@@ -232,7 +188,7 @@ class RatingPeer(PtyPeer):
 class RatingDeviceDriver(Driver[RatingDeviceConfig]):
     """Drives one rating device: ShowServing in, Rating events out."""
 
-    kind = "rating_device"
+    kind = KIND
     Config = RatingDeviceConfig
 
     def __init__(self, ctx: DeviceContext, config: RatingDeviceConfig) -> None:

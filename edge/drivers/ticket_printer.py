@@ -12,36 +12,22 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from escpos.constants import RT_MASK_NOPAPER, RT_STATUS_PAPER
 from escpos.escpos import Escpos
 from escpos.printer import Serial, Usb
-from pydantic import Field
 
-from edge.drivers.base import CommandOutcome, DeviceContext, Driver, DriverConfig
+from edge.drivers.base import CommandOutcome, DeviceContext, Driver
 from edge.drivers.serial_link import PtyPeer
 from models.commands import Command, PrintTicket
+from models.devices.ticket_printer import KIND, TicketPrinterConfig
 
 logger = logging.getLogger(__name__)
 ENCODING = "gb18030"
 CHINESE_MODE = b"\x1c\x26"  # FS &
 PAPER_OK = 0x12
 PAPER_OUT = 0x72
-
-
-class TicketPrinterConfig(DriverConfig):
-    """Settings of the hall's ticket printer."""
-
-    connection: Literal["serial", "usb"] = Field(
-        default="serial", description="How the real printer is attached"
-    )
-    port: str | None = Field(default=None, description="Serial device (real serial backend)")
-    baudrate: int = Field(default=9600, description="Serial line speed")
-    usb_vendor: int | None = Field(default=None, description="USB vendor id (real usb backend)")
-    usb_product: int | None = Field(default=None, description="USB product id")
-    timeout_s: float = Field(default=0.5, gt=0, le=10, description="Status answer timeout")
-    title: str = Field(default="政务服务大厅", max_length=40, description="Top line of a ticket")
 
 
 def ticket_lines(body: PrintTicket, title: str, local_time: str) -> list[str]:
@@ -128,7 +114,7 @@ class PrinterPeer(PtyPeer):
 class TicketPrinterDriver(Driver[TicketPrinterConfig]):
     """Prints queue tickets; reports paper out as a device fault."""
 
-    kind = "ticket_printer"
+    kind = KIND
     Config = TicketPrinterConfig
 
     def __init__(self, ctx: DeviceContext, config: TicketPrinterConfig) -> None:

@@ -18,12 +18,10 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
-from pydantic import Field
-
-from edge.drivers.base import CommandOutcome, DeviceContext, Driver, DriverConfig
+from edge.drivers.base import CommandOutcome, DeviceContext, Driver
 from models.commands import Announce, Command
+from models.devices.voice import KIND, VoiceConfig
 
 logger = logging.getLogger(__name__)
 
@@ -34,23 +32,6 @@ _TICKET = re.compile(r"([A-Z]{1,3})(\d{1,4})")
 def spoken(text: str) -> str:
     """Text as it should be spoken: ticket numbers digit by digit (A012 -> A零一二)."""
     return _TICKET.sub(lambda m: m.group(1) + "".join(_DIGITS[int(d)] for d in m.group(2)), text)
-
-
-class VoiceConfig(DriverConfig):
-    """Settings of the hall voice."""
-
-    voice: str = Field(default="cmn", description="espeak-ng voice: cmn (Mandarin) or zh")
-    speed: int = Field(default=150, ge=80, le=450, description="Words per minute")
-    out_dir: str | None = Field(default=None, description="Where WAV files go; default: temp")
-    player: list[str] = Field(
-        default_factory=lambda: ["aplay", "-q"],
-        description="Command that plays a WAV file (file appended)",
-    )
-    espeak: str = Field(default="espeak-ng", description="The espeak-ng program")
-    play: Literal["auto", "always", "never"] = Field(
-        default="auto", description="auto: play on the real backend when a sound device exists"
-    )
-    keep_files: int = Field(default=200, ge=1, le=100_000, description="WAV files kept")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +48,7 @@ class Spoken:
 class VoiceDriver(Driver[VoiceConfig]):
     """Speaks announcements one after the other, never cutting one off."""
 
-    kind = "voice"
+    kind = KIND
     Config = VoiceConfig
 
     def __init__(self, ctx: DeviceContext, config: VoiceConfig) -> None:

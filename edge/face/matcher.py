@@ -28,11 +28,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-DEFAULT_THRESHOLD = 0.45
-"""Largest accepted distance to the best person's nearest template."""
-DEFAULT_MARGIN = 0.06
-"""Smallest gap between the best and the second-best person."""
-ENCODING_DIM = 128
+from models.devices.face_terminal import DEFAULT_MARGIN, DEFAULT_THRESHOLD  # the config defaults
+from models.face import ENCODING_DIM
 
 Templates = (
     Sequence[Sequence[float]] | Sequence[npt.NDArray[np.floating]] | npt.NDArray[np.floating]

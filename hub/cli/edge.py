@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,30 +66,23 @@ def run(
 
 
 def _validate(layout: Hall, node: str, devices: list[str] | None) -> int:
-    """Check each device's settings against its driver; print one line per device."""
+    """Check each device has a driver here (load_hall checked its settings); one line each."""
     from edge.agent import AgentError, select_devices
-    from edge.runtime import DeviceConfigError, validate_settings
+    from edge.drivers import DRIVER_MODULES
 
     try:
         selected = select_devices(layout, node, devices)
     except AgentError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 1
-    failed = skipped = 0
+    skipped = 0
     for dev in selected:
-        try:
-            validate_settings(dev)
-        except DeviceConfigError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            failed += 1
-        except ValueError as exc:  # no driver installed for this kind: it would be skipped
-            typer.echo(f"warning: {dev.id}: {exc}; it would be skipped")
+        if importlib.util.find_spec(DRIVER_MODULES[dev.kind]) is None:
+            typer.echo(f"warning: {dev.id}: no driver for {dev.kind!r} here; it would be skipped")
             skipped += 1
         else:
             typer.echo(f"ok: {dev.id} ({dev.kind})")
-    valid = len(selected) - failed - skipped
     typer.echo(
-        f"settings ok; {valid} of {len(selected)} device configs valid, {failed} "
-        f"invalid, {skipped} without a driver here"
+        f"settings ok; {len(selected)} device configs valid, {skipped} without a driver here"
     )
-    return 1 if failed else 0
+    return 0

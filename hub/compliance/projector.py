@@ -26,11 +26,13 @@ from hub.compliance.store import (
     marks_from_envelope,
     open_window_days,
     save_result,
+    with_holders,
 )
 from hub.compliance.tables import AlertRow, NoticeRow, utc
 from hub.db import session_scope
 from hub.ingest.hooks import IngestBatch
 from models.commands import DisplayText
+from models.devices import counter_display
 from models.layout import Hall
 
 logger = logging.getLogger(__name__)
@@ -112,13 +114,16 @@ class CompliancePresence:
             try:
                 with session_scope(engine) as session:
                     inputs = load_inputs(session, hall, window, day, close)
-                    result = evaluate(
-                        inputs.day,
-                        working=working,
-                        now=now,
-                        covers=inputs.covers,
-                        demands=inputs.demands,
-                        policy=self.policy,
+                    result = with_holders(
+                        evaluate(
+                            inputs.day,
+                            working=working,
+                            now=now,
+                            covers=inputs.covers,
+                            demands=inputs.demands,
+                            policy=self.policy,
+                        ),
+                        inputs.ledger,
                     )
                     new_violations, new_notices = save_result(
                         session, hall_id, inputs.day, day, result, now
@@ -160,7 +165,7 @@ class CompliancePresence:
         w = next(x for x in hall.windows if x.id == window)
         for neighbour in w.neighbours:
             for d in hall.devices:
-                if d.kind == "counter_display" and d.window == neighbour:
+                if d.kind == counter_display.KIND and d.window == neighbour:
                     return neighbour, d.id
         return (w.neighbours[0] if w.neighbours else None), None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -150,6 +150,7 @@ class WindowInputs:
     day: WindowDay
     demands: list[Demand]
     covers: list[Cover]
+    ledger: Any = None  # hub.duty.ledger.LedgerDay: who held each seat when
 
 
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -180,6 +181,9 @@ def load_inputs(
             )
         ).all()
     }
+    from hub.duty.ledger_store import hall_duty, ledger_day
+
+    ledger = ledger_day(session.connection(), hall_duty(hall), day)  # who held each seat
     seats = []
     for i, seat in enumerate(window.seats):
         a = assigned.get(seat)
@@ -190,7 +194,7 @@ def load_inputs(
         ]
         seats.append(
             SeatDay(
-                seat, a.staff_id if a else None, a.role if a else ("A" if i == 0 else "B"), marks
+                seat, ledger.main_holder(seat), a.role if a else ("A" if i == 0 else "B"), marks
             )
         )
     demands = [
@@ -211,7 +215,30 @@ def load_inputs(
         )
     ).all()
     covers = [cover_from_row(c) for c in cover_rows if c.status != "refused"]
-    return WindowInputs(WindowDay(window_id, seats, extended), demands, covers)
+    return WindowInputs(WindowDay(window_id, seats, extended), demands, covers, ledger)
+
+
+def with_holders(result: DayResult, ledger: Any) -> DayResult:
+    """Each away period, violation and notice goes to whoever held the seat when it began (the
+    post ledger: roster, B takeover, substitute, cover), not to the seat's standing holder."""
+    if ledger is None:
+        return result
+
+    def who(seat: str, at: datetime, default: str | None) -> str | None:
+        return ledger.staff_at(seat, at) or default
+
+    return DayResult(
+        away=[replace(p, staff_id=who(p.seat, p.start, p.staff_id)) for p in result.away],
+        violations=[
+            replace(v, staff_id=who(v.seat, v.start, v.staff_id)) for v in result.violations
+        ],
+        notices=[
+            replace(n, staff_id=who(n.seat, n.away_start, n.staff_id)) for n in result.notices
+        ],
+        handovers=result.handovers,
+        on_post_s=result.on_post_s,
+        extended_s=result.extended_s,
+    )
 
 
 def cover_from_row(c: CoverRow) -> Cover:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from models.devices import KINDS
+
 LANGS = ("zh-CN", "en")
 DEFAULT_LANG = "zh-CN"
 COOKIE = "hk_lang"
@@ -30,9 +32,12 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "staff": ("人员", "Staff"),
     "on_post": ("在岗", "On post"),
     "away": ("离岗", "Away"),
-    "away_sign": ("暂停服务牌", "Away sign"),
     "away_since": ("离岗计时", "Away for"),
     "unassigned": ("未排岗", "Unassigned"),
+    "post_A": ("A岗", "A post"),
+    "post_B": ("B岗顶岗", "B takes over"),
+    "post_substitute": ("替岗", "Substitute"),
+    "post_cover": ("顶岗", "Cover"),
     "unknown": ("未知", "Unknown"),
     "serving": ("正在办理", "Serving"),
     "waiting": ("等候", "Waiting"),
@@ -111,15 +116,6 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "new_leave": ("登记请假", "File leave"),
     "new_correction": ("补卡 (已批准)", "Correction (approved)"),
     "submit": ("提交", "Submit"),
-    "face_terminal": ("人脸考勤机", "Face terminal"),
-    "rating_device": ("评价器", "Rating device"),
-    "counter_display": ("窗口屏", "Counter display"),
-    "hall_display": ("大厅屏", "Hall display"),
-    "voice": ("语音", "Voice"),
-    "ticket_printer": ("取号打印机", "Ticket printer"),
-    "counter_keypad": ("呼叫器", "Counter keypad"),
-    "presence_radar": ("在岗雷达", "Presence radar"),
-    "kiosk": ("取号机", "Kiosk"),
     "pending": ("待部门审批", "Pending"),
     "dept_approved": ("待督查考核科审批", "Department approved"),
     "approved": ("已批准", "Approved"),
@@ -134,6 +130,8 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "official": ("因公", "Official business"),
     "no_data": ("暂无数据", "No data"),
 }
+_PAIRS.update({kind: (spec.label_zh, spec.label_en) for kind, spec in KINDS.items()})
+"""Device kinds are named where they are defined (models/devices/)."""
 CATALOGUE: dict[str, dict[str, str]] = {
     "zh-CN": {k: zh for k, (zh, _en) in _PAIRS.items()},
     "en": {k: en for k, (_zh, en) in _PAIRS.items()},

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from hub.api.routes.fleet import latest_opening_check, list_alerts, list_devices
 from hub.api.routes.fleet_public import DevicePublic
-from hub.compliance.tables import AlertRow, AwayRow, ComplianceMark, SeatAssignment, ViolationRow
+from hub.compliance.tables import AlertRow, AwayRow, ComplianceMark, ViolationRow
 from hub.fleet.engine import FleetPolicy
 from hub.staff.tables import Staff
 from models.layout import Hall
@@ -68,12 +68,15 @@ def _latest_marks(session: Session, hall: str, day: date) -> dict[tuple[str, str
 
 def seat_view(
     seat: str,
-    assignment: SeatAssignment | None,
+    holder: tuple[str | None, str] | None,
     names: dict[str, str],
     marks: dict[tuple[str, str], ComplianceMark],
     open_away: dict[str, datetime],
 ) -> SeatView:
-    """Judge one seat from its latest marks (rule POST-2: the away sign says away)."""
+    """Judge one seat from its latest marks (rule POST-2: the away sign says away).
+
+    `holder` is the post ledger's (staff id, basis: A, B, substitute, cover, vacant).
+    """
     sign = marks.get((seat, "sign"))
     presence = marks.get((seat, "presence"))
     fault = marks.get((seat, "fault"))
@@ -86,13 +89,13 @@ def seat_view(
     elif presence is not None:
         state = "on_post"
     else:
-        state = "unknown" if assignment else "unassigned"
+        state = "unknown" if holder and holder[0] else "unassigned"
     if state == "away" and seat in open_away:
         since = open_away[seat]
-    staff_id = assignment.staff_id if assignment else None
+    staff_id = holder[0] if holder else None
     return SeatView(
         seat=seat,
-        post=assignment.role if assignment else "",
+        post=holder[1] if holder and holder[0] else "",
         staff_id=staff_id,
         name=names.get(staff_id or "", staff_id or ""),
         state=state,
@@ -108,10 +111,7 @@ def hall_map(
     """Every window with its seats, counter and devices; the hall's own devices; the queue."""
     day = local_day(now, hall)
     with Session(engine) as session:
-        assignments = {
-            a.seat: a
-            for a in session.exec(select(SeatAssignment).where(SeatAssignment.hall == hall.id))
-        }
+        holders = _holders(session, hall, now)
         names = staff_names(session)
         marks = _latest_marks(session, hall.id, day)
         open_away = {
@@ -136,9 +136,7 @@ def hall_map(
                 "number": w.number,
                 "name": w.name or w.id,
                 "services": w.services,
-                "seats": [
-                    seat_view(s, assignments.get(s), names, marks, open_away) for s in w.seats
-                ],
+                "seats": [seat_view(s, holders.get(s), names, marks, open_away) for s in w.seats],
                 "counter": counters.get(w.id),
                 "devices": by_window.get(w.id, []),
             }
@@ -151,6 +149,20 @@ def hall_map(
         "queue": queue or {},
         "now": now,
     }
+
+
+def _holders(session: Session, hall: Hall, now: datetime) -> dict[str, tuple[str | None, str]]:
+    """Who holds each seat now and why, from the post ledger (hub.duty)."""
+    from hub.duty.ledger_store import hall_duty, ledger_day
+
+    hd = hall_duty(hall)
+    ledger = ledger_day(session.connection(), hd, hd.local_day(now))
+    out: dict[str, tuple[str | None, str]] = {}
+    for seat, _window in hd.seats():
+        h = ledger.holder_at(seat, now)
+        if h is not None:
+            out[seat] = (h.staff_id, h.basis.value)
+    return out
 
 
 def device_health(

@@ -11,6 +11,8 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from models import devices
+
 
 class Status(StrEnum):
     """What the hub knows about a device right now."""
@@ -32,11 +34,9 @@ class AlertKind(StrEnum):
 
 
 FAULT_PREFIX = "fault:"
-OPENING_CHECK_KINDS: frozenset[str] = frozenset(
-    {"face_terminal", "counter_display", "hall_display", "rating_device"}
-)
+OPENING_CHECK_KINDS: frozenset[str] = devices.OPENING_CHECK_KINDS
 """Device kinds the opening check looks at (rule DEV-1: attendance machines and screens;
-rule DEV-3: rating devices and screens)."""
+rule DEV-3: rating devices and screens), as models/devices/ marks them."""
 
 
 def fault_kind(code: str) -> str:

@@ -5,8 +5,9 @@ State topics live under their own root, `hallkeeper/ha/{hall}/{device}/{key}` (b
 Discovery documents go to `{prefix}/{component}/{node_id}/{object_id}/config`, retained.
 
 Entities per device: `online` (binary_sensor, connectivity) and `outbox` (sensor, facts waiting
-in the agent's outbox, from heartbeats); an away sign adds `away_sign` (binary_sensor: ON while
-the sign is out, rule POST-2), a presence radar adds `presence` (binary_sensor, occupancy).
+in the agent's outbox, from heartbeats); a kind that may send away-sign facts (models/devices/)
+adds `away_sign` (binary_sensor: ON while the sign is out, rule POST-2), one that may send
+presence adds `presence` (binary_sensor, occupancy).
 Every entity is available while the hub's bridge says `online` on `hallkeeper/ha/status`.
 """
 
@@ -16,6 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from models import devices
+from models.events import EventType
 from models.layout import Device, Hall
 
 ROOT = "hallkeeper/ha"
@@ -39,11 +42,11 @@ BASE_ENTITIES = (
     Entity("binary_sensor", "online", "Online", "connectivity"),
     Entity("sensor", "outbox", "Outbox depth", None, "facts"),
 )
-KIND_ENTITIES = {
-    "away_sign": (Entity("binary_sensor", "away_sign", "Away sign out", None),),
-    "presence_radar": (Entity("binary_sensor", "presence", "Staff present", "occupancy"),),
+FACT_ENTITIES: dict[EventType, Entity] = {
+    EventType.AWAY_SIGN_PLACED: Entity("binary_sensor", "away_sign", "Away sign out", None),
+    EventType.PRESENCE: Entity("binary_sensor", "presence", "Staff present", "occupancy"),
 }
-"""Extra entities by device kind."""
+"""The entity a fact drives; a device has it when its kind may send that fact (models/devices/)."""
 
 
 def state_topic(hall: str, device: str, key: str) -> str:
@@ -60,7 +63,8 @@ def _ident(text: str) -> str:
 
 def entities(device: Device) -> tuple[Entity, ...]:
     """The entities a device has."""
-    return BASE_ENTITIES + KIND_ENTITIES.get(device.kind, ())
+    extra = (e for fact, e in FACT_ENTITIES.items() if devices.may_send(device.kind, fact))
+    return BASE_ENTITIES + tuple(extra)
 
 
 def config_topic(prefix: str, hall: str, device: str, entity: Entity) -> str:

@@ -33,6 +33,7 @@ from hub.queue.engine import (
     ServiceDef,
 )
 from models.commands import Announce, CommandBody, DisplayText, PrintTicket
+from models.devices import counter_display, hall_display, ticket_printer, voice
 from models.envelope import Envelope
 from models.events import CallAction, CallRequest, TicketIssued
 from models.layout import Hall
@@ -342,7 +343,7 @@ class QueueProjector:
 
     def printer_for(self, device: str) -> str | None:
         """The ticket printer for a kiosk: one on the same node, else the first."""
-        printers = [d for d in self.hall.devices if d.kind == "ticket_printer"]
+        printers = [d for d in self.hall.devices if d.kind == ticket_printer.KIND]
         try:
             node = self.hall.device(device).node
         except KeyError:
@@ -359,7 +360,7 @@ class QueueProjector:
             logger.exception("command to %s not sent", device)
 
     def _show(self, window: str, text: str) -> None:
-        for dev in self._devices("counter_display", window):
+        for dev in self._devices(counter_display.KIND, window):
             self._send(dev, DisplayText(text=text))
 
     def _announce(self, events: Sequence[QueueEvent]) -> None:
@@ -367,9 +368,9 @@ class QueueProjector:
             n = self._window_number(ev.window)
             if ev.kind in (EventKind.CALLED, EventKind.RECALLED) and ev.ticket and ev.window:
                 self._show(ev.window, call_text(ev.ticket, n))  # rule QUEUE-4
-                for dev in self._devices("hall_display"):
+                for dev in self._devices(hall_display.KIND):
                     self._send(dev, DisplayText(text=call_text(ev.ticket, n)))
-                for dev in self._devices("voice"):
+                for dev in self._devices(voice.KIND):
                     self._send(dev, Announce(text=announce_text(ev.ticket, n)))
             elif ev.kind is EventKind.PAUSED and ev.window:
                 self._show(ev.window, "暂停服务")

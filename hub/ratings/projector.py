@@ -30,6 +30,7 @@ from hub.ratings.engine import Binding, Refusal, bind
 from hub.ratings.followup import open_followup, raise_alert
 from hub.ratings.tables import RatingRow, RefusalRow
 from models.commands import ShowServing
+from models.devices import rating_device
 from models.envelope import Envelope
 from models.events import Rating
 from models.layout import Hall
@@ -95,7 +96,7 @@ class RatingProjector:
         now = self.clock()
         out = []
         for dev in self.hall.devices:
-            if dev.kind != "rating_device" or self._window(dev.id) != window:
+            if dev.kind != rating_device.KIND or self._window(dev.id) != window:
                 continue
             seat = dev.seat or window
             present = store.present_at(conn, self.hall, seat, window, now)
@@ -112,7 +113,7 @@ class RatingProjector:
             (
                 d.id
                 for d in self.hall.devices
-                if d.kind == "rating_device" and (d.seat or self._window(d.id)) == body.seat
+                if d.kind == rating_device.KIND and (d.seat or self._window(d.id)) == body.seat
             ),
             None,
         )

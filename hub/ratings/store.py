@@ -1,4 +1,4 @@
-"""Reads the ratings area needs from other areas' tables (queue, compliance seats, punches,
+"""Reads the ratings area needs from other areas' tables (queue, the post ledger, punches,
 staff) and its own settings; returns the plain values hub.ratings.engine takes."""
 
 from __future__ import annotations
@@ -11,17 +11,16 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hub.compliance.tables import SeatAssignment
 from hub.events.tables import Event
 from hub.queue.tables import QueueEventRow
 from hub.ratings.engine import OnPost, RatingSettings, ServiceRecord, on_post
 from hub.ratings.tables import RatingSettingsRow
 from hub.staff.tables import Staff
+from models.devices import face_terminal
 from models.layout import Hall
 
 QUEUE = QueueEventRow.__table__  # type: ignore[attr-defined]
 EVENT = Event.__table__  # type: ignore[attr-defined]
-SEATS = SeatAssignment.__table__  # type: ignore[attr-defined]
 STAFF = Staff.__table__  # type: ignore[attr-defined]
 SETTINGS = RatingSettingsRow.__table__  # type: ignore[attr-defined]
 SHOWN_KINDS = ("called", "started", "finished", "skipped", "no_show", "parked", "transferred")
@@ -52,11 +51,13 @@ def window_of(hall: Hall, seat: str) -> str | None:
 
 
 def present_at(conn: Connection, hall: Hall, seat: str, window: str, at: datetime) -> OnPost:
-    """Who is on post at `seat` at `at`: window terminal punch of that day, else assignment."""
-    assigned = conn.execute(
-        sa.select(SEATS.c.staff_id).where(SEATS.c.hall == hall.id, SEATS.c.seat == seat)
-    ).scalar()
-    terminals = [d.id for d in hall.devices if d.kind == "face_terminal" and d.window == window]
+    """Who is on post at `seat` at `at` (RATE-2): a face punch at the window's terminal that day
+    wins (who is actually there), else the post ledger's holder (hub.duty: roster, B takeover,
+    substitute, cover)."""
+    from hub.duty.ledger_store import holder_at
+
+    held = holder_at(conn, hall, seat, at)
+    terminals = [d.id for d in hall.devices if d.kind == face_terminal.KIND and d.window == window]
     punched = None
     if terminals:
         tz = ZoneInfo(hall.timezone)
@@ -75,7 +76,9 @@ def present_at(conn: Connection, hall: Hall, seat: str, window: str, at: datetim
         ).scalar()
         if body:
             punched = json.loads(body).get("staff_id")
-    return on_post(assigned, punched)
+    if punched or held is None or held.staff_id is None:
+        return on_post(None, punched)
+    return OnPost(held.staff_id, held.basis.value)
 
 
 def staff_name(conn: Connection, staff_id: str | None) -> str:

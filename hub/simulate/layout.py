@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from models.devices import DeviceConfigBase
+from models.devices.away_sign import AwaySignConfig
+from models.devices.counter_keypad import CounterKeypadConfig
+from models.devices.face_terminal import FaceTerminalConfig
+from models.devices.kiosk import KioskConfig
+from models.devices.presence_radar import PresenceRadarConfig
+from models.devices.rating_device import RatingDeviceConfig
 from models.layout import Device, Hall, Service, Window
 
 SERVICES = (("social", "社保业务", "A"), ("medical", "医保业务", "B"), ("general", "综合受理", "E"))
@@ -23,6 +30,19 @@ def device_prefix(index: int) -> str:
     return f"h{index:04d}-"
 
 
+def _device(
+    device_id: str,
+    node: str,
+    config: DeviceConfigBase,
+    window: str | None = None,
+    seat: str | None = None,
+) -> Device:
+    """A simulated device (every config's backend defaults to `simulated`) of its config's kind."""
+    return Device(
+        id=device_id, kind=config.kind, node=node, window=window, seat=seat, settings=config
+    )
+
+
 def make_hall(index: int, windows: int) -> Hall:
     """A hall with `windows` windows (one seat each) and simulated devices.
 
@@ -36,10 +56,8 @@ def make_hall(index: int, windows: int) -> Hall:
     services = [Service(code=c, name=n, prefix=p) for c, n, p in SERVICES]
     wins: list[Window] = []
     devices = [
-        Device(
-            id=f"{p}face", kind="face_terminal", node="entrance", settings={"backend": "simulated"}
-        ),
-        Device(id=f"{p}kiosk", kind="kiosk", node="entrance", settings={"backend": "simulated"}),
+        _device(f"{p}face", "entrance", FaceTerminalConfig()),
+        _device(f"{p}kiosk", "entrance", KioskConfig()),
     ]
     for n in range(1, windows + 1):
         wid, seat, node = f"w{n:02d}", f"w{n:02d}-a", f"w{n:02d}"
@@ -53,39 +71,12 @@ def make_hall(index: int, windows: int) -> Hall:
                 neighbours=[f"w{m:02d}" for m in (n - 1, n + 1) if 1 <= m <= windows],
             )
         )
-        sim = {"backend": "simulated"}
+        radar = PresenceRadarConfig(hold_s=0.1, sim_period_s=0.05, sim_present=True)
         devices += [
-            Device(
-                id=f"{p}{wid}-keypad",
-                kind="counter_keypad",
-                node=node,
-                window=wid,
-                settings={**sim, "window": wid},
-            ),
-            Device(
-                id=f"{p}{wid}-rate",
-                kind="rating_device",
-                node=node,
-                window=wid,
-                seat=seat,
-                settings=sim,
-            ),
-            Device(
-                id=f"{p}{seat}-sign",
-                kind="away_sign",
-                node=node,
-                window=wid,
-                seat=seat,
-                settings=sim,
-            ),
-            Device(
-                id=f"{p}{seat}-radar",
-                kind="presence_radar",
-                node=node,
-                window=wid,
-                seat=seat,
-                settings={**sim, "hold_s": 0.1, "sim_period_s": 0.05, "sim_present": True},
-            ),
+            _device(f"{p}{wid}-keypad", node, CounterKeypadConfig(window=wid), window=wid),
+            _device(f"{p}{wid}-rate", node, RatingDeviceConfig(), window=wid, seat=seat),
+            _device(f"{p}{seat}-sign", node, AwaySignConfig(), window=wid, seat=seat),
+            _device(f"{p}{seat}-radar", node, radar, window=wid, seat=seat),
         ]
     return Hall(
         id=hid,

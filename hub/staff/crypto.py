@@ -15,8 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from cryptography.fernet import Fernet, InvalidToken
 
-from edge.face.gallery import GalleryError, derive_hall_key, load_key
-from edge.face.matcher import ENCODING_DIM
+from models.face import ENCODING_DIM, GalleryError, derive_hall_key, load_key
 
 KEY_ENV = "HK_FACE_KEY"
 KEY_FILE_ENV = "HK_FACE_KEY_FILE"

@@ -12,18 +12,67 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy.engine import Engine
 from sqlmodel import col, delete
 
-from edge.face import encode as enc
 from hub.db import session_scope
 from hub.staff.crypto import encrypt_bytes, encrypt_template
 from hub.staff.tables import FaceTemplate, Staff
 
 logger = logging.getLogger(__name__)
+
+Box = tuple[int, int, int, int]
+"""A face box as (top, right, bottom, left) in photo pixels (face_recognition's order)."""
+Image = npt.NDArray[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class FaceFound:
+    """One face in a photo: its box and 128-d encoding."""
+
+    box: Box
+    encoding: npt.NDArray[np.float64]
+
+
+def decode_rgb(data: bytes) -> Image:
+    """Decode image bytes (JPEG/PNG) as RGB, or raise ValueError."""
+    bgr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ValueError("not a readable image (JPEG or PNG expected)")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def faces_in_photo(rgb: Image, *, max_side: int = 1024) -> list[FaceFound]:
+    """Every face of an uploaded photo with its encoding (HOG upsampled once, 5-point chips).
+
+    The same library calls as the terminal's encoder (face_recognition's 5-point alignment and
+    ResNet descriptor), so templates from photos and from terminals are comparable. Needs the
+    face extra (dlib) on the hub; enrollment at a terminal does not.
+    """
+    import face_recognition
+
+    h, w = rgb.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    small = rgb
+    if scale < 1.0:
+        small = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    boxes: list[Box] = []
+    for top, right, bottom, left in face_recognition.face_locations(small, 1, model="hog"):
+        boxes.append(
+            (
+                max(round(top / scale), 0),
+                min(round(right / scale), w - 1),
+                min(round(bottom / scale), h - 1),
+                max(round(left / scale), 0),
+            )
+        )
+    encodings = face_recognition.face_encodings(rgb, boxes, num_jitters=1, model="small")
+    return [FaceFound(b, np.asarray(e)) for b, e in zip(boxes, encodings, strict=True)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +108,7 @@ class Enrolled:
     photos_kept: bool
 
 
-def sharpness(rgb: enc.Image, box: enc.Box) -> float:
+def sharpness(rgb: Image, box: Box) -> float:
     """Variance of the Laplacian of the face, resized to 160x160 grey (higher is sharper)."""
     top, right, bottom, left = box
     grey = cv2.cvtColor(np.ascontiguousarray(rgb[top:bottom, left:right]), cv2.COLOR_RGB2GRAY)
@@ -67,14 +116,14 @@ def sharpness(rgb: enc.Image, box: enc.Box) -> float:
     return float(cv2.Laplacian(grey, cv2.CV_64F).var())
 
 
-def check_photo(label: str, data: bytes, q: QualitySettings | None = None) -> enc.FaceFound:
+def check_photo(label: str, data: bytes, q: QualitySettings | None = None) -> FaceFound:
     """The one face of a photo, or PhotoRejected saying what is wrong."""
     q = q or QualitySettings()
     try:
-        rgb = enc.decode_rgb(data)
+        rgb = decode_rgb(data)
     except ValueError as exc:
         raise PhotoRejected(label, "not_an_image", str(exc)) from None
-    faces = enc.faces_in_image(rgb)
+    faces = faces_in_photo(rgb)
     if not faces:
         raise PhotoRejected(
             label,
@@ -125,7 +174,7 @@ def enroll(
     """Check every photo, then store (or replace) the staff member and their templates."""
     if not photos:
         raise EnrollmentRefused([PhotoRejected("-", "no_photo", "at least one photo is needed")])
-    faces: list[tuple[bytes, enc.FaceFound]] = []
+    faces: list[tuple[bytes, FaceFound]] = []
     problems: list[PhotoRejected] = []
     for label, data in photos:
         try:

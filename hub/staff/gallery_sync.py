@@ -1,7 +1,7 @@
 """Gallery sync: build each hall's gallery version, push it to its face terminals, erase.
 
 A version is the hall's active staff and their templates, encrypted with the hall key and
-checksummed (edge/face/gallery.py). Every face terminal of the hall gets SyncGallery through
+checksummed (models/face.py). Every face terminal of the hall gets SyncGallery through
 the CommandSender and answers GalleryHeld; removing a staff member deletes their templates on
 the hub, sends EraseTemplate to every terminal of the hall, then the new version. The
 projector records GalleryHeld / TemplateErased per terminal and re-sends the current gallery
@@ -20,14 +20,15 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
-from edge.face.gallery import GalleryPerson, build_gallery
 from hub.commands import CommandSender
 from hub.db import session_scope
 from hub.ingest.hooks import IngestBatch
 from hub.staff.crypto import decrypt_template, hall_key
 from hub.staff.tables import FaceGallery, FaceTemplate, Staff, TemplateErasure, TerminalGallery
 from models.commands import EraseTemplate, SyncGallery
+from models.devices import face_terminal
 from models.events import EventType, GalleryHeld, TemplateErased
+from models.face import GalleryPerson, build_gallery
 from models.layout import Hall
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,9 @@ class GallerySync:
     def terminals(self, hall: str) -> list[str]:
         """The face terminals of a hall, from its layout."""
         layout = self.halls.get(hall)
-        return [] if layout is None else [d.id for d in layout.devices if d.kind == "face_terminal"]
+        return (
+            [] if layout is None else [d.id for d in layout.devices if d.kind == face_terminal.KIND]
+        )
 
     def _key(self) -> bytes:
         if self.master_key is None:

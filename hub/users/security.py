@@ -57,6 +57,8 @@ MUTATION_RULES: tuple[tuple[re.Pattern[str], frozenset[Role]], ...] = tuple(
         (r"^/api/compliance/[^/]+/(recompute)$", _OFFICE),
         (r"^/api/compliance/[^/]+/covers$", _ALL_BUT_VIEWER),
         (r"^/api/compliance/", _CHIEFS),  # rules POST-6, POST-8
+        (r"^/api/duty/[^/]+/(roster|overtime|rotation|chief-standins|policy)", _OFFICE),  # DUTY-1
+        (r"^/api/duty/", _CHIEFS),  # rules DUTY-2..4, POST-8, DEV-1
         (r"^/api/queue/", frozenset({Role.ADMIN, Role.DUTY_CHIEF, Role.WINDOW_LEAD})),
         (r"^/api/(alerts|opening-check)/", _CHIEFS),  # rule DEV-1
         (r"^/api/ratings/", _CHIEFS),  # rule RATE-3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import UTC, datetime
@@ -14,7 +15,6 @@ from paho.mqtt.properties import Properties
 
 from edge.settings import AgentSettings
 from models.commands import CommandBody, make_command
-from models.config import ConfigDocument
 from models.envelope import Envelope, parse_envelope
 from models.layout import Hall, hall_from_dict
 from models.topics import Channel, build_topic, parse_topic, subscription
@@ -137,17 +137,18 @@ class HubStandIn:
     def publish_config(
         self, device: str, kind: str, version: int, settings: dict[str, Any]
     ) -> None:
-        """Publish a retained config document, as the hub does."""
-        doc = ConfigDocument(
-            hall=HALL,
-            device=device,
-            kind=kind,
-            version=version,
-            issued_at=datetime.now(UTC),
-            settings=settings,
-        )
+        """Publish a retained config document as the hub does, unchecked (the device checks it)."""
+        doc = {
+            "v": 1,
+            "hall": HALL,
+            "device": device,
+            "kind": kind,
+            "version": version,
+            "issued_at": datetime.now(UTC).isoformat(),
+            "settings": settings,
+        }
         self.client.publish(
-            build_topic(HALL, device, Channel.CFG), doc.to_json(), qos=1, retain=True
+            build_topic(HALL, device, Channel.CFG), json.dumps(doc).encode(), qos=1, retain=True
         ).wait_for_publish(5)
 
     def send_command(self, device: str, body: CommandBody) -> str:

@@ -36,7 +36,7 @@ def small_hall(baud: int = 9600) -> Hall:
                 id="w01-led",
                 kind="counter_display",
                 node="pi-w01",
-                settings={"backend": "simulated", "baud": baud},
+                settings={"backend": "simulated", "baudrate": baud},
             ),
             Device(
                 id="ent-face1", kind="face_terminal", node="pi-e", settings={"backend": "simulated"}
@@ -108,7 +108,7 @@ def test_push_is_retained_and_versioned(engine: Engine, broker: Broker) -> None:
             ("ent-face1", 1, True, True),
         }
         docs = retained_configs(broker)
-        assert docs["w01-led"].version == 1 and docs["w01-led"].settings["baud"] == 9600
+        assert docs["w01-led"].version == 1 and docs["w01-led"].settings.baudrate == 9600
         assert docs["w01-led"].kind == "counter_display"
 
         # unchanged settings keep the version
@@ -125,7 +125,7 @@ def test_push_is_retained_and_versioned(engine: Engine, broker: Broker) -> None:
             ("ent-face1", 1, False),
         }
         docs = retained_configs(broker)
-        assert docs["w01-led"].version == 2 and docs["w01-led"].settings["baud"] == 19200
+        assert docs["w01-led"].version == 2 and docs["w01-led"].settings.baudrate == 19200
         assert docs["ent-face1"].version == 1
 
         # a device taken out of the layout keeps no retained config

@@ -58,7 +58,8 @@ def test_missing_source_is_a_capture_error_and_a_camera_fault(
     # a terminal with a gallery whose simulated camera cannot open reports a fault (DEV-4)
     from cryptography.fernet import Fernet
 
-    from edge.face.gallery import LocalGallery, build_gallery
+    from edge.face.gallery import LocalGallery
+    from models.face import build_gallery
 
     key = Fernet.generate_key()
     monkeypatch.setenv(KEY_ENV, key.decode())

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from edge.face.gallery import (
+from edge.face.gallery import LocalGallery, gallery_matcher
+from models.face import (
     GalleryError,
     GalleryPerson,
-    LocalGallery,
     build_gallery,
     derive_hall_key,
     load_key,
@@ -29,7 +29,7 @@ def test_round_trip_and_checksum(tmp_path: Path) -> None:
     assert checksum.startswith("sha256:") and "张三" not in blob
     data = open_gallery(blob, checksum, key)
     assert data.version == 4 and data.names() == {"zhang_san_0001": "张三", "li_si_0002": "李四"}
-    assert data.matcher().templates == 3
+    assert gallery_matcher(data).templates == 3
     with pytest.raises(GalleryError, match="checksum"):
         open_gallery(blob, "sha256:" + "0" * 64, key)
     with pytest.raises(GalleryError, match="does not decrypt"):

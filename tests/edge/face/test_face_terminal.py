@@ -13,9 +13,9 @@ from cryptography.fernet import Fernet
 
 from edge.drivers import driver_class
 from edge.drivers.face_terminal import FaceTerminalConfig, FaceTerminalDriver
-from edge.face.gallery import GalleryPerson, build_gallery
 from models.commands import EraseTemplate, SyncGallery, make_command
 from models.events import GalleryHeld, Punch, TemplateErased, UnknownFace
+from models.face import GalleryPerson, build_gallery
 from tests.edge.face.photos import (
     FRAMES,
     GALLERY,

@@ -11,7 +11,6 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from edge.face.gallery import open_gallery
 from hub.commands import RecordingSender
 from hub.db import session_scope
 from hub.ingest.hooks import IngestBatch
@@ -21,6 +20,7 @@ from hub.staff.tables import FaceTemplate, Staff
 from models.commands import EraseTemplate, SyncGallery
 from models.envelope import make_envelope
 from models.events import EventBody, GalleryHeld, TemplateErased
+from models.face import open_gallery
 from models.layout import load_hall
 
 HALL_DIR = Path(__file__).resolve().parents[3] / "firmware_cfg" / "halls" / "demo"
