@@ -156,6 +156,7 @@ class HubServer:
         return self
 
     def _start_ingest(self, projectors: list[Projector], timeout: float) -> None:
+        from hub.fleet.raised import FleetAlerts
         from hub.ingest.worker import IngestWorker
 
         s = self.settings
@@ -170,6 +171,7 @@ class HubServer:
             projectors=projectors,
             writer=s.ingest_writer,
             max_ahead=timedelta(seconds=s.max_clock_ahead_s),
+            alerts=FleetAlerts(self.engine, self.clock),
         ).start()
         if not self.ingest.wait_ready(timeout):
             logger.warning("ingest not subscribed after %.0fs; it keeps trying", timeout)

@@ -42,12 +42,32 @@ class IngestBatch:
 
 
 class Projector(Protocol):
-    """A domain engine fed by ingest after each committed batch."""
+    """A domain engine fed by ingest after each committed batch.
+
+    A projector that derives durable records from facts declares them, and ingest then keeps
+    its records complete (hub.ingest.projection): `facts`, a frozenset of the EventTypes it
+    reads, makes it a lane with a durable cursor over the fact log, caught up after a crash,
+    a restart or a failure; a fact it fails on is retried with back-off, alerted after a few
+    tries, and the facts behind it wait only if they have the same key (`fact_key(env)`,
+    default the hall). Such a projector must be idempotent per fact (applying a fact twice
+    changes nothing): after a crash between its commit and its cursor's, facts are applied
+    again. A projector without `facts` (device health, live pages) only sees live batches.
+    """
 
     name: str
 
     def project(self, engine: Engine, batch: IngestBatch) -> None:
         """Derive records from the batch's facts (open your own session on `engine`)."""
+
+
+class AlertSink(Protocol):
+    """Where ingest raises the alerts an operator must see (the hub gives fleet's alerts)."""
+
+    def raise_alert(self, hall: str, device: str, kind: str, message: str) -> None:
+        """Open (or update) the one open alert of this device and kind."""
+
+    def clear_alert(self, hall: str, device: str, kind: str) -> None:
+        """Resolve the open alert of this device and kind, if any."""
 
 
 class CommitHook(Protocol):

@@ -52,6 +52,10 @@ class BatchOutcome:
     """Messages the database refused, found by splitting the batch (each now a dead letter)."""
     stored_upto: dict[tuple[str, str], int] = field(default_factory=dict)
     """Per device that sent facts: the seq up to which every fact of it is stored."""
+    new_pos: list[int] = field(default_factory=list)
+    """The fact-log position of each new envelope (same order as new_index)."""
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    """Fact-log positions allocated by each committed transaction: after < pos <= upto."""
 
 
 @dataclass(slots=True)
@@ -173,6 +177,8 @@ def _merge(total: StoreResult, part: StoreResult) -> None:
     total.gaps_filled += part.gaps_filled
     total.unexpected_seqs += part.unexpected_seqs
     total.stored_upto.update(part.stored_upto)
+    total.new_pos += part.new_pos
+    total.spans += part.spans
 
 
 def handle_batch(
@@ -227,4 +233,6 @@ def handle_batch(
         store_retries=retries,
         isolated=isolated,
         stored_upto=result.stored_upto,
+        new_pos=result.new_pos,
+        spans=result.spans,
     )

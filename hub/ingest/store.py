@@ -58,6 +58,10 @@ class StoreResult:
     stored_upto: dict[tuple[str, str], int] = field(default_factory=dict)
     """Per (hall, device) that sent facts in the batch: the highest seq up to which the log
     holds every fact of the device (after this batch's commit)."""
+    new_pos: list[int] = field(default_factory=list)
+    """The fact-log position of each envelope of `new`."""
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    """Fact-log positions each committed transaction allocated: after < pos <= upto."""
 
 
 def _insert(conn: Connection, table: sa.Table) -> Any:
@@ -68,6 +72,7 @@ def _insert(conn: Connection, table: sa.Table) -> Any:
 
 
 EVENT_COLUMNS = (
+    "pos",
     "event_id",
     "hall",
     "device",
@@ -114,15 +119,19 @@ def _db_ts(sqlite_style: bool) -> Any:
     return _sqlite_ts if sqlite_style else (lambda value: value)
 
 
-def _event_params(envelopes: Sequence[Envelope], received: Any, sqlite_style: bool) -> list[Any]:
-    """The flat INSERT parameters of `envelopes`, in EVENT_COLUMNS order."""
+def _event_params(
+    envelopes: Sequence[Envelope], received: Any, sqlite_style: bool, first_pos: int
+) -> list[Any]:
+    """The flat INSERT parameters of `envelopes`, in EVENT_COLUMNS order (positions from
+    `first_pos` on)."""
     to_db = _db_ts(sqlite_style)
     params: list[Any] = []
     add = params.extend
-    for env in envelopes:
+    for pos, env in enumerate(envelopes, first_pos):
         offset = env.ts.utcoffset()  # None only for a naive time, which the contract refuses
         add(
             (
+                pos,
                 env.id,
                 env.hall,
                 env.device,
@@ -139,9 +148,11 @@ def _event_params(envelopes: Sequence[Envelope], received: Any, sqlite_style: bo
 
 
 def _insert_returning_new(
-    conn: Connection, envelopes: Sequence[Envelope], received_at: datetime
+    conn: Connection, envelopes: Sequence[Envelope], received_at: datetime, base: int
 ) -> set[str]:
     """Multi-row INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING event_id.
+
+    Row i gets fact-log position base + 1 + i (allocated by `allocate_positions`).
 
     The hot path of ingest, written as one driver statement per 1000 rows: SQLAlchemy's
     per-row parameter processing cost more than the database did. Same SQL on both dialects;
@@ -156,7 +167,7 @@ def _insert_returning_new(
     inserted: set[str] = set()
     for start in range(0, len(envelopes), _CHUNK_ROWS):
         part = envelopes[start : start + _CHUNK_ROWS]
-        params = _event_params(part, received, sqlite_style)
+        params = _event_params(part, received, sqlite_style, base + start + 1)
         result = conn.exec_driver_sql(head + ",".join([one] * len(part)) + tail, tuple(params))
         inserted.update(r[0] for r in result)
     return inserted
@@ -169,6 +180,25 @@ class Inserted:
     new: list[Envelope]
     reused: list[tuple[Envelope, str]]
     """(envelope, why) for each envelope whose id the log already holds for a different fact."""
+    new_pos: list[int] = field(default_factory=list)
+    """The fact-log position of each new envelope."""
+    span: tuple[int, int] | None = None
+    """(after, upto): the positions this transaction allocated are after < pos <= upto."""
+
+
+def allocate_positions(conn: Connection, count: int) -> int:
+    """Reserve `count` fact-log positions; returns the one before the first.
+
+    The first statement of a store transaction: on PostgreSQL its row lock orders concurrent
+    ingest transactions until commit; on SQLite it takes the write lock. Either way positions
+    become visible in increasing order (hub.events.tables.FactCounter).
+    """
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    row = conn.exec_driver_sql(
+        f"UPDATE fact_counter SET last_pos = last_pos + {mark} WHERE id = 1 RETURNING last_pos",
+        (count,),
+    ).one()
+    return int(row[0]) - count
 
 
 def fact_identity(env: Envelope) -> tuple[Any, ...]:
@@ -221,7 +251,9 @@ def insert_events(
         by_id[env.id].append(env)
     if not by_id:
         return Inserted([], [])
-    inserted = _insert_returning_new(conn, [envs[0] for envs in by_id.values()], received_at)
+    base = allocate_positions(conn, len(by_id))
+    inserted = _insert_returning_new(conn, [envs[0] for envs in by_id.values()], received_at, base)
+    position = {eid: base + 1 + i for i, eid in enumerate(by_id)}
     clashing = [eid for eid in by_id if eid not in inserted]
     stored = _stored_identities(conn, clashing) if clashing else {}
     new: list[Envelope] = []
@@ -239,7 +271,7 @@ def insert_events(
         for env in envs:
             if fact_identity(env) != held:
                 reused.append((env, reuse_reason(env, held)))
-    return Inserted(new, reused)
+    return Inserted(new, reused, [position[e.id] for e in new], (base, base + len(by_id)))
 
 
 Tracks = dict[tuple[str, str], tuple[DeviceTrack, dict[str, Any]]]
@@ -410,9 +442,12 @@ def store_batch(
     result = StoreResult()
     now = datetime.now(UTC)
     with engine.begin() as conn:
-        # The first statement writes, so SQLite takes its write lock before any read below.
+        # The first statement writes (allocate_positions), so SQLite takes its write lock
+        # before any read below, and PostgreSQL orders concurrent workers' commits.
         inserted = insert_events(conn, envelopes, received_at)
         result.new = inserted.new
+        result.new_pos = inserted.new_pos
+        result.spans = [inserted.span] if inserted.span else []
         result.duplicates = len(envelopes) - len(result.new) - len(inserted.reused)
         dead = [*dead, *(envelope_dead_row(env, why, received_at) for env, why in inserted.reused)]
         if dead:

@@ -20,9 +20,11 @@ acked.
 
 Nothing is acknowledged before it is committed, so a hub killed at any moment loses nothing:
 the broker keeps the unacknowledged messages of the persistent session (clean_start=False,
-SessionExpiryInterval) and delivers them again on restart. Projectors run after the ack, on
-the writer thread, with only the envelopes that were new; a projector error is logged and
-counted and never stops ingest.
+SessionExpiryInterval) and delivers them again on restart. After the ack the commit hooks run
+on the writer thread (quick work, e.g. telling devices what is stored), then the batch's new
+envelopes go to the projection thread (hub.ingest.projection): a projector error never stops
+ingest, and a durable projector's lane catches up from the fact log whatever was committed
+but not projected (a crash, a failure, another worker's death).
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 from sqlalchemy.engine import Engine
 
-from hub.ingest.hooks import CommitHook, IngestBatch, Projector
+from hub.ingest.hooks import AlertSink, CommitHook, IngestBatch, Projector
+from hub.ingest.lane import RetryPolicy
+from hub.ingest.projection import Committed, Projection
 from hub.ingest.stats import IngestStats
 from hub.ingest.writer import InlineWriter, ProcessWriter, Writer, WriterMode, resolve_writer
 from models.envelope import DEFAULT_MAX_AHEAD, parse_envelope
@@ -113,6 +117,9 @@ class IngestWorker:
         writer: WriterMode = "auto",
         max_ahead: timedelta = DEFAULT_MAX_AHEAD,
         commit_hooks: Sequence[CommitHook] = (),
+        alerts: AlertSink | None = None,
+        retry_policy: RetryPolicy | None = None,
+        projection_tick_s: float = 1.0,
     ) -> None:
         self.engine = engine
         self.broker_url = broker_url
@@ -128,6 +135,14 @@ class IngestWorker:
         self.keepalive_s = keepalive_s
         self.writer_mode = resolve_writer(writer, engine.url)
         self.stats = IngestStats()
+        self.projection = Projection(
+            engine,
+            self.projectors,
+            stats=self.stats,
+            alerts=alerts,
+            policy=retry_policy,
+            tick_s=projection_tick_s,
+        )
         self._inbox: deque[_Received] = deque()  # appended by paho's thread, drained by ours
         self._wake = threading.Event()  # set by paho's thread when ours waits on an empty inbox
         self._waiting = False
@@ -171,6 +186,7 @@ class IngestWorker:
         props.SessionExpiryInterval = self.session_expiry_s
         props.ReceiveMaximum = self.receive_maximum
         self._accepting.set()
+        self.projection.start()
         self._writer = threading.Thread(
             target=self._write_loop, name=f"ingest-{self.client_id}", daemon=True
         )
@@ -191,6 +207,7 @@ class IngestWorker:
         self._stopping.set()
         if self._writer is not None:
             self._writer.join(timeout)
+        self.projection.stop(timeout)
         self._client.disconnect()
         self._client.loop_stop()
         logger.info("ingest %s stopped: %s", self.client_id, self.stats.snapshot())
@@ -387,7 +404,7 @@ class IngestWorker:
             lag_ms=lag_ms,
             size=len(batch),
         )
-        wanted = self.projectors and (outcome.stored or outcome.states)
+        wanted = self.projectors and (outcome.spans or outcome.states)
         if not (wanted or self.commit_hooks):
             self.stats.busy_s += time.perf_counter() - started
             return
@@ -406,18 +423,6 @@ class IngestWorker:
             except Exception:
                 self.stats.add(hook_errors=1)
                 logger.exception("commit hook %s failed", type(hook).__name__)
-        if wanted:
-            self._project(committed)
         self.stats.busy_s += time.perf_counter() - started
-
-    def _project(self, batch: IngestBatch) -> None:
-        for projector in self.projectors:
-            try:
-                projector.project(self.engine, batch)
-            except Exception:
-                self.stats.add(projector_errors=1)
-                logger.exception(
-                    "projector %s failed on a batch of %d events",
-                    getattr(projector, "name", projector),
-                    len(batch.events),
-                )
+        if wanted:  # may wait while the projection thread is far behind (back-pressure)
+            self.projection.submit(Committed(committed, outcome.new_pos, outcome.spans))

@@ -35,7 +35,7 @@ from hub.queue.engine import (
 from models.commands import Announce, CommandBody, DisplayText, PrintTicket
 from models.devices import counter_display, hall_display, ticket_printer, voice
 from models.envelope import Envelope
-from models.events import CallAction, CallRequest, TicketIssued
+from models.events import CallAction, CallRequest, EventType, TicketIssued
 from models.layout import Hall
 
 logger = logging.getLogger(__name__)
@@ -81,6 +81,9 @@ class QueueProjector:
     """The hall's live queue: fed by ingest (Projector) and by the API, persisted, announced."""
 
     name = "queue"
+    facts = frozenset({EventType.TICKET_ISSUED, EventType.CALL_REQUEST})
+    """Durable lane per hall (hub.ingest.lane): every ticket and key press decided, once, in
+    the order the log holds them."""
 
     def __init__(
         self,

@@ -123,14 +123,18 @@ def _unbounded(schema: object, defs: dict[str, object], path: str = "") -> list[
         if "$ref" in schema:
             return _unbounded(defs[schema["$ref"].split("/")[-1]], defs, path)
         kind = schema.get("type")
-        if kind == "string" and "maxLength" not in schema and "enum" not in schema:
-            if schema.get("format") != "date-time" and "const" not in schema:
-                out.append(path)
+        free = not any(k in schema for k in ("maxLength", "enum", "const"))
+        if kind == "string" and free and schema.get("format") != "date-time":
+            out.append(path)
         if kind == "integer" and "maximum" not in schema and "const" not in schema:
             out.append(path)
         if kind == "array" and "maxItems" not in schema:
             out.append(path)
-        if kind == "object" and schema.get("additionalProperties") and "maxProperties" not in schema:
+        if (
+            kind == "object"
+            and schema.get("additionalProperties")
+            and "maxProperties" not in schema
+        ):
             out.append(path)
         for name, value in schema.get("properties", {}).items():
             out += _unbounded(value, defs, f"{path}/{name}")

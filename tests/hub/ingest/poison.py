@@ -25,7 +25,8 @@ def install_poison_trigger(engine: Engine, sqlstate: str = "P0001") -> None:
         conn.exec_driver_sql(
             "CREATE OR REPLACE FUNCTION poison_fact() RETURNS trigger AS $$ BEGIN "
             f"IF starts_with(NEW.device, '{POISON_PREFIX}') THEN "
-            f"RAISE EXCEPTION 'poisoned fact refused by the database' USING ERRCODE = '{sqlstate}'; "
+            "RAISE EXCEPTION 'poisoned fact refused by the database' "
+            f"USING ERRCODE = '{sqlstate}'; "
             "END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
         )
         conn.exec_driver_sql(

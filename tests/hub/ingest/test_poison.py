@@ -106,9 +106,7 @@ def test_a_reused_event_id_is_refused_and_a_repeat_is_a_duplicate(engine: Engine
     other_device = first.model_copy(update={"device": "w02-face"})
     same_batch_reuse = punch(device="w03-face", seq=1)
     same_batch_twin = same_batch_reuse.model_copy(update={"seq": 2})
-    messages = [
-        (evt_topic(e), e.to_json()) for e in (first, same_batch_reuse, same_batch_twin)
-    ]
+    messages = [(evt_topic(e), e.to_json()) for e in (first, same_batch_reuse, same_batch_twin)]
     out = handle_batch(engine, messages, now, give_up=never_give_up)
     assert (out.stored, out.duplicates, out.dead_letters) == (2, 0, 1)
     later = [(evt_topic(e), e.to_json()) for e in (again, other_body, other_device)]
@@ -166,6 +164,7 @@ def test_random_mixes_store_every_good_message_once_and_dead_letter_every_bad_on
             env = random.Random(seed + seq).choice(good)
         messages.append((evt_topic(env), env.to_json()))
     random.Random(seed).shuffle(messages)
+
     # The first message with an id (in arrival order) is the fact; a later one with the same
     # bytes is a duplicate, with other bytes a reused id (so a reuse shuffled before its
     # original makes the original the refused one).
