@@ -23,6 +23,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     acknowledges a message to the broker once its batch is committed, and the broker then
     forgets it, so a commit must survive power loss, not only a crash of the process (as
     PostgreSQL's default `synchronous_commit=on` does). One sync per batch, not per event.
+    `secure_delete=ON` overwrites deleted rows with zeros (face templates, rule PRIV-1).
     """
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
@@ -34,6 +35,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA secure_delete=ON")  # rule PRIV-1: deleted rows are zeroed
             cur.close()
 
         return engine

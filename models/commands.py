@@ -27,6 +27,7 @@ class CommandType(StrEnum):
     ERASE_TEMPLATE = "erase_template"
     SHOW_SERVING = "show_serving"
     RELOAD_CONFIG = "reload_config"
+    SHOW_TICKET = "show_ticket"
 
 
 class DisplayText(WireModel):
@@ -62,8 +63,16 @@ class SyncGallery(WireModel):
     version: int = Field(ge=0)
     checksum: Annotated[str, Field(min_length=1, max_length=128)]
     blob: Annotated[str, Field(max_length=MAX_COMMAND_BYTES)] = Field(
-        description="The encrypted gallery, base64 text (Fernet token)"
+        description="The encrypted gallery, base64 text (Fernet token under the hall key)"
     )
+    keys: Annotated[str, Field(max_length=MAX_COMMAND_BYTES)] = Field(
+        default="",
+        description="The gallery's person keys sealed under the hall key (models/face.py)",
+    )
+
+
+ErasureId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+"""Names one erasure request, so its confirmation closes that request and no other."""
 
 
 class EraseTemplate(WireModel):
@@ -71,6 +80,7 @@ class EraseTemplate(WireModel):
 
     staff_id: StaffId
     gallery_version: int = Field(ge=0)
+    erasure_id: ErasureId
 
 
 class ShowServing(WireModel):
@@ -86,8 +96,33 @@ class ReloadConfig(WireModel):
     """Re-read and re-apply the retained config document."""
 
 
+class ShowTicket(WireModel):
+    """Tell a kiosk the number a citizen took, printed or not, in words to show and say (DEV-4).
+
+    When the ticket could not be printed (`printed` False, `fault` the reason) the kiosk shows
+    the number large, offers `qr` as a QR code for a phone, and speaks `speech`.
+    """
+
+    ticket: Ticket
+    service_name: Annotated[str, Field(max_length=64)]
+    ahead: int = Field(ge=0)
+    printed: bool
+    fault: Code | None = Field(default=None, description="Why it was not printed")
+    title: Annotated[str, Field(max_length=64)]
+    detail: Annotated[str, Field(max_length=200)] = ""
+    speech: Annotated[str, Field(max_length=200)] | None = None
+    qr: Annotated[str, Field(max_length=300)] = ""
+
+
 CommandBody = (
-    DisplayText | Announce | PrintTicket | SyncGallery | EraseTemplate | ShowServing | ReloadConfig
+    DisplayText
+    | Announce
+    | PrintTicket
+    | SyncGallery
+    | EraseTemplate
+    | ShowServing
+    | ReloadConfig
+    | ShowTicket
 )
 COMMAND_BODIES: dict[CommandType, type[WireModel]] = {
     CommandType.DISPLAY_TEXT: DisplayText,
@@ -97,6 +132,7 @@ COMMAND_BODIES: dict[CommandType, type[WireModel]] = {
     CommandType.ERASE_TEMPLATE: EraseTemplate,
     CommandType.SHOW_SERVING: ShowServing,
     CommandType.RELOAD_CONFIG: ReloadConfig,
+    CommandType.SHOW_TICKET: ShowTicket,
 }
 
 

@@ -53,6 +53,12 @@ class Liveness(WireModel):
     method: Annotated[str, Field(max_length=32)] = Field(
         default="none", description="Checks applied"
     )
+    challenge: Annotated[str, Field(max_length=64, pattern=r"^[a-z_,]*$")] | None = Field(
+        default=None, description="Actions the terminal asked, in order (comma-separated)"
+    )
+    real_score: float | None = Field(
+        default=None, ge=0, le=1, description="Mean passive anti-spoofing score (1: real)"
+    )
 
 
 class Punch(WireModel):
@@ -176,6 +182,9 @@ class TemplateErased(WireModel):
 
     staff_id: StaffId
     gallery_version: Count
+    erasure_id: (
+        Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")] | None
+    ) = Field(default=None, description="The erasure request this confirms")
 
 
 class Heartbeat(WireModel):

@@ -1,11 +1,19 @@
-"""The face gallery format shared by hub and terminal: templates, encryption, checksum, keys.
+"""The face gallery format shared by hub and terminal: templates, keys, encryption, checksum.
 
-The hub builds a gallery version (`build_gallery`): the plaintext is canonical JSON of every
-enrolled person's templates; its checksum is `sha256:<hex>` of that plaintext; the blob is a
-Fernet token (hall key) of the zlib-compressed plaintext (~0.6 KB a template, so several
-thousand fit in the 4 MB command limit). The terminal keeps the token as received (it is never
-written in clear, rule PRIV-1) and checks the checksum after decrypting (edge/face/gallery.py).
-Keys are Fernet keys; a hall's key is derived from the hub's master key with HKDF.
+Crypto-shredding (rule PRIV-1): every staff member has a key of their own (a Fernet key, the
+*person key*); each template is a Fernet token under it (float32 little-endian inside). The hub
+keeps person keys in a key store apart from its database (hub/staff/keystore.py); erasing a
+person's key makes every copy of their templates unreadable: database free pages and backups,
+old gallery versions, anything a terminal left behind.
+
+A gallery version (`build_gallery`) is canonical JSON of every enrolled person's id, name and
+template tokens; its checksum is `sha256:<hex>` of that plaintext; the blob is a Fernet token
+(hall key) of the zlib-compressed plaintext (~0.7 KB a template, so several thousand fit in the
+4 MB command limit). The person keys travel beside it, sealed under the hall key (`seal_keys`),
+built by the hub at each send from its key store and never stored with the gallery: a person
+whose key is gone cannot be read from any gallery version, old or new. The terminal verifies
+the checksum, and keeps people and keys in its own store (edge/face/gallery.py). A hall's key
+is derived from the hub's master key with HKDF.
 """
 
 from __future__ import annotations
@@ -16,10 +24,12 @@ import json
 import logging
 import os
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -28,8 +38,8 @@ ENCODING_DIM = 128
 """Length of one face template (face_recognition's 128-d encoding)."""
 
 logger = logging.getLogger(__name__)
-FORMAT = 1
-"""Version of the gallery plaintext's layout."""
+FORMAT = 2
+"""Version of the gallery plaintext's layout (2: template tokens under person keys)."""
 
 
 class GalleryError(Exception):
@@ -37,8 +47,17 @@ class GalleryError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class SealedPerson:
+    """One enrolled staff member as a gallery carries them: templates as person-key tokens."""
+
+    staff_id: str
+    name: str
+    tokens: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class GalleryPerson:
-    """One enrolled staff member: id, display name and face templates (128-d each)."""
+    """One enrolled staff member, readable: id, display name and face templates (128-d each)."""
 
     staff_id: str
     name: str
@@ -46,8 +65,17 @@ class GalleryPerson:
 
 
 @dataclass(frozen=True, slots=True)
+class SealedGallery:
+    """A gallery version as verified: version, checksum and its sealed people."""
+
+    version: int
+    checksum: str
+    people: tuple[SealedPerson, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class GalleryData:
-    """A decrypted gallery version."""
+    """A readable gallery version (people whose key is missing are left out)."""
 
     version: int
     checksum: str
@@ -56,6 +84,28 @@ class GalleryData:
     def names(self) -> dict[str, str]:
         """Staff id -> display name."""
         return {p.staff_id: p.name for p in self.people}
+
+
+def new_key() -> bytes:
+    """A fresh random Fernet key (a person key, or a master key for provisioning)."""
+    return Fernet.generate_key()
+
+
+def encrypt_template(key: bytes, encoding: npt.ArrayLike) -> bytes:
+    """A 128-d encoding as a Fernet token under `key` (float32 little-endian inside)."""
+    vec = np.asarray(encoding, dtype="<f4").reshape(ENCODING_DIM)
+    return Fernet(key).encrypt(vec.tobytes())
+
+
+def decrypt_template(key: bytes, token: bytes) -> npt.NDArray[np.float32]:
+    """The encoding inside a template token; GalleryError if the key does not open it."""
+    try:
+        raw = Fernet(key).decrypt(token)
+    except InvalidToken:
+        raise GalleryError("face template does not decrypt with this key") from None
+    if len(raw) != 4 * ENCODING_DIM:
+        raise GalleryError(f"face template is not {ENCODING_DIM}-d")
+    return np.frombuffer(raw, dtype="<f4").astype(np.float32)
 
 
 def derive_hall_key(master_key: bytes, hall: str) -> bytes:
@@ -90,37 +140,34 @@ def load_key(env: str = "HK_FACE_KEY", file: str | Path | None = None) -> bytes:
     return value.encode()
 
 
-def _plaintext(version: int, people: Sequence[GalleryPerson]) -> bytes:
+def plaintext(version: int, people: Sequence[SealedPerson]) -> bytes:
+    """The canonical gallery plaintext (what the checksum covers)."""
     doc = {
         "format": FORMAT,
         "version": version,
         "people": [
-            {
-                "staff_id": p.staff_id,
-                "name": p.name,
-                "templates": [[round(x, 6) for x in t] for t in p.templates],
-            }
+            {"staff_id": p.staff_id, "name": p.name, "templates": list(p.tokens)}
             for p in sorted(people, key=lambda p: p.staff_id)
         ],
     }
     return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-def checksum_of(plaintext: bytes) -> str:
+def checksum_of(plain: bytes) -> str:
     """The gallery checksum: sha256 of the plaintext."""
-    return "sha256:" + hashlib.sha256(plaintext).hexdigest()
+    return "sha256:" + hashlib.sha256(plain).hexdigest()
 
 
-def build_gallery(version: int, people: Sequence[GalleryPerson], key: bytes) -> tuple[str, str]:
-    """Encrypt a gallery version: returns (blob, checksum)."""
-    plain = _plaintext(version, people)
-    return Fernet(key).encrypt(zlib.compress(plain, 9)).decode("ascii"), checksum_of(plain)
+def build_gallery(version: int, people: Sequence[SealedPerson], hall_key: bytes) -> tuple[str, str]:
+    """Encrypt a gallery version under the hall key: returns (blob, checksum)."""
+    plain = plaintext(version, people)
+    return Fernet(hall_key).encrypt(zlib.compress(plain, 9)).decode("ascii"), checksum_of(plain)
 
 
-def open_gallery(blob: str, checksum: str, key: bytes) -> GalleryData:
-    """Decrypt and verify a gallery blob, or raise GalleryError saying why."""
+def open_sealed(blob: str, checksum: str, hall_key: bytes) -> SealedGallery:
+    """Decrypt and verify a gallery blob (templates stay sealed), or raise GalleryError."""
     try:
-        plain = zlib.decompress(Fernet(key).decrypt(blob.encode("ascii")))
+        plain = zlib.decompress(Fernet(hall_key).decrypt(blob.encode("ascii")))
     except (InvalidToken, ValueError):
         raise GalleryError("gallery does not decrypt with this hall key") from None
     except zlib.error:
@@ -129,18 +176,54 @@ def open_gallery(blob: str, checksum: str, key: bytes) -> GalleryData:
         raise GalleryError("gallery checksum does not match")
     try:
         doc = json.loads(plain)
+        if doc.get("format") != FORMAT:
+            raise ValueError(f"format {doc.get('format')!r}, expected {FORMAT}")
         people = tuple(
-            GalleryPerson(
-                str(p["staff_id"]),
-                str(p["name"]),
-                tuple(tuple(float(x) for x in t) for t in p["templates"]),
-            )
+            SealedPerson(str(p["staff_id"]), str(p["name"]), tuple(str(t) for t in p["templates"]))
             for p in doc["people"]
         )
         version = int(doc["version"])
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise GalleryError(f"gallery content is not valid: {exc}") from None
-    for p in people:
-        if any(len(t) != ENCODING_DIM for t in p.templates):
-            raise GalleryError(f"gallery template of {p.staff_id} is not {ENCODING_DIM}-d")
-    return GalleryData(version, checksum, people)
+    return SealedGallery(version, checksum, people)
+
+
+def seal_keys(keys: Mapping[str, bytes], hall_key: bytes) -> str:
+    """Person keys (staff id -> key) sealed under the hall key, to travel with a gallery."""
+    doc = json.dumps({k: v.decode("ascii") for k, v in sorted(keys.items())}).encode()
+    return Fernet(hall_key).encrypt(doc).decode("ascii")
+
+
+def open_keys(sealed: str, hall_key: bytes) -> dict[str, bytes]:
+    """The person keys a gallery came with, or GalleryError."""
+    try:
+        doc = json.loads(Fernet(hall_key).decrypt(sealed.encode("ascii")))
+        return {str(k): str(v).encode("ascii") for k, v in doc.items()}
+    except (InvalidToken, ValueError, AttributeError):
+        raise GalleryError("gallery keys do not decrypt with this hall key") from None
+
+
+def readable(gallery: SealedGallery, keys: Mapping[str, bytes]) -> GalleryData:
+    """Open each person's templates with their key; people without a key are left out."""
+    people = []
+    for p in gallery.people:
+        key = keys.get(p.staff_id)
+        if key is None:
+            continue
+        templates = tuple(
+            tuple(float(x) for x in decrypt_template(key, t.encode("ascii"))) for t in p.tokens
+        )
+        people.append(GalleryPerson(p.staff_id, p.name, templates))
+    return GalleryData(gallery.version, gallery.checksum, tuple(people))
+
+
+def seal_people(people: Sequence[GalleryPerson], keys: Mapping[str, bytes]) -> list[SealedPerson]:
+    """Seal readable people under their keys (tools and tests that start from encodings)."""
+    return [
+        SealedPerson(
+            p.staff_id,
+            p.name,
+            tuple(encrypt_template(keys[p.staff_id], t).decode("ascii") for t in p.templates),
+        )
+        for p in people
+    ]

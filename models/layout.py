@@ -38,6 +38,18 @@ class Service(LayoutModel):
     name: str = Field(description="Name shown on tickets and screens")
     prefix: str = Field(pattern=r"^[A-Z]{1,3}$", description="Ticket prefix, e.g. A -> A012")
     immediate: bool = Field(default=True, description="即办件: finished within 30 min (QUEUE-5)")
+    promised_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=365,
+        description="承诺件: finished within this many working days of acceptance (QUEUE-5)",
+    )
+
+    @model_validator(mode="after")
+    def _promise(self) -> Service:
+        if self.immediate and self.promised_days is not None:
+            raise ValueError(f"service {self.code}: an immediate case (即办件) has no promise")
+        return self
 
 
 class Window(LayoutModel):
@@ -89,6 +101,11 @@ class Hall(LayoutModel):
     opening_check_minutes: int = Field(default=10, ge=0, le=120, description="DEV-1")
     closing_time: str | None = Field(
         default=None, pattern=r"^\d\d:\d\d$", description="No tickets from this time on (QUEUE-6)"
+    )
+    seasonal_closing: bool = Field(
+        default=False,
+        description="Without closing_time: close at the attendance policy's last stop time of "
+        "the season (wenshang-2021: 18:00 summer, 17:30 winter) (QUEUE-6)",
     )
     services: list[Service] = Field(default_factory=list)
     windows: list[Window] = Field(default_factory=list)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from edge.drivers.base import CommandOutcome, DeviceContext, Driver
+from edge.face.challenge import ChallengeSettings, prompt
 from edge.face.gallery import LocalGallery, gallery_matcher
 from edge.face.liveness import LivenessSettings
 from edge.face.matcher import Matcher, limit_blas_threads
@@ -44,9 +45,12 @@ logger = logging.getLogger(__name__)
 FAIL_TEXT = {
     "no_match": "未识别，请联系管理员",
     "ambiguous": "识别不确定，请正对摄像头重试",
-    "liveness_failed": "活体检测未通过，请眨眼后重试",
+    "liveness_failed": "活体检测未通过，请本人重试",
+    "timeout": "未在规定时间内完成动作，请重试",
+    "wrong_action": "动作与提示不符，请重试",
+    "spoof": "活体检测未通过，请本人重试",
 }
-"""What the person is told when a face is refused, by reason."""
+"""What the person is told when a face is refused, by reason (or liveness failure)."""
 
 
 class Feedback:
@@ -75,13 +79,20 @@ def pipeline_settings(config: FaceTerminalConfig) -> PipelineSettings:
     from edge.face.pipeline import PipelineSettings
 
     return PipelineSettings(
+        detector=config.detector,
         detect_max_side=config.detect_max_side,
         min_face_px=config.min_face_px,
         vote_k=config.vote_k,
         vote_n=max(config.vote_n, config.vote_k),
         dedup_s=config.dedup_s,
         motion=MotionSettings(hold_s=config.motion_hold_s),
-        liveness=LivenessSettings(mode=config.liveness, window_s=config.liveness_window_s),
+        liveness=LivenessSettings(
+            mode=config.liveness,
+            challenge=ChallengeSettings(
+                count=config.challenge_actions, time_limit_s=config.challenge_time_s
+            ),
+            min_real=config.min_real,
+        ),
     )
 
 
@@ -106,6 +117,8 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
         self._held = threading.Event()
         self._status = "ok"
         self.frames = 0
+        self.asked: tuple[int, tuple[str, ...]] = (0, ())
+        """The challenge being asked (a counter and the actions): what a person hears."""
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -140,6 +153,8 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        if self._gallery is not None:
+            self._gallery.close()
 
     def status(self) -> str:
         """ok, degraded (no gallery / camera trouble)."""
@@ -178,7 +193,7 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
             return CommandOutcome(False, "no hall key: the gallery cannot be opened")
         if isinstance(body, SyncGallery):
             try:
-                data = self._gallery.replace(body.version, body.checksum, body.blob)
+                data = self._gallery.replace(body.version, body.checksum, body.blob, body.keys)
             except GalleryError as exc:
                 return CommandOutcome(False, str(exc))
             self._swap(data)
@@ -193,7 +208,11 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
                 return CommandOutcome(False, str(exc))
             self._swap(held)
             self.ctx.emit(
-                TemplateErased(staff_id=body.staff_id, gallery_version=body.gallery_version)
+                TemplateErased(
+                    staff_id=body.staff_id,
+                    gallery_version=body.gallery_version,
+                    erasure_id=body.erasure_id,
+                )
             )
             self._report_gallery()
             return CommandOutcome(True, f"template of {body.staff_id} erased")
@@ -253,7 +272,7 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
         from edge.face.capture import open_source
 
         cfg = self.config
-        frames = open_source(source, fps=cfg.fps, loop=cfg.loop)
+        frames = open_source(source, fps=cfg.fps, loop=cfg.loop, asked=lambda: self.asked)
         try:
             started = time.monotonic()
             first_t: float | None = None
@@ -276,6 +295,10 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
                 close()  # releases the camera at once
 
     def _act(self, d: Decision, t: float) -> None:
+        if d.kind == "challenge":
+            self.asked = (self.asked[0] + 1, d.actions)
+            self.feedback.show(prompt(d.actions))  # said and shown: the challenge
+            return
         if d.kind == "punch" and d.staff_id is not None and d.liveness is not None:
             # rule ATT-1: the punch is the fact; its device time is the envelope's ts
             self.ctx.emit(
@@ -286,11 +309,8 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
             self.feedback.show(f"{self._names.get(d.staff_id, d.staff_id)} 打卡成功")
         elif d.kind == "duplicate" and d.staff_id is not None:
             self.feedback.show(f"{self._names.get(d.staff_id, d.staff_id)} 已打卡")
-        elif d.kind == "pending" and d.staff_id is not None and d.liveness is not None:
-            if self.feedback.shown[-1:] != ["请眨眨眼"]:
-                self.feedback.show("请眨眨眼")
         elif d.kind == "rejected" and d.reason is not None:
-            self.feedback.show(FAIL_TEXT[d.reason])
+            self.feedback.show(FAIL_TEXT[d.detail or d.reason])
             if self._unknown.allow(t):  # rule PRIV-1: no identity, no image
                 self.ctx.emit(
                     UnknownFace(

@@ -180,7 +180,14 @@ class TicketPrinterDriver(Driver[TicketPrinterConfig]):
         """Check the paper, then print one ticket and cut."""
         with self._lock:
             if self.printer is None:
-                return CommandOutcome(False, "printer is not open")
+                return CommandOutcome(False, "printer_error: printer is not open")
+            age = (self.ctx.now() - body.issued_at).total_seconds()
+            limit = self.config.max_age_s
+            if limit is not None and age > limit:  # queued while the printer was away
+                logger.info(
+                    "printer %s: %s is %.0fs old, not printed", self.ctx.device, body.ticket, age
+                )
+                return CommandOutcome(False, f"ticket_stale: issued {age:.0f}s ago")
             if not self.paper_ok():
                 if not self.out_of_paper:
                     self.out_of_paper = True

@@ -3,13 +3,19 @@
 A folder of images (sorted by name) or a video file is the simulated backend: the same frames
 every run, each stamped with its time in the clip, so recorded scenes give the same decisions.
 Live sources are stamped with the monotonic clock.
+
+A *performer* folder (a `neutral/` folder and one folder per challenge action, as
+`hallkeeper face clips` writes them) is a simulated person at the terminal: it shows the neutral
+clip, and when the terminal asks a challenge (the `asked` callback: what the person hears) it
+plays the asked actions' clips in order, then stands still again; it leaves after `rounds`
+challenges (or when its neutral clip has played `patience` times without being asked).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +56,51 @@ def _folder_frames(folder: Path, fps: float, loop: bool) -> Iterator[Frame]:
             return
 
 
+def _read_folder(folder: Path) -> list[npt.NDArray[Any]]:
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    frames = [cv2.imread(str(p), cv2.IMREAD_COLOR) for p in files]
+    if not frames or any(f is None for f in frames):
+        raise CaptureError(f"{folder}: no readable image frames")
+    return [f for f in frames if f is not None]
+
+
+def is_performer(folder: Path) -> bool:
+    """True for a performer folder (neutral/ plus one folder per action)."""
+    return (folder / "neutral").is_dir()
+
+
+def _performer_frames(
+    folder: Path,
+    fps: float,
+    asked: Callable[[], tuple[int, tuple[str, ...]]],
+    rounds: int = 1,
+    patience: int = 4,
+) -> Iterator[Frame]:
+    neutral = _read_folder(folder / "neutral")
+    clips = {
+        p.name: _read_folder(p) for p in folder.iterdir() if p.is_dir() and p.name != "neutral"
+    }
+    i = played = idle = 0
+    seen = asked()[0]
+    while played < rounds and idle < patience:
+        count, actions = asked()
+        if count != seen:
+            seen = count
+            for action in actions:
+                for image in clips.get(action, neutral[:1]):
+                    yield Frame(image, i / fps, live=False)
+                    i += 1
+            played += 1
+            idle = 0
+        for image in neutral:
+            yield Frame(image, i / fps, live=False)
+            i += 1
+            if asked()[0] != seen:
+                break
+        else:
+            idle += 1
+
+
 def _capture_frames(
     cap: cv2.VideoCapture, name: str, live: bool, fps: float, loop: bool
 ) -> Iterator[Frame]:
@@ -83,12 +134,15 @@ def open_source(
     loop: bool = False,
     width: int | None = None,
     height: int | None = None,
+    asked: Callable[[], tuple[int, tuple[str, ...]]] | None = None,
 ) -> Iterator[Frame]:
-    """Frames from a camera index, URL, video file or folder; CaptureError if it cannot open."""
+    """Frames from a camera index, URL, video file, folder or performer; CaptureError if not."""
     if isinstance(source, str) and source.isdigit():
         source = int(source)
     if isinstance(source, str) and "://" not in source:
         path = Path(source)
+        if path.is_dir() and is_performer(path):
+            return _performer_frames(path, fps, asked or (lambda: (0, ())), 2 if loop else 1)
         if path.is_dir():
             return _folder_frames(path, fps, loop)
         if not path.exists():

@@ -73,12 +73,13 @@ def encode(rgb: Image, box: Box) -> npt.NDArray[np.float64]:
         return np.asarray(fr_api.face_encoder.compute_face_descriptor(crop, shape, 1))
 
 
-def landmarks68(rgb: Image, box: Box) -> npt.NDArray[np.float64]:
-    """The 68 landmarks (x, y) of the face in `box`, in crop-relative pixels (for liveness)."""
-    crop, rect = _crop(rgb, box)
+def landmarks68(image: Image, box: Box) -> npt.NDArray[np.float64]:
+    """The 68 landmarks (x, y) of the face in `box`, in frame pixels (grey or RGB image)."""
+    crop, rect = _crop(image, box)
     with _DLIB:
         shape = fr_api.pose_predictor_68_point(crop, rect)
-    return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+    x0, y0 = box[3] - rect.left(), box[0] - rect.top()
+    return np.array([(p.x + x0, p.y + y0) for p in shape.parts()], dtype=np.float64)
 
 
 def faces_in_image(rgb: Image, *, max_side: int = 1024, upsample: int = 1) -> list[FaceFound]:

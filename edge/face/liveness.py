@@ -1,36 +1,27 @@
-"""Liveness: an eye blink (eye aspect ratio on the 68 landmarks) and non-rigid facial motion.
+"""Liveness of one face track: the challenge (edge/face/challenge.py) and the passive check.
 
-What it checks, over the frames of one face track (at most `window_s` seconds):
-
-- **Blink** (Soukupová & Čech 2016, eye aspect ratio): EAR = (|p2-p6| + |p3-p5|) / (2 |p1-p4|)
-  per eye, averaged over both eyes. A blink is EAR going from open (>= `open_ear`) to closed
-  (<= `closed_ear`) and back to open.
-- **Motion**: every frame's landmarks are aligned to the track's first frame by a similarity
-  transform (translation, rotation, scale), and the residual is measured in inter-ocular
-  distances. A rigid object (a photo moved or tilted in front of the camera) leaves almost no
-  residual; a live face (eyes, brows, mouth, small head turns) does.
-
-What it stops: a still photo held up (no blink, no non-rigid motion, even when the photo is
-moved); a phone or tablet showing a still image, or a replayed video in which the person does
-not blink; a static frame repeated by a compromised camera feed.
-
-What it does not stop: a video replay in which the person blinks, a live accomplice's own
-face is not a threat it addresses, 3-D masks with eye holes (a real blink behind the mask),
-and injected video streams. Those need depth/IR sensors or challenge-response, outside this
-terminal. The check is a setting (`mode`): off, blink, motion, or blink+motion.
+`FaceCues.measure` turns one frame's 68 landmarks into the challenge's cues; `LivenessCheck`
+runs one challenge per face track and averages the MiniFASNet "real" score over its frames
+(edge/face/antispoof.py). A track passes when the challenge has passed and the mean score is at
+least `min_real`. Modes: `challenge` (the default: challenge and passive check), `passive`
+(MiniFASNet only, for halls that cannot have the terminal speak), `off`.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from typing import Literal
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
+from edge.face.challenge import Action, Challenge, ChallengeSettings, Cues, pick
+from edge.face.detect import head_pose
 from models.events import Liveness
 
-LivenessMode = Literal["off", "blink", "motion", "blink+motion"]
+LivenessMode = Literal["off", "passive", "challenge"]
 RIGHT_EYE = slice(36, 42)
 LEFT_EYE = slice(42, 48)
 
@@ -39,19 +30,16 @@ LEFT_EYE = slice(42, 48)
 class LivenessSettings:
     """Which checks to apply and their thresholds."""
 
-    mode: LivenessMode = "blink"
-    open_ear: float = 0.25
-    """EAR at or above this is an open eye."""
-    closed_ear: float = 0.21
-    """EAR at or below this is a closed eye."""
-    min_motion: float = 0.02
-    """Non-rigid residual (in inter-ocular distances) that counts as a live face moving."""
-    window_s: float = 6.0
-    """How long a face track may take to show liveness before it is refused."""
+    mode: LivenessMode = "challenge"
+    challenge: ChallengeSettings = field(default_factory=ChallengeSettings)
+    min_real: float = 0.5
+    """Smallest mean MiniFASNet score accepted (0 turns the passive check off)."""
+    passive_frames: int = 3
+    """Frames the passive check averages before it may decide (mode `passive`)."""
 
 
 def eye_aspect_ratio(eye: npt.NDArray[np.floating]) -> float:
-    """EAR of one eye given its six landmarks in dlib's order."""
+    """EAR of one eye given its six landmarks in dlib's order (Soukupová & Čech 2016)."""
     a = float(np.linalg.norm(eye[1] - eye[5]))
     b = float(np.linalg.norm(eye[2] - eye[4]))
     c = float(np.linalg.norm(eye[0] - eye[3]))
@@ -63,78 +51,113 @@ def face_ear(landmarks: npt.NDArray[np.floating]) -> float:
     return (eye_aspect_ratio(landmarks[RIGHT_EYE]) + eye_aspect_ratio(landmarks[LEFT_EYE])) / 2
 
 
-def nonrigid_residual(
-    reference: npt.NDArray[np.floating], points: npt.NDArray[np.floating]
-) -> float:
-    """RMS residual after a similarity alignment of `points` onto `reference`, per eye distance."""
-    ref = reference - reference.mean(axis=0)
-    cur = points - points.mean(axis=0)
-    ref_scale = float(np.sqrt((ref**2).sum()))
-    cur_scale = float(np.sqrt((cur**2).sum()))
-    if ref_scale == 0 or cur_scale == 0:
-        return 0.0
-    ref, cur = ref / ref_scale, cur / cur_scale
-    u, _, vt = np.linalg.svd(cur.T @ ref)
-    aligned = cur @ (u @ vt)
-    eyes = np.linalg.norm(ref[RIGHT_EYE].mean(axis=0) - ref[LEFT_EYE].mean(axis=0))
-    rms = float(np.sqrt(((aligned - ref) ** 2).sum(axis=1).mean()))
-    return rms / float(eyes) if eyes > 0 else 0.0
+def _strip(
+    gray: npt.NDArray[np.uint8],
+    p: npt.NDArray[np.floating],
+    q: npt.NDArray[np.floating],
+    width: float,
+    height: float,
+    below: float,
+) -> npt.NDArray[np.float32]:
+    """A strip aligned with the segment p-q, centred `below` its midpoint (grey levels)."""
+    c = (p + q) / 2
+    angle = float(np.degrees(np.arctan2(q[1] - p[1], q[0] - p[0])))
+    m = cv2.getRotationMatrix2D((float(c[0]), float(c[1])), angle, 1.0)
+    m[:, 2] += (width / 2 - c[0], height / 2 - c[1] - below)
+    size = (max(int(width), 2), max(int(height), 2))
+    return cv2.warpAffine(gray, m, size).astype(np.float32)
 
 
-@dataclass
-class LivenessTracker:
-    """Accumulates one face track's landmarks and judges liveness."""
+def eye_dark_fraction(gray: npt.NDArray[np.uint8], landmarks: npt.NDArray[np.floating]) -> float:
+    """Share of the eyes' pixels darker than 0.6 of the cheek under them (iris and pupil)."""
+    values = []
+    for a, b in ((36, 39), (42, 45)):
+        p, q = landmarks[a], landmarks[b]
+        w = float(np.linalg.norm(q - p))
+        eye = _strip(gray, p, q, w * 0.8, w * 0.45, 0.0)
+        cheek = _strip(gray, p, q, w * 0.8, w * 0.4, w * 0.75)
+        values.append(float((eye < 0.6 * float(np.median(cheek))).mean()))
+    return float(np.mean(values))
 
-    settings: LivenessSettings = field(default_factory=LivenessSettings)
-    _start: float | None = None
-    _reference: npt.NDArray[np.float64] | None = None
-    _was_open: bool = False
-    _closed_after_open: bool = False
-    _blinked: bool = False
-    _motion: float = 0.0
-    frames: int = 0
 
-    def reset(self) -> None:
-        """Start a new track (a new face, or after a decision)."""
-        self._start = self._reference = None
-        self._was_open = self._closed_after_open = self._blinked = False
-        self._motion = 0.0
-        self.frames = 0
+def measure(gray: npt.NDArray[np.uint8], landmarks: npt.NDArray[np.floating]) -> Cues:
+    """The challenge's cues of one frame from its 68 landmarks in frame pixels."""
+    lm = np.asarray(landmarks, dtype=np.float64)
+    # eye centres from the corners only: they stay put when the lids close
+    five = np.array([(lm[36] + lm[39]) / 2, (lm[42] + lm[45]) / 2, lm[30], lm[48], lm[54]])
+    yaw, pitch, _ = head_pose(five)
+    width = float(np.linalg.norm(lm[64] - lm[60])) or 1.0
+    mouth = float(np.linalg.norm(lm[66] - lm[62])) / width
+    return Cues(yaw, pitch, mouth, face_ear(lm), eye_dark_fraction(gray, lm))
 
-    def add(self, landmarks: npt.NDArray[np.floating], t: float) -> None:
-        """Add one frame's 68 landmarks (x, y) seen at `t` seconds."""
-        pts = np.asarray(landmarks, dtype=np.float64).reshape(68, 2)
-        if self._start is None:
-            self._start, self._reference = t, pts
-        self.frames += 1
-        ear = face_ear(pts)
+
+class LivenessCheck:
+    """One face track's liveness: a challenge and the mean passive score."""
+
+    def __init__(self, settings: LivenessSettings, rng: random.Random | None = None) -> None:
+        self.settings = settings
+        self._rng = rng
+        self.challenge: Challenge | None = None
+        self._scores: list[float] = []
+
+    def start(self, t: float) -> tuple[Action, ...]:
+        """Begin a new track at `t`: pick the actions to ask (none unless mode `challenge`)."""
+        self._scores = []
+        self.challenge = None
+        if self.settings.mode != "challenge":
+            return ()
+        actions = pick(self.settings.challenge, self._rng)
+        self.challenge = Challenge(actions, t, self.settings.challenge)
+        return actions
+
+    def add(self, cues: Cues | None, real_score: float | None, t: float) -> None:
+        """One frame's cues (None unless a challenge runs) and passive score."""
+        if real_score is not None:
+            self._scores.append(real_score)
+        if self.challenge is not None and cues is not None:
+            self.challenge.feed(cues, t)
+
+    @property
+    def real_score(self) -> float | None:
+        """Mean MiniFASNet score over the track so far."""
+        return float(np.mean(self._scores)) if self._scores else None
+
+    def state(self) -> Literal["waiting", "passed", "failed"]:
+        """Whether the track has shown liveness, failed it, or may still show it."""
         s = self.settings
-        if ear >= s.open_ear:
-            if self._closed_after_open:
-                self._blinked = True
-            self._was_open = True
-        elif ear <= s.closed_ear and self._was_open:
-            self._closed_after_open = True
-        assert self._reference is not None
-        self._motion = max(self._motion, nonrigid_residual(self._reference, pts))
+        if s.mode == "off":
+            return "passed"
+        score = self.real_score
+        passive_ok = s.min_real <= 0 or (score is not None and score >= s.min_real)
+        if s.mode == "passive":
+            if len(self._scores) < s.passive_frames:
+                return "waiting"
+            return "passed" if passive_ok else "failed"
+        assert self.challenge is not None
+        if self.challenge.state == "passed":
+            return "passed" if passive_ok else "failed"
+        return self.challenge.state
 
     def verdict(self) -> Liveness:
-        """The liveness result so far."""
+        """The wire record of this track's liveness."""
         s = self.settings
         if s.mode == "off":
             return Liveness(passed=True, method="off")
-        blink_ok = self._blinked
-        motion_ok = self._motion >= s.min_motion
-        passed = {"blink": blink_ok, "motion": motion_ok, "blink+motion": blink_ok and motion_ok}[
-            s.mode
-        ]
+        score = self.real_score
+        c = self.challenge
         return Liveness(
-            passed=passed,
-            blink=self._blinked if "blink" in s.mode else None,
-            motion=round(self._motion, 4),
-            method=s.mode,
+            passed=self.state() == "passed",
+            method="challenge+minifasnet" if s.mode == "challenge" else "minifasnet",
+            challenge=",".join(c.actions) if c is not None else None,
+            real_score=None if score is None else round(score, 3),
         )
 
-    def expired(self, t: float) -> bool:
-        """True when the track has had its whole window without showing liveness."""
-        return self._start is not None and t - self._start > self.settings.window_s
+    @property
+    def failure(self) -> str | None:
+        """Why the track failed: timeout, wrong_action or spoof."""
+        if self.state() != "failed":
+            return None
+        c = self.challenge
+        if c is not None and c.state == "failed":
+            return c.reason
+        return "spoof"

@@ -1,38 +1,47 @@
-"""Frame -> decision: motion gate, detection on a downscaled frame, crop encoding, match, vote.
+"""Frame -> decision: motion gate, YuNet detection, crop encoding, match, vote, liveness.
 
 The terminal serves one person at a time: the largest face in the frame is the one judged.
 Frames carry their own time `t` (seconds), so recorded clips give the same decisions as live
-ones. A face track is the run of frames in which a face is seen with gaps under `track_gap_s`;
-a track ends in one decision (punch, duplicate, or liveness refusal), then stays settled until
-the face leaves, or a re-check every `recheck_s` finds someone else in front (the next person
-stepped in without a gap), or the face box jumps elsewhere in the frame.
-Strangers are refused per vote window; the caller rate-limits those reports.
+ones. A face track is the run of frames in which a face is seen with gaps under `track_gap_s`.
+When a track starts the terminal asks its challenge (a `challenge` decision carrying the
+actions, which the driver says and shows); every frame then feeds the challenge and the passive
+check (edge/face/liveness.py), and frames are encoded until the k-of-n vote has named someone.
+The track ends in one decision: punch (vote and liveness passed), duplicate, or a refusal
+(stranger, ambiguous face, or liveness failed: the wrong action, the time limit, or a spoof).
+It then stays settled until the face leaves, a re-check every `recheck_s` finds someone else in
+front, or the face box jumps elsewhere. The detector is YuNet; dlib's HOG stays for halls that
+choose it (`detector = "hog"`).
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from dataclasses import dataclass, field
 from typing import Literal
 
 import cv2
 
 from edge.face import encode as enc
-from edge.face.liveness import LivenessSettings, LivenessTracker
-from edge.face.matcher import Matcher
+from edge.face.liveness import LivenessCheck, LivenessSettings, measure
+from edge.face.matcher import Match, Matcher
 from edge.face.motion import MotionGate, MotionSettings
 from edge.face.vote import DedupWindow, FrameVote
 from models.events import Liveness
 
 logger = logging.getLogger(__name__)
 
-DecisionKind = Literal["idle", "no_face", "pending", "settled", "punch", "duplicate", "rejected"]
+DecisionKind = Literal[
+    "idle", "no_face", "challenge", "pending", "settled", "punch", "duplicate", "rejected"
+]
+RejectReason = Literal["no_match", "ambiguous", "liveness_failed"]
 
 
 @dataclass(frozen=True, slots=True)
 class PipelineSettings:
     """Every knob of the terminal's pipeline (the driver's config fills these)."""
 
+    detector: Literal["yunet", "hog"] = "yunet"
     detect_max_side: int = 640
     """Detection runs on the frame shrunk so its longer side is this many pixels."""
     upsample: int = 0
@@ -49,7 +58,6 @@ class PipelineSettings:
     """A face box overlapping the previous one less than this starts a new track."""
     recheck_s: float = 1.0
     """After a decision, re-identify the face this often (the next person may step in)."""
-    """A face box overlapping the previous one less than this starts a new track."""
     motion: MotionSettings = field(default_factory=MotionSettings)
     liveness: LivenessSettings = field(default_factory=LivenessSettings)
 
@@ -62,8 +70,18 @@ class Decision:
     staff_id: str | None = None
     distance: float | None = None
     liveness: Liveness | None = None
-    reason: Literal["no_match", "ambiguous", "liveness_failed"] | None = None
+    reason: RejectReason | None = None
     box: enc.Box | None = None
+    actions: tuple[str, ...] = ()
+    """The challenge asked (kind `challenge`), or still to perform (kind `pending`)."""
+    detail: str | None = None
+    """Why liveness failed: timeout, wrong_action or spoof."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Face:
+    box: enc.Box
+    yunet_box: tuple[float, float, float, float] | None
 
 
 def _shrink(image: enc.Image, max_side: int) -> enc.Image:
@@ -91,19 +109,32 @@ class FacePipeline:
         matcher: Matcher,
         settings: PipelineSettings | None = None,
         dedup: DedupWindow | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.settings = s = settings or PipelineSettings()
         self.matcher = matcher
         self.gate = MotionGate(s.motion)
         self.vote = FrameVote(s.vote_k, s.vote_n)
         self.dedup = dedup if dedup is not None else DedupWindow(s.dedup_s)
-        self.liveness = LivenessTracker(s.liveness)
+        self.liveness = LivenessCheck(s.liveness, rng)
+        self._detector = None
+        if s.detector == "yunet":
+            from edge.face.detect import YuNetDetector
+
+            self._detector = YuNetDetector(max_side=s.detect_max_side)
+        self._antispoof = None
+        if s.liveness.mode != "off" and s.liveness.min_real > 0:
+            from edge.face.antispoof import AntiSpoof
+
+            self._antispoof = AntiSpoof.load()
         self._last_face_t: float | None = None
         self._last_box: enc.Box | None = None
+        self._track = False
         self._settled = False
         self._settled_id: str | None = None
         self._checked_t = 0.0
         self._best: dict[str, float] = {}
+        self._winner: str | None = None
 
     def set_matcher(self, matcher: Matcher) -> None:
         """Swap the gallery (after a sync or an erasure); the current track starts over."""
@@ -112,9 +143,26 @@ class FacePipeline:
 
     def _new_track(self) -> None:
         self.vote.reset()
-        self.liveness.reset()
+        self._track = False
         self._settled, self._settled_id = False, None
         self._best = {}
+        self._winner = None
+
+    def _faces(self, frame_bgr: enc.Image, gray: enc.Image) -> list[_Face]:
+        s = self.settings
+        if self._detector is not None:
+            found = [
+                _Face(d.box, d.yunet_box)
+                for d in self._detector.detect(frame_bgr)
+                if d.width >= s.min_face_px
+            ]
+            return found
+        boxes = enc.detect(gray, max_side=s.detect_max_side, upsample=s.upsample)
+        return [
+            _Face(b, (b[3], b[0], b[1] - b[3], b[2] - b[0]))
+            for b in sorted(boxes, key=lambda b: -(b[1] - b[3]) * (b[2] - b[0]))
+            if b[1] - b[3] >= s.min_face_px
+        ]
 
     def process(self, frame_bgr: enc.Image, t: float) -> Decision:
         """Judge one BGR frame taken at `t` seconds."""
@@ -123,47 +171,72 @@ class FacePipeline:
         if not self.gate.update(_shrink(gray, s.motion_side), t):
             self._end_track_if_gone(t)
             return Decision("idle")
-        boxes = [
-            b
-            for b in enc.detect(gray, max_side=s.detect_max_side, upsample=s.upsample)
-            if b[1] - b[3] >= s.min_face_px
-        ]
-        if not boxes:
+        faces = self._faces(frame_bgr, gray)
+        if not faces:
             self._end_track_if_gone(t)
             return Decision("no_face")
-        box = max(boxes, key=lambda b: (b[1] - b[3]) * (b[2] - b[0]))
+        face = faces[0]
+        box = face.box
         if self._last_box is not None and _iou(box, self._last_box) < s.new_face_iou:
             self._new_track()  # someone else stepped in without a gap
         self._last_face_t, self._last_box = t, box
         if self._settled and t - self._checked_t < s.recheck_s:
             return Decision("settled", box=box)
-        rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
-        match = self.matcher.match(enc.encode(rgb, box))
-        if self._settled:
-            if match.staff_id == self._settled_id:
-                self._checked_t = t
-                return Decision("settled", box=box)
-            self._new_track()  # the face in front is no longer the one decided
-        if s.liveness.mode != "off":
-            self.liveness.add(enc.landmarks68(rgb, box), t)
+        match: Match | None = None
+        if self._winner is None or self._settled:
+            rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
+            match = self.matcher.match(enc.encode(rgb, box))
+            if self._settled:
+                if match.staff_id == self._settled_id:
+                    self._checked_t = t
+                    return Decision("settled", box=box)
+                self._new_track()  # the face in front is no longer the one decided
+        if not self._track:
+            self._track = True
+            actions = self.liveness.start(t)
+            if actions:
+                self._observe(frame_bgr, gray, face, t)
+                if match is not None:
+                    self._vote(match)
+                return Decision("challenge", box=box, actions=actions)
+        self._observe(frame_bgr, gray, face, t)
+        if self._winner is None and match is not None:
+            rejected = self._vote(match)
+            if rejected is not None:
+                return rejected
+        if self._winner is not None:
+            return self._decide(self._winner, box, t)
+        return Decision("pending", box=box)
+
+    def _observe(self, frame_bgr: enc.Image, gray: enc.Image, face: _Face, t: float) -> None:
+        """Feed the liveness check with this frame's cues and passive score."""
+        mode = self.settings.liveness.mode
+        if mode == "off":
+            return
+        cues = measure(gray, enc.landmarks68(gray, face.box)) if mode == "challenge" else None
+        score = None
+        if self._antispoof is not None and face.yunet_box is not None:
+            score = self._antispoof.score(frame_bgr, face.yunet_box)
+        self.liveness.add(cues, score, t)
+
+    def _vote(self, match: Match) -> Decision | None:
+        """Count one frame's match; a refusal when the window has too many misses."""
+        s = self.settings
         if match.staff_id is not None and match.distance is not None:
             self._best[match.staff_id] = min(self._best.get(match.staff_id, 2.0), match.distance)
-        winner = self.vote.push(match.staff_id)
-        if winner is not None:
-            return self._decide(winner, box, t)
-        if len(self.vote) == s.vote_n and self.vote.misses() > s.vote_n - s.vote_k:
-            reason: Literal["no_match", "ambiguous"] = (
-                "ambiguous" if match.reason == "ambiguous" else "no_match"
-            )
+        self._winner = self.vote.push(match.staff_id)
+        full = self._winner is None and len(self.vote) == s.vote_n
+        if full and self.vote.misses() > s.vote_n - s.vote_k:
+            reason: RejectReason = "ambiguous" if match.reason == "ambiguous" else "no_match"
             self.vote.reset()
             return Decision(
                 "rejected",
                 distance=match.distance,
                 reason=reason,
-                box=box,
+                box=self._last_box,
                 liveness=self.liveness.verdict(),
             )
-        return Decision("pending", box=box)
+        return None
 
     def _settle(self, staff_id: str, t: float) -> None:
         self._settled, self._settled_id, self._checked_t = True, staff_id, t
@@ -173,24 +246,32 @@ class FacePipeline:
         if self.dedup.is_duplicate(staff_id, t):
             self._settle(staff_id, t)
             return Decision("duplicate", staff_id=staff_id, distance=distance, box=box)
-        verdict = self.liveness.verdict()
-        if verdict.passed:
+        state = self.liveness.state()
+        if state == "passed":
             self.dedup.record(staff_id, t)
             self._settle(staff_id, t)
             return Decision(
-                "punch", staff_id=staff_id, distance=distance, liveness=verdict, box=box
+                "punch",
+                staff_id=staff_id,
+                distance=distance,
+                liveness=self.liveness.verdict(),
+                box=box,
             )
-        if self.liveness.expired(t):
-            self._new_track()  # refused; the person may blink and try again at once
+        if state == "failed":
+            verdict, detail = self.liveness.verdict(), self.liveness.failure
+            self._new_track()  # refused; the next frames start a new challenge
+            self._last_box = None
             return Decision(
                 "rejected",
-                staff_id=None,
                 distance=distance,
                 liveness=verdict,
                 reason="liveness_failed",
                 box=box,
+                detail=detail,
             )
-        return Decision("pending", staff_id=staff_id, liveness=verdict, box=box)
+        challenge = self.liveness.challenge
+        remaining = challenge.remaining if challenge is not None else ()
+        return Decision("pending", staff_id=staff_id, box=box, actions=remaining)
 
     def _end_track_if_gone(self, t: float) -> None:
         if self._last_face_t is not None and t - self._last_face_t > self.settings.track_gap_s:

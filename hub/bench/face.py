@@ -92,7 +92,7 @@ def run(
         """The terminal's pipeline on one frame."""
         # a fresh pipeline per frame: every frame pays detection, encoding and match
         decision = FacePipeline(matcher, settings).process(frame, 0.0)
-        assert decision.kind in ("pending", "punch", "rejected"), decision.kind
+        assert decision.kind in ("challenge", "pending", "punch", "rejected"), decision.kind
 
     def encode_one() -> None:
         """One encoding alone, face_recognition's call with the face's location given."""

@@ -91,3 +91,60 @@ def identify(
         for face in item["faces"]:
             who = face["staff_id"] or "unknown"
             typer.echo(f"{item['image']}: {who} distance={face['distance']:.3f} box={face['box']}")
+
+
+FACES_OPTION = typer.Option(
+    Path(__file__).resolve().parents[3] / "shared" / "data" / "faces",
+    "--faces",
+    help="The face data folder (gallery/, probe/, frames/).",
+    exists=True,
+    file_okay=False,
+)
+
+
+@app.command()
+def liveness(
+    faces: Path = FACES_OPTION,
+    genuine: int = typer.Option(4, "--genuine", min=0, help="Genuine trials per person."),
+    replays: int = typer.Option(2, "--replays", min=0, help="Replay attacks of each kind."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Play genuine and attack clips (synthetic, from the photos) through the terminal's
+    pipeline: attack rejection and genuine acceptance rates, time to decision."""
+    import dataclasses
+
+    from rich.progress import Progress
+
+    from edge.face.matcher import limit_blas_threads
+    from edge.face.trials import SUBJECTS, run_trials
+
+    limit_blas_threads()
+    templates = _gallery(faces / "gallery")
+    with Progress(transient=True) as progress:
+        task = progress.add_task("clips", total=len(SUBJECTS))
+        summary = run_trials(
+            faces,
+            templates,
+            genuine=genuine,
+            replays=replays,
+            progress=lambda _: progress.advance(task),
+        )
+    rates = summary.rates()
+    if as_json:
+        out = {"rates": rates, "trials": [dataclasses.asdict(o) for o in summary.outcomes]}
+        json.dump(out, sys.stdout, ensure_ascii=False, default=str)
+        sys.stdout.write("\n")
+        return
+    for o in summary.outcomes:
+        score = "-" if o.real_score is None else f"{o.real_score:.2f}"
+        typer.echo(
+            f"{o.subject:16} {o.kind:13} asked={','.join(o.asked) or '-':24} "
+            f"punched={o.punched or '-':16} refused={o.refused or '-':13} "
+            f"real={score} decision_s={o.decision_s if o.decision_s is not None else '-'}"
+        )
+    for k, v in rates.items():
+        typer.echo(f"{k}: {v}")
+    typer.echo(
+        "note: every clip is synthetic (a warp of a still photo, a simulated print or phone "
+        "screen), not a camera recording; see docs/face.md"
+    )

@@ -70,6 +70,8 @@ def _close(sync: GallerySync) -> None:
     stop = getattr(sync.sender, "stop", None)
     if stop is not None:
         stop()
+    if sync.keys is not None:
+        sync.keys.close()
     sync.engine.dispose()
 
 
@@ -92,7 +94,7 @@ def enroll(
     """Check each photo, store encrypted templates, build and send the hall's new gallery."""
     from rich.progress import Progress
 
-    from hub.staff.enroll import EnrollmentRefused
+    from hub.staff.enroll import EnrollmentRefused, hall_of
     from hub.staff.enroll import enroll as do_enroll
 
     data = []
@@ -104,13 +106,13 @@ def enroll(
     sync = _sync(db, hall_dir, broker)
     try:
         (hall,) = sync.halls
-        assert sync.master_key is not None
+        old_hall = hall_of(sync.engine, staff)
         with Progress(transient=True) as progress:
             task = progress.add_task("checking photos", total=len(data))
             try:
                 result = do_enroll(
                     sync.engine,
-                    key=sync.master_key,
+                    keys=sync.key_store(),
                     staff_id=staff,
                     name=name,
                     hall=hall,
@@ -126,6 +128,9 @@ def enroll(
                     typer.secho(f"refused: {p}", err=True, fg="red")
                 raise typer.Exit(1) from None
         gallery = sync.publish(hall)
+        if old_hall is not None and old_hall != hall:
+            sync.moved(staff, old_hall)  # rule PRIV-1: the old hall's copies are erased
+            typer.echo(f"{staff} left hall {old_hall}: its terminals are asked to erase them")
         sent = len(sync.terminals(hall)) if sync.sender else 0
         typer.echo(
             f"enrolled {result.staff_id} ({name}): {result.templates} template(s), "

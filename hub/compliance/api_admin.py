@@ -1,9 +1,8 @@
-"""Compliance API, administration: seat assignments, covers (顶岗, rule POST-6), recompute and
-the duty chief's checks (rule POST-8). Included in hub.compliance.api.router."""
+"""Compliance API, administration: seat assignments, covers (顶岗, rule POST-6) and recompute.
+Included in hub.compliance.api.router. The duty chief's checks (rule POST-8) are hub.duty's."""
 
 from __future__ import annotations
 
-import random
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -15,14 +14,10 @@ from sqlmodel import Session, col, select
 from hub.api.deps import EngineDep, HallsDep, NowDep
 from hub.compliance.api_common import (
     ComplianceDep,
-    DayQ,
-    DaysDep,
     Strict,
-    day_range,
     hall_or_404,
     row_out,
 )
-from hub.compliance.checks import check_log, plan_day, record_check
 from hub.compliance.projector import CompliancePresence
 from hub.compliance.tables import (
     CoverRow,
@@ -59,16 +54,6 @@ class ApproveIn(Strict):
 
     approved_by: str = Field(min_length=1, max_length=64)
     approver_role: Literal["duty_chief", "head"] = "duty_chief"
-
-
-class CheckIn(Strict):
-    """A performed duty check (rule POST-8): what the duty chief saw per seat."""
-
-    checked_by: str = Field(min_length=1, max_length=64)
-    at: AwareDatetime | None = None
-    seen: dict[str, bool] = Field(default_factory=dict)
-    notes: dict[str, str] = Field(default_factory=dict)
-    note: str = Field(default="", max_length=1000)
 
 
 @admin.get("/{hall}/assignments")
@@ -215,51 +200,3 @@ def recompute(
     h = hall_or_404(halls, hall)
     counts = {w.id: len(projector.recompute(engine, hall, w.id, day).violations) for w in h.windows}
     return {"day": day, "violations": counts}
-
-
-@admin.post("/{hall}/duty-checks/plan")
-def plan_checks(
-    hall: str,
-    engine: EngineDep,
-    halls: HallsDep,
-    now: NowDep,
-    projector: ComplianceDep,
-    day: DayQ = None,
-) -> list[dict[str, Any]]:
-    """The day's two random check times (rule POST-8); the same ones on every call."""
-    h = hall_or_404(halls, hall)
-    first, _ = day_range(day, None, None, now, h)
-    working = projector.schedules[hall].working(first)
-    return [row_out(r) for r in plan_day(engine, h, first, working, random.SystemRandom())]
-
-
-@admin.post("/{hall}/duty-checks/{check_id}/record")
-def record(
-    hall: str, check_id: int, body: CheckIn, engine: EngineDep, halls: HallsDep, now: NowDep
-) -> list[dict[str, Any]]:
-    """Log a performed check: the chief's observations next to the sensors' (rule POST-8)."""
-    try:
-        entries = record_check(
-            engine,
-            hall_or_404(halls, hall),
-            check_id,
-            checked_by=body.checked_by,
-            at=body.at or now,
-            seen=body.seen,
-            notes=body.notes,
-            note=body.note,
-        )
-    except KeyError:
-        raise HTTPException(404, f"no duty check {check_id}") from None
-    return [row_out(e) for e in entries]
-
-
-@admin.get("/{hall}/duty-checks")
-def duty_checks(
-    hall: str,
-    engine: EngineDep,
-    days: DaysDep,
-) -> list[dict[str, object]]:
-    """The duty chief's check log with per-seat entries."""
-    first, last = days
-    return check_log(engine, hall, first, last)

@@ -1,4 +1,4 @@
-"""The duty area for the hub (hub.areas): its API, pages and background work."""
+"""The duty area for the hub (hub.areas): its API, its projector and its background work."""
 
 from __future__ import annotations
 
@@ -12,5 +12,15 @@ logger = logging.getLogger(__name__)
 def setup(ctx: AreaContext) -> AreaParts:
     """Plug the roster, the post ledger and the duty chief's work into the hub."""
     from hub.duty.api import router
+    from hub.duty.ticker import DutyTicker
+    from hub.duty.watch import SeatWatch
 
-    return AreaParts(name="duty", routers=[router])
+    watch = SeatWatch(ctx.halls, ctx.commands, ctx.clock)
+    ticker = DutyTicker(ctx.engine, watch, ctx.clock)
+    return AreaParts(
+        name="duty",
+        projectors=[watch],
+        routers=[router],
+        background=[ticker],
+        state={"duty_watch": watch, "duty_ticker": ticker},
+    )

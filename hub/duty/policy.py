@@ -39,6 +39,9 @@ class HandoverRules(_Part):
     """Rule POST-7."""
 
     notice_days: int = Field(default=1, ge=0, le=14, description="Planned handover days ahead")
+    alert_after_min: int = Field(
+        default=5, ge=0, le=120, description="A ledger flag lasting this long raises an alert"
+    )
 
 
 class ArrivalRules(_Part):

@@ -89,6 +89,57 @@ WORDS: dict[str, tuple[str, str]] = {
         "窗口 {window} 在 {days} 无A岗（杜绝空岗，DUTY-1）",
         "Window {window} has no A post on {days} (DUTY-1)",
     ),
+    # duty chief refusals
+    "chief_err_staff": ("不在人员名单中：{staff}", "Not on the staff list: {staff}"),
+    "chief_err_order": ("轮值顺序不能为空，也不能重复同一人", "Name each person once"),
+    "chief_err_dates": ("结束日期早于开始日期", "The end is before the start"),
+    "chief_err_self": ("值班长不能由本人替岗", "A duty chief cannot stand in for themselves"),
+    "chief_err_approver": (
+        "值班长请假须由总值班长批准，不能自己批准（DUTY-2）",
+        "The head duty chief approves, never the duty chief (DUTY-2)",
+    ),
+    "chief_err_not_chief": ("{staff} 在 {day} 不是值班长", "{staff} is not duty chief on {day}"),
+    "log_err_kind": ("日志类型“{kind}”无效", "Unknown log kind '{kind}'"),
+    "log_err_text": ("日志内容不能为空", "The entry needs text"),
+    "log_err_points": ("加分/扣分须写明人员或窗口", "Points must name a staff member or window"),
+    "log_err_future": ("不能为尚未到来的日子写日志", "No log for a day not yet come"),
+    "log_err_window": ("窗口“{window}”不在本大厅", "No window '{window}' in this hall"),
+    "check_err_future": ("抽查时间不能晚于现在", "A check cannot be recorded in the future"),
+    "check_err_not_due": (
+        "该次抽查尚未到时间（或不是当天的抽查），不能登记",
+        "This check is not due yet (or not today's); it cannot be recorded",
+    ),
+    "check_err_seat": ("抽查中有不在本大厅的岗位", "The check names a seat not in this hall"),
+    "opening_err_no_report": (
+        "今天的开厅设备检查尚未运行，请先在设备页运行检查",
+        "Today's opening check has not run yet; run it on the devices page first",
+    ),
+    "opening_err_done": ("今天的开厅检查已确认", "Today's opening check is acknowledged already"),
+    # alerts (the hall's language; the rule id is part of the sentence)
+    "alert_substitute_missing": (
+        "{rule} {window} 窗口：{staff} 请假离岗，替岗人员自 {since} 起未到岗",
+        "{rule} window {window}: {staff} is on leave; the substitute is not on post since {since}",
+    ),
+    "alert_cover_missing": (
+        "{rule} {seat}：顶岗人员 {staff} 自 {since} 起未在岗",
+        "{rule} {seat}: the cover {staff} is not at the seat since {since}",
+    ),
+    "alert_window_empty": (
+        "{rule} {window} 窗口自 {since} 起无人在岗（杜绝空岗）",
+        "{rule} window {window} has nobody on post since {since}",
+    ),
+    "alert_face_mismatch": (
+        "{rule} {seat}：{since} 在岗位刷脸的 {staff} 不是排班表上的在岗人员",
+        "{rule} {seat}: {staff}, seen at the seat at {since}, is not the ledger's holder",
+    ),
+    "alert_check_overdue": (
+        "POST-8 第 {slot} 次值班长抽查（{planned}）未完成",
+        "POST-8 duty check {slot} ({planned}) not done",
+    ),
+    "alert_opening_unacknowledged": (
+        "DEV-1 {day} 开厅设备检查未经值班长确认（应于 {due} 前）",
+        "DEV-1 the opening check of {day} is not acknowledged by the duty chief (due {due})",
+    ),
 }
 
 

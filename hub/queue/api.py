@@ -20,11 +20,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sse_starlette.sse import EventSourceResponse
 
-from hub.queue import stats, store
+from hub.queue import cases, stats, store
 from hub.queue.engine import QueueEvent
+from hub.queue.notices import PAUSE_REASONS
 from hub.queue.service import Outcome, QueueProjector, find_queue
 from models.events import CallAction
 
@@ -53,6 +54,15 @@ class TicketRequest(BaseModel):
     print: bool = Field(default=False, description="Print it on the hall's ticket printer")
 
 
+def _known_reason(code: str) -> str:
+    if code not in PAUSE_REASONS:
+        raise ValueError(f"pause reason must be one of {', '.join(PAUSE_REASONS)}")
+    return code
+
+
+PauseReason = Annotated[str, AfterValidator(_known_reason)]
+
+
 class ActionRequest(BaseModel):
     """A counter action through the API (the same actions as the keypad)."""
 
@@ -62,6 +72,9 @@ class ActionRequest(BaseModel):
     target_service: str | None = None
     target_window: str | None = None
     staff: str | None = Field(default=None, description="Staff member at the counter")
+    reason: PauseReason | None = Field(
+        default=None, description="Why a paused window cannot serve, shown to citizens (DEV-4)"
+    )
 
 
 def _event_json(ev: QueueEvent) -> dict[str, Any]:
@@ -85,8 +98,7 @@ def _outcome_json(outcome: Outcome) -> dict[str, Any]:
 @router.post("/tickets", status_code=201)
 def issue_ticket(req: TicketRequest, q: QueueDep) -> dict[str, Any]:
     """Issue a ticket; answers its number, people ahead and estimated wait."""
-    printer = q.printer_for("") if req.print else None
-    outcome = q.issue(req.service, green=req.green_channel, printer=printer)
+    outcome = q.issue(req.service, green=req.green_channel, printed=req.print)
     body = _outcome_json(outcome)
     ev = next(e for e in outcome.events if e.kind.value == "issued")
     with q.lock:
@@ -115,6 +127,7 @@ def window_action(window: str, req: ActionRequest, q: QueueDep) -> dict[str, Any
             target_service=req.target_service,
             target_window=req.target_window,
             staff=req.staff,
+            reason=req.reason,
         )
     )
 
@@ -172,9 +185,61 @@ def queue_stats(
     }
 
 
+class CaseNumber(BaseModel):
+    """The case number (办件编号) the window's business system gave a ticket."""
+
+    model_config = ConfigDict(extra="forbid")
+    case_no: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:/-]+$")
+
+
+@router.post("/tickets/{ticket}/case")
+def link_case(ticket: str, req: CaseNumber, q: QueueDep) -> dict[str, Any]:
+    """Bind the window system's case number to a ticket (ratings carry it, RATE-1)."""
+    return _outcome_json(q.link_case(ticket, req.case_no))
+
+
+class CaseDone(BaseModel):
+    """A promised case finished (办结), by whom, with a note."""
+
+    model_config = ConfigDict(extra="forbid")
+    actor: str | None = Field(default=None, max_length=64, description="The operator wins")
+    note: str = Field(default="", max_length=500)
+
+
+@router.get("/cases")
+def promised_cases(q: QueueDep, open_only: bool = True) -> list[dict[str, Any]]:
+    """Promised cases (承诺件) with their due time (QUEUE-5), soonest due first."""
+    return cases.list_cases(q.db, q.hall.id, open_only=open_only)
+
+
+@router.post("/cases/{case_id}/complete")
+def complete_case(case_id: int, req: CaseDone, request: Request, q: QueueDep) -> dict[str, Any]:
+    """Mark a promised case finished (QUEUE-5)."""
+    user = getattr(request.state, "user", None)
+    actor = user.username if user is not None else (req.actor or "")
+    if not actor:
+        raise HTTPException(422, "name the actor")
+    try:
+        return cases.complete_case(q.db, q.hall.id, case_id, actor, q.clock(), req.note)
+    except KeyError:
+        raise HTTPException(404, f"no promised case {case_id}") from None
+    except cases.CaseError as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+@router.get("/alerts")
+def queue_alerts(
+    q: QueueDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200
+) -> list[dict[str, Any]]:
+    """Live queue alerts: immediate cases over 30 minutes and promises due (QUEUE-5), early
+    stops (QUEUE-6), newest first."""
+    return cases.list_alerts(q.db, q.hall.id, limit)
+
+
 @router.get("/stream")
 async def stream(request: Request, q: QueueDep) -> EventSourceResponse:
-    """Server-sent events: the snapshot now, then a new one at every queue change."""
+    """Server-sent events: `snapshot` now and at every queue change; `notices` (hall-wide
+    faults, DEV-4), `ticket` (what a kiosk tells a citizen, DEV-4), `alert` (QUEUE-5/6)."""
     sub = q.broadcaster.subscribe()
 
     async def events() -> AsyncIterator[dict[str, str]]:
@@ -185,7 +250,8 @@ async def stream(request: Request, q: QueueDep) -> EventSourceResponse:
                     msg = await asyncio.wait_for(sub.get(), timeout=1.0)
                 except TimeoutError:
                     continue
-                yield {"event": "snapshot", "data": json.dumps(msg, ensure_ascii=False)}
+                kind = str(msg.get("type", "snapshot"))  # snapshot, notices, ticket, alert
+                yield {"event": kind, "data": json.dumps(msg, ensure_ascii=False, default=str)}
         finally:
             q.broadcaster.unsubscribe(sub)
 

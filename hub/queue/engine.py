@@ -81,7 +81,10 @@ class QueueEngine:
             self._next_number[ev.service] = int(ev.data["n"]) + 1
             return
         if k in (EventKind.PAUSED, EventKind.RESUMED):
-            self.counters[ev.window or ""].paused = k is EventKind.PAUSED
+            c = self.counters[ev.window or ""]
+            c.paused = k is EventKind.PAUSED
+            c.paused_at = ev.at if c.paused else None
+            c.pause_reason = ev.data.get("reason") if c.paused else None
             return
         if t is None:
             raise QueueError(f"event {k.value} names unknown ticket {ev.ticket}")
@@ -127,6 +130,8 @@ class QueueEngine:
         elif k is EventKind.EXPIRED:
             self._release(t)
             t.state = TicketState.EXPIRED
+        elif k is EventKind.CASE_LINKED:
+            t.case_no = ev.data.get("case_no")
 
     def _emit(
         self,
@@ -177,6 +182,10 @@ class QueueEngine:
         """The ticket a window has called or is serving."""
         num = self.counter(window).current
         return self.tickets[num] if num else None
+
+    def can_serve(self, t: Ticket, window: str) -> bool:
+        """Whether `window` may call ticket `t` now (waiting, its service, or sent there)."""
+        return self._eligible(t, window)
 
     def _eligible(self, t: Ticket, window: str) -> bool:
         if t.state is not TicketState.WAITING:
@@ -239,8 +248,9 @@ class QueueEngine:
         if now.tzinfo is None:
             raise QueueError("time must be timezone-aware")
         out = self.roll_day(now)
-        close = self.settings.closing_time
-        if close is not None and now.astimezone(self.settings.tz).time() >= close:
+        local = now.astimezone(self.settings.tz)
+        close = self.settings.closing_on(local.date())
+        if close is not None and local.time() >= close:
             raise QueueError(f"the hall stopped issuing tickets at {close:%H:%M}")  # QUEUE-6
         spec = self.services[service]
         n = self._next_number.get(service, 1)
@@ -369,15 +379,26 @@ class QueueEngine:
         cur = self._need_current(window)
         return [self._emit(EventKind.FINISHED, now, ticket=cur, window=window)]
 
-    def pause(self, window: str, now: datetime) -> list[QueueEvent]:
-        """Stop calling at a window (暂停服务)."""
+    def pause(self, window: str, now: datetime, reason: str | None = None) -> list[QueueEvent]:
+        """Stop calling at a window (暂停服务), with the reason shown to citizens (DEV-4)."""
         c = self.counter(window)
-        return [] if c.paused else [self._emit(EventKind.PAUSED, now, window=window)]
+        if c.paused and (reason is None or reason == c.pause_reason):
+            return []
+        return [self._emit(EventKind.PAUSED, now, window=window, reason=reason)]
 
     def resume(self, window: str, now: datetime) -> list[QueueEvent]:
         """Resume calling at a window."""
         c = self.counter(window)
         return [self._emit(EventKind.RESUMED, now, window=window)] if c.paused else []
+
+    def link_case(self, number: str, case_no: str, now: datetime) -> list[QueueEvent]:
+        """Bind the case number (办件编号) the window's system gave to a ticket (RATE-1)."""
+        t = self.ticket(number)
+        if t.window is None and t.called_at is None:
+            raise QueueError(f"{number} has not been called to a window")
+        if t.case_no == case_no:
+            return []
+        return [self._emit(EventKind.CASE_LINKED, now, ticket=t, window=t.window, case_no=case_no)]
 
     # ---- estimates ----
 

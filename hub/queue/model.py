@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,16 +42,19 @@ class EventKind(StrEnum):
     RESUMED = "resumed"
     EXPIRED = "expired"
     DAY_RESET = "day_reset"
+    CASE_LINKED = "case_linked"
 
 
 @dataclass(frozen=True, slots=True)
 class ServiceDef:
-    """A service with its ticket prefix (A -> A012); `immediate` is 即办件 (QUEUE-5)."""
+    """A service with its ticket prefix (A -> A012); `immediate` is 即办件, otherwise a promised
+    case (承诺件) finished within `promised_days` working days of acceptance (QUEUE-5)."""
 
     code: str
     name: str
     prefix: str
     immediate: bool = True
+    promised_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,28 @@ class CounterDef:
 
 
 @dataclass(frozen=True, slots=True)
+class ClosingTimes:
+    """When the hall stops issuing numbers (QUEUE-6): one time, or one per season.
+
+    The seasons are the hall policy's (ATT-2: summer from `summer_start` to the day before
+    `winter_start`, "MM-DD"); `fixed`, when set, wins over both.
+    """
+
+    fixed: time | None = None
+    summer: time | None = None
+    winter: time | None = None
+    summer_start: str = "05-01"
+    winter_start: str = "10-01"
+
+    def on(self, day: date) -> time | None:
+        """The closing time of one day (None: the hall publishes none)."""
+        if self.fixed is not None:
+            return self.fixed
+        summer = self.summer_start <= f"{day.month:02d}-{day.day:02d}" < self.winter_start
+        return self.summer if summer else self.winter
+
+
+@dataclass(frozen=True, slots=True)
 class QueueSettings:
     """Policy settings of one hall's queue; every number is a setting, not a constant."""
 
@@ -72,6 +97,13 @@ class QueueSettings:
     max_recalls: int = 2
     default_service_s: float = 300.0
     immediate_limit_min: int = 30  # rule QUEUE-5
+    closing: ClosingTimes = field(default_factory=ClosingTimes)  # rule QUEUE-6, by season
+    promise_warn_hours: float = 4.0  # rule QUEUE-5: alert this long before a promise is due
+    early_stop_grace_min: int = 10  # rule QUEUE-6 (POST-1: a short leave is not a stop)
+
+    def closing_on(self, day: date) -> time | None:
+        """The day's closing time: `closing_time` when set, else the seasonal one (QUEUE-6)."""
+        return self.closing_time if self.closing_time is not None else self.closing.on(day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +136,15 @@ class Ticket:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     staff: str | None = None
+    case_no: str | None = None  # 办件编号, when the window's system gives one
 
 
 @dataclass(slots=True)
 class Counter:
-    """A window's live state: paused, and the ticket it has called or is serving."""
+    """A window's live state: paused (since when, why), and the ticket it called or serves."""
 
     spec: CounterDef
     paused: bool = False
     current: str | None = None
+    paused_at: datetime | None = None
+    pause_reason: str | None = None

@@ -13,60 +13,36 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
+from hub.attendance.calendar import WorkCalendar
 from hub.commands import CommandSender
 from hub.ingest.hooks import IngestBatch
-from hub.queue import store
+from hub.queue import cases, store
+from hub.queue.announce import Announcer, call_text
 from hub.queue.broadcast import Broadcaster
+from hub.queue.desk import CitizenDesk, PendingPrint
 from hub.queue.engine import (
-    CounterDef,
     EventKind,
     QueueEngine,
     QueueError,
     QueueEvent,
     QueueSettings,
-    ServiceDef,
 )
-from models.commands import Announce, CommandBody, DisplayText, PrintTicket
-from models.devices import counter_display, hall_display, ticket_printer, voice
+from hub.queue.halls import engine_for_hall
+from hub.queue.notices import pause_reason_text
 from models.envelope import Envelope
+<<<<<<< HEAD
 from models.events import CallAction, CallRequest, EventType, TicketIssued
+=======
+from models.events import CallAction, CallRequest, CommandResult, DeviceFault, TicketIssued
+>>>>>>> main
 from models.layout import Hall
 
 logger = logging.getLogger(__name__)
-
-
-def engine_for_hall(
-    hall: Hall,
-    settings: QueueSettings | None = None,
-    weights: dict[str, dict[str, float]] | None = None,
-) -> QueueEngine:
-    """A queue engine for a hall layout; `weights` maps window -> service -> weight."""
-    weights = weights or {}
-    services = [ServiceDef(s.code, s.name, s.prefix, s.immediate) for s in hall.services]
-    counters = [
-        CounterDef(w.id, w.number, {s: weights.get(w.id, {}).get(s, 1.0) for s in w.services})
-        for w in hall.windows
-    ]
-    if settings is None:
-        closing = time.fromisoformat(hall.closing_time) if hall.closing_time else None
-        settings = QueueSettings(tz=ZoneInfo(hall.timezone), closing_time=closing)  # QUEUE-6
-    return QueueEngine(services, counters, settings)
-
-
-def call_text(ticket: str, number: int) -> str:
-    """What the counter display shows for a call (QUEUE-4)."""
-    return f"{ticket} 请到{number}号窗口"
-
-
-def announce_text(ticket: str, number: int) -> str:
-    """What the voice says for a call."""
-    return f"请{ticket}号到{number}号窗口办理"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +51,7 @@ class Outcome:
 
     events: Sequence[QueueEvent]
     refused: str | None = None
+    printing: PendingPrint | None = None
 
 
 class QueueProjector:
@@ -94,6 +71,7 @@ class QueueProjector:
         weights: dict[str, dict[str, float]] | None = None,
         clock: Callable[[], datetime] | None = None,
         stale_call_s: float = 120.0,
+        calendar: WorkCalendar | None = None,
     ) -> None:
         self.db = db
         self.stale_call_s = stale_call_s
@@ -102,10 +80,26 @@ class QueueProjector:
         self.queue = engine_for_hall(hall, settings, weights)
         self.broadcaster = Broadcaster()
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.calendar = calendar or WorkCalendar()
         self.lock = threading.RLock()
         self.recent_calls: list[dict[str, Any]] = []
         self.refusals = 0
+        self.announcer = Announcer(hall, sender)
+        self.desk = CitizenDesk(
+            hall,
+            self.announcer,
+            lambda: self.clock(),
+            self.queue.settings.tz,
+            on_change=self._desk_changed,
+        )
+        self.desk.restore(db)
         self.restore()
+
+    def _desk_changed(self, message: dict[str, Any]) -> None:
+        if self.broadcaster.listeners():
+            self.broadcaster.publish(message)
+            if message.get("type") == "notices":
+                self.broadcaster.publish({"type": "snapshot", **self.snapshot()})
 
     # ---- state ----
 
@@ -159,6 +153,7 @@ class QueueProjector:
                     "window": c.spec.window,
                     "number": c.spec.number,
                     "paused": c.paused,
+                    "pause_reason": pause_reason_text(c.pause_reason) if c.paused else None,
                     "current": c.current,
                     "state": q.tickets[c.current].state.value if c.current else None,
                 }
@@ -171,12 +166,20 @@ class QueueProjector:
                 "calls": list(reversed(self.recent_calls)),
                 "waiting": waiting,
                 "counters": counters,
+                "notices": self.desk.notices(),  # rule DEV-4: hall-wide faults
             }
 
     # ---- the Projector seam ----
 
     def project(self, engine: Engine, batch: IngestBatch) -> None:
-        """Apply the batch's kiosk tickets and keypad calls (hub.ingest.hooks.Projector)."""
+        """Apply the batch's kiosk tickets and keypad calls (hub.ingest.hooks.Projector); hand
+        printer results and hall-wide device faults and states to the desk (DEV-4)."""
+        for st in batch.states:
+            if st.hall == self.hall.id:
+                self.desk.device_state(st.device, st.online)
+        for e in batch.events:
+            if e.hall == self.hall.id and isinstance(e.body, CommandResult | DeviceFault):
+                self.desk.handle(e)
         wanted = [
             e
             for e in batch.events
@@ -199,9 +202,8 @@ class QueueProjector:
         now = self.clock()
         body = env.body
         if isinstance(body, TicketIssued):
-            printer = self.printer_for(env.device)
             return self.issue(
-                body.service, now, green=body.green_channel, source=env.id, printer=printer
+                body.service, now, green=body.green_channel, source=env.id, kiosk=env.device
             )
         assert isinstance(body, CallRequest)
         age = (now - env.ts).total_seconds()
@@ -238,24 +240,22 @@ class QueueProjector:
         *,
         green: bool = False,
         source: str | None = None,
-        printer: str | None = None,
+        kiosk: str | None = None,
+        printed: bool = False,
     ) -> Outcome:
-        """Issue a ticket (kiosk or API) and print it."""
+        """Issue a ticket (kiosk or API); from a kiosk (or `printed`) print it, and tell the
+        citizen what became of the printing (rule DEV-4)."""
         now = now or self.clock()
         outcome = self._run(lambda q: q.issue(service, now, green=green, source=source), source)
         issued = [e for e in outcome.events if e.kind is EventKind.ISSUED]
-        if issued and printer:
-            ev = issued[-1]
-            with self.lock:
-                ahead = self.queue.ahead(ev.ticket or "")
-                name = self.queue.services[service].name
-            self._send(
-                printer,
-                PrintTicket(
-                    ticket=ev.ticket or "", service_name=name, ahead=ahead, issued_at=ev.at
-                ),
-            )
-        return outcome
+        if not issued or not (printed or kiosk):
+            return outcome
+        ev = issued[-1]
+        with self.lock:
+            ahead = self.queue.ahead(ev.ticket or "")
+            name = self.queue.services[service].name
+        pending = self.desk.print_ticket(ev.ticket or "", name, ahead, ev.at, kiosk)
+        return Outcome(outcome.events, printing=pending)
 
     def act(
         self,
@@ -268,8 +268,10 @@ class QueueProjector:
         target_window: str | None = None,
         staff: str | None = None,
         source: str | None = None,
+        reason: str | None = None,
     ) -> Outcome:
-        """A counter action: next, call, recall, skip, transfer, park, start, finish, pause..."""
+        """A counter action: next, call, recall, skip, transfer, park, start, finish, pause
+        (with the reason citizens are shown, DEV-4), resume."""
         now = now or self.clock()
         a = CallAction(action)
 
@@ -284,24 +286,33 @@ class QueueProjector:
                 return q.transfer(
                     window, now, to_service=target_service, to_window=target_window, number=ticket
                 )
+            if a is CallAction.PAUSE:
+                return q.pause(window, now, reason)
             method = {
                 CallAction.RECALL: q.recall,
                 CallAction.SKIP: q.skip,
                 CallAction.PARK: q.park,
                 CallAction.START: q.start,
                 CallAction.FINISH: q.finish,
-                CallAction.PAUSE: q.pause,
                 CallAction.RESUME: q.resume,
             }[a]
             return method(window, now)
 
         outcome = self._run(step, source)
         if outcome.refused is not None:
-            paused = "paused" in outcome.refused
-            self._show(window, "暂停服务" if paused else "操作无效")
+            if "paused" in outcome.refused:
+                with self.lock:
+                    self.announcer.show_paused(self.queue, window)
+            else:
+                self.announcer.show(window, "操作无效")
         elif a is CallAction.NEXT and not any(e.kind is EventKind.CALLED for e in outcome.events):
-            self._show(window, "暂无等候")
+            self.announcer.show(window, "暂无等候")
         return outcome
+
+    def link_case(self, ticket: str, case_no: str, now: datetime | None = None) -> Outcome:
+        """Bind the case number (办件编号) the window's system gave to a ticket (RATE-1)."""
+        now = now or self.clock()
+        return self._run(lambda q: q.link_case(ticket, case_no, now), None)
 
     def reactivate(self, ticket: str, now: datetime | None = None) -> Outcome:
         """A no-show citizen is back (API)."""
@@ -321,6 +332,7 @@ class QueueProjector:
                 try:
                     with self.db.begin() as conn:
                         store.save(conn, self.hall.id, self.queue, events, source, day_before)
+                        self._cases(conn, events)
                 except Exception:
                     logger.exception("queue events not stored; rebuilding from the database")
                     self.restore()
@@ -330,55 +342,23 @@ class QueueProjector:
                     self.recent_calls = []
                 elif ev.kind in (EventKind.CALLED, EventKind.RECALLED):
                     self.recent_calls = [*self.recent_calls, self._call_entry(ev)][-10:]
-        self._announce(events)
+        with self.lock:
+            self.announcer.announce(self.queue, events)
         if events and self.broadcaster.listeners():
             self.broadcaster.publish({"type": "snapshot", **self.snapshot()})
         return Outcome(events)
 
-    # ---- commands to devices ----
-
-    def _devices(self, kind: str, window: str | None = None) -> list[str]:
-        return [
-            d.id
-            for d in self.hall.devices
-            if d.kind == kind and (window is None or d.window == window)
-        ]
+    def _cases(self, conn: Any, events: Sequence[QueueEvent]) -> None:
+        """Promised cases accepted by these events, and case numbers given (QUEUE-5)."""
+        cases.record_accepted(conn, self.hall.id, self.queue, events, self.calendar.is_workday)
+        day = self.queue.day.isoformat() if self.queue.day else ""
+        for ev in events:
+            if ev.kind is EventKind.CASE_LINKED and ev.ticket:
+                cases.link_case_no(conn, self.hall.id, day, ev.ticket, str(ev.data["case_no"]))
 
     def printer_for(self, device: str) -> str | None:
         """The ticket printer for a kiosk: one on the same node, else the first."""
-        printers = [d for d in self.hall.devices if d.kind == ticket_printer.KIND]
-        try:
-            node = self.hall.device(device).node
-        except KeyError:
-            node = None
-        same = [d.id for d in printers if d.node == node]
-        if same:
-            return same[0]
-        return printers[0].id if printers else None
-
-    def _send(self, device: str, body: CommandBody) -> None:
-        try:
-            self.sender.send(self.hall.id, device, body)
-        except Exception:  # a device command must never stop the queue (DEV-4)
-            logger.exception("command to %s not sent", device)
-
-    def _show(self, window: str, text: str) -> None:
-        for dev in self._devices(counter_display.KIND, window):
-            self._send(dev, DisplayText(text=text))
-
-    def _announce(self, events: Sequence[QueueEvent]) -> None:
-        for ev in events:
-            n = self._window_number(ev.window)
-            if ev.kind in (EventKind.CALLED, EventKind.RECALLED) and ev.ticket and ev.window:
-                self._show(ev.window, call_text(ev.ticket, n))  # rule QUEUE-4
-                for dev in self._devices(hall_display.KIND):
-                    self._send(dev, DisplayText(text=call_text(ev.ticket, n)))
-                for dev in self._devices(voice.KIND):
-                    self._send(dev, Announce(text=announce_text(ev.ticket, n)))
-            elif ev.kind is EventKind.PAUSED and ev.window:
-                self._show(ev.window, "暂停服务")
-            elif ev.kind is EventKind.RESUMED and ev.window:
-                self._show(ev.window, f"{n}号窗口 欢迎办理")
+        return self.announcer.printer_for(device)
 
 
 def projector_factory(engine: Engine, sender: CommandSender, hall: Hall) -> QueueProjector:

@@ -61,3 +61,44 @@ class QueueTicketRow(SQLModel, table=True):
     called_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     started_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     finished_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class QueueCaseRow(SQLModel, table=True):
+    """A promised case (承诺件) accepted at a window, due within its promised time (QUEUE-5)."""
+
+    __tablename__ = "queue_case"
+    __table_args__ = (
+        sa.UniqueConstraint("hall", "day", "ticket", name="uq_queue_case_ticket"),
+        sa.Index("ix_queue_case_open", "hall", "completed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    hall: str = Field(max_length=63)
+    day: str = Field(max_length=10, description="Hall-local day of acceptance")
+    ticket: str = Field(max_length=12)
+    service: str = Field(max_length=32)
+    window: str | None = Field(default=None, max_length=63)
+    staff: str | None = Field(default=None, max_length=64)
+    case_no: str | None = Field(default=None, max_length=64, description="办件编号")
+    accepted_at: datetime = Field(sa_column=_ts())
+    due_at: datetime = Field(sa_column=_ts())
+    completed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    completed_by: str | None = Field(default=None, max_length=64)
+    note: str = Field(default="", max_length=500)
+
+
+class QueueAlertRow(SQLModel, table=True):
+    """A live queue alert (QUEUE-5 limit or promise, QUEUE-6 early stop), raised once each."""
+
+    __tablename__ = "queue_alert"
+    __table_args__ = (sa.UniqueConstraint("hall", "kind", "ref", name="uq_queue_alert"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    hall: str = Field(max_length=63, index=True)
+    kind: str = Field(max_length=32, description="immediate_over_limit, early_stop, ...")
+    rule: str = Field(max_length=16)
+    ref: str = Field(max_length=96, description="What it is about, once per kind")
+    window: str | None = Field(default=None, max_length=63)
+    ticket: str | None = Field(default=None, max_length=12)
+    text: str = Field(default="", max_length=500)
+    at: datetime = Field(sa_column=_ts())

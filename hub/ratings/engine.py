@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from hub.workdays import end_of_workday
 
 LEVELS: dict[int, str] = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 """The five levels (RATE-1)."""
@@ -149,21 +151,6 @@ def bind(
 # ---- follow-up (RATE-3) ----
 
 
-def add_workdays(day: date, n: int, is_workday: Callable[[date], bool]) -> date:
-    """The n-th working day after `day` (n = 0: `day` itself if a workday, else the next one)."""
-    d = day
-    if n == 0:
-        while not is_workday(d):
-            d += timedelta(days=1)
-        return d
-    count = 0
-    while count < n:
-        d += timedelta(days=1)
-        if is_workday(d):
-            count += 1
-    return d
-
-
 def followup_deadlines(
     rated_at: datetime,
     tz: ZoneInfo,
@@ -175,13 +162,10 @@ def followup_deadlines(
     rule RATE-3: counted in working days of the hall's calendar (weekends, holidays and 调休
     make-up days from the national calendar); a deadline ends at midnight, hall time.
     """
-    day = rated_at.astimezone(tz).date()
-
-    def end_of(n: int) -> datetime:
-        d = add_workdays(day, n, is_workday)
-        return datetime.combine(d + timedelta(days=1), time(0), tz)
-
-    return end_of(settings.contact_days), end_of(settings.resolve_days)
+    return (
+        end_of_workday(rated_at, settings.contact_days, tz, is_workday),
+        end_of_workday(rated_at, settings.resolve_days, tz, is_workday),
+    )
 
 
 class FollowupState(StrEnum):

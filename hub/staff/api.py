@@ -6,12 +6,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile, status
 from sqlmodel import Session, func, select
+from starlette.formparsers import MultiPartParser
 
-from hub.staff.enroll import EnrollmentRefused, enroll
+from hub.staff.enroll import EnrollmentRefused, enroll, hall_of
 from hub.staff.gallery_sync import GallerySync
 from hub.staff.tables import FaceTemplate, Staff
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
+
+# rule PRIV-1: uploaded photos stay in memory; Starlette spools parts over 1 MiB to an
+# unencrypted temporary file, so its spool threshold is raised above the largest photo taken
+MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, 2 * MAX_PHOTO_BYTES)
 
 
 def make_router(sync: GallerySync, *, keep_photos_default: bool = False) -> APIRouter:
@@ -43,10 +48,11 @@ def make_router(sync: GallerySync, *, keep_photos_default: bool = False) -> APIR
             if len(content) > MAX_PHOTO_BYTES:
                 raise HTTPException(413, f"{p.filename}: larger than 10 MB")
             data.append((p.filename or "photo", content))
+        old_hall = hall_of(sync.engine, staff_id)
         try:
             result = enroll(
                 sync.engine,
-                key=sync.master_key,
+                keys=sync.key_store(),
                 staff_id=staff_id,
                 name=name,
                 hall=hall,
@@ -67,6 +73,8 @@ def make_router(sync: GallerySync, *, keep_photos_default: bool = False) -> APIR
                 },
             ) from None
         gallery = sync.publish(hall)
+        if old_hall is not None and old_hall != hall:
+            sync.moved(staff_id, old_hall)  # rule PRIV-1: the old hall's copies are erased
         return {
             "staff_id": result.staff_id,
             "templates": result.templates,

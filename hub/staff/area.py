@@ -6,7 +6,7 @@ import logging
 
 from hub.areas import AreaContext, AreaParts
 from hub.staff.crypto import FaceKeyError, master_key
-from hub.staff.gallery_sync import GalleryProjector, GallerySync
+from hub.staff.gallery_sync import ErasureRetry, GalleryProjector, GallerySync
 
 logger = logging.getLogger(__name__)
 
@@ -21,4 +21,9 @@ def setup(ctx: AreaContext) -> AreaParts:
         logger.warning("face enrollment disabled: %s", exc)
         key = None
     sync = GallerySync(ctx.engine, key, ctx.halls, ctx.commands, ctx.clock)
-    return AreaParts(name="staff", projectors=[GalleryProjector(sync)], routers=[make_router(sync)])
+    return AreaParts(
+        name="staff",
+        projectors=[GalleryProjector(sync)],
+        routers=[make_router(sync)],
+        background=[ErasureRetry(sync)] if key is not None else [],  # rule PRIV-1
+    )

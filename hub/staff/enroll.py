@@ -21,8 +21,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, delete
 
 from hub.db import session_scope
-from hub.staff.crypto import encrypt_bytes, encrypt_template
+from hub.staff.crypto import encrypt_bytes
+from hub.staff.keystore import KeyStore
 from hub.staff.tables import FaceTemplate, Staff
+from models.face import encrypt_template
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +161,7 @@ def check_photo(label: str, data: bytes, q: QualitySettings | None = None) -> Fa
 def enroll(
     engine: Engine,
     *,
-    key: bytes,
+    keys: KeyStore,
     staff_id: str,
     name: str,
     hall: str,
@@ -171,7 +173,11 @@ def enroll(
     progress: Callable[[str], None] | None = None,
     now: datetime | None = None,
 ) -> Enrolled:
-    """Check every photo, then store (or replace) the staff member and their templates."""
+    """Check every photo, then store (or replace) the staff member and their templates.
+
+    The person gets a new key (models/face.py): templates of an earlier enrollment, wherever
+    copies of them remain, can no longer be read.
+    """
     if not photos:
         raise EnrollmentRefused([PhotoRejected("-", "no_photo", "at least one photo is needed")])
     faces: list[tuple[bytes, FaceFound]] = []
@@ -185,7 +191,37 @@ def enroll(
             progress(label)
     if problems:
         raise EnrollmentRefused(problems)
+    enrolled = store_enrollment(
+        engine,
+        keys=keys,
+        staff_id=staff_id,
+        name=name,
+        hall=hall,
+        encodings=[face.encoding for _, face in faces],
+        photos=[data for data, _ in faces] if keep_photos else None,
+        unit=unit,
+        window=window,
+        now=now,
+    )
+    return enrolled
+
+
+def store_enrollment(
+    engine: Engine,
+    *,
+    keys: KeyStore,
+    staff_id: str,
+    name: str,
+    hall: str,
+    encodings: Sequence[Any],
+    photos: Sequence[bytes] | None = None,
+    unit: str = "",
+    window: str | None = None,
+    now: datetime | None = None,
+) -> Enrolled:
+    """Store (or replace) a staff member and their templates under a new person key."""
     at = now or datetime.now(UTC)
+    key = keys.rotate(staff_id)
     with session_scope(engine) as s:
         staff = s.get(Staff, staff_id)
         if staff is None:
@@ -198,16 +234,25 @@ def enroll(
         s.add(staff)
         s.flush()
         s.exec(delete(FaceTemplate).where(col(FaceTemplate.staff_id) == staff_id))
-        for data, face in faces:
+        for n, encoding in enumerate(encodings):
+            photo = photos[n] if photos is not None and n < len(photos) else None
             s.add(
                 FaceTemplate(
                     staff_id=staff_id,
-                    template=encrypt_template(key, face.encoding),
-                    photo=encrypt_bytes(key, data) if keep_photos else None,  # rule PRIV-1
+                    template=encrypt_template(key, encoding),
+                    # rule PRIV-1: a photo only by operator choice, and under the person key
+                    photo=None if photo is None else encrypt_bytes(key, photo),
                     created_at=at,
                 )
             )
     logger.info(
-        "enrolled %s with %d templates (photos kept: %s)", staff_id, len(faces), keep_photos
+        "enrolled %s with %d templates (photos kept: %s)", staff_id, len(encodings), bool(photos)
     )
-    return Enrolled(staff_id, len(faces), keep_photos)
+    return Enrolled(staff_id, len(encodings), bool(photos))
+
+
+def hall_of(engine: Engine, staff_id: str) -> str | None:
+    """The hall a staff member is enrolled in now, or None."""
+    with session_scope(engine) as s:
+        staff = s.get(Staff, staff_id)
+        return staff.hall if staff is not None and staff.active else None

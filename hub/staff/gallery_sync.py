@@ -1,20 +1,29 @@
 """Gallery sync: build each hall's gallery version, push it to its face terminals, erase.
 
-A version is the hall's active staff and their templates, encrypted with the hall key and
-checksummed (models/face.py). Every face terminal of the hall gets SyncGallery through
-the CommandSender and answers GalleryHeld; removing a staff member deletes their templates on
-the hub, sends EraseTemplate to every terminal of the hall, then the new version. The
-projector records GalleryHeld / TemplateErased per terminal and re-sends the current gallery
-(and unconfirmed erasures) to a terminal that reports an older version, e.g. after being
-offline (rule PRIV-1: the erasure is confirmed by every terminal).
+A version is the hall's active staff and their template tokens (each under the person's key),
+encrypted with the hall key and checksummed (models/face.py); the person keys go with every
+send, sealed under the hall key, read from the key store at that moment and never stored with
+the gallery. Every face terminal of the hall gets SyncGallery through the CommandSender and
+answers GalleryHeld.
+
+Erasure (rule PRIV-1): removing a staff member deletes their templates on the hub and destroys
+their person key (every copy anywhere becomes unreadable), then asks every terminal of the hall
+to erase them (EraseTemplate with an erasure id) and sends the new version. Re-enrolling a
+person in another hall does the same for the old hall. A request not confirmed is sent again
+with back-off (`retry_due`, run by the area's background timer) and shown per terminal in
+`status`; only a TemplateErased carrying the request's erasure id confirms it, so the answer to
+an older request never closes a newer one. A terminal reporting an older version gets the
+current one (and its pending erasures) at once.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -23,16 +32,28 @@ from sqlmodel import Session, col, delete, select
 from hub.commands import CommandSender
 from hub.db import session_scope
 from hub.ingest.hooks import IngestBatch
-from hub.staff.crypto import decrypt_template, hall_key
+from hub.staff.crypto import hall_key
+from hub.staff.keystore import KeyStore, default_path
 from hub.staff.tables import FaceGallery, FaceTemplate, Staff, TemplateErasure, TerminalGallery
 from models.commands import EraseTemplate, SyncGallery
+<<<<<<< HEAD
 from models.devices import face_terminal
 from models.envelope import Envelope
+=======
+>>>>>>> main
 from models.events import EventType, GalleryHeld, TemplateErased
-from models.face import GalleryPerson, build_gallery
+from models.face import SealedPerson, build_gallery, open_sealed, seal_keys
 from models.layout import Hall
 
 logger = logging.getLogger(__name__)
+
+RETRY_BASE_S = 30.0
+RETRY_CAP_S = 3600.0
+
+
+def retry_delay(attempts: int, base_s: float = RETRY_BASE_S, cap_s: float = RETRY_CAP_S) -> float:
+    """Seconds to wait after the `attempts`-th send before sending again (doubling, capped)."""
+    return float(min(base_s * 2 ** max(attempts - 1, 0), cap_s))
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,28 +81,36 @@ class GallerySync:
         halls: Sequence[Hall],
         sender: CommandSender | None = None,
         clock: Callable[[], datetime] = _now,
+        keys: KeyStore | None = None,
     ) -> None:
         self.engine = engine
         self.master_key = master_key
         self.halls = {h.id: h for h in halls}
         self.sender = sender
         self.clock = clock
+        if keys is None and master_key is not None:
+            keys = KeyStore(default_path(engine), master_key)
+        self.keys = keys
 
     def terminals(self, hall: str) -> list[str]:
         """The face terminals of a hall, from its layout."""
         layout = self.halls.get(hall)
-        return (
-            [] if layout is None else [d.id for d in layout.devices if d.kind == face_terminal.KIND]
-        )
+        return [] if layout is None else [d.id for d in layout.devices if d.kind == "face_terminal"]
 
     def _key(self) -> bytes:
         if self.master_key is None:
             raise RuntimeError("no face key on the hub: set HK_FACE_KEY or HK_FACE_KEY_FILE")
         return self.master_key
 
+    def key_store(self) -> KeyStore:
+        """The person key store (needs the master key)."""
+        self._key()
+        assert self.keys is not None
+        return self.keys
+
     def build(self, hall: str) -> FaceGallery:
         """Build and store the next gallery version of a hall (replacing the previous one)."""
-        key = self._key()
+        key, keys = self._key(), self.key_store()
         with session_scope(self.engine) as s:
             staff = s.exec(select(Staff).where(Staff.hall == hall, col(Staff.active))).all()
             people = []
@@ -89,15 +118,12 @@ class GallerySync:
                 rows = s.exec(
                     select(FaceTemplate).where(FaceTemplate.staff_id == member.staff_id)
                 ).all()
-                if rows:
+                if rows and keys.get(member.staff_id) is not None:
                     people.append(
-                        GalleryPerson(
+                        SealedPerson(
                             member.staff_id,
                             member.name,
-                            tuple(
-                                tuple(float(x) for x in decrypt_template(key, r.template))
-                                for r in rows
-                            ),
+                            tuple(r.template.decode("ascii") for r in rows),
                         )
                     )
             current = s.get(FaceGallery, hall)
@@ -124,17 +150,29 @@ class GallerySync:
             self.send_gallery(gallery, device)
         return gallery
 
+    def sync_command(self, gallery: FaceGallery) -> SyncGallery:
+        """The SyncGallery of a version, with the person keys its people have now."""
+        hk = hall_key(self._key(), gallery.hall)
+        sealed = open_sealed(gallery.blob, gallery.checksum, hk)
+        keys = {
+            p.staff_id: k
+            for p in sealed.people
+            if (k := self.key_store().get(p.staff_id)) is not None
+        }
+        return SyncGallery(
+            version=gallery.version,
+            checksum=gallery.checksum,
+            blob=gallery.blob,
+            keys=seal_keys(keys, hk),
+        )
+
     def send_gallery(self, gallery: FaceGallery, device: str) -> None:
         """Send one gallery version to one terminal."""
         if self.sender is not None:
-            self.sender.send(
-                gallery.hall,
-                device,
-                SyncGallery(version=gallery.version, checksum=gallery.checksum, blob=gallery.blob),
-            )
+            self.sender.send(gallery.hall, device, self.sync_command(gallery))
 
     def remove(self, staff_id: str) -> Removed:
-        """Erase a staff member's templates on the hub and on every terminal (rule PRIV-1)."""
+        """Erase a staff member's templates and key on the hub and every terminal (PRIV-1)."""
         with session_scope(self.engine) as s:
             member = s.get(Staff, staff_id)
             if member is None:
@@ -144,8 +182,27 @@ class GallerySync:
             s.exec(delete(FaceTemplate).where(col(FaceTemplate.staff_id) == staff_id))
             member.active = False
             s.add(member)
+        self.key_store().delete(staff_id)  # crypto-shredding: every copy is unreadable now
+        gallery, devices = self.erase_in_hall(hall, staff_id)
+        logger.info(
+            "staff %s removed: %d templates erased, %d terminals asked", staff_id, n, len(devices)
+        )
+        return Removed(staff_id, hall, n, devices, gallery.version)
+
+    def moved(self, staff_id: str, old_hall: str) -> list[str]:
+        """A person re-enrolled in another hall: erase them on the old hall's terminals."""
+        _, devices = self.erase_in_hall(old_hall, staff_id)
+        logger.info(
+            "staff %s left hall %s: erasure asked of %d terminals", staff_id, old_hall, len(devices)
+        )
+        return devices
+
+    def erase_in_hall(self, hall: str, staff_id: str) -> tuple[FaceGallery, list[str]]:
+        """New gallery version without the person, and an erasure request per terminal."""
         gallery = self.build(hall)
         devices = self.terminals(hall)
+        now = self.clock()
+        requests = []
         with session_scope(self.engine) as s:
             for device in devices:
                 row = s.get(TemplateErasure, (hall, device, staff_id)) or TemplateErasure(
@@ -153,21 +210,72 @@ class GallerySync:
                     device=device,
                     staff_id=staff_id,
                     gallery_version=gallery.version,
-                    requested_at=self.clock(),
+                    requested_at=now,
                 )
-                row.gallery_version, row.requested_at = gallery.version, self.clock()
+                row.gallery_version, row.requested_at = gallery.version, now
+                row.erasure_id = uuid.uuid4().hex
                 row.confirmed_at = None
+                row.attempts, row.last_sent_at = 1, now
+                row.next_try_at = now + timedelta(seconds=retry_delay(1))
                 s.add(row)
-        for device in devices:
-            if self.sender is not None:
-                self.sender.send(
-                    hall, device, EraseTemplate(staff_id=staff_id, gallery_version=gallery.version)
-                )
+                requests.append((device, row.erasure_id))
+        for device, erasure_id in requests:
+            self.send_erasure(hall, device, staff_id, gallery.version, erasure_id)
             self.send_gallery(gallery, device)
-        logger.info(
-            "staff %s removed: %d templates erased, %d terminals asked", staff_id, n, len(devices)
-        )
-        return Removed(staff_id, hall, n, devices, gallery.version)
+        return gallery, devices
+
+    def send_erasure(
+        self, hall: str, device: str, staff_id: str, version: int, erasure_id: str
+    ) -> None:
+        """Ask one terminal to erase one person (the request named by `erasure_id`)."""
+        if self.sender is not None:
+            self.sender.send(
+                hall,
+                device,
+                EraseTemplate(staff_id=staff_id, gallery_version=version, erasure_id=erasure_id),
+            )
+
+    def retry_due(self, now: datetime | None = None) -> int:
+        """Send again every unconfirmed erasure whose time has come; how many were sent."""
+        now = now or self.clock()
+        with session_scope(self.engine) as s:
+            due = s.exec(
+                select(TemplateErasure).where(
+                    col(TemplateErasure.confirmed_at).is_(None),
+                    col(TemplateErasure.next_try_at).is_not(None),
+                    col(TemplateErasure.next_try_at) <= now,
+                )
+            ).all()
+            jobs = []
+            for row in due:
+                row.attempts += 1
+                row.last_sent_at = now
+                row.next_try_at = now + timedelta(seconds=retry_delay(row.attempts))
+                s.add(row)
+                jobs.append(
+                    (
+                        row.hall,
+                        row.device,
+                        row.staff_id,
+                        row.gallery_version,
+                        row.erasure_id,
+                        row.attempts,
+                    )
+                )
+        for hall, device, staff_id, version, erasure_id, attempts in jobs:
+            logger.warning(
+                "erasure of %s on %s/%s not confirmed: sending again (attempt %d)",
+                staff_id,
+                hall,
+                device,
+                attempts,
+            )
+            self.send_erasure(hall, device, staff_id, version, erasure_id)
+            with Session(self.engine) as s:
+                gallery = s.get(FaceGallery, hall)
+            if gallery is not None:
+                self.send_gallery(gallery, device)
+        return len(jobs)
 
     def status(self, hall: str | None = None) -> list[dict[str, Any]]:
         """Per hall: the current version, what each terminal holds, and the erasures."""
@@ -180,9 +288,15 @@ class GallerySync:
                     t.device: t
                     for t in s.exec(select(TerminalGallery).where(TerminalGallery.hall == h))
                 }
+                erasures = s.exec(
+                    select(TemplateErasure)
+                    .where(TemplateErasure.hall == h)
+                    .order_by(col(TemplateErasure.staff_id), col(TemplateErasure.device))
+                ).all()
                 terminals = []
                 for device in sorted(set(self.terminals(h)) | set(held)):
                     t = held.get(device)
+                    pending = [e for e in erasures if e.device == device and not e.confirmed_at]
                     terminals.append(
                         {
                             "device": device,
@@ -192,22 +306,12 @@ class GallerySync:
                             "current": bool(
                                 t and g and t.version == g.version and t.checksum == g.checksum
                             ),
+                            "erasures_pending": len(pending),
+                            "next_retry_at": min(
+                                (e.next_try_at for e in pending if e.next_try_at), default=None
+                            ),
                         }
                     )
-                erasures = [
-                    {
-                        "staff_id": e.staff_id,
-                        "device": e.device,
-                        "gallery_version": e.gallery_version,
-                        "requested_at": e.requested_at.isoformat(),
-                        "confirmed_at": e.confirmed_at.isoformat() if e.confirmed_at else None,
-                    }
-                    for e in s.exec(
-                        select(TemplateErasure)
-                        .where(TemplateErasure.hall == h)
-                        .order_by(col(TemplateErasure.staff_id), col(TemplateErasure.device))
-                    )
-                ]
                 out.append(
                     {
                         "hall": h,
@@ -215,10 +319,27 @@ class GallerySync:
                         "checksum": g.checksum if g else None,
                         "count": g.count if g else 0,
                         "terminals": terminals,
-                        "erasures": erasures,
+                        "erasures": [_erasure(e) for e in erasures],
                     }
                 )
             return out
+
+
+def _erasure(e: TemplateErasure) -> dict[str, Any]:
+    def iso(v: datetime | None) -> str | None:
+        return v.isoformat() if v else None
+
+    return {
+        "staff_id": e.staff_id,
+        "device": e.device,
+        "erasure_id": e.erasure_id,
+        "gallery_version": e.gallery_version,
+        "requested_at": e.requested_at.isoformat(),
+        "attempts": e.attempts,
+        "last_sent_at": iso(e.last_sent_at),
+        "next_try_at": None if e.confirmed_at else iso(e.next_try_at),
+        "confirmed_at": iso(e.confirmed_at),
+    }
 
 
 class GalleryProjector:
@@ -257,22 +378,26 @@ class GalleryProjector:
                     if current is not None and env.body.version < current.version:
                         stale.append((env.hall, env.device))
                 elif env.type is EventType.TEMPLATE_ERASED and isinstance(env.body, TemplateErased):
-                    key = (env.hall, env.device, env.body.staff_id)
-                    erasure = s.get(TemplateErasure, key) or TemplateErasure(
-                        hall=env.hall,
-                        device=env.device,
-                        staff_id=env.body.staff_id,
-                        gallery_version=env.body.gallery_version,
-                        requested_at=env.ts,
-                    )
-                    erasure.confirmed_at = env.ts
-                    s.add(erasure)
+                    erasure = s.get(TemplateErasure, (env.hall, env.device, env.body.staff_id))
+                    if erasure is None or env.body.erasure_id != erasure.erasure_id:
+                        # rule PRIV-1: an answer to another (older) request closes nothing
+                        logger.warning(
+                            "terminal %s/%s confirmed erasure %s of %s: not the pending request",
+                            env.hall,
+                            env.device,
+                            env.body.erasure_id,
+                            env.body.staff_id,
+                        )
+                        continue
+                    if erasure.confirmed_at is None:
+                        erasure.confirmed_at = env.ts
+                        s.add(erasure)
         if self.sync is not None and self.sync.sender is not None:
             for hall, device in stale:
                 self._resend(engine, hall, device)
 
     def _resend(self, engine: Engine, hall: str, device: str) -> None:
-        assert self.sync is not None and self.sync.sender is not None
+        assert self.sync is not None
         with Session(engine) as s:
             gallery = s.get(FaceGallery, hall)
             pending = s.exec(
@@ -283,9 +408,7 @@ class GalleryProjector:
                 )
             ).all()
         for e in pending:
-            self.sync.sender.send(
-                hall, device, EraseTemplate(staff_id=e.staff_id, gallery_version=e.gallery_version)
-            )
+            self.sync.send_erasure(hall, device, e.staff_id, e.gallery_version, e.erasure_id)
         if gallery is not None:
             logger.info(
                 "terminal %s/%s holds an old gallery; sending version %d",
@@ -294,3 +417,34 @@ class GalleryProjector:
                 gallery.version,
             )
             self.sync.send_gallery(gallery, device)
+
+
+class ErasureRetry:
+    """The staff area's timer: sends unconfirmed erasures again when their time has come."""
+
+    def __init__(self, sync: GallerySync, tick_s: float = 5.0) -> None:
+        self.sync = sync
+        self.tick_s = tick_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> ErasureRetry:
+        """Start the timer thread."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="erasure-retry", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.tick_s):
+            try:
+                self.sync.retry_due()
+            except Exception:  # the timer keeps running; the next tick tries again
+                logger.exception("erasure retry failed")
+
+    def stop(self) -> None:
+        """Stop the timer (safe to call twice)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None

@@ -43,7 +43,9 @@ class FaceTemplate(SQLModel, table=True):
             index=True,
         )
     )
-    template: bytes = Field(sa_type=sa.LargeBinary, description="Fernet token of 128 floats")
+    template: bytes = Field(
+        sa_type=sa.LargeBinary, description="Fernet token of 128 floats, under the person key"
+    )
     photo: bytes | None = Field(
         default=None,
         sa_type=sa.LargeBinary,
@@ -79,7 +81,9 @@ class TerminalGallery(SQLModel, table=True):
 
 
 class TemplateErasure(SQLModel, table=True):
-    """An erasure asked of one terminal for one staff member, and its confirmation."""
+    """An erasure asked of one terminal for one staff member, its retries and confirmation.
+
+    Only a TemplateErased carrying this row's `erasure_id` confirms it (rule PRIV-1)."""
 
     __tablename__ = "template_erasure"
 
@@ -89,3 +93,7 @@ class TemplateErasure(SQLModel, table=True):
     gallery_version: int
     requested_at: datetime = _ts()
     confirmed_at: datetime | None = _ts(nullable=True)
+    erasure_id: str = Field(default="", max_length=64, description="Names this request")
+    attempts: int = Field(default=0, description="How many times it was sent")
+    last_sent_at: datetime | None = _ts(nullable=True)
+    next_try_at: datetime | None = _ts(nullable=True)

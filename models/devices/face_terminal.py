@@ -53,11 +53,22 @@ class FaceTerminalConfig(DeviceConfigBase):
         default=640, ge=160, le=4096, description="Detection runs on the frame shrunk to this side"
     )
     min_face_px: int = Field(default=80, ge=20, description="Smallest face width judged")
-    liveness: Literal["off", "blink", "motion", "blink+motion"] = Field(
-        default="blink", description="Liveness checks (see edge/face/liveness.py)"
+    detector: Literal["yunet", "hog"] = Field(
+        default="yunet", description="Face detector: YuNet (shipped ONNX) or dlib's HOG"
     )
-    liveness_window_s: float = Field(
-        default=6.0, gt=0, le=60, description="Time a face has to show liveness"
+    liveness: Literal["off", "passive", "challenge"] = Field(
+        default="challenge",
+        description="challenge: asked actions read back + MiniFASNet; passive: MiniFASNet only "
+        "(see edge/face/challenge.py)",
+    )
+    challenge_actions: int = Field(
+        default=2, ge=1, le=2, description="Actions asked per recognition (all different)"
+    )
+    challenge_time_s: float = Field(
+        default=8.0, gt=0, le=60, description="Time limit to perform the asked actions"
+    )
+    min_real: float = Field(
+        default=0.5, ge=0, le=1, description="Smallest MiniFASNet real score (0: off)"
     )
     motion_hold_s: float = Field(default=4.0, ge=0, description="Gate stays open after motion")
     unknown_interval_s: float = Field(

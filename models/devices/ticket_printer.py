@@ -26,6 +26,13 @@ class TicketPrinterConfig(DeviceConfigBase):
     usb_product: int | None = Field(default=None, description="USB product id")
     timeout_s: float = Field(default=0.5, gt=0, le=10, description="Status answer timeout")
     title: str = Field(default="政务服务大厅", max_length=40, description="Top line of a ticket")
+    max_age_s: float | None = Field(
+        default=120.0,
+        gt=0,
+        le=3600,
+        description="A ticket older than this is not printed (the kiosk showed it already, "
+        "DEV-4); None prints whatever the age",
+    )
 
 
 SPEC = DeviceKindSpec(

@@ -41,7 +41,7 @@ BODIES: dict[EventType, dict[str, Any]] = {
     EventType.CONFIG_REJECTED: {"version": 4, "reason": "baud: not one of 9600, 115200"},
     EventType.COMMAND_RESULT: {"command_id": EVENT_ID, "ok": False, "detail": "jam"},
     EventType.GALLERY_HELD: {"version": 2, "checksum": "ab12", "count": 14},
-    EventType.TEMPLATE_ERASED: {"staff_id": "s001", "gallery_version": 3},
+    EventType.TEMPLATE_ERASED: {"staff_id": "s001", "gallery_version": 3, "erasure_id": "e01"},
     EventType.HEARTBEAT: {
         "uptime_s": 12.5,
         "agent_version": "0.1.0",
@@ -74,8 +74,13 @@ COMMAND_BODIES: dict[CommandType, dict[str, Any]] = {
         "ahead": 3,
         "issued_at": TS,
     },
-    CommandType.SYNC_GALLERY: {"version": 2, "checksum": "ab12", "blob": "Z0FBQUFB"},
-    CommandType.ERASE_TEMPLATE: {"staff_id": "s001", "gallery_version": 3},
+    CommandType.SYNC_GALLERY: {
+        "version": 2,
+        "checksum": "ab12",
+        "blob": "Z0FBQUFB",
+        "keys": "Z0FBQUFC",
+    },
+    CommandType.ERASE_TEMPLATE: {"staff_id": "s001", "gallery_version": 3, "erasure_id": "e01"},
     CommandType.SHOW_SERVING: {"seat": "w01-a", "staff_id": "s001", "name": "张三"},
     CommandType.RELOAD_CONFIG: {},
 }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +17,8 @@ from tests.support.waiting import wait_until as wait_for
 @pytest.fixture
 def printer() -> Iterator[tuple[TicketPrinterDriver, RecordingContext]]:
     ctx = RecordingContext("hall-printer")
-    drv = TicketPrinterDriver(ctx, TicketPrinterConfig(title="示范政务服务大厅"))
+    # the tickets below were issued on a fixed day: print whatever their age
+    drv = TicketPrinterDriver(ctx, TicketPrinterConfig(title="示范政务服务大厅", max_age_s=None))
     drv.start()
     yield drv, ctx
     drv.stop()
@@ -80,3 +81,24 @@ def test_real_backend_needs_a_port_or_usb_ids() -> None:
     ):
         with pytest.raises(ValueError, match="needs"):
             TicketPrinterDriver(RecordingContext("p"), cfg).start()
+
+
+def test_a_ticket_queued_while_the_printer_was_away_is_not_printed_late() -> None:
+    # rule DEV-4: the kiosk told the citizen the number long ago; a late slip would mislead
+    ctx = RecordingContext("hall-printer")
+    drv = TicketPrinterDriver(ctx, TicketPrinterConfig(max_age_s=60))
+    drv.start()
+    try:
+        fresh = PrintTicket(ticket="A020", service_name="社保业务", ahead=0, issued_at=ctx.now())
+        old = fresh.model_copy(
+            update={"ticket": "A019", "issued_at": ctx.now() - timedelta(minutes=5)}
+        )
+        late = drv.handle(make_command(hall="demo", device="hall-printer", ts=ctx.now(), body=old))
+        assert not late.ok and late.detail.startswith("ticket_stale")
+        assert drv.handle(
+            make_command(hall="demo", device="hall-printer", ts=ctx.now(), body=fresh)
+        ).ok
+        wait_for(lambda: len(drv.peer.tickets) == 1)
+        assert drv.peer.tickets[0][1] == "A020"
+    finally:
+        drv.stop()

@@ -9,7 +9,11 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from edge.face.clips import Performance, Subject, perform, subject_from_photo
 from edge.face.encode import FaceFound, faces_in_image, load_rgb
+from edge.face.trials import SUBJECTS
+from models.commands import SyncGallery
+from models.face import GalleryPerson, build_gallery, new_key, seal_keys, seal_people
 from tests.conftest import FACES
 
 GALLERY = FACES / "gallery"
@@ -73,3 +77,25 @@ def write_clip(folder: Path, frames: list[npt.NDArray[np.uint8]]) -> Path:
     for i, frame in enumerate(frames):
         assert cv2.imwrite(str(folder / f"{i:04d}.jpg"), frame)
     return folder
+
+
+@functools.cache
+def subject(staff_id: str = "obama") -> Subject:
+    """A probe photo of an enrolled person, ready to animate (cached for the session)."""
+    (_, photo, face) = next(s for s in SUBJECTS if s[0] == staff_id)
+    return subject_from_photo(FACES / photo, face, staff_id)
+
+
+@functools.cache
+def performance(staff_id: str = "obama") -> Performance:
+    """That person's neutral and action clips (synthetic, edge/face/clips.py; cached)."""
+    return perform(subject(staff_id), seed=0)
+
+
+def sync_body(version: int, people: list[GalleryPerson], hall_key: bytes) -> SyncGallery:
+    """A SyncGallery as the hub sends it: each person under a key of their own (PRIV-1)."""
+    keys = {p.staff_id: new_key() for p in people}
+    blob, checksum = build_gallery(version, seal_people(people, keys), hall_key)
+    return SyncGallery(
+        version=version, checksum=checksum, blob=blob, keys=seal_keys(keys, hall_key)
+    )

@@ -59,12 +59,12 @@ def test_missing_source_is_a_capture_error_and_a_camera_fault(
     from cryptography.fernet import Fernet
 
     from edge.face.gallery import LocalGallery
-    from models.face import build_gallery
+    from tests.edge.face.photos import sync_body
 
     key = Fernet.generate_key()
     monkeypatch.setenv(KEY_ENV, key.decode())
-    blob, checksum = build_gallery(1, [], key)
-    LocalGallery(tmp_path / "g.gallery", key).replace(1, checksum, blob)
+    body = sync_body(1, [], key)
+    LocalGallery(tmp_path / "g.gallery", key).replace(1, body.checksum, body.blob, body.keys)
     ctx = RecordingContext("ent-face1")
     drv = FaceTerminalDriver(
         ctx,

@@ -11,11 +11,15 @@ from edge.face.gallery import LocalGallery, gallery_matcher
 from models.face import (
     GalleryError,
     GalleryPerson,
-    build_gallery,
+    decrypt_template,
     derive_hall_key,
     load_key,
-    open_gallery,
+    new_key,
+    open_keys,
+    open_sealed,
+    readable,
 )
+from tests.edge.face.photos import sync_body
 
 PEOPLE = [
     GalleryPerson("zhang_san_0001", "张三", ((0.1,) * 128, (0.2,) * 128)),
@@ -23,17 +27,24 @@ PEOPLE = [
 ]
 
 
-def test_round_trip_and_checksum(tmp_path: Path) -> None:
+def test_round_trip_checksum_and_person_keys() -> None:
     key = derive_hall_key(Fernet.generate_key(), "demo")
-    blob, checksum = build_gallery(4, PEOPLE, key)
-    assert checksum.startswith("sha256:") and "张三" not in blob
-    data = open_gallery(blob, checksum, key)
+    body = sync_body(4, PEOPLE, key)
+    assert body.checksum.startswith("sha256:") and "张三" not in body.blob
+    sealed = open_sealed(body.blob, body.checksum, key)
+    data = readable(sealed, open_keys(body.keys, key))
     assert data.version == 4 and data.names() == {"zhang_san_0001": "张三", "li_si_0002": "李四"}
     assert gallery_matcher(data).templates == 3
-    with pytest.raises(GalleryError, match="checksum"):
-        open_gallery(blob, "sha256:" + "0" * 64, key)
+    # crypto-shredding: without a person's key their templates cannot be read from any copy
+    keys = open_keys(body.keys, key)
+    del keys["zhang_san_0001"]
+    assert readable(sealed, keys).names() == {"li_si_0002": "李四"}
     with pytest.raises(GalleryError, match="does not decrypt"):
-        open_gallery(blob, checksum, Fernet.generate_key())
+        decrypt_template(new_key(), sealed.people[1].tokens[0].encode())
+    with pytest.raises(GalleryError, match="checksum"):
+        open_sealed(body.blob, "sha256:" + "0" * 64, key)
+    with pytest.raises(GalleryError, match="does not decrypt"):
+        open_sealed(body.blob, body.checksum, Fernet.generate_key())
 
 
 def test_hall_keys_differ_per_hall() -> None:
@@ -44,25 +55,33 @@ def test_hall_keys_differ_per_hall() -> None:
 
 def test_local_gallery_is_encrypted_at_rest_replaced_and_erased(tmp_path: Path) -> None:
     key = Fernet.generate_key()
-    g = LocalGallery(tmp_path / "t.gallery", key)
+    path = tmp_path / "t.gallery"
+    g = LocalGallery(path, key)
     assert g.load() is None
-    blob, checksum = build_gallery(2, PEOPLE, key)
-    g.replace(2, checksum, blob)
-    raw = (tmp_path / "t.gallery").read_bytes()
-    assert b"zhang_san_0001" not in raw and "张三".encode() not in raw  # rule PRIV-1
+    body = sync_body(2, PEOPLE, key)
+    g.replace(2, body.checksum, body.blob, body.keys)
+    zhang = open_sealed(body.blob, body.checksum, key).people[1]
+    zhang_key = open_keys(body.keys, key)["zhang_san_0001"]
+    raw = path.read_bytes()
+    assert zhang.tokens[0].encode() in raw  # held sealed, as the hub sent it
+    assert "张三".encode() not in zhang.tokens[0].encode()
     with pytest.raises(GalleryError, match="version"):
-        g.replace(3, checksum, blob)
-    bad_blob, bad_sum = build_gallery(3, PEOPLE[:1], Fernet.generate_key())
+        g.replace(3, body.checksum, body.blob, body.keys)
+    bad = sync_body(3, PEOPLE[:1], Fernet.generate_key())
     with pytest.raises(GalleryError):
-        g.replace(3, bad_sum, bad_blob)
+        g.replace(3, bad.checksum, bad.blob, bad.keys)
     loaded = g.load()
     assert loaded is not None and loaded.version == 2  # the old version stays
     held = g.erase("zhang_san_0001")
     assert held is not None and [p.staff_id for p in held.people] == ["li_si_0002"]
-    reloaded = LocalGallery(tmp_path / "t.gallery", key).load()
+    g.close()
+    reloaded = LocalGallery(path, key).load()
     assert reloaded is not None and reloaded.checksum == held.checksum
     assert [p.staff_id for p in reloaded.people] == ["li_si_0002"]
-    assert list(tmp_path.iterdir()) == [tmp_path / "t.gallery"]  # no temp files left
+    # rule PRIV-1: the file (free pages included) holds neither the erased templates nor the key
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert zhang_key not in raw and zhang.tokens[0][:40].encode() not in raw
+    assert b"zhang_san_0001" not in raw
 
 
 def test_load_key_from_env_or_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

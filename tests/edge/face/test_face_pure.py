@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.face.liveness import LivenessSettings, LivenessTracker, face_ear, nonrigid_residual
+from edge.face.challenge import (
+    ACTIONS,
+    PROMPTS,
+    Challenge,
+    ChallengeSettings,
+    Cues,
+    pick,
+    prompt,
+)
+from edge.face.liveness import LivenessCheck, LivenessSettings
 from edge.face.matcher import Matcher
 from edge.face.motion import MotionGate, MotionSettings
 from edge.face.vote import DedupWindow, FrameVote, RateLimiter
@@ -74,47 +83,79 @@ def test_motion_gate_opens_on_change_and_holds() -> None:
     assert gate.update(moved, 3.0) and gate.last_score > 0.1
 
 
-def face_points(eye_open: float = 1.0) -> np.ndarray:
-    """68 plausible landmarks; eyes' lids scaled by `eye_open` (EAR ~0.3 open)."""
-    pts = RNG.uniform(0, 100, size=(68, 2))
-    for start, cx in ((36, 30.0), (42, 70.0)):
-        h = 3.0 * eye_open
-        pts[start : start + 6] = [
-            (cx - 10, 40),
-            (cx - 4, 40 - h),
-            (cx + 4, 40 - h),
-            (cx + 10, 40),
-            (cx + 4, 40 + h),
-            (cx - 4, 40 + h),
-        ]
-    return pts
+def cues(**change: float) -> Cues:
+    """A frontal face's cues, with some changed."""
+    base = {"yaw": 0.05, "pitch": 0.02, "mouth": 0.1, "ear": 0.3, "eye_dark": 0.4}
+    return Cues(**{**base, **change})
 
 
-def test_ear_and_blink_sequence_passes() -> None:
-    base = face_points()
-    assert face_ear(base) == pytest.approx(0.3)
-    t = LivenessTracker(LivenessSettings(mode="blink"))
-    for i, opening in enumerate([1.0, 1.0, 0.3, 0.2, 1.0]):
-        closed = base.copy()
-        closed[36:48] = face_points(opening)[36:48]
-        t.add(closed, i * 0.1)
-    v = t.verdict()
-    assert v.passed and v.blink and v.method == "blink"
+def play(challenge: Challenge, frames: list[Cues], t0: float = 0.0) -> str:
+    """Feed cues at 10 fps after three still baseline frames."""
+    for i, c in enumerate([cues()] * 3 + frames):
+        challenge.feed(c, t0 + i / 10)
+    return challenge.state
 
 
-def test_static_or_rigidly_moved_face_fails_liveness() -> None:
-    # rule: a still photo held up (even when moved, turned or brought closer) shows no blink
-    # and no non-rigid motion
-    base = face_points()
-    for mode in ("blink", "motion", "blink+motion"):
-        t = LivenessTracker(LivenessSettings(mode=mode, window_s=1.0))  # type: ignore[arg-type]
-        for i in range(12):
-            angle = 0.05 * i
-            rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-            t.add((base @ rot.T) * (1 + 0.03 * i) + 5 * i, i * 0.1)
-        v = t.verdict()
-        assert not v.passed, mode
-        assert v.motion is not None and v.motion < 1e-6
-        assert t.expired(1.2)
-    assert nonrigid_residual(base, base + RNG.normal(size=base.shape) * 2) > 0.02
-    assert LivenessTracker(LivenessSettings(mode="off")).verdict().passed
+TURN_LEFT = [cues(yaw=y) for y in (0.1, 0.25, 0.35, 0.25, 0.05)]
+OPEN_MOUTH = [cues(mouth=m) for m in (0.15, 0.3, 0.3, 0.12)]
+BLINK = [cues(eye_dark=d) for d in (0.4, 0.1, 0.05, 0.38)]
+NOD = [cues(pitch=p) for p in (0.06, 0.15, 0.18, 0.05, 0.02)]
+
+
+def test_challenge_passes_only_the_asked_actions_in_order() -> None:
+    ok = Challenge(("turn_left", "open_mouth"), 0.0)
+    assert play(ok, TURN_LEFT + BLINK + OPEN_MOUTH) == "passed"  # a natural blink is allowed
+    assert ok.seen == ["turn_left", "blink", "open_mouth"]
+    swapped = Challenge(("turn_left", "open_mouth"), 0.0)
+    assert play(swapped, OPEN_MOUTH + TURN_LEFT) == "failed"
+    assert swapped.reason == "wrong_action"
+    # a replay cycling through every action is refused at its first wrong one
+    cycling = Challenge(("nod", "blink_twice"), 0.0)
+    assert play(cycling, TURN_LEFT + NOD + BLINK + BLINK) == "failed"
+    assert cycling.reason == "wrong_action"
+    twice = Challenge(("blink_twice",), 0.0)
+    assert play(twice, BLINK) == "waiting" and play(twice, BLINK) == "passed"
+    nod = Challenge(("nod",), 0.0)
+    assert play(nod, NOD) == "passed"
+
+
+def test_still_or_moved_photo_times_out() -> None:
+    # a photo moved in front of the camera: the face's cues barely change
+    rng = np.random.default_rng(3)
+    still = [
+        cues(yaw=0.05 + rng.normal(0, 0.02), pitch=0.02 + rng.normal(0, 0.01)) for _ in range(90)
+    ]
+    c = Challenge(("turn_right",), 0.0, ChallengeSettings(time_limit_s=8.0))
+    assert play(c, still) == "failed" and c.reason == "timeout"
+
+
+def test_challenge_picks_different_actions_and_says_them() -> None:
+    import random
+
+    s = ChallengeSettings()
+    picks = {pick(s, random.Random(i)) for i in range(200)}
+    assert all(len(set(p)) == 2 for p in picks) and len(picks) == 20  # 5 x 4 ordered pairs
+    assert prompt(("turn_left", "open_mouth")) == "请向左转头，然后请张嘴"
+    assert set(PROMPTS) == set(ACTIONS)
+
+
+def test_liveness_check_needs_challenge_and_passive_score() -> None:
+    import random
+
+    check = LivenessCheck(LivenessSettings(min_real=0.5), random.Random(1))
+    actions = check.start(0.0)
+    assert len(actions) == 2 and check.state() == "waiting"
+    frames = {
+        "turn_left": TURN_LEFT,
+        "turn_right": [cues(yaw=-c.yaw) for c in TURN_LEFT],
+        "open_mouth": OPEN_MOUTH,
+        "blink_twice": BLINK + BLINK,
+        "nod": NOD,
+    }
+    for i, c in enumerate([cues()] * 3 + [f for a in actions for f in frames[a]]):
+        check.add(c, 0.3, i / 10)  # a screen-like passive score
+    assert check.challenge is not None and check.challenge.state == "passed"
+    assert check.state() == "failed" and check.failure == "spoof"
+    v = check.verdict()
+    assert not v.passed and v.challenge == ",".join(actions) and v.real_score == 0.3
+    assert LivenessCheck(LivenessSettings(mode="off")).verdict().passed

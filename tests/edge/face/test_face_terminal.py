@@ -12,10 +12,12 @@ import pytest
 from cryptography.fernet import Fernet
 
 from edge.drivers import driver_class
-from edge.drivers.face_terminal import FaceTerminalConfig, FaceTerminalDriver
-from models.commands import EraseTemplate, SyncGallery, make_command
+from edge.drivers.face_terminal import FAIL_TEXT, FaceTerminalConfig, FaceTerminalDriver
+from edge.face.challenge import prompt
+from edge.face.clips import render_photo_attack, write_performer
+from models.commands import EraseTemplate, make_command
 from models.events import GalleryHeld, Punch, TemplateErased, UnknownFace
-from models.face import GalleryPerson, build_gallery
+from models.face import GalleryPerson
 from tests.edge.face.photos import (
     FRAMES,
     GALLERY,
@@ -24,6 +26,9 @@ from tests.edge.face.photos import (
     faces_of,
     gallery_templates,
     letterbox,
+    performance,
+    subject,
+    sync_body,
     write_clip,
 )
 from tests.support.device_context import RecordingContext
@@ -55,19 +60,17 @@ def run_terminal(
         gallery_path=str(tmp_path / "{device}.gallery"),
         key_env=KEY_ENV,
         realtime=False,
-        fps=5,
-        **settings,
+        **{"fps": 5, **settings},
     )
     if clip is not None:
         # the gallery is synced before the camera starts: write it through a first driver
         first = FaceTerminalDriver(RecordingContext("ent-face1"), config)
         first.start()
-        blob, checksum = build_gallery(1, people(), key)
         cmd = make_command(
             hall="demo",
             device="ent-face1",
             ts=datetime.now(ZoneInfo("UTC")),
-            body=SyncGallery(version=1, checksum=checksum, blob=blob),
+            body=sync_body(1, people(), key),
         )
         assert first.handle(cmd).ok
         first.stop()
@@ -122,17 +125,27 @@ def test_stranger_gives_no_punch_and_one_rate_limited_unknown_face(
     assert drv.feedback.shown.count("未识别，请联系管理员") == 2
 
 
-def test_static_repeated_frame_fails_liveness(tmp_path: Path, key: bytes) -> None:
-    # a still photo held up: recognised as obama, but no blink within the window
-    frame = letterbox(FRAMES / "obama-720p.jpg")
-    clip = write_clip(tmp_path / "clip", [frame] * 12)
-    drv, ctx = run_terminal(tmp_path, key, clip, liveness="blink", liveness_window_s=1.0)
+def test_person_doing_the_asked_actions_punches_a_moved_photo_does_not(
+    tmp_path: Path, key: bytes
+) -> None:
+    # the terminal asks two actions; the simulated person hears them and performs them
+    perf = write_performer(tmp_path / "person", performance("obama"))
+    drv, ctx = run_terminal(tmp_path, key, perf, fps=10, liveness="challenge")
+    (punch,) = ctx.of(Punch)
+    assert punch.staff_id == "obama" and punch.liveness.passed
+    assert punch.liveness.method == "challenge+minifasnet"
+    asked = drv.asked[1]
+    assert punch.liveness.challenge == ",".join(asked) and len(set(asked)) == 2
+    assert prompt(asked) in drv.feedback.shown and "Obama 打卡成功" in drv.feedback.shown
+    assert punch.liveness.real_score is not None and punch.liveness.real_score >= 0.5
+    # a print of a photo of the same person, moved in front of the camera for 12 s
+    attack = write_clip(tmp_path / "print", render_photo_attack(subject("obama"), frames=40) * 3)
+    drv, ctx = run_terminal(tmp_path / "b", key, attack, fps=10, liveness="challenge")
     assert ctx.of(Punch) == []
     (unknown,) = ctx.of(UnknownFace)
-    assert unknown.reason == "liveness_failed"
-    assert unknown.liveness is not None and unknown.liveness.blink is False
-    assert "请眨眨眼" in drv.feedback.shown
-    assert "活体检测未通过，请眨眼后重试" in drv.feedback.shown
+    assert unknown.reason == "liveness_failed" and unknown.liveness is not None
+    assert not unknown.liveness.passed
+    assert FAIL_TEXT["timeout"] in drv.feedback.shown
 
 
 def test_sync_gallery_and_erase_template_commands(tmp_path: Path, key: bytes) -> None:
@@ -145,12 +158,13 @@ def test_sync_gallery_and_erase_template_commands(tmp_path: Path, key: bytes) ->
     try:
         assert ctx.of(GalleryHeld) == [GalleryHeld(version=0, checksum="", count=0)]
         ts = datetime.now(ZoneInfo("UTC"))
-        blob, checksum = build_gallery(7, people(), key)
+        body = sync_body(7, people(), key)
+        checksum = body.checksum
         bad = make_command(
             hall="demo",
             device="ent-face1",
             ts=ts,
-            body=SyncGallery(version=7, checksum="sha256:" + "0" * 64, blob=blob),
+            body=body.model_copy(update={"checksum": "sha256:" + "0" * 64}),
         )
         outcome = drv.handle(bad)
         assert not outcome.ok and "checksum" in outcome.detail
@@ -158,7 +172,7 @@ def test_sync_gallery_and_erase_template_commands(tmp_path: Path, key: bytes) ->
             hall="demo",
             device="ent-face1",
             ts=ts,
-            body=SyncGallery(version=7, checksum=checksum, blob=blob),
+            body=body,
         )
         assert drv.handle(ok).ok
         assert ctx.of(GalleryHeld)[-1] == GalleryHeld(version=7, checksum=checksum, count=5)
@@ -166,12 +180,14 @@ def test_sync_gallery_and_erase_template_commands(tmp_path: Path, key: bytes) ->
             hall="demo",
             device="ent-face1",
             ts=ts,
-            body=EraseTemplate(staff_id="biden", gallery_version=8),
+            body=EraseTemplate(staff_id="biden", gallery_version=8, erasure_id="e1"),
         )
         assert drv.handle(erase).ok
-        assert ctx.of(TemplateErased) == [TemplateErased(staff_id="biden", gallery_version=8)]
+        assert ctx.of(TemplateErased) == [
+            TemplateErased(staff_id="biden", gallery_version=8, erasure_id="e1")
+        ]
         assert ctx.of(GalleryHeld)[-1].count == 4
-        assert b"biden" not in (tmp_path / "g.gallery").read_bytes()
+        assert b"biden" not in (tmp_path / "g.gallery").read_bytes()  # secure_delete
     finally:
         drv.stop()
     # after a restart the terminal holds the erased gallery

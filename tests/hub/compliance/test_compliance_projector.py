@@ -275,8 +275,8 @@ def test_refused_cover_and_late_fact_recompute(engine: Engine) -> None:
     assert [(v.rule, v.end is not None) for v in rows] == [("POST-1", True)]
 
 
-def test_live_tick_and_duty_checks(engine: Engine) -> None:
-    # rule POST-1 live alert while away; rule POST-8 duty checks
+def test_live_tick_and_covers(engine: Engine) -> None:
+    # rule POST-1 live alert while away; rule POST-6 covers (POST-8 checks: tests/hub/duty)
     assign(engine)
     clock = Clock(at("10:05"))
     sender = RecordingSender()
@@ -297,33 +297,6 @@ def test_live_tick_and_duty_checks(engine: Engine) -> None:
     )
     app.state.compliance = projector
     client = TestClient(app)
-    planned = client.post(
-        "/api/compliance/demo/duty-checks/plan", params={"day": "2026-06-10"}
-    ).json()
-    assert [c["slot"] for c in planned] == [1, 2]
-    again = client.post(
-        "/api/compliance/demo/duty-checks/plan", params={"day": "2026-06-10"}
-    ).json()
-    assert [c["planned_at"] for c in again] == [c["planned_at"] for c in planned]
-    work = WorkSchedule().working(DAY)
-    for c in planned:
-        t = datetime.fromisoformat(c["planned_at"])
-        assert any(w.start <= t < w.end for w in work)
-    rec = client.post(
-        f"/api/compliance/demo/duty-checks/{planned[0]['id']}/record",
-        json={
-            "checked_by": "chief1",
-            "at": at("10:16").isoformat(),
-            "seen": {"w07-a": False, "w02-a": True},
-            "notes": {"w07-a": "not at the window"},
-        },
-    )
-    assert rec.status_code == 200, rec.text
-    entries = {e["seat"]: e for e in rec.json()}
-    assert entries["w07-a"]["sensed_on_post"] is False and entries["w07-a"]["seen_on_post"] is False
-    assert entries["w07-a"]["staff_id"] == "s07" and entries["w02-a"]["sensed_on_post"] is None
-    log = client.get("/api/compliance/demo/duty-checks", params={"day": "2026-06-10"}).json()
-    assert log[0]["checked_by"] == "chief1" and len(log[0]["entries"]) == 11
     long = client.post(
         "/api/compliance/demo/covers",
         json={

@@ -72,9 +72,11 @@ def test_demo_hall_ticket_to_finished_service(broker: Broker, tmp_path: Path) ->
         assert printed[0][1:4] == ["B001", "医保业务", "您前面还有 0 人"]
 
         with httpx.stream("GET", f"{hub.api_url}/api/queue/stream", timeout=60) as sse:
-            first = True
+            first, event = True, ""
             for line in sse.iter_lines():
-                if not line.startswith("data:"):
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                if not line.startswith("data:") or event != "snapshot":
                     continue
                 snap = json.loads(line[5:])
                 if first:

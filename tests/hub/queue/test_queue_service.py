@@ -139,8 +139,12 @@ def test_refusals_show_on_the_counter_and_the_queue_goes_on(sqlite_engine: Engin
     )
     feed(p, sqlite_engine, env("w05-keypad", CallRequest(window="w05", action=CallAction.PAUSE), 2))
     feed(p, sqlite_engine, env("w05-keypad", CallRequest(window="w05", action=CallAction.NEXT), 3))
-    shown = [b.text for _, d, b in sender.sent if d == "w05-led" and isinstance(b, DisplayText)]
-    assert shown == ["暂无等候", "操作无效", "暂停服务", "暂停服务"]
+    shown = [
+        (b.line, b.text) for _, d, b in sender.sent if d == "w05-led" and isinstance(b, DisplayText)
+    ]
+    # rule DEV-4: 暂停服务, and the open window serving the same cases to go to instead
+    paused = [(1, "请到6号窗口办理"), (0, "暂停服务")]
+    assert shown == [(0, "暂无等候"), (0, "操作无效"), *paused, *paused]
     assert p.refusals == 2
 
 

@@ -15,7 +15,6 @@ from hub.ratings.engine import (
     RatingSettings,
     Refusal,
     ServiceRecord,
-    add_workdays,
     bind,
     followup_deadlines,
     on_post,
@@ -26,6 +25,7 @@ from hub.ratings.engine import (
     service_stars,
     step,
 )
+from hub.workdays import add_workdays
 
 TZ = ZoneInfo("Asia/Shanghai")
 CAL = WorkCalendar()

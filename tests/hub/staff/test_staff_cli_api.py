@@ -32,7 +32,7 @@ def test_identify_json_shape(tmp_path: Path) -> None:
     (gallery / "obama").mkdir(parents=True)
     shutil.copy(GALLERY / "obama" / "obama2.jpg", gallery / "obama" / "obama2.jpg")
     image = FRAMES / "two_people.jpg"
-    result = runner.invoke(face_app, ["--gallery", str(gallery), "--json", str(image)])
+    result = runner.invoke(face_app, ["identify", "--gallery", str(gallery), "--json", str(image)])
     assert result.exit_code == 0, result.output
     (item,) = json.loads(result.stdout)
     assert set(item) == {"image", "faces"} and item["image"] == str(image)
@@ -47,10 +47,12 @@ def test_identify_json_shape(tmp_path: Path) -> None:
     # left: Obama (enrolled), right: Biden (not in this gallery -> unknown)
     assert [f["staff_id"] for f in by_left] == ["obama", None]
     assert by_left[0]["distance"] <= 0.45 < by_left[1]["distance"]
-    text = runner.invoke(face_app, ["--gallery", str(gallery), str(image)])
+    text = runner.invoke(face_app, ["identify", "--gallery", str(gallery), str(image)])
     assert text.exit_code == 0 and "obama distance=" in text.stdout
     assert "unknown distance=" in text.stdout
-    missing = runner.invoke(face_app, ["--gallery", str(gallery), str(tmp_path / "no.jpg")])
+    missing = runner.invoke(
+        face_app, ["identify", "--gallery", str(gallery), str(tmp_path / "no.jpg")]
+    )
     assert missing.exit_code == 2
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -9,9 +12,10 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from hub.staff.crypto import decrypt_template
 from hub.staff.enroll import EnrollmentRefused, PhotoRejected, check_photo, enroll
+from hub.staff.keystore import KeyStore
 from hub.staff.tables import FaceTemplate, Staff
+from models.face import decrypt_template
 from tests.edge.face.photos import FRAMES, GALLERY, PROBE
 
 
@@ -47,12 +51,22 @@ def test_each_quality_failure_has_its_message(make: object, code: str, words: st
     assert str(exc.value).startswith("p.jpg: ")
 
 
-def test_enroll_stores_encrypted_templates_and_no_photo(sqlite_engine: Engine) -> None:
-    key = Fernet.generate_key()
+@pytest.fixture
+def keys(tmp_path: Path) -> Iterator[KeyStore]:
+    store = KeyStore(tmp_path / "face-keys.db", Fernet.generate_key())
+    yield store
+    store.close()
+
+
+def test_enroll_stores_encrypted_templates_and_no_photo(
+    sqlite_engine: Engine, keys: KeyStore
+) -> None:
     photos = [(p.name, photo(p)) for p in sorted((GALLERY / "obama").iterdir())]
     result = enroll(
-        sqlite_engine, key=key, staff_id="obama", name="Barack Obama", hall="demo", photos=photos
+        sqlite_engine, keys=keys, staff_id="obama", name="Barack Obama", hall="demo", photos=photos
     )
+    key = keys.get("obama")
+    assert key is not None
     assert (result.templates, result.photos_kept) == (2, False)
     with Session(sqlite_engine) as s:
         staff = s.get(Staff, "obama")
@@ -65,14 +79,13 @@ def test_enroll_stores_encrypted_templates_and_no_photo(sqlite_engine: Engine) -
 
 
 def test_enroll_refuses_all_when_one_photo_is_bad_and_keeps_photos_only_when_asked(
-    sqlite_engine: Engine,
+    sqlite_engine: Engine, keys: KeyStore
 ) -> None:
-    key = Fernet.generate_key()
     good = ("obama2.jpg", photo(GALLERY / "obama" / "obama2.jpg"))
     with pytest.raises(EnrollmentRefused) as exc:
         enroll(
             sqlite_engine,
-            key=key,
+            keys=keys,
             staff_id="s1",
             name="A",
             hall="demo",
@@ -83,7 +96,7 @@ def test_enroll_refuses_all_when_one_photo_is_bad_and_keeps_photos_only_when_ask
         assert s.exec(select(Staff)).all() == []
     enroll(
         sqlite_engine,
-        key=key,
+        keys=keys,
         staff_id="s1",
         name="A",
         hall="demo",
@@ -92,4 +105,6 @@ def test_enroll_refuses_all_when_one_photo_is_bad_and_keeps_photos_only_when_ask
     )
     with Session(sqlite_engine) as s:
         (row,) = s.exec(select(FaceTemplate)).all()
+    key = keys.get("s1")
+    assert key is not None
     assert row.photo is not None and Fernet(key).decrypt(row.photo) == good[1]

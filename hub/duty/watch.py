@@ -1,0 +1,238 @@
+"""The live side of the post ledger: each seat's holder now, pushed to the seat's rating device
+on every change of holder (rule RATE-2), and the ledger's flags raised as alerts (ATT-7, POST-6,
+DUTY-1, RATE-2). Run after each ingest batch that brings a punch or presence, and by the
+duty ticker (time alone changes holders: opening, the start and end of a leave)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
+
+from hub.commands import CommandSender
+from hub.duty.alerts import DutyAlert, raise_alert, resolve_alert
+from hub.duty.hallctx import HallDuty, load_duty_policy, utc_now
+from hub.duty.ledger import Flag, FlagKind, LedgerDay
+from hub.duty.ledger_store import hall_duty, ledger_day
+from hub.duty.tables import SeatHolderRow
+from hub.duty.words import say
+from hub.ingest.hooks import IngestBatch
+from hub.queue.tables import QueueEventRow
+from hub.staff.tables import Staff
+from models.commands import ShowServing
+from models.devices import rating_device
+from models.events import EventType
+from models.layout import Hall
+
+logger = logging.getLogger(__name__)
+HOLDER = SeatHolderRow.__table__  # type: ignore[attr-defined]
+QUEUE = QueueEventRow.__table__  # type: ignore[attr-defined]
+STAFF = Staff.__table__  # type: ignore[attr-defined]
+WATCHED = frozenset({EventType.PUNCH, EventType.PRESENCE})
+SERVING_KINDS = ("called", "started")
+SHOWN_KINDS = (*SERVING_KINDS, "finished", "skipped", "no_show", "parked", "transferred")
+FLAG_ALERTS = {
+    FlagKind.SUBSTITUTE_MISSING: DutyAlert.SUBSTITUTE_MISSING,
+    FlagKind.COVER_MISSING: DutyAlert.COVER_MISSING,
+    FlagKind.WINDOW_EMPTY: DutyAlert.WINDOW_EMPTY,
+    FlagKind.FACE_MISMATCH: DutyAlert.LEDGER_MISMATCH,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A seat whose holder changed, and what its rating device was told."""
+
+    hall: str
+    seat: str
+    staff_id: str | None
+    basis: str
+    device: str | None
+    command_id: str | None
+
+
+def serving_ticket(conn: Connection, hall: str, window: str, day: date) -> str | None:
+    """The ticket a window serves now (its last queue change that day), else None."""
+    row = conn.execute(
+        sa.select(QUEUE.c.kind, QUEUE.c.ticket)
+        .where(
+            QUEUE.c.hall == hall,
+            QUEUE.c.day == day.isoformat(),
+            QUEUE.c.window == window,
+            QUEUE.c.kind.in_(SHOWN_KINDS),
+        )
+        .order_by(QUEUE.c.seq.desc())
+        .limit(1)
+    ).first()
+    return row[1] if row is not None and row[0] in SERVING_KINDS else None
+
+
+def rating_devices(hall: Hall, seat: str, window: str) -> list[str]:
+    """The rating devices that show who serves at `seat` (on the seat, or the window's own)."""
+    return [
+        d.id
+        for d in hall.devices
+        if d.kind == rating_device.KIND
+        and (d.seat == seat or (d.seat is None and d.window == window))
+    ]
+
+
+class SeatWatch:
+    """Keeps each seat's holder now and tells its rating device (a hub.ingest.hooks.Projector)."""
+
+    name = "duty"
+
+    def __init__(
+        self,
+        halls: Sequence[Hall],
+        sender: CommandSender | None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.halls = {h.id: h for h in halls}
+        self.sender = sender
+        self.clock = clock
+
+    def project(self, engine: Engine, batch: IngestBatch) -> None:
+        """Re-read the holders of every hall a punch or presence of the batch belongs to."""
+        touched = sorted(
+            {e.hall for e in batch.events if e.type in WATCHED and e.hall in self.halls}
+        )
+        for hall in touched:
+            self.sync(engine, self.halls[hall])
+
+    def sync_all(self, engine: Engine) -> list[Change]:
+        """Every hall's holders now (the ticker's work)."""
+        out: list[Change] = []
+        for hall in self.halls.values():
+            out.extend(self.sync(engine, hall))
+        return out
+
+    def sync(self, engine: Engine, hall: Hall) -> list[Change]:
+        """Compare each seat's holder now with the one last pushed; push and alert changes."""
+        hd = hall_duty(hall)
+        now = self.clock()
+        day = hd.local_day(now)
+        with engine.begin() as conn:
+            ledger = ledger_day(conn, hd, day)
+            known = {
+                r.seat: r for r in conn.execute(sa.select(HOLDER).where(HOLDER.c.hall == hall.id))
+            }
+            changed = []
+            for seat, window in hd.seats():
+                h = ledger.holder_at(seat, now)
+                staff, basis = (h.staff_id, h.basis.value) if h else (None, "vacant")
+                old = known.get(seat)
+                if old is not None and (old.staff_id, old.basis) == (staff, basis):
+                    continue
+                since = h.start if h else now
+                conn.execute(
+                    sa.delete(HOLDER).where(HOLDER.c.hall == hall.id, HOLDER.c.seat == seat)
+                )
+                conn.execute(
+                    sa.insert(HOLDER).values(
+                        hall=hall.id,
+                        seat=seat,
+                        window=window,
+                        staff_id=staff,
+                        basis=basis,
+                        since=since,
+                    )
+                )
+                changed.append((seat, window, staff, basis, old.staff_id if old else None))
+            self._alerts(conn, hd, ledger, now)
+        out = [self._push(engine, hd, day, *c) for c in changed]
+        return out
+
+    def _push(
+        self,
+        engine: Engine,
+        hd: HallDuty,
+        day: date,
+        seat: str,
+        window: str,
+        staff: str | None,
+        basis: str,
+        before: str | None,
+    ) -> Change:
+        """Rule RATE-2: the seat's rating device shows the new holder's name and number."""
+        devices = rating_devices(hd.hall, seat, window)
+        command_id = device = None
+        with engine.begin() as conn:
+            name = conn.execute(sa.select(STAFF.c.name).where(STAFF.c.staff_id == staff)).scalar()
+            ticket = serving_ticket(conn, hd.id, window, day)
+        logger.info("seat %s/%s: %s -> %s (%s)", hd.id, seat, before, staff, basis)
+        for device in devices:
+            body = ShowServing(seat=seat, staff_id=staff, name=name or None, ticket=ticket)
+            if self.sender is None:
+                continue
+            try:
+                command_id = self.sender.send(hd.id, device, body)
+            except Exception:  # a device command must never stop the ledger (DEV-4)
+                logger.exception("ShowServing to %s not sent", device)
+                continue
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.update(HOLDER)
+                    .where(HOLDER.c.hall == hd.id, HOLDER.c.seat == seat)
+                    .values(pushed_at=self.clock(), device=device, command_id=command_id)
+                )
+        return Change(hd.id, seat, staff, basis, device, command_id)
+
+    def _alerts(self, conn: Connection, hd: HallDuty, ledger: LedgerDay, now: datetime) -> None:
+        """Flags that have lasted the policy's minutes raise an alert; ended ones resolve it."""
+        grace = timedelta(minutes=load_duty_policy(conn, hd.id).handover.alert_after_min)
+        with Session(bind=conn) as session:
+            live: set[tuple[str, str]] = set()
+            for f in ledger.flags:
+                subject = _subject(f)
+                kind = FLAG_ALERTS[f.kind]
+                if f.kind is FlagKind.FACE_MISMATCH:
+                    if now - f.start <= timedelta(hours=1):
+                        raise_alert(
+                            session,
+                            hall=hd.id,
+                            subject=subject,
+                            kind=kind,
+                            message=_text(f, hd.zone),
+                            now=now,
+                        )
+                    continue
+                if f.start + grace <= now < f.end:
+                    live.add((subject, kind))
+                    raise_alert(
+                        session,
+                        hall=hd.id,
+                        subject=subject,
+                        kind=kind,
+                        message=_text(f, hd.zone),
+                        now=now,
+                    )
+            for f in ledger.flags:
+                key = (_subject(f), FLAG_ALERTS[f.kind])
+                if f.kind is not FlagKind.FACE_MISMATCH and key not in live and now >= f.end:
+                    resolve_alert(session, hall=hd.id, subject=key[0], kind=key[1], now=now)
+            session.flush()
+
+
+def _subject(f: Flag) -> str:
+    return f.window if f.kind is FlagKind.WINDOW_EMPTY else f.seat
+
+
+def _text(f: Flag, zone: ZoneInfo) -> str:
+    """The alert's sentence (zh-CN, the hall's language), with the rule it cites."""
+    start = f.start.astimezone(zone).strftime("%H:%M")
+    return say(
+        "zh-CN",
+        f"alert_{f.kind.value}",
+        rule=f.rule,
+        window=f.window,
+        seat=f.seat,
+        staff=f.staff_id or "",
+        since=start,
+    )

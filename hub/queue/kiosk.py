@@ -1,0 +1,123 @@
+"""The kiosk's touch screen (取号机页面), served by the hub to the kiosk's browser, no login.
+
+A citizen touches a service; the hub issues the number, sends it to the printer and answers
+with what became of it (rule DEV-4): "take your ticket", or, when the printer is out of paper
+or does not answer, the number large, the reason, and a QR code of it for a phone (the kiosk
+device also says it aloud). The page shows the hall's fault notices as they come (SSE). A
+citizen whose matter cannot be handled now may leave a phone number for a call back (DUTY-6,
+hub.complaints; optional, encrypted at rest, erased after the call: PRIV-1).
+
+Public pages take changes only with the page's double-submit token (SameSite=Strict cookie)
+and within a rate limit per client (hub.publicpage).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.publicpage import RateLimiter, check_token, harden, keep_token, new_token, qr_svg
+from hub.queue.service import QueueProjector, find_queue
+from models.devices.kiosk import KIND as KIOSK
+from models.devices.kiosk import KioskConfig
+from models.layout import Device
+
+logger = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TOKEN_COOKIE = "hk_kiosk"
+TICKETS = RateLimiter(limit=30, window_s=60.0)
+"""A kiosk is one client: 30 numbers a minute is far above any real hall's pace."""
+
+
+def _kiosk(request: Request, hall: str, device: str) -> tuple[QueueProjector, Device]:
+    try:
+        q = find_queue(request.app.state, hall)
+        dev = q.hall.device(device)
+    except KeyError:
+        raise HTTPException(404, "没有这台取号机") from None
+    if dev.kind != KIOSK:
+        raise HTTPException(404, "没有这台取号机")
+    return q, dev
+
+
+def offered(q: QueueProjector, dev: Device) -> list[dict[str, str]]:
+    """The services this kiosk offers (its `services` setting; empty: every service)."""
+    codes = dev.settings.services if isinstance(dev.settings, KioskConfig) else []
+    return [
+        {"code": s.code, "name": s.name, "prefix": s.prefix}
+        for s in q.hall.services
+        if not codes or s.code in codes
+    ]
+
+
+@router.get("/kiosk/{hall}/{device}", response_class=HTMLResponse)
+def kiosk_page(request: Request, hall: str, device: str) -> HTMLResponse:
+    """The kiosk's touch screen: services, notices, the ticket answer, the call-back form."""
+    q, dev = _kiosk(request, hall, device)
+    path = f"/kiosk/{q.hall.id}/{dev.id}"
+    token = new_token()
+    response = templates.TemplateResponse(
+        request,
+        "kiosk.html",
+        {
+            "hall": q.hall,
+            "device": dev.id,
+            "services": offered(q, dev),
+            "notices": q.desk.notices(),
+            "path": path,
+            "token": token,
+        },
+    )
+    keep_token(response, TOKEN_COOKIE, token, path)
+    harden(response)
+    return response
+
+
+class TakeNumber(BaseModel):
+    """A citizen's touch on a service button."""
+
+    model_config = ConfigDict(extra="forbid")
+    service: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+    green_channel: bool = False
+
+
+@router.post("/kiosk/{hall}/{device}/tickets")
+def take_number(
+    request: Request,
+    hall: str,
+    device: str,
+    body: TakeNumber,
+    x_kiosk_token: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    """Issue a number from this kiosk and answer what the citizen is told (rule DEV-4)."""
+    q, dev = _kiosk(request, hall, device)
+    check_token(request, TOKEN_COOKIE, x_kiosk_token, "页面已过期，请刷新后再取号")
+    TICKETS.check(request, f"kiosk:{q.hall.id}:{dev.id}", "取号过于频繁，请稍候再试")
+    if body.service not in {s["code"] for s in offered(q, dev)}:
+        raise HTTPException(422, "本机不办理这项业务")
+    outcome = q.issue(body.service, green=body.green_channel, kiosk=dev.id)
+    if outcome.refused is not None:
+        raise HTTPException(409, _refusal_words(outcome.refused))
+    assert outcome.printing is not None
+    told = q.desk.wait(outcome.printing)
+    answer: dict[str, Any] = told.as_dict()
+    answer["qr_svg"] = "" if told.printed else qr_svg(told.qr)
+    response = JSONResponse(answer, status_code=201)
+    harden(response)
+    return response
+
+
+def _refusal_words(reason: str) -> str:
+    """The queue's refusal in the citizen's words."""
+    if "stopped issuing" in reason:
+        return "今天已停止取号。如事项急需办理，请留下电话，我们会与您联系"
+    if "unknown service" in reason:
+        return "本机不办理这项业务"
+    return "暂时无法取号，请到咨询台"
