@@ -122,23 +122,30 @@ class Lane:
     def live(
         self, batch: IngestBatch, positions: Sequence[int], spans: Sequence[tuple[int, int]]
     ) -> None:
-        """Apply a committed batch (positions of its events; the spans its transactions took)."""
-        if not spans:
-            return
+        """Apply a committed batch (positions of its events; the spans its transactions took).
+
+        The projector sees the whole live batch (its states and other events too, for live
+        work); only the facts it declares are kept complete through the log.
+        """
         self.start()
         mine = [
             (pos, env)
             for pos, env in zip(positions, batch.events, strict=True)
             if env.type.value in self.types
         ]
-        first, last = spans[0][0], spans[-1][1]
-        if len(spans) == 1 and self.examined == first:  # nothing of anyone else in between
+        if spans and len(spans) == 1 and self.examined == spans[0][0]:  # no one else between
             if mine:
                 with lanes.lane_lock(self.engine, self.name):
-                    self._apply(mine, batch.received_at)
-            self._advance(last, applied=bool(mine))
+                    self._apply(mine, batch.received_at, live=batch)
+            elif batch.events or batch.states:
+                self._apply([], batch.received_at, live=batch)
+            self._advance(spans[0][1], applied=bool(mine))
             return
-        self.catch_up()
+        if spans:
+            self.catch_up()  # the facts, read from the log in order
+        rest = [e for e in batch.events if e.type.value not in self.types]
+        if rest or batch.states:  # live-only work: states, results, faults
+            self._try(IngestBatch(tuple(rest), batch.states, batch.received_at))
 
     def catch_up(self) -> int:
         """Apply every fact after the cursor up to the log's head; returns facts applied."""
@@ -171,9 +178,17 @@ class Lane:
     # -- applying, parking, retrying -----------------------------------------------------
 
     def _apply(
-        self, items: Sequence[tuple[int, Envelope | StoredFact]], received_at: datetime | None
+        self,
+        items: Sequence[tuple[int, Envelope | StoredFact]],
+        received_at: datetime | None,
+        *,
+        live: IngestBatch | None = None,
     ) -> None:
-        """Apply facts in order; whatever fails (or waits behind a failure) is parked."""
+        """Apply facts in order; whatever fails (or waits behind a failure) is parked.
+
+        With `live`, the projector is first given the live batch (its other events and its
+        states included) less the facts that must wait.
+        """
         ready: list[tuple[int, Envelope]] = []
         parked: list[lanes.Retry] = []
         for pos, item in items:
@@ -188,34 +203,33 @@ class Lane:
                 parked.append(self._waiting(pos, env))
             else:
                 ready.append((pos, env))
-        if ready and not self._try([env for _, env in ready], received_at):
+        if live is not None:
+            go = {env.id for _, env in ready}
+            events = tuple(e for e in live.events if e.type.value not in self.types or e.id in go)
+            first = IngestBatch(events, live.states, received_at)
+        else:
+            first = IngestBatch(tuple(env for _, env in ready), received_at=received_at)
+        if (first.events or first.states) and not self._try(first) and ready:
             for pos, env in ready:  # one at a time, to find the fact(s) it fails on
                 if self.key_of(env) in self.parked:
                     parked.append(self._waiting(pos, env))
                 else:
-                    self._try([env], received_at, failed=parked, pos=pos)
+                    self._try(IngestBatch((env,), received_at=received_at), parked, pos)
         lanes.park(self.engine, parked)
         self.retries = self.retries or bool(parked)
 
     def _try(
-        self,
-        events: list[Envelope],
-        received_at: datetime | None,
-        *,
-        failed: list[lanes.Retry] | None = None,
-        pos: int = 0,
+        self, batch: IngestBatch, failed: list[lanes.Retry] | None = None, pos: int = 0
     ) -> bool:
-        """Project these facts; False (and the fact parked in `failed`) if the projector raised."""
+        """Project a batch; False (and its one fact parked in `failed`) if the projector raised."""
         try:
-            self.projector.project(
-                self.engine, IngestBatch(events=tuple(events), received_at=received_at)
-            )
+            self.projector.project(self.engine, batch)
             return True
         except Exception as exc:
             self.stats.add(projector_errors=1)
-            logger.exception("projector lane %s failed on %d fact(s)", self.name, len(events))
+            logger.exception("projector lane %s failed on %d fact(s)", self.name, len(batch.events))
             if failed is not None:
-                env = events[0]
+                env = batch.events[0]
                 failed.append(
                     self._failed(pos, env.id, env.hall, env.device, self.key_of(env), _why(exc))
                 )

@@ -36,11 +36,7 @@ from hub.staff.crypto import hall_key
 from hub.staff.keystore import KeyStore, default_path
 from hub.staff.tables import FaceGallery, FaceTemplate, Staff, TemplateErasure, TerminalGallery
 from models.commands import EraseTemplate, SyncGallery
-<<<<<<< HEAD
-from models.devices import face_terminal
 from models.envelope import Envelope
-=======
->>>>>>> main
 from models.events import EventType, GalleryHeld, TemplateErased
 from models.face import SealedPerson, build_gallery, open_sealed, seal_keys
 from models.layout import Hall

@@ -65,14 +65,16 @@ def burst(n: int, seed: int = 7) -> list[Envelope]:
 class Devices:
     """The hall's devices as one persistent publisher (QoS 1; paho resends what is unacked)."""
 
-    def __init__(self, broker: Broker, envs: list[Envelope]) -> None:
+    def __init__(
+        self, broker: Broker, envs: list[Envelope], client_id: str = "kill-devices"
+    ) -> None:
         self.envs = envs
         self.sent = 0
         self.acked = 0
         self.lock = threading.Lock()
         self.client = mqtt.Client(
             callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
-            client_id="kill-devices",
+            client_id=client_id,
             protocol=mqtt.MQTTv5,
         )
         self.client.max_inflight_messages_set(50)
@@ -101,14 +103,21 @@ class Devices:
 
 
 def start_hub(
-    db_url: str, broker: Broker, log: Path, client_id: str = "hub-kill"
+    db_url: str,
+    broker: Broker,
+    log: Path,
+    client_id: str = "hub-kill",
+    *,
+    areas: tuple[str, ...] = AREAS,
+    share_group: str | None = None,
 ) -> subprocess.Popen[bytes]:
-    """The ingest process with the attendance, compliance and queue projectors."""
+    """The ingest process with the areas' projectors (attendance, compliance, queue)."""
     cmd = [
         sys.executable, "-m", "hub.ingest.run", "--db", db_url, "--broker", broker.url,
         "--client-id", client_id, "--batch-size", "40", "--batch-ms", "20",
         "--stats-every", "1", "--hall", str(DEMO),
-        *[arg for area in AREAS for arg in ("--area", area)],
+        *[arg for area in areas for arg in ("--area", area)],
+        *(["--share-group", share_group] if share_group else []),
     ]  # fmt: skip
     with log.open("ab") as out:
         return subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
