@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,19 @@ def test_demo_hall_runs_and_shows_live_devices_queue_and_staff(
         # the demo seeded a staff member on every seat
         seats = client.get("/api/compliance/demo/assignments").json()
         assert len(seats) == 11 and all(s["staff_id"] for s in seats)
+        # the demo carries a filed roster, a duty chief and the day's B takeover (DUTY-1, POST-7)
+        roster = client.get("/api/duty/demo/roster").json()
+        assert roster["versions"] and roster["entries"]
+        assert client.get("/api/duty/demo/chief").json()["chief"]
+        today = date.fromisoformat(client.get("/api/duty/demo/chief").json()["today"])
+        bases = {  # the demo's special day is the latest workday up to today
+            h["basis"]
+            for back in range(7)
+            for h in client.get(
+                "/api/duty/demo/ledger", params={"day": (today - timedelta(back)).isoformat()}
+            ).json()["holdings"]
+        }
+        assert {"B", "substitute", "cover"} <= bases
         # the face terminals hold the demo's hall key: no "gallery unusable" fault (PRIV-1)
         alerts = client.get("/api/alerts", params={"state": "open"}).json()
         assert "gallery_unusable" not in str(alerts)

@@ -81,6 +81,9 @@ def run_demo(
 
         assert hub.engine is not None
         logger.info("demo staff: %d seats staffed", seed_staff(hub.engine, hall))
+        from hub.duty.demo import seed_duty  # roster, duty chiefs, the month so far (DUTY-1..5)
+
+        seed_duty(hub.engine, hall, hub.clock())
         from hub.users.accounts import ensure_demo_admin
 
         assert hub.engine is not None

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hub.duty import api_chief, api_roster
+from hub.duty import api_chief, api_month, api_roster
 
 router = APIRouter(prefix="/api/duty", tags=["duty"])
 router.include_router(api_roster.router)
 router.include_router(api_chief.router)
+router.include_router(api_month.router)

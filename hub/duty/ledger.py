@@ -244,7 +244,7 @@ class _Day:
     def stand_in_seen(self, s: StandIn, seat: str, at: datetime) -> bool:
         """Rules ATT-7, POST-6: on post once their punch or presence at the seat is seen.
 
-        A cover is checked at the seat when the seat has a presence sensor. A substitute is
+        A cover is checked at the seat when its presence sensor reported by then. A substitute is
         seen by their own punch; by presence only when they cannot punch (not enrolled), as
         presence cannot tell a substitute from the B holder sitting in.
         """
@@ -252,7 +252,8 @@ class _Day:
             return True
         since = max(s.start, self.f.opening)
         by_presence = self.occupied_since(seat, since, at)
-        if s.basis is Basis.COVER and seat in self.presence:
+        sensed = any(start <= at for start, _ in self.presence.get(seat, ()))
+        if s.basis is Basis.COVER and sensed:  # the seat's sensor was reporting by then
             return by_presence
         first = self.f.arrivals.get(s.staff_id)
         if first is not None and first <= at:

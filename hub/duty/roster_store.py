@@ -127,6 +127,11 @@ def active_staff(conn: Connection, hall: str) -> list[str]:
     return sorted(conn.execute(q).scalars())
 
 
+def staff_names(conn: Connection) -> dict[str, str]:
+    """Staff id -> name."""
+    return {s: n for s, n in conn.execute(sa.select(STAFF.c.staff_id, STAFF.c.name))}
+
+
 def expected_pairs(conn: Connection, hd: HallDuty, start: date, end: date) -> set[tuple[str, date]]:
     """Who is expected at work on which day (rule DUTY-1): the roster in force, and for a month
     with no roster filed, every active staff member on every day (the old behaviour)."""

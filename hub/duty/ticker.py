@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
+from hub.duty.assessment_store import freeze_closed
 from hub.duty.checks import overdue, plan_day
 from hub.duty.chief_store import chief_on
 from hub.duty.hallctx import load_duty_policy
@@ -54,6 +55,7 @@ class DutyTicker:
                 done["planned"] += len(planned)
                 done["overdue"] += overdue(conn, hd, now, policy)
                 done["opening_alerts"] += int(unacknowledged(conn, hd, now, policy))
+                done["frozen"] = done.get("frozen", 0) + freeze_closed(conn, hd, now)
         for hook in self.after_tick:
             hook(self.engine, now)
         return done
