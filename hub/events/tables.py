@@ -54,11 +54,17 @@ class DeadLetter(SQLModel, table=True):
     """A message ingest refused, with the reason; the payload is kept truncated."""
 
     __tablename__ = "dead_letter"
+    __table_args__ = (sa.Index("ix_dead_letter_device", "hall", "device"),)
 
     id: int | None = Field(default=None, primary_key=True)
     received_at: datetime = Field(sa_column=_ts(index=True))
     topic: str = Field(max_length=DEAD_LETTER_MAX_TOPIC)
     reason: str = Field(sa_type=sa.Text)
+    code: str | None = Field(
+        default=None, max_length=32, description="Reason code (hub.ingest.reasons)"
+    )
+    hall: str | None = Field(default=None, max_length=63, description="From the topic, if any")
+    device: str | None = Field(default=None, max_length=63, description="From the topic")
     payload: bytes = Field(sa_type=sa.LargeBinary, description="First bytes of the payload")
     size: int = Field(description="Full payload size in bytes")
 

@@ -23,9 +23,11 @@ from hub.events.tables import (
     Event,
     SequenceGap,
 )
+from hub.ingest.reasons import reason_code
 from hub.ingest.sequence import DeviceTrack, Gap, advance
 from models.envelope import Envelope
-from models.topics import Channel, build_topic
+from models.errors import ContractError
+from models.topics import Channel, Topic, build_topic, parse_topic
 
 logger = logging.getLogger(__name__)
 
@@ -92,10 +94,17 @@ TRACK_COLUMNS = ("last_seq", "facts", "gaps_open", "gaps_total", "missing_open",
 
 
 def _dead_row(dead: DeadRow) -> dict[str, Any]:
+    try:
+        topic: Topic | None = parse_topic(dead.topic)
+    except ContractError:
+        topic = None
     return {
         "received_at": dead.received_at,
         "topic": dead.topic[:DEAD_LETTER_MAX_TOPIC],
         "reason": dead.reason[:DEAD_LETTER_MAX_REASON],
+        "code": reason_code(dead.reason),
+        "hall": topic.hall if topic else None,
+        "device": topic.device if topic else None,
         "payload": bytes(dead.payload[:DEAD_LETTER_MAX_BYTES]),
         "size": len(dead.payload),
     }

@@ -1,4 +1,4 @@
-"""ingest: fact log positions, projector cursors and retries
+"""ingest: fact log positions, projector cursors and retries; dead letters' device and code
 
 Revision ID: ingest_0002
 Revises: ingest_0001
@@ -55,7 +55,32 @@ def upgrade() -> None:
     op.create_index("ix_projector_retry_due", "projector_retry", ["lane", "next_at"])
 
 
+    op.add_column("dead_letter", sa.Column("code", sa.String(length=32), nullable=True))
+    op.add_column("dead_letter", sa.Column("hall", sa.String(length=63), nullable=True))
+    op.add_column("dead_letter", sa.Column("device", sa.String(length=63), nullable=True))
+    op.create_index("ix_dead_letter_device", "dead_letter", ["hall", "device"])
+    _fill_dead_letters(bind)
+
+
+def _fill_dead_letters(bind: sa.engine.Connection) -> None:
+    """Dead letters stored before: their code and device, from their reason and topic."""
+    from hub.ingest.reasons import reason_code
+
+    rows = bind.execute(sa.text("SELECT id, topic, reason FROM dead_letter")).all()
+    for row_id, topic, reason in rows:
+        parts = topic.split("/")
+        hall, device = (parts[2][:63], parts[3][:63]) if len(parts) == 5 else (None, None)
+        bind.execute(
+            sa.text("UPDATE dead_letter SET code = :c, hall = :h, device = :d WHERE id = :i"),
+            {"c": reason_code(reason), "h": hall, "d": device, "i": row_id},
+        )
+
+
 def downgrade() -> None:
+    op.drop_index("ix_dead_letter_device", table_name="dead_letter")
+    op.drop_column("dead_letter", "device")
+    op.drop_column("dead_letter", "hall")
+    op.drop_column("dead_letter", "code")
     op.drop_index("ix_projector_retry_due", table_name="projector_retry")
     op.drop_table("projector_retry")
     op.drop_table("projector_cursor")
