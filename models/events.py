@@ -20,6 +20,10 @@ MAX_COUNT = 2**31 - 1
 """Largest count or version in an event (fits every integer column the hub derives)."""
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 """A non-negative count or version number."""
+SealedContact = Annotated[
+    str, Field(min_length=10, max_length=200, pattern=r"^c1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
+]
+"""A citizen's phone number sealed with the hall's contact key (models/contact.py, PRIV-1)."""
 
 
 class EventType(StrEnum):
@@ -90,9 +94,15 @@ class Rating(WireModel):
         default=None, ge=1, le=5, description="5 非常满意 … 1 非常不满意; None: not rated"
     )
     dimensions: dict[Code, Annotated[int, Field(ge=1, le=5)]] = Field(
-        default_factory=dict, max_length=8, description="Optional per-dimension levels"
+        default_factory=dict,
+        max_length=8,
+        description="Levels of the other dimensions (efficiency, service_level, attitude)",
     )
     reason: Code | None = Field(default=None, description="Reason code of a dissatisfied rating")
+    contact: SealedContact | None = Field(
+        default=None,
+        description="The phone number left for the call back, sealed for the hub (PRIV-1)",
+    )
 
 
 class TicketIssued(WireModel):
