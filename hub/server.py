@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -156,6 +156,7 @@ class HubServer:
         return self
 
     def _start_ingest(self, projectors: list[Projector], timeout: float) -> None:
+        from hub.fleet.raised import FleetAlerts
         from hub.ingest.worker import IngestWorker
 
         s = self.settings
@@ -169,6 +170,8 @@ class HubServer:
             batch_ms=s.batch_ms,
             projectors=projectors,
             writer=s.ingest_writer,
+            max_ahead=timedelta(seconds=s.max_clock_ahead_s),
+            alerts=FleetAlerts(self.engine, self.clock),
         ).start()
         if not self.ingest.wait_ready(timeout):
             logger.warning("ingest not subscribed after %.0fs; it keeps trying", timeout)

@@ -67,6 +67,13 @@ class HubBaseSettings(BaseSettings):
         description="Where ingest validates and stores: a child process (auto, given 2+ CPUs) "
         "or a thread of the hub process",
     )
+    max_clock_ahead_s: float = Field(
+        default=600.0,
+        ge=0,
+        le=86_400,
+        description="How far a fact's device time may be ahead of the hub's clock (seconds); "
+        "a fact further ahead is refused as a dead letter",
+    )
     inactivity_s: float = Field(
         default=180.0, gt=0, description="Silence after which a device is inactive"
     )

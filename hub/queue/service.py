@@ -35,7 +35,14 @@ from hub.queue.engine import (
 from hub.queue.halls import engine_for_hall
 from hub.queue.notices import pause_reason_text
 from models.envelope import Envelope
-from models.events import CallAction, CallRequest, CommandResult, DeviceFault, TicketIssued
+from models.events import (
+    CallAction,
+    CallRequest,
+    CommandResult,
+    DeviceFault,
+    EventType,
+    TicketIssued,
+)
 from models.layout import Hall
 
 logger = logging.getLogger(__name__)
@@ -54,6 +61,9 @@ class QueueProjector:
     """The hall's live queue: fed by ingest (Projector) and by the API, persisted, announced."""
 
     name = "queue"
+    facts = frozenset({EventType.TICKET_ISSUED, EventType.CALL_REQUEST})
+    """Durable lane per hall (hub.ingest.lane): every ticket and key press decided, once, in
+    the order the log holds them."""
 
     def __init__(
         self,
@@ -314,22 +324,28 @@ class QueueProjector:
 
     def _run(self, step: Callable[[QueueEngine], list[QueueEvent]], source: str | None) -> Outcome:
         with self.lock:
-            day_before = self.queue.day.isoformat() if self.queue.day else None
             try:
-                events = step(self.queue)
-            except QueueError as exc:
-                self.refusals += 1
-                logger.info("queue %s refused: %s", self.hall.id, exc)
-                return Outcome((), str(exc))
-            if events:
-                try:
-                    with self.db.begin() as conn:
+                with self.db.begin() as conn:
+                    # rule: one decision maker per hall at a time (issue 14: scale-out)
+                    stored = store.claim_hall(conn, self.hall.id)
+                    if stored is not None and stored != self.queue.last_seq:
+                        self.restore()  # another worker decided since: take its decisions
+                    if stored is not None and source and store.source_decided(conn, source):
+                        return Outcome(())  # decided by another worker already
+                    day_before = self.queue.day.isoformat() if self.queue.day else None
+                    try:
+                        events = step(self.queue)
+                    except QueueError as exc:
+                        self.refusals += 1
+                        logger.info("queue %s refused: %s", self.hall.id, exc)
+                        return Outcome((), str(exc))
+                    if events:
                         store.save(conn, self.hall.id, self.queue, events, source, day_before)
                         self._cases(conn, events)
-                except Exception:
-                    logger.exception("queue events not stored; rebuilding from the database")
-                    self.restore()
-                    raise
+            except Exception:
+                logger.exception("queue events not stored; rebuilding from the database")
+                self.restore()
+                raise
             for ev in events:
                 if ev.kind is EventKind.DAY_RESET:
                     self.recent_calls = []

@@ -16,7 +16,7 @@ from models.events import DeviceFault, EventType, Heartbeat
 from models.topics import Channel, build_topic, parse_topic
 from tests.hub.ingest.conftest import HALL, evt_topic, punch
 
-NOW = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)
+NOW = datetime.now(UTC)  # the hub clock; punch() stamps facts with the real time
 EVT = build_topic(HALL, "w01-face", Channel.EVT)
 HB = build_topic(HALL, "w01-face", Channel.HB)
 STATE = build_topic(HALL, "w01-face", Channel.STATE)
