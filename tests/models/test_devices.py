@@ -26,7 +26,7 @@ CST = timezone(timedelta(hours=8))
 
 
 def test_every_kind_module_is_a_full_contract() -> None:
-    assert set(devices.KINDS) == {
+    assert set(devices.KINDS) >= {  # and any kind module added since (found by itself)
         "face_terminal",
         "rating_device",
         "counter_display",
