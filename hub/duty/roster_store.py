@@ -133,10 +133,20 @@ def staff_names(conn: Connection) -> dict[str, str]:
 
 
 def expected_pairs(conn: Connection, hd: HallDuty, start: date, end: date) -> set[tuple[str, date]]:
-    """Who is expected at work on which day (rule DUTY-1): the roster in force, and for a month
-    with no roster filed, every active staff member on every day (the old behaviour)."""
+    """Who is expected at work on which day (rule DUTY-1): the roster in force and the days a
+    substitute or cover stands in (ATT-7, POST-6); for a month with no roster filed, every
+    active staff member on every day (the old behaviour)."""
+    from hub.duty.ledger_store import stand_ins
+
     entries, rostered = entries_between(conn, hd.id, start, end)
     pairs = {(e.staff_id, e.day) for e in entries}
+    t0, _ = hd.day_bounds(start)
+    _, t1 = hd.day_bounds(end)
+    for s in stand_ins(conn, hd.hall, t0, t1):
+        day = max(hd.local_day(s.start), start)
+        while day <= min(hd.local_day(s.end - timedelta(seconds=1)), end):
+            pairs.add((s.staff_id, day))
+            day += timedelta(days=1)
     everyone = None
     day = start
     while day <= end:
