@@ -25,6 +25,7 @@ class CommandType(StrEnum):
     PRINT_TICKET = "print_ticket"
     SYNC_GALLERY = "sync_gallery"
     ERASE_TEMPLATE = "erase_template"
+    START_ENROLLMENT = "start_enrollment"
     SHOW_SERVING = "show_serving"
     RELOAD_CONFIG = "reload_config"
     SHOW_TICKET = "show_ticket"
@@ -83,6 +84,19 @@ class EraseTemplate(WireModel):
     erasure_id: ErasureId
 
 
+class StartEnrollment(WireModel):
+    """Take a staff member's face templates at this terminal now (a supervisor is present)."""
+
+    enrollment_id: ErasureId
+    staff_id: StaffId
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    token: Annotated[str, Field(min_length=16, max_length=64)] = Field(
+        description="One-time token; the terminal returns it with the templates"
+    )
+    expires_at: AwareDatetime
+    templates: int = Field(default=3, ge=1, le=8, description="Templates to take")
+
+
 class ShowServing(WireModel):
     """Show on a rating device who is serving and which ticket (RATE-2)."""
 
@@ -120,6 +134,7 @@ CommandBody = (
     | PrintTicket
     | SyncGallery
     | EraseTemplate
+    | StartEnrollment
     | ShowServing
     | ReloadConfig
     | ShowTicket
@@ -130,6 +145,7 @@ COMMAND_BODIES: dict[CommandType, type[WireModel]] = {
     CommandType.PRINT_TICKET: PrintTicket,
     CommandType.SYNC_GALLERY: SyncGallery,
     CommandType.ERASE_TEMPLATE: EraseTemplate,
+    CommandType.START_ENROLLMENT: StartEnrollment,
     CommandType.SHOW_SERVING: ShowServing,
     CommandType.RELOAD_CONFIG: ReloadConfig,
     CommandType.SHOW_TICKET: ShowTicket,

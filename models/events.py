@@ -35,6 +35,9 @@ class EventType(StrEnum):
     COMMAND_RESULT = "command_result"
     GALLERY_HELD = "gallery_held"
     TEMPLATE_ERASED = "template_erased"
+    ENROLLMENT_CAPTURED = "enrollment_captured"
+    ENROLLMENT_FAILED = "enrollment_failed"
+    TEMPLATE_OFFERED = "template_offered"
     HEARTBEAT = "heartbeat"
 
 
@@ -181,6 +184,41 @@ class TemplateErased(WireModel):
     ) = Field(default=None, description="The erasure request this confirms")
 
 
+SealedText = Annotated[str, Field(min_length=1, max_length=12_000)]
+"""Fernet token text (under the hall key)."""
+EnrollmentId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+class EnrollmentCaptured(WireModel):
+    """A terminal took a staff member's templates (no photo), sealed under the hall key."""
+
+    enrollment_id: EnrollmentId
+    staff_id: StaffId
+    token: Annotated[str, Field(min_length=16, max_length=64)] = Field(
+        description="The one-time enrollment token the hub issued"
+    )
+    templates: SealedText = Field(description="float32 encodings, sealed under the hall key")
+    count: int = Field(ge=1, le=8)
+    real_score: float | None = Field(default=None, ge=0, le=1)
+
+
+class EnrollmentFailed(WireModel):
+    """A terminal could not take the templates (no face, too far, blurred, no pose spread)."""
+
+    enrollment_id: EnrollmentId
+    staff_id: StaffId
+    reason: Code
+    message: ShortText = ""
+
+
+class TemplateOffered(WireModel):
+    """A confident recognition whose template adds a new look of the person (sealed)."""
+
+    staff_id: StaffId
+    template: SealedText
+    distance: float = Field(ge=0, le=2)
+
+
 class Heartbeat(WireModel):
     """A device's periodic health report (DEV-1, DEV-2)."""
 
@@ -210,6 +248,9 @@ EventBody = (
     | CommandResult
     | GalleryHeld
     | TemplateErased
+    | EnrollmentCaptured
+    | EnrollmentFailed
+    | TemplateOffered
     | Heartbeat
 )
 
@@ -228,6 +269,9 @@ EVENT_BODIES: dict[EventType, type[WireModel]] = {
     EventType.COMMAND_RESULT: CommandResult,
     EventType.GALLERY_HELD: GalleryHeld,
     EventType.TEMPLATE_ERASED: TemplateErased,
+    EventType.ENROLLMENT_CAPTURED: EnrollmentCaptured,
+    EventType.ENROLLMENT_FAILED: EnrollmentFailed,
+    EventType.TEMPLATE_OFFERED: TemplateOffered,
     EventType.HEARTBEAT: Heartbeat,
 }
 """The body model of each event type."""

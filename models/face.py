@@ -227,3 +227,21 @@ def seal_people(people: Sequence[GalleryPerson], keys: Mapping[str, bytes]) -> l
         )
         for p in people
     ]
+
+
+def seal_templates(encodings: Sequence[npt.ArrayLike], hall_key: bytes) -> str:
+    """Encodings a terminal took (enrollment, refresh) sealed under the hall key."""
+    raw = b"".join(np.asarray(e, dtype="<f4").reshape(ENCODING_DIM).tobytes() for e in encodings)
+    return Fernet(hall_key).encrypt(raw).decode("ascii")
+
+
+def open_templates(sealed: str, hall_key: bytes) -> list[npt.NDArray[np.float32]]:
+    """The encodings a terminal sealed, or GalleryError."""
+    try:
+        raw = Fernet(hall_key).decrypt(sealed.encode("ascii"))
+    except (InvalidToken, ValueError):
+        raise GalleryError("templates do not decrypt with this hall key") from None
+    if not raw or len(raw) % (4 * ENCODING_DIM):
+        raise GalleryError("sealed templates are not whole 128-d encodings")
+    flat = np.frombuffer(raw, dtype="<f4").astype(np.float32)
+    return list(flat.reshape(-1, ENCODING_DIM))

@@ -7,10 +7,13 @@ no identity and no image (rule PRIV-1). It keeps recognising against its last ga
 the broker is away; facts wait in the runtime's outbox. Until it holds a gallery it does not
 open the camera (there is nobody to recognise); the hub sends one when it reports version 0.
 
-Commands: sync_gallery (decrypt with the hall key, verify the checksum, swap atomically, report
-GalleryHeld) and erase_template (erase, report TemplateErased and GalleryHeld). Feedback to
-the person goes through a small hook: always logged, and optionally `display_command` is run
-with the text as its last argument (a display/voice device's own tool).
+Commands: sync_gallery (open with the hall key, verify the checksum, swap in one transaction,
+report GalleryHeld), erase_template (erase, report TemplateErased with the request's erasure id,
+and GalleryHeld) and start_enrollment (take several templates with quality checks and send them
+sealed, never a photo: edge/face/enroll.py). A confident punch may offer its encoding as a new
+template (TemplateOffered, once a day a person). Feedback to the person goes through a small
+hook: always logged, and optionally `display_command` is run with the text as its last argument
+(a display/voice device's own tool): the challenge is said and shown there.
 
 Backends: `real` opens `source` (a camera index or an RTSP/HTTP URL, default camera 0);
 `simulated` plays a video file or a folder of frames (no source: the terminal idles).
@@ -22,6 +25,7 @@ import logging
 import subprocess
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,12 +36,21 @@ from edge.face.liveness import LivenessSettings
 from edge.face.matcher import Matcher, limit_blas_threads
 from edge.face.motion import MotionSettings
 from edge.face.vote import DedupWindow, RateLimiter
-from models.commands import Command, EraseTemplate, SyncGallery
+from models.commands import Command, EraseTemplate, StartEnrollment, SyncGallery
 from models.devices.face_terminal import KIND, FaceTerminalConfig
-from models.events import GalleryHeld, Punch, TemplateErased, UnknownFace
-from models.face import GalleryData, GalleryError, load_key
+from models.events import (
+    EnrollmentCaptured,
+    EnrollmentFailed,
+    GalleryHeld,
+    Punch,
+    TemplateErased,
+    TemplateOffered,
+    UnknownFace,
+)
+from models.face import GalleryData, GalleryError, load_key, seal_templates
 
 if TYPE_CHECKING:  # the vision stack (OpenCV, dlib models) loads only when a terminal starts
+    from edge.face.enroll import Enrolling
     from edge.face.pipeline import Decision, FacePipeline, PipelineSettings
 
 logger = logging.getLogger(__name__)
@@ -118,6 +131,9 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
         self._status = "ok"
         self.frames = 0
         self.asked: tuple[int, tuple[str, ...]] = (0, ())
+        self._key: bytes | None = None
+        self._enrolling: Enrolling | None = None
+        self._offered: dict[str, float] = {}
         """The challenge being asked (a counter and the actions): what a person hears."""
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -127,7 +143,8 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
         limit_blas_threads()
         path = Path(cfg.gallery_path.replace("{device}", self.ctx.device))
         try:
-            self._gallery = LocalGallery(path, load_key(cfg.key_env, cfg.key_file))
+            self._key = load_key(cfg.key_env, cfg.key_file)
+            self._gallery = LocalGallery(path, self._key)
             self._data = self._gallery.load()
         except GalleryError as exc:
             self._data = None
@@ -187,7 +204,7 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
         )
 
     def handle(self, command: Command) -> CommandOutcome:
-        """sync_gallery and erase_template."""
+        """sync_gallery, erase_template and start_enrollment."""
         body = command.body
         if self._gallery is None:
             return CommandOutcome(False, "no hall key: the gallery cannot be opened")
@@ -216,6 +233,21 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
             )
             self._report_gallery()
             return CommandOutcome(True, f"template of {body.staff_id} erased")
+        if isinstance(body, StartEnrollment):
+            from edge.face.enroll import Enrolling, EnrollmentSession, EnrollQuality
+
+            with self._lock:
+                self._enrolling = Enrolling(
+                    body.staff_id,
+                    body.enrollment_id,
+                    body.token,
+                    body.expires_at,
+                    EnrollmentSession(body.templates, EnrollQuality(min_real=self.config.min_real)),
+                    self.config.enroll_time_s,
+                )
+            self.feedback.show(f"{body.name} 人脸登记开始")
+            self._held.set()  # the camera opens even before the hall has a gallery
+            return CommandOutcome(True, f"enrollment of {body.staff_id} started")
         return super().handle(command)
 
     def _swap(self, data: GalleryData | None) -> None:
@@ -286,6 +318,10 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
                         break
                 with self._lock:
                     assert self._pipeline is not None
+                    if self._enrolling is not None:
+                        self._enroll(frame.image, frame.t)
+                        self.frames += 1
+                        continue
                     decision = self._pipeline.process(frame.image, frame.t)
                 self.frames += 1
                 self._act(decision, frame.t)
@@ -293,6 +329,64 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
             close = getattr(frames, "close", None)
             if close is not None:
                 close()  # releases the camera at once
+
+    def _enroll(self, image: Any, t: float) -> None:
+        """One frame of an enrollment (under the lock); no frame is kept (rule PRIV-1)."""
+        from edge.face.enroll import FAILED_TEXT, PROMPT_ACTIONS
+
+        e, pipeline = self._enrolling, self._pipeline
+        assert e is not None and pipeline is not None and self._key is not None
+        faces, real = pipeline.enrollment_view(image)
+        say, outcome = e.step(image, faces, real, t, datetime.now(UTC))
+        if say is not None:
+            self.feedback.show(say)
+            if say in PROMPT_ACTIONS:
+                self.asked = (self.asked[0] + 1, (PROMPT_ACTIONS[say],))
+        if outcome is None:
+            return
+        self._enrolling = None
+        pipeline.reset()
+        if outcome == "captured":
+            self.ctx.emit(
+                EnrollmentCaptured(
+                    enrollment_id=e.enrollment_id,
+                    staff_id=e.staff_id,
+                    token=e.token,
+                    templates=e.session.seal(self._key),
+                    count=len(e.session.kept),
+                    real_score=e.session.real_score(),
+                )
+            )
+            self.feedback.show("人脸采集完成")
+            return
+        self.ctx.emit(
+            EnrollmentFailed(
+                enrollment_id=e.enrollment_id,
+                staff_id=e.staff_id,
+                reason=outcome,
+                message=e.session.last_problem or "",
+            )
+        )
+        self.feedback.show(FAILED_TEXT.get(outcome, FAILED_TEXT["timeout"]))
+
+    def _offer(self, d: Decision, t: float) -> None:
+        """A confident punch may offer its encoding as a new template (once per interval)."""
+        cfg = self.config
+        if d.encoding is None or d.staff_id is None or self._key is None:
+            return
+        if d.distance is None or d.distance > cfg.refresh_below:
+            return
+        last = self._offered.get(d.staff_id)
+        if last is not None and t - last < cfg.refresh_interval_s:
+            return
+        self._offered[d.staff_id] = t
+        self.ctx.emit(
+            TemplateOffered(
+                staff_id=d.staff_id,
+                template=seal_templates([d.encoding], self._key),
+                distance=round(d.distance, 4),
+            )
+        )
 
     def _act(self, d: Decision, t: float) -> None:
         if d.kind == "challenge":
@@ -307,6 +401,7 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
                 )
             )
             self.feedback.show(f"{self._names.get(d.staff_id, d.staff_id)} 打卡成功")
+            self._offer(d, t)
         elif d.kind == "duplicate" and d.staff_id is not None:
             self.feedback.show(f"{self._names.get(d.staff_id, d.staff_id)} 已打卡")
         elif d.kind == "rejected" and d.reason is not None:

@@ -21,8 +21,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import cv2
+import numpy as np
+import numpy.typing as npt
 
 from edge.face import encode as enc
+from edge.face.detect import Detected, YuNetDetector
 from edge.face.liveness import LivenessCheck, LivenessSettings, measure
 from edge.face.matcher import Match, Matcher
 from edge.face.motion import MotionGate, MotionSettings
@@ -76,6 +79,8 @@ class Decision:
     """The challenge asked (kind `challenge`), or still to perform (kind `pending`)."""
     detail: str | None = None
     """Why liveness failed: timeout, wrong_action or spoof."""
+    encoding: npt.NDArray[np.float64] | None = None
+    """The punch's closest encoding (the terminal may offer it as a new template)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +122,9 @@ class FacePipeline:
         self.vote = FrameVote(s.vote_k, s.vote_n)
         self.dedup = dedup if dedup is not None else DedupWindow(s.dedup_s)
         self.liveness = LivenessCheck(s.liveness, rng)
-        self._detector = None
+        self._detector: YuNetDetector | None = None
+        self._yunet: YuNetDetector | None = None
         if s.detector == "yunet":
-            from edge.face.detect import YuNetDetector
-
             self._detector = YuNetDetector(max_side=s.detect_max_side)
         self._antispoof = None
         if s.liveness.mode != "off" and s.liveness.min_real > 0:
@@ -134,6 +138,8 @@ class FacePipeline:
         self._settled_id: str | None = None
         self._checked_t = 0.0
         self._best: dict[str, float] = {}
+        self._best_encoding: dict[str, npt.NDArray[np.float64] | None] = {}
+        self._encoding: npt.NDArray[np.float64] | None = None
         self._winner: str | None = None
 
     def set_matcher(self, matcher: Matcher) -> None:
@@ -141,11 +147,28 @@ class FacePipeline:
         self.matcher = matcher
         self._new_track()
 
+    def enrollment_view(self, frame_bgr: enc.Image) -> tuple[list[Detected], float | None]:
+        """Faces (YuNet, with landmarks) and the passive score of a frame, for enrollment."""
+        if self._detector is None:  # a HOG hall still enrolls with YuNet's landmarks
+            self._yunet = self._yunet or YuNetDetector(max_side=self.settings.detect_max_side)
+        faces = (self._detector or self._yunet).detect(frame_bgr)  # type: ignore[union-attr]
+        score = None
+        if self._antispoof is not None and len(faces) == 1:
+            score = self._antispoof.score(frame_bgr, faces[0].yunet_box)
+        return faces, score
+
+    def reset(self) -> None:
+        """Forget the face in front and the motion gate (a camera reconnect; benchmarks)."""
+        self.gate.reset()
+        self._last_face_t = self._last_box = None
+        self._new_track()
+
     def _new_track(self) -> None:
         self.vote.reset()
         self._track = False
         self._settled, self._settled_id = False, None
         self._best = {}
+        self._best_encoding = {}
         self._winner = None
 
     def _faces(self, frame_bgr: enc.Image, gray: enc.Image) -> list[_Face]:
@@ -185,7 +208,9 @@ class FacePipeline:
         match: Match | None = None
         if self._winner is None or self._settled:
             rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
-            match = self.matcher.match(enc.encode(rgb, box))
+            encoding = enc.encode(rgb, box)
+            match = self.matcher.match(encoding)
+            self._encoding = encoding
             if self._settled:
                 if match.staff_id == self._settled_id:
                     self._checked_t = t
@@ -222,8 +247,10 @@ class FacePipeline:
     def _vote(self, match: Match) -> Decision | None:
         """Count one frame's match; a refusal when the window has too many misses."""
         s = self.settings
-        if match.staff_id is not None and match.distance is not None:
-            self._best[match.staff_id] = min(self._best.get(match.staff_id, 2.0), match.distance)
+        sid, distance = match.staff_id, match.distance
+        if sid is not None and distance is not None and distance < self._best.get(sid, 2.0):
+            self._best[sid] = distance
+            self._best_encoding[sid] = self._encoding
         self._winner = self.vote.push(match.staff_id)
         full = self._winner is None and len(self.vote) == s.vote_n
         if full and self.vote.misses() > s.vote_n - s.vote_k:
@@ -256,6 +283,7 @@ class FacePipeline:
                 distance=distance,
                 liveness=self.liveness.verdict(),
                 box=box,
+                encoding=self._best_encoding.get(staff_id),
             )
         if state == "failed":
             verdict, detail = self.liveness.verdict(), self.liveness.failure

@@ -26,7 +26,7 @@ def setup(ctx: AreaContext) -> AreaParts:
             policy.name,
             policy.timezone,
         )
-    projector = AttendanceProjector(policy)
+    projector = AttendanceProjector(policy, clock=ctx.clock)  # the hall's clock: 未到, to date
     workflow = AttendanceWorkflow(ctx.engine, projector, ctx.clock)
     router = make_router(AttendanceContext(workflow))
     return AreaParts(name="attendance", projectors=[projector], routers=[router])

@@ -1,20 +1,23 @@
 """Reading attendance facts from CSV files, with errors that name the file and line.
 
 Punches `staff_id,time`; approved leave `staff_id,start,end,kind`; approved corrections
-`staff_id,time,reason,approver`; staff files one id per line. A header row is optional.
-Times are ISO 8601 with a UTC offset; leave start/end may also be dates (whole days).
+`staff_id,time,reason,approver[,checkpoint]`; staff files one id per line, optionally with
+`,start_date,leave_date,daily_wage` (days outside the dates are not judged; the wage prices a
+day of absence, rule ATT-9). A header row is optional. Times are ISO 8601 with a UTC offset;
+leave start/end may also be dates (whole days).
 """
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from hub.attendance.engine import CorrectionFact, LeaveFact, LeaveKind, PunchFact
+from hub.attendance.engine import CorrectionFact, Employment, LeaveFact, LeaveKind, PunchFact
 
 T = TypeVar("T")
 
@@ -26,6 +29,8 @@ LEAVE_ALIASES = {
     "产假": "maternity",
     "丧假": "bereavement",
     "因公": "official",
+    "探亲假": "home",
+    "带薪休假": "paid_annual",
 }
 """Chinese names of the leave kinds (rule ATT-5)."""
 
@@ -34,7 +39,9 @@ class FactFileError(ValueError):
     """A fact file is malformed; the message is `file:line: what is wrong`."""
 
 
-def _rows(path: Path, header: tuple[str, ...]) -> Iterator[tuple[int, list[str]]]:
+def _rows(
+    path: Path, header: tuple[str, ...], optional: int = 0
+) -> Iterator[tuple[int, list[str]]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -45,13 +52,17 @@ def _rows(path: Path, header: tuple[str, ...]) -> Iterator[tuple[int, list[str]]
         cells = [c.strip() for c in row]
         if not cells or all(not c for c in cells) or cells[0].startswith("#"):
             continue
-        if lineno == 1 and tuple(c.lower() for c in cells) == header:
+        if lineno == 1 and header[: len(cells)] == tuple(c.lower() for c in cells):
             continue
-        if len(cells) != len(header):
+        if not len(header) - optional <= len(cells) <= len(header):
             raise FactFileError(
-                f"{path}:{lineno}: expected {len(header)} fields "
+                f"{path}:{lineno}: expected {len(header) - optional} to {len(header)} fields "
+                f"({','.join(header)}), got {len(cells)}"
+                if optional
+                else f"{path}:{lineno}: expected {len(header)} fields "
                 f"({','.join(header)}), got {len(cells)}"
             )
+        cells += [""] * (len(header) - len(cells))
         if not cells[0]:
             raise FactFileError(f"{path}:{lineno}: staff_id is empty")
         yield lineno, cells
@@ -70,9 +81,14 @@ def _at(path: Path, lineno: int, text: str, what: str) -> datetime:
     return at
 
 
-def _parse(path: Path, header: tuple[str, ...], make: Callable[[int, list[str]], T]) -> list[T]:
+def _parse(
+    path: Path,
+    header: tuple[str, ...],
+    make: Callable[[int, list[str]], T],
+    optional: int = 0,
+) -> list[T]:
     out = []
-    for lineno, cells in _rows(path, header):
+    for lineno, cells in _rows(path, header, optional):
         try:
             out.append(make(lineno, cells))
         except FactFileError:
@@ -90,14 +106,17 @@ def read_punches(path: Path) -> list[PunchFact]:
 
 
 def read_corrections(path: Path) -> list[CorrectionFact]:
-    """Approved corrections from a `staff_id,time,reason,approver` CSV (rule ATT-6)."""
+    """Approved corrections from a `staff_id,time,reason,approver[,checkpoint]` CSV (ATT-6)."""
 
     def make(n: int, c: list[str]) -> CorrectionFact:
         if not c[2] or not c[3]:
             raise FactFileError(f"{path}:{n}: a correction needs a reason and an approver")
-        return CorrectionFact(c[0], _at(path, n, c[1], "time"), c[2], c[3])
+        if c[3] == c[0]:  # rule ATT-6: never approved by the person it corrects
+            raise FactFileError(f"{path}:{n}: {c[0]} cannot approve their own correction")
+        at = _at(path, n, c[1], "time")
+        return CorrectionFact(c[0], at, c[2], c[3], c[4] or None, f"{path.name}:{n}")
 
-    return _parse(path, ("staff_id", "time", "reason", "approver"), make)
+    return _parse(path, ("staff_id", "time", "reason", "approver", "checkpoint"), make, 1)
 
 
 def read_leaves(path: Path, zone: ZoneInfo) -> list[LeaveFact]:
@@ -124,23 +143,50 @@ def read_leaves(path: Path, zone: ZoneInfo) -> list[LeaveFact]:
         start, stop = bound(n, c[1], "start", False), bound(n, c[2], "end", True)
         if stop < start:
             raise FactFileError(f"{path}:{n}: leave ends before it starts")
-        return LeaveFact(c[0], start, stop, kind)
+        return LeaveFact(c[0], start, stop, kind, f"{path.name}:{n}")
 
     return _parse(path, ("staff_id", "start", "end", "kind"), make)
 
 
+@dataclass(frozen=True, slots=True)
+class StaffLine:
+    """A staff file's line: the id, the employment dates and the daily wage (yuan)."""
+
+    staff_id: str
+    employment: Employment
+    daily_wage: float | None = None
+
+
+def read_staff_lines(path: Path) -> list[StaffLine]:
+    """Staff from a `staff_id[,start_date,leave_date,daily_wage]` file (# comments skipped)."""
+
+    def day(n: int, text: str, what: str) -> date | None:
+        if not text:
+            return None
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise FactFileError(f"{path}:{n}: {what} {text!r} is not a date (YYYY-MM-DD)") from None
+
+    def make(n: int, c: list[str]) -> StaffLine:
+        if " " in c[0]:
+            raise FactFileError(f"{path}:{n}: one staff id per line, got {c[0]!r}")
+        first, last = day(n, c[1], "start_date"), day(n, c[2], "leave_date")
+        if first and last and last < first:
+            raise FactFileError(f"{path}:{n}: leave_date is before start_date")
+        wage = None
+        if c[3]:
+            try:
+                wage = float(c[3])
+            except ValueError:
+                raise FactFileError(f"{path}:{n}: daily_wage {c[3]!r} is not a number") from None
+            if not 0 <= wage <= 100_000:
+                raise FactFileError(f"{path}:{n}: daily_wage must be 0 to 100000 yuan")
+        return StaffLine(c[0], Employment(first, last), wage)
+
+    return _parse(path, ("staff_id", "start_date", "leave_date", "daily_wage"), make, 3)
+
+
 def read_staff(path: Path) -> list[str]:
-    """Staff ids, one per line (blank lines and # comments skipped)."""
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except OSError as exc:
-        raise FactFileError(f"{path}: cannot read: {exc.strerror}") from None
-    out = []
-    for lineno, line in enumerate(lines, start=1):
-        sid = line.strip()
-        if not sid or sid.startswith("#"):
-            continue
-        if "," in sid or " " in sid:
-            raise FactFileError(f"{path}:{lineno}: one staff id per line, got {sid!r}")
-        out.append(sid)
-    return out
+    """Staff ids of a staff file."""
+    return [line.staff_id for line in read_staff_lines(path)]

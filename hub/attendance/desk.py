@@ -14,8 +14,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from hub.attendance.checks import FieldError, NotFound, WorkflowError
 from hub.attendance.projector import AttendanceProjector, month_range
-from hub.attendance.store import aware, closed_months, month_key
+from hub.attendance.seats import SeatReader, staff_table_holders
+from hub.attendance.store import STAFF, aware, closed_months, month_key
 from hub.attendance.tables import AttAudit, AttMonth, AttSubstitute
 
 logger = logging.getLogger(__name__)
@@ -25,12 +27,7 @@ MONTH = AttMonth.__table__  # type: ignore[attr-defined]
 AUDIT = AttAudit.__table__  # type: ignore[attr-defined]
 
 
-class WorkflowError(ValueError):
-    """The rules refuse this change; the message says which rule and why."""
-
-
-class NotFound(WorkflowError):
-    """No such leave, correction or month."""
+__all__ = ["FieldError", "NotFound", "WorkflowDesk", "WorkflowError", "aware_in", "utc_now"]
 
 
 def utc_now() -> datetime:
@@ -48,7 +45,7 @@ def new_id(result: sa.CursorResult[Any]) -> int:
 def aware_in(at: datetime, what: str) -> datetime:
     """An input time as aware UTC; a naive one is refused."""
     if at.tzinfo is None or at.utcoffset() is None:
-        raise WorkflowError(f"{what} must carry its UTC offset")
+        raise FieldError(f"{what} must carry its UTC offset", key="att.err.naive", field=what)
     return at.astimezone(UTC)
 
 
@@ -60,11 +57,36 @@ class WorkflowDesk:
         engine: Engine,
         projector: AttendanceProjector,
         clock: Callable[[], datetime] = utc_now,
+        seats: SeatReader = staff_table_holders,
     ) -> None:
-        """Work on `engine`; `projector` re-judges touched days; `clock` stamps the audit."""
+        """Work on `engine`; `projector` re-judges touched days; `clock` is the hall's clock.
+
+        `seats` says who holds a seat at which window on a day (the roster's post ledger
+        replaces the staff table's window).
+        """
         self.engine = engine
         self.projector = projector
         self.clock = clock
+        self.seats = seats
+        if projector.clock is None:
+            projector.clock = clock  # one clock: what is not yet due is 未到, never absent
+
+    def now(self) -> datetime:
+        """The hall's clock, aware."""
+        return aware_in(self.clock(), "clock")
+
+    def _staff_or_fail(self, conn: Connection, staff_id: str) -> None:
+        """A FieldError unless `staff_id` is a staff member of the hall."""
+        found = conn.execute(
+            sa.select(STAFF.c.staff_id).where(STAFF.c.staff_id == staff_id)
+        ).first()
+        if found is None:
+            raise FieldError(
+                f"no staff member {staff_id!r}",
+                key="att.err.unknown_staff",
+                field="staff_id",
+                staff_id=staff_id,
+            )
 
     # -- audit -------------------------------------------------------------------------------
     def _audit(
@@ -78,7 +100,7 @@ class WorkflowDesk:
         why: str = "",
     ) -> None:
         if not actor:
-            raise WorkflowError("every change needs the actor who makes it")
+            raise WorkflowError("every change needs the actor who makes it", key="att.err.actor")
         conn.execute(
             sa.insert(AUDIT).values(
                 at=self.clock(),
@@ -115,7 +137,11 @@ class WorkflowDesk:
     def _open_or_fail(self, conn: Connection, days: list[date]) -> None:
         frozen = closed_months(conn) & {month_key(d) for d in days}
         if frozen:
-            raise WorkflowError(f"month {min(frozen)} is closed (rule ATT-8); reopen it first")
+            raise WorkflowError(
+                f"month {min(frozen)} is closed (rule ATT-8); reopen it first",
+                key="att.err.month_closed",
+                month=min(frozen),
+            )
 
     def _rejudge(self, conn: Connection, staff_id: str, days: list[date]) -> None:
         self.projector.rejudge_keys(conn, [(staff_id, d) for d in days])
@@ -138,13 +164,21 @@ class WorkflowDesk:
         """Record a substitute on post at `window` for `staff_id` from `start` to `end`."""
         start, end = aware_in(start, "start"), aware_in(end, "end")
         if end <= start:
-            raise WorkflowError("a substitute's time must end after it starts")
+            raise FieldError(
+                "a substitute's time must end after it starts", key="att.err.end_order", field="end"
+            )
         if substitute_id == staff_id:
-            raise WorkflowError("a staff member cannot substitute for themselves")
+            raise FieldError(
+                "a staff member cannot substitute for themselves",
+                key="att.err.self_substitute",
+                field="substitute_id",
+            )
         if sent_by_unit and (filed_at is None or aware_in(filed_at, "filed_at") > start):
-            raise WorkflowError(
+            raise FieldError(
                 "a substitute sent by the staff member's own unit must be filed "
-                "with 督查考核科 in advance (rule ATT-7)"
+                "with 督查考核科 in advance (rule ATT-7)",
+                key="att.err.substitute_filed",
+                field="filed_at",
             )
         values = {
             "window": window,
@@ -185,9 +219,18 @@ class WorkflowDesk:
     def close_month(self, *, actor: str, month: str, why: str = "") -> int:
         """Judge the whole month from its facts, store it, and freeze it; returns rows stored."""
         first, last = month_range(month)
+        today = self.projector.judge.local_day(self.now())
+        if last >= today:
+            raise WorkflowError(
+                f"month {month} is not over yet ({today}); close it after its last day",
+                key="att.err.month_not_over",
+                month=month,
+            )
         with self.engine.begin() as conn:
             if month in closed_months(conn):
-                raise WorkflowError(f"month {month} is already closed")
+                raise WorkflowError(
+                    f"month {month} is already closed", key="att.err.month_already_closed"
+                )
             records = self.projector.recompute(conn, first, last)
             self._set_month(conn, actor, month, closed=True)
             self._audit(conn, actor, "close", "month", month, {"days": len(records)}, why)
@@ -197,10 +240,12 @@ class WorkflowDesk:
         """Reopen a closed month (audited, needs a reason) and re-judge it from its facts."""
         first, last = month_range(month)
         if not why.strip():
-            raise WorkflowError("reopening a month needs a reason")
+            raise FieldError(
+                "reopening a month needs a reason", key="att.err.why_needed", field="why"
+            )
         with self.engine.begin() as conn:
             if month not in closed_months(conn):
-                raise WorkflowError(f"month {month} is not closed")
+                raise WorkflowError(f"month {month} is not closed", key="att.err.month_not_closed")
             self._set_month(conn, actor, month, closed=False)
             records = self.projector.recompute(conn, first, last)
             self._audit(conn, actor, "reopen", "month", month, {"days": len(records)}, why)

@@ -12,14 +12,16 @@ from typing import NamedTuple
 
 
 class Status(StrEnum):
-    """The verdict on one checkpoint."""
+    """The verdict on one checkpoint (a corrected one keeps its verdict and is marked 已补卡)."""
 
     OK = "ok"
-    LATE = "late"  # 迟到
+    LATE = "late"  # 迟到 (rule ATT-2/ATT-3)
     EARLY = "early"  # 早退
-    ABSENT = "absent"  # 脱岗 / 旷工 for the half-day
-    MISSING = "missing"  # 缺卡
-    LEAVE = "leave"  # 请假
+    ABSENT_FROM_POST = "absent_from_post"  # 脱岗: late or early past absent_after (rule ATT-3)
+    MISSING = "missing"  # 缺卡: one punch of a worked half-day missing (rule ATT-6)
+    ABSENT = "absent"  # 旷工: both punches of a half-day missing, no leave (rule ATT-6)
+    NOT_DUE = "not_due"  # 未到: no punch yet and the half-day is not over; never counted
+    LEAVE = "leave"  # 请假 (rule ATT-5)
 
 
 class LeaveKind(StrEnum):
@@ -32,6 +34,8 @@ class LeaveKind(StrEnum):
     MATERNITY = "maternity"  # 产假
     BEREAVEMENT = "bereavement"  # 丧假
     OFFICIAL = "official"  # 因公
+    HOME = "home"  # 探亲假
+    PAID_ANNUAL = "paid_annual"  # 带薪休假
 
 
 def aware_or_fail(at: datetime) -> None:
@@ -59,6 +63,8 @@ class LeaveFact:
     start: datetime
     end: datetime
     kind: str
+    ref: str = ""
+    """Where it comes from (e.g. "leave 12", "leaves.csv:3"): named when it overrides a verdict."""
 
     def __post_init__(self) -> None:
         aware_or_fail(self.start)
@@ -79,13 +85,19 @@ class CorrectionFact:
     reason: str
     approver: str
     checkpoint: str | None = None
+    ref: str = ""
+    """Where it comes from (e.g. "correction 7"): named when it overrides a verdict."""
 
     def __post_init__(self) -> None:
         aware_or_fail(self.at)
 
 
 class CheckpointResult(NamedTuple):
-    """One checkpoint judged: status, minutes late or early, the punch that counted."""
+    """One checkpoint judged: status, minutes late or early, the punch that counted.
+
+    `early_punch`: someone punched in the gap before this checkpoint's window opens (rule ATT-4),
+    a fault the policy may penalise, whatever the checkpoint's own verdict.
+    """
 
     checkpoint: str
     status: Status
@@ -94,6 +106,7 @@ class CheckpointResult(NamedTuple):
     corrected: bool
     leave_kind: str | None
     rule: str
+    early_punch: bool = False
 
 
 class DayRecord(NamedTuple):

@@ -11,7 +11,7 @@ from enum import StrEnum
 from importlib import resources
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -82,16 +82,80 @@ class Season(PolicyModel):
         return self.summer_start <= f"{day.month:02d}-{day.day:02d}" < self.winter_start
 
 
+class MonthlyLimit(PolicyModel):
+    """A monthly count that costs a fixed sum (rule ATT-9): reaching (达) or exceeding (超过) it."""
+
+    count: int = Field(ge=0, le=100, description="The limit")
+    compare: Literal["reaching", "exceeding"] = Field(
+        description="reaching: count or more (达6次); exceeding: more than count (超过6次)"
+    )
+
+    def hit(self, n: int) -> bool:
+        """True when `n` in a month reaches or exceeds the limit, as the policy says."""
+        return n >= self.count if self.compare == "reaching" else n > self.count
+
+
 class Penalties(PolicyModel):
-    """Money penalties (rule ATT-9); optional per policy."""
+    """Money penalties (rule ATT-9; the early punch of rule ATT-4); optional per policy."""
 
     late_or_early_yuan: int = Field(default=10, ge=0, description="Each late or early leave")
-    absent_extra_yuan: int = Field(
-        default=50, ge=0, description="Each absent day, on top of that day's pay"
+    absent_days_pay: bool = Field(
+        default=True, description="A day of absence costs that day's pay (当日工资)"
     )
-    monthly_late_limit: int = Field(default=6, ge=1, description="Lates in a month that ...")
-    monthly_missing_limit: int = Field(default=6, ge=1, description="... or missing punches ...")
-    monthly_limit_yuan: int = Field(default=500, ge=0, description="... cost this much once")
+    absent_extra_yuan: int = Field(
+        default=50, ge=0, description="Each day of absence, on top of that day's pay"
+    )
+    early_punch_yuan: int = Field(
+        default=0, ge=0, description="Each punch before a window opens (rule ATT-4); 0: none"
+    )
+    monthly_late: MonthlyLimit | None = Field(
+        default_factory=lambda: MonthlyLimit(count=6, compare="reaching"),
+        description="Lates in a month that cost monthly_limit_yuan (迟到累计达6次)",
+    )
+    monthly_forgotten: MonthlyLimit | None = Field(
+        default_factory=lambda: MonthlyLimit(count=6, compare="exceeding"),
+        description="Forgotten sign-ins in a month that cost it (忘记签到超过6次)",
+    )
+    monthly_limit_yuan: int = Field(
+        default=500, ge=0, description="Charged once in a month when either limit is hit"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_keys(cls, data: Any) -> Any:
+        """Policy files written before the limits had a comparison: the rule's own reading."""
+        if isinstance(data, dict) and (
+            "monthly_late_limit" in data or "monthly_missing_limit" in data
+        ):
+            data = dict(data)
+            if "monthly_late_limit" in data:
+                data["monthly_late"] = {
+                    "count": data.pop("monthly_late_limit"),
+                    "compare": "reaching",
+                }
+            if "monthly_missing_limit" in data:
+                data["monthly_forgotten"] = {
+                    "count": data.pop("monthly_missing_limit"),
+                    "compare": "exceeding",
+                }
+        return data
+
+
+class Filing(PolicyModel):
+    """What a leave request or a correction may ask (rules ATT-5, ATT-6); checked when filed."""
+
+    correction_days: int = Field(
+        default=2, ge=0, le=62, description="A correction is filed within this many days (003)"
+    )
+    leave_max_days: int = Field(
+        default=180, ge=1, le=400, description="The longest leave one request may cover"
+    )
+    leave_back_days: int = Field(
+        default=31, ge=0, le=366, description="A leave may start at most this many days ago"
+    )
+    leave_ahead_days: int = Field(
+        default=366, ge=1, le=800, description="A leave may start at most this many days ahead"
+    )
 
 
 class HallDays(PolicyModel):
@@ -117,7 +181,13 @@ class Policy(PolicyModel):
     dedup_s: int = Field(default=60, ge=0, le=3600, description="Repeats within are one punch")
     late_grace: int = Field(default=0, ge=0, le=240, description="Minutes")
     early_grace: int = Field(default=0, ge=0, le=240, description="Minutes")
+    absent_from_post: bool = Field(
+        default=True, description="Late or early past absent_after is 脱岗 (rule ATT-3)"
+    )
     absent_after: int = Field(default=60, ge=0, le=720, description="Minutes (rule ATT-3)")
+    min_stay: int = Field(
+        default=30, ge=1, le=720, description="Two punches of a half-day this far apart pair"
+    )
     open_before: int = Field(default=120, ge=0, le=720, description="Minutes")
     close_after: int = Field(default=240, ge=0, le=720, description="Minutes (rule ATT-11)")
     missing_counts_absent: bool = Field(
@@ -126,6 +196,7 @@ class Policy(PolicyModel):
     season: Season = Field(default_factory=Season)
     checkpoints: list[Checkpoint] = Field(min_length=1, max_length=12)
     penalties: Penalties | None = None
+    filing: Filing = Field(default_factory=Filing)
     calendar: HallDays = Field(default_factory=HallDays)
 
     @field_validator("timezone")

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from hub.attendance.engine import DayRecord, Judge, PunchFact
+from hub.attendance.engine import DayRecord, Expected, Judge, PunchFact
 from hub.attendance.policy import Policy, load_policy
 from hub.attendance.store import (
     aware,
     closed_months,
     day_bounds,
     delete_days,
+    employment,
     insert_punches,
     load_facts,
     lock_staff_day,
@@ -36,15 +37,41 @@ from models.events import EventType, Punch
 logger = logging.getLogger(__name__)
 
 
+ExpectedSource = Callable[[Connection, Judge, date, date], Expected]
+"""Who is expected at work on which day from `start` to `end`, read from the database."""
+
+
+def by_employment(conn: Connection, judge: Judge, start: date, end: date) -> Expected:
+    """The default: every workday of each staff member within their start and leaving dates."""
+    return judge.expected(employment(conn, judge.zone))
+
+
 class AttendanceProjector:
     """Implements hub.ingest.hooks.Projector for punch events (rules ATT-1, ATT-8)."""
 
     name = "attendance"
 
-    def __init__(self, policy: Policy | None = None, judge: Judge | None = None) -> None:
-        """Judge with `policy` (default: the wenshang-2021 preset)."""
+    def __init__(
+        self,
+        policy: Policy | None = None,
+        judge: Judge | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        expected: ExpectedSource = by_employment,
+    ) -> None:
+        """Judge with `policy` (default: the wenshang-2021 preset).
+
+        `clock` is the hall's clock (what is not yet due is 未到; None judges every day as
+        over); `expected` says who is judged on which day (the roster hands its own).
+        """
         self.judge = judge or Judge(policy or load_policy())
         self.policy = self.judge.policy
+        self.clock = clock
+        self.expected = expected
+
+    def now(self) -> datetime | None:
+        """The hall's clock, if the projector has one."""
+        return self.clock() if self.clock is not None else None
 
     def project(self, engine: Engine, batch: IngestBatch) -> None:
         """Store the batch's punches and re-judge each staff-day they touch."""
@@ -111,8 +138,14 @@ class AttendanceProjector:
     def rejudge_keys(self, conn: Connection, keys: Iterable[tuple[str, date]]) -> list[DayRecord]:
         """Re-judge the given staff-days from their facts, inside the caller's transaction."""
         frozen = closed_months(conn)
-        out = []
-        for staff_id, day in sorted(set(keys)):
+        out: list[DayRecord] = []
+        todo = sorted(set(keys))
+        if not todo:
+            return out
+        now = self.now()
+        days = [d for _s, d in todo]
+        expect = self.expected(conn, self.judge, min(days), max(days))
+        for staff_id, day in todo:
             if month_key(day) in frozen:
                 logger.info(
                     "month %s is closed: %s %s keeps its record", month_key(day), staff_id, day
@@ -123,7 +156,13 @@ class AttendanceProjector:
             start, end = day_bounds(day, self.judge.zone)
             punches, leaves, fixes = load_facts(conn, start, end, staff_id)
             record = self.judge.judge_day(
-                staff_id, day, punches=punches, leaves=leaves, corrections=fixes
+                staff_id,
+                day,
+                punches=punches,
+                leaves=leaves,
+                corrections=fixes,
+                expected=expect,
+                now=now,
             )
             if record is not None:
                 write_days(conn, [record])
@@ -146,6 +185,8 @@ class AttendanceProjector:
             start=start,
             end=end,
             roster=roster_ids(conn),
+            expected=self.expected(conn, self.judge, start, end),
+            now=self.now(),
         )
         records = [r for r in records if month_key(r.day) not in frozen]
         for month in _months(start, end):
@@ -187,7 +228,9 @@ def month_range(month: str) -> tuple[date, date]:
 
 
 def projector_factory(
-    engine: Engine | None = None, policy: Policy | None = None
+    engine: Engine | None = None,
+    policy: Policy | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> AttendanceProjector:
     """The projector ingest registers (the engine is handed to project() by ingest)."""
-    return AttendanceProjector(policy)
+    return AttendanceProjector(policy, clock=clock)

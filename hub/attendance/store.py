@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hub.attendance.engine import CorrectionFact, DayRecord, LeaveFact, PunchFact
+from hub.attendance.engine import CorrectionFact, DayRecord, Employment, LeaveFact, PunchFact
 from hub.attendance.tables import (
     AttCorrection,
     AttDay,
@@ -31,7 +31,7 @@ CORRECTION = AttCorrection.__table__  # type: ignore[attr-defined]
 DAY = AttDay.__table__  # type: ignore[attr-defined]
 MONTH = AttMonth.__table__  # type: ignore[attr-defined]
 STAFF = Staff.__table__  # type: ignore[attr-defined]
-"""The roster: the staff area's table (staff_id, hall, name, unit, window, active)."""
+"""The staff area's table (staff_id, hall, name, unit, window, active, start and leave dates)."""
 
 
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -95,9 +95,9 @@ def closed_months(conn: Connection) -> set[str]:
 def load_facts(
     conn: Connection, start: datetime, end: datetime, staff_id: str | None = None
 ) -> tuple[list[PunchFact], list[LeaveFact], list[CorrectionFact]]:
-    """Punches, approved leave and live corrections in [start, end), for one or all staff."""
+    """Punches, approved leave and approved corrections in [start, end), for one or all staff."""
     pq = sa.select(PUNCH.c.staff_id, PUNCH.c.at).where(PUNCH.c.at >= start, PUNCH.c.at < end)
-    lq = sa.select(LEAVE.c.staff_id, LEAVE.c.start, LEAVE.c.end, LEAVE.c.kind).where(
+    lq = sa.select(LEAVE.c.staff_id, LEAVE.c.start, LEAVE.c.end, LEAVE.c.kind, LEAVE.c.id).where(
         LEAVE.c.status == "approved", LEAVE.c.start < end, LEAVE.c.end >= start
     )
     cq = sa.select(
@@ -106,24 +106,43 @@ def load_facts(
         CORRECTION.c.reason,
         CORRECTION.c.approver,
         CORRECTION.c.checkpoint,
-    ).where(CORRECTION.c.revoked.is_(False), CORRECTION.c.at >= start, CORRECTION.c.at < end)
+        CORRECTION.c.id,
+    ).where(CORRECTION.c.status == "approved", CORRECTION.c.at >= start, CORRECTION.c.at < end)
     if staff_id is not None:
         pq = pq.where(PUNCH.c.staff_id == staff_id)
         lq = lq.where(LEAVE.c.staff_id == staff_id)
         cq = cq.where(CORRECTION.c.staff_id == staff_id)
     punches = [PunchFact(s, aware(a)) for s, a in conn.execute(pq)]
-    leaves = [LeaveFact(s, aware(a), aware(b), k) for s, a, b, k in conn.execute(lq)]
-    fixes = [CorrectionFact(s, aware(a), r, ap, cp) for s, a, r, ap, cp in conn.execute(cq)]
+    leaves = [
+        LeaveFact(s, aware(a), aware(b), k, f"leave {i}") for s, a, b, k, i in conn.execute(lq)
+    ]
+    fixes = [
+        CorrectionFact(s, aware(a), r, ap, cp, f"correction {i}")
+        for s, a, r, ap, cp, i in conn.execute(cq)
+    ]
     return punches, leaves, fixes
 
 
 def roster_ids(conn: Connection) -> list[str]:
-    """Active staff ids of the roster."""
+    """Staff judged by default: the active, and those who left on a known date."""
     return list(
         conn.execute(
-            sa.select(STAFF.c.staff_id).where(STAFF.c.active.is_(True)).order_by(STAFF.c.staff_id)
+            sa.select(STAFF.c.staff_id)
+            .where(sa.or_(STAFF.c.active.is_(True), STAFF.c.leave_date.is_not(None)))
+            .order_by(STAFF.c.staff_id)
         ).scalars()
     )
+
+
+def employment(conn: Connection, zone: ZoneInfo) -> dict[str, Employment]:
+    """Each staff member's first and last day; without a start date, the hall-local day added."""
+    q = sa.select(STAFF.c.staff_id, STAFF.c.start_date, STAFF.c.leave_date, STAFF.c.created_at)
+    out = {}
+    for sid, first, last, created in conn.execute(q):
+        if first is None and created is not None:
+            first = aware(created).astimezone(zone).date()
+        out[sid] = Employment(first, last)
+    return out
 
 
 def day_rows(record: DayRecord) -> list[dict[str, Any]]:
@@ -140,6 +159,7 @@ def day_rows(record: DayRecord) -> list[dict[str, Any]]:
             "corrected": c.corrected,
             "leave_kind": c.leave_kind,
             "rule": c.rule,
+            "early_punch": c.early_punch,
         }
         for i, c in enumerate(record.checkpoints)
     ]

@@ -44,6 +44,11 @@ class AttLeave(SQLModel, table=True):
     start: datetime = Field(sa_column=_ts())
     end: datetime = Field(sa_column=_ts())
     reason: str = Field(default="", max_length=500)
+    certificate: str = Field(
+        default="",
+        max_length=128,
+        description="Sick leave: the hospital certificate's reference (rule ATT-5, 003)",
+    )
     status: str = Field(
         default="pending",
         max_length=16,
@@ -59,7 +64,7 @@ class AttLeave(SQLModel, table=True):
 
 
 class AttCorrection(SQLModel, table=True):
-    """An approved correction (补卡): counts as a punch (rule ATT-6)."""
+    """A correction (补卡): filed, reviewed, and once approved counts as a punch (rule ATT-6)."""
 
     __tablename__ = "att_correction"
     __table_args__ = (sa.Index("ix_att_correction_staff_at", "staff_id", "at"),)
@@ -69,10 +74,17 @@ class AttCorrection(SQLModel, table=True):
     checkpoint: str | None = Field(default=None, max_length=16)
     at: datetime = Field(sa_column=_ts())
     reason: str = Field(max_length=500)
-    approver: str = Field(max_length=64)
-    entered_by: str = Field(max_length=64)
+    approver: str = Field(max_length=64, description="Who approved it (empty until reviewed)")
+    entered_by: str = Field(max_length=64, description="Who filed it")
     entered_at: datetime = Field(sa_column=_ts())
     revoked: bool = Field(default=False)
+    status: str = Field(
+        default="approved",
+        max_length=16,
+        sa_column_kwargs={"server_default": "approved"},
+        description="pending, approved, refused, revoked; only approved counts",
+    )
+    reviewed_at: datetime | None = Field(sa_column=_ts(nullable=True))
 
 
 class AttSubstitute(SQLModel, table=True):
@@ -131,9 +143,25 @@ class AttDay(SQLModel, table=True):
     day: date = Field(primary_key=True)
     checkpoint: str = Field(primary_key=True, max_length=16)
     seq: int = Field(default=0, description="Order of the checkpoint in the day")
-    status: str = Field(max_length=8)
+    status: str = Field(max_length=16)
     minutes: int = Field(default=0)
     punch_at: datetime | None = Field(sa_column=_ts(nullable=True))
     corrected: bool = Field(default=False)
     leave_kind: str | None = Field(default=None, max_length=16)
     rule: str = Field(default="", max_length=8)
+    early_punch: bool = Field(
+        default=False,
+        sa_column_kwargs={"server_default": sa.false()},
+        description="A punch before this checkpoint's window opened (rule ATT-4)",
+    )
+
+
+class AttPay(SQLModel, table=True):
+    """A staff member's daily wage: what a day of absence costs (rule ATT-9, 当日工资)."""
+
+    __tablename__ = "att_pay"
+
+    staff_id: str = Field(primary_key=True, max_length=64)
+    daily_wage_fen: int = Field(ge=0, description="The day's pay in fen (0.01 yuan)")
+    changed_by: str = Field(max_length=64)
+    changed_at: datetime = Field(sa_column=_ts())

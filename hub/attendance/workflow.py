@@ -1,7 +1,9 @@
-"""Attendance workflow on the hub: leave and its two approvals, corrections, substitutes, months.
+"""Attendance workflow on the hub: leave and its two approvals, corrections and their review.
 
 Every change is audited (who, when, what, why) and re-judges the staff-days it touches at once.
-Closed months are frozen (rule ATT-8): changes to them are refused until reopened.
+Closed months are frozen (rule ATT-8): changes to them are refused until reopened. Nobody
+approves their own leave or correction; the two stages of a leave are two different accounts
+(rules ATT-5, ATT-6). Form values are checked by hub.attendance.checks.
 """
 
 from __future__ import annotations
@@ -13,6 +15,16 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hub.attendance.checks import (
+    DEPARTMENT_ROLES,
+    OFFICE_ROLES,
+    FieldError,
+    Forbidden,
+    check_correction,
+    check_leave,
+    check_not_own,
+    check_role,
+)
 from hub.attendance.desk import (
     SUBSTITUTE,
     NotFound,
@@ -22,16 +34,22 @@ from hub.attendance.desk import (
     new_id,
     utc_now,
 )
-from hub.attendance.engine import LeaveKind
-from hub.attendance.store import STAFF, aware
-from hub.attendance.tables import AttCorrection, AttLeave
+from hub.attendance.seats import window_mates
+from hub.attendance.store import aware
+from hub.attendance.tables import AttCorrection, AttLeave, AttPay
 
 logger = logging.getLogger(__name__)
 
 LEAVE = AttLeave.__table__  # type: ignore[attr-defined]
 CORRECTION = AttCorrection.__table__  # type: ignore[attr-defined]
+PAY = AttPay.__table__  # type: ignore[attr-defined]
 Stage = Literal["department", "office"]
-__all__ = ["AttendanceWorkflow", "NotFound", "WorkflowError", "utc_now"]
+__all__ = ["AttendanceWorkflow", "FieldError", "Forbidden", "NotFound", "WorkflowError", "utc_now"]
+
+
+def _why_needed(why: str) -> None:
+    if not why.strip():
+        raise FieldError("this needs a reason", key="att.err.why_needed", field="why")
 
 
 class AttendanceWorkflow(WorkflowDesk):
@@ -48,23 +66,29 @@ class AttendanceWorkflow(WorkflowDesk):
         end: datetime,
         reason: str = "",
         extends_id: int | None = None,
+        certificate: str = "",
     ) -> int:
         """File a leave request (pending until both approvals); an extension names its leave."""
-        try:
-            kind = LeaveKind(kind).value
-        except ValueError:
-            kinds = ", ".join(k.value for k in LeaveKind)
-            raise WorkflowError(f"unknown leave kind {kind!r}; kinds: {kinds}") from None
         start, end = aware_in(start, "start"), aware_in(end, "end")
-        if end <= start:
-            raise WorkflowError("leave must end after it starts")
+        kind = check_leave(
+            self.projector.policy,
+            self.now(),
+            kind=kind,
+            start=start,
+            end=end,
+            certificate=certificate,
+        )
         with self.engine.begin() as conn:
+            self._staff_or_fail(conn, staff_id)
             if extends_id is not None:  # rule ATT-5: an extension needs approval too
                 base = self._leave(conn, extends_id)
                 if base["staff_id"] != staff_id or base["status"] != "approved":
-                    raise WorkflowError(
+                    raise FieldError(
                         f"leave {extends_id} is not an approved leave of "
-                        f"{staff_id}; only that can be extended"
+                        f"{staff_id}; only that can be extended",
+                        key="att.err.extends",
+                        field="extends_id",
+                        leave_id=extends_id,
                     )
             self._open_or_fail(conn, self._days(start, end))
             values = {
@@ -73,6 +97,7 @@ class AttendanceWorkflow(WorkflowDesk):
                 "start": start,
                 "end": end,
                 "reason": reason,
+                "certificate": certificate.strip(),
                 "status": "pending",
                 "extends_id": extends_id,
                 "requested_by": actor,
@@ -85,9 +110,10 @@ class AttendanceWorkflow(WorkflowDesk):
     def _leave(self, conn: Connection, leave_id: int) -> dict[str, Any]:
         row = conn.execute(sa.select(LEAVE).where(LEAVE.c.id == leave_id)).mappings().first()
         if row is None:
-            raise NotFound(f"no leave {leave_id}")
+            raise NotFound(f"no leave {leave_id}", key="att.err.no_leave", leave_id=leave_id)
         out = dict(row)
-        out["start"], out["end"] = aware(out["start"]), aware(out["end"])
+        for k in ("start", "end", "requested_at", "dept_at", "office_at"):
+            out[k] = aware(out[k])
         return out
 
     def get_leave(self, leave_id: int) -> dict[str, Any]:
@@ -104,16 +130,37 @@ class AttendanceWorkflow(WorkflowDesk):
             return [self._leave(conn, i) for i in conn.execute(q).scalars()]
 
     def decide_leave(
-        self, *, actor: str, leave_id: int, stage: Stage, approve: bool, why: str = ""
+        self,
+        *,
+        actor: str,
+        leave_id: int,
+        stage: Stage,
+        approve: bool,
+        why: str = "",
+        role: str | None = None,
     ) -> dict[str, Any]:
-        """The department head, then the supervision office (督查考核科), approve or refuse."""
+        """The department head, then the supervision office (督查考核科), approve or refuse.
+
+        Refused: the staff member's own account, the account that took the first stage taking
+        the second, and (when `role` is known) a role that does not decide this stage.
+        """
+        check_role(role, DEPARTMENT_ROLES if stage == "department" else OFFICE_ROLES, stage)
         with self.engine.begin() as conn:
             lv = self._leave(conn, leave_id)
             expected = {"department": "pending", "office": "dept_approved"}[stage]
             if lv["status"] != expected:
                 raise WorkflowError(
                     f"leave {leave_id} is {lv['status']}; the {stage} decides only a leave that "
-                    f"is {expected} (rule ATT-5: department head first, then 督查考核科)"
+                    f"is {expected} (rule ATT-5: department head first, then 督查考核科)",
+                    key="att.err.stage_order",
+                    leave_id=leave_id,
+                )
+            check_not_own(actor, lv["staff_id"], "leave")  # rule ATT-5
+            if stage == "office" and approve and actor == lv["dept_by"]:
+                raise Forbidden(
+                    f"{actor} took the department stage; the office stage is another account's",
+                    key="att.err.same_approver",
+                    who=actor,
                 )
             days = self._days(lv["start"], lv["end"])
             self._open_or_fail(conn, days)
@@ -145,11 +192,15 @@ class AttendanceWorkflow(WorkflowDesk):
             return self._leave(conn, leave_id)
 
     def revoke_leave(self, *, actor: str, leave_id: int, why: str) -> dict[str, Any]:
-        """Withdraw an approved leave, e.g. obtained by deceit (rule ATT-6); needs a reason."""
-        if not why.strip():
-            raise WorkflowError("revoking leave needs a reason")
+        """Withdraw a leave, e.g. obtained by deceit (rule ATT-6); needs a reason."""
+        _why_needed(why)
         with self.engine.begin() as conn:
             lv = self._leave(conn, leave_id)
+            if lv["status"] in ("revoked", "refused"):
+                raise WorkflowError(
+                    f"leave {leave_id} is {lv['status']}: nothing to revoke",
+                    key="att.err.not_revocable",
+                )
             days = self._days(lv["start"], lv["end"])
             self._open_or_fail(conn, days)
             conn.execute(sa.update(LEAVE).where(LEAVE.c.id == leave_id).values(status="revoked"))
@@ -162,25 +213,16 @@ class AttendanceWorkflow(WorkflowDesk):
                 {"was": lv["status"], "status": "revoked"},
                 why,
             )
-            self._rejudge(conn, lv["staff_id"], days)
+            if lv["status"] == "approved":
+                self._rejudge(conn, lv["staff_id"], days)
             return self._leave(conn, leave_id)
 
     def _check_substitute(self, conn: Connection, lv: dict[str, Any]) -> None:
         """Rule ATT-7: a sole staff member, or a second one of a window, needs a substitute."""
-        window = conn.execute(
-            sa.select(STAFF.c.window).where(STAFF.c.staff_id == lv["staff_id"])
-        ).scalar()
+        day = self.projector.judge.local_day(lv["start"])
+        window, mates = window_mates(self.seats(conn, day), lv["staff_id"])
         if not window:
             return
-        mates = list(
-            conn.execute(
-                sa.select(STAFF.c.staff_id).where(
-                    STAFF.c.window == window,
-                    STAFF.c.active.is_(True),
-                    STAFF.c.staff_id != lv["staff_id"],
-                )
-            ).scalars()
-        )
         others_away = (
             bool(mates)
             and conn.execute(
@@ -207,60 +249,156 @@ class AttendanceWorkflow(WorkflowDesk):
             who = "the only staff of" if not mates else "a second staff member away from"
             raise WorkflowError(
                 f"{lv['staff_id']} is {who} window {window}: a substitute (替岗) must be on "
-                "post for the whole leave before it is approved (rule ATT-7)"
+                "post for the whole leave before it is approved (rule ATT-7)",
+                key="att.err.substitute_sole" if not mates else "att.err.substitute_second",
+                staff_id=lv["staff_id"],
+                window=window,
             )
 
     # -- corrections (补卡, rule ATT-6) ----------------------------------------------------------
-    def add_correction(
-        self,
-        *,
-        actor: str,
-        staff_id: str,
-        at: datetime,
-        reason: str,
-        approver: str,
-        checkpoint: str | None = None,
+    def file_correction(
+        self, *, actor: str, staff_id: str, at: datetime, reason: str, checkpoint: str
     ) -> int:
-        """Enter an approved correction: it counts as a punch and is shown as corrected."""
+        """File a correction for review: named checkpoint, a past time, within the deadline."""
         at = aware_in(at, "at")
-        if not reason.strip() or not approver.strip():
-            raise WorkflowError("a correction needs a reason and an approver (rule ATT-6)")
-        names = self.projector.policy.checkpoint_names()
-        if checkpoint is not None and checkpoint not in names:
-            raise WorkflowError(f"no checkpoint {checkpoint!r}; checkpoints: {', '.join(names)}")
+        if not reason.strip():
+            raise FieldError("a correction needs a reason", key="att.err.reason", field="reason")
+        check_correction(self.projector.policy, self.now(), at=at, checkpoint=checkpoint)
         with self.engine.begin() as conn:
-            days = self._days(at, at)
-            self._open_or_fail(conn, days)
+            self._staff_or_fail(conn, staff_id)
+            self._open_or_fail(conn, self._days(at, at))
             values = {
                 "staff_id": staff_id,
                 "checkpoint": checkpoint,
                 "at": at,
                 "reason": reason,
-                "approver": approver,
+                "approver": "",
                 "entered_by": actor,
                 "entered_at": self.clock(),
+                "status": "pending",
             }
             fix_id = new_id(conn.execute(sa.insert(CORRECTION).values(**values)))
-            self._audit(conn, actor, "add", "correction", fix_id, values, reason)
-            self._rejudge(conn, staff_id, days)
+            self._audit(conn, actor, "file", "correction", fix_id, values, reason)
         return fix_id
 
-    def revoke_correction(self, *, actor: str, correction_id: int, why: str) -> None:
-        """Withdraw a correction entered by mistake; needs a reason."""
-        if not why.strip():
-            raise WorkflowError("revoking a correction needs a reason")
+    def review_correction(
+        self,
+        *,
+        actor: str,
+        correction_id: int,
+        approve: bool,
+        why: str = "",
+        role: str | None = None,
+    ) -> dict[str, Any]:
+        """The supervision office approves or refuses a filed correction (rule ATT-6).
+
+        Never the person it corrects, nor the account that filed it.
+        """
+        check_role(role, OFFICE_ROLES, "review")
         with self.engine.begin() as conn:
-            row = (
-                conn.execute(sa.select(CORRECTION).where(CORRECTION.c.id == correction_id))
-                .mappings()
-                .first()
+            row = self._correction(conn, correction_id)
+            if row["status"] != "pending":
+                raise WorkflowError(
+                    f"correction {correction_id} is {row['status']}: nothing to review",
+                    key="att.err.not_pending",
+                )
+            check_not_own(actor, row["staff_id"], "correction")
+            if actor == row["entered_by"]:
+                raise Forbidden(
+                    f"{actor} filed correction {correction_id}; another account reviews it",
+                    key="att.err.filer_reviews",
+                )
+            days = self._days(row["at"], row["at"])
+            self._open_or_fail(conn, days)
+            status = "approved" if approve else "refused"
+            conn.execute(
+                sa.update(CORRECTION)
+                .where(CORRECTION.c.id == correction_id)
+                .values(status=status, approver=actor, reviewed_at=self.clock())
             )
-            if row is None:
-                raise NotFound(f"no correction {correction_id}")
-            days = self._days(aware(row["at"]), aware(row["at"]))
+            self._audit(
+                conn,
+                actor,
+                "approve" if approve else "refuse",
+                "correction",
+                correction_id,
+                {"status": status},
+                why,
+            )
+            if approve:
+                self._rejudge(conn, row["staff_id"], days)
+            return self._correction(conn, correction_id)
+
+    def revoke_correction(self, *, actor: str, correction_id: int, why: str) -> dict[str, Any]:
+        """Withdraw a correction (filed or approved by mistake); needs a reason."""
+        _why_needed(why)
+        with self.engine.begin() as conn:
+            row = self._correction(conn, correction_id)
+            if row["status"] in ("revoked", "refused"):
+                raise WorkflowError(
+                    f"correction {correction_id} is {row['status']}: nothing to revoke",
+                    key="att.err.not_revocable",
+                )
+            days = self._days(row["at"], row["at"])
             self._open_or_fail(conn, days)
             conn.execute(
-                sa.update(CORRECTION).where(CORRECTION.c.id == correction_id).values(revoked=True)
+                sa.update(CORRECTION)
+                .where(CORRECTION.c.id == correction_id)
+                .values(revoked=True, status="revoked")
             )
-            self._audit(conn, actor, "revoke", "correction", correction_id, {"revoked": True}, why)
-            self._rejudge(conn, row["staff_id"], days)
+            self._audit(
+                conn,
+                actor,
+                "revoke",
+                "correction",
+                correction_id,
+                {"was": row["status"], "status": "revoked"},
+                why,
+            )
+            if row["status"] == "approved":
+                self._rejudge(conn, row["staff_id"], days)
+            return self._correction(conn, correction_id)
+
+    def _correction(self, conn: Connection, correction_id: int) -> dict[str, Any]:
+        row = (
+            conn.execute(sa.select(CORRECTION).where(CORRECTION.c.id == correction_id))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound(
+                f"no correction {correction_id}", key="att.err.no_correction", id=correction_id
+            )
+        out = dict(row)
+        for k in ("at", "entered_at", "reviewed_at"):
+            out[k] = aware(out[k])
+        return out
+
+    def get_correction(self, correction_id: int) -> dict[str, Any]:
+        """One correction as stored."""
+        with self.engine.connect() as conn:
+            return self._correction(conn, correction_id)
+
+    def list_corrections(self, staff_id: str | None = None) -> list[dict[str, Any]]:
+        """Corrections, newest first."""
+        q = sa.select(CORRECTION.c.id).order_by(CORRECTION.c.id.desc())
+        if staff_id is not None:
+            q = q.where(CORRECTION.c.staff_id == staff_id)
+        with self.engine.connect() as conn:
+            return [self._correction(conn, i) for i in conn.execute(q).scalars()]
+
+    # -- pay (rule ATT-9: a day of absence costs that day's pay) -------------------------------
+    def set_daily_wage(self, *, actor: str, staff_id: str, yuan: float, why: str = "") -> None:
+        """Set a staff member's daily wage (what a day's pay is in the month report)."""
+        if not 0 <= yuan <= 100_000:
+            raise FieldError(
+                "a daily wage is 0 to 100000 yuan", key="att.err.wage", field="daily_wage_yuan"
+            )
+        fen = round(yuan * 100)
+        with self.engine.begin() as conn:
+            self._staff_or_fail(conn, staff_id)
+            values = {"daily_wage_fen": fen, "changed_by": actor, "changed_at": self.clock()}
+            done = conn.execute(sa.update(PAY).where(PAY.c.staff_id == staff_id).values(**values))
+            if not done.rowcount:
+                conn.execute(sa.insert(PAY).values(staff_id=staff_id, **values))
+            self._audit(conn, actor, "set", "pay", staff_id, {"daily_wage_fen": fen}, why)

@@ -1,14 +1,36 @@
-"""`hallkeeper attendance`: judge punch files by policy; list and check policies."""
+"""`hallkeeper attendance`: judge punch files by policy, month reports with penalties, policies."""
 
 from __future__ import annotations
 
 import json
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
+if TYPE_CHECKING:
+    from hub.attendance.engine import CorrectionFact, Employment, LeaveFact, PunchFact
+    from hub.attendance.policy import Policy
+
 app = typer.Typer(no_args_is_help=True)
+
+POLICY = typer.Option("wenshang-2021", "--policy", help="Preset name or policy .toml.")
+PUNCHES = typer.Option(..., "--punches", help="CSV staff_id,time (ISO 8601 + offset).")
+LEAVES = typer.Option(None, "--leaves", help="CSV staff_id,start,end,kind (approved leave).")
+CORRECTIONS = typer.Option(
+    None, "--corrections", help="CSV staff_id,time,reason,approver[,checkpoint] (approved)."
+)
+STAFF = typer.Option(
+    None, "--staff", help="Staff ids, one per line[,start_date,leave_date,daily_wage]."
+)
+NOW = typer.Option(
+    None,
+    "--now",
+    help="The hall's clock, ISO 8601 with offset (default: now): later days are not judged, "
+    "checkpoints not yet due are 未到.",
+)
 
 
 def _day(text: str) -> date:
@@ -18,68 +40,151 @@ def _day(text: str) -> date:
         raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-@app.command()
-def judge(
-    policy: str = typer.Option("wenshang-2021", "--policy", help="Preset name or policy .toml."),
-    punches: Path = typer.Option(..., "--punches", help="CSV staff_id,time (ISO 8601 + offset)."),
-    leaves: Path | None = typer.Option(None, "--leaves", help="CSV staff_id,start,end,kind."),
-    corrections: Path | None = typer.Option(
-        None, "--corrections", help="CSV staff_id,time,reason,approver."
-    ),
-    staff: Path | None = typer.Option(None, "--staff", help="Staff ids, one per line."),
-    start: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD."),
-    end: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD."),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON list."),
-) -> None:
-    """Judge every workday from --from to --to for every staff member (rules ATT-1..ATT-6)."""
-    from hub.attendance.calendar import CalendarError
+def _now(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)  # the CLI reads the clock; the engine is handed it
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"--now {text!r} is not an ISO 8601 time") from None
+    if at.tzinfo is None:
+        raise typer.BadParameter("--now needs its UTC offset, e.g. 2025-06-03T10:00:00+08:00")
+    return at
+
+
+@dataclass
+class Facts:
+    """What the files say."""
+
+    policy: Policy
+    punches: list[PunchFact]
+    leaves: list[LeaveFact]
+    corrections: list[CorrectionFact]
+    roster: list[str]
+    employment: dict[str, Employment]
+    wages: dict[str, float]
+
+
+def _facts(
+    policy: str, punches: Path, leaves: Path | None, corrections: Path | None, staff: Path | None
+) -> Facts:
+    """Read the policy and the fact files; errors name the file and line (exit 2)."""
     from hub.attendance.csvio import (
         FactFileError,
         read_corrections,
         read_leaves,
         read_punches,
-        read_staff,
+        read_staff_lines,
     )
-    from hub.attendance.engine import Judge
     from hub.attendance.policy import PolicyError, load_policy
+
+    try:
+        pol = load_policy(policy)
+        lines = read_staff_lines(staff) if staff else []
+        return Facts(
+            pol,
+            read_punches(punches),
+            read_leaves(leaves, pol.zone) if leaves else [],
+            read_corrections(corrections) if corrections else [],
+            [line.staff_id for line in lines],
+            {line.staff_id: line.employment for line in lines},
+            {line.staff_id: line.daily_wage for line in lines if line.daily_wage is not None},
+        )
+    except (PolicyError, FactFileError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def judge(
+    policy: str = POLICY,
+    punches: Path = PUNCHES,
+    leaves: Path | None = LEAVES,
+    corrections: Path | None = CORRECTIONS,
+    staff: Path | None = STAFF,
+    start: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD."),
+    end: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD."),
+    now: str | None = NOW,
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list."),
+    explain: bool = typer.Option(
+        False, "--explain", help="JSON: why each checkpoint got its verdict (one object a day)."
+    ),
+) -> None:
+    """Judge every expected day from --from to --to for every staff member (ATT-1..ATT-6)."""
+    from hub.attendance.calendar import CalendarError
+    from hub.attendance.engine import Judge
 
     first, last = _day(start), _day(end)
     if last < first:
         raise typer.BadParameter("--to is before --from")
+    f = _facts(policy, punches, leaves, corrections, staff)
+    clock = _now(now)
+    judge_ = Judge(f.policy)
     try:
-        pol = load_policy(policy)
-        facts_p = read_punches(punches)
-        facts_l = read_leaves(leaves, pol.zone) if leaves else []
-        facts_c = read_corrections(corrections) if corrections else []
-        roster = read_staff(staff) if staff else []
-        records = Judge(pol).judge(
-            punches=facts_p,
-            leaves=facts_l,
-            corrections=facts_c,
+        records = judge_.judge(
+            punches=f.punches,
+            leaves=f.leaves,
+            corrections=f.corrections,
             start=first,
             end=last,
-            roster=roster,
+            roster=f.roster,
+            employment=f.employment,
+            now=clock,
         )
-    except (PolicyError, FactFileError, CalendarError) as exc:
+        if explain:
+            out = [_explained(judge_, f, r.staff_id, r.day, clock) for r in records]
+            typer.echo(json.dumps(out, ensure_ascii=False))
+            return
+    except CalendarError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    zone = f.policy.zone
     if as_json:
-        out = [
+        rows = [
             {
                 "staff_id": r.staff_id,
                 "date": r.day.isoformat(),
                 "checkpoint": c.checkpoint,
                 "status": c.status.value,
                 "minutes": c.minutes,
+                "punch": c.punch.astimezone(zone).strftime("%H:%M:%S") if c.punch else None,
+                "corrected": c.corrected,
+                "leave_kind": c.leave_kind,
+                "rule": c.rule,
+                "early_punch": c.early_punch,
             }
             for r in records
             for c in r.checkpoints
         ]
-        typer.echo(json.dumps(out, ensure_ascii=False))
+        typer.echo(json.dumps(rows, ensure_ascii=False))
         return
+    _table(f.policy, records)
+
+
+def _explained(judge_: Any, f: Facts, staff_id: str, day: date, clock: datetime) -> dict[str, Any]:
+    found = judge_.explain_day(
+        staff_id,
+        day,
+        punches=f.punches,
+        leaves=f.leaves,
+        corrections=f.corrections,
+        employment=f.employment.get(staff_id),
+        now=clock,
+    )
+    record, why = found
+    zone = f.policy.zone
+    return {
+        "staff_id": staff_id,
+        "date": day.isoformat(),
+        "checkpoints": why,
+        "stray": [s.astimezone(zone).strftime("%H:%M:%S") for s in record.stray],
+    }
+
+
+def _table(pol: Policy, records: list[Any]) -> None:
     names = pol.checkpoint_names()
     typer.echo(f"policy {pol.name} ({pol.timezone}); * = corrected, ~ = punch outside windows")
-    typer.echo(f"{'staff_id':<14}{'date':<12}" + "".join(f"{n:<16}" for n in names))
+    typer.echo(f"{'staff_id':<14}{'date':<12}" + "".join(f"{n:<20}" for n in names))
     for r in records:
         cells = []
         for c in r.checkpoints:
@@ -95,8 +200,67 @@ def judge(
             "  ~" + ",".join(f"{s.astimezone(pol.zone):%H:%M}" for s in r.stray) if r.stray else ""
         )
         typer.echo(
-            f"{r.staff_id:<14}{r.day.isoformat():<12}" + "".join(f"{c:<16}" for c in cells) + tail
+            f"{r.staff_id:<14}{r.day.isoformat():<12}" + "".join(f"{c:<20}" for c in cells) + tail
         )
+
+
+@app.command()
+def report(
+    policy: str = POLICY,
+    punches: Path = PUNCHES,
+    leaves: Path | None = LEAVES,
+    corrections: Path | None = CORRECTIONS,
+    staff: Path | None = STAFF,
+    month: str = typer.Option(..., "--month", help="The month, YYYY-MM."),
+    now: str | None = NOW,
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list, one object a person."),
+) -> None:
+    """The month report with penalties (ATT-8, ATT-9): counts, penalty lines, days' pay."""
+    from hub.attendance.calendar import CalendarError
+    from hub.attendance.engine import Judge
+    from hub.attendance.projector import month_range
+    from hub.attendance.reports import summarise
+    from hub.attendance.store import day_rows
+
+    try:
+        first, last = month_range(month)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    f = _facts(policy, punches, leaves, corrections, staff)
+    try:
+        records = Judge(f.policy).judge(
+            punches=f.punches,
+            leaves=f.leaves,
+            corrections=f.corrections,
+            start=first,
+            end=last,
+            roster=f.roster,
+            employment=f.employment,
+            now=_now(now),
+        )
+    except CalendarError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    rows = summarise([row for r in records for row in day_rows(r)], f.policy, wages=f.wages)
+    if as_json:
+        typer.echo(json.dumps([r.as_json() for r in rows], ensure_ascii=False))
+        return
+    typer.echo(f"policy {f.policy.name}, month {month}")
+    head = ("staff_id", "days", "late", "early", "off_post", "missing", "forgot", "absent½")
+    typer.echo("".join(f"{h:<10}" for h in head) + "yuan  days' pay")
+    for r in rows:
+        cells = (
+            r.key,
+            r.workdays,
+            r.late,
+            r.early,
+            r.absent_from_post,
+            r.missing,
+            r.forgotten_signins,
+            r.absent_half_days,
+        )
+        pay = f"{r.days_pay_days}" + (f" ({r.days_pay_yuan} yuan)" if r.days_pay_yuan else "")
+        typer.echo("".join(f"{c!s:<10}" for c in cells) + f"{r.penalty_yuan:<6}{pay}")
 
 
 @app.command()

@@ -148,3 +148,68 @@ def liveness(
         "note: every clip is synthetic (a warp of a still photo, a simulated print or phone "
         "screen), not a camera recording; see docs/face.md"
     )
+
+
+@app.command()
+def evaluate(
+    faces: Path = FACES_OPTION,
+    threshold: float | None = typer.Option(
+        None, "--threshold", help="Distance threshold to judge (default: the terminal's)."
+    ),
+    margin: float | None = typer.Option(
+        None, "--margin", help="Second-best margin to judge (default: the terminal's)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Genuine/impostor distance table over every real face, FAR/FRR per threshold, 1:N with
+    one or all templates per person, strangers, and the k-of-n vote."""
+    from edge.face.encode import faces_in_image, load_rgb
+    from edge.face.evaluate import evaluate as run_evaluation
+    from edge.face.evaluate import labelled_faces
+    from edge.face.matcher import DEFAULT_MARGIN, DEFAULT_THRESHOLD
+
+    def encode(path: Path) -> list[Any]:
+        return sorted(faces_in_image(load_rgb(str(path))), key=lambda f: f.box[3])
+
+    try:
+        labelled = labelled_faces(faces, encode)
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    r = run_evaluation(
+        labelled,
+        threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+        margin=DEFAULT_MARGIN if margin is None else margin,
+    )
+    if as_json:
+        json.dump(r, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return
+    p = r["pairs"]
+    typer.echo(
+        f"{r['faces']} faces of {r['people']} people (+ strangers): {p['genuine']} genuine "
+        f"pairs, {p['impostor']} impostor pairs, {p['same_photo']} same-photo pairs left out"
+    )
+    for kind in ("genuine", "impostor"):
+        s = r[kind]
+        typer.echo(
+            f"  {kind:9} distance  min {s['min']}  p05 {s.get('p05')}  median {s['median']}  "
+            f"p95 {s.get('p95')}  max {s['max']}"
+        )
+    typer.echo("  threshold    FAR (one comparison)    FRR (one comparison)")
+    for row in r["rates"]:
+        mark = "  <- chosen" if row["threshold"] == r["threshold"] else ""
+        typer.echo(f"  {row['threshold']:9.2f}    {row['far']:20.4f}    {row['frr']:20.4f}{mark}")
+    typer.echo(f"closest impostors: {r['closest_impostors'][:3]}")
+    typer.echo(f"farthest genuine:  {r['farthest_genuine'][:3]}")
+    typer.echo(
+        f"1:N at {r['threshold']} / margin {r['margin']}, leave-one-photo-out: "
+        f"all templates {r['identify_multi_template']}, "
+        f"one template {r['identify_single_template']}; strangers {r['strangers']}"
+    )
+    v = r["vote"]
+    typer.echo(
+        f"vote {v['k']}-of-{v['n']}: per-frame accept {v['frame_accept']}, false accept "
+        f"{v['frame_false_accept']} -> vote accept {v['vote_accept']}, false accept "
+        f"{v['vote_false_accept_if_independent']} (if frames were independent; they are not)"
+    )

@@ -27,13 +27,14 @@ def _attendance(ctx: AreaContext) -> object | None:
     policy = load_policy(
         hall.attendance_policy if hall else DEFAULT_POLICY, timezone=hall.timezone if hall else None
     )
-    workflow = AttendanceWorkflow(ctx.engine, AttendanceProjector(policy), ctx.clock)
+    projector = AttendanceProjector(policy, clock=ctx.clock)
+    workflow = AttendanceWorkflow(ctx.engine, projector, ctx.clock)
     return AttendanceContext(workflow)
 
 
 def setup(ctx: AreaContext) -> AreaParts:
     """Build the dashboard on the hub's engine, halls and clock."""
-    from hub.dashboard import records, routes
+    from hub.dashboard import attendance, records, routes
 
     feed = LiveFeed()
     policy = ctx.settings.fleet_policy() if hasattr(ctx.settings, "fleet_policy") else None
@@ -56,4 +57,5 @@ def setup(ctx: AreaContext) -> AreaParts:
     router = APIRouter(dependencies=[Depends(attach)])
     router.include_router(routes.router)
     router.include_router(records.router)
+    router.include_router(attendance.router)
     return AreaParts(name="dashboard", projectors=[feed], routers=[router])

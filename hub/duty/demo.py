@@ -341,7 +341,13 @@ def _special(engine: Engine, hd: HallDuty, day: date, now: datetime) -> dict[str
     approved = {}
     for staff, kind, why in ((SICK, "sick", "发烧，二级医院病假证明"), (AWAY, "annual", "年休假")):
         leave = wf.request_leave(
-            actor=staff, staff_id=staff, kind=kind, start=start, end=end, reason=why
+            actor=staff,
+            staff_id=staff,
+            kind=kind,
+            start=start,
+            end=end,
+            reason=why,
+            certificate="县人民医院 病假证明" if kind == "sick" else "",  # rule ATT-5 (003)
         )
         wf.decide_leave(actor="科室负责人", leave_id=leave, stage="department", approve=True)
         wf.decide_leave(actor="督查考核科", leave_id=leave, stage="office", approve=True)

@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile, status
+from pydantic import BaseModel
+from pydantic import Field as PydanticField
 from sqlmodel import Session, func, select
 from starlette.formparsers import MultiPartParser
 
 from hub.staff.enroll import EnrollmentRefused, enroll, hall_of
 from hub.staff.gallery_sync import GallerySync
 from hub.staff.tables import FaceTemplate, Staff
+from hub.staff.terminal_enroll import EnrollmentRefused as TerminalEnrollmentRefused
+from hub.staff.terminal_enroll import TerminalEnrollment
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 
@@ -19,9 +23,61 @@ MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, 2 * MAX_PHOTO_BYTES)
 
 
-def make_router(sync: GallerySync, *, keep_photos_default: bool = False) -> APIRouter:
+class EnrollAtTerminal(BaseModel):
+    """Enroll a staff member at one face terminal (the person stands in front of it)."""
+
+    staff_id: str = PydanticField(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    name: str = PydanticField(min_length=1, max_length=64)
+    device: str = PydanticField(min_length=1, max_length=63, description="Face terminal id")
+    hall: str | None = None
+    unit: str = PydanticField(default="", max_length=128)
+    window: str | None = None
+    templates: int = PydanticField(default=3, ge=1, le=8)
+
+
+def make_router(
+    sync: GallerySync,
+    at_terminals: TerminalEnrollment | None = None,
+    *,
+    keep_photos_default: bool = False,
+) -> APIRouter:
     """The staff router, bound to one GallerySync (its engine, key, halls and sender)."""
     router = APIRouter(prefix="/api/staff", tags=["staff"])
+    enrollments = at_terminals or TerminalEnrollment(sync)
+
+    def _hall(hall: str | None) -> str:
+        if hall is None:
+            if len(sync.halls) != 1:
+                raise HTTPException(422, "hall is required when the hub serves several halls")
+            return next(iter(sync.halls))
+        if hall not in sync.halls:
+            raise HTTPException(422, f"unknown hall {hall!r}")
+        return hall
+
+    @router.post("/enrollments", status_code=status.HTTP_201_CREATED)
+    def enroll_at_terminal(request: EnrollAtTerminal) -> dict[str, Any]:
+        """Start enrollment at a terminal: a one-time token goes to it; no photo comes back."""
+        hall = _hall(request.hall)
+        try:
+            return enrollments.start(
+                staff_id=request.staff_id,
+                name=request.name,
+                device=request.device,
+                hall=hall,
+                unit=request.unit,
+                window=request.window,
+                templates=request.templates,
+            )
+        except TerminalEnrollmentRefused as exc:
+            raise HTTPException(422, str(exc)) from None
+
+    @router.get("/enrollments/{enrollment_id}")
+    def enrollment_state(enrollment_id: str) -> dict[str, Any]:
+        """pending, done or failed (with why)."""
+        state = enrollments.get(enrollment_id)
+        if state is None:
+            raise HTTPException(404, f"no enrollment {enrollment_id!r}")
+        return state
 
     @router.post("/enroll", status_code=status.HTTP_201_CREATED)
     def enroll_staff(
@@ -34,12 +90,7 @@ def make_router(sync: GallerySync, *, keep_photos_default: bool = False) -> APIR
         keep_photos: Annotated[bool | None, Form(description="Keep encrypted photos")] = None,
     ) -> dict[str, Any]:
         """Check every photo, store encrypted templates, push the new gallery to terminals."""
-        if hall is None:
-            if len(sync.halls) != 1:
-                raise HTTPException(422, "hall is required when the hub serves several halls")
-            hall = next(iter(sync.halls))
-        if hall not in sync.halls:
-            raise HTTPException(422, f"unknown hall {hall!r}")
+        hall = _hall(hall)
         if sync.master_key is None:
             raise HTTPException(503, "no face key on the hub: set HK_FACE_KEY or HK_FACE_KEY_FILE")
         data = []

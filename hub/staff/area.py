@@ -7,6 +7,7 @@ import logging
 from hub.areas import AreaContext, AreaParts
 from hub.staff.crypto import FaceKeyError, master_key
 from hub.staff.gallery_sync import ErasureRetry, GalleryProjector, GallerySync
+from hub.staff.terminal_enroll import TerminalEnrollment
 
 logger = logging.getLogger(__name__)
 
@@ -21,9 +22,10 @@ def setup(ctx: AreaContext) -> AreaParts:
         logger.warning("face enrollment disabled: %s", exc)
         key = None
     sync = GallerySync(ctx.engine, key, ctx.halls, ctx.commands, ctx.clock)
+    at_terminals = TerminalEnrollment(sync)
     return AreaParts(
         name="staff",
-        projectors=[GalleryProjector(sync)],
-        routers=[make_router(sync)],
+        projectors=[GalleryProjector(sync), at_terminals],
+        routers=[make_router(sync, at_terminals)],
         background=[ErasureRetry(sync)] if key is not None else [],  # rule PRIV-1
     )

@@ -97,6 +97,10 @@ class GallerySync:
             raise RuntimeError("no face key on the hub: set HK_FACE_KEY or HK_FACE_KEY_FILE")
         return self.master_key
 
+    def hall_key(self, hall: str) -> bytes:
+        """The hall's gallery key (needs the master key)."""
+        return hall_key(self._key(), hall)
+
     def key_store(self) -> KeyStore:
         """The person key store (needs the master key)."""
         self._key()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +27,12 @@ class Staff(SQLModel, table=True):
     window: str | None = Field(default=None, max_length=63)
     active: bool = Field(default=True)
     created_at: datetime = _ts()
+    start_date: date | None = Field(
+        default=None, description="First day with the hall (default: the day added); ATT judging"
+    )
+    leave_date: date | None = Field(
+        default=None, description="Last day with the hall; later days are not judged"
+    )
 
 
 class FaceTemplate(SQLModel, table=True):
@@ -97,3 +103,23 @@ class TemplateErasure(SQLModel, table=True):
     attempts: int = Field(default=0, description="How many times it was sent")
     last_sent_at: datetime | None = _ts(nullable=True)
     next_try_at: datetime | None = _ts(nullable=True)
+
+
+class EnrollmentRequest(SQLModel, table=True):
+    """A one-time enrollment at a terminal: the token's hash, who, where, until when, outcome."""
+
+    __tablename__ = "enrollment_request"
+
+    enrollment_id: str = Field(primary_key=True, max_length=64)
+    token_hash: str = Field(max_length=64, index=True, description="sha256 of the token")
+    staff_id: str = Field(max_length=64)
+    name: str = Field(max_length=64)
+    hall: str = Field(max_length=63)
+    device: str = Field(max_length=63)
+    unit: str = Field(default="", max_length=128)
+    window: str | None = Field(default=None, max_length=63)
+    requested_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    status: str = Field(default="pending", max_length=16, description="pending, done, failed")
+    detail: str = Field(default="", max_length=500)
+    finished_at: datetime | None = _ts(nullable=True)

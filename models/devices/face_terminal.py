@@ -77,6 +77,18 @@ class FaceTerminalConfig(DeviceConfigBase):
     camera_retry_s: float = Field(
         default=5.0, gt=0, le=600, description="Wait before reopening a failed live camera"
     )
+    enroll_time_s: float = Field(
+        default=30.0, gt=0, le=300, description="Time a terminal enrollment may take"
+    )
+    refresh_below: float = Field(
+        default=0.35,
+        ge=0,
+        lt=1,
+        description="A punch at a distance under this may offer a new template (0: never)",
+    )
+    refresh_interval_s: float = Field(
+        default=86_400.0, ge=0, description="At most one offered template per person per this"
+    )
     display_command: list[str] | None = Field(
         default=None, description="argv run with the feedback text appended (display/voice)"
     )
@@ -94,7 +106,12 @@ SPEC = DeviceKindSpec(
             EventType.UNKNOWN_FACE,  # rule PRIV-1: no identity, no image
             EventType.GALLERY_HELD,
             EventType.TEMPLATE_ERASED,  # rule PRIV-1
+            EventType.ENROLLMENT_CAPTURED,  # rule PRIV-1: templates, never a photo
+            EventType.ENROLLMENT_FAILED,
+            EventType.TEMPLATE_OFFERED,
         }
     ),
-    takes=frozenset({CommandType.SYNC_GALLERY, CommandType.ERASE_TEMPLATE}),
+    takes=frozenset(
+        {CommandType.SYNC_GALLERY, CommandType.ERASE_TEMPLATE, CommandType.START_ENROLLMENT}
+    ),
 )

@@ -112,6 +112,7 @@ def test_operator_flow_in_chromium(hub: HubServer, broker: Broker, page: Any) ->
     engine = hub.engine
     assert engine is not None
     create_user(engine, username="zhang", password=PASSWORD, role=Role.ADMIN, actor="e2e")
+    create_user(engine, username="li", password=PASSWORD, role=Role.SUPERVISOR, actor="e2e")
     add_staff(engine, ("s1", "税务局", "w01"), ("s2", "税务局", "w01"))  # rule ATT-7: not alone
     with Session(engine) as s:
         s.add(SeatAssignment(hall="demo", seat="w01-a", window="w01", staff_id="s1", role="A"))
@@ -119,7 +120,12 @@ def test_operator_flow_in_chromium(hub: HubServer, broker: Broker, page: Any) ->
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
     attendance = hub_attendance(hub)
     leave_id = attendance.request_leave(
-        actor="clerk", staff_id="s1", kind="sick", start=start, end=start + timedelta(hours=4)
+        actor="clerk",
+        staff_id="s1",
+        kind="sick",
+        start=start,
+        end=start + timedelta(hours=4),
+        certificate="县人民医院 2026-117",
     )
 
     # log in (the page asks for it first)
@@ -153,16 +159,24 @@ def test_operator_flow_in_chromium(hub: HubServer, broker: Broker, page: Any) ->
     assert "暂停服务牌" in page.locator("#seat-w01-a").inner_text()
     shot(page, "03-hallmap-away-sign")
 
-    # approve the leave: department head stage, then 督查考核科 (rule ATT-5)
+    # approve the leave: department head stage, then 督查考核科 with another account (ATT-5)
     page.goto(hub.api_url + "/attendance")
     row = page.locator(f"#leave-{leave_id}")
     assert row.get_attribute("data-status") == "pending"
-    row.locator("input[name=why]").fill("病历已交")
+    row.locator("form.decide input[name=why]").fill("病历已交")
     row.locator("button.approve").click()
     page.wait_for_selector(f"#leave-{leave_id}[data-status=dept_approved]")
+    assert page.locator(f"#leave-{leave_id} button.approve").count() == 0  # not zhang again
+    page.context.clear_cookies()
+    page.goto(hub.api_url + "/attendance")
+    page.fill("input[name=username]", "li")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_selector(f"#leave-{leave_id}")
     page.locator(f"#leave-{leave_id} button.approve").click()
     page.wait_for_selector(f"#leave-{leave_id}[data-status=approved]")
-    assert attendance.get_leave(leave_id)["office_by"] == "zhang"
+    assert attendance.get_leave(leave_id)["dept_by"] == "zhang"
+    assert attendance.get_leave(leave_id)["office_by"] == "li"
     shot(page, "04-attendance-leave-approved")
 
     # export the month report (a download through the logged-in session)
@@ -172,7 +186,7 @@ def test_operator_flow_in_chromium(hub: HubServer, broker: Broker, page: Any) ->
     target = SHOTS.parent / download.suggested_filename
     download.save_as(str(target))
     rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
-    assert rows and "key" in rows[0]
+    assert rows and rows[0][:2] == ["编号", "姓名"]
     assert download.suggested_filename.startswith("attendance-")
 
     # the other pages, for the record; English too

@@ -42,6 +42,21 @@ BODIES: dict[EventType, dict[str, Any]] = {
     EventType.COMMAND_RESULT: {"command_id": EVENT_ID, "ok": False, "detail": "jam"},
     EventType.GALLERY_HELD: {"version": 2, "checksum": "ab12", "count": 14},
     EventType.TEMPLATE_ERASED: {"staff_id": "s001", "gallery_version": 3, "erasure_id": "e01"},
+    EventType.ENROLLMENT_CAPTURED: {
+        "enrollment_id": "n01",
+        "staff_id": "s001",
+        "token": "t" * 32,
+        "templates": "Z0FBQUFB",
+        "count": 3,
+        "real_score": 0.9,
+    },
+    EventType.ENROLLMENT_FAILED: {
+        "enrollment_id": "n01",
+        "staff_id": "s001",
+        "reason": "timeout",
+        "message": "blurred",
+    },
+    EventType.TEMPLATE_OFFERED: {"staff_id": "s001", "template": "Z0FBQUFB", "distance": 0.3},
     EventType.HEARTBEAT: {
         "uptime_s": 12.5,
         "agent_version": "0.1.0",
@@ -81,6 +96,14 @@ COMMAND_BODIES: dict[CommandType, dict[str, Any]] = {
         "keys": "Z0FBQUFC",
     },
     CommandType.ERASE_TEMPLATE: {"staff_id": "s001", "gallery_version": 3, "erasure_id": "e01"},
+    CommandType.START_ENROLLMENT: {
+        "enrollment_id": "n01",
+        "staff_id": "s001",
+        "name": "张三",
+        "token": "t" * 32,
+        "expires_at": TS,
+        "templates": 3,
+    },
     CommandType.SHOW_SERVING: {"seat": "w01-a", "staff_id": "s001", "name": "张三"},
     CommandType.RELOAD_CONFIG: {},
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -12,8 +12,8 @@ from models.envelope import Envelope, make_envelope
 from models.events import Liveness, Punch
 
 
-def add_staff(engine: Engine, *people: tuple[str, str, str]) -> None:
-    """Roster rows (staff_id, unit, window) in the staff area's table."""
+def add_staff(engine: Engine, *people: tuple[str, str, str], start: date | None = None) -> None:
+    """Roster rows (staff_id, unit, window) in the staff area's table, added 1 Jan 2025."""
     with engine.begin() as conn:
         for sid, unit, window in people:
             conn.execute(
@@ -25,6 +25,7 @@ def add_staff(engine: Engine, *people: tuple[str, str, str]) -> None:
                     window=window,
                     active=True,
                     created_at=datetime(2025, 1, 1, tzinfo=UTC),
+                    start_date=start,
                 )
             )
 

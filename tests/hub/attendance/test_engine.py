@@ -121,23 +121,49 @@ def test_hall_own_days():
 
 
 def test_windows_split_at_midpoints():
-    # summer wenshang-2021: the windows split at 10:15, 13:00, 16:00
-    rec = one_day(
-        WENSHANG, "2025-06-03", punches("s1", "2025-06-03", "10:14", "12:58", "13:00", "15:59")
-    )
-    # 15:59 is still in the PM_IN window (before 16:00): it judges nothing for PM_OUT
+    # summer wenshang-2021: the windows split at 10:15, 13:00, 16:00; a half-day's lone punch
+    # counts for the checkpoint whose window holds it
+    rec = one_day(WENSHANG, "2025-06-03", punches("s1", "2025-06-03", "10:14", "15:59"))
     assert statuses(rec) == [
-        ("AM_IN", "absent", 104),
-        ("AM_OUT", "ok", 0),
-        ("PM_IN", "ok", 0),
+        ("AM_IN", "absent_from_post", 104),  # rule ATT-3: 104 min late is 脱岗
+        ("AM_OUT", "missing", 0),
+        ("PM_IN", "absent_from_post", 119),  # 15:59 is still in the PM_IN window
         ("PM_OUT", "missing", 0),
     ]
     rec = one_day(WENSHANG, "2025-06-03", punches("s1", "2025-06-03", "10:15", "16:00"))
     assert statuses(rec) == [
         ("AM_IN", "missing", 0),
-        ("AM_OUT", "absent", 105),
+        ("AM_OUT", "absent_from_post", 105),
         ("PM_IN", "missing", 0),
-        ("PM_OUT", "absent", 120),
+        ("PM_OUT", "absent_from_post", 120),
+    ]
+
+
+def test_two_punches_of_a_half_day_pair_wherever_the_midpoint_falls():
+    # "Which punch counts": punches min_stay (30) apart are the arrival and the leave, so
+    # arriving two hours late is lateness, never a milder missing punch (rule ATT-3)
+    day = "2025-06-03"
+    rec = one_day(WENSHANG, day, punches("s1", day, "10:14", "12:58", "13:00", "15:59"))
+    assert statuses(rec) == [
+        ("AM_IN", "absent_from_post", 104),
+        ("AM_OUT", "ok", 0),
+        ("PM_IN", "ok", 0),
+        ("PM_OUT", "absent_from_post", 121),
+    ]
+    rec = one_day(WENSHANG, day, punches("s1", day, "10:40", "12:00", "14:00", "18:00"))
+    assert statuses(rec)[:2] == [("AM_IN", "absent_from_post", 130), ("AM_OUT", "ok", 0)]
+    rec = one_day(WENSHANG, day, punches("s1", day, "09:40", "12:00", "14:00", "18:00"))
+    assert statuses(rec)[:2] == [("AM_IN", "absent_from_post", 70), ("AM_OUT", "ok", 0)]
+    # closer than min_stay: one arrival (or one leave), as the window of the first says
+    rec = one_day(WENSHANG, day, punches("s1", day, "10:10", "10:35", "14:00", "18:00"))
+    assert statuses(rec)[:2] == [("AM_IN", "absent_from_post", 100), ("AM_OUT", "missing", 0)]
+    rec = one_day(WENSHANG, day, punches("s1", day, "10:20", "10:45", "14:00", "18:00"))
+    assert statuses(rec)[:2] == [("AM_IN", "missing", 0), ("AM_OUT", "absent_from_post", 75)]
+    wide = Policy.model_validate({**WENSHANG.model_dump(), "min_stay": 20})
+    rec = one_day(wide, day, punches("s1", day, "10:10", "10:35", "14:00", "18:00"))
+    assert statuses(rec)[:2] == [
+        ("AM_IN", "absent_from_post", 100),
+        ("AM_OUT", "absent_from_post", 85),
     ]
 
 
@@ -200,7 +226,7 @@ def test_hall_2015_graces_and_absence_from_post():
         ("AM_IN", "late", 16),
         ("AM_OUT", "early", 16),
         ("PM_IN", "late", 60),
-        ("PM_OUT", "absent", 61),
+        ("PM_OUT", "absent_from_post", 61),
     ]
     winter = "2025-10-09"  # winter: afternoon 14:00-18:00
     rec = one_day(HALL, winter, punches("s1", winter, "08:00", "12:00", "14:16", "18:00"))
@@ -212,13 +238,13 @@ def test_absent_after_is_a_setting():
         WENSHANG, "2025-06-03", punches("s1", "2025-06-03", "09:30", "12:00", "15:01", "18:00")
     )
     assert statuses(rec)[0] == ("AM_IN", "late", 60)
-    assert statuses(rec)[2] == ("PM_IN", "absent", 61)
+    assert statuses(rec)[2] == ("PM_IN", "absent_from_post", 61)
     strict = Policy.model_validate({**WENSHANG.model_dump(), "absent_after": 30})
     rec = one_day(
         strict, "2025-06-03", punches("s1", "2025-06-03", "08:59", "12:00", "14:31", "18:00")
     )
     assert statuses(rec)[0] == ("AM_IN", "late", 29)
-    assert statuses(rec)[2] == ("PM_IN", "absent", 31)
+    assert statuses(rec)[2] == ("PM_IN", "absent_from_post", 31)
 
 
 def test_dedup_repeated_punches_are_one():

@@ -148,7 +148,9 @@ def test_the_days_ledger_shows_b_takeover_and_a_late_substitute(
                 start=start,
                 end=end,
             )
-        leave = wf.request_leave(actor="x", staff_id=staff, kind=kind, start=start, end=end)
+        leave = wf.request_leave(
+            actor="x", staff_id=staff, kind=kind, start=start, end=end, certificate="C-1"
+        )  # rule ATT-5: sick leave names its certificate
         wf.decide_leave(actor="head", leave_id=leave, stage="department", approve=True)
         wf.decide_leave(actor="office", leave_id=leave, stage="office", approve=True)
     present = [s for s in ("S011", "S012", "S031", "S032", "S051", "S052", "S061", "S071", "S081")]

@@ -1,0 +1,163 @@
+"""What a leave request, a correction or an approval may not be: pure checks with reasons.
+
+Each refusal is a `WorkflowError` carrying the catalogue key of its words (`att.err.*`), the
+values they name and the form field it belongs beside, so the API and the dashboard say it in
+the operator's language next to the field (rules ATT-5, ATT-6; policy `[filing]`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from hub.attendance.facts import LeaveKind
+from hub.attendance.policy import Policy
+
+DEPARTMENT_ROLES = frozenset({"admin", "supervisor", "duty_chief", "window_lead"})
+"""Operator roles that decide the department head's stage of a leave (rule ATT-5)."""
+OFFICE_ROLES = frozenset({"admin", "supervisor"})
+"""Operator roles of the supervision office (督查考核科): the leave's second stage, corrections."""
+
+
+class WorkflowError(ValueError):
+    """The rules refuse this change; the message says which rule and why.
+
+    `key` names the words in the catalogue (`att.err.*`, filled with `values`); `field` the
+    form field the refusal belongs beside; `status` the HTTP status it answers with.
+    """
+
+    status = 409
+
+    def __init__(
+        self, message: str, *, key: str = "", field: str | None = None, **values: Any
+    ) -> None:
+        """A refusal with its English text, catalogue key, field and values."""
+        super().__init__(message)
+        self.key = key
+        self.field = field
+        self.values = values
+
+
+class FieldError(WorkflowError):
+    """A form value the rules refuse (answered 422, shown beside its field)."""
+
+    status = 422
+
+
+class Forbidden(WorkflowError):
+    """This operator may not take this decision (answered 403): own request, wrong role."""
+
+    status = 403
+
+
+class NotFound(WorkflowError):
+    """No such leave, correction or month."""
+
+    status = 404
+
+
+def check_leave(
+    policy: Policy,
+    now: datetime,
+    *,
+    kind: str,
+    start: datetime,
+    end: datetime,
+    certificate: str,
+) -> str:
+    """The leave kind's value, or a FieldError (rule ATT-5; the policy's `[filing]` range)."""
+    try:
+        value = LeaveKind(kind).value
+    except ValueError:
+        kinds = ", ".join(k.value for k in LeaveKind)
+        raise FieldError(
+            f"unknown leave kind {kind!r}; kinds: {kinds}", key="att.err.kind", field="kind"
+        ) from None
+    if value == LeaveKind.SICK and not certificate.strip():  # rule ATT-5 (003)
+        raise FieldError(
+            "sick leave needs the reference of a level-2 or higher hospital's certificate",
+            key="att.err.certificate",
+            field="certificate",
+        )
+    if end <= start:
+        raise FieldError("leave must end after it starts", key="att.err.end_order", field="end")
+    f = policy.filing
+    zone = policy.zone
+    today = now.astimezone(zone).date()
+    first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    earliest = today - timedelta(days=f.leave_back_days)
+    latest = today + timedelta(days=f.leave_ahead_days)
+    if first < earliest:
+        raise FieldError(
+            f"a leave may start {f.leave_back_days} days ago at the earliest ({earliest})",
+            key="att.err.leave_too_early",
+            field="start",
+            day=earliest.isoformat(),
+        )
+    if first > latest:
+        raise FieldError(
+            f"a leave may start {f.leave_ahead_days} days ahead at the latest ({latest})",
+            key="att.err.leave_too_late",
+            field="start",
+            day=latest.isoformat(),
+        )
+    if (last - first).days + 1 > f.leave_max_days:
+        raise FieldError(
+            f"one leave covers at most {f.leave_max_days} days (the hall's policy)",
+            key="att.err.leave_too_long",
+            field="end",
+            days=f.leave_max_days,
+        )
+    return value
+
+
+def correction_deadline(policy: Policy, at: datetime) -> date:
+    """The last day a correction of a punch at `at` may be filed (rule ATT-6, 003: 2 days)."""
+    return at.astimezone(policy.zone).date() + timedelta(days=policy.filing.correction_days)
+
+
+def check_correction(policy: Policy, now: datetime, *, at: datetime, checkpoint: str) -> None:
+    """A FieldError unless a correction names a checkpoint, lies in the past, and is in time."""
+    names = policy.checkpoint_names()
+    if not checkpoint:
+        raise FieldError(
+            "a correction names its checkpoint", key="att.err.checkpoint", field="checkpoint"
+        )
+    if checkpoint not in names:
+        raise FieldError(
+            f"no checkpoint {checkpoint!r}; checkpoints: {', '.join(names)}",
+            key="att.err.checkpoint_unknown",
+            field="checkpoint",
+        )
+    if at > now:
+        raise FieldError(
+            "a correction cannot be for a time still to come", key="att.err.future", field="at"
+        )
+    deadline = correction_deadline(policy, at)
+    if now.astimezone(policy.zone).date() > deadline:  # rule ATT-6: filed within N days
+        raise FieldError(
+            f"a correction is filed within {policy.filing.correction_days} days; "
+            f"the one for {at.astimezone(policy.zone).date()} was due by {deadline}",
+            key="att.err.correction_late",
+            field="at",
+            days=policy.filing.correction_days,
+            deadline=deadline.isoformat(),
+        )
+
+
+def check_not_own(actor: str, staff_id: str, what: str) -> None:
+    """Nobody approves their own leave or correction (rules ATT-5, ATT-6).
+
+    An operator account named with a staff id is that staff member.
+    """
+    if actor == staff_id:
+        key = "att.err.own_leave" if what == "leave" else "att.err.own_correction"
+        raise Forbidden(f"{actor} may not approve their own {what}", key=key)
+
+
+def check_role(role: str | None, allowed: frozenset[str], stage: str) -> None:
+    """A Forbidden unless the operator's role may take this decision (None: not known)."""
+    if role is not None and role not in allowed:
+        raise Forbidden(
+            f"role {role} may not take the {stage} decision", key=f"att.err.role_{stage}"
+        )
