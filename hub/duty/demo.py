@@ -29,6 +29,7 @@ from hub.duty.ledger_store import hall_duty
 from hub.duty.opening import ACK
 from hub.duty.roster import month_key
 from hub.duty.roster_store import file_roster, version_in_force
+from hub.duty.seam import roster_expected, roster_seats
 from hub.duty.visits import record_inspection, register_sitting
 from hub.staff.tables import Staff
 from models.layout import Hall
@@ -170,7 +171,8 @@ def _judge(engine: Engine, hd: HallDuty, punches: list[Any]) -> None:
 
     if punches:
         projector = AttendanceProjector(
-            load_policy(hd.hall.attendance_policy, timezone=hd.hall.timezone)
+            load_policy(hd.hall.attendance_policy, timezone=hd.hall.timezone),
+            expected=roster_expected([hd.hall]),  # only rostered staff-days (DUTY-1)
         )
         projector.rejudge_punches(engine, punches)
 
@@ -326,9 +328,15 @@ def _special(engine: Engine, hd: HallDuty, day: date, now: datetime) -> dict[str
     start = datetime.combine(day, time(0), hd.zone)
     end = start + timedelta(days=1) - timedelta(seconds=1)  # the whole day, not the next
     projector = AttendanceProjector(
-        load_policy(hd.hall.attendance_policy, timezone=hd.hall.timezone)
+        load_policy(hd.hall.attendance_policy, timezone=hd.hall.timezone),
+        expected=roster_expected([hd.hall]),
     )
-    wf = AttendanceWorkflow(engine, projector, lambda: min(now, _day_at(hd, day, "07:40")))
+    wf = AttendanceWorkflow(
+        engine,
+        projector,
+        lambda: min(now, _day_at(hd, day, "07:40")),
+        roster_seats([hd.hall]),
+    )
     wf.add_substitute(
         actor=OFFICE,
         window="w04",

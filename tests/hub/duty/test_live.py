@@ -139,13 +139,15 @@ def test_a_change_of_holder_reaches_the_rating_device(broker: Broker, tmp_path: 
                 "start": start.isoformat(),
                 "end": (start + timedelta(days=1, seconds=-1)).isoformat(),
                 "reason": "发烧",
+                "certificate": "县人民医院 病假证明",  # rule ATT-5
             },
         )
         assert leave.status_code == 201, leave.text
-        for stage in ("department", "office"):
-            r = api.post(
+        for stage, who in (("department", "dept-head"), ("office", "supervision")):
+            r = api.post(  # two approvals by two people (ATT-5)
                 f"/api/attendance/leaves/{leave.json()['id']}/decision",
                 json={"stage": stage, "approve": True},
+                headers={"X-Actor": who},
             )
             assert r.status_code == 200, r.text
         # rule POST-7 + RATE-2: B takes over, and the device shows B with no queue change

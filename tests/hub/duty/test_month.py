@@ -163,8 +163,14 @@ def test_a_month_of_the_demo_hall(month: tuple[Any, Clock], engine: Engine) -> N
     ]
     assert len(missed) == 1 and len(late_ack) == 1  # the seeded missed check and late ack
     assert {w["subject"] for w in first["windows"]} == {w.id for w in HALL.windows}
+    clock.at = datetime(2027, 1, 1, 9, 0, tzinfo=TZ)  # a month closes once it is over (ATT-8)
     closed = office.post("/api/attendance/months/2026-12/close", json={"why": "月结"})
     assert closed.status_code == 200, closed.text
+    with engine.connect() as conn:  # closing re-judged the month: still only rostered days
+        rejudged = {
+            (s, d) for s, d in conn.execute(sa.select(DAY.c.staff_id, DAY.c.day).distinct())
+        }
+    assert rejudged <= expected and ("S905", DAY16) in rejudged
     frozen = office.get("/api/duty/demo/assessment", params={"month": "2026-12"}).json()
     assert frozen["frozen"] is True
     with engine.begin() as conn:  # a late fact does not change a frozen month
