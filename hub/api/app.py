@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 
+from hub.api.errors import install_error_handlers
 from hub.commands import CommandSender
 from hub.fleet.engine import FleetPolicy
 from hub.fleet.projector import utc_now
@@ -52,6 +53,7 @@ def create_app(
     for router in routers:
         app.include_router(router)
     app.add_exception_handler(OverflowError, _id_out_of_range)
+    install_error_handlers(app)  # pages for browsers (app.state.error_page), JSON for programs
     if auth is None:
         auth = bool(getattr(settings, "auth_required", True))
     app.state.auth_required = auth

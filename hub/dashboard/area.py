@@ -32,7 +32,7 @@ def _attendance(ctx: AreaContext) -> object | None:
 
 def setup(ctx: AreaContext) -> AreaParts:
     """Build the dashboard on the hub's engine, halls and clock."""
-    from hub.dashboard import attendance, records, routes
+    from hub.dashboard import attendance, records, routes, rule_pages
 
     feed = LiveFeed()
     policy = ctx.settings.fleet_policy() if hasattr(ctx.settings, "fleet_policy") else None
@@ -56,4 +56,12 @@ def setup(ctx: AreaContext) -> AreaParts:
     router.include_router(routes.router)
     router.include_router(records.router)
     router.include_router(attendance.router)
-    return AreaParts(name="dashboard", projectors=[feed], routers=[router])
+    router.include_router(rule_pages.router)
+    from hub.dashboard.errors import error_page
+
+    return AreaParts(
+        name="dashboard",
+        projectors=[feed],
+        routers=[router],
+        state={"error_page": error_page},
+    )

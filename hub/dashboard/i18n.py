@@ -1,403 +1,140 @@
-"""The dashboard's words in Chinese (zh-CN, the default) and English: a message catalogue."""
+"""The interface's words in Chinese (zh-CN, the default) and English: one gettext catalogue.
+
+The words live in `locale/<lang>/LC_MESSAGES/hallkeeper.po` (Babel reads them; no compiled .mo
+is needed). A message id is a stable key (`"away"`, `"alert.away_no_sign"`), the same in every
+language; `t(key, **values)` fills `{name}` placeholders. How to add words: `locale/README.md`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel.messages.pofile import read_po
 
 from models.devices import KINDS
+
+logger = logging.getLogger(__name__)
 
 LANGS = ("zh-CN", "en")
 DEFAULT_LANG = "zh-CN"
 COOKIE = "hk_lang"
+DOMAIN = "hallkeeper"
+LOCALE_DIR = Path(__file__).parent / "locale"
+_FOLDERS = {"zh-CN": "zh_CN", "en": "en"}
+ROLES = ("admin", "supervisor", "duty_chief", "window_lead", "viewer")
 
-_PAIRS: dict[str, tuple[str, str]] = {
-    "app": ("大厅管家", "hallkeeper"),
-    "login": ("登录", "Log in"),
-    "logout": ("退出", "Log out"),
-    "username": ("用户名", "Username"),
-    "password": ("密码", "Password"),
-    "login_failed": ("用户名或密码错误，或账号已停用", "Wrong username or password, or disabled"),
-    "login_expired": ("登录页已过期，请重新登录", "The login form expired; please log in again"),
-    "login_locked": ("登录失败次数过多，请一分钟后再试", "Too many failed logins; wait a minute"),
-    "hallmap": ("大厅实况", "Live hall"),
-    "devices": ("设备状态", "Devices"),
-    "attendance": ("考勤", "Attendance"),
-    "compliance": ("在岗违规", "On-post violations"),
-    "duty": ("值班与排班", "Duty & roster"),
-    "ratings": ("评价与回访", "Ratings & follow-ups"),
-    "queue": ("排队统计", "Queue statistics"),
-    "alerts": ("告警", "Alerts"),
-    "audit": ("操作日志", "Audit log"),
-    "window": ("窗口", "Window"),
-    "seat": ("岗位", "Seat"),
-    "staff": ("人员", "Staff"),
-    "on_post": ("在岗", "On post"),
-    "away": ("离岗", "Away"),
-    "away_since": ("离岗计时", "Away for"),
-    "unassigned": ("未排岗", "Unassigned"),
-    "post_A": ("A岗", "A post"),
-    "post_B": ("B岗顶岗", "B takes over"),
-    "post_substitute": ("替岗", "Substitute"),
-    "post_cover": ("顶岗", "Cover"),
-    "unknown": ("未知", "Unknown"),
-    "serving": ("正在办理", "Serving"),
-    "waiting": ("等候", "Waiting"),
-    "est_wait": ("预计等候(分)", "Est. wait (min)"),
-    "service": ("业务", "Service"),
-    "paused": ("暂停", "Paused"),
-    "live": ("实时更新", "Live"),
-    "device": ("设备", "Device"),
-    "kind": ("类型", "Kind"),
-    "status": ("状态", "Status"),
-    "online": ("在线", "Online"),
-    "offline": ("离线", "Offline"),
-    "inactive": ("无响应", "Inactive"),
-    "last_seen": ("最后通信", "Last seen"),
-    "version": ("版本", "Version"),
-    "outbox": ("待发积压", "Outbox backlog"),
-    "clock_skew": ("时钟偏差(ms)", "Clock skew (ms)"),
-    "open_alerts": ("未处理告警", "Open alerts"),
-    "opening_check": ("开厅检查 (DEV-1)", "Opening check (DEV-1)"),
-    "run_check": ("立即检查", "Check now"),
-    "ok": ("正常", "OK"),
-    "problems": ("问题", "Problems"),
-    "not_checked": ("尚未检查", "Not checked yet"),
-    "day": ("日期", "Day"),
-    "month": ("月份", "Month"),
-    "day_view": ("日考勤", "Day view"),
-    "month_view": ("月考勤汇总", "Month summary"),
-    "checkpoints": ("打卡点", "Checkpoints"),
-    "leaves": ("请假", "Leave requests"),
-    "kind_of_leave": ("假别", "Kind"),
-    "from": ("开始", "From"),
-    "to": ("结束", "To"),
-    "reason": ("事由", "Reason"),
-    "approve": ("批准", "Approve"),
-    "refuse": ("不批准", "Refuse"),
-    "why": ("说明", "Why"),
-    "export_csv": ("导出 CSV", "Export CSV"),
-    "export_xlsx": ("导出 Excel", "Export XLSX"),
-    "statuses": ("考勤状态分布", "Checkpoint statuses"),
-    "late": ("迟到", "Late"),
-    "early": ("早退", "Early leave"),
-    "missing": ("缺卡", "Missing"),
-    "absent": ("旷工", "Absent"),
-    "leave": ("请假", "On leave"),
-    "workdays": ("工作日", "Workdays"),
-    "penalty": ("扣款(元)", "Penalty (yuan)"),
-    "corrections": ("补卡", "Corrections"),
-    "rule": ("规则", "Rule"),
-    "detail": ("详情", "Detail"),
-    "start": ("开始", "Start"),
-    "end": ("结束", "End"),
-    "none": ("无", "None"),
-    "tickets": ("取号", "Tickets"),
-    "served": ("已办", "Served"),
-    "no_shows": ("过号", "No-shows"),
-    "mean_wait": ("平均等候(分)", "Mean wait (min)"),
-    "waits_per_hour": ("各时段平均等候(分)", "Mean wait per hour (min)"),
-    "over_limit": ("即办件超时 (QUEUE-5)", "Immediate cases over the limit (QUEUE-5)"),
-    "severity": ("级别", "Severity"),
-    "message": ("内容", "Message"),
-    "opened": ("发生时间", "Opened"),
-    "resolve": ("处理", "Resolve"),
-    "source": ("来源", "Source"),
-    "when": ("时间", "When"),
-    "who": ("操作人", "Who"),
-    "what": ("操作", "What"),
-    "role": ("角色", "Role"),
-    "forbidden": ("无权执行此操作", "Your role may not do this"),
-    "done": ("已完成", "Done"),
-    "stage_department": ("部门负责人审批", "Department head"),
-    "stage_office": ("督查考核科审批", "Supervision office"),
-    "rating_count": ("评价数", "Ratings"),
-    "satisfied": ("满意率", "Satisfied"),
-    "followups": ("回访任务", "Follow-ups"),
-    "language": ("English", "中文"),
-    "new_leave": ("登记请假", "File leave"),
-    "new_correction": ("补卡 (已批准)", "Correction (approved)"),
-    "submit": ("提交", "Submit"),
-    "pending": ("待部门审批", "Pending"),
-    "dept_approved": ("待督查考核科审批", "Department approved"),
-    "approved": ("已批准", "Approved"),
-    "refused": ("未批准", "Refused"),
-    "revoked": ("已撤销", "Revoked"),
-    "personal": ("事假", "Personal"),
-    "sick": ("病假", "Sick"),
-    "annual": ("年假", "Annual"),
-    "marriage": ("婚假", "Marriage"),
-    "maternity": ("产假", "Maternity"),
-    "bereavement": ("丧假", "Bereavement"),
-    "official": ("因公", "Official business"),
-    "no_data": ("暂无数据", "No data"),
-    # attendance (issues 15, 18): statuses, exports, refusals, why a verdict
-    "att.status.ok": ("正常", "On time"),
-    "att.status.late": ("迟到", "Late"),
-    "att.status.early": ("早退", "Early leave"),
-    "att.status.absent_from_post": ("脱岗", "Absent from post"),
-    "att.status.missing": ("缺卡", "Missing punch"),
-    "att.status.absent": ("旷工", "Absent without leave"),
-    "att.status.not_due": ("未到", "Not yet due"),
-    "att.status.leave": ("请假", "On leave"),
-    "att.corrected": ("已补卡", "Corrected"),
-    "att.early_punch": ("提前打卡（ATT-4）", "Punched before the window (ATT-4)"),
-    "att.minutes": ("{n}分钟", "{n} min"),
-    "home": ("探亲假", "Home leave"),
-    "paid_annual": ("带薪休假", "Paid annual leave"),
-    "att.checkpoint.AM_IN": ("上午到岗", "Morning arrival"),
-    "att.checkpoint.AM_OUT": ("上午服务停止", "Morning stop"),
-    "att.checkpoint.PM_IN": ("下午到岗", "Afternoon arrival"),
-    "att.checkpoint.PM_OUT": ("下午服务停止", "Afternoon stop"),
-    "att.col.key": ("编号", "Id"),
-    "att.col.name": ("姓名", "Name"),
-    "att.col.unit": ("派驻单位", "Unit"),
-    "att.col.window": ("窗口", "Window"),
-    "att.col.staff": ("人数", "Staff"),
-    "att.col.workdays": ("应出勤天数", "Workdays"),
-    "att.col.late": ("迟到(次)", "Late"),
-    "att.col.late_minutes": ("迟到(分钟)", "Late (min)"),
-    "att.col.early": ("早退(次)", "Early leave"),
-    "att.col.early_minutes": ("早退(分钟)", "Early leave (min)"),
-    "att.col.absent_from_post": ("脱岗(次)", "Absent from post"),
-    "att.col.absent_from_post_minutes": ("脱岗(分钟)", "Absent from post (min)"),
-    "att.col.missing": ("缺卡(次)", "Missing punches"),
-    "att.col.forgotten_signins": ("忘记签到(次)", "Forgotten sign-ins"),
-    "att.col.absent_half_days": ("旷工或脱岗(半天)", "Absent (half-days)"),
-    "att.col.leave_half_days": ("请假(半天)", "Leave (half-days)"),
-    "att.col.leave_personal": ("事假(半天)", "Personal leave (half-days)"),
-    "att.col.leave_sick": ("病假(半天)", "Sick leave (half-days)"),
-    "att.col.leave_annual": ("年假(半天)", "Annual leave (half-days)"),
-    "att.col.leave_marriage": ("婚假(半天)", "Marriage leave (half-days)"),
-    "att.col.leave_maternity": ("产假(半天)", "Maternity leave (half-days)"),
-    "att.col.leave_bereavement": ("丧假(半天)", "Bereavement leave (half-days)"),
-    "att.col.leave_official": ("因公(半天)", "Official business (half-days)"),
-    "att.col.leave_home": ("探亲假(半天)", "Home leave (half-days)"),
-    "att.col.leave_paid_annual": ("带薪休假(半天)", "Paid annual leave (half-days)"),
-    "att.col.corrections": ("补卡(次)", "Corrections"),
-    "att.col.early_punches": ("提前打卡(次)", "Early punches"),
-    "att.col.not_due": ("未到(次)", "Not yet due"),
-    "att.col.penalty_yuan": ("扣款(元)", "Penalty (yuan)"),
-    "att.col.days_pay_days": ("扣当日工资(天)", "Days' pay forfeited"),
-    "att.col.daily_wage_yuan": ("日工资(元)", "Daily wage (yuan)"),
-    "att.col.days_pay_yuan": ("扣工资(元)", "Pay forfeited (yuan)"),
-    "att.col.day": ("日期", "Day"),
-    "att.col.time": ("时间", "time"),
-    "att.col.status": ("结果", "verdict"),
-    "att.col.item": ("项目", "Item"),
-    "att.col.rule": ("依据", "Rule"),
-    "att.col.count": ("次数", "Count"),
-    "att.col.yuan_each": ("单价(元)", "Each (yuan)"),
-    "att.col.yuan": ("金额(元)", "Amount (yuan)"),
-    "att.col.setting": ("政策设置", "Policy setting"),
-    "att.col.month": ("月份", "Month"),
-    "att.col.policy": ("考勤政策", "Attendance policy"),
-    "att.col.closed": ("已关账", "Closed"),
-    "att.col.to_date": ("统计截至", "To date"),
-    "att.col.value": ("内容", "Value"),
-    "att.yes": ("是", "Yes"),
-    "att.no": ("否", "No"),
-    "att.sheet.staff": ("人员汇总", "Staff"),
-    "att.sheet.windows": ("窗口汇总", "Windows"),
-    "att.sheet.units": ("单位汇总", "Units"),
-    "att.sheet.days": ("每日明细", "Per day"),
-    "att.sheet.penalties": ("扣款明细", "Penalties"),
-    "att.sheet.about": ("说明", "About"),
-    "att.penalty.late": ("迟到", "Late"),
-    "att.penalty.early": ("早退", "Early leave"),
-    "att.penalty.absent": ("旷工（另扣当日工资）", "Absence (and the day's pay)"),
-    "att.penalty.early_punch": ("提前打卡（ATT-4）", "Punch before the window (ATT-4)"),
-    "att.penalty.monthly_late": ("当月迟到累计", "Lates in the month"),
-    "att.penalty.monthly_forgotten": ("当月忘记签到累计", "Forgotten sign-ins in the month"),
-    "att.days_pay": ("{n}天工资", "{n} day's pay"),
-    "att.err.kind": ("未知的假别", "Unknown kind of leave"),
-    "att.err.certificate": (
-        "病假须填写二级以上医院病假证明的编号（ATT-5）",
-        "Sick leave needs the reference of a level-2 or higher hospital's certificate (ATT-5)",
-    ),
-    "att.err.end_order": ("结束时间须晚于开始时间", "The end must come after the start"),
-    "att.err.leave_too_early": (
-        "请假开始日期不能早于 {day}（本厅考勤政策）",
-        "A leave may start on {day} at the earliest (the hall's policy)",
-    ),
-    "att.err.leave_too_late": (
-        "请假开始日期不能晚于 {day}（本厅考勤政策）",
-        "A leave may start on {day} at the latest (the hall's policy)",
-    ),
-    "att.err.leave_too_long": (
-        "一次请假最长 {days} 天（本厅考勤政策）",
-        "One leave covers at most {days} days (the hall's policy)",
-    ),
-    "att.err.checkpoint": ("请选择要补的打卡点", "Choose the checkpoint to correct"),
-    "att.err.checkpoint_unknown": ("没有这个打卡点", "No such checkpoint"),
-    "att.err.future": ("补卡时间不能晚于现在", "A correction cannot be for a time still to come"),
-    "att.err.correction_late": (
-        "补卡须在 {days} 天内提出（ATT-6），此次补卡的期限是 {deadline}",
-        "A correction is filed within {days} days (ATT-6); this one was due by {deadline}",
-    ),
-    "att.err.own_leave": ("不能审批本人的请假（ATT-5）", "Nobody approves their own leave (ATT-5)"),
-    "att.err.own_correction": (
-        "不能审核本人的补卡（ATT-6）",
-        "Nobody approves their own correction (ATT-6)",
-    ),
-    "att.err.same_approver": (
-        "两级审批须由两个不同账号完成：{who} 已做部门审批",
-        "The two stages need two different accounts: {who} took the department stage",
-    ),
-    "att.err.filer_reviews": (
-        "补卡须由提交人以外的账号审核（ATT-6）",
-        "A correction is reviewed by another account than the one that filed it (ATT-6)",
-    ),
-    "att.err.role_department": (
-        "您的角色不能做部门负责人审批",
-        "Your role may not take the department head's decision",
-    ),
-    "att.err.role_office": (
-        "只有督查考核科可以做此审批（ATT-5）",
-        "Only the supervision office takes this decision (ATT-5)",
-    ),
-    "att.err.role_review": (
-        "只有督查考核科可以审核补卡（ATT-6）",
-        "Only the supervision office reviews corrections (ATT-6)",
-    ),
-    "att.err.unknown_staff": (
-        "没有编号为 {staff_id} 的工作人员",
-        "No staff member with the id {staff_id}",
-    ),
-    "att.err.naive": ("时间须带时区", "The time needs its UTC offset"),
-    "att.err.month_closed": (
-        "{month} 月已关账（ATT-8），请先重新开账",
-        "Month {month} is closed (ATT-8); reopen it first",
-    ),
-    "att.err.month_not_over": (
-        "{month} 尚未结束，月底之后才能关账",
-        "Month {month} is not over yet; close it after its last day",
-    ),
-    "att.err.month_already_closed": ("该月已关账", "The month is already closed"),
-    "att.err.month_not_closed": ("该月未关账", "The month is not closed"),
-    "att.err.why_needed": ("请填写原因", "Give a reason"),
-    "att.err.actor": ("须有操作人", "Every change needs its operator"),
-    "att.err.self_substitute": ("本人不能为自己替岗", "Nobody substitutes for themselves"),
-    "att.err.substitute_filed": (
-        "本单位派出的替岗人员须事先报督查考核科备案（ATT-7）",
-        "A substitute sent by the unit is filed with the supervision office in advance (ATT-7)",
-    ),
-    "att.err.extends": (
-        "只能续假本人已批准的请假",
-        "Only an approved leave of the same person can be extended",
-    ),
-    "att.err.stage_order": (
-        "请假须先经部门负责人审批，再由督查考核科审批（ATT-5）",
-        "Leave is approved by the department head first, then the supervision office (ATT-5)",
-    ),
-    "att.err.not_revocable": (
-        "已撤销或未批准的，不能再撤销",
-        "A refused or revoked one cannot be revoked",
-    ),
-    "att.err.not_pending": ("该补卡已审核", "This correction has been reviewed already"),
-    "att.err.reason": ("请填写补卡事由", "Give the reason for the correction"),
-    "att.err.no_leave": ("没有这条请假记录", "No such leave"),
-    "att.err.no_correction": ("没有这条补卡记录", "No such correction"),
-    "att.err.substitute_sole": (
-        "{staff_id} 是 {window} 窗口唯一的工作人员：须先安排替岗人员到岗（ATT-7）",
-        "{staff_id} is the only staff of window {window}: a substitute comes first (ATT-7)",
-    ),
-    "att.err.substitute_second": (
-        "{window} 窗口已有人请假：{staff_id} 请假须先安排替岗人员（ATT-7）",
-        "Someone of window {window} is on leave already: {staff_id} needs a substitute (ATT-7)",
-    ),
-    "att.err.wage": ("日工资须在 0 到 100000 元之间", "A daily wage is 0 to 100000 yuan"),
-    "att.how.paired": (
-        "同一半天两次打卡相隔不少于 {min} 分钟：先为到岗，后为离岗",
-        "Two punches of the half-day at least {min} min apart: arrival, then leave",
-    ),
-    "att.how.one_arrival": (
-        "打卡相隔不足 {min} 分钟，按时间窗算作一次到岗",
-        "Punches less than {min} min apart: one arrival, as the window says",
-    ),
-    "att.how.one_leave": (
-        "打卡相隔不足 {min} 分钟，按时间窗算作一次离岗",
-        "Punches less than {min} min apart: one leave, as the window says",
-    ),
-    "att.how.arrival_so_far": (
-        "离岗时间未到：目前的打卡算作到岗",
-        "The stop time has not come: the punches so far are the arrival",
-    ),
-    "att.how.earliest_in_window": ("时间窗内最早一次打卡", "The earliest punch in the window"),
-    "att.how.latest_in_window": ("时间窗内最晚一次打卡", "The latest punch in the window"),
-    "att.how.none": ("时间窗内没有打卡", "No punch in the window"),
-    "att.how.not_yet": ("该半天尚未结束", "The half-day is not over yet"),
-    "att.why.title": ("判定依据", "Why"),
-    "att.why.punches": ("参与判定的打卡", "Punches considered"),
-    "att.why.window": ("打卡时间窗", "Window"),
-    "att.why.deadline": ("最晚到岗", "Deadline"),
-    "att.why.stop_time": ("最早离岗", "Earliest stop"),
-    "att.why.counted": ("计入的打卡", "Punch counted"),
-    "att.why.setting": ("政策设置", "Policy setting"),
-    "att.why.leave": ("请假", "Leave"),
-    "att.why.correction": ("补卡", "Correction"),
-    "att.why.due_at": ("判定时间", "Judged at"),
-    "att.why.stray": ("不计入的打卡", "Punches that count for nothing"),
-    "att.why.merged": ("重复打卡（合并）", "Repeats (one punch)"),
-    "att.why.frozen": (
-        "该月已关账，以关账时的结果为准",
-        "The month is closed: its stored verdicts stand",
-    ),
-    "att.revoke": ("撤销", "Revoke"),
-    "att.review": ("审核", "Review"),
-    "att.certificate": ("病假证明编号", "Certificate (sick leave)"),
-    "att.file_correction": ("提交补卡", "File a correction"),
-    "att.corrections_list": ("补卡记录", "Corrections"),
-    "att.filed_by": ("提交人", "Filed by"),
-    "att.approver": ("审核人", "Approver"),
-    "att.to_date": ("统计截至 {day}", "To date: {day}"),
-    "att.explain": ("查看依据", "Why"),
-    "att.daily_wage": ("日工资", "Daily wage"),
-    "att.fix.pending": ("待审核", "Awaiting review"),
-    "att.fix.approved": ("已批准", "Approved"),
-    "att.fix.refused": ("未批准", "Refused"),
-    "att.fix.revoked": ("已撤销", "Revoked"),
-}
-_PAIRS.update({kind: (spec.label_zh, spec.label_en) for kind, spec in KINDS.items()})
-"""Device kinds are named where they are defined (models/devices/)."""
-CATALOGUE: dict[str, dict[str, str]] = {
-    "zh-CN": {k: zh for k, (zh, _en) in _PAIRS.items()},
-    "en": {k: en for k, (_zh, en) in _PAIRS.items()},
-}
+
+def po_path(lang: str) -> Path:
+    """The .po file of a language."""
+    return LOCALE_DIR / _FOLDERS[lang] / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def read_catalogue(path: Path) -> dict[str, str]:
+    """msgid -> msgstr of one .po file (the header entry left out)."""
+    with path.open("rb") as fh:
+        catalog = read_po(fh, abort_invalid=True)
+    return {str(m.id): str(m.string) for m in catalog if m.id and isinstance(m.id, str)}
+
+
+@lru_cache(maxsize=1)
+def _load() -> dict[str, dict[str, str]]:
+    words = {lang: read_catalogue(po_path(lang)) for lang in LANGS}
+    for kind, spec in KINDS.items():  # device kinds are named where defined (models/devices/)
+        words["zh-CN"].setdefault(kind, spec.label_zh)
+        words["en"].setdefault(kind, spec.label_en)
+    return words
+
+
+class _Catalogue(Mapping[str, dict[str, str]]):
+    """lang -> message key -> text, read from the .po files on first use."""
+
+    def __getitem__(self, lang: str) -> dict[str, str]:
+        return _load()[lang]
+
+    def __iter__(self) -> Any:
+        return iter(LANGS)
+
+    def __len__(self) -> int:
+        return len(LANGS)
+
+
+CATALOGUE: Mapping[str, dict[str, str]] = _Catalogue()
 """lang -> message key -> text."""
 
-ROLE_NAMES: dict[str, dict[str, str]] = {
-    "zh-CN": {
-        "admin": "管理员",
-        "supervisor": "督查考核科",
-        "duty_chief": "值班长",
-        "window_lead": "窗口负责人",
-        "viewer": "只读",
-    },
-    "en": {
-        "admin": "Admin",
-        "supervisor": "Supervision office",
-        "duty_chief": "Duty chief",
-        "window_lead": "Window lead",
-        "viewer": "Viewer",
-    },
-}
+
+class _RoleNames(Mapping[str, dict[str, str]]):
+    """lang -> role -> its name (catalogue keys `role.<role>`)."""
+
+    def __getitem__(self, lang: str) -> dict[str, str]:
+        table = CATALOGUE[lang]
+        return {r: table.get(f"role.{r}", r) for r in ROLES}
+
+    def __iter__(self) -> Any:
+        return iter(LANGS)
+
+    def __len__(self) -> int:
+        return len(LANGS)
+
+
+ROLE_NAMES: Mapping[str, dict[str, str]] = _RoleNames()
+"""lang -> role value -> the role's name."""
+
+_missed: set[str] = set()
+_missed_lock = threading.Lock()
+
+
+def missed() -> set[str]:
+    """The keys asked for since the last clear() that no catalogue has (tests check it)."""
+    with _missed_lock:
+        return set(_missed)
+
+
+def clear_missed() -> None:
+    """Forget the keys missed so far."""
+    with _missed_lock:
+        _missed.clear()
 
 
 def choose_lang(query: str | None, cookie: str | None) -> str:
     """The language asked for by ?lang=, else the cookie, else zh-CN."""
     for asked in (query, cookie):
-        if asked:
-            norm = "en" if asked.lower().startswith("en") else "zh-CN"
-            if asked.lower().startswith(("en", "zh")):
-                return norm
+        if asked and asked.lower().startswith(("en", "zh")):
+            return "en" if asked.lower().startswith("en") else "zh-CN"
     return DEFAULT_LANG
 
 
-def translator(lang: str) -> Callable[[str], str]:
-    """t(key) for a language; an unknown key shows as itself."""
-    table = CATALOGUE.get(lang, CATALOGUE[DEFAULT_LANG])
+def has(key: str) -> bool:
+    """Whether the catalogue has words for `key`."""
+    return key in CATALOGUE[DEFAULT_LANG]
 
-    def t(key: str) -> str:
-        return table.get(key, key)
+
+def text(lang: str, key: str, **values: object) -> str:
+    """The words of `key` in `lang` with `{name}` placeholders filled; an unknown key as itself."""
+    table = CATALOGUE[lang] if lang in LANGS else CATALOGUE[DEFAULT_LANG]
+    found = table.get(key)
+    if found is None:
+        with _missed_lock:
+            _missed.add(key)
+        logger.debug("no words for %r", key)
+        return key
+    if not values:
+        return found
+    try:
+        return found.format_map(values)
+    except (KeyError, IndexError, ValueError):
+        logger.warning("words of %r do not fit the values %s", key, sorted(values))
+        return found
+
+
+def translator(lang: str) -> Callable[..., str]:
+    """t(key, **values) for a language; an unknown key shows as itself (and is noted)."""
+
+    def t(key: str, **values: object) -> str:
+        return text(lang, key, **values)
 
     return t

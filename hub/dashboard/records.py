@@ -45,7 +45,7 @@ def ratings_page(
 ) -> HTMLResponse:
     """Ratings by staff member (RATE-4) and the follow-ups of dissatisfied ratings (RATE-3)."""
     if not dash.ratings:
-        raise HTTPException(404, "ratings are not part of this hub")
+        raise HTTPException(404, "error.no_ratings")
     import sqlalchemy as sa
 
     from hub.ratings import reports

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import secrets
 from datetime import date
@@ -198,7 +197,7 @@ def opening_check_now(
 
     check_csrf(request, csrf_token)
     if op.role not in CHIEFS:
-        raise HTTPException(403, "only the duty chief, the supervision office or an admin")
+        raise HTTPException(403, "forbidden.chiefs")
     for h in dash.halls:
         report = run_opening_check(request.app.state.engine, h, dash.clock(), dash.policy)
         audit(
@@ -240,7 +239,7 @@ def resolve_alert(
 
     check_csrf(request, csrf_token)
     if op.role not in CHIEFS:
-        raise HTTPException(403, "only the duty chief, the supervision office or an admin")
+        raise HTTPException(403, "forbidden.chiefs")
     engine = request.app.state.engine
     with Session(engine) as session:
         alert = session.get(Alert, alert_id)
@@ -300,6 +299,7 @@ def queue_page(request: Request, op: PageOp, dash: DashDep, day: str | None = No
             "chart": chart,
             "snapshot": _queue_snapshot(request, h.id),
             "services": {s.code: s.name for s in h.services},
+            "windows": {w.id: w.name or w.id for w in h.windows},
         },
     )
 
@@ -310,7 +310,7 @@ def audit_page(
 ) -> HTMLResponse:
     """The audit log: who changed what, when and why (admin, supervision office)."""
     if op.role not in (Role.ADMIN, Role.SUPERVISOR):
-        raise HTTPException(403, "the audit log is for admins and the supervision office")
+        raise HTTPException(403, "forbidden.audit")
     rows = audit_entries(request.app.state.engine, limit=300, actor=actor or None)
     return render(
         request,
@@ -319,7 +319,6 @@ def audit_page(
         {
             "rows": rows,
             "zone": dash.hall(None).timezone,
-            "dumps": lambda v: json.dumps(v, ensure_ascii=False) if v else "",
         },
     )
 

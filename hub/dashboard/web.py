@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from hub.dashboard import rules, words
 from hub.dashboard.i18n import COOKIE as LANG_COOKIE
 from hub.dashboard.i18n import ROLE_NAMES, choose_lang, translator
 from hub.fleet.engine import FleetPolicy
@@ -41,6 +43,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/queue", "queue"),
     ("/alerts", "alerts"),
     ("/audit", "audit"),
+    ("/rules", "rules"),
 )
 
 
@@ -103,14 +106,16 @@ def render(
     lang = lang_of(request)
     found = session_of(request) if auth_required(request) else None
     dash: Dashboard | None = getattr(request.app.state, "dashboard", None)
+    t = translator(lang)
     nav = [(href, key) for href, key in NAV if key != "ratings" or (dash and dash.ratings)]
     if op.role not in (Role.ADMIN, Role.SUPERVISOR):
-        nav = [(href, key) for href, key in nav if key != "audit"]
+        t = translator(lang)
+    nav = [(href, key) for href, key in nav if key != "audit"]
     response = templates.TemplateResponse(
         request,
         name,
         {
-            "t": translator(lang),
+            "t": t,
             "lang": lang,
             "other_lang": "en" if lang == "zh-CN" else "zh-CN",
             "op": op,
@@ -120,6 +125,13 @@ def render(
             "path": request.url.path,
             "local": local,
             "Markup": Markup,
+            "alert_kind": partial(words.alert_kind, t),
+            "audit_action": partial(words.audit_action, t),
+            "changes": partial(words.change_words, t),
+            "problem_reason": partial(words.problem_reason, t),
+            "rule": partial(rules.rule_link, t),
+            "rules_in": partial(rules.link_rules, t),
+            "hall_name": {h.id: h.name for h in (dash.halls if dash else [])}.get,
             **context,
         },
         status_code=status,

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 
+from hub.api.errors import ErrorInfo, wants_page
 from hub.users.accounts import Operator, Role, audit, aware, utc_now
 from hub.users.tables import UserAccount, UserSession
 
@@ -226,7 +227,15 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
-async def _reply(send: Send, status: int, detail: str) -> None:
+CSRF_REFUSED = "missing or wrong CSRF token (header X-CSRF-Token)"
+
+
+async def _reply(send: Send, status: int, detail: str, request: Request | None = None) -> None:
+    if request is not None and wants_page(request):  # a person's browser: the error page
+        info = ErrorInfo(status=status, detail=detail)
+        page = await run_in_threadpool(request.app.state.error_page, request, info)
+        await page(request.scope, request.receive, send)
+        return
     body = json.dumps({"detail": detail}).encode()
     await send(
         {
@@ -259,17 +268,21 @@ class ApiGuard:
         engine: Engine = request.app.state.engine
         found = await run_in_threadpool(lookup_session, engine, token) if token else None
         if found is None:
-            await _reply(send, 401, "login required")
+            await _reply(send, 401, "login required", request)
             return
         method = scope["method"]
         change = method not in SAFE_METHODS
         if change:
             sent = request.headers.get(CSRF_HEADER, "")
             if not sent or not hmac.compare_digest(sent, found.csrf):
-                await _reply(send, 403, "missing or wrong CSRF token (header X-CSRF-Token)")
+                await _reply(
+                    send, 403, "missing or wrong CSRF token (header X-CSRF-Token)", request
+                )
                 return
             if not allowed_to_change(found.operator.role, path):
-                await _reply(send, 403, f"role {found.operator.role} may not change {path}")
+                await _reply(
+                    send, 403, f"role {found.operator.role} may not change {path}", request
+                )
                 return
         state = scope.setdefault("state", {})
         state["session"], state["user"] = found, found.operator

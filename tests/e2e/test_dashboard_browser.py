@@ -211,7 +211,7 @@ def test_operator_flow_in_chromium(hub: HubServer, broker: Broker, page: Any) ->
     shot(page, "12-devices-opening-check")
     audit_text = page.goto(hub.api_url + "/audit")
     assert audit_text is not None
-    assert "leave.approve" in page.content() and "病历已交" in page.content()
+    assert "批准请假" in page.content() and "病历已交" in page.content()
 
     # logging out ends the session: pages send the browser back to the login form
     page.click("#logout")

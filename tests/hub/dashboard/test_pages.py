@@ -139,7 +139,7 @@ def test_alert_feed_joins_the_areas_and_resolving_is_audited(
         s.commit()
     viewer, chief = browser_as(Role.VIEWER), browser_as(Role.DUTY_CHIEF)
     page = viewer.get("/alerts").text
-    assert page.index("回访超时") < page.index("w03-led offline")  # newest first
+    assert page.index("回访超时") < page.index("设备离线")  # newest first, in words
     assert "/resolve" not in page  # a viewer sees no button
     assert "/resolve" in chief.get("/alerts").text
     r = chief.post("/alerts/1/resolve", data={"why": "换了电源", "csrf_token": chief.csrf})

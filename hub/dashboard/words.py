@@ -1,0 +1,88 @@
+"""Codes in words: alert kinds, audit actions and before/after changes as the pages say them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from markupsafe import Markup
+
+from hub.dashboard.i18n import has
+
+Words = Callable[..., str]
+FAULT_PREFIX = "fault:"
+
+
+def code_words(t: Words, prefix: str, code: str | None, fallback: str) -> str:
+    """`prefix + code` in words, else the fallback key's words (a code never shows bare)."""
+    key = f"{prefix}{code}"
+    return t(key) if code is not None and has(key) else t(fallback)
+
+
+def alert_kind(t: Words, kind: str) -> str:
+    """A device alert kind (`offline`, `fault:<code>`) in words."""
+    if kind.startswith(FAULT_PREFIX):
+        return code_words(t, "fault.", kind[len(FAULT_PREFIX) :], "fault.other")
+    return code_words(t, "alertkind.", kind, "alertkind.fault")
+
+
+def audit_action(t: Words, action: str) -> str:
+    """An audit action (`leave.approve`, `POST /api/...`) in words."""
+    if has(f"audit.{action}"):
+        return t(f"audit.{action}")
+    method, _, path = action.partition(" ")
+    if path.startswith("/"):
+        verb = code_words(t, "audit.method.", method, "audit.other")
+        return Markup("{0} <code>{1}</code>").format(t("audit.api", method=verb), path)
+    return t("audit.other")
+
+
+def value_words(t: Words, name: str, value: Any) -> str:
+    """One recorded value in words: a known code by its name, yes/no, else as it is."""
+    if isinstance(value, bool):
+        return t("yes") if value else t("no")
+    if value is None:
+        return "—"
+    text = str(value)
+    for key in (f"{name}.{text}", text):
+        if has(key):
+            return t(key)
+    return text
+
+
+def field_words(t: Words, name: str) -> str:
+    """A recorded field's name in words (`field.<name>`, else the key `<name>`)."""
+    for key in (f"field.{name}", name):
+        if has(key):
+            return t(key)
+    return name
+
+
+def change_words(t: Words, before: Any, after: Any) -> str:
+    """An audit entry's before/after as `field: old → new`, never as JSON."""
+    old = before if isinstance(before, dict) else {}
+    new = after if isinstance(after, dict) else {}
+    parts = []
+    for name in dict.fromkeys([*old, *new]):
+        label = field_words(t, name)
+        if name in old and name in new:
+            parts.append(
+                f"{label}：{value_words(t, name, old[name])} → {value_words(t, name, new[name])}"
+            )
+        elif name in new:
+            parts.append(f"{label}：{value_words(t, name, new[name])}")
+        else:
+            parts.append(f"{label}：{value_words(t, name, old[name])} → —")
+    return "；".join(parts)
+
+
+def problem_reason(t: Words, reason: str) -> str:
+    """A reason of the opening check (`offline`, `fault camera: ...`) in words (rule DEV-1)."""
+    plain = {"never reported": "never_reported", "offline": "offline", "silent": "inactive"}
+    if reason in plain:
+        return t(plain[reason])
+    if reason.startswith("fault "):
+        return code_words(t, "fault.", reason[6:].split(":", 1)[0], "fault.other")
+    if reason.startswith("driver "):
+        return t("driver_not_ok")
+    return t("fault.other")
