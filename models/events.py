@@ -16,6 +16,10 @@ Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.
 Ticket = Annotated[str, Field(min_length=2, max_length=12, pattern=r"^[A-Z]{1,3}[0-9]{1,4}$")]
 """A queue number as printed: service prefix and number, e.g. `A012`."""
 ShortText = Annotated[str, Field(max_length=500)]
+SealedContact = Annotated[
+    str, Field(min_length=10, max_length=200, pattern=r"^c1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
+]
+"""A citizen's phone number sealed with the hall's contact key (models/contact.py, PRIV-1)."""
 
 
 class EventType(StrEnum):
@@ -84,9 +88,15 @@ class Rating(WireModel):
         default=None, ge=1, le=5, description="5 非常满意 … 1 非常不满意; None: not rated"
     )
     dimensions: dict[Code, Annotated[int, Field(ge=1, le=5)]] = Field(
-        default_factory=dict, max_length=8, description="Optional per-dimension levels"
+        default_factory=dict,
+        max_length=8,
+        description="Levels of the other dimensions (efficiency, service_level, attitude)",
     )
     reason: Code | None = Field(default=None, description="Reason code of a dissatisfied rating")
+    contact: SealedContact | None = Field(
+        default=None,
+        description="The phone number left for the call back, sealed for the hub (PRIV-1)",
+    )
 
 
 class TicketIssued(WireModel):

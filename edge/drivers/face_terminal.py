@@ -164,6 +164,18 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
         )
         self._thread.start()
 
+    def play(self, source: str) -> bool:
+        """Play a recorded clip or performer now (a simulated person at the terminal); False
+        while the camera thread is still busy with another."""
+        if self._thread is not None and self._thread.is_alive():
+            return False
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._run, args=(source,), name=f"face-{self.ctx.device}", daemon=True
+        )
+        self._thread.start()
+        return True
+
     def stop(self) -> None:
         """Stop the capture thread (safe to call twice)."""
         self._stop.set()
@@ -259,11 +271,11 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
             self._held.set()
 
     # -- recognition -----------------------------------------------------------------------
-    def _run(self) -> None:
+    def _run(self, played: str | None = None) -> None:
         from edge.face.capture import CaptureError
 
         cfg = self.config
-        source: Any = (
+        source: Any = played or (
             cfg.source if cfg.source is not None else ("0" if cfg.backend == "real" else None)
         )
         if source is None:
@@ -275,7 +287,7 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
         while not self._held.wait(0.2):  # nothing to recognise against before a gallery
             if self._stop.is_set():
                 return
-        live = cfg.backend == "real"
+        live = cfg.backend == "real" and played is None
         faulted = False
         while not self._stop.is_set():
             try:

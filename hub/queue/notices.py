@@ -66,6 +66,10 @@ def ticket_words(ticket: str, service_name: str, ahead: int, fault: str | None) 
     """The kiosk's words for a ticket: printed, or not printed with the reason (rule DEV-4)."""
     if fault is None:
         return TicketWords(f"请取走号码 {ticket}", f"{service_name} · 您前面还有{ahead}人", None)
+    if fault == "no_printer":  # a hall that prints no slips: the screen is the ticket
+        return TicketWords(
+            f"您的号码 {ticket}", f"{service_name} · 您前面还有{ahead}人 · 请记下号码", None
+        )
     why = PRINT_FAULTS.get(fault, PRINT_FAULTS["printer_error"])
     return TicketWords(
         f"您的号码 {ticket}",
