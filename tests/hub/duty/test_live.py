@@ -165,7 +165,7 @@ def test_a_change_of_holder_reaches_the_rating_device(broker: Broker, tmp_path: 
         poll(lambda: rating.screen, lambda s: s is not None and s.ticket and s.staff_no == "S901")
         keypad.press("finish")
         poll(lambda: rating.received, lambda r: any(isinstance(f, PromptFrame) for f in r))
-        rating.press(5)
+        rating.rate(5)  # every dimension the national scheme asks
         (bound,) = poll(lambda: api.get("/api/ratings").json(), lambda r: len(r) == 1)
         assert (bound["staff_id"], bound["mismatch"]) == ("S901", False)
 
