@@ -24,7 +24,6 @@ from edge.settings import AgentSettings
 from hub.duty.ledger_store import hall_duty
 from hub.duty.roster import Role, RosterEntry
 from hub.duty.roster_store import file_roster
-from hub.queue.service import get_projector
 from hub.server import HubServer
 from hub.settings import HubSettings
 from hub.staff.tables import Staff
@@ -160,7 +159,8 @@ def test_a_change_of_holder_reaches_the_rating_device(broker: Broker, tmp_path: 
         )
         punch(broker.url, "S901", 1)  # B's own face at the window: no mismatch
 
-        get_projector(HALL.id).issue("social")
+        (queue,) = [a.state["queues"][HALL.id] for a in hub.areas if a.name == "queue"]
+        queue.issue("social")
         keypad.press("next")
         poll(lambda: rating.screen, lambda s: s is not None and s.ticket and s.staff_no == "S901")
         keypad.press("finish")
