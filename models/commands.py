@@ -98,12 +98,14 @@ class StartEnrollment(WireModel):
 
 
 class ShowServing(WireModel):
-    """Show on a rating device who is serving and which ticket (RATE-2)."""
+    """Show on a rating device who is serving and which ticket (RATE-2); `dimensions` are what
+    the hall's rating scheme asks about this service (RATE-1; None: the device's own list)."""
 
     seat: Code
     staff_id: StaffId | None
     name: Annotated[str, Field(max_length=64)] | None = None
     ticket: Ticket | None = None
+    dimensions: list[Code] | None = Field(default=None, min_length=1, max_length=4)
 
 
 class ReloadConfig(WireModel):

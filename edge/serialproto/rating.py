@@ -1,8 +1,9 @@
 """The rating device's frame protocol (firmware_cfg/protocols/rating_device.md). Pure.
 
 Both directions: `5A LEN ADDR CMD PAYLOAD... CHK` (edge/serialproto/framing.py). Host -> device:
-SHOW (who serves, which ticket), PROMPT (ask to rate), ASK_REASON (list of reasons), THANKS.
-Device -> host: PRESS (dimension + level 1..5), REASON (1-based index into the list asked).
+SHOW (who serves, which ticket), PROMPT (ask to rate), ASK_REASON (list of reasons), THANKS,
+ASK_PHONE (offer to leave a phone number for the call back). Device -> host: PRESS (dimension
++ level 1..5), REASON (1-based index into the list asked), PHONE (the digits typed, or none).
 Text is UTF-8, fields separated by 0x1F.
 """
 
@@ -19,12 +20,17 @@ CMD_SHOW = 0x10
 CMD_PROMPT = 0x11
 CMD_ASK_REASON = 0x12
 CMD_THANKS = 0x13
+CMD_ASK_PHONE = 0x14
 CMD_PRESS = 0x20
 CMD_REASON = 0x21
+CMD_PHONE = 0x22
+MAX_PHONE = 20
+"""Longest PHONE payload: digits and '-' of a mobile or a landline with its area code."""
 SEP = 0x1F
 """Field separator inside text payloads."""
-DIMENSIONS: tuple[str, ...] = ("overall", "attitude", "efficiency")
-"""Dimension code by index (PRESS byte 0); bit i of PROMPT's mask asks for dimension i (RATE-1)."""
+DIMENSIONS: tuple[str, ...] = ("overall", "attitude", "efficiency", "service_level")
+"""Dimension code by index (PRESS byte 0); bit i of PROMPT's mask asks for dimension i (RATE-1:
+the national 好差评 offline dimensions 总体满意度, 服务态度, 办事效率, 服务水平)."""
 LEVELS: dict[int, str] = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 """The five levels a citizen can press (RATE-1)."""
 _TICKET = re.compile(r"^[A-Z]{1,3}[0-9]{1,4}$")
@@ -66,6 +72,14 @@ class ThanksFrame:
 
 
 @dataclass(frozen=True, slots=True)
+class AskPhoneFrame:
+    """Host -> device: offer to leave a phone number for a call back within `timeout_s`."""
+
+    address: int
+    timeout_s: int
+
+
+@dataclass(frozen=True, slots=True)
 class Press:
     """Device -> host: the citizen pressed `level` (1..5) for `dimension`."""
 
@@ -82,8 +96,17 @@ class ReasonChoice:
     index: int
 
 
-HostFrame = ShowFrame | PromptFrame | AskReasonFrame | ThanksFrame
-DeviceFrame = Press | ReasonChoice
+@dataclass(frozen=True, slots=True)
+class PhoneEntry:
+    """Device -> host: the phone number typed (digits and '-'); empty when the citizen skipped."""
+
+    address: int
+    digits: str
+
+
+HostFrame = ShowFrame | PromptFrame | AskReasonFrame | ThanksFrame | AskPhoneFrame
+DeviceFrame = Press | ReasonChoice | PhoneEntry
+_PHONE = re.compile(r"^[0-9-]{0,20}$")
 
 
 def _text(fields: list[str]) -> bytes:
@@ -104,7 +127,8 @@ def encode_show(frame: ShowFrame) -> bytes:
 
 
 def encode_prompt(frame: PromptFrame) -> bytes:
-    """PROMPT: dimension mask (bit 0 overall, 1 attitude, 2 efficiency) and timeout seconds."""
+    """PROMPT: dimension mask (bit 0 overall, 1 attitude, 2 efficiency, 3 service level) and
+    timeout seconds."""
     mask = 0
     for dim in frame.dimensions:
         mask |= 1 << DIMENSIONS.index(dim)
@@ -125,6 +149,13 @@ def encode_thanks(frame: ThanksFrame) -> bytes:
     return encode_raw(START, frame.address, CMD_THANKS)
 
 
+def encode_ask_phone(frame: AskPhoneFrame) -> bytes:
+    """ASK_PHONE: timeout seconds for the citizen to type a number or skip."""
+    if not 1 <= frame.timeout_s <= 255:
+        raise ValueError("timeout_s must be 1..255")
+    return encode_raw(START, frame.address, CMD_ASK_PHONE, bytes([frame.timeout_s]))
+
+
 def encode_host(frame: HostFrame) -> bytes:
     """Any host -> device frame."""
     if isinstance(frame, ShowFrame):
@@ -133,6 +164,8 @@ def encode_host(frame: HostFrame) -> bytes:
         return encode_prompt(frame)
     if isinstance(frame, AskReasonFrame):
         return encode_ask_reason(frame)
+    if isinstance(frame, AskPhoneFrame):
+        return encode_ask_phone(frame)
     return encode_thanks(frame)
 
 
@@ -149,6 +182,13 @@ def encode_reason(choice: ReasonChoice) -> bytes:
     if not 1 <= choice.index <= 9:
         raise ValueError("reason index must be 1..9")
     return encode_raw(START, choice.address, CMD_REASON, bytes([choice.index]))
+
+
+def encode_phone(entry: PhoneEntry) -> bytes:
+    """PHONE: the digits typed (ASCII), empty when skipped."""
+    if not _PHONE.match(entry.digits):
+        raise ValueError("a phone entry is at most 20 digits and '-'")
+    return encode_raw(START, entry.address, CMD_PHONE, entry.digits.encode("ascii"))
 
 
 def _split(payload: bytes) -> list[str] | FrameError:
@@ -180,6 +220,8 @@ def decode_host(frame: RawFrame) -> HostFrame | FrameError:
         return AskReasonFrame(a, tuple(labels))
     if cmd == CMD_THANKS and not p:
         return ThanksFrame(a)
+    if cmd == CMD_ASK_PHONE and len(p) == 1 and p[0]:
+        return AskPhoneFrame(a, p[0])
     return FrameError(f"unknown host command 0x{cmd:02x}", p)
 
 
@@ -194,14 +236,19 @@ def decode_device(frame: RawFrame) -> DeviceFrame | FrameError:
         if len(p) != 1 or not 1 <= p[0] <= 9:
             return FrameError(f"reason: bad payload {p.hex(' ')}", p)
         return ReasonChoice(a, p[0])
+    if cmd == CMD_PHONE:
+        digits = p.decode("ascii", errors="replace")
+        if len(p) > MAX_PHONE or not _PHONE.match(digits):
+            return FrameError(f"phone: bad payload {p.hex(' ')}", p)
+        return PhoneEntry(a, digits)
     return FrameError(f"unknown device command 0x{cmd:02x}", p)
 
 
 class RatingDecoder:
-    """Streams bytes from the device into presses, reason choices and errors."""
+    """Streams bytes from the device into presses, reason choices, phone entries and errors."""
 
     def __init__(self) -> None:
-        self._frames = StreamDecoder(START, max_len=2 + 2)
+        self._frames = StreamDecoder(START, max_len=2 + MAX_PHONE)
 
     def feed(self, data: bytes) -> list[DeviceFrame | FrameError]:
         """Add bytes; return what was completed so far, in order."""

@@ -34,6 +34,8 @@ from hub.fleet.alerts import raise_alert
 from hub.ingest.hooks import IngestBatch
 from models.commands import DisplayText
 from models.devices import counter_display
+from models.envelope import Envelope
+from models.events import EventType
 from models.layout import Hall
 
 logger = logging.getLogger(__name__)
@@ -61,6 +63,22 @@ class CompliancePresence:
     """The compliance projector (hub.ingest.hooks.Projector)."""
 
     name = "compliance"
+    facts = frozenset(
+        {
+            EventType.AWAY_SIGN_PLACED,
+            EventType.AWAY_SIGN_REMOVED,
+            EventType.PRESENCE,
+            EventType.DEVICE_FAULT,
+            EventType.CALL_REQUEST,
+            EventType.TICKET_ISSUED,
+        }
+    )
+    """Durable lane (hub.ingest.lane): every stored mark-giving fact reaches compliance."""
+
+    @staticmethod
+    def fact_key(env: Envelope) -> str:
+        """A window-day is judged from all its marks: a failing fact holds back its device only."""
+        return f"{env.hall}/{env.device}"
 
     def __init__(
         self,
@@ -89,7 +107,10 @@ class CompliancePresence:
         if not rows:
             return
         with session_scope(engine) as session:
-            touched = add_marks(session, rows)
+            add_marks(session, rows)
+        # every window-day of the batch, not only those with new marks: a batch applied again
+        # after a crash between the marks' commit and the judging is judged then
+        touched = {(r.hall, r.window, r.day) for r in rows}
         for hall_id, window, day in sorted(touched):
             self.recompute(engine, hall_id, window, day)
 
@@ -279,12 +300,3 @@ def raise_violations(
             staff_id=v.staff_id,
             recipients=["operator", *([f"staff:{v.staff_id}"] if v.staff_id else [])],
         )
-
-
-def projector_factory(
-    engine: Engine, sender: CommandSender | None, hall: Hall | Sequence[Hall], **kwargs: Any
-) -> CompliancePresence:
-    """The compliance projector for one hall (or several); `engine` is the hub database."""
-    halls = [hall] if isinstance(hall, Hall) else list(hall)
-    del engine  # the projector is handed the engine on every call
-    return CompliancePresence(halls, sender, **kwargs)

@@ -20,7 +20,7 @@ from hub.users.security import check_csrf
 logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 STATES = ("active", "open", "acknowledged", "resolved", "all")
-SOURCES = ("fleet", "compliance", "duty", "ratings", "queue", "attendance", "calendar")
+SOURCES = ("fleet", "compliance", "duty", "ratings", "queue", "attendance", "calendar", "ingest")
 
 
 @router.get("/alerts", response_class=HTMLResponse)

@@ -122,9 +122,7 @@ class Scenario:
         if rating is None or getattr(rating, "peer", None) is None or self.rng.random() < 0.1:
             return  # some citizens walk away without rating
         level = self.rng.choices(list(LEVEL_WEIGHTS), weights=list(LEVEL_WEIGHTS.values()))[0]
-        rating.peer.press(level)
-        if level <= 2:
-            rating.peer.choose_reason(1)
+        rating.peer.rate(level)  # every dimension the hall's scheme asks (RATE-1)
 
     def _seat_step(self, seat: str) -> None:
         play = self.seats[seat]

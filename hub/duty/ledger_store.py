@@ -31,6 +31,7 @@ from hub.duty.ledger import (
     build_ledger,
 )
 from hub.duty.roster_store import active_staff, seat_rosters
+from models.devices import face_terminal
 from models.layout import Hall
 
 LEAVE = AttLeave.__table__  # type: ignore[attr-defined]
@@ -106,7 +107,7 @@ def punches(
     at_window = {
         d.id: (d.window, d.seat)
         for d in hall.devices
-        if d.kind == "face_terminal" and d.window is not None
+        if d.kind == face_terminal.KIND and d.window is not None
     }
     q = (
         sa.select(PUNCH.c.staff_id, PUNCH.c.at, PUNCH.c.device)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from models.devices import kiosk, ticket_printer, voice
+
 PAUSE_REASONS: dict[str, str] = {
     "staff_away": "工作人员暂时离开",
     "system_fault": "业务系统故障",
@@ -28,10 +30,10 @@ PRINT_FAULTS: dict[str, str] = {
 """Why a ticket was not printed, as the kiosk says it."""
 
 HALL_FAULTS: dict[tuple[str, str], str] = {
-    ("ticket_printer", "printer_out_of_paper"): "取号机打印纸已用完：取号后请记下屏幕上的号码",
-    ("ticket_printer", "*"): "取号机暂时无法出票：取号后请记下屏幕上的号码",
-    ("voice", "*"): "语音叫号暂停：请留意大屏和窗口屏的叫号",
-    ("kiosk", "*"): "取号机故障：请到咨询台取号",
+    (ticket_printer.KIND, "printer_out_of_paper"): "取号机打印纸已用完：取号后请记下屏幕上的号码",
+    (ticket_printer.KIND, "*"): "取号机暂时无法出票：取号后请记下屏幕上的号码",
+    (voice.KIND, "*"): "语音叫号暂停：请留意大屏和窗口屏的叫号",
+    (kiosk.KIND, "*"): "取号机故障：请到咨询台取号",
 }
 """Hall-wide faults the hall screen tells everybody about (DEV-4): (device kind, fault code)."""
 
@@ -66,6 +68,10 @@ def ticket_words(ticket: str, service_name: str, ahead: int, fault: str | None) 
     """The kiosk's words for a ticket: printed, or not printed with the reason (rule DEV-4)."""
     if fault is None:
         return TicketWords(f"请取走号码 {ticket}", f"{service_name} · 您前面还有{ahead}人", None)
+    if fault == "no_printer":  # a hall that prints no slips: the screen is the ticket
+        return TicketWords(
+            f"您的号码 {ticket}", f"{service_name} · 您前面还有{ahead}人 · 请记下号码", None
+        )
     why = PRINT_FAULTS.get(fault, PRINT_FAULTS["printer_error"])
     return TicketWords(
         f"您的号码 {ticket}",

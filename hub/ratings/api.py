@@ -14,8 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.api.deps import EngineDep, HallsDep, NowDep
 from hub.dbtypes import aware as aware_utc
 from hub.ratings import reports, store
-from hub.ratings.engine import FollowupError, RatingSettings, quarter_of
-from hub.ratings.followup import act, followup
+from hub.ratings.engine import quarter_of
+from hub.ratings.followup import act, followup, public, reveal_contact
+from hub.ratings.followup_rules import ACTIONS, FollowupError
+from hub.ratings.scheme import RatingSettings
 from hub.ratings.tables import FollowupRow, RatingAlertRow, RefusalRow
 from models.layout import Hall
 
@@ -29,14 +31,26 @@ EndQ = Annotated[date | None, Query(description="Last day, included; default sta
 
 
 class Step(BaseModel):
-    """A follow-up step: who did it and a note (assign also names the assignee)."""
+    """A follow-up step: who did it and a note, with what the step needs (RATE-3)."""
 
     model_config = ConfigDict(extra="forbid")
     actor: str | None = Field(
         default=None, max_length=64, description="Who acted; the logged-in operator wins"
     )
-    note: str = Field(default="", max_length=1000)
-    assignee: str | None = Field(default=None, max_length=64)
+    note: str = Field(default="", max_length=1000, description="What was done or said")
+    assignee: str | None = Field(default=None, max_length=64, description="assign: to whom")
+    result: str | None = Field(
+        default=None, max_length=16, description="attempt: no_answer, busy, wrong_number, ..."
+    )
+    finding: str | None = Field(
+        default=None, max_length=16, description="verified: substantiated, partly, unfounded"
+    )
+    due: date | None = Field(
+        default=None, description="rectify: the deadline (at most the hall's rectify_days)"
+    )
+    told_how: str | None = Field(
+        default=None, max_length=16, description="closed: phone, sms, in_person, letter"
+    )
 
 
 def _hall(halls: list[Hall], hall: str | None) -> Hall:
@@ -127,7 +141,7 @@ def followups(
     q = sa.select(FOLLOWUP).where(FOLLOWUP.c.hall == h.id)
     if state:
         q = q.where(FOLLOWUP.c.state == state)
-    return _rows(engine, q.order_by(FOLLOWUP.c.id))
+    return [public(r) for r in _rows(engine, q.order_by(FOLLOWUP.c.id))]
 
 
 @router.get("/followups/{followup_id}")
@@ -139,23 +153,72 @@ def one_followup(engine: EngineDep, followup_id: int) -> dict[str, Any]:
         raise HTTPException(404, f"no follow-up {followup_id}") from None
 
 
-@router.post("/followups/{followup_id}/{action}")
-def followup_step(
-    request: Request,
-    engine: EngineDep,
-    now: NowDep,
-    followup_id: int,
-    action: Literal["assign", "contacted", "resolved", "audited"],
-    body: Step,
+def _hall_of(engine: Any, halls: list[Hall], followup_id: int) -> Hall:
+    with engine.connect() as conn:
+        hall = conn.execute(sa.select(FOLLOWUP.c.hall).where(FOLLOWUP.c.id == followup_id)).scalar()
+    if hall is None:
+        raise HTTPException(404, f"no follow-up {followup_id}")
+    return _hall(halls, hall)
+
+
+@router.post("/followups/{followup_id}/contact")
+def open_contact(
+    request: Request, engine: EngineDep, now: NowDep, followup_id: int, body: Step
 ) -> dict[str, Any]:
-    """Assign, mark contacted, resolved or audited; each step is logged (RATE-3)."""
+    """Open the citizen's number to make the call (logged; PRIV-1: erased at closure)."""
+    from hub.contact_key import ContactKeyError
+
     actor = _actor(request, body.actor)
     try:
-        return act(engine, followup_id, action, actor, now, note=body.note, assignee=body.assignee)
+        return {"phone": reveal_contact(engine, followup_id, actor, now)}
     except KeyError:
         raise HTTPException(404, f"no follow-up {followup_id}") from None
     except FollowupError as exc:
         raise HTTPException(409, str(exc)) from None
+    except ContactKeyError as exc:
+        raise HTTPException(503, str(exc)) from None
+
+
+@router.post("/followups/{followup_id}/{action}")
+def followup_step(
+    request: Request,
+    engine: EngineDep,
+    halls: HallsDep,
+    now: NowDep,
+    followup_id: int,
+    action: str,
+    body: Step,
+) -> dict[str, Any]:
+    """A step: assign, attempt, contacted, verified, rectify, rectified, closed, audited;
+    each logged with its actor (RATE-3)."""
+    if action not in ACTIONS:
+        raise HTTPException(404, f"no follow-up action {action!r}; one of {', '.join(ACTIONS)}")
+    actor = _actor(request, body.actor)
+    h = _hall_of(engine, halls, followup_id)
+    from hub.attendance.calendar import CalendarError, WorkCalendar
+
+    try:
+        return act(
+            engine,
+            followup_id,
+            action,
+            actor,
+            now,
+            note=body.note,
+            assignee=body.assignee,
+            finding=body.finding,
+            result=body.result,
+            due=body.due,
+            told_how=body.told_how,
+            tz=ZoneInfo(h.timezone),
+            is_workday=WorkCalendar().is_workday,
+        )
+    except KeyError:
+        raise HTTPException(404, f"no follow-up {followup_id}") from None
+    except FollowupError as exc:
+        raise HTTPException(409, str(exc)) from None
+    except CalendarError as exc:
+        raise HTTPException(422, str(exc)) from None
 
 
 @router.get("/stats")
@@ -215,9 +278,39 @@ def export(
     )
 
 
+@router.get("/province")
+def province_export(
+    engine: EngineDep,
+    halls: HallsDep,
+    now: NowDep,
+    hall: HallQ = None,
+    format: Literal["json", "csv"] = "json",
+    start: StartQ = None,
+    end: EndQ = None,
+) -> Response:
+    """Ratings for the province's 好差评 platform, in the documented layout (PROVINCE_EXPORT.md)."""
+    from hub.ratings import province
+
+    h = _hall(halls, hall)
+    first, last = _days(h, now, start, end)
+    if last < first:
+        raise HTTPException(422, "end is before start")
+    if format == "csv":
+        data = province.to_csv(province.records(engine, h, first, last))
+        media = "text/csv; charset=utf-8"
+    else:
+        data = province.to_json(province.document(engine, h, first, last, now))
+        media = "application/json"
+    name = f"haochaping-{h.id}-{first}-{last}.{format}"
+    return Response(
+        data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
 @router.get("/settings")
 def get_settings(engine: EngineDep, halls: HallsDep, hall: HallQ = None) -> dict[str, Any]:
-    """The hall's ratings settings (deadlines in working days, reasons, service star)."""
+    """The hall's rating configuration: the scheme and its dimensions (RATE-1), follow-up
+    deadlines in working days (RATE-3), reasons, service star."""
     h = _hall(halls, hall)
     with engine.connect() as conn:
         return store.load_settings(conn, h.id).to_dict()

@@ -4,8 +4,8 @@ and the watcher (queue changes made through the API; overdue follow-ups, RATE-3)
 from __future__ import annotations
 
 from hub.areas import AreaContext, AreaParts
-from hub.ratings.followup import RatingWatcher
 from hub.ratings.projector import RatingProjector
+from hub.ratings.watch import RatingWatcher
 
 
 def setup(ctx: AreaContext) -> AreaParts:

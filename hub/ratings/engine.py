@@ -1,5 +1,6 @@
-"""The ratings rules, pure: who is on post, binding a rating to its service, follow-up deadlines
-and states, satisfaction statistics and the quarterly service-star ranking (RATE-1..RATE-4).
+"""The ratings rules, pure: who is on post, binding a rating to its service (with its case
+number), satisfaction statistics and the quarterly service-star ranking (RATE-1..RATE-4).
+The hall's rating scheme is hub.ratings.scheme; the follow-up's steps hub.ratings.followup_rules.
 
 Plain values in, plain values out: no database, no MQTT. Every number is a setting.
 """
@@ -7,61 +8,14 @@ Plain values in, plain values out: no database, no MQTT. Every number is a setti
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
 from enum import StrEnum
-from typing import Any
-from zoneinfo import ZoneInfo
 
-from hub.workdays import end_of_workday
+from hub.ratings.scheme import LEVELS, RatingSettings
 
-LEVELS: dict[int, str] = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
-"""The five levels (RATE-1)."""
-DEFAULT_REASONS: dict[str, str] = {
-    "attitude": "态度不好",
-    "slow": "办事拖拉",
-    "unclear": "解释不清",
-    "runaround": "多次跑腿",
-    "other": "其他",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class RatingSettings:
-    """A hall's ratings policy; the values shown are the shipped defaults."""
-
-    contact_days: int = 1  # rule RATE-3: contact the citizen within 1 working day
-    resolve_days: int = 5  # rule RATE-3: resolved within 5 working days
-    dissatisfied_max: int = 2  # levels <= this (不满意, 非常不满意) open a follow-up
-    reasons: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_REASONS))
-    star_min_rated: int = 10  # rule RATE-4: fewer rated services cannot make a service star
-    star_count: int = 3
-
-    def to_dict(self) -> dict[str, Any]:
-        """The settings as JSON-able values."""
-        return {
-            "contact_days": self.contact_days,
-            "resolve_days": self.resolve_days,
-            "dissatisfied_max": self.dissatisfied_max,
-            "reasons": dict(self.reasons),
-            "star_min_rated": self.star_min_rated,
-            "star_count": self.star_count,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RatingSettings:
-        """Settings from stored values: missing keys are defaults, unknown ones an error."""
-        unknown = set(data) - set(cls().to_dict())
-        if unknown:
-            raise ValueError(f"unknown ratings settings: {sorted(unknown)}")
-        s = cls(**data)
-        if s.contact_days < 0 or s.resolve_days < s.contact_days:
-            raise ValueError("need 0 <= contact_days <= resolve_days")
-        if not 1 <= s.dissatisfied_max <= 4:
-            raise ValueError("dissatisfied_max must be 1..4")
-        return s
-
+__all__ = ["LEVELS", "RatingSettings"]
 
 # ---- who is on post (RATE-2) ----
 
@@ -107,6 +61,7 @@ class ServiceRecord:
     service: str | None
     served: bool  # called to this window and not skipped / no-show afterwards
     staff_id: str | None = None  # as the queue knew it (API calls may name the staff)
+    case_no: str | None = None  # 办件编号, when the window's system gave one
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,75 +101,6 @@ def bind(
     if mismatch:
         detail = f"device showed {shown_staff or 'nobody'}, {present.staff_id} is on post"
     return Binding(None, detail, staff, mismatch)
-
-
-# ---- follow-up (RATE-3) ----
-
-
-def followup_deadlines(
-    rated_at: datetime,
-    tz: ZoneInfo,
-    settings: RatingSettings,
-    is_workday: Callable[[date], bool],
-) -> tuple[datetime, datetime]:
-    """(contact due, resolved due): the end of the n-th working day after the rating's day.
-
-    rule RATE-3: counted in working days of the hall's calendar (weekends, holidays and 调休
-    make-up days from the national calendar); a deadline ends at midnight, hall time.
-    """
-    return (
-        end_of_workday(rated_at, settings.contact_days, tz, is_workday),
-        end_of_workday(rated_at, settings.resolve_days, tz, is_workday),
-    )
-
-
-class FollowupState(StrEnum):
-    """Where a follow-up task is."""
-
-    OPEN = "open"
-    ASSIGNED = "assigned"
-    CONTACTED = "contacted"
-    RESOLVED = "resolved"
-    AUDITED = "audited"
-
-
-class FollowupError(ValueError):
-    """A follow-up step that is not allowed now, with the reason."""
-
-
-_STEPS: dict[str, tuple[tuple[FollowupState, ...], FollowupState]] = {
-    "assign": ((FollowupState.OPEN, FollowupState.ASSIGNED), FollowupState.ASSIGNED),
-    "contacted": ((FollowupState.OPEN, FollowupState.ASSIGNED), FollowupState.CONTACTED),
-    "resolved": ((FollowupState.CONTACTED,), FollowupState.RESOLVED),
-    "audited": ((FollowupState.RESOLVED,), FollowupState.AUDITED),
-}
-
-
-def step(state: str, action: str) -> FollowupState:
-    """The state after `action` (assign, contacted, resolved, audited); FollowupError if not now."""
-    if action not in _STEPS:
-        raise FollowupError(f"unknown follow-up action {action!r}")
-    allowed, after = _STEPS[action]
-    if FollowupState(state) not in allowed:
-        raise FollowupError(f"cannot mark {action} a follow-up that is {state}")
-    return after
-
-
-def overdue(
-    state: str,
-    contact_due: datetime,
-    resolve_due: datetime,
-    contacted_at: datetime | None,
-    resolved_at: datetime | None,
-    now: datetime,
-) -> list[str]:
-    """Which deadlines a task has missed: contact_overdue, resolve_overdue (rule RATE-3)."""
-    out = []
-    if contacted_at is None and now > contact_due:
-        out.append("contact_overdue")
-    if resolved_at is None and state not in ("resolved", "audited") and now > resolve_due:
-        out.append("resolve_overdue")
-    return out
 
 
 # ---- statistics (RATE-4) ----

@@ -1,43 +1,53 @@
-"""Follow-up of dissatisfied ratings (RATE-3): open, assign, contacted, resolved, audited, each
-step logged; overdue tasks raise an alert once; the area's background watcher runs the check.
+"""Follow-up of dissatisfied ratings in the database (RATE-3): open with the deadlines and the
+citizen's sealed number, each step audited, the number opened only to call (audited) and
+erased at closure (PRIV-1), missed deadlines alerted once. The rules: followup_rules.py.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from hub.dbtypes import aware as aware_utc
-from hub.ratings.engine import (
+from hub.events.tables import Event
+from hub.ratings.followup_rules import (
+    ATTEMPT_RESULTS,
+    DONE,
+    TOLD_HOW,
+    Finding,
     FollowupError,
     FollowupState,
-    RatingSettings,
-    followup_deadlines,
+    deadlines,
+    next_state,
     overdue,
-    step,
+    rectify_due,
 )
-from hub.ratings.tables import FollowupLogRow, FollowupRow, RatingAlertRow
-
-if TYPE_CHECKING:
-    from hub.ratings.projector import RatingProjector
+from hub.ratings.scheme import RatingSettings
+from hub.ratings.tables import FollowupLogRow, FollowupRow, RatingAlertRow, RatingRow
 
 logger = logging.getLogger(__name__)
 FOLLOWUP = FollowupRow.__table__  # type: ignore[attr-defined]
 LOG = FollowupLogRow.__table__  # type: ignore[attr-defined]
 ALERT = RatingAlertRow.__table__  # type: ignore[attr-defined]
+RATING = RatingRow.__table__  # type: ignore[attr-defined]
+EVENT = Event.__table__  # type: ignore[attr-defined]
 _STAMP = {
     "assign": "assigned_at",
     "contacted": "contacted_at",
-    "resolved": "resolved_at",
+    "verified": "verified_at",
+    "rectify": "rectifying_at",
+    "rectified": "rectified_at",
+    "closed": "closed_at",
     "audited": "audited_at",
 }
+IsWorkday = Callable[[date], bool]
 
 
 def raise_alert(
@@ -79,12 +89,13 @@ def open_followup(
     rating: dict[str, Any],
     settings: RatingSettings,
     tz: ZoneInfo,
-    is_workday: Callable[[date], bool],
+    is_workday: IsWorkday,
     now: datetime,
+    contact: str | None = None,
 ) -> int:
-    """Open the follow-up task of a dissatisfied rating with its working-day deadlines."""
-    contact_due, resolve_due = followup_deadlines(rating["rated_at"], tz, settings, is_workday)
-    result = conn.execute(
+    """Open the follow-up of a dissatisfied rating: contact due the same working day (RATE-3)."""
+    due = deadlines(rating["rated_at"], tz, settings, is_workday)
+    key = conn.execute(
         sa.insert(FOLLOWUP).values(
             rating_id=rating["id"],
             hall=rating["hall"],
@@ -95,20 +106,64 @@ def open_followup(
             reason=rating["reason"],
             state=FollowupState.OPEN.value,
             opened_at=now,
-            contact_due=contact_due,
-            resolve_due=resolve_due,
+            contact_due=due.contact_due,
+            close_due=due.close_due,
             outcome="",
+            contact=contact,
+            attempts=0,
+            rectify_plan="",
         )
-    )
-    key = result.inserted_primary_key
+    ).inserted_primary_key
     assert key is not None
-    fid = key[0]
+    note = f"level {rating['level']}" + ("; the citizen left a number" if contact else "")
     conn.execute(
-        sa.insert(LOG).values(
-            followup_id=fid, at=now, action="open", actor="system", note=f"level {rating['level']}"
-        )
+        sa.insert(LOG).values(followup_id=key[0], at=now, action="open", actor="system", note=note)
     )
-    return int(fid)
+    return int(key[0])
+
+
+def _log(conn: Connection, fid: int, now: datetime, action: str, actor: str, note: str) -> None:
+    conn.execute(
+        sa.insert(LOG).values(followup_id=fid, at=now, action=action, actor=actor, note=note[:1000])
+    )
+
+
+def erase_contact(conn: Connection, followup_id: int, now: datetime) -> None:
+    """Erase the citizen's number everywhere it was kept (rule PRIV-1): the follow-up's copy and
+    the sealed copy in the stored Rating fact (the fact keeps everything else)."""
+    row = conn.execute(
+        sa.select(FOLLOWUP.c.rating_id, FOLLOWUP.c.contact).where(FOLLOWUP.c.id == followup_id)
+    ).first()
+    if row is None:
+        return
+    conn.execute(
+        sa.update(FOLLOWUP)
+        .where(FOLLOWUP.c.id == followup_id)
+        .values(contact=None, contact_erased_at=now if row.contact else None)
+    )
+    event_id = conn.execute(
+        sa.select(RATING.c.event_id).where(RATING.c.id == row.rating_id)
+    ).scalar()
+    if event_id:
+        redact_fact(conn, str(event_id))
+
+
+def redact_fact(conn: Connection, event_id: str) -> bool:
+    """Remove a sealed phone number from a stored Rating fact (PRIV-1); True when one was there."""
+    body = conn.execute(sa.select(EVENT.c.body).where(EVENT.c.event_id == event_id)).scalar()
+    if not body:
+        return False
+    data = json.loads(body)
+    if not data.get("contact"):
+        return False
+    data["contact"] = None
+    conn.execute(
+        sa.update(EVENT)
+        .where(EVENT.c.event_id == event_id)
+        .values(body=json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+    )
+    logger.info("erased the sealed phone number of fact %s (PRIV-1)", event_id)
+    return True
 
 
 def act(
@@ -120,33 +175,96 @@ def act(
     *,
     note: str = "",
     assignee: str | None = None,
+    finding: str | None = None,
+    result: str | None = None,
+    due: date | None = None,
+    told_how: str | None = None,
+    tz: ZoneInfo | None = None,
+    is_workday: IsWorkday | None = None,
 ) -> dict[str, Any]:
-    """One audited step (assign, contacted, resolved, audited); KeyError if no such task,
-    FollowupError if the step is not allowed now."""
+    """One audited step (see followup_rules); KeyError if no such task, FollowupError if the
+    step is not allowed now or misses what it needs."""
     with engine.begin() as conn:
         row = conn.execute(sa.select(FOLLOWUP).where(FOLLOWUP.c.id == followup_id)).first()
         if row is None:
             raise KeyError(followup_id)
-        after = step(row.state, action)
-        if action == "assign" and not assignee:
-            raise FollowupError("assign needs an assignee")
-        values: dict[str, Any] = {"state": after.value, _STAMP[action]: now}
-        if assignee:
+        after = next_state(row.state, action, finding if action == "verified" else row.finding)
+        values: dict[str, Any] = {"state": after.value}
+        if action in _STAMP:
+            values[_STAMP[action]] = now
+        text = note
+        if action == "assign":
+            if not assignee:
+                raise FollowupError("assign needs an assignee")
             values["assignee"] = assignee
-        if action == "resolved":
-            values["outcome"] = note[:1000]
-        conn.execute(sa.update(FOLLOWUP).where(FOLLOWUP.c.id == followup_id).values(**values))
-        text = f"{note} (assignee {assignee})".strip() if assignee else note
-        conn.execute(
-            sa.insert(LOG).values(
-                followup_id=followup_id, at=now, action=action, actor=actor, note=text[:1000]
+            text = f"{note} (assignee {assignee})".strip()
+        elif action == "attempt":
+            if result not in ATTEMPT_RESULTS:
+                raise FollowupError(f"an attempt's result is one of {', '.join(ATTEMPT_RESULTS)}")
+            values["attempts"] = row.attempts + 1
+            text = f"{result}: {note}".strip(": ")
+        elif action == "verified":
+            if finding not in set(Finding):
+                raise FollowupError(
+                    "verification needs a finding: substantiated, partly, unfounded"
+                )
+            values["finding"] = finding
+            text = f"{finding}: {note}".strip(": ")
+        elif action == "rectify":
+            if not note.strip():
+                raise FollowupError("rectification needs its plan")
+            values["rectify_plan"] = note[:1000]
+            values["rectify_due"] = rectify_due(
+                now,
+                tz or ZoneInfo("Asia/Shanghai"),
+                _settings(conn, row.hall),
+                is_workday or (lambda _d: True),
+                due,
             )
-        )
+            text = f"{note} (due {aware_utc(values['rectify_due']).isoformat()})"
+        elif action == "closed":
+            if not note.strip() or told_how not in TOLD_HOW:
+                raise FollowupError(
+                    f"closing records the answer told the citizen and how ({', '.join(TOLD_HOW)})"
+                )
+            values["outcome"], values["told_how"] = note[:1000], told_how
+            text = f"{told_how}: {note}"
+        conn.execute(sa.update(FOLLOWUP).where(FOLLOWUP.c.id == followup_id).values(**values))
+        _log(conn, followup_id, now, action, actor, text)
+        if after in DONE:
+            erase_contact(conn, followup_id, now)  # rule PRIV-1: the call is done
     return followup(engine, followup_id)
 
 
+def _settings(conn: Connection, hall: str) -> RatingSettings:
+    from hub.ratings.store import load_settings
+
+    return load_settings(conn, hall)
+
+
+def reveal_contact(engine: Engine, followup_id: int, actor: str, now: datetime) -> str:
+    """The citizen's number, opened to make the call (logged: who and when, never the number).
+
+    KeyError if no such task; FollowupError when there is no number (none left, or erased).
+    Opening needs the hub's contact key (hub.contact_key.ContactKeyError otherwise).
+    """
+    from hub.contact_key import reveal
+
+    with engine.begin() as conn:
+        row = conn.execute(
+            sa.select(FOLLOWUP.c.contact, FOLLOWUP.c.state).where(FOLLOWUP.c.id == followup_id)
+        ).first()
+        if row is None:
+            raise KeyError(followup_id)
+        if not row.contact:
+            raise FollowupError("no phone number: none was left, or it was erased after the call")
+        phone = reveal(row.contact)
+        _log(conn, followup_id, now, "reveal", actor, "phone number opened to call")
+    return phone
+
+
 def followup(engine: Engine, followup_id: int) -> dict[str, Any]:
-    """A task with its audit log."""
+    """A task with its audit log (the sealed number is never part of it)."""
     with engine.connect() as conn:
         row = conn.execute(sa.select(FOLLOWUP).where(FOLLOWUP.c.id == followup_id)).first()
         if row is None:
@@ -154,8 +272,15 @@ def followup(engine: Engine, followup_id: int) -> dict[str, Any]:
         log = conn.execute(
             sa.select(LOG).where(LOG.c.followup_id == followup_id).order_by(LOG.c.id)
         ).all()
-    out = _aware(dict(row._mapping))
+    out = public(dict(row._mapping))
     out["log"] = [_aware(dict(r._mapping)) for r in log]
+    return out
+
+
+def public(row: dict[str, Any]) -> dict[str, Any]:
+    """A follow-up row as shown: times aware, the sealed number replaced by whether there is one."""
+    out = _aware(row)
+    out["has_contact"] = bool(out.pop("contact", None))
     return out
 
 
@@ -163,23 +288,38 @@ def _aware(row: dict[str, Any]) -> dict[str, Any]:
     return {k: aware_utc(v) if isinstance(v, datetime) else v for k, v in row.items()}
 
 
-def check_overdue(engine: Engine, now: datetime, halls: Sequence[str] | None = None) -> int:
-    """Raise an alert for each missed deadline not alerted yet (rule RATE-3); returns new ones."""
-    q = sa.select(FOLLOWUP).where(FOLLOWUP.c.state.in_(("open", "assigned", "contacted")))
+def check_overdue(
+    engine: Engine,
+    now: datetime,
+    halls: Sequence[str] | None = None,
+    zones: dict[str, ZoneInfo] | None = None,
+) -> int:
+    """Raise an alert for each missed deadline not alerted yet (rule RATE-3); returns new ones.
+    `zones` gives each hall's time zone for the words (default Asia/Shanghai)."""
+    zones = zones or {}
+    q = sa.select(FOLLOWUP).where(FOLLOWUP.c.state.not_in([s.value for s in DONE]))
     if halls is not None:
         q = q.where(FOLLOWUP.c.hall.in_(list(halls)))
     new = 0
     with engine.begin() as conn:
         for r in conn.execute(q).all():
-            for kind in overdue(
+            dues = {
+                "contact_overdue": aware_utc(r.contact_due),
+                "rectify_overdue": aware_utc(r.rectify_due),
+                "close_overdue": aware_utc(r.close_due),
+            }
+            kinds = overdue(
                 r.state,
-                aware_utc(r.contact_due),
-                aware_utc(r.resolve_due),
+                dues["contact_overdue"],
+                dues["close_overdue"],
+                dues["rectify_overdue"],
                 r.contacted_at,
-                r.resolved_at,
                 now,
-            ):
-                due = r.contact_due if kind == "contact_overdue" else r.resolve_due
+            )
+            for kind in kinds:
+                due = dues[kind]
+                assert due is not None
+                local = due.astimezone(zones.get(r.hall, ZoneInfo("Asia/Shanghai")))
                 new += raise_alert(
                     conn,
                     hall=r.hall,
@@ -188,60 +328,15 @@ def check_overdue(engine: Engine, now: datetime, halls: Sequence[str] | None = N
                     ref=f"followup:{r.id}",
                     window=r.window,
                     staff_id=r.staff_id,
-                    text=f"follow-up {r.id} of {r.window} {r.ticket}: {kind.replace('_', ' ')} "
-                    f"(due {aware_utc(due).isoformat()})",
+                    text=f"{r.window} {r.ticket} 差评回访{OVERDUE_WORDS[kind]}"
+                    f"（期限 {local:%m-%d %H:%M}）",
                     now=now,
                 )
     return new
 
 
-class RatingWatcher:
-    """Background work of the ratings area: queue changes made through the API are shown on
-    the rating devices (every `poll_s`), and overdue follow-ups checked (every `overdue_s`)."""
-
-    def __init__(
-        self,
-        engine: Engine,
-        projectors: Sequence[RatingProjector],
-        clock: Callable[[], datetime],
-        *,
-        poll_s: float = 1.0,
-        overdue_s: float = 60.0,
-    ) -> None:
-        self.engine, self.projectors, self.clock = engine, list(projectors), clock
-        self.poll_s, self.overdue_s = poll_s, overdue_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> RatingWatcher:
-        """Begin in a thread of its own."""
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="ratings-watch", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Finish; safe to call twice."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def tick(self, check: bool = True) -> int:
-        """One round: sync every hall's queue changes; check overdue tasks when asked."""
-        for p in self.projectors:
-            p.sync_queue()
-        return check_overdue(self.engine, self.clock()) if check else 0
-
-    def _run(self) -> None:
-        last_check = float("-inf")
-        elapsed = 0.0
-        while not self._stop.wait(self.poll_s):
-            elapsed += self.poll_s
-            check = elapsed - last_check >= self.overdue_s
-            try:
-                self.tick(check)
-            except Exception:  # keep watching; the next round retries
-                logger.exception("ratings watcher round failed")
-            if check:
-                last_check = elapsed
+OVERDUE_WORDS = {
+    "contact_overdue": "未在当日联系群众",
+    "rectify_overdue": "整改超期",
+    "close_overdue": "未按期办结",
+}

@@ -27,12 +27,12 @@ from hub.commands import CommandSender
 from hub.ingest.hooks import IngestBatch
 from hub.ratings import store
 from hub.ratings.engine import Binding, Refusal, bind
-from hub.ratings.followup import open_followup, raise_alert
+from hub.ratings.followup import open_followup, raise_alert, redact_fact
 from hub.ratings.tables import RatingRow, RefusalRow
 from models.commands import ShowServing
 from models.devices import rating_device
 from models.envelope import Envelope
-from models.events import Rating
+from models.events import EventType, Rating
 from models.layout import Hall
 
 logger = logging.getLogger(__name__)
@@ -44,6 +44,9 @@ class RatingProjector:
     """One hall's ratings (hub.ingest.hooks.Projector)."""
 
     name = "ratings"
+    facts = frozenset({EventType.RATING, EventType.TICKET_ISSUED, EventType.CALL_REQUEST})
+    """Durable lane per hall (hub.ingest.lane): ratings bound once; tickets and key presses
+    only wake the ShowServing sync (after the queue's lane has decided them)."""
 
     def __init__(
         self,
@@ -88,6 +91,11 @@ class RatingProjector:
                     serving = ch["kind"] in ("called", "started")
                     latest[ch["window"]] = ch["ticket"] if serving else None
             bodies = [b for w, t in latest.items() for b in self._bodies(conn, w, t)]
+        linked = [c for c in changes if c["kind"] == "case_linked" and c["ticket"]]
+        if linked:  # rule RATE-1: a case number given after the rating still binds to it
+            with self.db.begin() as conn:
+                for c in linked:
+                    store.link_case(conn, self.hall.id, c)
         for body in bodies:
             self.show(body)
         return len(bodies)
@@ -101,8 +109,15 @@ class RatingProjector:
             seat = dev.seat or window
             present = store.present_at(conn, self.hall, seat, window, now)
             name = store.staff_name(conn, present.staff_id)
+            dims = list(store.load_settings(conn, self.hall.id).dimensions)  # rule RATE-1
             out.append(
-                ShowServing(seat=seat, staff_id=present.staff_id, name=name or None, ticket=ticket)
+                ShowServing(
+                    seat=seat,
+                    staff_id=present.staff_id,
+                    name=name or None,
+                    ticket=ticket,
+                    dimensions=dims,
+                )
             )
         return out
 
@@ -191,6 +206,8 @@ class RatingProjector:
                 "level": body.level,
                 "attitude": body.dimensions.get("attitude"),
                 "efficiency": body.dimensions.get("efficiency"),
+                "service_level": body.dimensions.get("service_level"),
+                "case_no": service.case_no,
                 "reason": body.reason,
                 "rated_at": env.ts.astimezone(UTC),
                 "recorded_at": self.clock(),
@@ -198,7 +215,7 @@ class RatingProjector:
             key = conn.execute(sa.insert(RATING).values(**values)).inserted_primary_key
             assert key is not None
             values["id"] = key[0]
-            self._consequences(conn, values, binding)  # same transaction: all or nothing
+            self._consequences(conn, values, binding, env)  # same transaction: all or nothing
         logger.info(
             "rating %s %s at %s: level %s, staff %s%s",
             self.hall.id,
@@ -210,8 +227,12 @@ class RatingProjector:
         )
         return binding
 
-    def _consequences(self, conn: Connection, rating: dict[str, Any], binding: Binding) -> None:
+    def _consequences(
+        self, conn: Connection, rating: dict[str, Any], binding: Binding, env: Envelope
+    ) -> None:
         now = self.clock()
+        assert isinstance(env.body, Rating)
+        contact = env.body.contact
         if binding.mismatch:  # rule RATE-2
             raise_alert(
                 conn,
@@ -225,9 +246,10 @@ class RatingProjector:
                 now=now,
             )
         settings = store.load_settings(conn, self.hall.id)
-        level = rating["level"]
-        if level is not None and level <= settings.dissatisfied_max:  # rule RATE-3
-            open_followup(conn, rating, settings, self.tz, self.calendar.is_workday, now)
+        if settings.dissatisfied(rating["level"]):  # rule RATE-3
+            open_followup(conn, rating, settings, self.tz, self.calendar.is_workday, now, contact)
+        elif contact:  # rule PRIV-1: a number nobody will call is not kept
+            redact_fact(conn, env.id)
 
     def _seen(self, conn: Connection, event_id: str) -> bool:
         for table in (RATING, REFUSAL):
@@ -261,4 +283,6 @@ class RatingProjector:
                 recorded_at=self.clock(),
             )
         )
+        if body.contact:  # rule PRIV-1: a refused rating's number is not kept
+            redact_fact(conn, env.id)
         logger.info("rating %s from %s refused: %s", env.id, env.device, binding.detail)

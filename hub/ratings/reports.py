@@ -14,7 +14,8 @@ from sqlalchemy.engine import Engine
 
 from hub.dbtypes import aware as aware_utc
 from hub.ratings import store
-from hub.ratings.engine import LEVELS, group_satisfaction, quarter_range, service_stars
+from hub.ratings.engine import group_satisfaction, quarter_range, service_stars
+from hub.ratings.scheme import LEVELS
 from hub.ratings.tables import RatingRow
 
 RATING = RatingRow.__table__  # type: ignore[attr-defined]
@@ -34,6 +35,8 @@ RATING_COLUMNS: tuple[str, ...] = (
     "level",
     "attitude",
     "efficiency",
+    "service_level",
+    "case_no",
     "reason",
     "rated_at",
 )

@@ -13,8 +13,9 @@ from sqlalchemy.engine import Connection
 
 from hub.events.tables import Event
 from hub.queue.tables import QueueEventRow
-from hub.ratings.engine import OnPost, RatingSettings, ServiceRecord, on_post
-from hub.ratings.tables import RatingSettingsRow
+from hub.ratings.engine import OnPost, ServiceRecord, on_post
+from hub.ratings.scheme import RatingSettings
+from hub.ratings.tables import RatingRow, RatingSettingsRow
 from hub.staff.tables import Staff
 from models.devices import face_terminal
 from models.layout import Hall
@@ -23,6 +24,7 @@ QUEUE = QueueEventRow.__table__  # type: ignore[attr-defined]
 EVENT = Event.__table__  # type: ignore[attr-defined]
 STAFF = Staff.__table__  # type: ignore[attr-defined]
 SETTINGS = RatingSettingsRow.__table__  # type: ignore[attr-defined]
+RATING = RatingRow.__table__  # type: ignore[attr-defined]
 SHOWN_KINDS = ("called", "started", "finished", "skipped", "no_show", "parked", "transferred")
 """Queue changes that change what a window's rating device shows."""
 
@@ -107,13 +109,17 @@ def service_record(
     served = not any(r.kind in ("skipped", "no_show") and r.window == window for r in after)
     data: dict[str, Any] = json.loads(rows[first].data or "{}")
     service = next((r.service for r in reversed(rows[: first + 1]) if r.service), None)
-    return ServiceRecord(day, window, ticket, service, served, data.get("staff"))
+    cases = [json.loads(r.data or "{}").get("case_no") for r in rows if r.kind == "case_linked"]
+    case_no = cases[-1] if cases else None  # rule RATE-1: the case number (办件编号)
+    return ServiceRecord(day, window, ticket, service, served, data.get("staff"), case_no)
 
 
 def queue_changes(conn: Connection, hall: str, after_seq: int) -> list[dict[str, Any]]:
-    """Queue events after `after_seq` that change a rating device's screen, in order."""
+    """Queue events after `after_seq` (what rating devices show, case numbers), in order."""
     rows = conn.execute(
-        sa.select(QUEUE.c.seq, QUEUE.c.kind, QUEUE.c.window, QUEUE.c.ticket)
+        sa.select(
+            QUEUE.c.seq, QUEUE.c.day, QUEUE.c.kind, QUEUE.c.window, QUEUE.c.ticket, QUEUE.c.data
+        )
         .where(QUEUE.c.hall == hall, QUEUE.c.seq > after_seq)
         .order_by(QUEUE.c.seq)
     ).all()
@@ -124,3 +130,20 @@ def last_queue_seq(conn: Connection, hall: str) -> int:
     """The hall's highest queue event seq (0 when none)."""
     seq = conn.execute(sa.select(sa.func.max(QUEUE.c.seq)).where(QUEUE.c.hall == hall)).scalar()
     return int(seq or 0)
+
+
+def link_case(conn: Connection, hall: str, change: dict[str, Any]) -> None:
+    """Put a case number given to a ticket after its rating on that rating (RATE-1)."""
+    case_no = json.loads(change.get("data") or "{}").get("case_no")
+    if not case_no:
+        return
+    conn.execute(
+        sa.update(RATING)
+        .where(
+            RATING.c.hall == hall,
+            RATING.c.day == date.fromisoformat(change["day"]),
+            RATING.c.window == change["window"],
+            RATING.c.ticket == change["ticket"],
+        )
+        .values(case_no=case_no)
+    )

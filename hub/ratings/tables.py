@@ -42,9 +42,11 @@ class RatingRow(SQLModel, table=True):
     present_staff_id: str | None = Field(default=None, max_length=64)
     present_source: str | None = Field(default=None, max_length=16, description="punch/assignment")
     mismatch: bool = Field(default=False, description="Shown and present staff differ (RATE-2)")
-    level: int | None = Field(default=None, description="5..1; None: not rated")
+    level: int | None = Field(default=None, description="5..1 overall; None: not rated")
     attitude: int | None = None
     efficiency: int | None = None
+    service_level: int | None = None
+    case_no: str | None = Field(default=None, max_length=64, description="办件编号 (RATE-1)")
     reason: str | None = Field(default=None, max_length=32)
     rated_at: datetime | None = _ts(nullable=False)
     recorded_at: datetime | None = _ts(nullable=False)
@@ -69,7 +71,8 @@ class RefusalRow(SQLModel, table=True):
 
 
 class FollowupRow(SQLModel, table=True):
-    """The follow-up (回访) of a dissatisfied rating (RATE-3)."""
+    """The follow-up (回访) of a dissatisfied rating (RATE-3): contact, verification,
+    rectification with its deadline, closure with the answer told to the citizen."""
 
     __tablename__ = "rating_followup"
 
@@ -85,12 +88,24 @@ class FollowupRow(SQLModel, table=True):
     assignee: str | None = Field(default=None, max_length=64)
     opened_at: datetime | None = _ts(nullable=False)
     contact_due: datetime | None = _ts(nullable=False)
-    resolve_due: datetime | None = _ts(nullable=False)
+    close_due: datetime | None = _ts(nullable=False)
     assigned_at: datetime | None = _ts()
     contacted_at: datetime | None = _ts()
-    resolved_at: datetime | None = _ts()
+    closed_at: datetime | None = _ts()
     audited_at: datetime | None = _ts()
-    outcome: str = Field(default="", max_length=1000)
+    outcome: str = Field(default="", max_length=1000, description="The answer told the citizen")
+    contact: str | None = Field(
+        default=None, max_length=200, description="The citizen's number, sealed (PRIV-1)"
+    )
+    contact_erased_at: datetime | None = _ts()
+    attempts: int = Field(default=0, description="Contact attempts that did not reach")
+    finding: str | None = Field(default=None, max_length=16)
+    verified_at: datetime | None = _ts()
+    rectify_plan: str = Field(default="", max_length=1000)
+    rectify_due: datetime | None = _ts()
+    rectifying_at: datetime | None = _ts()
+    rectified_at: datetime | None = _ts()
+    told_how: str | None = Field(default=None, max_length=16)
 
 
 class FollowupLogRow(SQLModel, table=True):
@@ -124,7 +139,7 @@ class RatingAlertRow(SQLModel, table=True):
 
 
 class RatingSettingsRow(SQLModel, table=True):
-    """A hall's ratings settings (defaults in hub.ratings.engine.RatingSettings)."""
+    """A hall's ratings settings (defaults in hub.ratings.scheme.RatingSettings)."""
 
     __tablename__ = "rating_settings"
 

@@ -151,9 +151,7 @@ class HallPlayer:
         elif a.kind == "key":
             driver.peer.press(a.arg)
         elif a.kind == "rate":
-            driver.peer.press(int(a.arg))
-            if int(a.arg) <= 2:
-                driver.peer.choose_reason(1)
+            driver.peer.rate(int(a.arg))  # every dimension the hall's scheme asks (RATE-1)
         elif a.kind == "fault":
             runtime.fault(a.arg, "simulated fault", active=a.flag, severity="warning")
         elif a.kind == "offline" and (a.hall, a.device) not in self.offline:

@@ -13,8 +13,10 @@ from models.events import EventType
 KIND: Final = "rating_device"
 """This kind's name: the `kind` of its devices and configs."""
 
-Dimension = Literal["overall", "attitude", "efficiency"]
-"""What a citizen may rate (RATE-1); `overall` always."""
+Dimension = Literal["overall", "attitude", "efficiency", "service_level"]
+"""What a citizen may rate (RATE-1: the national 好差评 offline dimensions); `overall` always."""
+NATIONAL_DIMENSIONS: tuple[Dimension, ...] = ("overall", "efficiency", "service_level", "attitude")
+"""The national scheme's offline dimensions: 总体满意度, 办事效率, 服务水平, 服务态度."""
 
 
 class ReasonOption(BaseModel):
@@ -43,8 +45,8 @@ class RatingDeviceConfig(DeviceConfigBase):
     baudrate: int = Field(default=9600, description="Line speed, 8N1")
     address: int = Field(default=1, ge=0, le=255, description="Device bus address")
     dimensions: list[Dimension] = Field(
-        default_factory=lambda: list[Dimension](["overall"]),
-        description="Rated dimensions (RATE-1)",
+        default_factory=lambda: list(NATIONAL_DIMENSIONS),
+        description="Rated dimensions when the hub names none (RATE-1; default the national four)",
     )
     timeout_s: float = Field(default=30.0, gt=0, le=255, description="No press -> not rated")
     reason_timeout_s: float = Field(default=20.0, gt=0, le=255, description="Reason wait")
@@ -52,6 +54,13 @@ class RatingDeviceConfig(DeviceConfigBase):
     reasons: list[ReasonOption] = Field(
         default_factory=lambda: list(DEFAULT_REASONS), max_length=9, description="Reason list"
     )
+    contact_key: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{43}$",
+        description="The hall's contact public key: offer a dissatisfied citizen to leave a "
+        "phone number, sealed on the device (RATE-3, PRIV-1); None: not offered",
+    )
+    phone_timeout_s: float = Field(default=30.0, gt=0, le=255, description="Phone entry wait")
 
     @field_validator("dimensions")
     @classmethod
@@ -68,5 +77,5 @@ SPEC = DeviceKindSpec(
     label_en="Rating device",
     opening_check=True,  # rule DEV-3
     sends=frozenset({EventType.RATING}),  # rule RATE-1
-    takes=frozenset({CommandType.SHOW_SERVING}),
+    takes=frozenset({CommandType.SHOW_SERVING}),  # rule RATE-2
 )

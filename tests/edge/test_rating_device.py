@@ -8,9 +8,17 @@ from typing import Any
 
 import pytest
 
-from edge.drivers.rating_device import RatingDeviceConfig, RatingDeviceDriver
-from edge.serialproto.rating import AskReasonFrame, PromptFrame, ShowFrame, ThanksFrame
+from edge.drivers.rating_device import RatingDeviceDriver
+from edge.serialproto.rating import (
+    AskPhoneFrame,
+    AskReasonFrame,
+    PromptFrame,
+    ShowFrame,
+    ThanksFrame,
+)
 from models.commands import ShowServing, make_command
+from models.contact import new_keypair, unseal
+from models.devices.rating_device import RatingDeviceConfig
 from models.events import Rating
 from tests.support.device_context import RecordingContext
 from tests.support.waiting import wait_until as poll
@@ -28,15 +36,22 @@ def make(**settings: Any) -> tuple[RatingDeviceDriver, RecordingContext]:
     return drv, ctx
 
 
-def show(drv: RatingDeviceDriver, ticket: str | None, staff: str = "S0012") -> None:
-    body = ShowServing(seat="w01-a", staff_id=staff, name="王芳", ticket=ticket)
+def show(
+    drv: RatingDeviceDriver,
+    ticket: str | None,
+    staff: str = "S0012",
+    dimensions: list[str] | None = None,
+) -> None:
+    body = ShowServing(
+        seat="w01-a", staff_id=staff, name="王芳", ticket=ticket, dimensions=dimensions
+    )
     cmd = make_command(hall="demo", device="w01-rate", ts=datetime.now(UTC), body=body)
     assert drv.handle(cmd).ok
 
 
 @pytest.fixture
 def device() -> Iterator[tuple[RatingDeviceDriver, RecordingContext]]:
-    drv, ctx = make(timeout_s=5)
+    drv, ctx = make(timeout_s=5, dimensions=["overall"])  # one press a rating
     yield drv, ctx
     drv.stop()
     drv.stop()
@@ -91,7 +106,7 @@ def test_dissatisfied_asks_a_reason_and_dimensions_are_configurable(device: Any)
 
 
 def test_no_press_in_time_is_not_rated() -> None:
-    drv, ctx = make(timeout_s=0.3)
+    drv, ctx = make(timeout_s=0.3, dimensions=["overall"])
     try:
         show(drv, "A001")
         show(drv, None)
@@ -140,3 +155,105 @@ def test_other_commands_are_refused_and_real_backend_needs_a_port() -> None:
         drv.start()
     with pytest.raises(ValueError, match="overall"):
         RatingDeviceConfig(dimensions=["attitude"])
+
+
+def test_the_national_scheme_asks_four_dimensions_and_the_hub_may_name_others() -> None:
+    # rule RATE-1: 总体满意度, 办事效率, 服务水平, 服务态度 by default; the hall's scheme wins
+    drv, ctx = make(timeout_s=5)
+    try:
+        peer = drv.peer
+        show(drv, "A001")
+        show(drv, None)
+        wait_for(lambda: any(isinstance(f, PromptFrame) for f in peer.received))
+        prompt = next(f for f in peer.received if isinstance(f, PromptFrame))
+        assert set(prompt.dimensions) == {"overall", "efficiency", "service_level", "attitude"}
+        for level, dim in ((5, "overall"), (4, "efficiency"), (5, "service_level")):
+            peer.press(level, dim)
+        peer.press(3, "attitude")
+        wait_for(lambda: len(ctx.events) == 1)
+        assert ctx.events[0].dimensions == {"efficiency": 4, "service_level": 5, "attitude": 3}
+        show(drv, "A002", dimensions=["overall", "attitude"])
+        show(drv, None)
+        wait_for(lambda: len([f for f in peer.received if isinstance(f, PromptFrame)]) == 2)
+        last = [f for f in peer.received if isinstance(f, PromptFrame)][-1]
+        assert last.dimensions == ("overall", "attitude")
+        peer.press(4, "efficiency")  # not asked for this service: reported, never merged
+        peer.press(5)
+        peer.press(5, "attitude")
+        wait_for(lambda: len(ctx.events) == 3)
+        assert ctx.events[1].level is None and ctx.events[1].dimensions == {"efficiency": 4}
+        assert ctx.events[2] == Rating(
+            seat="w01-a", ticket="A002", shown_staff_id="S0012", level=5, dimensions={"attitude": 5}
+        )
+    finally:
+        drv.stop()
+
+
+def test_a_dissatisfied_citizen_leaves_a_phone_number_sealed_on_the_device() -> None:
+    # rule RATE-3 (a number for the call back), PRIV-1 (never in clear off the keypad)
+    private, public = new_keypair()
+    drv, ctx = make(timeout_s=5, dimensions=["overall"], contact_key=public, phone_timeout_s=5)
+    try:
+        peer = drv.peer
+        show(drv, "C007")
+        show(drv, None)
+        wait_for(lambda: any(isinstance(f, PromptFrame) for f in peer.received))
+        peer.press(1)
+        wait_for(lambda: any(isinstance(f, AskReasonFrame) for f in peer.received))
+        peer.choose_reason(1)
+        wait_for(lambda: any(isinstance(f, AskPhoneFrame) for f in peer.received))
+        peer.type_phone("13800138000")
+        wait_for(lambda: len(ctx.events) == 1)
+        rating = ctx.events[0]
+        assert (rating.level, rating.reason) == (1, "attitude")
+        assert rating.contact is not None and "13800138000" not in rating.model_dump_json()
+        assert unseal(private, rating.contact) == "13800138000"
+        # skipped, and a number that is no phone number: rated all the same, no contact
+        for n, (ticket, typed) in enumerate((("C008", ""), ("C009", "12345")), start=2):
+            show(drv, ticket)
+            show(drv, None)
+            wait_for(lambda n=n: sum(isinstance(f, PromptFrame) for f in peer.received) == n)
+            peer.press(2)
+            peer.choose_reason(5)
+            wait_for(lambda n=n: sum(isinstance(f, AskPhoneFrame) for f in peer.received) == n)
+            peer.type_phone(typed)
+            wait_for(lambda n=n: len(ctx.events) == n)  # rated before the next citizen
+        assert [(e.ticket, e.level, e.contact) for e in ctx.events[1:]] == [
+            ("C008", 2, None),
+            ("C009", 2, None),
+        ]
+        wait_for(lambda: ctx.faults)
+        assert ctx.fault_states() == [("rating_bad_phone", True)]
+        assert "12345" not in str(ctx.faults)  # the digits are never logged
+    finally:
+        drv.stop()
+
+
+def test_a_satisfied_citizen_is_not_asked_for_a_number() -> None:
+    _, public = new_keypair()
+    drv, ctx = make(timeout_s=5, dimensions=["overall"], contact_key=public)
+    try:
+        show(drv, "A001")
+        show(drv, None)
+        drv.peer.press(4)
+        wait_for(lambda: len(ctx.events) == 1)
+        assert not any(isinstance(f, AskPhoneFrame) for f in drv.peer.received)
+    finally:
+        drv.stop()
+
+
+def test_the_simulated_citizen_rates_what_is_asked_and_answers_the_questions() -> None:
+    # the demo's and the simulator's citizens: every dimension, a reason, a number (RATE-3)
+    private, public = new_keypair()
+    drv, ctx = make(timeout_s=5, contact_key=public)
+    try:
+        show(drv, "A001")
+        show(drv, None)
+        wait_for(lambda: any(isinstance(f, PromptFrame) for f in drv.peer.received))
+        drv.peer.rate(1, reason=2, phone="13800138000")
+        wait_for(lambda: ctx.events)
+        (rating,) = ctx.events
+        assert rating.level == 1 and rating.reason == "slow" and len(rating.dimensions) == 3
+        assert rating.contact and unseal(private, rating.contact) == "13800138000"
+    finally:
+        drv.stop()

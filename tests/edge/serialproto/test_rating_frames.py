@@ -10,8 +10,10 @@ import pytest
 from edge.serialproto.framing import FrameError, encode_raw
 from edge.serialproto.rating import (
     START,
+    AskPhoneFrame,
     AskReasonFrame,
     HostDecoder,
+    PhoneEntry,
     Press,
     PromptFrame,
     RatingDecoder,
@@ -19,6 +21,7 @@ from edge.serialproto.rating import (
     ShowFrame,
     ThanksFrame,
     encode_host,
+    encode_phone,
     encode_press,
     encode_reason,
 )
@@ -34,6 +37,13 @@ EXAMPLES = {
     "PRESS overall 5": encode_press(Press(1, "overall", 5)),
     "PRESS attitude 2": encode_press(Press(1, "attitude", 2)),
     "REASON 2": encode_reason(ReasonChoice(1, 2)),
+    "PROMPT the national four": encode_host(
+        PromptFrame(1, ("overall", "attitude", "efficiency", "service_level"), 30)
+    ),
+    "PRESS service level 2": encode_press(Press(1, "service_level", 2)),
+    "ASK_PHONE, 30 s": encode_host(AskPhoneFrame(1, 30)),
+    "PHONE `13800138000`": encode_phone(PhoneEntry(1, "13800138000")),
+    "PHONE skipped": encode_phone(PhoneEntry(1, "")),
 }
 
 
@@ -60,6 +70,7 @@ def test_known_bytes() -> None:
         PromptFrame(3, ("overall", "efficiency"), 255),
         AskReasonFrame(3, ("态度不好", "办事拖拉", "其他")),
         ThanksFrame(3),
+        AskPhoneFrame(3, 30),
     ],
 )
 def test_host_round_trip(frame: object) -> None:
@@ -87,7 +98,9 @@ def test_garbled_frames_are_errors_and_the_next_good_frame_is_kept() -> None:
     ("cmd", "payload", "why"),
     [
         (0x20, b"\x00\x06", "press: bad payload"),  # level 6
-        (0x20, b"\x03\x01", "press: bad payload"),  # dimension 3
+        (0x20, b"\x04\x01", "press: bad payload"),  # dimension 4
+        (0x22, b"13800x", "phone: bad payload"),
+        (0x22, b"1" * 21, "bad length"),  # longer than any phone
         (0x21, b"\x00", "reason: bad payload"),
         (0x7E, b"", "unknown device command 0x7e"),
     ],

@@ -17,6 +17,7 @@ from hub.fleet.engine import FleetPolicy
 from hub.fleet.projector import FleetProjector
 from hub.fleet.service import FleetService
 from hub.ingest.hooks import DeviceState, IngestBatch
+from models.devices import OPENING_CHECK_KINDS
 from models.envelope import make_envelope
 from models.events import ConfigApplied, DeviceFault, Heartbeat
 from models.layout import load_hall
@@ -155,9 +156,11 @@ def test_opening_check_report(engine: Engine) -> None:
     assert sorted(problems) == ["ent-face2", "w01-led", "w02-rate"]
     assert problems["w02-rate"]["reasons"] == ["never reported"]
     assert problems["w01-led"]["status"] == "offline"
-    # 4 face/… : face terminals, counter displays, hall display, rating devices of the demo hall
-    kinds = {"face_terminal", "counter_display", "hall_display", "rating_device"}
-    assert body["checked"] == sum(1 for d in load_hall(DEMO).devices if d.kind in kinds)
+    # the kinds models/devices marks for the opening check: face terminals, displays, rating
+    # devices, and the kiosk with its ticket printer (the touch screen citizens take numbers at)
+    assert {"face_terminal", "rating_device", "kiosk", "ticket_printer"} <= OPENING_CHECK_KINDS
+    checked = sum(1 for d in load_hall(DEMO).devices if d.kind in OPENING_CHECK_KINDS)
+    assert body["checked"] == checked
     rerun = c.post("/api/opening-check/run", params={"hall": "demo"}).json()
     assert rerun[0]["day"] == "2026-03-02"
     assert c.post("/api/opening-check/run", params={"hall": "zzz"}).status_code == 404

@@ -16,7 +16,7 @@ from hub.api.app import create_app
 from hub.commands import RecordingSender
 from hub.compliance.api import router
 from hub.compliance.engine import CompliancePolicy
-from hub.compliance.projector import CompliancePresence, projector_factory
+from hub.compliance.projector import CompliancePresence
 from hub.compliance.reports import build_report, report_csv
 from hub.compliance.schedule import WorkSchedule
 from hub.compliance.tables import AlertRow, HandoverRow, NoticeRow, SeatAssignment, ViolationRow
@@ -265,9 +265,7 @@ def test_refused_cover_and_late_fact_recompute(engine: Engine) -> None:
     assign(engine)
     clock = Clock(at("23:00"))
     sender = RecordingSender()
-    projector = projector_factory(
-        engine, sender, HALL, clock=clock, schedules={"demo": WorkSchedule()}
-    )
+    projector = CompliancePresence([HALL], sender, clock=clock, schedules={"demo": WorkSchedule()})
     d = Devices()
     evs = d.leave("w06-a", "10:00", None)  # leaves, the return fact is late
     projector.project(engine, IngestBatch(events=evs))

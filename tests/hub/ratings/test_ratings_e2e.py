@@ -8,24 +8,27 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import paho.mqtt.client as mqtt
+import pytest
 import sqlalchemy as sa
 
 from edge.agent import Agent
-from edge.serialproto.rating import AskReasonFrame, PromptFrame, ShowFrame
+from edge.serialproto.rating import AskPhoneFrame, AskReasonFrame, PromptFrame, ShowFrame
 from edge.settings import AgentSettings
+from hub.attendance.calendar import WorkCalendar
 from hub.compliance.tables import SeatAssignment
 from hub.events.tables import Event
-from hub.queue.service import get_projector
 from hub.server import HubServer
 from hub.settings import HubSettings
 from hub.staff.tables import Staff
+from models.contact import new_keypair
 from models.envelope import make_envelope
 from models.events import Liveness, Punch
 from models.layout import Device, load_hall
@@ -76,8 +79,13 @@ def publish_punch(broker_url: str, staff: str) -> None:
         client.disconnect()
 
 
-def test_rating_device_through_the_hub(broker: Broker, tmp_path: Path) -> None:
-    # rule RATE-1, RATE-2, RATE-3, DEV-4
+def test_rating_device_through_the_hub(
+    broker: Broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # rule RATE-1, RATE-2, RATE-3, DEV-4, PRIV-1
+    private, public = new_keypair()
+    monkeypatch.setenv("HK_CONTACT_KEY", private)  # the hub opens numbers to call
+    monkeypatch.setenv("HK_CONTACT_PUBLIC_KEY", public)  # the Pi seals what is typed
     settings = HubSettings(
         database_url=f"sqlite:///{tmp_path / 'hub.db'}",
         broker_url=broker.url,
@@ -120,7 +128,7 @@ def test_rating_device_through_the_hub(broker: Broker, tmp_path: Path) -> None:
         api = httpx.Client(base_url=hub.api_url, timeout=10)
         keypad: Any = getattr(agent.runtime("w01-keypad").driver, "peer")  # noqa: B009
         rating: Any = getattr(agent.runtime("w01-rate").driver, "peer")  # noqa: B009
-        queue = get_projector(HALL.id)
+        (queue,) = [a.state["queues"][HALL.id] for a in hub.areas if a.name == "queue"]
         for _ in range(2):
             queue.issue("social")
 
@@ -128,10 +136,14 @@ def test_rating_device_through_the_hub(broker: Broker, tmp_path: Path) -> None:
         keypad.press("next")
         poll(lambda: rating.screen, lambda s: s == ShowFrame(1, "S0012", "王芳", "A001"))
         keypad.press("finish")
-        poll(lambda: rating.received, lambda r: any(isinstance(f, PromptFrame) for f in r))
-        rating.press(5)
+        prompt = poll(lambda: [f for f in rating.received if isinstance(f, PromptFrame)], bool)[0]
+        national = ("overall", "attitude", "efficiency", "service_level")  # rule RATE-1
+        assert prompt.dimensions == national
+        for dim, level in zip(national, (5, 5, 4, 5), strict=True):
+            rating.press(level, dim)
         rows = poll(lambda: api.get("/api/ratings").json(), lambda r: len(r) == 1)
         assert (rows[0]["ticket"], rows[0]["staff_id"], rows[0]["level"]) == ("A001", "S0012", 5)
+        assert (rows[0]["efficiency"], rows[0]["service_level"]) == (4, 5)
         rating.press(3)  # a second press for the same service: refused, kept
         rating.write(b"\x5a\x04\x01\x20\x00\x05\x00")  # garbled: a device fault
         refusals = poll(lambda: api.get("/api/ratings/refusals").json(), bool)
@@ -149,9 +161,12 @@ def test_rating_device_through_the_hub(broker: Broker, tmp_path: Path) -> None:
 
         poll(punches, lambda n: n == 1)
         keypad.press("finish")
-        rating.press(1)  # 非常不满意: the device asks why
+        for dim, level in zip(national, (1, 1, 2, 2), strict=True):
+            rating.press(level, dim)  # 非常不满意: the device asks why
         poll(lambda: rating.received, lambda r: any(isinstance(f, AskReasonFrame) for f in r))
         rating.choose_reason(1)
+        poll(lambda: rating.received, lambda r: any(isinstance(f, AskPhoneFrame) for f in r))
+        rating.type_phone("13912345678")  # for the call back (RATE-3)
         rows = poll(lambda: api.get("/api/ratings").json(), lambda r: len(r) == 2)
         second = rows[1]
         assert (second["ticket"], second["staff_id"], second["shown_staff_id"]) == (
@@ -164,6 +179,18 @@ def test_rating_device_through_the_hub(broker: Broker, tmp_path: Path) -> None:
         assert alert["kind"] == "staff_mismatch" and alert["staff_id"] == "S0013"
         (task,) = poll(lambda: api.get("/api/ratings/followups").json(), bool)
         assert (task["ticket"], task["state"], task["level"]) == ("A002", "open", 1)
+        assert task["has_contact"]  # with the citizen's number, sealed (PRIV-1)
+        local_day = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+        due = datetime.fromisoformat(task["contact_due"]).astimezone(ZoneInfo("Asia/Shanghai"))
+        assert due.date() > local_day  # rule RATE-3: due by the end of the working day
+        assert (due - timedelta(days=1)).date() == WorkCalendar().workdays(
+            local_day, local_day + timedelta(days=14)
+        )[0]
+        with hub.engine.connect() as conn:
+            stored = str(conn.execute(sa.select(EVENT.c.body)).all())
+        assert "13912345678" not in stored and "c1." in stored  # sealed on the Pi
+        phone = api.post(f"/api/ratings/followups/{task['id']}/contact", json={"actor": "zhang"})
+        assert phone.json() == {"phone": "13912345678"}
         stats = api.get("/api/ratings/stats", params={"by": "staff"}).json()
         assert {s["key"]: s["index"] for s in stats} == {"S0012": 100.0, "S0013": 0.0}
 

@@ -1,34 +1,25 @@
-"""The pure ratings rules: on post, binding, one rating per service, follow-up deadlines and
-states over weekends and holidays (national calendar), statistics, service-star ranking."""
+"""The pure ratings rules: on post, binding, one rating per service, statistics, service-star
+ranking, the hall's rating scheme (the follow-up's: test_followup_rules.py)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import pytest
 
-from hub.attendance.calendar import WorkCalendar
 from hub.ratings.engine import (
-    FollowupError,
     OnPost,
-    RatingSettings,
     Refusal,
     ServiceRecord,
     bind,
-    followup_deadlines,
     on_post,
-    overdue,
     quarter_of,
     quarter_range,
     satisfaction,
     service_stars,
-    step,
 )
-from hub.workdays import add_workdays
+from hub.ratings.scheme import RatingSettings
 
-TZ = ZoneInfo("Asia/Shanghai")
-CAL = WorkCalendar()
 SERVED = ServiceRecord(date(2026, 11, 23), "w01", "A012", "social", served=True)
 
 
@@ -59,49 +50,6 @@ def test_refusals_say_why() -> None:
     assert bind("A012", "S1", skipped, False, present).refusal is Refusal.NOT_SERVED
     dup = bind("A012", "S1", SERVED, True, present)
     assert dup.refusal is Refusal.DUPLICATE and "one rating per service" in dup.detail
-
-
-def test_workdays_skip_weekends() -> None:
-    # rule RATE-3 with ATT-10: a Friday rating is contacted by the end of Monday
-    fri = datetime(2026, 11, 20, 16, 0, tzinfo=TZ)
-    contact, resolve = followup_deadlines(fri, TZ, RatingSettings(), CAL.is_workday)
-    assert contact == datetime(2026, 11, 24, 0, 0, tzinfo=TZ)
-    assert resolve == datetime(2026, 11, 28, 0, 0, tzinfo=TZ)
-
-
-def test_workdays_skip_the_national_day_holiday_and_count_the_makeup_saturday() -> None:
-    # rule RATE-3 with ATT-10: 2026-10-01..07 are holidays, Sat 2026-10-10 is a 调休 workday
-    eve = datetime(2026, 9, 30, 15, 0, tzinfo=TZ)
-    contact, resolve = followup_deadlines(eve, TZ, RatingSettings(), CAL.is_workday)
-    assert contact == datetime(2026, 10, 9, 0, 0, tzinfo=TZ)  # end of Thu 10-08
-    assert resolve == datetime(2026, 10, 14, 0, 0, tzinfo=TZ)  # 8, 9, 10 (Sat), 12, 13
-    hall = RatingSettings(contact_days=2, resolve_days=3)  # per-hall settings
-    contact, resolve = followup_deadlines(eve, TZ, hall, CAL.is_workday)
-    assert (contact.date(), resolve.date()) == (date(2026, 10, 10), date(2026, 10, 11))
-    assert add_workdays(date(2026, 10, 3), 0, CAL.is_workday) == date(2026, 10, 8)
-
-
-def test_followup_steps_in_order_and_overdue() -> None:
-    # rule RATE-3: assigned, contacted, resolved, audited
-    assert step("open", "assign") == "assigned"
-    assert step("assigned", "contacted") == "contacted"
-    assert step("contacted", "resolved") == "resolved"
-    assert step("resolved", "audited") == "audited"
-    with pytest.raises(FollowupError, match="cannot mark resolved"):
-        step("open", "resolved")
-    with pytest.raises(FollowupError):
-        step("audited", "assign")
-    due1 = datetime(2026, 11, 24, tzinfo=TZ)
-    due5 = datetime(2026, 11, 28, tzinfo=TZ)
-    late = datetime(2026, 11, 25, 9, tzinfo=TZ)
-    assert overdue("open", due1, due5, None, None, late) == ["contact_overdue"]
-    assert overdue("contacted", due1, due5, late, None, late) == []
-    later = datetime(2026, 11, 30, tzinfo=TZ)
-    assert overdue("assigned", due1, due5, None, None, later) == [
-        "contact_overdue",
-        "resolve_overdue",
-    ]
-    assert overdue("resolved", due1, due5, late, later, later) == []
 
 
 def test_satisfaction_shares_and_index() -> None:
@@ -141,8 +89,31 @@ def test_quarters_and_settings_validation() -> None:
     assert quarter_range("2026Q1") == (date(2026, 1, 1), date(2026, 3, 31))
     with pytest.raises(ValueError):
         quarter_range("2026-4")
-    assert RatingSettings.from_dict({"contact_days": 2}).resolve_days == 5
+    assert RatingSettings.from_dict({"contact_days": 2}).close_days == 10
+    assert RatingSettings.from_dict({"resolve_days": 7}).close_days == 7  # stored by name of old
     with pytest.raises(ValueError, match="unknown"):
         RatingSettings.from_dict({"contact_dayz": 2})
     with pytest.raises(ValueError):
-        RatingSettings.from_dict({"contact_days": 6})
+        RatingSettings.from_dict({"contact_days": 11})
+    with pytest.raises(ValueError, match="overall"):
+        RatingSettings.from_dict({"dimensions": ["attitude"]})
+    with pytest.raises(ValueError, match="overall"):
+        RatingSettings.from_dict({"dimensions": ["overall", "speed"]})
+
+
+def test_the_default_scheme_is_the_national_one() -> None:
+    # rule RATE-1: five levels; overall, efficiency, service level, attitude; RATE-3 same day
+    s = RatingSettings()
+    assert s.scheme == "national"
+    assert s.dimensions == ("overall", "efficiency", "service_level", "attitude")
+    assert s.contact_days == 0
+    assert [s.dissatisfied(lv) for lv in (1, 2, 3, 4, 5, None)] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]
+    again = RatingSettings.from_dict(s.to_dict())
+    assert again == s

@@ -23,17 +23,22 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from hub.api.app import create_app
+from hub.attendance.calendar import WorkCalendar
 from hub.commands import RecordingSender
 from hub.compliance.tables import SeatAssignment
+from hub.contact_key import ContactKeyError
 from hub.events.tables import Event
 from hub.ingest.hooks import IngestBatch
 from hub.queue.service import QueueProjector
 from hub.ratings import reports
 from hub.ratings.api import router
-from hub.ratings.followup import RatingWatcher, act, check_overdue
+from hub.ratings.followup import act, check_overdue, followup, reveal_contact
+from hub.ratings.followup_rules import FollowupError
 from hub.ratings.projector import RatingProjector
+from hub.ratings.watch import RatingWatcher
 from hub.staff.tables import Staff
 from models.commands import ShowServing
+from models.contact import ContactError, new_keypair, seal
 from models.envelope import Envelope, make_envelope
 from models.events import Punch, Rating
 from models.layout import Device, load_hall
@@ -43,6 +48,7 @@ DEMO = load_hall(Path(__file__).resolve().parents[3] / "firmware_cfg" / "halls" 
 FACE = Device(id="w01-face", kind="face_terminal", node="pi-w01", window="w01")
 HALL = DEMO.model_copy(update={"devices": [*DEMO.devices, FACE]})
 FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=TZ)
+CAL = WorkCalendar().is_workday
 
 
 class Clock:
@@ -135,16 +141,12 @@ class Rig:
         ]
 
 
-@pytest.fixture
-def rig(engine: Engine) -> Rig:
-    return Rig(engine)
-
-
 def test_called_ticket_is_shown_with_the_staff_on_post(rig: Rig) -> None:
     # rule RATE-2: the device shows the name and number of who is on post, and the ticket
     ticket = rig.serve()
+    national = ["overall", "efficiency", "service_level", "attitude"]  # rule RATE-1
     assert rig.shows()[-1] == ShowServing(
-        seat="w01-a", staff_id="S0012", name="王芳", ticket=ticket
+        seat="w01-a", staff_id="S0012", name="王芳", ticket=ticket, dimensions=national
     )
     rig.queue.act("w01", "start")  # service starts: shown again (who is on post now)
     assert rig.ratings.sync_queue() == 1 and rig.shows()[-1].ticket == ticket
@@ -183,11 +185,17 @@ def test_one_rating_per_service_and_refusals_with_reasons(rig: Rig) -> None:
     assert rig.rows("rating_followup") == [] and rig.rows("rating_alert") == []
 
 
-def test_mismatch_alert_and_followup_with_workday_deadlines(rig: Rig) -> None:
+def test_mismatch_alert_and_a_same_day_followup_through_its_steps(rig: Rig) -> None:
     # rule RATE-2, RATE-3
     ticket = rig.serve()
     rig.punch("S0013")  # someone else is actually at the window
-    rig.rate(ticket, 1, shown="S0012", reason="attitude", dimensions={"attitude": 1})
+    rig.rate(
+        ticket,
+        1,
+        shown="S0012",
+        reason="attitude",
+        dimensions={"attitude": 1, "efficiency": 2, "service_level": 2},
+    )
     (r,) = rig.rows("rating")
     assert (r["staff_id"], r["shown_staff_id"], r["present_source"], r["mismatch"]) == (
         "S0013",
@@ -195,33 +203,170 @@ def test_mismatch_alert_and_followup_with_workday_deadlines(rig: Rig) -> None:
         "punch",
         True,
     )
+    assert (r["attitude"], r["efficiency"], r["service_level"]) == (1, 2, 2)
     (alert,) = rig.rows("rating_alert")
     assert alert["kind"] == "staff_mismatch" and alert["rule"] == "RATE-2"
     assert "device showed S0012, S0013 is on post" in alert["text"]
     (task,) = rig.rows("rating_followup")
     assert task["state"] == "open" and task["staff_id"] == "S0013" and task["reason"] == "attitude"
-    # Friday rating: contact by the end of Monday, resolved by the end of next Friday
-    assert (task["contact_due"]) == datetime(2026, 11, 24, tzinfo=TZ)
-    assert (task["resolve_due"]) == datetime(2026, 11, 28, tzinfo=TZ)
-    assert check_overdue(rig.engine, datetime(2026, 11, 23, 18, tzinfo=TZ)) == 0
-    assert check_overdue(rig.engine, datetime(2026, 11, 24, 9, tzinfo=TZ)) == 1
-    assert check_overdue(rig.engine, datetime(2026, 11, 24, 10, tzinfo=TZ)) == 0  # once
+    # rule RATE-3: a Friday rating is contacted by the end of that Friday (即时回访)
+    assert task["contact_due"] == datetime(2026, 11, 21, tzinfo=TZ)
+    assert task["close_due"] == datetime(2026, 12, 5, tzinfo=TZ)  # 10 working days
+    assert check_overdue(rig.engine, datetime(2026, 11, 20, 23, 59, tzinfo=TZ)) == 0
+    assert check_overdue(rig.engine, datetime(2026, 11, 21, 0, 1, tzinfo=TZ)) == 1
+    assert check_overdue(rig.engine, datetime(2026, 11, 21, 9, tzinfo=TZ)) == 0  # once
     kinds = [a["kind"] for a in rig.rows("rating_alert")]
     assert kinds == ["staff_mismatch", "contact_overdue"]
-    done = act(rig.engine, task["id"], "assign", "office", FRIDAY, assignee="zhang")
+    assert "未在当日联系群众" in rig.rows("rating_alert")[-1]["text"]
+    fid = task["id"]
+    steps = rig.engine, fid
+    done = act(*steps, "assign", "office", FRIDAY, assignee="zhang")
     assert done["state"] == "assigned" and done["assignee"] == "zhang"
-    act(rig.engine, task["id"], "contacted", "zhang", FRIDAY, note="phoned")
-    act(rig.engine, task["id"], "resolved", "zhang", FRIDAY, note="apologised")
-    final = act(rig.engine, task["id"], "audited", "supervisor", FRIDAY)
-    assert final["state"] == "audited" and final["outcome"] == "apologised"
+    tried = act(*steps, "attempt", "zhang", FRIDAY, result="no_answer", note="9:40")
+    assert tried["attempts"] == 1 and tried["state"] == "assigned"
+    with pytest.raises(FollowupError, match="result"):
+        act(*steps, "attempt", "zhang", FRIDAY, result="maybe")
+    act(*steps, "contacted", "zhang", FRIDAY, note="phoned, the citizen explained")
+    with pytest.raises(FollowupError, match="finding"):
+        act(*steps, "verified", "zhang", FRIDAY)
+    act(*steps, "verified", "zhang", FRIDAY, finding="substantiated", note="video checked")
+    with pytest.raises(FollowupError, match="rectified before"):
+        act(*steps, "closed", "zhang", FRIDAY, note="x", told_how="phone")
+    with pytest.raises(FollowupError, match="plan"):
+        act(*steps, "rectify", "lead", FRIDAY)
+    rect = act(*steps, "rectify", "lead", FRIDAY, note="服务礼仪培训", tz=TZ, is_workday=CAL)
+    assert rect["rectify_due"] == datetime(2026, 11, 28, tzinfo=TZ)  # 5 working days
+    assert check_overdue(rig.engine, datetime(2026, 11, 28, 1, tzinfo=TZ)) == 1
+    act(*steps, "rectified", "lead", FRIDAY, note="trained")
+    with pytest.raises(FollowupError, match="how"):
+        act(*steps, "closed", "zhang", FRIDAY, note="已致歉")
+    act(*steps, "closed", "zhang", FRIDAY, note="已致歉并说明整改", told_how="phone")
+    final = act(*steps, "audited", "supervisor", FRIDAY)
+    assert final["state"] == "audited" and final["outcome"] == "已致歉并说明整改"
+    assert final["told_how"] == "phone" and final["finding"] == "substantiated"
     assert [x["action"] for x in final["log"]] == [
         "open",
         "assign",
+        "attempt",
         "contacted",
-        "resolved",
+        "verified",
+        "rectify",
+        "rectified",
+        "closed",
         "audited",
     ]
     assert check_overdue(rig.engine, datetime(2026, 12, 30, tzinfo=TZ)) == 0
+
+
+def test_case_number_binds_before_or_after_the_rating(rig: Rig) -> None:
+    # rule RATE-1: bound to the ticket, the case (办件编号) and the staff member serving
+    first = rig.serve()
+    rig.queue.link_case(first, "SB-001")
+    rig.rate(first, 5)
+    second = rig.serve()
+    rig.rate(second, 4)
+    rig.queue.link_case(second, "SB-002")  # the window's system answers later
+    rig.ratings.sync_queue()
+    assert [(r["ticket"], r["case_no"], r["staff_id"]) for r in rig.rows("rating")] == [
+        (first, "SB-001", "S0012"),
+        (second, "SB-002", "S0012"),
+    ]
+
+
+def event_body(engine: Engine, event_id: str) -> dict[str, Any]:
+    with engine.connect() as conn:
+        t = Event.__table__  # type: ignore[attr-defined]
+        body = conn.execute(sa.select(t.c.body).where(t.c.event_id == event_id)).scalar()
+    return json.loads(body)
+
+
+def store_fact(engine: Engine, env: Envelope) -> None:
+    """Store the fact as ingest would before the projector sees it."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(Event.__table__).values(  # type: ignore[attr-defined]
+                event_id=env.id,
+                hall=env.hall,
+                device=env.device,
+                seq=env.seq,
+                type="rating",
+                device_ts=env.ts.astimezone(UTC),
+                ts_offset_min=480,
+                synced=True,
+                received_at=env.ts.astimezone(UTC),
+                body=env.body.model_dump_json(),
+            )
+        )
+
+
+def test_the_citizens_number_is_sealed_opened_to_call_and_erased_at_closure(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # rule RATE-3 (whom to call back), PRIV-1 (encrypted at rest, erased when done)
+    private, public_key = new_keypair()
+    monkeypatch.setenv("HK_CONTACT_KEY", private)
+    ticket = rig.serve()
+    sealed = seal(public_key, "13912345678")
+    rig.seq += 1
+    env = make_envelope(
+        hall=HALL.id,
+        device="w01-rate",
+        seq=rig.seq,
+        ts=rig.clock.now,
+        synced=True,
+        body=Rating(seat="w01-a", ticket=ticket, shown_staff_id="S0012", level=1, contact=sealed),
+    )
+    store_fact(rig.engine, env)
+    rig.ratings.project(rig.engine, IngestBatch(events=(env,)))
+    (task,) = rig.rows("rating_followup")
+    assert task["contact"] == sealed  # only ever the sealed token at rest
+    dump = json.dumps(rig.rows("rating_followup") + rig.rows("rating"), default=str)
+    assert "13912345678" not in dump
+    shown = followup(rig.engine, task["id"])
+    assert shown["has_contact"] and "contact" not in shown
+    assert reveal_contact(rig.engine, task["id"], "zhang", FRIDAY) == "13912345678"
+    assert followup(rig.engine, task["id"])["log"][-1]["action"] == "reveal"
+    steps = rig.engine, task["id"]
+    act(*steps, "contacted", "zhang", FRIDAY, note="phoned")
+    act(*steps, "verified", "zhang", FRIDAY, finding="unfounded", note="not borne out")
+    act(*steps, "closed", "zhang", FRIDAY, note="explained the rules", told_how="phone")
+    (task,) = rig.rows("rating_followup")
+    assert task["contact"] is None and task["contact_erased_at"] == FRIDAY
+    assert event_body(rig.engine, env.id)["contact"] is None  # the stored fact too
+    assert event_body(rig.engine, env.id)["level"] == 1  # and nothing else of it
+    with pytest.raises(FollowupError, match="erased"):
+        reveal_contact(rig.engine, task["id"], "zhang", FRIDAY)
+    # a satisfied citizen's number (never asked for, but sent) is not kept at all
+    other = rig.serve()
+    rig.seq += 1
+    happy = make_envelope(
+        hall=HALL.id,
+        device="w01-rate",
+        seq=rig.seq,
+        ts=rig.clock.now,
+        synced=True,
+        body=Rating(seat="w01-a", ticket=other, level=5, contact=seal(public_key, "13800000000")),
+    )
+    store_fact(rig.engine, happy)
+    rig.ratings.project(rig.engine, IngestBatch(events=(happy,)))
+    assert event_body(rig.engine, happy.id)["contact"] is None
+
+
+def test_without_the_hubs_key_a_number_stays_closed(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # rule PRIV-1: a copied database alone opens nothing
+    monkeypatch.delenv("HK_CONTACT_KEY", raising=False)
+    _, public_key = new_keypair()
+    ticket = rig.serve()
+    rig.rate(ticket, 2, contact=seal(public_key, "13800138000"))
+    (task,) = rig.rows("rating_followup")
+    with pytest.raises(ContactKeyError, match="HK_CONTACT_KEY"):
+        reveal_contact(rig.engine, task["id"], "zhang", FRIDAY)
+    other_private, _ = new_keypair()
+    monkeypatch.setenv("HK_CONTACT_KEY", other_private)
+    with pytest.raises(ContactError, match="not sealed for this key"):
+        reveal_contact(rig.engine, task["id"], "zhang", FRIDAY)
 
 
 def test_not_rated_counts_and_reports_and_export(rig: Rig) -> None:
@@ -279,14 +424,34 @@ def test_api(api: tuple[str, Rig]) -> None:
         (ref,) = c.get("/api/ratings/refusals").json()
         assert ref["code"] == "duplicate"
         (task,) = c.get("/api/ratings/followups", params={"state": "open"}).json()
-        bad = c.post(f"/api/ratings/followups/{task['id']}/resolved", json={"actor": "x"})
-        assert bad.status_code == 409 and "cannot mark resolved" in bad.text
+        assert task["has_contact"] is False and "contact" not in task
+        bad = c.post(f"/api/ratings/followups/{task['id']}/rectified", json={"actor": "x"})
+        assert bad.status_code == 409 and "cannot take rectified" in bad.text
+        assert c.post(f"/api/ratings/followups/{task['id']}/resolve", json={}).status_code == 404
         ok = c.post(
             f"/api/ratings/followups/{task['id']}/assign",
             json={"actor": "office", "assignee": "zhang"},
         )
         assert ok.status_code == 200 and ok.json()["state"] == "assigned"
         assert c.get(f"/api/ratings/followups/{task['id']}").json()["log"][1]["actor"] == "office"
+        nothing = c.post(f"/api/ratings/followups/{task['id']}/contact", json={"actor": "zhang"})
+        assert nothing.status_code == 409  # the citizen left no number
+        c.post(f"/api/ratings/followups/{task['id']}/contacted", json={"actor": "zhang"})
+        c.post(
+            f"/api/ratings/followups/{task['id']}/verified",
+            json={"actor": "zhang", "finding": "substantiated"},
+        )
+        late = c.post(
+            f"/api/ratings/followups/{task['id']}/rectify",
+            json={"actor": "lead", "note": "培训", "due": "2027-01-30"},
+        )
+        assert late.status_code == 409 and "at most" in late.text
+        rect = c.post(
+            f"/api/ratings/followups/{task['id']}/rectify",
+            json={"actor": "lead", "note": "培训", "due": "2026-11-24"},
+        )
+        assert rect.status_code == 200
+        assert rect.json()["rectify_due"].startswith("2026-11-24T16:00:00")  # 25th 00:00 +08
         assert c.get("/api/ratings/followups/999").status_code == 404
         stats = c.get("/api/ratings/stats", params={"by": "window", "start": day}).json()
         assert stats[0]["key"] == "w01" and stats[0]["index"] == 25.0
@@ -298,10 +463,11 @@ def test_api(api: tuple[str, Rig]) -> None:
             "/api/ratings/export", params={"format": "xlsx", "what": "stats", "start": day}
         )
         assert load_workbook(io.BytesIO(xlsx.content))["staff"]["B2"].value == "S0012"
-        assert c.get("/api/ratings/settings").json()["contact_days"] == 1
-        put = c.put("/api/ratings/settings", json={"contact_days": 2, "resolve_days": 7})
+        settings = c.get("/api/ratings/settings").json()
+        assert settings["contact_days"] == 0 and settings["scheme"] == "national"
+        put = c.put("/api/ratings/settings", json={"contact_days": 2, "close_days": 7})
         assert put.status_code == 200
-        assert c.get("/api/ratings/settings").json()["resolve_days"] == 7
+        assert c.get("/api/ratings/settings").json()["close_days"] == 7
         assert c.put("/api/ratings/settings", json={"bogus": 1}).status_code == 422
     # the new per-hall setting applies to the next follow-up
     rig.clock.now = FRIDAY + timedelta(minutes=5)
