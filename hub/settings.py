@@ -88,6 +88,27 @@ class HubBaseSettings(BaseSettings):
         description="Local HH:MM-HH:MM when devices are off (rule DEV-2), e.g. 19:00-07:00: "
         "no new offline/inactive alerts then",
     )
+    reopen_within_s: float = Field(
+        default=6 * 3600.0,
+        ge=0,
+        description="An alert that comes back within this long of being resolved is re-opened "
+        "(one incident, counted again) instead of raised anew",
+    )
+    alert_webhook_url: SecretStr | None = Field(
+        default=None,
+        description="Group robot webhook that hears of every new or re-opened alert "
+        "(HK_ALERT_WEBHOOK_URL; WeCom: https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=..., "
+        "DingTalk: https://oapi.dingtalk.com/robot/send?access_token=...); unset: none",
+    )
+    alert_webhook_format: Literal["wecom", "dingtalk"] = Field(
+        default="wecom", description="The robot's message format"
+    )
+    alert_webhook_secret: SecretStr | None = Field(
+        default=None, description="DingTalk robot signing secret (加签), when the robot has one"
+    )
+    alert_webhook_lang: Literal["zh-CN", "en"] = Field(
+        default="zh-CN", description="Language of the robot's messages"
+    )
     push_config_on_start: bool = Field(default=True, description="Publish configs at start")
     auth_required: bool = Field(
         default=True,
@@ -119,6 +140,7 @@ class HubBaseSettings(BaseSettings):
             clock_skew_ms=self.clock_skew_ms,
             backlog_fraction=self.backlog_fraction,
             quiet_hours=tuple(self.quiet_hours.split("-")) if self.quiet_hours else None,  # type: ignore[arg-type]
+            reopen_within_s=self.reopen_within_s,
         )
 
     def broker(self) -> BrokerSettings:
