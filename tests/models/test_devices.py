@@ -157,7 +157,14 @@ def test_no_hub_or_edge_code_spells_a_kind_by_hand() -> None:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Compare):
                 sides = [node.left, *node.comparators]
-                on_kind = any(isinstance(s, ast.Attribute) and s.attr == "kind" for s in sides)
+                on_kind = any(
+                    (isinstance(s, ast.Attribute) and s.attr == "kind")
+                    or (
+                        isinstance(s, ast.Call)
+                        and any(isinstance(a, ast.Constant) and a.value == "kind" for a in s.args)
+                    )
+                    for s in sides
+                )
                 spelled = [
                     s for s in sides if isinstance(s, ast.Constant) and s.value in devices.KINDS
                 ]
