@@ -45,6 +45,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/queue", "queue"),
     ("/alerts", "alerts"),
     ("/audit", "audit"),
+    ("/calendar", "calendar"),
     ("/rules", "rules"),
 )
 
