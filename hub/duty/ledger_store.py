@@ -10,7 +10,7 @@ presence marks (compliance_mark). Read-only: the ledger is derived, never stored
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -55,8 +55,10 @@ def absences(
         LEAVE.c.start < end,
         LEAVE.c.end > start,
     )
+    second = timedelta(seconds=1)  # attendance's leave end is included (ATT-5): end + 1 s
     return [
-        Absence(s, aware(a), aware(b), k, aware(ok), i) for i, s, a, b, k, ok in conn.execute(q)
+        Absence(s, aware(a), aware(b) + second, k, aware(ok), i)
+        for i, s, a, b, k, ok in conn.execute(q)
     ]
 
 
@@ -71,7 +73,7 @@ def stand_ins(conn: Connection, hall: Hall, start: datetime, end: datetime) -> l
                 Basis.SUBSTITUTE,
                 r.substitute_id,
                 aware(r.start),
-                aware(r.end),
+                aware(r.end) + timedelta(seconds=1),  # its end is included, as a leave's
                 for_staff=r.staff_id,
                 window=r.window,
                 leave_id=r.leave_id,

@@ -26,7 +26,7 @@ CST = timezone(timedelta(hours=8))
 
 
 def test_every_kind_module_is_a_full_contract() -> None:
-    assert set(devices.KINDS) == {
+    assert set(devices.KINDS) >= {  # and any kind module added since (found by itself)
         "face_terminal",
         "rating_device",
         "counter_display",
@@ -157,7 +157,14 @@ def test_no_hub_or_edge_code_spells_a_kind_by_hand() -> None:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Compare):
                 sides = [node.left, *node.comparators]
-                on_kind = any(isinstance(s, ast.Attribute) and s.attr == "kind" for s in sides)
+                on_kind = any(
+                    (isinstance(s, ast.Attribute) and s.attr == "kind")
+                    or (
+                        isinstance(s, ast.Call)
+                        and any(isinstance(a, ast.Constant) and a.value == "kind" for a in s.args)
+                    )
+                    for s in sides
+                )
                 spelled = [
                     s for s in sides if isinstance(s, ast.Constant) and s.value in devices.KINDS
                 ]
