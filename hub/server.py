@@ -60,6 +60,11 @@ class HubServer:
     ) -> None:
         self.settings = settings
         self.halls = list(halls) if halls is not None else load_halls(settings.hall_dirs)
+        calendar_file = settings.calendar_path()
+        if calendar_file is not None:  # rule ATT-10: the years the hall entered
+            from hub.attendance.calendar import use_file
+
+            use_file(calendar_file)
         self.projectors: list[Projector] = list(projectors)
         self._given_routers: list[APIRouter] = list(routers)
         self.routers: list[APIRouter] = []
@@ -108,7 +113,7 @@ class HubServer:
             migrate(self.engine)
         suffix = uuid.uuid4().hex[:8]
         self.commands = MqttCommandSender(
-            settings.broker_url_with_credentials(), client_id=f"{settings.client_id}-out-{suffix}"
+            settings.broker(), client_id=f"{settings.client_id}-out-{suffix}"
         ).start()
         self.fleet = FleetService(
             self.engine, self.halls, self.policy, clock=self.clock, interval_s=settings.tick_s
@@ -163,7 +168,7 @@ class HubServer:
         assert self.engine is not None
         self.ingest = IngestWorker(
             self.engine,
-            s.broker_url_with_credentials(),
+            s.broker(),
             client_id=f"{s.client_id}-ingest",
             share_group=s.share_group,
             batch_size=s.batch_size,
