@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -108,7 +108,7 @@ class HubServer:
             migrate(self.engine)
         suffix = uuid.uuid4().hex[:8]
         self.commands = MqttCommandSender(
-            settings.broker_url_with_credentials(), client_id=f"{settings.client_id}-out-{suffix}"
+            settings.broker(), client_id=f"{settings.client_id}-out-{suffix}"
         ).start()
         self.fleet = FleetService(
             self.engine, self.halls, self.policy, clock=self.clock, interval_s=settings.tick_s
@@ -156,19 +156,22 @@ class HubServer:
         return self
 
     def _start_ingest(self, projectors: list[Projector], timeout: float) -> None:
+        from hub.fleet.raised import FleetAlerts
         from hub.ingest.worker import IngestWorker
 
         s = self.settings
         assert self.engine is not None
         self.ingest = IngestWorker(
             self.engine,
-            s.broker_url_with_credentials(),
+            s.broker(),
             client_id=f"{s.client_id}-ingest",
             share_group=s.share_group,
             batch_size=s.batch_size,
             batch_ms=s.batch_ms,
             projectors=projectors,
             writer=s.ingest_writer,
+            max_ahead=timedelta(seconds=s.max_clock_ahead_s),
+            alerts=FleetAlerts(self.engine, self.clock),
         ).start()
         if not self.ingest.wait_ready(timeout):
             logger.warning("ingest not subscribed after %.0fs; it keeps trying", timeout)

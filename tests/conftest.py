@@ -66,3 +66,13 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     migrate(eng)
     yield eng
     eng.dispose()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Benchmarks and long reliability runs (`@pytest.mark.bench`) run only with `-m bench`."""
+    if "bench" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="a benchmark or long reliability run: pytest -m bench")
+    for item in items:
+        if "bench" in item.keywords:
+            item.add_marker(skip)

@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 from edge.drivers.base import CommandOutcome, DeviceContext, Driver
 from edge.face.challenge import ChallengeSettings, prompt
 from edge.face.gallery import LocalGallery, gallery_matcher
-from edge.face.liveness import LivenessSettings
 from edge.face.matcher import Matcher, limit_blas_threads
 from edge.face.motion import MotionSettings
 from edge.face.vote import DedupWindow, RateLimiter
@@ -89,6 +88,7 @@ class Feedback:
 
 def pipeline_settings(config: FaceTerminalConfig) -> PipelineSettings:
     """The pipeline's settings from a terminal's config."""
+    from edge.face.liveness import LivenessSettings
     from edge.face.pipeline import PipelineSettings
 
     return PipelineSettings(
@@ -163,6 +163,18 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
             target=self._run, name=f"face-{self.ctx.device}", daemon=True
         )
         self._thread.start()
+
+    def play(self, source: str) -> bool:
+        """Play a recorded clip or performer now (a simulated person at the terminal); False
+        while the camera thread is still busy with another."""
+        if self._thread is not None and self._thread.is_alive():
+            return False
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._run, args=(source,), name=f"face-{self.ctx.device}", daemon=True
+        )
+        self._thread.start()
+        return True
 
     def stop(self) -> None:
         """Stop the capture thread (safe to call twice)."""
@@ -259,11 +271,11 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
             self._held.set()
 
     # -- recognition -----------------------------------------------------------------------
-    def _run(self) -> None:
+    def _run(self, played: str | None = None) -> None:
         from edge.face.capture import CaptureError
 
         cfg = self.config
-        source: Any = (
+        source: Any = played or (
             cfg.source if cfg.source is not None else ("0" if cfg.backend == "real" else None)
         )
         if source is None:
@@ -275,7 +287,7 @@ class FaceTerminalDriver(Driver[FaceTerminalConfig]):
         while not self._held.wait(0.2):  # nothing to recognise against before a gallery
             if self._stop.is_set():
                 return
-        live = cfg.backend == "real"
+        live = cfg.backend == "real" and played is None
         faulted = False
         while not self._stop.is_set():
             try:

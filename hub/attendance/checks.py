@@ -8,10 +8,11 @@ the operator's language next to the field (rules ATT-5, ATT-6; policy `[filing]`
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from hub.attendance.facts import LeaveKind
 from hub.attendance.policy import Policy
+from hub.problems import Problem
 
 DEPARTMENT_ROLES = frozenset({"admin", "supervisor", "duty_chief", "window_lead"})
 """Operator roles that decide the department head's stage of a leave (rule ATT-5)."""
@@ -19,20 +20,20 @@ OFFICE_ROLES = frozenset({"admin", "supervisor"})
 """Operator roles of the supervision office (督查考核科): the leave's second stage, corrections."""
 
 
-class WorkflowError(ValueError):
-    """The rules refuse this change; the message says which rule and why.
+class WorkflowError(Problem, ValueError):
+    """The rules refuse this change; the message says which rule and why (in English, for logs).
 
-    `key` names the words in the catalogue (`att.err.*`, filled with `values`); `field` the
-    form field the refusal belongs beside; `status` the HTTP status it answers with.
+    A `hub.problems.Problem`: `key` names the words in the catalogue (`att.err.*`, filled with
+    `values`); `field` the form field the refusal belongs beside; `status` the HTTP status.
     """
 
-    status = 409
+    status: ClassVar[int] = 409
 
     def __init__(
         self, message: str, *, key: str = "", field: str | None = None, **values: Any
     ) -> None:
         """A refusal with its English text, catalogue key, field and values."""
-        super().__init__(message)
+        Exception.__init__(self, message)
         self.key = key
         self.field = field
         self.values = values
@@ -41,19 +42,19 @@ class WorkflowError(ValueError):
 class FieldError(WorkflowError):
     """A form value the rules refuse (answered 422, shown beside its field)."""
 
-    status = 422
+    status: ClassVar[int] = 422
 
 
 class Forbidden(WorkflowError):
     """This operator may not take this decision (answered 403): own request, wrong role."""
 
-    status = 403
+    status: ClassVar[int] = 403
 
 
 class NotFound(WorkflowError):
     """No such leave, correction or month."""
 
-    status = 404
+    status: ClassVar[int] = 404
 
 
 def check_leave(

@@ -65,27 +65,27 @@ def _frames_720p(folder: Path) -> list[Any]:
 
 
 RSS_PROBE = """
-import json, resource, sys
+import json, sys
 from pathlib import Path
+import cv2
 import numpy as np
 from edge.face.matcher import Matcher, limit_blas_threads
 from edge.face.pipeline import FacePipeline
-from edge.face import clips
 limit_blas_threads()
-frames = [clips.cv2.imread(str(p)) for p in sorted(Path(sys.argv[1]).glob("*.jpg"))]
 rng = np.random.default_rng(0)
 matcher = Matcher({f"s{i:03d}": rng.normal(size=(3, 128)) * 0.1 for i in range(200)})
 pipeline = FacePipeline(matcher)
-for i, f in enumerate(frames * 3):
-    pipeline.process(f, i / 10)
+files = sorted(Path(sys.argv[1]).glob("*.jpg"))
+for i, path in enumerate(files * 3):  # frames arrive one by one, as from a camera
+    pipeline.process(cv2.imread(str(path)), i / 10)
 # VmHWM: this process's own peak (ru_maxrss would carry the parent's peak across exec)
-hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]
-print(json.dumps({"rss_mb": int(hwm) / 1024}))
+status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+print(json.dumps({k: int(status[k].split()[0]) / 1024 for k in ("VmHWM", "VmRSS")}))
 """
 
 
-def _agent_rss_mb(frames: list[Any], workdir: Path) -> float:
-    """Peak RSS of a fresh process running the terminal's recognition stack on `frames`."""
+def _agent_rss_mb(frames: list[Any], workdir: Path) -> dict[str, float]:
+    """Peak and final RSS of a fresh process running the terminal's recognition stack."""
     from edge.face.clips import write_frames
 
     folder = write_frames(workdir / "rss-frames", frames)
@@ -96,7 +96,8 @@ def _agent_rss_mb(frames: list[Any], workdir: Path) -> float:
         timeout=600,
         check=True,
     )
-    return float(json.loads(out.stdout.strip().splitlines()[-1])["rss_mb"])
+    mem = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"peak": float(mem["VmHWM"]), "end": float(mem["VmRSS"])}
 
 
 def run(
@@ -208,12 +209,13 @@ def run(
         "punches": f"{punches}/{decisions}",
         "match_50k_ms": round(match_50k_ms, 2),
         "match_50k_hits": f"{hits}/{len(queries)}",
-        "agent_rss_mb": round(agent_rss, 1),
+        "agent_rss_peak_mb": round(agent_rss["peak"], 1),
+        "agent_rss_end_mb": round(agent_rss["end"], 1),
         "bench_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     result["targets_met"] = {
         "yunet_pipeline_le_1_2x_encode": med["yunet"] <= 1.2 * med["encode"],
         "match_50k_le_5ms": match_50k_ms <= 5,
-        "agent_rss_le_250mb": agent_rss <= 250,
+        "agent_rss_le_250mb": agent_rss["peak"] <= 250,
     }
     return result

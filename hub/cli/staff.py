@@ -203,3 +203,39 @@ def hall_key_cmd(hall: str = typer.Option(..., "--hall", help="Hall id.")) -> No
         typer.echo(hall_key(master_key(), hall).decode())
     except FaceKeyError as exc:
         raise _fail(str(exc)) from None
+
+
+@app.command("enroll-at")
+def enroll_at(
+    staff: str = typer.Option(..., "--staff", help="Staff id (工号)."),
+    name: str = typer.Option(..., "--name", help="Name shown on the terminal."),
+    device: str = typer.Option(..., "--device", help="The face terminal the person stands at."),
+    unit: str = typer.Option("", "--unit", help="Sending unit."),
+    window: str | None = typer.Option(None, "--window", help="Window id."),
+    db: str | None = DB_OPTION,
+    hall_dir: Path = HALL_DIR_OPTION,
+    broker: str | None = BROKER_OPTION,
+) -> None:
+    """Enroll at a terminal: a one-time token goes to it; it sends templates, never a photo."""
+    from hub.staff.terminal_enroll import EnrollmentRefused, TerminalEnrollment
+
+    sync = _sync(db, hall_dir, broker)
+    try:
+        if sync.sender is None:
+            raise _fail(
+                "enrollment at a terminal needs the broker: give --broker or $HK_BROKER_URL"
+            )
+        (hall,) = sync.halls
+        try:
+            started = TerminalEnrollment(sync).start(
+                staff_id=staff, name=name, device=device, hall=hall, unit=unit, window=window
+            )
+        except EnrollmentRefused as exc:
+            raise _fail(str(exc)) from None
+        typer.echo(
+            f"enrollment {started['enrollment_id']} of {staff} sent to {device}; the person "
+            f"looks at its camera until it says 人脸采集完成 (token valid until "
+            f"{started['expires_at']:%H:%M} UTC)"
+        )
+    finally:
+        _close(sync)

@@ -65,7 +65,7 @@ def run_demo(
     stop = stop_event or threading.Event()
     broker = choose_broker(data_dir, broker_url)
     provide_face_keys(data_dir, hall.id)
-    hub = agents = runner = None
+    hub = agents = runner = faces = None
     try:
         settings = HubSettings(
             database_url=f"sqlite:///{(data_dir / 'hub.db').resolve()}",
@@ -100,6 +100,9 @@ def run_demo(
             from hub.demo.scenario import Scenario
 
             runner = Scenario(hall, agents, hub).start()
+            from hub.demo.faces import DemoFaces
+
+            faces = DemoFaces(hall, agents, hub, data_dir).start()  # staff punch (ATT-1)
         print(f"\nhallkeeper demo hall '{hall.name}' is running.")
         print(f"  broker:  {broker.url} ({broker.kind})")
         print(f"  devices: {running} running through the edge runtime, {len(skipped)} skipped")
@@ -114,6 +117,8 @@ def run_demo(
         logger.info("stopping the demo hall")
         if runner is not None:
             runner.stop()
+        if faces is not None:
+            faces.stop()
         for agent in reversed(agents or []):
             agent.stop()
         if hub is not None:

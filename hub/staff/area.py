@@ -28,4 +28,5 @@ def setup(ctx: AreaContext) -> AreaParts:
         projectors=[GalleryProjector(sync), at_terminals],
         routers=[make_router(sync, at_terminals)],
         background=[ErasureRetry(sync)] if key is not None else [],  # rule PRIV-1
+        state={"staff_sync": sync},
     )

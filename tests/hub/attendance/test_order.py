@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.attendance.engine import CorrectionFact, Judge, LeaveFact, PunchFact
+from hub.attendance.engine import CorrectionFact, Employment, Judge, LeaveFact, PunchFact
 from hub.attendance.policy import Policy, load_policy
 from tests.hub.attendance.helpers import SH, at
 
@@ -95,17 +95,26 @@ def test_any_order_same_result(policy, punches, leaves, fixes, shuffle):
     punches=st.lists(punch(), max_size=60),
     leaves=st.lists(leave(), max_size=2),
     fixes=st.lists(correction(), max_size=2),
+    now=st.one_of(
+        st.none(),
+        st.tuples(st.sampled_from(DAYS), st.integers(0, 24 * 60 - 1)).map(
+            lambda d: at(d[0], f"{d[1] // 60:02d}:{d[1] % 60:02d}")
+        ),
+    ),
+    since=st.sampled_from([None, date(2025, 6, 4), date(2025, 10, 11)]),
 )
-def test_vectorised_path_gives_the_same_verdicts(policy, punches, leaves, fixes):
+def test_vectorised_path_gives_the_same_verdicts(policy, punches, leaves, fixes, now, since):
+    # the same verdicts with the hall's clock (未到 today, no later day) and start dates too
     fast, each = PAIRS[policy]
     start, end = date(2025, 6, 2), date(2025, 10, 12)
-    got = fast.judge(
-        punches=punches, leaves=leaves, corrections=fixes, start=start, end=end, roster=["c", "z"]
-    )
-    want = each.judge(
-        punches=punches, leaves=leaves, corrections=fixes, start=start, end=end, roster=["c", "z"]
-    )
-    assert got == want
+    kw = {"punches": punches, "leaves": leaves, "corrections": fixes, "start": start, "end": end}
+    kw.update(roster=["c", "z"], now=now, employment={"a": Employment(start=since)})
+    got = fast.judge(**kw)
+    assert got == each.judge(**kw)
+    if now is not None:
+        assert all(r.day <= now.date() for r in got)
+    if since is not None:
+        assert all(r.day >= since for r in got if r.staff_id == "a")
 
 
 def test_vectorised_path_on_a_noisy_month():

@@ -157,3 +157,35 @@ def test_month_report_from_the_database(engine: Engine):
     wf.close_month(actor="office", month="2025-06")
     assert month_report(engine, projector, "2025-06", clock["now"]).closed
     assert month_report(engine, projector, "2025-06", clock["now"]).staff[0].late == 1
+
+
+def test_staff_are_judged_from_their_first_day_to_their_last(engine: Engine):
+    # issue 18: staff added today are not absent since the 1st; a leaver is not judged after
+    import sqlalchemy as sa
+
+    from hub.attendance.store import STAFF
+
+    add_staff(engine, ("old", "tax", "w01"))
+    now = datetime(2025, 6, 12, 2, 0, tzinfo=UTC)  # 10:00 on Thursday 12 June in the hall
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(STAFF).values(
+                staff_id="new",
+                hall="demo",
+                name="new",
+                unit="tax",
+                window="w02",
+                active=True,
+                created_at=datetime(2025, 6, 11, 17, 0, tzinfo=UTC),  # 01:00 on 12 June locally
+            )
+        )
+        conn.execute(
+            sa.update(STAFF)
+            .where(STAFF.c.staff_id == "old")
+            .values(active=False, leave_date=date(2025, 6, 5))
+        )
+    projector = AttendanceProjector(load_policy("wenshang-2021"))
+    rows = {r.key: r for r in month_report(engine, projector, "2025-06", now).staff}
+    assert (rows["new"].workdays, rows["new"].absent_half_days, rows["new"].not_due) == (1, 0, 4)
+    assert rows["old"].workdays == 3 and rows["old"].absent_half_days == 6  # 3 to 5 June
+    assert month_report(engine, projector, "2025-07", now).staff == []  # July has not come

@@ -82,6 +82,9 @@ def test_staff_cli_enroll_list_remove(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "erasure asked of 2 terminal(s)" in removed.stdout
     listed = runner.invoke(staff_app, ["list", "--db", db, "--hall-dir", str(DEMO)])
     assert "obama\tO\tdemo\tremoved\t0 template(s)" in listed.stdout
+    at = ["enroll-at", "--staff", "obama", "--name", "O", *common]
+    no_broker = runner.invoke(staff_app, [*at, "--device", "ent-face1"])
+    assert no_broker.exit_code == 1 and "needs the broker" in no_broker.output
     unknown = runner.invoke(staff_app, ["remove", "--staff", "nobody", *common])
     assert unknown.exit_code == 1 and "no staff member 'nobody'" in unknown.output
 
