@@ -46,6 +46,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/queue", "queue"),
     ("/alerts", "alerts"),
     ("/audit", "audit"),
+    ("/calendar", "calendar"),
     ("/rules", "rules"),
 )
 
