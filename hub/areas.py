@@ -31,6 +31,7 @@ AREA_MODULES: tuple[str, ...] = (
     "hub.duty.area",
     "hub.queue.area",
     "hub.ratings.area",
+    "hub.complaints.area",
     "hub.staff.area",
     "hub.users.area",
     "hub.dashboard.area",
