@@ -36,6 +36,7 @@ AREA_MODULES: tuple[str, ...] = (
     "hub.duty.area",
     "hub.queue.area",
     "hub.ratings.area",
+    "hub.complaints.area",
     "hub.staff.area",
     "hub.dashboard.area",
     "hub.metrics.area",

@@ -60,6 +60,11 @@ class HubServer:
     ) -> None:
         self.settings = settings
         self.halls = list(halls) if halls is not None else load_halls(settings.hall_dirs)
+        calendar_file = settings.calendar_path()
+        if calendar_file is not None:  # rule ATT-10: the years the hall entered
+            from hub.attendance.calendar import use_file
+
+            use_file(calendar_file)
         self.projectors: list[Projector] = list(projectors)
         self._given_routers: list[APIRouter] = list(routers)
         self.routers: list[APIRouter] = []

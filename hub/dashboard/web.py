@@ -42,9 +42,11 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/compliance", "compliance"),
     ("/duty", "duty"),
     ("/ratings", "ratings"),
+    ("/complaints", "complaints"),
     ("/queue", "queue"),
     ("/alerts", "alerts"),
     ("/audit", "audit"),
+    ("/calendar", "calendar"),
     ("/rules", "rules"),
 )
 
