@@ -8,11 +8,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hub.areas import AREA_MODULES, AreaContext, AreaParts, Background, load_areas
+from hub.areas import AREA_MODULES, AreaContext, AreaParts, Background, load_areas, with_core
 from hub.configpush import PushResult, push_config
 from hub.db import make_engine, migrate
 from hub.fleet.projector import FleetProjector, utc_now
@@ -60,12 +60,17 @@ class HubServer:
     ) -> None:
         self.settings = settings
         self.halls = list(halls) if halls is not None else load_halls(settings.hall_dirs)
+        calendar_file = settings.calendar_path()
+        if calendar_file is not None:  # rule ATT-10: the years the hall entered
+            from hub.attendance.calendar import use_file
+
+            use_file(calendar_file)
         self.projectors: list[Projector] = list(projectors)
         self._given_routers: list[APIRouter] = list(routers)
         self.routers: list[APIRouter] = []
         if area_modules is None:
             area_modules = AREA_MODULES if settings.areas is None else settings.areas
-        self.area_modules = list(area_modules)
+        self.area_modules = with_core(area_modules)
         self.serve_api = serve_api
         self.run_ingest = run_ingest
         self.run_background = run_background
@@ -108,7 +113,7 @@ class HubServer:
             migrate(self.engine)
         suffix = uuid.uuid4().hex[:8]
         self.commands = MqttCommandSender(
-            settings.broker_url_with_credentials(), client_id=f"{settings.client_id}-out-{suffix}"
+            settings.broker(), client_id=f"{settings.client_id}-out-{suffix}"
         ).start()
         self.fleet = FleetService(
             self.engine, self.halls, self.policy, clock=self.clock, interval_s=settings.tick_s
@@ -156,19 +161,22 @@ class HubServer:
         return self
 
     def _start_ingest(self, projectors: list[Projector], timeout: float) -> None:
+        from hub.fleet.raised import FleetAlerts
         from hub.ingest.worker import IngestWorker
 
         s = self.settings
         assert self.engine is not None
         self.ingest = IngestWorker(
             self.engine,
-            s.broker_url_with_credentials(),
+            s.broker(),
             client_id=f"{s.client_id}-ingest",
             share_group=s.share_group,
             batch_size=s.batch_size,
             batch_ms=s.batch_ms,
             projectors=projectors,
             writer=s.ingest_writer,
+            max_ahead=timedelta(seconds=s.max_clock_ahead_s),
+            alerts=FleetAlerts(self.engine, self.clock),
         ).start()
         if not self.ingest.wait_ready(timeout):
             logger.warning("ingest not subscribed after %.0fs; it keeps trying", timeout)

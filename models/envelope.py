@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal, Union
 
 from pydantic import AwareDatetime, Field, TypeAdapter
@@ -16,6 +16,14 @@ from models.topics import NAME_RE, Channel, Topic
 
 MAX_EVENT_BYTES = 16 * 1024
 """Largest event message accepted on evt/hb (bytes of JSON)."""
+MAX_SEQ = 2**53
+"""Highest per-device sequence number (exact in every JSON reader and in a 64-bit column)."""
+EARLIEST_DEVICE_TIME = datetime(2020, 1, 1, tzinfo=UTC)
+"""No device of a hall ran before this: an earlier device time is a clock that never synced."""
+LATEST_DEVICE_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+"""The contract's outer bound; the hub refuses facts much closer in (DEFAULT_MAX_AHEAD)."""
+DEFAULT_MAX_AHEAD = timedelta(minutes=10)
+"""How far a fact's device time may be ahead of the hub's clock (a hub policy setting)."""
 
 Name = str
 
@@ -28,11 +36,25 @@ class Envelope(TypedMessage):
     """
 
     v: Literal[1] = Field(default=1, description="Contract version")
-    id: str = Field(pattern=EVENT_ID_RE.pattern, description="Time-ordered unique event id")
-    hall: Name = Field(pattern=NAME_RE.pattern)
-    device: Name = Field(pattern=NAME_RE.pattern)
-    seq: int = Field(ge=0, description="Per-device sequence number of facts")
-    ts: AwareDatetime = Field(description="Device time of the event, with its UTC offset")
+    id: str = Field(
+        pattern=EVENT_ID_RE.pattern, max_length=26, description="Time-ordered unique event id"
+    )
+    hall: Name = Field(pattern=NAME_RE.pattern, max_length=63)
+    device: Name = Field(pattern=NAME_RE.pattern, max_length=63)
+    seq: int = Field(ge=0, le=MAX_SEQ, description="Per-device sequence number of facts")
+    ts: AwareDatetime = Field(
+        ge=EARLIEST_DEVICE_TIME,
+        lt=LATEST_DEVICE_TIME,
+        description=(
+            "Device time of the event, with its UTC offset; from 2020-01-01 and, for a fact, "
+            "at most the hub's max-ahead setting (default 10 minutes) ahead of the hub's clock"
+        ),
+        json_schema_extra={
+            "formatMinimum": EARLIEST_DEVICE_TIME.isoformat(),
+            "formatExclusiveMaximum": LATEST_DEVICE_TIME.isoformat(),
+            "x-max-ahead-of-hub-clock-s": int(DEFAULT_MAX_AHEAD.total_seconds()),
+        },
+    )
     synced: bool = Field(description="True when the device clock was synchronised (NTP)")
     type: EventType
     body: EventBody
@@ -57,6 +79,23 @@ class Envelope(TypedMessage):
 
     def __hash__(self) -> int:
         return hash(self.id)
+
+
+def check_device_time(
+    env: Envelope, now: datetime, max_ahead: timedelta = DEFAULT_MAX_AHEAD
+) -> None:
+    """Raise ContractError when a fact's device time is more than `max_ahead` after `now`.
+
+    Heartbeats are exempt: the hub needs them to see (and alert on) a device's wrong clock.
+    """
+    ahead = env.ts - now
+    if env.is_fact and ahead > max_ahead:
+        minutes = ahead.total_seconds() / 60
+        raise ContractError(
+            f"device time {env.ts.isoformat()} is {minutes:.1f} min ahead of the hub's clock "
+            f"(limit {max_ahead.total_seconds() / 60:.0f} min; "
+            f"clock {'synced' if env.synced else 'not synced'})"
+        )
 
 
 def _narrowed(etype: EventType) -> type[Envelope]:

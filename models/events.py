@@ -16,6 +16,10 @@ Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.
 Ticket = Annotated[str, Field(min_length=2, max_length=12, pattern=r"^[A-Z]{1,3}[0-9]{1,4}$")]
 """A queue number as printed: service prefix and number, e.g. `A012`."""
 ShortText = Annotated[str, Field(max_length=500)]
+MAX_COUNT = 2**31 - 1
+"""Largest count or version in an event (fits every integer column the hub derives)."""
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+"""A non-negative count or version number."""
 SealedContact = Annotated[
     str, Field(min_length=10, max_length=200, pattern=r"^c1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 ]
@@ -50,7 +54,9 @@ class Liveness(WireModel):
 
     passed: bool = Field(description="True when the face was judged live")
     blink: bool | None = Field(default=None, description="An eye blink was seen (EAR), if checked")
-    motion: float | None = Field(default=None, ge=0, description="Motion/texture score, if checked")
+    motion: float | None = Field(
+        default=None, ge=0, le=1e6, description="Motion/texture score, if checked"
+    )
     method: Annotated[str, Field(max_length=32)] = Field(
         default="none", description="Checks applied"
     )
@@ -158,13 +164,13 @@ class DeviceFault(WireModel):
 class ConfigApplied(WireModel):
     """The device applied this config version."""
 
-    version: int = Field(ge=0)
+    version: Count
 
 
 class ConfigRejected(WireModel):
     """The device refused a config version and kept its old one."""
 
-    version: int = Field(ge=0)
+    version: Count
     reason: ShortText
 
 
@@ -179,16 +185,16 @@ class CommandResult(WireModel):
 class GalleryHeld(WireModel):
     """The face gallery version a terminal holds now."""
 
-    version: int = Field(ge=0)
+    version: Count
     checksum: Annotated[str, Field(max_length=128)]
-    count: int = Field(ge=0)
+    count: Count
 
 
 class TemplateErased(WireModel):
     """A terminal confirms it erased a staff member's face template (PRIV-1)."""
 
     staff_id: StaffId
-    gallery_version: int = Field(ge=0)
+    gallery_version: Count
     erasure_id: (
         Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")] | None
     ) = Field(default=None, description="The erasure request this confirms")
@@ -232,15 +238,15 @@ class TemplateOffered(WireModel):
 class Heartbeat(WireModel):
     """A device's periodic health report (DEV-1, DEV-2)."""
 
-    uptime_s: float = Field(ge=0)
+    uptime_s: float = Field(ge=0, le=1e10)
     agent_version: Annotated[str, Field(max_length=32)]
-    contract_version: int
-    config_version: int | None = None
-    outbox_depth: int = Field(ge=0)
-    outbox_capacity: int = Field(ge=1)
-    clock_offset_ms: float | None = None
+    contract_version: Count
+    config_version: Count | None = None
+    outbox_depth: Count
+    outbox_capacity: int = Field(ge=1, le=MAX_COUNT)
+    clock_offset_ms: float | None = Field(default=None, ge=-1e13, le=1e13)
     clock_synced: bool
-    cpu_temp_c: float | None = None
+    cpu_temp_c: float | None = Field(default=None, ge=-100, le=300)
     driver_status: Annotated[str, Field(max_length=64)] = "ok"
 
 

@@ -13,6 +13,8 @@ from hub.db import make_engine, migrate
 from tests.support.broker import Broker
 from tests.support.pg import create_database, drop_database
 
+pytest_plugins = ["tests.support.calendar_file"]  # the hall_calendar fixture
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 FACES = SHARED / "data" / "faces"
 
@@ -66,3 +68,13 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     migrate(eng)
     yield eng
     eng.dispose()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Benchmarks and long reliability runs (`@pytest.mark.bench`) run only with `-m bench`."""
+    if "bench" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="a benchmark or long reliability run: pytest -m bench")
+    for item in items:
+        if "bench" in item.keywords:
+            item.add_marker(skip)

@@ -32,6 +32,7 @@ from hub.attendance.store import (
     write_days,
 )
 from hub.ingest.hooks import IngestBatch
+from models.envelope import Envelope
 from models.events import EventType, Punch
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,13 @@ class AttendanceProjector:
     """Implements hub.ingest.hooks.Projector for punch events (rules ATT-1, ATT-8)."""
 
     name = "attendance"
+    facts = frozenset({EventType.PUNCH})
+    """Durable lane (hub.ingest.lane): every stored punch reaches attendance, once."""
+
+    @staticmethod
+    def fact_key(env: Envelope) -> str:
+        """A failing punch holds back only its own staff member's punches."""
+        return env.body.staff_id if isinstance(env.body, Punch) else env.hall
 
     def __init__(
         self,
@@ -225,12 +233,3 @@ def _months(start: date, end: date) -> list[str]:
 def month_range(month: str) -> tuple[date, date]:
     """First and last day of a YYYY-MM month."""
     return _first(month), _last(month)
-
-
-def projector_factory(
-    engine: Engine | None = None,
-    policy: Policy | None = None,
-    clock: Callable[[], datetime] | None = None,
-) -> AttendanceProjector:
-    """The projector ingest registers (the engine is handed to project() by ingest)."""
-    return AttendanceProjector(policy, clock=clock)

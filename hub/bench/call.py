@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 DEMO = Path(__file__).resolve().parents[2] / "firmware_cfg" / "halls" / "demo"
 WINDOW = "w03"
 KEYPAD, DISPLAY = "w03-keypad", "w03-led"
+TARGET_P99_MS = 20
+"""Issue 14: keypad to display within 20 ms at the 99th percentile, with either ingest writer."""
 
 
 class CallRig:
@@ -36,6 +38,7 @@ class CallRig:
         db_url: str | None = None,
         batch_ms: float = 0.0,
         outbox_sync: str = "full",
+        writer: str = "auto",
     ) -> None:
         from models.layout import load_hall
 
@@ -44,10 +47,12 @@ class CallRig:
         self.db_url = db_url or f"sqlite:///{work / 'hub.db'}"
         self.batch_ms = batch_ms
         self.outbox_sync = outbox_sync
+        self.writer = writer
         self.hall = load_hall(DEMO)
         self._parts: list[Any] = []
         self._shown = threading.Event()
         self.projector: Any = None
+        self.ingest: Any = None
         self.agent: Any = None
 
     def start(self, timeout: float = 20.0) -> CallRig:
@@ -71,8 +76,10 @@ class CallRig:
             client_id=f"bench-hub-{suffix}",
             batch_ms=self.batch_ms,
             projectors=[self.projector],
+            writer=self.writer,  # type: ignore[arg-type]
         ).start()
         self._parts.append(ingest)
+        self.ingest = ingest
         if not ingest.wait_ready(timeout):
             raise TimeoutError("hub ingest did not subscribe")
         settings = AgentSettings(
@@ -132,14 +139,21 @@ def run(
     db_url: str | None = None,
     batch_ms: float = 0.0,
     outbox_sync: str = "full",
+    writer: str = "auto",
 ) -> dict[str, Any]:
     """Measure `calls` keypad-to-display round trips; returns the figures."""
     with tempfile.TemporaryDirectory(prefix="hk-bench-call-") as tmp:
         work = Path(tmp)
         with private_mosquitto(work / "broker") as url:
             rig = CallRig(
-                url, work, db_url=db_url, batch_ms=batch_ms, outbox_sync=outbox_sync
+                url,
+                work,
+                db_url=db_url,
+                batch_ms=batch_ms,
+                outbox_sync=outbox_sync,
+                writer=writer,
             ).start()
+            writer_used = rig.ingest.writer_mode
             try:
                 rig.issue(calls + warmup + 1)
                 for _ in range(warmup):
@@ -154,9 +168,10 @@ def run(
         "p50_ms": round(cuts[49], 2),
         "p99_ms": round(cuts[98], 2),
         "max_ms": round(max(samples), 2),
-        "target_p99_ms": 50,
-        "met": cuts[98] <= 50,
+        "target_p99_ms": TARGET_P99_MS,
+        "met": cuts[98] <= TARGET_P99_MS,
         "outbox_sync": outbox_sync,
         "batch_ms": batch_ms,
+        "writer": writer_used,
         "last_display": shown,
     }

@@ -76,12 +76,20 @@ def call(
     db: str | None = typer.Option(None, "--db", help="Database URL (default: temp SQLite)."),
     batch_ms: float = typer.Option(0.0, help="Ingest batch window in milliseconds."),
     outbox_sync: str = typer.Option("full", help="Edge outbox durability: full or normal."),
+    writer: str = typer.Option(
+        "auto", help="Ingest writer: auto (the hub's default), thread or process."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON line."),
 ) -> None:
     """Keypad "call next" frame (pty) -> broker -> hub queue -> counter display frame (pty)."""
     _emit(
         _bench("call").run(
-            calls=calls, warmup=warmup, db_url=db, batch_ms=batch_ms, outbox_sync=outbox_sync
+            calls=calls,
+            warmup=warmup,
+            db_url=db,
+            batch_ms=batch_ms,
+            outbox_sync=outbox_sync,
+            writer=writer,
         ),
         as_json,
     )

@@ -30,9 +30,12 @@ from hub.compliance.store import (
 )
 from hub.compliance.tables import AlertRow, NoticeRow, utc
 from hub.db import session_scope
+from hub.fleet.alerts import raise_alert
 from hub.ingest.hooks import IngestBatch
 from models.commands import DisplayText
 from models.devices import counter_display
+from models.envelope import Envelope
+from models.events import EventType
 from models.layout import Hall
 
 logger = logging.getLogger(__name__)
@@ -60,6 +63,22 @@ class CompliancePresence:
     """The compliance projector (hub.ingest.hooks.Projector)."""
 
     name = "compliance"
+    facts = frozenset(
+        {
+            EventType.AWAY_SIGN_PLACED,
+            EventType.AWAY_SIGN_REMOVED,
+            EventType.PRESENCE,
+            EventType.DEVICE_FAULT,
+            EventType.CALL_REQUEST,
+            EventType.TICKET_ISSUED,
+        }
+    )
+    """Durable lane (hub.ingest.lane): every stored mark-giving fact reaches compliance."""
+
+    @staticmethod
+    def fact_key(env: Envelope) -> str:
+        """A window-day is judged from all its marks: a failing fact holds back its device only."""
+        return f"{env.hall}/{env.device}"
 
     def __init__(
         self,
@@ -88,7 +107,10 @@ class CompliancePresence:
         if not rows:
             return
         with session_scope(engine) as session:
-            touched = add_marks(session, rows)
+            add_marks(session, rows)
+        # every window-day of the batch, not only those with new marks: a batch applied again
+        # after a crash between the marks' commit and the judging is judged then
+        touched = {(r.hall, r.window, r.day) for r in rows}
         for hall_id, window, day in sorted(touched):
             self.recompute(engine, hall_id, window, day)
 
@@ -130,6 +152,7 @@ class CompliancePresence:
                     )
                     for v in new_violations:
                         session.add(self._violation_alert(hall_id, v, now))
+                    raise_violations(session, hall_id, new_violations, now)
                 break
             except (IntegrityError, OperationalError) as exc:  # another worker judged it too
                 if attempt == RETRIES:
@@ -217,6 +240,22 @@ class CompliancePresence:
                 f"window:{neighbour}" if neighbour else None,
                 f"staff:{n.staff_id}" if n.staff_id else None,
             ]
+            raise_alert(  # one alert for the operator, with every recipient listed on it
+                session,
+                hall=hall.id,
+                subject=n.seat,
+                kind=f"{n.rule}@{utc(n.away_start).isoformat()}",
+                now=utc(now),
+                source="compliance",
+                message=text,
+                words=f"notice.{n.rule}",
+                values={"window": w.number, "ticket": n.ticket or ""},
+                rule=n.rule,
+                window=n.window,
+                seat=n.seat,
+                staff_id=n.staff_id,
+                recipients=[a for a in audiences if a],
+            )
             for audience in filter(None, audiences):
                 session.add(
                     AlertRow(
@@ -235,10 +274,29 @@ class CompliancePresence:
         )
 
 
-def projector_factory(
-    engine: Engine, sender: CommandSender | None, hall: Hall | Sequence[Hall], **kwargs: Any
-) -> CompliancePresence:
-    """The compliance projector for one hall (or several); `engine` is the hub database."""
-    halls = [hall] if isinstance(hall, Hall) else list(hall)
-    del engine  # the projector is handed the engine on every call
-    return CompliancePresence(halls, sender, **kwargs)
+def raise_violations(
+    session: Session, hall: str, violations: Sequence[Violation], now: datetime
+) -> None:
+    """One alert per new violation (POST-5: one for the pair of seats away together)."""
+    seen: set[tuple[str, str, datetime]] = set()
+    for v in violations:
+        incident = (v.rule, v.window if v.rule == "POST-5" else v.seat, v.start)
+        if incident in seen:
+            continue
+        seen.add(incident)
+        raise_alert(
+            session,
+            hall=hall,
+            subject=incident[1],
+            kind=f"{v.rule}@{utc(v.start).isoformat()}",
+            now=utc(now),
+            source="compliance",
+            message=v.detail,
+            words=f"violation.{v.rule}",
+            values=dict(v.values),
+            rule=v.rule,
+            window=v.window,
+            seat=v.seat,
+            staff_id=v.staff_id,
+            recipients=["operator", *([f"staff:{v.staff_id}"] if v.staff_id else [])],
+        )

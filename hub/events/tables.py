@@ -30,6 +30,7 @@ class Event(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_event_device_seq", "hall", "device", "seq"),
         sa.Index("ix_event_hall_type_ts", "hall", "type", "device_ts"),
+        sa.Index("ux_event_pos", "pos", unique=True),
     )
 
     event_id: str = Field(primary_key=True, max_length=26, description="Envelope id (ULID)")
@@ -42,17 +43,28 @@ class Event(SQLModel, table=True):
     synced: bool = Field(description="Device clock was synchronised")
     received_at: datetime = Field(sa_column=_ts(index=True), description="Hub receive time, UTC")
     body: str = Field(sa_type=sa.Text, description="The event body as JSON text")
+    pos: int | None = Field(
+        default=None,
+        sa_type=sa.BigInteger,
+        description="Position in the fact log: increases in commit order (FactCounter)",
+    )
 
 
 class DeadLetter(SQLModel, table=True):
     """A message ingest refused, with the reason; the payload is kept truncated."""
 
     __tablename__ = "dead_letter"
+    __table_args__ = (sa.Index("ix_dead_letter_device", "hall", "device"),)
 
     id: int | None = Field(default=None, primary_key=True)
     received_at: datetime = Field(sa_column=_ts(index=True))
     topic: str = Field(max_length=DEAD_LETTER_MAX_TOPIC)
     reason: str = Field(sa_type=sa.Text)
+    code: str | None = Field(
+        default=None, max_length=32, description="Reason code (hub.ingest.reasons)"
+    )
+    hall: str | None = Field(default=None, max_length=63, description="From the topic, if any")
+    device: str | None = Field(default=None, max_length=63, description="From the topic")
     payload: bytes = Field(sa_type=sa.LargeBinary, description="First bytes of the payload")
     size: int = Field(description="Full payload size in bytes")
 
@@ -87,3 +99,46 @@ class SequenceGap(SQLModel, table=True):
     missing: int = Field(sa_type=sa.BigInteger, description="Seqs of the range not yet received")
     detected_at: datetime = Field(sa_column=_ts())
     filled_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class FactCounter(SQLModel, table=True):
+    """The fact log's last allocated position (one row).
+
+    A store transaction takes its positions by updating this row first, so positions are
+    committed in increasing order: on PostgreSQL the row lock orders concurrent ingest
+    workers, on SQLite the write lock does. A reader that has seen position N never later
+    sees a smaller one appear, which is what makes a projector's cursor safe.
+    """
+
+    __tablename__ = "fact_counter"
+
+    id: int = Field(primary_key=True)
+    last_pos: int = Field(sa_type=sa.BigInteger)
+
+
+class ProjectorCursor(SQLModel, table=True):
+    """How far one projector lane has applied the fact log (every fact <= pos is applied or
+    waiting in projector_retry)."""
+
+    __tablename__ = "projector_cursor"
+
+    lane: str = Field(primary_key=True, max_length=128, description="Projector (and hall)")
+    pos: int = Field(sa_type=sa.BigInteger)
+    updated_at: datetime = Field(sa_column=_ts())
+
+
+class ProjectorRetry(SQLModel, table=True):
+    """A fact a projector lane failed on (or that waits behind one of the same key)."""
+
+    __tablename__ = "projector_retry"
+    __table_args__ = (sa.Index("ix_projector_retry_due", "lane", "next_at"),)
+
+    lane: str = Field(primary_key=True, max_length=128)
+    event_id: str = Field(primary_key=True, max_length=26)
+    pos: int = Field(sa_type=sa.BigInteger)
+    key: str = Field(max_length=128, description="Facts of one key are applied in order")
+    attempts: int = Field(default=0, description="Failed tries so far (0: waits behind another)")
+    next_at: datetime = Field(sa_column=_ts())
+    error: str = Field(default="", sa_type=sa.Text)
+    alerted_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    created_at: datetime = Field(sa_column=_ts())

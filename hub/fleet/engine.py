@@ -57,6 +57,9 @@ class FleetPolicy:
     quiet_hours: tuple[str, str] | None = None
     """Local ("HH:MM", "HH:MM") span when devices are switched off (rule DEV-2): no new
     offline/inactive alerts then; None: always watched."""
+    reopen_within_s: float = 6 * 3600.0
+    """An alert that comes back within this long of being resolved is re-opened (one incident,
+    counted again), not raised anew."""
 
 
 QUIET_KINDS: frozenset[str] = frozenset({"offline", "inactive"})
@@ -262,6 +265,11 @@ def conditions(health: Health, now: datetime, policy: FleetPolicy) -> list[Condi
     return out
 
 
+def owned(kind: str) -> bool:
+    """True for the alert kinds device health decides (the rest: hub.fleet.raised)."""
+    return kind in AlertKind.__members__.values() or kind.startswith(FAULT_PREFIX)
+
+
 def reconcile(
     open_kinds: Iterable[str], current: Sequence[Condition], held: frozenset[str] = frozenset()
 ) -> AlertChanges:
@@ -270,7 +278,7 @@ def reconcile(
     At most one alert per device and kind is open: a condition already open opens nothing.
     Kinds in `held` open nothing new (quiet hours), but still resolve when they clear.
     """
-    open_set = set(open_kinds)
+    open_set = {k for k in open_kinds if owned(k)}  # others are raised and resolved elsewhere
     now_kinds = {c.kind for c in current}
     to_open = tuple(c for c in current if c.kind not in open_set and c.kind not in held)
     to_resolve = tuple(sorted(open_set - now_kinds))

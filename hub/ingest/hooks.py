@@ -1,13 +1,14 @@
-"""The seam between ingest and the domain engines (attendance, compliance, queue, ratings, fleet).
+"""The seams between ingest and the rest of the hub: commit hooks and projectors.
 
-Ingest commits the facts of a batch, acknowledges them, then hands the batch to each
+Ingest commits the facts of a batch, acknowledges them, runs each CommitHook (quick work that
+must follow the commit, e.g. telling devices what is stored), then hands the batch to each
 registered Projector. A projector derives its records from facts in its own transaction; if it
 fails, the facts are safe and the records can be recomputed from them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -34,12 +35,43 @@ class IngestBatch:
     events: Sequence[Envelope] = field(default_factory=tuple)
     states: Sequence[DeviceState] = field(default_factory=tuple)
     received_at: datetime | None = None
+    stored_upto: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    """Per (hall, device) that sent facts in the batch (new or repeated): a seq up to which the
+    log holds every fact of that device, as of this batch's commit (conservative: a sequence
+    gap that is only partly filled still counts as open from its first seq)."""
 
 
 class Projector(Protocol):
-    """A domain engine fed by ingest after each committed batch."""
+    """A domain engine fed by ingest after each committed batch.
+
+    A projector that derives durable records from facts declares them, and ingest then keeps
+    its records complete (hub.ingest.projection): `facts`, a frozenset of the EventTypes it
+    reads, makes it a lane with a durable cursor over the fact log, caught up after a crash,
+    a restart or a failure; a fact it fails on is retried with back-off, alerted after a few
+    tries, and the facts behind it wait only if they have the same key (`fact_key(env)`,
+    default the hall). Such a projector must be idempotent per fact (applying a fact twice
+    changes nothing): after a crash between its commit and its cursor's, facts are applied
+    again. A projector without `facts` (device health, live pages) only sees live batches.
+    """
 
     name: str
 
     def project(self, engine: Engine, batch: IngestBatch) -> None:
         """Derive records from the batch's facts (open your own session on `engine`)."""
+
+
+class AlertSink(Protocol):
+    """Where ingest raises the alerts an operator must see (the hub gives fleet's alerts)."""
+
+    def raise_alert(self, hall: str, device: str, kind: str, message: str) -> None:
+        """Open (or update) the one open alert of this device and kind."""
+
+    def clear_alert(self, hall: str, device: str, kind: str) -> None:
+        """Resolve the open alert of this device and kind, if any."""
+
+
+class CommitHook(Protocol):
+    """Quick work run on the ingest writer thread right after a batch is committed and acked."""
+
+    def committed(self, batch: IngestBatch) -> None:
+        """React to a committed batch (errors are logged and counted, never raised to ingest)."""

@@ -1,6 +1,8 @@
 """A tiny ingest process: `python -m hub.ingest.run --db URL --broker URL` (tests, benchmarks).
 
-It runs one IngestWorker until SIGTERM or SIGINT, logging its counters every few seconds.
+It runs one IngestWorker until SIGTERM or SIGINT, logging its counters every few seconds. With
+`--hall` and `--area`, the named areas' projectors run too (their device commands are sent),
+without the rest of the hub: what the crash tests kill and restart.
 """
 
 from __future__ import annotations
@@ -9,6 +11,10 @@ import argparse
 import logging
 import signal
 import threading
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from hub.db import make_engine, migrate
 from hub.ingest.worker import IngestWorker
@@ -31,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
         default="auto",
         help="Validate and store in a child process or on a thread (auto: a process given 2+ CPUs)",
     )
+    parser.add_argument("--hall", action="append", default=[], help="A hall folder")
+    parser.add_argument(
+        "--area", action="append", default=[], help="An area module whose projectors run"
+    )
     parser.add_argument("--migrate", action="store_true", help="Upgrade the schema first")
     parser.add_argument("--stats-every", type=float, default=5.0, help="Seconds between logs")
     args = parser.parse_args(argv)
@@ -40,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = make_engine(args.db)
     if args.migrate:
         migrate(engine)
+    projectors, parts = _area_projectors(engine, args)
     worker = IngestWorker(
         engine,
         args.broker,
@@ -48,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         batch_size=args.batch_size,
         batch_ms=args.batch_ms,
         writer=args.writer,
+        projectors=projectors,
     )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
@@ -58,8 +70,31 @@ def main(argv: list[str] | None = None) -> int:
     while not done.wait(args.stats_every):
         logger.info("ingest stats: %s", worker.stats.snapshot())
     worker.stop()
+    for part in parts:
+        part.stop()
     engine.dispose()
     return 0
+
+
+def _area_projectors(engine: Any, args: argparse.Namespace) -> tuple[list[Any], list[Any]]:
+    """The projectors of the `--area` modules for the `--hall` layouts, and what to stop."""
+    if not args.area:
+        return [], []
+    from hub.areas import AreaContext, load_areas
+    from hub.mqtt_out import MqttCommandSender
+    from models.layout import load_hall
+
+    sender = MqttCommandSender(
+        args.broker, client_id=f"{args.client_id}-out-{uuid.uuid4().hex[:6]}"
+    ).start()
+    ctx = AreaContext(
+        engine=engine,
+        halls=[load_hall(Path(h)) for h in args.hall],
+        commands=sender,
+        clock=lambda: datetime.now(UTC),
+    )
+    projectors = [p for part in load_areas(ctx, args.area) for p in part.projectors]
+    return projectors, [sender]
 
 
 if __name__ == "__main__":

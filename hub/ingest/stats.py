@@ -28,6 +28,8 @@ class IngestStats:
     unexpected_seqs: int = 0
     store_retries: int = 0
     projector_errors: int = 0
+    hook_errors: int = 0
+    isolated: int = 0
     connects: int = 0
     queue_depth: int = 0
     busy_s: float = 0.0

@@ -8,10 +8,10 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from hub.ingest.hooks import DeviceState
-from models.envelope import Envelope, parse_envelope
+from models.envelope import DEFAULT_MAX_AHEAD, Envelope, check_device_time, parse_envelope
 from models.errors import ContractError
 from models.topics import Channel, Topic, parse_topic
 
@@ -64,8 +64,18 @@ def _topic(topic: str) -> Topic:
     return parse_topic(topic)
 
 
-def classify(topic: str, payload: bytes, received_at: datetime) -> Outcome:
-    """Validate one message; never raises for bad input, it returns Rejected instead."""
+def classify(
+    topic: str,
+    payload: bytes,
+    received_at: datetime,
+    *,
+    max_ahead: timedelta = DEFAULT_MAX_AHEAD,
+) -> Outcome:
+    """Validate one message; never raises for bad input, it returns Rejected instead.
+
+    A fact whose device time is more than `max_ahead` after `received_at` (the hub's clock)
+    is refused; its `synced` flag is kept with every stored fact.
+    """
     try:
         parsed = _topic(topic)
     except ContractError as exc:
@@ -74,7 +84,9 @@ def classify(topic: str, payload: bytes, received_at: datetime) -> Outcome:
         if parsed.channel is Channel.STATE:
             return StateChange(parse_state(parsed.hall, parsed.device, payload, received_at))
         if parsed.channel in (Channel.EVT, Channel.HB):
-            return Accepted(parse_envelope(payload, parsed))
+            env = parse_envelope(payload, parsed)
+            check_device_time(env, received_at, max_ahead)
+            return Accepted(env)
     except ContractError as exc:
         return Rejected(exc.reason)
     except Exception as exc:  # a parser bug must not stop ingest; the message is kept

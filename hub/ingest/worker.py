@@ -20,9 +20,11 @@ acked.
 
 Nothing is acknowledged before it is committed, so a hub killed at any moment loses nothing:
 the broker keeps the unacknowledged messages of the persistent session (clean_start=False,
-SessionExpiryInterval) and delivers them again on restart. Projectors run after the ack, on
-the writer thread, with only the envelopes that were new; a projector error is logged and
-counted and never stops ingest.
+SessionExpiryInterval) and delivers them again on restart. After the ack the commit hooks run
+on the writer thread (quick work, e.g. telling devices what is stored), then the batch's new
+envelopes go to the projection thread (hub.ingest.projection): a projector error never stops
+ingest, and a durable projector's lane catches up from the fact log whatever was committed
+but not projected (a crash, a failure, another worker's death).
 """
 
 from __future__ import annotations
@@ -32,20 +34,20 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
-from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 from sqlalchemy.engine import Engine
 
-from hub.ingest.hooks import IngestBatch, Projector
+from hub.ingest.hooks import AlertSink, CommitHook, IngestBatch, Projector
+from hub.ingest.lane import RetryPolicy
+from hub.ingest.projection import Committed, Projection
 from hub.ingest.stats import IngestStats
 from hub.ingest.writer import InlineWriter, ProcessWriter, Writer, WriterMode, resolve_writer
-from models.envelope import parse_envelope
+from models.broker import BrokerSettings
+from models.envelope import DEFAULT_MAX_AHEAD, parse_envelope
 from models.topics import Channel, parse_topic, subscription
 
 logger = logging.getLogger(__name__)
@@ -67,20 +69,13 @@ class _Received(NamedTuple):
     at: float
 
 
-TLS_SCHEMES = ("mqtts", "ssl")
 _FILL_POLL_S = 0.002
 """How often the writer looks for more messages while a batch is filling."""
-
-
-def parse_broker_url(url: str) -> tuple[str, int, str | None, str | None]:
-    """`mqtt[s]://[user[:password]@]host[:port]` -> (host, port, user, password)."""
-    parts = urlsplit(url if "://" in url else f"mqtt://{url}")
-    if parts.scheme not in ("mqtt", "tcp", *TLS_SCHEMES):
-        raise ValueError(f"unsupported broker URL scheme {parts.scheme!r} (use mqtt[s]://)")
-    port = parts.port or (8883 if parts.scheme in TLS_SCHEMES else 1883)
-    user = unquote(parts.username) if parts.username else None
-    password = unquote(parts.password) if parts.password else None
-    return parts.hostname or "127.0.0.1", port, user, password
+QUIET_S = 0.003
+"""A filling batch is sent once no message came for this long (a lone message is not held for
+the whole batch window); a steady stream fills batches up to batch_size or batch_ms."""
+_IDLE_S = 0.1
+"""How long the writer sleeps on an empty inbox with nothing in flight."""
 
 
 class IngestWorker:
@@ -95,7 +90,7 @@ class IngestWorker:
     def __init__(
         self,
         engine: Engine,
-        broker_url: str,
+        broker: str | BrokerSettings,
         *,
         client_id: str,
         share_group: str | None = None,
@@ -106,19 +101,34 @@ class IngestWorker:
         receive_maximum: int | None = None,
         keepalive_s: int = 30,
         writer: WriterMode = "auto",
+        max_ahead: timedelta = DEFAULT_MAX_AHEAD,
+        commit_hooks: Sequence[CommitHook] = (),
+        alerts: AlertSink | None = None,
+        retry_policy: RetryPolicy | None = None,
+        projection_tick_s: float = 1.0,
     ) -> None:
         self.engine = engine
-        self.broker_url = broker_url
+        self.broker = BrokerSettings.of(broker)
         self.client_id = client_id
         self.share_group = share_group
         self.batch_size = max(1, batch_size)
         self.batch_ms = max(0.0, batch_ms)
         self.projectors = tuple(projectors)
+        self.commit_hooks = tuple(commit_hooks)
+        self.max_ahead = max_ahead
         self.session_expiry_s = session_expiry_s
         self.receive_maximum = min(65535, receive_maximum or max(100, 4 * self.batch_size))
         self.keepalive_s = keepalive_s
         self.writer_mode = resolve_writer(writer, engine.url)
         self.stats = IngestStats()
+        self.projection = Projection(
+            engine,
+            self.projectors,
+            stats=self.stats,
+            alerts=alerts,
+            policy=retry_policy,
+            tick_s=projection_tick_s,
+        )
         self._inbox: deque[_Received] = deque()  # appended by paho's thread, drained by ours
         self._wake = threading.Event()  # set by paho's thread when ours waits on an empty inbox
         self._waiting = False
@@ -135,17 +145,7 @@ class IngestWorker:
         return [subscription(ch, share_group=self.share_group) for ch in INGEST_CHANNELS]
 
     def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(
-            callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
-            client_id=self.client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
-        )
-        _, _, user, password = parse_broker_url(self.broker_url)
-        if user:
-            client.username_pw_set(user, password)
-        if urlsplit(self.broker_url).scheme in TLS_SCHEMES:
-            client.tls_set()  # the system's CAs; mqtts:// brokers need a trusted certificate
+        client = self.broker.client(self.client_id, manual_ack=True)  # models/broker.py
         client.reconnect_delay_set(min_delay=1, max_delay=5)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -157,17 +157,18 @@ class IngestWorker:
 
     def start(self) -> IngestWorker:
         """Connect (retrying in the background until the broker is there) and start writing."""
-        host, port, _, _ = parse_broker_url(self.broker_url)
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = self.session_expiry_s
-        props.ReceiveMaximum = self.receive_maximum
         self._accepting.set()
+        self.projection.start()
         self._writer = threading.Thread(
             target=self._write_loop, name=f"ingest-{self.client_id}", daemon=True
         )
         self._writer.start()
-        self._client.connect_async(
-            host, port, keepalive=self.keepalive_s, clean_start=False, properties=props
+        self.broker.connect_async(
+            self._client,
+            clean_start=False,
+            session_expiry_s=self.session_expiry_s,
+            receive_maximum=self.receive_maximum,
+            keepalive_s=self.keepalive_s,
         )
         self._client.loop_start()
         return self
@@ -182,6 +183,7 @@ class IngestWorker:
         self._stopping.set()
         if self._writer is not None:
             self._writer.join(timeout)
+        self.projection.stop(timeout)
         self._client.disconnect()
         self._client.loop_stop()
         logger.info("ingest %s stopped: %s", self.client_id, self.stats.snapshot())
@@ -252,28 +254,51 @@ class IngestWorker:
         finally:
             self._waiting = False
 
-    def _collect(self) -> list[_Received]:
-        """Up to batch_size messages: wait for the first, then at most batch_ms for the rest."""
+    def _collect(self, *, wait: bool) -> list[_Received]:
+        """Up to batch_size messages: the first (waited for only when `wait`), then more while
+        they keep coming (QUIET_S), for at most batch_ms."""
         batch: list[_Received] = []
         self._take(batch)
         if not batch:
-            self._wait(0.1)
+            if not wait:
+                return []
+            self._wait(_IDLE_S)
             self._take(batch)
             if not batch:
                 return []
-        deadline = time.monotonic() + self.batch_ms / 1000
+        now = time.monotonic()
+        deadline = now + self.batch_ms / 1000
+        quiet_until = now + QUIET_S
         while len(batch) < self.batch_size:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            now = time.monotonic()
+            if now >= deadline or now >= quiet_until:
                 break
-            time.sleep(min(remaining, _FILL_POLL_S))  # not woken per message: a busy hub
-            self._take(batch)  # fills its batch in a few polls, an idle one never polls
+            time.sleep(min(deadline - now, _FILL_POLL_S))  # not woken per message: a busy hub
+            before = len(batch)  # fills its batch in a few polls, an idle one never polls
+            self._take(batch)
+            if len(batch) > before:
+                quiet_until = time.monotonic() + QUIET_S
         return batch
 
     def _make_writer(self) -> Writer:
         if self.writer_mode == "process":
-            return ProcessWriter(self.engine.url.render_as_string(hide_password=False))
-        return InlineWriter(self.engine, self._stopping.wait)
+            return ProcessWriter(
+                self.engine.url.render_as_string(hide_password=False), self.max_ahead
+            )
+        return InlineWriter(self.engine, self._stopping.wait, self.max_ahead)
+
+    def _result_first(self, writer: Writer) -> bool:
+        """Wait for the oldest batch's outcome; False as soon as a new message arrives first.
+
+        A batch in flight is finished the moment it is stored when nothing else waits, so a
+        lone message is never held until the next batch (or an idle timeout) comes along.
+        """
+        while not self._stopping.is_set():
+            if writer.ready(_FILL_POLL_S / 2):
+                return True
+            if self._inbox:
+                return False
+        return False
 
     def _write_loop(self) -> None:
         writer = self._make_writer()
@@ -281,7 +306,10 @@ class IngestWorker:
         inflight: deque[tuple[list[_Received], datetime]] = deque()
         try:
             while True:
-                batch = self._collect()
+                if inflight and not self._inbox and self._result_first(writer):
+                    self._finish_safely(writer, *inflight.popleft())
+                    continue
+                batch = self._collect(wait=not inflight)
                 if batch:
                     received_at = datetime.now(UTC)
                     inflight.append((batch, received_at))
@@ -293,18 +321,21 @@ class IngestWorker:
                         )
                         inflight.pop()
                 while inflight and (len(inflight) >= depth or not batch):
-                    try:
-                        self._finish(writer, *inflight.popleft())
-                    except Exception:  # a bug after the commit must not stop ingest
-                        logger.exception("ingest %s: finishing a batch failed", self.client_id)
+                    self._finish_safely(writer, *inflight.popleft())
                 if not batch and not inflight and self._stopping.is_set():
                     return
                 self.stats.queue_depth = len(self._inbox)
         finally:
             writer.close()
 
+    def _finish_safely(self, writer: Writer, batch: list[_Received], received_at: datetime) -> None:
+        try:
+            self._finish(writer, batch, received_at)
+        except Exception:  # a bug after the commit must not stop ingest
+            logger.exception("ingest %s: finishing a batch failed", self.client_id)
+
     def _finish(self, writer: Writer, batch: list[_Received], received_at: datetime) -> None:
-        """Take the outcome of a batch: ack it if committed, count it, project it."""
+        """Take the outcome of a batch: ack it if committed, count it, run hooks, project it."""
         started = time.perf_counter()
         try:
             outcome = writer.result()
@@ -337,6 +368,7 @@ class IngestWorker:
             gaps_filled=outcome.gaps_filled,
             unexpected_seqs=outcome.unexpected_seqs,
             store_retries=outcome.store_retries,
+            isolated=outcome.isolated,
         )
         self.stats.record_batch(
             stored=outcome.stored,
@@ -348,26 +380,25 @@ class IngestWorker:
             lag_ms=lag_ms,
             size=len(batch),
         )
-        if self.projectors and (outcome.stored or outcome.states):
-            new = outcome.new or [
-                parse_envelope(batch[i].payload, parse_topic(batch[i].topic))
-                for i in outcome.new_index
-            ]
-            self._project(
-                IngestBatch(
-                    events=tuple(new), states=tuple(outcome.states), received_at=received_at
-                )
-            )
-        self.stats.busy_s += time.perf_counter() - started
-
-    def _project(self, batch: IngestBatch) -> None:
-        for projector in self.projectors:
+        wanted = self.projectors and (outcome.spans or outcome.states)
+        if not (wanted or self.commit_hooks):
+            self.stats.busy_s += time.perf_counter() - started
+            return
+        new = outcome.new or [
+            parse_envelope(batch[i].payload, parse_topic(batch[i].topic)) for i in outcome.new_index
+        ]
+        committed = IngestBatch(
+            events=tuple(new),
+            states=tuple(outcome.states),
+            received_at=received_at,
+            stored_upto=outcome.stored_upto,
+        )
+        for hook in self.commit_hooks:
             try:
-                projector.project(self.engine, batch)
+                hook.committed(committed)
             except Exception:
-                self.stats.add(projector_errors=1)
-                logger.exception(
-                    "projector %s failed on a batch of %d events",
-                    getattr(projector, "name", projector),
-                    len(batch.events),
-                )
+                self.stats.add(hook_errors=1)
+                logger.exception("commit hook %s failed", type(hook).__name__)
+        self.stats.busy_s += time.perf_counter() - started
+        if wanted:  # may wait while the projection thread is far behind (back-pressure)
+            self.projection.submit(Committed(committed, outcome.new_pos, outcome.spans))

@@ -26,13 +26,14 @@ import signal
 import time
 from collections import deque
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
 from typing import Any, Literal, Protocol
 
 from sqlalchemy.engine import URL, Engine
 
 from hub.ingest.pipeline import BatchOutcome, handle_batch
+from models.envelope import DEFAULT_MAX_AHEAD
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,9 @@ class Writer(Protocol):
     def submit(self, messages: Messages, received_at: datetime) -> None:
         """Hand over one batch."""
 
+    def ready(self, timeout: float) -> bool:
+        """True when the oldest unanswered batch's outcome is there (waits up to `timeout`)."""
+
     def result(self) -> BatchOutcome:
         """The outcome of the oldest unanswered batch (blocks until it is done)."""
 
@@ -77,14 +81,24 @@ class Writer(Protocol):
 class InlineWriter:
     """Validates and stores on the calling thread (the default; simplest, one process)."""
 
-    def __init__(self, engine: Engine, give_up: Any) -> None:
+    def __init__(
+        self, engine: Engine, give_up: Any, max_ahead: timedelta = DEFAULT_MAX_AHEAD
+    ) -> None:
         self.engine = engine
         self.give_up = give_up
+        self.max_ahead = max_ahead
         self._done: deque[BatchOutcome] = deque()
 
     def submit(self, messages: Messages, received_at: datetime) -> None:
         """Validate and store now."""
-        self._done.append(handle_batch(self.engine, messages, received_at, give_up=self.give_up))
+        outcome = handle_batch(
+            self.engine, messages, received_at, give_up=self.give_up, max_ahead=self.max_ahead
+        )
+        self._done.append(outcome)
+
+    def ready(self, timeout: float) -> bool:
+        """Stored on submit: always ready."""
+        return bool(self._done)
 
     def result(self) -> BatchOutcome:
         """The outcome of the oldest batch."""
@@ -94,7 +108,7 @@ class InlineWriter:
         """Nothing to release."""
 
 
-def _child_main(db_url: str, conn: Connection, parent: int) -> None:
+def _child_main(db_url: str, conn: Connection, parent: int, max_ahead: timedelta) -> None:
     """The writer process: receive batches until the pipe closes; answer each in order."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     logging.basicConfig(
@@ -121,7 +135,9 @@ def _child_main(db_url: str, conn: Connection, parent: int) -> None:
             break
         messages, received_at = request
         try:
-            outcome = handle_batch(engine, messages, received_at, give_up=give_up)
+            outcome = handle_batch(
+                engine, messages, received_at, give_up=give_up, max_ahead=max_ahead
+            )
             outcome.new = []  # the parent re-reads new envelopes by index, cheaper than pickle
         except Exception:
             logger.exception("writer process: batch of %d failed", len(messages))
@@ -136,8 +152,9 @@ def _child_main(db_url: str, conn: Connection, parent: int) -> None:
 class ProcessWriter:
     """Validates and stores in a child process; up to a few batches in flight."""
 
-    def __init__(self, db_url: str) -> None:
+    def __init__(self, db_url: str, max_ahead: timedelta = DEFAULT_MAX_AHEAD) -> None:
         self.db_url = db_url
+        self.max_ahead = max_ahead
         self._ctx = mp.get_context("spawn")
         self._unanswered: deque[tuple[Messages, datetime]] = deque()
         self._conn: Connection | None = None
@@ -150,7 +167,7 @@ class ProcessWriter:
         self._proc = self._ctx.Process(
             target=_child_main,
             name="hallkeeper-ingest-writer",
-            args=(self.db_url, child_conn, os.getpid()),
+            args=(self.db_url, child_conn, os.getpid(), self.max_ahead),
             daemon=True,
         )
         self._proc.start()
@@ -178,6 +195,15 @@ class ProcessWriter:
             self._conn.send(request)
         except (BrokenPipeError, OSError):
             self._respawn()
+
+    def ready(self, timeout: float) -> bool:
+        """True when the child's answer to the oldest batch can be read without waiting."""
+        if self._conn is None:
+            return True
+        try:
+            return self._conn.poll(timeout)
+        except (EOFError, OSError):
+            return True  # result() finds the child dead and sends the batches again
 
     def result(self) -> BatchOutcome:
         """Wait for the child's answer to the oldest unanswered batch."""

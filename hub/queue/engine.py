@@ -156,6 +156,11 @@ class QueueEngine:
         self.apply(ev)
         return ev
 
+    @property
+    def last_seq(self) -> int:
+        """The seq of the newest event this engine has made or replayed."""
+        return self._seq
+
     def replay(self, events: Iterable[QueueEvent], last_seq: int = 0) -> None:
         """Rebuild state from stored events, in order; numbering goes on after `last_seq`."""
         for ev in sorted(events, key=lambda e: e.seq):

@@ -35,7 +35,14 @@ from hub.queue.engine import (
 from hub.queue.halls import engine_for_hall
 from hub.queue.notices import pause_reason_text
 from models.envelope import Envelope
-from models.events import CallAction, CallRequest, CommandResult, DeviceFault, TicketIssued
+from models.events import (
+    CallAction,
+    CallRequest,
+    CommandResult,
+    DeviceFault,
+    EventType,
+    TicketIssued,
+)
 from models.layout import Hall
 
 logger = logging.getLogger(__name__)
@@ -54,6 +61,9 @@ class QueueProjector:
     """The hall's live queue: fed by ingest (Projector) and by the API, persisted, announced."""
 
     name = "queue"
+    facts = frozenset({EventType.TICKET_ISSUED, EventType.CALL_REQUEST})
+    """Durable lane per hall (hub.ingest.lane): every ticket and key press decided, once, in
+    the order the log holds them."""
 
     def __init__(
         self,
@@ -314,22 +324,28 @@ class QueueProjector:
 
     def _run(self, step: Callable[[QueueEngine], list[QueueEvent]], source: str | None) -> Outcome:
         with self.lock:
-            day_before = self.queue.day.isoformat() if self.queue.day else None
             try:
-                events = step(self.queue)
-            except QueueError as exc:
-                self.refusals += 1
-                logger.info("queue %s refused: %s", self.hall.id, exc)
-                return Outcome((), str(exc))
-            if events:
-                try:
-                    with self.db.begin() as conn:
+                with self.db.begin() as conn:
+                    # rule: one decision maker per hall at a time (issue 14: scale-out)
+                    stored = store.claim_hall(conn, self.hall.id)
+                    if stored is not None and stored != self.queue.last_seq:
+                        self.restore()  # another worker decided since: take its decisions
+                    if stored is not None and source and store.source_decided(conn, source):
+                        return Outcome(())  # decided by another worker already
+                    day_before = self.queue.day.isoformat() if self.queue.day else None
+                    try:
+                        events = step(self.queue)
+                    except QueueError as exc:
+                        self.refusals += 1
+                        logger.info("queue %s refused: %s", self.hall.id, exc)
+                        return Outcome((), str(exc))
+                    if events:
                         store.save(conn, self.hall.id, self.queue, events, source, day_before)
                         self._cases(conn, events)
-                except Exception:
-                    logger.exception("queue events not stored; rebuilding from the database")
-                    self.restore()
-                    raise
+            except Exception:
+                logger.exception("queue events not stored; rebuilding from the database")
+                self.restore()
+                raise
             for ev in events:
                 if ev.kind is EventKind.DAY_RESET:
                     self.recent_calls = []
@@ -354,36 +370,12 @@ class QueueProjector:
         return self.announcer.printer_for(device)
 
 
-def projector_factory(engine: Engine, sender: CommandSender, hall: Hall) -> QueueProjector:
-    """The queue projector for one hall; the API finds it through `get_projector`."""
-    projector = QueueProjector(engine, sender, hall)
-    _REGISTRY[hall.id] = projector
-    return projector
-
-
-_REGISTRY: dict[str, QueueProjector] = {}
-
-
-def register(projector: QueueProjector) -> None:
-    """Make a projector reachable by the API (projector_factory does this)."""
-    _REGISTRY[projector.hall.id] = projector
-
-
 def find_queue(app_state: Any, hall: str | None = None) -> QueueProjector:
-    """The queue of a hall (or the only one) of this app: `app_state.queues` (set by the hub
-    from the queue area), else the registry (a router mounted on its own); KeyError if none."""
-    queues: dict[str, QueueProjector] | None = getattr(app_state, "queues", None)
-    if queues:
-        if hall is None and len(queues) == 1:
-            return next(iter(queues.values()))
-        return queues[hall or ""]
-    return get_projector(hall)
-
-
-def get_projector(hall: str | None = None) -> QueueProjector:
-    """The queue of a hall (or the only one); KeyError when there is none."""
+    """The queue of a hall (or the only one) of this app, from `app_state.queues` (set by the
+    hub from the queue area); KeyError when there is none."""
+    queues: dict[str, QueueProjector] = getattr(app_state, "queues", None) or {}
     if hall is None:
-        if len(_REGISTRY) != 1:
-            raise KeyError("name the hall" if _REGISTRY else "no queue is running")
-        return next(iter(_REGISTRY.values()))
-    return _REGISTRY[hall]
+        if len(queues) != 1:
+            raise KeyError("name the hall" if queues else "no queue is running")
+        return next(iter(queues.values()))
+    return queues[hall]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -132,6 +133,30 @@ def seen_sources(engine: Engine, sources: Iterable[str]) -> set[str]:
     with Session(engine) as s:
         rows = s.exec(select(QueueEventRow.source).where(QueueEventRow.source.in_(ids)))  # type: ignore[union-attr]
         return {r for r in rows if r}
+
+
+QUEUE_LOCK_CLASS = 0x5155  # "QU": the first key of a hall's queue advisory lock
+
+
+def claim_hall(conn: Connection, hall: str) -> int | None:
+    """Make this transaction the hall's one queue decision maker until it ends; the hall's
+    newest stored event seq (PostgreSQL: a transaction advisory lock per hall, so two ingest
+    workers, or a worker and the API, never decide for one hall at once). None on SQLite,
+    where one hub process makes every decision."""
+    if conn.dialect.name != "postgresql":
+        return None
+    key = zlib.crc32(hall.encode()) - 2**31  # an int4
+    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s, %s)", (QUEUE_LOCK_CLASS, key))
+    table = QueueEventRow.__table__  # type: ignore[attr-defined]
+    seq = conn.execute(sa.select(sa.func.max(table.c.seq)).where(table.c.hall == hall)).scalar()
+    return int(seq or 0)
+
+
+def source_decided(conn: Connection, source: str) -> bool:
+    """True when this envelope (or request) already changed the queue."""
+    table = QueueEventRow.__table__  # type: ignore[attr-defined]
+    found = conn.execute(sa.select(table.c.id).where(table.c.source == source).limit(1))
+    return found.first() is not None
 
 
 def latest_day_events(engine: Engine, hall: str) -> list[QueueEvent]:

@@ -32,7 +32,7 @@ from hub.ratings.tables import RatingRow, RefusalRow
 from models.commands import ShowServing
 from models.devices import rating_device
 from models.envelope import Envelope
-from models.events import Rating
+from models.events import EventType, Rating
 from models.layout import Hall
 
 logger = logging.getLogger(__name__)
@@ -44,6 +44,9 @@ class RatingProjector:
     """One hall's ratings (hub.ingest.hooks.Projector)."""
 
     name = "ratings"
+    facts = frozenset({EventType.RATING, EventType.TICKET_ISSUED, EventType.CALL_REQUEST})
+    """Durable lane per hall (hub.ingest.lane): ratings bound once; tickets and key presses
+    only wake the ShowServing sync (after the queue's lane has decided them)."""
 
     def __init__(
         self,

@@ -36,6 +36,8 @@ from hub.staff.crypto import hall_key
 from hub.staff.keystore import KeyStore, default_path
 from hub.staff.tables import FaceGallery, FaceTemplate, Staff, TemplateErasure, TerminalGallery
 from models.commands import EraseTemplate, SyncGallery
+from models.devices import face_terminal
+from models.envelope import Envelope
 from models.events import EventType, GalleryHeld, TemplateErased
 from models.face import SealedPerson, build_gallery, open_sealed, seal_keys
 from models.layout import Hall
@@ -90,7 +92,9 @@ class GallerySync:
     def terminals(self, hall: str) -> list[str]:
         """The face terminals of a hall, from its layout."""
         layout = self.halls.get(hall)
-        return [] if layout is None else [d.id for d in layout.devices if d.kind == "face_terminal"]
+        return (
+            [] if layout is None else [d.id for d in layout.devices if d.kind == face_terminal.KIND]
+        )
 
     def _key(self) -> bytes:
         if self.master_key is None:
@@ -345,6 +349,13 @@ class GalleryProjector:
     """Records GalleryHeld and TemplateErased per terminal (hub.ingest.hooks.Projector)."""
 
     name = "staff_gallery"
+    facts = frozenset({EventType.GALLERY_HELD, EventType.TEMPLATE_ERASED})
+    """Durable lane (hub.ingest.lane): no erasure confirmation (PRIV-1) is lost."""
+
+    @staticmethod
+    def fact_key(env: Envelope) -> str:
+        """What one terminal holds is applied in order; terminals never wait for each other."""
+        return f"{env.hall}/{env.device}"
 
     def __init__(self, sync: GallerySync | None = None) -> None:
         self.sync = sync

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -86,8 +87,14 @@ def prepare(engine: Engine) -> FleetService:
 
 
 def client(engine: Engine, **kw: object) -> TestClient:
+    from hub.fleet.api import router
+    from hub.users.api import router as users_router
+
     kw.setdefault("auth", False)  # fleet logic; logins are tested in tests/hub/users
-    app = create_app(engine=engine, halls=[load_hall(DEMO)], clock=lambda: NOW, **kw)  # type: ignore[arg-type]
+    routers = [router, users_router, *kw.pop("routers", [])]  # type: ignore[misc]
+    app = create_app(
+        engine=engine, halls=[load_hall(DEMO)], clock=lambda: NOW, routers=routers, **kw
+    )  # type: ignore[arg-type]
     return TestClient(app)
 
 
@@ -130,11 +137,14 @@ def test_devices_and_alerts(engine: Engine) -> None:
     assert c.get("/api/alerts", params={"state": "bogus"}).status_code == 422
 
     alert_id = next(a["id"] for a in open_alerts if a["kind"] == "fault:camera")
-    resolved = c.post(f"/api/alerts/{alert_id}/resolve").json()
+    refused = c.post(f"/api/alerts/{alert_id}/resolve")
+    assert refused.status_code == 422 and refused.json()["code"] == "alert.comment_required"
+    resolved = c.post(f"/api/alerts/{alert_id}/resolve", json={"comment": "replaced"}).json()
     assert resolved["state"] == "resolved" and resolved["resolved_by"] == "operator"
+    assert resolved["resolve_comment"] == "replaced"
     assert [a["kind"] for a in c.get("/api/alerts").json()] == ["offline"]
     assert c.get("/api/alerts", params={"state": "resolved"}).json()[0]["id"] == alert_id
-    assert c.post("/api/alerts/999999/resolve").status_code == 404
+    assert c.post("/api/alerts/999999/resolve", json={"comment": "x"}).status_code == 404
 
 
 def test_opening_check_report(engine: Engine) -> None:
@@ -178,4 +188,6 @@ def test_extra_routers_join_the_app(sqlite_engine: Engine) -> None:
     extra.add_api_route("/ping", lambda: {"pong": True})
     c = client(sqlite_engine, routers=[extra])
     assert c.get("/api/extra/ping").json() == {"pong": True}
+    with pytest.raises(ValueError, match=r"hub\.users"):  # authentication on, no way to log in
+        create_app(engine=sqlite_engine, routers=[extra], auth=True)
     assert UTC  # aware times only
