@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from hub.dbtypes import aware
@@ -42,6 +42,10 @@ class AccountError(ValueError):
     """A change to an account that cannot be made (the message says why)."""
 
 
+class NoSuchAccount(AccountError):
+    """No account has this username."""
+
+
 class LoginRefused(Exception):
     """A login that fails; `locked` says it was refused by the rate limit."""
 
@@ -58,6 +62,8 @@ class Operator:
     id: int
     username: str
     role: Role
+    staff_id: str | None = None
+    """The staff member this account belongs to, if an admin linked one (rules ATT-5, ATT-6)."""
 
     @property
     def name(self) -> str:
@@ -135,9 +141,19 @@ def audit_entries(engine: Engine, limit: int = 200, actor: str | None = None) ->
 
 
 def create_user(
-    engine: Engine, *, username: str, password: str, role: Role | str, actor: str, why: str = ""
+    engine: Engine,
+    *,
+    username: str,
+    password: str,
+    role: Role | str,
+    actor: str,
+    why: str = "",
+    staff_id: str | None = None,
 ) -> Operator:
-    """Add an operator (audited); refuses a taken name, an unknown role or a weak password."""
+    """Add an operator (audited); refuses a taken name, an unknown role or a weak password.
+
+    `staff_id` names the staff member the account belongs to (see `link_staff`).
+    """
     username = username.strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
         raise AccountError("a username is 1 to 64 characters without spaces")
@@ -150,6 +166,8 @@ def create_user(
         taken = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
         if taken is not None:
             raise AccountError(f"user {username!r} exists already")
+        if staff_id is not None:
+            _staff_or_fail(session, staff_id)
         user = UserAccount(
             username=username,
             password_hash=hash_password(password),
@@ -157,6 +175,7 @@ def create_user(
             active=True,
             created_at=utc_now(),
             created_by=actor,
+            staff_id=staff_id,
         )
         session.add(user)
         session.flush()
@@ -168,11 +187,16 @@ def create_user(
             entity="user",
             entity_id=username,
             why=why,
-            after={"username": username, "role": role.value, "active": True},
+            after={
+                "username": username,
+                "role": role.value,
+                "active": True,
+                **({"staff_id": staff_id} if staff_id else {}),
+            },
         )
         session.commit()
         logger.info("user %s (%s) created by %s", username, role.value, actor)
-        return Operator(user.id, username, role)
+        return Operator(user.id, username, role, staff_id)
 
 
 def list_users(engine: Engine) -> list[UserAccount]:
@@ -205,6 +229,52 @@ def set_active(engine: Engine, *, username: str, active: bool, actor: str, why: 
             after={"active": active},
         )
         session.commit()
+
+
+def _staff_or_fail(session: Session, staff_id: str) -> None:
+    from hub.staff.tables import Staff
+
+    if session.get(Staff, staff_id) is None:
+        raise AccountError(f"no staff member {staff_id!r}")
+
+
+def link_staff(
+    engine: Engine, *, username: str, staff_id: str | None, actor: str, why: str = ""
+) -> None:
+    """Name the staff member an account belongs to (None: nobody), audited.
+
+    Whichever of their accounts a person uses, they never approve their own leave or
+    correction (rules ATT-5, ATT-6); the staff member must exist.
+    """
+    with Session(engine) as session:
+        user = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
+        if user is None:
+            raise NoSuchAccount(f"no user {username!r}")
+        if staff_id is not None:
+            _staff_or_fail(session, staff_id)
+        before = user.staff_id
+        user.staff_id = staff_id
+        session.add(user)
+        audit(
+            session,
+            actor=actor,
+            action="user.staff",
+            entity="user",
+            entity_id=username,
+            why=why,
+            before={"staff_id": before},
+            after={"staff_id": staff_id},
+        )
+        session.commit()
+
+
+def linked_staff(conn: Connection, username: str) -> str | None:
+    """The staff member the account `username` belongs to, if one is named (in `conn`)."""
+    table = UserAccount.__table__  # type: ignore[attr-defined]
+    found = conn.execute(
+        sa.select(table.c.staff_id).where(table.c.username == username)
+    ).scalar_one_or_none()
+    return str(found) if found else None
 
 
 def authenticate(
@@ -255,7 +325,7 @@ def authenticate(
         session.commit()
         if not ok or user is None or user.id is None:
             raise LoginRefused("wrong username or password, or the account is disabled")
-        return Operator(user.id, user.username, Role(user.role))
+        return Operator(user.id, user.username, Role(user.role), user.staff_id)
 
 
 def purge_attempts(engine: Engine, before: datetime) -> int:
