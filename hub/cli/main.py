@@ -22,6 +22,7 @@ GROUPS: list[tuple[str, str]] = [
     ("attendance", "Attendance: judge punches by policy, reports."),
     ("queue", "Queue: services, tickets, calls."),
     ("user", "Operator accounts and roles."),
+    ("login", "Log in to the running hub: prints a token to export as HK_API_TOKEN."),
     ("simulate", "Fleet simulator: a compressed working day of many halls."),
     ("bench", "Benchmarks that print their figures (JSON with --json)."),
 ]

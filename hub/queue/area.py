@@ -11,6 +11,7 @@ from hub.queue.watch import QueueWatcher
 def setup(ctx: AreaContext) -> AreaParts:
     """Build each hall's queue from its stored events; hand the hub the projectors and router."""
     from hub.queue.api import router
+    from hub.queue.export import router as export_router
     from hub.queue.kiosk import router as kiosk_router
 
     projectors = []
@@ -20,7 +21,7 @@ def setup(ctx: AreaContext) -> AreaParts:
     return AreaParts(
         name="queue",
         projectors=list(projectors),
-        routers=[router, kiosk_router],
+        routers=[router, kiosk_router, export_router],
         background=[QueueWatcher(projectors, ctx.clock)],
         state={"queues": {p.hall.id: p for p in projectors}},  # this hub's own queues
     )
