@@ -42,6 +42,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/compliance", "compliance"),
     ("/duty", "duty"),
     ("/ratings", "ratings"),
+    ("/complaints", "complaints"),
     ("/queue", "queue"),
     ("/alerts", "alerts"),
     ("/audit", "audit"),
