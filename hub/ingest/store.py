@@ -62,6 +62,8 @@ class StoreResult:
     holds every fact of the device (after this batch's commit)."""
     new_pos: list[int] = field(default_factory=list)
     """The fact-log position of each envelope of `new`."""
+    dead_rows: list[DeadRow] = field(default_factory=list)
+    """The dead letters stored."""
     spans: list[tuple[int, int]] = field(default_factory=list)
     """Fact-log positions each committed transaction allocated: after < pos <= upto."""
 
@@ -462,6 +464,7 @@ def store_batch(
         if dead:
             conn.execute(sa.insert(DEAD), [_dead_row(d) for d in dead])
             result.dead_letters = len(dead)
+            result.dead_rows = dead
         update_sequences(conn, [e for e in result.new if e.is_fact], now, result)
         result.stored_upto = contiguous_upto(
             conn, [(e.hall, e.device) for e in envelopes if e.is_fact]
