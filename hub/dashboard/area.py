@@ -34,7 +34,7 @@ def _attendance(ctx: AreaContext) -> object | None:
 
 def setup(ctx: AreaContext) -> AreaParts:
     """Build the dashboard on the hub's engine, halls and clock."""
-    from hub.dashboard import attendance, records, routes, rule_pages
+    from hub.dashboard import attendance, deadletters, records, routes, rule_pages
 
     feed = LiveFeed()
     policy = ctx.settings.fleet_policy() if hasattr(ctx.settings, "fleet_policy") else None
@@ -59,6 +59,7 @@ def setup(ctx: AreaContext) -> AreaParts:
     router.include_router(records.router)
     router.include_router(attendance.router)
     router.include_router(rule_pages.router)
+    router.include_router(deadletters.router)
     from hub.dashboard.errors import error_page
 
     return AreaParts(

@@ -42,6 +42,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/ratings", "ratings"),
     ("/queue", "queue"),
     ("/alerts", "alerts"),
+    ("/dead-letters", "deadletters"),
     ("/audit", "audit"),
     ("/rules", "rules"),
 )

@@ -167,6 +167,31 @@ class Lane:
             logger.info("projector lane %s caught up %d fact(s)", self.name, applied)
         return applied
 
+    def replay(
+        self, since: datetime | None = None, progress: Callable[[int], object] | None = None
+    ) -> tuple[int, int]:
+        """Apply every stored fact again (device time from `since`), in log order, leaving the
+        cursor where it is (`hub reproject`); returns (facts applied, facts parked)."""
+        applied = parked = 0
+        with lanes.lane_lock(self.engine, self.name):
+            with self.engine.connect() as conn:
+                upto = head(conn)
+            start = 0
+            while start < upto:
+                with self.engine.connect() as conn:
+                    facts = read_facts(conn, start, upto, self.types, limit=CHUNK, since=since)
+                if not facts:
+                    break
+                before = len(lanes.load_retries(self.engine, self.name))
+                self._apply([(f.pos, f) for f in facts], None)
+                now_parked = len(lanes.load_retries(self.engine, self.name)) - before
+                parked += now_parked
+                applied += len(facts) - now_parked
+                start = facts[-1].pos
+                if progress is not None:
+                    progress(len(facts))
+        return applied, parked
+
     def _advance(self, pos: int, *, applied: bool) -> None:
         """Move past `pos`; write the cursor if records were written or it lags far."""
         self.examined = max(self.examined, pos)

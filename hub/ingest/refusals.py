@@ -32,10 +32,11 @@ NOT_CONTRACT = "发来不符合通信约定的消息"
 
 
 def alert_text(device: str, count: int, reasons: Sequence[str]) -> str:
-    """The alert's message: the device, what it does, how many refused, the latest reason."""
+    """The alert's message (Chinese: the feed shows it as it is): the device, what it does
+    (by the latest reason's code), how many of its messages were refused."""
     code = reason_code(reasons[-1]) if reasons else "other"
     what = WHAT.get(code, NOT_CONTRACT)
-    return f"设备 {device} {what}；已拒收 {count} 条（最近一条：{reasons[-1] if reasons else ''}）"
+    return f"设备 {device} {what}；已拒收 {count} 条（详见“拒收消息”页）"
 
 
 class RefusalAlerts:

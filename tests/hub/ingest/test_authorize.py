@@ -196,6 +196,7 @@ def test_forged_facts_are_dead_lettered_and_the_device_alerted_once(
         ("w01-rate", "not_authorised"),
         ("w01-a-sign", "not_authorised"),
     }
+
     def alerts() -> list[Alert]:
         with Session(engine) as s:
             return list(s.exec(select(Alert).where(Alert.kind == ALERT_KIND)).all())
