@@ -4,12 +4,12 @@ Embeddable: `Agent(hall, "pi-w01", settings).start()` ... `.stop()` (or use it a
 manager); `devices=[...]` runs only those devices of the node. A device whose driver is not
 installed, or that cannot start, is logged and skipped; the others run (settings were checked
 when the hall layout was loaded: models/devices/).
-`python -m edge.agent --hall firmware_cfg/halls/demo --node pi-w01` runs one until SIGTERM/SIGINT.
+`hallkeeper-edge run --hall firmware_cfg/halls/demo --node pi-w01` (edge/cli.py) runs one until
+SIGTERM/SIGINT.
 """
 
 from __future__ import annotations
 
-import argparse
 import fcntl
 import logging
 import signal
@@ -23,7 +23,7 @@ from edge.clock import Clock
 from edge.outbox import Outbox
 from edge.runtime import DeviceRuntime
 from edge.settings import AgentSettings
-from models.layout import Device, Hall, load_hall
+from models.layout import Device, Hall
 
 logger = logging.getLogger(__name__)
 
@@ -145,28 +145,3 @@ class Agent:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Run one node's agent until a signal (settings also from HK_EDGE_* variables)."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--hall", type=Path, required=True)
-    parser.add_argument("--node", required=True)
-    parser.add_argument("--broker")
-    parser.add_argument("--data-dir", type=Path)
-    parser.add_argument("--device", action="append")
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    overrides: dict[str, object] = {}
-    if args.broker:
-        overrides["broker_url"] = args.broker
-    if args.data_dir:
-        overrides["data_dir"] = args.data_dir
-    settings = AgentSettings(**overrides)  # type: ignore[arg-type]
-    Agent(load_hall(args.hall), args.node, settings, devices=args.device).start().run_until_signal()
-
-
-if __name__ == "__main__":
-    main()

@@ -1,5 +1,7 @@
 """One device's MQTT session; the only module of the edge agent that imports paho.
 
+Its client comes from models/broker.py (URL, TLS and mutual TLS, credentials), as every client's.
+
 MQTT v5, client id = device id, persistent session (clean_start False, session expiry),
 retained LWT "offline" on the device's state topic and a retained "online" on every connect,
 subscriptions to the device's cfg and cmd topics on every (re)connect, automatic reconnect
@@ -13,14 +15,12 @@ re-sends are queued, so publishes made from `on_ready` on go out behind them, in
 from __future__ import annotations
 
 import logging
-import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
@@ -70,23 +70,12 @@ class Session:
         # use_username_as_clientid (deploy/mosquitto) replaces it with the device's user.
         self.client_id = f"{hall}.{device}"
         self.inbound = [build_topic(hall, device, c) for c in (Channel.CFG, Channel.CMD)]
+        self.broker = settings.broker(device)
         self.client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
         s = self.settings
-        client = mqtt.Client(
-            callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
-            client_id=self.client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
-        )
-        user, password = s.credentials(self.device)
-        if user is not None:
-            client.username_pw_set(user, password)
-        if s.broker_tls:
-            client.tls_set(
-                ca_certs=str(s.tls_ca) if s.tls_ca else None, tls_version=ssl.PROTOCOL_TLS_CLIENT
-            )
+        client = self.broker.client(self.client_id, manual_ack=True)  # URL, TLS, credentials
         client.will_set(self.state_topic, OFFLINE, qos=1, retain=True)
         client.reconnect_delay_set(s.reconnect_min_s, s.reconnect_max_s)  # type: ignore[arg-type]
         client.max_inflight_messages_set(s.inflight + 10)
@@ -101,14 +90,8 @@ class Session:
 
     def start(self) -> None:
         """Connect in the background; paho keeps reconnecting until stop()."""
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = self.settings.session_expiry_s
-        self.client.connect_async(
-            self.settings.broker_host,
-            self.settings.broker_port,
-            keepalive=self.settings.keepalive_s,
-            clean_start=False,
-            properties=props,
+        self.broker.connect_async(
+            self.client, clean_start=False, session_expiry_s=self.settings.session_expiry_s
         )
         self.client.loop_start()
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.broker import BrokerSettings, check_url
+from models.errors import explain
 
 
 class AgentSettings(BaseSettings):
@@ -39,6 +41,15 @@ class AgentSettings(BaseSettings):
     )
     tls_ca: Path | None = Field(
         default=None, description="CA file for mqtts:// (system CAs when unset)"
+    )
+    tls_cert: Path | None = Field(
+        default=None,
+        description="The device's client certificate for mutual TLS (with tls_key); "
+        "`{device}` in the path is replaced by the device id",
+    )
+    tls_key: Path | None = Field(
+        default=None,
+        description="The private key of tls_cert; `{device}` in the path is replaced",
     )
     data_dir: Path = Field(
         default=Path("data/edge"), description="Outbox and applied configs are kept here"
@@ -70,11 +81,7 @@ class AgentSettings(BaseSettings):
     @field_validator("broker_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-            raise ValueError("must look like mqtt://host:port or mqtts://host:port")
-        _ = parts.port  # raises ValueError on a bad port
-        return value
+        return check_url(value)
 
     @model_validator(mode="after")
     def _secrets(self) -> AgentSettings:
@@ -82,22 +89,29 @@ class AgentSettings(BaseSettings):
             raise ValueError("give the password in the environment or in a file, not both")
         if self.reconnect_max_s < self.reconnect_min_s:
             raise ValueError("reconnect_max_s must be >= reconnect_min_s")
+        try:  # the TLS files fit the URL (mutual TLS: certificate and key together)
+            BrokerSettings(
+                url=self.broker_url,
+                tls_ca=self.tls_ca,
+                tls_cert=self.tls_cert,
+                tls_key=self.tls_key,
+            )
+        except ValidationError as exc:
+            raise ValueError(explain(exc)) from None
         return self
 
-    @property
-    def broker_host(self) -> str:
-        """Host part of the broker URL."""
-        return urlsplit(self.broker_url).hostname or "127.0.0.1"
-
-    @property
-    def broker_tls(self) -> bool:
-        """True for mqtts://."""
-        return urlsplit(self.broker_url).scheme == "mqtts"
-
-    @property
-    def broker_port(self) -> int:
-        """Port of the broker URL (1883, or 8883 for mqtts:// when not given)."""
-        return urlsplit(self.broker_url).port or (8883 if self.broker_tls else 1883)
+    def broker(self, device: str) -> BrokerSettings:
+        """How one device's session reaches the broker (models/broker.py)."""
+        user, password = self.credentials(device)
+        return BrokerSettings(
+            url=self.broker_url,
+            username=user,
+            password=SecretStr(password) if password is not None else None,
+            tls_ca=self.tls_ca,
+            tls_cert=_for_device(self.tls_cert, device),
+            tls_key=_for_device(self.tls_key, device),
+            keepalive_s=self.keepalive_s,
+        )
 
     def credentials(self, device: str) -> tuple[str | None, str | None]:
         """(username, password) for one device's session."""
@@ -105,6 +119,12 @@ class AgentSettings(BaseSettings):
         if self.password is not None:
             return user, self.password.get_secret_value()
         if self.password_file is not None:
-            path = Path(str(self.password_file).replace("{device}", device))
+            path = _for_device(self.password_file, device)
+            assert path is not None
             return user, path.read_text(encoding="utf-8").strip()
         return user, None
+
+
+def _for_device(path: Path | None, device: str) -> Path | None:
+    """A per-device file: `{device}` in the path replaced by the device id."""
+    return Path(str(path).replace("{device}", device)) if path is not None else None

@@ -1,8 +1,8 @@
 """The registry of hub areas: each area plugs its projector(s), router(s) and background work in.
 
 An area module (e.g. `hub.queue.area`) defines `setup(ctx: AreaContext) -> AreaParts`. The hub
-imports the modules listed in AREA_MODULES (plus any named in settings) lazily at start; a
-listed module that is not built yet is skipped, so adding an area edits no hub file.
+imports the modules listed in AREA_MODULES (or those named in settings) at start; a new area
+adds its module to the list. A listed module that cannot be imported is an error.
 """
 
 from __future__ import annotations
@@ -31,15 +31,13 @@ AREA_MODULES: tuple[str, ...] = (
     "hub.duty.area",
     "hub.queue.area",
     "hub.ratings.area",
-    "hub.face.area",
     "hub.staff.area",
     "hub.users.area",
-    "hub.reports.area",
     "hub.dashboard.area",
     "hub.metrics.area",
     "hub.hass.area",
 )
-"""Area modules the hub loads when present, in this order (fleet is built in)."""
+"""Area modules the hub loads, in this order (fleet is built in)."""
 
 
 class Background(Protocol):
@@ -76,16 +74,10 @@ class AreaParts:
 
 
 def load_areas(ctx: AreaContext, modules: Sequence[str] = AREA_MODULES) -> list[AreaParts]:
-    """Import each area module present and call its setup(ctx); skip modules not built."""
+    """Import each area module and call its setup(ctx)."""
     parts: list[AreaParts] = []
     for name in modules:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and (name == exc.name or name.startswith(exc.name + ".")):
-                logger.debug("area %s is not part of this build", name)
-                continue
-            raise
+        module = importlib.import_module(name)
         setup = getattr(module, "setup", None)
         if setup is None:
             raise TypeError(f"area module {name} defines no setup(ctx) -> AreaParts")

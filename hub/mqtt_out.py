@@ -6,12 +6,11 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 
+from models.broker import BrokerSettings
 from models.commands import CommandBody, make_command
 from models.config import ConfigDocument
 from models.topics import Channel, build_topic
@@ -19,60 +18,14 @@ from models.topics import Channel, build_topic
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class BrokerAddress:
-    """Where the broker is: host, port, TLS, and credentials from the URL if any."""
-
-    host: str
-    port: int
-    tls: bool
-    username: str | None = None
-    password: str | None = None
-
-
-def parse_broker_url(url: str) -> BrokerAddress:
-    """Parse `mqtt://[user[:pass]@]host[:port]` (or `mqtts://`, port 8883 by default)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
-        raise ValueError(f"broker url {url!r}: scheme must be mqtt:// or mqtts://")
-    tls = parts.scheme in ("mqtts", "ssl")
-    if not parts.hostname:
-        raise ValueError(f"broker url {url!r} names no host")
-    return BrokerAddress(
-        host=parts.hostname,
-        port=parts.port or (8883 if tls else 1883),
-        tls=tls,
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-    )
-
-
 class MqttCommandSender:
     """Publishes commands (QoS 1) and retained config documents; a CommandSender."""
 
-    def __init__(
-        self,
-        broker_url: str,
-        *,
-        client_id: str,
-        username: str | None = None,
-        password: str | None = None,
-        keepalive: int = 30,
-    ) -> None:
-        self.address = parse_broker_url(broker_url)
+    def __init__(self, broker: str | BrokerSettings, *, client_id: str) -> None:
+        self.broker = BrokerSettings.of(broker)
         self.client_id = client_id
-        self.keepalive = keepalive
         self._connected = threading.Event()
-        client = mqtt.Client(
-            callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            protocol=mqtt.MQTTv5,
-        )
-        user = username or self.address.username
-        if user:
-            client.username_pw_set(user, password or self.address.password)
-        if self.address.tls:
-            client.tls_set()
+        client = self.broker.client(client_id)  # URL, TLS, credentials: models/broker.py
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.reconnect_delay_set(1, 30)
@@ -90,7 +43,7 @@ class MqttCommandSender:
             logger.error("broker refused the hub publisher: %s", reason_code)
             return
         self._connected.set()
-        logger.info("hub publisher connected to %s:%d", self.address.host, self.address.port)
+        logger.info("hub publisher connected to %s", self.broker.describe())
 
     def _on_disconnect(
         self,
@@ -105,7 +58,7 @@ class MqttCommandSender:
 
     def start(self, timeout: float = 10.0) -> MqttCommandSender:
         """Connect and run the network loop; wait up to `timeout` for the connection."""
-        self._client.connect_async(self.address.host, self.address.port, self.keepalive)
+        self.broker.connect_async(self._client)
         self._client.loop_start()
         if not self._connected.wait(timeout):
             logger.warning("hub publisher not connected after %.0fs; messages are queued", timeout)

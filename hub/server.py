@@ -108,7 +108,7 @@ class HubServer:
             migrate(self.engine)
         suffix = uuid.uuid4().hex[:8]
         self.commands = MqttCommandSender(
-            settings.broker_url_with_credentials(), client_id=f"{settings.client_id}-out-{suffix}"
+            settings.broker(), client_id=f"{settings.client_id}-out-{suffix}"
         ).start()
         self.fleet = FleetService(
             self.engine, self.halls, self.policy, clock=self.clock, interval_s=settings.tick_s
@@ -163,7 +163,7 @@ class HubServer:
         assert self.engine is not None
         self.ingest = IngestWorker(
             self.engine,
-            s.broker_url_with_credentials(),
+            s.broker(),
             client_id=f"{s.client_id}-ingest",
             share_group=s.share_group,
             batch_size=s.batch_size,

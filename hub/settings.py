@@ -8,10 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.fleet.engine import FleetPolicy
+from models.broker import BrokerSettings
+from models.errors import explain
 
 
 class HubBaseSettings(BaseSettings):
@@ -33,6 +35,15 @@ class HubBaseSettings(BaseSettings):
     )
     broker_username: str | None = Field(default=None, description="Broker user of the hub")
     broker_password: SecretStr | None = Field(default=None, description="Broker password (secret)")
+    broker_tls_ca: Path | None = Field(
+        default=None, description="CA of the broker's certificate, for mqtts:// (system CAs: unset)"
+    )
+    broker_tls_cert: Path | None = Field(
+        default=None, description="The hub's client certificate, for mutual TLS (with the key)"
+    )
+    broker_tls_key: Path | None = Field(
+        default=None, description="The private key of broker_tls_cert"
+    )
     hall_dirs: list[Path] = Field(
         default_factory=lambda: [Path("firmware_cfg/halls/demo")],
         description="Hall folders (hall.toml + devices/) this hub serves",
@@ -77,6 +88,27 @@ class HubBaseSettings(BaseSettings):
         description="Local HH:MM-HH:MM when devices are off (rule DEV-2), e.g. 19:00-07:00: "
         "no new offline/inactive alerts then",
     )
+    reopen_within_s: float = Field(
+        default=6 * 3600.0,
+        ge=0,
+        description="An alert that comes back within this long of being resolved is re-opened "
+        "(one incident, counted again) instead of raised anew",
+    )
+    alert_webhook_url: SecretStr | None = Field(
+        default=None,
+        description="Group robot webhook that hears of every new or re-opened alert "
+        "(HK_ALERT_WEBHOOK_URL; WeCom: https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=..., "
+        "DingTalk: https://oapi.dingtalk.com/robot/send?access_token=...); unset: none",
+    )
+    alert_webhook_format: Literal["wecom", "dingtalk"] = Field(
+        default="wecom", description="The robot's message format"
+    )
+    alert_webhook_secret: SecretStr | None = Field(
+        default=None, description="DingTalk robot signing secret (加签), when the robot has one"
+    )
+    alert_webhook_lang: Literal["zh-CN", "en"] = Field(
+        default="zh-CN", description="Language of the robot's messages"
+    )
     push_config_on_start: bool = Field(default=True, description="Publish configs at start")
     auth_required: bool = Field(
         default=True,
@@ -108,20 +140,27 @@ class HubBaseSettings(BaseSettings):
             clock_skew_ms=self.clock_skew_ms,
             backlog_fraction=self.backlog_fraction,
             quiet_hours=tuple(self.quiet_hours.split("-")) if self.quiet_hours else None,  # type: ignore[arg-type]
+            reopen_within_s=self.reopen_within_s,
         )
 
-    def broker_url_with_credentials(self) -> str:
-        """The broker URL with the hub's user and password in it, when they are set apart."""
-        if not self.broker_username:
-            return self.broker_url
-        from urllib.parse import quote, urlsplit, urlunsplit
+    def broker(self) -> BrokerSettings:
+        """How every MQTT client of the hub reaches the broker (models/broker.py)."""
+        return BrokerSettings(
+            url=self.broker_url,
+            username=self.broker_username,
+            password=self.broker_password,
+            tls_ca=self.broker_tls_ca,
+            tls_cert=self.broker_tls_cert,
+            tls_key=self.broker_tls_key,
+        )
 
-        parts = urlsplit(self.broker_url)
-        auth = quote(self.broker_username, safe="")
-        if self.broker_password is not None:
-            auth += ":" + quote(self.broker_password.get_secret_value(), safe="")
-        netloc = f"{auth}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    @model_validator(mode="after")
+    def _broker(self) -> HubBaseSettings:
+        try:  # the URL and the TLS files fit together, at start and not at the first connect
+            self.broker()
+        except ValidationError as exc:
+            raise ValueError(explain(exc)) from None
+        return self
 
 
 class HubSettings(HubBaseSettings):

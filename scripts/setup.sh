@@ -24,13 +24,15 @@ stamp=.venv/.hallkeeper-setup
 want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing Python packages into .venv (about a minute)"
+  # Everything (hallkeeper[all]: edge, face terminal and hub) plus the test tools: the tests
+  # compose both sides. A Pi installs only hallkeeper[edge] (deploy/pi/provision.sh).
   # face_recognition declares a dependency on `dlib`, whose source build takes 8+ minutes.
   # dlib-bin ships the same `dlib` module prebuilt, so face_recognition goes in with --no-deps
   # and its other dependencies (face_recognition_models, Click, numpy, Pillow) come from
   # pyproject.toml.
   .venv/bin/pip install -q dlib-bin face-recognition-models 2>&1 | grep -v "is ignored" || true
   .venv/bin/pip install -q --no-deps face_recognition==1.3.0 2>&1 | grep -v "is ignored" || true
-  .venv/bin/pip install -q -e '.[dev]' 2>&1 | grep -v -e "is ignored" -e "requires dlib" \
+  .venv/bin/pip install -q -e '.[all,dev]' 2>&1 | grep -v -e "is ignored" -e "requires dlib" \
     -e "dependency resolver" -e "dependency conflicts" || true
   .venv/bin/python -c "import face_recognition, dlib, cv2, paho.mqtt, hub, edge, models" \
     || { echo "setup: the Python packages did not install; see the pip output above" >&2; exit 1; }

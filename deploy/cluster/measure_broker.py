@@ -53,7 +53,7 @@ def cpu_s(pid: int) -> float:
 
 
 def main() -> None:
-    """Start the broker, connect the devices over TLS, publish, print the figures."""
+    """Start the broker, connect the devices over mutual TLS, publish, print the figures."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("--devices", type=int, default=200)
     p.add_argument("--messages", type=int, default=50, help="QoS 1 events per device")
@@ -61,7 +61,7 @@ def main() -> None:
     root = new_tmp_root()
     try:
         hall = synthetic_hall(root / "hall", args.devices)
-        sb = SecureBroker(root, hall, hub_users=("hub",), client_certs=False).generate().start()
+        sb = SecureBroker(root, hall, hub_users=("hub",)).generate().start()  # mutual TLS
         assert sb.proc is not None
         hub = Peer(sb, "hub", tls=False).start()
         hub.subscribe(subscription(Channel.EVT))

@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 from edge.drivers.base import CommandOutcome, DeviceContext, Driver
 from edge.face.challenge import ChallengeSettings, prompt
 from edge.face.gallery import LocalGallery, gallery_matcher
-from edge.face.liveness import LivenessSettings
 from edge.face.matcher import Matcher, limit_blas_threads
 from edge.face.motion import MotionSettings
 from edge.face.vote import DedupWindow, RateLimiter
@@ -89,6 +88,7 @@ class Feedback:
 
 def pipeline_settings(config: FaceTerminalConfig) -> PipelineSettings:
     """The pipeline's settings from a terminal's config."""
+    from edge.face.liveness import LivenessSettings
     from edge.face.pipeline import PipelineSettings
 
     return PipelineSettings(

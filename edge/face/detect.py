@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from edge.face.encode import Box, Image
+from edge.face.types import Box, Image
 
 MODELS = Path(__file__).resolve().parent / "models"
 YUNET = MODELS / "face_detection_yunet_2023mar.onnx"

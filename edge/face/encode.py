@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 import cv2
 import dlib
@@ -17,9 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from face_recognition import api as fr_api
 
-Box = tuple[int, int, int, int]
-"""A face box as (top, right, bottom, left) in full-image pixels (face_recognition's order)."""
-Image = npt.NDArray[Any]
+from edge.face.types import Box, Image
 
 _DLIB = threading.Lock()
 """Face terminals of one agent process share dlib's model objects (a network keeps per-call

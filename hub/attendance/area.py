@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from hub.areas import AreaContext, AreaParts
-from hub.attendance.policy import DEFAULT_POLICY, load_policy
+from hub.attendance.policy import DEFAULT_POLICY, Policy, load_policy
 from hub.attendance.projector import AttendanceProjector
 
 logger = logging.getLogger(__name__)
 
 
+def with_roster(ctx: AreaContext, policy: Policy) -> tuple[AttendanceProjector, Any]:
+    """The projector and workflow, asking the roster (hub.duty) who is expected on which day and
+    who holds a seat at which window (DUTY-1, ATT-7) when the duty area is part of the hub."""
+    from hub.attendance.workflow import AttendanceWorkflow
+
+    try:
+        from hub.duty.seam import roster_expected, roster_seats
+    except ImportError:
+        projector = AttendanceProjector(policy, clock=ctx.clock)  # the hall's clock: 未到
+        return projector, AttendanceWorkflow(ctx.engine, projector, ctx.clock)
+    projector = AttendanceProjector(policy, clock=ctx.clock, expected=roster_expected(ctx.halls))
+    workflow = AttendanceWorkflow(ctx.engine, projector, ctx.clock, roster_seats(ctx.halls))
+    return projector, workflow
+
+
 def setup(ctx: AreaContext) -> AreaParts:
     """Build the projector and router with the first hall's policy and time zone."""
     from hub.attendance.api import AttendanceContext, make_router
-    from hub.attendance.workflow import AttendanceWorkflow
 
     hall = ctx.halls[0] if ctx.halls else None
     policy = load_policy(
@@ -26,7 +41,6 @@ def setup(ctx: AreaContext) -> AreaParts:
             policy.name,
             policy.timezone,
         )
-    projector = AttendanceProjector(policy, clock=ctx.clock)  # the hall's clock: 未到, to date
-    workflow = AttendanceWorkflow(ctx.engine, projector, ctx.clock)
+    projector, workflow = with_roster(ctx, policy)
     router = make_router(AttendanceContext(workflow))
     return AreaParts(name="attendance", projectors=[projector], routers=[router])

@@ -233,12 +233,3 @@ def _months(start: date, end: date) -> list[str]:
 def month_range(month: str) -> tuple[date, date]:
     """First and last day of a YYYY-MM month."""
     return _first(month), _last(month)
-
-
-def projector_factory(
-    engine: Engine | None = None,
-    policy: Policy | None = None,
-    clock: Callable[[], datetime] | None = None,
-) -> AttendanceProjector:
-    """The projector ingest registers (the engine is handed to project() by ingest)."""
-    return AttendanceProjector(policy, clock=clock)

@@ -36,6 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.bench import private_mosquitto
+from models.broker import BrokerSettings
 from models.events import EventType
 from models.ids import new_event_id
 from models.topics import Channel, build_topic, subscription
@@ -86,9 +87,8 @@ def _publish_devices(
     import paho.mqtt.client as mqtt
 
     os.nice(10)
-    from hub.ingest.worker import parse_broker_url
-
-    host, port, _, _ = parse_broker_url(url)
+    broker = BrokerSettings.of(url)
+    host, port = broker.host, broker.port
     clients: list[tuple[Any, str, str, int, list[int]]] = []
     for i in range(first, first + count):
         device = f"dev-{i:04d}"
@@ -208,9 +208,8 @@ def _end_session(url: str, client_id: str) -> None:
     (work that would slow the other consumer's phases)."""
     import paho.mqtt.client as mqtt
 
-    from hub.ingest.worker import parse_broker_url
-
-    host, port, _, _ = parse_broker_url(url)
+    broker = BrokerSettings.of(url)
+    host, port = broker.host, broker.port
     client = mqtt.Client(
         callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
         client_id=client_id,
@@ -231,9 +230,8 @@ class _RawSubscriber:
     def __init__(self, url: str, hall: str) -> None:
         import paho.mqtt.client as mqtt
 
-        from hub.ingest.worker import parse_broker_url
-
-        self.host, self.port, _, _ = parse_broker_url(url)
+        broker = BrokerSettings.of(url)
+        self.host, self.port = broker.host, broker.port
         self.hall = hall
         self.client_id = f"{hall}-raw"
         self.count = 0

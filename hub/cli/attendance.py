@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 if TYPE_CHECKING:
-    from hub.attendance.engine import CorrectionFact, Employment, LeaveFact, PunchFact
+    from hub.attendance.engine import CorrectionFact, Employment, Expected, LeaveFact, PunchFact
     from hub.attendance.policy import Policy
 
 app = typer.Typer(no_args_is_help=True)
@@ -24,6 +24,12 @@ CORRECTIONS = typer.Option(
 )
 STAFF = typer.Option(
     None, "--staff", help="Staff ids, one per line[,start_date,leave_date,daily_wage]."
+)
+ROSTER = typer.Option(
+    None,
+    "--roster",
+    help="CSV (or XLSX) staff_id,date,seat,role: only rostered staff are judged, on their "
+    "rostered days (rule DUTY-1; a date may be a day, a month YYYY-MM or a range a~b).",
 )
 NOW = typer.Option(
     None,
@@ -50,6 +56,34 @@ def _now(text: str | None) -> datetime:
     if at.tzinfo is None:
         raise typer.BadParameter("--now needs its UTC offset, e.g. 2025-06-03T10:00:00+08:00")
     return at
+
+
+def _roster(path: Path | None, pol: Policy) -> tuple[Expected | None, list[str]]:
+    """Who the roster file expects on which day, and its staff; errors name the line (exit 2)."""
+    if path is None:
+        return None, []
+    import os
+
+    from hub.attendance.calendar import CalendarError, WorkCalendar
+    from hub.duty.rosterio import read_expected
+    from hub.duty.words import say
+
+    lang = "en" if os.environ.get("LANG", "").lower().startswith("en") else "zh-CN"
+    calendar = WorkCalendar(pol.calendar.extra_workdays, pol.calendar.extra_holidays)
+    try:
+        data = path.read_bytes()
+        pairs, issues = read_expected(data, path.name, calendar.is_workday)
+    except OSError as exc:
+        typer.echo(f"error: {path}: {exc.strerror}", err=True)
+        raise typer.Exit(2) from None
+    except CalendarError as exc:
+        typer.echo(f"error: {path}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if issues:
+        for i in issues:
+            typer.echo(f"error: {path}: {say(lang, i.key, **i.params())}", err=True)
+        raise typer.Exit(2)
+    return (lambda staff_id, day: (staff_id, day) in pairs), sorted({s for s, _d in pairs})
 
 
 @dataclass
@@ -102,6 +136,7 @@ def judge(
     leaves: Path | None = LEAVES,
     corrections: Path | None = CORRECTIONS,
     staff: Path | None = STAFF,
+    roster: Path | None = ROSTER,
     start: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD."),
     end: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD."),
     now: str | None = NOW,
@@ -118,6 +153,7 @@ def judge(
     if last < first:
         raise typer.BadParameter("--to is before --from")
     f = _facts(policy, punches, leaves, corrections, staff)
+    expected, rostered = _roster(roster, f.policy)
     clock = _now(now)
     judge_ = Judge(f.policy)
     try:
@@ -127,12 +163,13 @@ def judge(
             corrections=f.corrections,
             start=first,
             end=last,
-            roster=f.roster,
+            roster=[*f.roster, *rostered],
             employment=f.employment,
+            expected=expected,
             now=clock,
         )
         if explain:
-            out = [_explained(judge_, f, r.staff_id, r.day, clock) for r in records]
+            out = [_explained(judge_, f, r.staff_id, r.day, clock, expected) for r in records]
             typer.echo(json.dumps(out, ensure_ascii=False))
             return
     except CalendarError as exc:
@@ -161,7 +198,9 @@ def judge(
     _table(f.policy, records)
 
 
-def _explained(judge_: Any, f: Facts, staff_id: str, day: date, clock: datetime) -> dict[str, Any]:
+def _explained(
+    judge_: Any, f: Facts, staff_id: str, day: date, clock: datetime, expected: Any = None
+) -> dict[str, Any]:
     found = judge_.explain_day(
         staff_id,
         day,
@@ -169,6 +208,7 @@ def _explained(judge_: Any, f: Facts, staff_id: str, day: date, clock: datetime)
         leaves=f.leaves,
         corrections=f.corrections,
         employment=f.employment.get(staff_id),
+        expected=expected,
         now=clock,
     )
     record, why = found
@@ -211,6 +251,7 @@ def report(
     leaves: Path | None = LEAVES,
     corrections: Path | None = CORRECTIONS,
     staff: Path | None = STAFF,
+    roster: Path | None = ROSTER,
     month: str = typer.Option(..., "--month", help="The month, YYYY-MM."),
     now: str | None = NOW,
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list, one object a person."),
@@ -227,6 +268,7 @@ def report(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     f = _facts(policy, punches, leaves, corrections, staff)
+    expected, rostered = _roster(roster, f.policy)
     try:
         records = Judge(f.policy).judge(
             punches=f.punches,
@@ -234,8 +276,9 @@ def report(
             corrections=f.corrections,
             start=first,
             end=last,
-            roster=f.roster,
+            roster=[*f.roster, *rostered],
             employment=f.employment,
+            expected=expected,
             now=_now(now),
         )
     except CalendarError as exc:

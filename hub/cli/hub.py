@@ -151,7 +151,7 @@ def push_config_cmd(
     engine = make_engine(settings.database_url)
     do_migrate(engine)
     sender = MqttCommandSender(
-        settings.broker_url_with_credentials(),
+        settings.broker(),
         client_id=f"{settings.client_id}-push-{uuid.uuid4().hex[:8]}",
     )
     sender.start()

@@ -116,6 +116,23 @@ def valid_cover(
     return None, "; ".join(reasons) or "no approved cover"
 
 
+COVER_REASONS = {
+    "cover not approved": "not_approved",
+    "cover approved only after the leave started": "approved_late",
+    "the leave ran outside the approved cover": "outside",
+    "no approved cover": "none",
+}
+"""Why no cover held a long leave (rule POST-6), as the catalogue's `cover.<code>`."""
+
+
+def why_key(why: str) -> str:
+    """The first reason of `valid_cover` as a code (`none`, `not_approved`, `duty_chief_limit`)."""
+    first = why.split("; ")[0]
+    if first.startswith("the duty chief may sign"):
+        return "duty_chief_limit"
+    return COVER_REASONS.get(first, "none")
+
+
 def evaluate(
     day: WindowDay,
     *,
@@ -168,6 +185,7 @@ def _judge_leave(
                 p.end,
                 f"away {p.unsigned_s / 60:.1f} min without the away sign",
                 marks,
+                (("minutes", round(p.unsigned_s / 60, 1)),),
             )
         )
     if p.in_hours_s > policy.long_leave_after_s:  # rule POST-6
@@ -181,6 +199,7 @@ def _judge_leave(
                 p.end,
                 f"away {minutes:.0f} min: a long leave needs an approved cover ({why})",
                 marks,
+                (("minutes", round(minutes)), ("cover", why_key(why))),
             )
         )
     elif p.in_hours_s > policy.short_leave_max_s:  # rule POST-1
@@ -194,6 +213,7 @@ def _judge_leave(
                 p.end,
                 f"short leave of {minutes:.1f} min, over {policy.short_leave_max_s / 60:.0f} min",
                 marks,
+                (("minutes", round(minutes, 1)), ("limit", round(policy.short_leave_max_s / 60))),
             )
         )
 

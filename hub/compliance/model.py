@@ -103,6 +103,8 @@ class Violation:
     end: datetime | None
     detail: str
     evidence: tuple[Mark, ...] = ()
+    values: tuple[tuple[str, object], ...] = ()
+    """The numbers of `detail` by name, for the catalogue's words (`violation.<rule>`)."""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from hub.compliance.store import (
 )
 from hub.compliance.tables import AlertRow, NoticeRow, utc
 from hub.db import session_scope
+from hub.fleet.alerts import raise_alert
 from hub.ingest.hooks import IngestBatch
 from models.commands import DisplayText
 from models.devices import counter_display
@@ -151,6 +152,7 @@ class CompliancePresence:
                     )
                     for v in new_violations:
                         session.add(self._violation_alert(hall_id, v, now))
+                    raise_violations(session, hall_id, new_violations, now)
                 break
             except (IntegrityError, OperationalError) as exc:  # another worker judged it too
                 if attempt == RETRIES:
@@ -238,6 +240,22 @@ class CompliancePresence:
                 f"window:{neighbour}" if neighbour else None,
                 f"staff:{n.staff_id}" if n.staff_id else None,
             ]
+            raise_alert(  # one alert for the operator, with every recipient listed on it
+                session,
+                hall=hall.id,
+                subject=n.seat,
+                kind=f"{n.rule}@{utc(n.away_start).isoformat()}",
+                now=utc(now),
+                source="compliance",
+                message=text,
+                words=f"notice.{n.rule}",
+                values={"window": w.number, "ticket": n.ticket or ""},
+                rule=n.rule,
+                window=n.window,
+                seat=n.seat,
+                staff_id=n.staff_id,
+                recipients=[a for a in audiences if a],
+            )
             for audience in filter(None, audiences):
                 session.add(
                     AlertRow(
@@ -256,10 +274,29 @@ class CompliancePresence:
         )
 
 
-def projector_factory(
-    engine: Engine, sender: CommandSender | None, hall: Hall | Sequence[Hall], **kwargs: Any
-) -> CompliancePresence:
-    """The compliance projector for one hall (or several); `engine` is the hub database."""
-    halls = [hall] if isinstance(hall, Hall) else list(hall)
-    del engine  # the projector is handed the engine on every call
-    return CompliancePresence(halls, sender, **kwargs)
+def raise_violations(
+    session: Session, hall: str, violations: Sequence[Violation], now: datetime
+) -> None:
+    """One alert per new violation (POST-5: one for the pair of seats away together)."""
+    seen: set[tuple[str, str, datetime]] = set()
+    for v in violations:
+        incident = (v.rule, v.window if v.rule == "POST-5" else v.seat, v.start)
+        if incident in seen:
+            continue
+        seen.add(incident)
+        raise_alert(
+            session,
+            hall=hall,
+            subject=incident[1],
+            kind=f"{v.rule}@{utc(v.start).isoformat()}",
+            now=utc(now),
+            source="compliance",
+            message=v.detail,
+            words=f"violation.{v.rule}",
+            values=dict(v.values),
+            rule=v.rule,
+            window=v.window,
+            seat=v.seat,
+            staff_id=v.staff_id,
+            recipients=["operator", *([f"staff:{v.staff_id}"] if v.staff_id else [])],
+        )

@@ -54,6 +54,7 @@ def two_away(
                                 f"({both.seconds / 60:.1f} min; "
                                 f"other: {other.staff_id or other.seat})",
                                 slice_,
+                                (("minutes", round(both.seconds / 60, 1)), ("other", other.seat)),
                             )
                         )
 

@@ -18,23 +18,21 @@ def _attendance(ctx: AreaContext) -> object | None:
     """An attendance context judging with the first hall's policy (as hub.attendance.area)."""
     try:
         from hub.attendance.api import AttendanceContext
+        from hub.attendance.area import with_roster
         from hub.attendance.policy import DEFAULT_POLICY, load_policy
-        from hub.attendance.projector import AttendanceProjector
-        from hub.attendance.workflow import AttendanceWorkflow
     except ImportError:
         return None
     hall = ctx.halls[0] if ctx.halls else None
     policy = load_policy(
         hall.attendance_policy if hall else DEFAULT_POLICY, timezone=hall.timezone if hall else None
     )
-    projector = AttendanceProjector(policy, clock=ctx.clock)
-    workflow = AttendanceWorkflow(ctx.engine, projector, ctx.clock)
+    _projector, workflow = with_roster(ctx, policy)  # the roster says who is expected
     return AttendanceContext(workflow)
 
 
 def setup(ctx: AreaContext) -> AreaParts:
     """Build the dashboard on the hub's engine, halls and clock."""
-    from hub.dashboard import attendance, deadletters, records, routes, rule_pages
+    from hub.dashboard import alert_pages, attendance, deadletters, records, routes, rule_pages
 
     feed = LiveFeed()
     policy = ctx.settings.fleet_policy() if hasattr(ctx.settings, "fleet_policy") else None
@@ -59,12 +57,16 @@ def setup(ctx: AreaContext) -> AreaParts:
     router.include_router(records.router)
     router.include_router(attendance.router)
     router.include_router(rule_pages.router)
+    router.include_router(alert_pages.router)
     router.include_router(deadletters.router)
     from hub.dashboard.errors import error_page
+    from hub.dashboard.webhook import from_settings
 
+    robot = from_settings(ctx.engine, list(ctx.halls), ctx.settings)
     return AreaParts(
         name="dashboard",
         projectors=[feed],
         routers=[router],
+        background=[robot] if robot else [],
         state={"error_page": error_page},
     )

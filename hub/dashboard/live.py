@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from hub.fleet.tables import Alert, AlertNote
 from hub.ingest.hooks import IngestBatch
 from hub.queue.broadcast import Broadcaster
 
@@ -36,6 +38,23 @@ class LiveFeed:
         self.broadcaster.publish({"halls": list(halls)})
 
 
+def alerts_version(engine: Engine) -> tuple[Any, ...]:
+    """A stamp of the alert desk that changes whenever an alert is raised, acknowledged,
+    resolved or re-opened (by any process writing the database)."""
+    alert = Alert.__table__  # type: ignore[attr-defined]
+    note = AlertNote.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(
+                sa.func.max(alert.c.id),
+                sa.func.max(alert.c.last_at),
+                sa.func.count().filter(alert.c.state == "open"),
+                sa.select(sa.func.max(note.c.id)).scalar_subquery(),
+            )
+        ).one()
+    return tuple(row)
+
+
 async def changes(
     feeds: Sequence[Broadcaster],
     hall: str,
@@ -43,8 +62,10 @@ async def changes(
     *,
     settle_s: float = 0.25,
     idle_s: float = 1.0,
+    alert_version: Callable[[], Awaitable[object]] | None = None,
 ) -> AsyncGenerator[dict[str, str], None]:
-    """SSE messages `hallmap` whenever one of the feeds reports a change of `hall`.
+    """SSE messages `hallmap` whenever one of the feeds reports a change of `hall`, and
+    `alerts` whenever the alert desk's stamp changes (checked about once a second).
 
     Changes that come in a burst (one batch after another) are sent as one message.
     """
@@ -60,8 +81,14 @@ async def changes(
 
     tasks = [asyncio.create_task(pump(sub)) for _, sub in subs]
     try:
+        seen = await alert_version() if alert_version else None
         yield {"event": "hello", "data": json.dumps({"hall": hall})}
         while not await disconnected():
+            if alert_version is not None:
+                stamp = await alert_version()
+                if stamp != seen:
+                    seen = stamp
+                    yield {"event": "alerts", "data": json.dumps({"hall": hall})}
             try:
                 msg = await asyncio.wait_for(merged.get(), timeout=idle_s)
             except TimeoutError:

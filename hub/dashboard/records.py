@@ -30,7 +30,8 @@ def compliance_page(
     for r in rows:
         by_rule[r["rule"]] = by_rule.get(r["rule"], 0) + 1
     t = translator(lang_of(request))
-    chart = bar_chart(sorted((k, float(v)) for k, v in by_rule.items()), title=t("rule"))
+    bars = sorted((k, float(v)) for k, v in by_rule.items())
+    chart = bar_chart([(t(f"rule.{k}.title"), v) for k, v in bars], title=t("rule"))
     return render(
         request,
         "compliance.html",

@@ -12,11 +12,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from sse_starlette.sse import EventSourceResponse
+from starlette.concurrency import run_in_threadpool
 
 from hub.dashboard import views
 from hub.dashboard.charts import bar_chart
 from hub.dashboard.i18n import translator
-from hub.dashboard.live import changes
+from hub.dashboard.live import alerts_version, changes
 from hub.dashboard.web import HERE, STATIC, Dashboard, lang_of, page_operator, render
 from hub.users.accounts import Operator, Role, audit, audit_entries
 from hub.users.security import ANONYMOUS, auth_required, check_csrf, current_operator
@@ -137,7 +138,7 @@ def _map_context(request: Request, dash: Dashboard, hall: str | None) -> dict[st
     data = views.hall_map(
         request.app.state.engine, h, now, dash.policy, _queue_snapshot(request, h.id)
     )
-    return {"map": data, "halls": dash.halls}
+    return {"map": data, "halls": dash.halls, "live_hall": h.id}
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -166,7 +167,13 @@ async def live_stream(request: Request, dash: DashDep, hall: str | None = None) 
         feeds.append(find_queue(request.app.state, h.id).broadcaster)
     except (ImportError, KeyError):
         pass
-    return EventSourceResponse(changes(feeds, h.id, request.is_disconnected), ping=15)
+    engine = request.app.state.engine
+
+    async def alert_version() -> object:
+        return await run_in_threadpool(alerts_version, engine)
+
+    stream = changes(feeds, h.id, request.is_disconnected, alert_version=alert_version)
+    return EventSourceResponse(stream, ping=15)
 
 
 @router.get("/devices", response_class=HTMLResponse)
@@ -209,61 +216,6 @@ def opening_check_now(
             after={"ok": getattr(report, "ok", None)},
         )
     return RedirectResponse("/devices", status_code=303)
-
-
-@router.get("/alerts", response_class=HTMLResponse)
-def alerts_page(request: Request, op: PageOp, dash: DashDep) -> HTMLResponse:
-    """Fleet and compliance alerts, newest first."""
-    items = views.alerts_feed(request.app.state.engine)
-    return render(
-        request,
-        "alerts.html",
-        op,
-        {"items": items, "can_resolve": op.role in CHIEFS, "zone": dash.halls[0].timezone},
-    )
-
-
-@router.post("/alerts/{alert_id}/resolve")
-def resolve_alert(
-    request: Request,
-    alert_id: int,
-    op: PageOp,
-    dash: DashDep,
-    csrf_token: Annotated[str | None, Form()] = None,
-    why: Annotated[str, Form(max_length=500)] = "",
-) -> RedirectResponse:
-    """Resolve a device alert (duty chief, supervisor, admin; audited with the reason)."""
-    from sqlmodel import Session
-
-    from hub.fleet.tables import Alert
-
-    check_csrf(request, csrf_token)
-    if op.role not in CHIEFS:
-        raise HTTPException(403, "forbidden.chiefs")
-    engine = request.app.state.engine
-    with Session(engine) as session:
-        alert = session.get(Alert, alert_id)
-        if alert is None:
-            raise HTTPException(404, f"no alert {alert_id}")
-        if alert.state == "open":
-            alert.state, alert.resolved_at, alert.resolved_by = (
-                "resolved",
-                dash.clock(),
-                op.username,
-            )
-            session.add(alert)
-            audit(
-                session,
-                actor=op.username,
-                action="alert.resolve",
-                entity="alert",
-                entity_id=alert_id,
-                why=why,
-                before={"state": "open"},
-                after={"state": "resolved"},
-            )
-            session.commit()
-    return RedirectResponse("/alerts", status_code=303)
 
 
 @router.get("/queue", response_class=HTMLResponse)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -12,10 +13,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from hub.api.routes.fleet import latest_opening_check, list_alerts, list_devices
+from hub.api.routes.fleet import latest_opening_check, list_devices
 from hub.api.routes.fleet_public import DevicePublic
-from hub.compliance.tables import AlertRow, AwayRow, ComplianceMark, ViolationRow
+from hub.compliance.tables import AwayRow, ComplianceMark, ViolationRow
 from hub.fleet.engine import FleetPolicy
+from hub.fleet.tables import Alert
 from hub.staff.tables import Staff
 from models.layout import Hall
 
@@ -176,71 +178,31 @@ def device_health(
     return {"devices": devices, "checks": checks, "counts": counts}
 
 
-def alerts_feed(engine: Engine, limit: int = 100) -> list[dict[str, Any]]:
-    """Fleet alerts and compliance alerts together, newest first."""
-    with Session(engine) as session:
-        fleet = list_alerts(session, state="all", limit=limit)
-        rows = session.exec(
-            select(AlertRow).order_by(col(AlertRow.at).desc(), col(AlertRow.id).desc()).limit(limit)
-        ).all()
-    items: list[dict[str, Any]] = [
-        {
-            "id": a.id,
-            "source": "fleet",
-            "at": a.opened_at,
-            "what": a.device,
-            "kind": a.kind,
-            "rule": None,
-            "severity": a.severity,
-            "message": a.message,
-            "open": a.state == "open",
-        }
-        for a in fleet
-    ]
-    items += [
-        {
-            "id": r.id,
-            "source": "compliance",
-            "at": _aware(r.at),
-            "what": f"{r.window} {r.seat or ''}",
-            "kind": None,
-            "rule": r.rule,
-            "severity": "warning",
-            "message": r.text,
-            "open": False,
-        }
-        for r in rows
-    ]
-    items += _rating_alerts(engine, limit)
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    items.sort(key=lambda i: i["at"] or epoch, reverse=True)
-    return items[:limit]
+def people_names(session: Session, halls: list[Hall]) -> dict[str, str]:
+    """`staff:<id>` and `window:<id>` -> the name the hall uses."""
+    names = {f"staff:{k}": v for k, v in staff_names(session).items()}
+    for h in halls:
+        names.update({f"window:{w.id}": w.name or w.id for w in h.windows})
+    return names
 
 
-def _rating_alerts(engine: Engine, limit: int) -> list[dict[str, Any]]:
-    """Ratings alerts (RATE-2 mismatch, RATE-3 overdue follow-up), when ratings are built."""
-    try:
-        from hub.ratings.tables import RatingAlertRow
-    except ImportError:
-        return []
-    with Session(engine) as session:
-        rows = session.exec(
-            select(RatingAlertRow).order_by(col(RatingAlertRow.id).desc()).limit(limit)
-        ).all()
-    return [
-        {
-            "id": r.id,
-            "source": "ratings",
-            "at": _aware(r.at),
-            "what": r.window or "",
-            "kind": None,
-            "rule": r.rule,
-            "severity": "warning",
-            "message": r.text,
-            "open": False,
-        }
-        for r in rows
-    ]
+def _violation_kind(v: ViolationRow) -> str:
+    """The alert desk's kind of a violation's incident (hub.compliance.projector)."""
+    start = _aware(v.start)
+    return f"{v.rule}@{start.astimezone(UTC).isoformat() if start else ''}"
+
+
+def violation_words(session: Session, hall: str, rows: Sequence[ViolationRow]) -> dict[str, Alert]:
+    """Each violation's alert (its catalogue words and values), by the alert's kind."""
+    kinds = {_violation_kind(v) for v in rows}
+    if not kinds:
+        return {}
+    found = session.exec(
+        select(Alert).where(
+            Alert.hall == hall, Alert.source == "compliance", col(Alert.kind).in_(kinds)
+        )
+    ).all()
+    return {a.kind: a for a in found}
 
 
 def violations(engine: Engine, hall: Hall, first: date, last: date) -> list[dict[str, Any]]:
@@ -256,16 +218,19 @@ def violations(engine: Engine, hall: Hall, first: date, last: date) -> list[dict
             )
             .order_by(col(ViolationRow.start).desc())
         ).all()
+        worded = violation_words(session, hall.id, rows)
+    windows = {w.id: w.name or w.id for w in hall.windows}
     return [
         {
             "day": v.day,
-            "window": v.window,
+            "window": windows.get(v.window, v.window),
             "seat": v.seat,
             "staff": names.get(v.staff_id or "", v.staff_id or ""),
             "rule": v.rule,
             "start": _aware(v.start),
             "end": _aware(v.end),
             "detail": v.detail,
+            "words": worded.get(_violation_kind(v)),
         }
         for v in rows
     ]

@@ -14,10 +14,12 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
+from sqlmodel import Session
 
 from hub.dashboard import rules, words
 from hub.dashboard.i18n import COOKIE as LANG_COOKIE
 from hub.dashboard.i18n import ROLE_NAMES, choose_lang, translator
+from hub.fleet.alerts import unacknowledged
 from hub.fleet.engine import FleetPolicy
 from hub.queue.broadcast import Broadcaster
 from hub.users.accounts import Operator, Role
@@ -100,6 +102,14 @@ def local(at: datetime | None, zone: str = "Asia/Shanghai", fmt: str = "%m-%d %H
     return at.astimezone(ZoneInfo(zone)).strftime(fmt) if at is not None else ""
 
 
+def nav_badges(request: Request, op: Operator) -> dict[str, int]:
+    """Counts shown beside navigation entries: alerts nobody has acknowledged yet."""
+    if not op.id:
+        return {}
+    with Session(request.app.state.engine) as session:
+        return {"alerts": unacknowledged(session)}
+
+
 def render(
     request: Request, name: str, op: Operator, context: dict[str, Any], status: int = 200
 ) -> HTMLResponse:
@@ -130,6 +140,9 @@ def render(
             "audit_action": partial(words.audit_action, t),
             "changes": partial(words.change_words, t),
             "problem_reason": partial(words.problem_reason, t),
+            "alert_message": partial(words.alert_message, t),
+            "recipient": partial(words.recipient_words, t),
+            "badges": nav_badges(request, op),
             "rule": partial(rules.rule_link, t),
             "rules_in": partial(rules.link_rules, t),
             "hall_name": {h.id: h.name for h in (dash.halls if dash else [])}.get,

@@ -88,3 +88,32 @@ def problem_reason(t: Words, reason: str) -> str:
     if reason.startswith("driver "):
         return t("driver_not_ok")
     return t("fault.other")
+
+
+DEVICE_KINDS = frozenset({"offline", "inactive", "clock_skew", "outbox_backlog", "config_rejected"})
+
+
+def _worded_values(t: Words, values: dict[str, Any]) -> dict[str, Any]:
+    """Values with their codes in words (`cover: none` -> the words of `cover.none`)."""
+    return {k: value_words(t, k, v) if isinstance(v, str) else v for k, v in values.items()}
+
+
+def alert_message(t: Words, alert: Any) -> str:
+    """What an alert says: its catalogue words, a device alert by its kind, else its own text."""
+    if alert.words and has(alert.words):
+        return t(alert.words, **_worded_values(t, alert.word_values or {}))
+    if alert.source == "fleet" and (
+        alert.kind in DEVICE_KINDS or alert.kind.startswith(FAULT_PREFIX)
+    ):
+        return alert_kind(t, alert.kind)
+    return str(alert.message)
+
+
+def recipient_words(t: Words, recipient: str, names: dict[str, str]) -> str:
+    """Who an alert is for: the duty desk, a window or a staff member, by name."""
+    kind, _, ref = recipient.partition(":")
+    if kind == "window":
+        return names.get(f"window:{ref}", ref)
+    if kind == "staff":
+        return names.get(f"staff:{ref}", ref)
+    return code_words(t, "recipient.", kind, "recipient.operator")

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from models.devices import face_terminal
 from models.layout import Hall
 
 logger = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ class DemoFaces:
             device: runtime.driver
             for agent in agents
             for device, runtime in agent.runtimes.items()
-            if getattr(runtime.driver, "kind", "") == "face_terminal"
+            if getattr(runtime.driver, "kind", "") == face_terminal.KIND
         }
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -1,20 +1,25 @@
-"""The duty area's alerts, raised through the hub's alert feed (the fleet `alert` table): at most
-one open alert per hall, subject and kind, so a condition that lasts alerts once."""
+"""The duty area's alerts, raised on the hub's alert desk (hub.fleet.alerts: one alert per
+incident, worded from the catalogue in the reader's language, acknowledged and resolved by an
+operator). A condition that lasts is raised once; the next rounds leave it as it is."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, select
 
+from hub.fleet import alerts as desk
 from hub.fleet.tables import Alert
 
 logger = logging.getLogger(__name__)
+SOURCE = "duty"
 
 
 class DutyAlert:
-    """The kinds of duty alerts (the subject is the seat, window or `duty`)."""
+    """The kinds of duty alerts (the subject is the seat, window, check or opening day)."""
 
     LEDGER_MISMATCH = "ledger_mismatch"  # rule RATE-2: face at the seat is not the holder
     SUBSTITUTE_MISSING = "substitute_missing"  # rule ATT-7
@@ -22,6 +27,14 @@ class DutyAlert:
     WINDOW_EMPTY = "window_empty"  # rules DUTY-1, POST-5
     CHECK_OVERDUE = "duty_check_overdue"  # rule POST-8
     OPENING_UNACKNOWLEDGED = "opening_unacknowledged"  # rule DEV-1
+
+
+def _open(session: Session, hall: str, subject: str, kind: str) -> Alert | None:
+    return session.exec(
+        select(Alert).where(
+            Alert.hall == hall, Alert.device == subject, Alert.kind == kind, Alert.state == "open"
+        )
+    ).first()
 
 
 def raise_alert(
@@ -32,42 +45,40 @@ def raise_alert(
     kind: str,
     message: str,
     now: datetime,
+    words: str | None = None,
+    values: Mapping[str, Any] | None = None,
+    rule: str | None = None,
+    window: str | None = None,
+    seat: str | None = None,
+    staff_id: str | None = None,
     severity: str = "warning",
 ) -> bool:
-    """Open an alert unless one is open for the same hall, subject and kind; True if new."""
-    found = session.exec(
-        select(Alert).where(
-            Alert.hall == hall, Alert.device == subject, Alert.kind == kind, Alert.state == "open"
-        )
-    ).first()
-    if found is not None:
+    """Raise an incident unless it is open already; True if this call opened (or re-opened) it.
+
+    `message` is the hall's words (zh-CN) for logs and exports; `words` and `values` let the
+    feed word it in the reader's language."""
+    if _open(session, hall, subject, kind) is not None:
         return False
-    session.add(
-        Alert(
-            hall=hall,
-            device=subject,
-            kind=kind,
-            severity=severity,
-            message=message[:500],
-            state="open",
-            opened_at=now,
-        )
+    desk.raise_alert(
+        session,
+        hall=hall,
+        subject=subject,
+        kind=kind,
+        now=now,
+        source=SOURCE,
+        severity=severity,
+        message=message,
+        words=words,
+        values=values,
+        rule=rule,
+        window=window,
+        seat=seat,
+        staff_id=staff_id,
+        recipients=("operator", "duty_chief"),
     )
-    logger.warning("duty alert %s/%s %s: %s", hall, subject, kind, message)
     return True
 
 
-def resolve_alert(
-    session: Session, *, hall: str, subject: str, kind: str, now: datetime, by: str = "duty"
-) -> bool:
-    """Resolve the open alert of this hall, subject and kind, if any; True if one was open."""
-    found = session.exec(
-        select(Alert).where(
-            Alert.hall == hall, Alert.device == subject, Alert.kind == kind, Alert.state == "open"
-        )
-    ).first()
-    if found is None:
-        return False
-    found.state, found.resolved_at, found.resolved_by = "resolved", now, by
-    session.add(found)
-    return True
+def resolve_alert(session: Session, *, hall: str, subject: str, kind: str, now: datetime) -> bool:
+    """The condition is gone: resolve its open alert automatically; True if one was open."""
+    return desk.clear_alert(session, hall=hall, subject=subject, kind=kind, now=now)

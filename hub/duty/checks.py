@@ -190,6 +190,10 @@ def overdue(conn: Connection, hd: HallDuty, now: datetime, policy: DutyPolicy) -
                 kind=DutyAlert.CHECK_OVERDUE,
                 message=say("zh-CN", "alert_check_overdue", slot=r["slot"], planned=planned),
                 now=now,
+                words="alert_check_overdue",
+                values={"slot": r["slot"], "planned": planned},
+                rule="POST-8",
+                staff_id=r["chief"],
             )
         session.flush()
     for r in rows:

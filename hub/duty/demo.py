@@ -29,6 +29,7 @@ from hub.duty.ledger_store import hall_duty
 from hub.duty.opening import ACK
 from hub.duty.roster import month_key
 from hub.duty.roster_store import file_roster, version_in_force
+from hub.duty.seam import roster_expected, roster_seats
 from hub.duty.visits import record_inspection, register_sitting
 from hub.staff.tables import Staff
 from models.layout import Hall
@@ -80,9 +81,16 @@ def scenario_day(hd: HallDuty, today: date) -> date:
 
 
 def seed_duty(
-    engine: Engine, hall: Hall, now: datetime, *, rng: random.Random | None = None
+    engine: Engine,
+    hall: Hall,
+    now: datetime,
+    *,
+    rng: random.Random | None = None,
+    special: date | None = None,
 ) -> dict[str, Any]:
-    """Seed the month of `now` (and roster the next month when the calendar knows it)."""
+    """Seed the month of `now` up to `now` (and roster the next month when the calendar knows
+    it); `special` is the day of the sick A, the late substitute and the cover (default: the
+    latest workday up to today)."""
     rng = rng or random.Random(16)
     hd = hall_duty(hall)
     month = month_key(hd.local_day(now))
@@ -120,8 +128,8 @@ def seed_duty(
             why="中心排定值班长轮值顺序",
         )
     _next_month(engine, hd, today, now)
-    special = scenario_day(hd, today)
-    counts: dict[str, Any] = dict(_history(engine, hd, first, special, now, rng))
+    special = special or scenario_day(hd, today)
+    counts: dict[str, Any] = dict(_history(engine, hd, first, today, special, now, rng))
     counts["month"], counts["special_day"] = month, special.isoformat()
     counts.update(_special(engine, hd, special, now))
     counts.update({"seeded": 1})
@@ -163,41 +171,53 @@ def _judge(engine: Engine, hd: HallDuty, punches: list[Any]) -> None:
 
     if punches:
         projector = AttendanceProjector(
-            load_policy(hd.hall.attendance_policy, timezone=hd.hall.timezone)
+            load_policy(hd.hall.attendance_policy, timezone=hd.hall.timezone),
+            expected=roster_expected([hd.hall]),  # only rostered staff-days (DUTY-1)
         )
         projector.rejudge_punches(engine, punches)
 
 
 def _history(
-    engine: Engine, hd: HallDuty, first: date, special: date, now: datetime, rng: random.Random
+    engine: Engine,
+    hd: HallDuty,
+    first: date,
+    today: date,
+    special: date,
+    now: datetime,
+    rng: random.Random,
 ) -> dict[str, int]:
-    """Every workday of the month before the special day: punches, checks, acknowledgements."""
+    """Every workday of the month up to today but the special day: punches, checks, acks."""
     from hub.duty.roster_store import entries_between
 
     punches: list[Any] = []
     checks = acks = 0
     with engine.connect() as conn:
-        entries, _ = entries_between(conn, hd.id, first, special)
+        entries, _ = entries_between(conn, hd.id, first, today)
     day = first
-    while day < special:
-        if hd.is_workday(day):
+    while day <= today:
+        if hd.is_workday(day) and day != special:
             staff = sorted({e.staff_id for e in entries if e.day == day})
             punches.extend(_punches(hd, day, staff, rng, now))
-            checks += _checks(engine, hd, day, rng, missed=day == first + timedelta(days=3))
-            acks += _ack(engine, hd, day, late=day == first + timedelta(days=8))
+            checks += _checks(engine, hd, day, rng, now, missed=day == first + timedelta(days=3))
+            if hd.opening(day) <= now:
+                acks += _ack(engine, hd, day, late=day == first + timedelta(days=8))
         day += timedelta(days=1)
     _judge(engine, hd, punches)
-    _visits(engine, hd, first, special, now)
+    _visits(engine, hd, first, today, now)
     return {"punches": len(punches), "checks": checks, "acknowledged": acks}
 
 
-def _checks(engine: Engine, hd: HallDuty, day: date, rng: random.Random, missed: bool) -> int:
+def _checks(
+    engine: Engine, hd: HallDuty, day: date, rng: random.Random, now: datetime, missed: bool
+) -> int:
     with engine.begin() as conn:
         policy = load_duty_policy(conn, hd.id)
         found = chief_on(conn, hd.id, day)
         planned = plan_day(conn, hd, day, policy, found[0] if found else None, rng)
         done = 0
         for c in planned:
+            if c["planned_at"] > now:
+                continue  # not due yet
             if missed and c["slot"] == 2:
                 conn.execute(
                     sa.update(CHECK)
@@ -253,12 +273,12 @@ def _ack(engine: Engine, hd: HallDuty, day: date, late: bool) -> int:
     return 1
 
 
-def _visits(engine: Engine, hd: HallDuty, first: date, special: date, now: datetime) -> None:
+def _visits(engine: Engine, hd: HallDuty, first: date, today: date, now: datetime) -> None:
     with engine.begin() as conn:
         policy = load_duty_policy(conn, hd.id)
         day = first
         week = 0
-        while day < special:
+        while day < today:
             if day.weekday() == 2 and hd.is_workday(day):  # a leader sits in each Wednesday
                 w = hd.hall.windows[week % len(hd.hall.windows)]
                 registered = datetime.combine(day - timedelta(days=8), time(10), hd.zone)
@@ -308,9 +328,15 @@ def _special(engine: Engine, hd: HallDuty, day: date, now: datetime) -> dict[str
     start = datetime.combine(day, time(0), hd.zone)
     end = start + timedelta(days=1) - timedelta(seconds=1)  # the whole day, not the next
     projector = AttendanceProjector(
-        load_policy(hd.hall.attendance_policy, timezone=hd.hall.timezone)
+        load_policy(hd.hall.attendance_policy, timezone=hd.hall.timezone),
+        expected=roster_expected([hd.hall]),
     )
-    wf = AttendanceWorkflow(engine, projector, lambda: min(now, _day_at(hd, day, "07:40")))
+    wf = AttendanceWorkflow(
+        engine,
+        projector,
+        lambda: min(now, _day_at(hd, day, "07:40")),
+        roster_seats([hd.hall]),
+    )
     wf.add_substitute(
         actor=OFFICE,
         window="w04",

@@ -10,7 +10,7 @@ presence marks (compliance_mark). Read-only: the ledger is derived, never stored
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -31,6 +31,7 @@ from hub.duty.ledger import (
     build_ledger,
 )
 from hub.duty.roster_store import active_staff, seat_rosters
+from models.devices import face_terminal
 from models.layout import Hall
 
 LEAVE = AttLeave.__table__  # type: ignore[attr-defined]
@@ -54,8 +55,10 @@ def absences(
         LEAVE.c.start < end,
         LEAVE.c.end > start,
     )
+    second = timedelta(seconds=1)  # attendance's leave end is included (ATT-5): end + 1 s
     return [
-        Absence(s, aware(a), aware(b), k, aware(ok), i) for i, s, a, b, k, ok in conn.execute(q)
+        Absence(s, aware(a), aware(b) + second, k, aware(ok), i)
+        for i, s, a, b, k, ok in conn.execute(q)
     ]
 
 
@@ -70,7 +73,7 @@ def stand_ins(conn: Connection, hall: Hall, start: datetime, end: datetime) -> l
                 Basis.SUBSTITUTE,
                 r.substitute_id,
                 aware(r.start),
-                aware(r.end),
+                aware(r.end) + timedelta(seconds=1),  # its end is included, as a leave's
                 for_staff=r.staff_id,
                 window=r.window,
                 leave_id=r.leave_id,
@@ -106,7 +109,7 @@ def punches(
     at_window = {
         d.id: (d.window, d.seat)
         for d in hall.devices
-        if d.kind == "face_terminal" and d.window is not None
+        if d.kind == face_terminal.KIND and d.window is not None
     }
     q = (
         sa.select(PUNCH.c.staff_id, PUNCH.c.at, PUNCH.c.device)

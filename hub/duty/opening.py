@@ -132,12 +132,8 @@ def unacknowledged(conn: Connection, hd: HallDuty, now: datetime, policy: DutyPo
         conn.execute(
             sa.update(ACK).where(ACK.c.hall == hd.id, ACK.c.day == day).values(alerted_at=now)
         )
-    text = say(
-        "zh-CN",
-        "alert_opening_unacknowledged",
-        day=day.isoformat(),
-        due=due.astimezone(hd.zone).strftime("%H:%M"),
-    )
+    values = {"day": day.isoformat(), "due": due.astimezone(hd.zone).strftime("%H:%M")}
+    text = say("zh-CN", "alert_opening_unacknowledged", **values)
     with Session(bind=conn) as session:
         raise_alert(
             session,
@@ -146,6 +142,9 @@ def unacknowledged(conn: Connection, hd: HallDuty, now: datetime, policy: DutyPo
             kind=DutyAlert.OPENING_UNACKNOWLEDGED,
             message=text,
             now=now,
+            words="alert_opening_unacknowledged",
+            values=values,
+            rule="DEV-1",
         )
         session.flush()
     return True

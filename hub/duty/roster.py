@@ -119,7 +119,7 @@ def filing_deadline(month: str, zone: ZoneInfo) -> datetime:
     return datetime.combine(first, datetime.min.time(), zone)
 
 
-def _days(text: str, workday: Callable[[date], bool]) -> tuple[list[date], bool]:
+def expand_days(text: str, workday: Callable[[date], bool]) -> tuple[list[date], bool]:
     """The days a date cell names, and whether it named a single explicit day."""
     text = text.strip()
     if re.fullmatch(r"\d{4}-\d{2}", text):
@@ -186,7 +186,7 @@ def parse_rows(
             out.issues.append(issue("roster_err_staff", line, staff=staff))
             continue
         try:
-            days, explicit = _days(values["date"], workday)
+            days, explicit = expand_days(values["date"], workday)
         except ValueError:
             out.issues.append(issue("roster_err_date", line, date=values["date"]))
             continue

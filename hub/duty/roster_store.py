@@ -132,15 +132,31 @@ def staff_names(conn: Connection) -> dict[str, str]:
     return {s: n for s, n in conn.execute(sa.select(STAFF.c.staff_id, STAFF.c.name))}
 
 
+def stand_in_pairs(conn: Connection, hd: HallDuty, start: date, end: date) -> set[tuple[str, date]]:
+    """The days a substitute or cover stands in (ATT-7, POST-6): they are expected then."""
+    from hub.duty.ledger_store import stand_ins
+
+    pairs: set[tuple[str, date]] = set()
+    t0, _ = hd.day_bounds(start)
+    _, t1 = hd.day_bounds(end)
+    for s in stand_ins(conn, hd.hall, t0, t1):
+        day = max(hd.local_day(s.start), start)
+        while day <= min(hd.local_day(s.end - timedelta(seconds=1)), end):
+            pairs.add((s.staff_id, day))
+            day += timedelta(days=1)
+    return pairs
+
+
 def expected_pairs(conn: Connection, hd: HallDuty, start: date, end: date) -> set[tuple[str, date]]:
-    """Who is expected at work on which day (rule DUTY-1): the roster in force, and for a month
-    with no roster filed, every active staff member on every day (the old behaviour)."""
+    """Who is expected at work on which day (rule DUTY-1): the roster in force and the days a
+    substitute or cover stands in; for a month with no roster filed, every active staff member
+    on every workday (as before the roster)."""
     entries, rostered = entries_between(conn, hd.id, start, end)
-    pairs = {(e.staff_id, e.day) for e in entries}
+    pairs = {(e.staff_id, e.day) for e in entries} | stand_in_pairs(conn, hd, start, end)
     everyone = None
     day = start
     while day <= end:
-        if month_key(day) not in rostered:
+        if month_key(day) not in rostered and hd.is_workday(day):
             everyone = everyone if everyone is not None else active_staff(conn, hd.id)
             pairs.update((s, day) for s in everyone)
         day += timedelta(days=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 
 from hub.duty.roster import HEADERS, TEMPLATE_HEADER, RosterEntry, RosterIssue
@@ -131,3 +131,39 @@ def template_xlsx(
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()
+
+
+def read_expected(
+    data: bytes, filename: str, workday: Callable[[date], bool]
+) -> tuple[set[tuple[str, date]], list[RosterIssue]]:
+    """(staff, day) pairs a roster file expects at work (rule DUTY-1), for judging without a
+    hall layout (`hallkeeper attendance judge --roster`): `staff_id,date,seat,role`, the date a
+    day, a month or a range; problems name their line."""
+    from hub.duty.roster import ROLE_WORDS, expand_days
+
+    pairs: set[tuple[str, date]] = set()
+    issues: list[RosterIssue] = []
+    try:
+        rows = read_roster(data, filename)
+    except RosterFileError as exc:
+        return pairs, [exc.issue]
+    for line, row in rows:
+        values = {k: (row.get(k) or "").strip() for k in ("staff_id", "date", "seat", "role")}
+        if not any(values.values()):
+            continue
+        missing = [k for k, v in values.items() if not v]
+        if missing:
+            issues.append(
+                RosterIssue("roster_err_missing", line, (("columns", ",".join(missing)),))
+            )
+            continue
+        if values["role"].lower() not in ROLE_WORDS:
+            issues.append(RosterIssue("roster_err_role", line, (("role", values["role"]),)))
+            continue
+        try:
+            days, _explicit = expand_days(values["date"], workday)
+        except ValueError:
+            issues.append(RosterIssue("roster_err_date", line, (("date", values["date"]),)))
+            continue
+        pairs.update((values["staff_id"], d) for d in days)
+    return pairs, issues

@@ -194,25 +194,11 @@ class SeatWatch:
                 kind = FLAG_ALERTS[f.kind]
                 if f.kind is FlagKind.FACE_MISMATCH:
                     if now - f.start <= timedelta(hours=1):
-                        raise_alert(
-                            session,
-                            hall=hd.id,
-                            subject=subject,
-                            kind=kind,
-                            message=_text(f, hd.zone),
-                            now=now,
-                        )
+                        _raise(session, hd, f, subject, kind, now)
                     continue
                 if f.start + grace <= now < f.end:
                     live.add((subject, kind))
-                    raise_alert(
-                        session,
-                        hall=hd.id,
-                        subject=subject,
-                        kind=kind,
-                        message=_text(f, hd.zone),
-                        now=now,
-                    )
+                    _raise(session, hd, f, subject, kind, now)
             for f in ledger.flags:
                 key = (_subject(f), FLAG_ALERTS[f.kind])
                 if f.kind is not FlagKind.FACE_MISMATCH and key not in live and now >= f.end:
@@ -224,15 +210,33 @@ def _subject(f: Flag) -> str:
     return f.window if f.kind is FlagKind.WINDOW_EMPTY else f.seat
 
 
-def _text(f: Flag, zone: ZoneInfo) -> str:
-    """The alert's sentence (zh-CN, the hall's language), with the rule it cites."""
+def _values(f: Flag, zone: ZoneInfo) -> dict[str, str]:
+    """The values the alert's words take."""
     start = f.start.astimezone(zone).strftime("%H:%M")
-    return say(
-        "zh-CN",
-        f"alert_{f.kind.value}",
+    return {
+        "rule": f.rule,
+        "window": f.window,
+        "seat": f.seat,
+        "staff": f.staff_id or "",
+        "since": start,
+    }
+
+
+def _raise(session: Session, hd: HallDuty, f: Flag, subject: str, kind: str, now: datetime) -> None:
+    """One alert for a ledger flag, worded in the reader's language from the catalogue."""
+    words = f"alert_{f.kind.value}"
+    values = _values(f, hd.zone)
+    raise_alert(
+        session,
+        hall=hd.id,
+        subject=subject,
+        kind=kind,
+        message=say("zh-CN", words, **values),
+        now=now,
+        words=words,
+        values=values,
         rule=f.rule,
         window=f.window,
-        seat=f.seat,
-        staff=f.staff_id or "",
-        since=start,
+        seat=None if f.kind is FlagKind.WINDOW_EMPTY else f.seat,
+        staff_id=f.staff_id,
     )

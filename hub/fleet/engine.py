@@ -57,6 +57,9 @@ class FleetPolicy:
     quiet_hours: tuple[str, str] | None = None
     """Local ("HH:MM", "HH:MM") span when devices are switched off (rule DEV-2): no new
     offline/inactive alerts then; None: always watched."""
+    reopen_within_s: float = 6 * 3600.0
+    """An alert that comes back within this long of being resolved is re-opened (one incident,
+    counted again), not raised anew."""
 
 
 QUIET_KINDS: frozenset[str] = frozenset({"offline", "inactive"})

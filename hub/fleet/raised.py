@@ -13,11 +13,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
-from sqlmodel.sql.expression import SelectOfScalar
 
 from hub.db import session_scope
-from hub.fleet.tables import Alert
+from hub.fleet import alerts as desk
 
 logger = logging.getLogger(__name__)
 
@@ -37,39 +35,27 @@ class FleetAlerts:
     def raise_alert(
         self, hall: str, device: str, kind: str, message: str, severity: str = "error"
     ) -> None:
-        """Open the device's alert of this kind, or update the message of the open one."""
+        """Raise the device's alert of this kind on the alert desk (one per incident: the open
+        one is counted again and its message updated; a recent one is re-opened)."""
         for _attempt in range(3):
             try:
                 with session_scope(self.engine) as session:
-                    alert = session.exec(self._open(hall, device, kind)).first()
-                    if alert is None:
-                        alert = Alert(
-                            hall=hall,
-                            device=device,
-                            kind=kind,
-                            severity=severity,
-                            state="open",
-                            opened_at=self.clock(),
-                        )
-                        logger.warning("alert opened: %s/%s %s: %s", hall, device, kind, message)
-                    alert.message = message[:500]
-                    session.add(alert)
+                    desk.raise_alert(
+                        session,
+                        hall=hall,
+                        subject=device,
+                        kind=kind,
+                        now=self.clock(),
+                        source="ingest",
+                        severity=severity,
+                        message=message,
+                    )
                 return
-            except IntegrityError:  # another worker opened it at the same moment: update it
+            except IntegrityError:  # another worker opened it at the same moment: count it
                 continue
 
     def clear_alert(self, hall: str, device: str, kind: str) -> None:
         """Resolve the device's open alert of this kind, if there is one."""
         with session_scope(self.engine) as session:
-            for alert in session.exec(self._open(hall, device, kind)).all():
-                alert.state = "resolved"
-                alert.resolved_at = self.clock()
-                alert.resolved_by = "auto"
-                session.add(alert)
+            if desk.clear_alert(session, hall=hall, subject=device, kind=kind, now=self.clock()):
                 logger.info("alert resolved: %s/%s %s", hall, device, kind)
-
-    @staticmethod
-    def _open(hall: str, device: str, kind: str) -> SelectOfScalar[Alert]:
-        return select(Alert).where(
-            Alert.hall == hall, Alert.device == device, Alert.kind == kind, Alert.state == "open"
-        )

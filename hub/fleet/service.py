@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from hub.fleet import engine as fleet
 from hub.fleet.engine import AlertKind, FleetPolicy, OpeningReport
+from hub.fleet.importer import import_area_alerts
 from hub.fleet.projector import DEFAULT_TZ, utc_now
 from hub.fleet.store import (
     evaluate_alerts,
@@ -197,6 +198,7 @@ class FleetService:
             return []  # devices are still reporting in after a hub (re)start: judge nothing yet
         zones = {h.id: h.timezone for h in self.halls}
         evaluate_all(self.engine, now, self.policy, zones)
+        import_area_alerts(self.engine, now)
         reports = []
         for hall in self.halls:
             with Session(self.engine) as session:

@@ -7,7 +7,7 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from hub.db import session_scope
 from hub.dbtypes import aware
+from hub.fleet.alerts import REOPEN_WITHIN, auto_resolve, raise_alert
 from hub.fleet.engine import (
     QUIET_KINDS,
     AlertChanges,
@@ -202,26 +203,22 @@ def apply_alert_changes(
     open_now: dict[str, Alert],
     changes: AlertChanges,
     now: datetime,
+    reopen_within: timedelta = REOPEN_WITHIN,
 ) -> None:
-    """Insert the alerts to open, mark the ones to resolve as resolved automatically."""
+    """Raise the alerts to open (re-opening a recent one), resolve the cleared ones (auto)."""
     for kind in changes.resolve:
-        alert = open_now[kind]
-        alert.state = "resolved"
-        alert.resolved_at = now
-        alert.resolved_by = "auto"
-        session.add(alert)
+        auto_resolve(session, open_now[kind], now)
         logger.info("alert resolved: %s/%s %s", hall, device, kind)
     for cond in changes.open:
-        session.add(
-            Alert(
-                hall=hall,
-                device=device,
-                kind=cond.kind,
-                severity=cond.severity,
-                message=cond.message[:500],
-                state="open",
-                opened_at=now,
-            )
+        raise_alert(
+            session,
+            hall=hall,
+            subject=device,
+            kind=cond.kind,
+            now=now,
+            severity=cond.severity,
+            message=cond.message,
+            reopen_within=reopen_within,
         )
         logger.warning("alert opened: %s/%s %s: %s", hall, device, cond.kind, cond.message)
 
@@ -242,7 +239,8 @@ def evaluate_alerts(
     held = QUIET_KINDS if quiet else frozenset()
     changes = reconcile(open_now.keys(), conditions(health, now, policy), held)
     if changes.open or changes.resolve:
-        apply_alert_changes(session, key[0], key[1], open_now, changes, now)
+        within = timedelta(seconds=policy.reopen_within_s)
+        apply_alert_changes(session, key[0], key[1], open_now, changes, now, within)
     return changes
 
 

@@ -75,6 +75,7 @@ class Alert(SQLModel, table=True):
             postgresql_where=sa.text("state = 'open'"),
         ),
         sa.Index("ix_alert_state_opened", "state", "opened_at"),
+        sa.Index("ix_alert_hall_device_kind", "hall", "device", "kind"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -87,6 +88,34 @@ class Alert(SQLModel, table=True):
     opened_at: datetime | None = _ts(nullable=False)
     resolved_at: datetime | None = _ts()
     resolved_by: str | None = Field(default=None, max_length=64)
+    source: str = Field(default="fleet", max_length=16, description="fleet, compliance, ...")
+    rule: str | None = Field(default=None, max_length=16)
+    window: str | None = Field(default=None, max_length=63)
+    seat: str | None = Field(default=None, max_length=63)
+    staff_id: str | None = Field(default=None, max_length=64)
+    words: str | None = Field(default=None, max_length=80, description="catalogue key")
+    word_values: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    recipients: list[str] | None = Field(default=None, sa_type=sa.JSON)
+    occurrences: int = Field(default=1, description="times the condition was raised")
+    reopened: int = Field(default=0, description="times it came back after being resolved")
+    last_at: datetime | None = _ts()
+    ack_at: datetime | None = _ts()
+    ack_by: str | None = Field(default=None, max_length=64)
+    ack_comment: str | None = Field(default=None, max_length=500)
+    resolve_comment: str | None = Field(default=None, max_length=500)
+
+
+class AlertNote(SQLModel, table=True):
+    """What an operator (or the hub) did with an alert: acknowledged, resolved, re-opened."""
+
+    __tablename__ = "alert_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(index=True)
+    at: datetime | None = _ts(nullable=False)
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=16)
+    comment: str = Field(default="", max_length=500)
 
 
 class ConfigVersion(SQLModel, table=True):

@@ -17,7 +17,7 @@ def setup(ctx: AreaContext) -> AreaParts:
     if settings is None or not getattr(settings, "ha_discovery", False):
         return AreaParts(name="hass")
     bridge = HassBridge(
-        settings.broker_url_with_credentials(),
+        settings.broker(),
         settings.client_id,
         settings.ha_prefix,
         ctx.halls,

@@ -1,9 +1,10 @@
 """The Home Assistant bridge: publishes discovery documents and device states over MQTT.
 
-Its own paho client (retained QoS 1 publishes; on the hub that publishes discovery, LWT
-`offline` on the status topic). Ingest hands it device facts as a projector: away sign
-placed/removed, presence, heartbeats (outbox depth) and online/offline states become
-retained state messages.
+Its own paho client from models/broker.py, as every client's (so it reaches an mqtts:// broker
+with the hub's CA and, for mutual TLS, its certificate); retained QoS 1 publishes; on the hub
+that publishes discovery, LWT `offline` on the status topic. Ingest hands it device facts as a
+projector: away sign placed/removed, presence, heartbeats (outbox depth) and online/offline
+states become retained state messages.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from hub.hass.discovery import OFF, ON, STATUS_TOPIC, discovery_documents, state_topic
 from hub.ingest.hooks import IngestBatch
-from hub.ingest.worker import parse_broker_url
+from models.broker import BrokerSettings
 from models.events import AwaySign, EventType, Heartbeat, Presence
 from models.layout import Hall
 
@@ -31,8 +32,10 @@ class HassBridge:
 
     name = "hass"
 
-    def __init__(self, broker_url: str, client_id: str, prefix: str, halls: Sequence[Hall]):
-        self.broker_url, self.prefix, self.halls = broker_url, prefix, list(halls)
+    def __init__(
+        self, broker: str | BrokerSettings, client_id: str, prefix: str, halls: Sequence[Hall]
+    ):
+        self.broker, self.prefix, self.halls = BrokerSettings.of(broker), prefix, list(halls)
         self._client_id = f"{client_id}-ha-{uuid.uuid4().hex[:6]}"
         self._client: mqtt.Client | None = None
         self._lock = threading.Lock()
@@ -43,21 +46,14 @@ class HassBridge:
         with self._lock:
             if self._client is not None:
                 return self._client
-            host, port, user, password = parse_broker_url(self.broker_url)
-            client = mqtt.Client(
-                callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
-                client_id=self._client_id,
-                protocol=mqtt.MQTTv5,
-            )
-            if user:
-                client.username_pw_set(user, password)
+            client = self.broker.client(self._client_id)  # URL, TLS, credentials
             if self._announce:  # only the hub that published discovery speaks for availability
                 client.will_set(STATUS_TOPIC, "offline", qos=1, retain=True)
                 client.on_connect = lambda c, *_: c.publish(
                     STATUS_TOPIC, "online", qos=1, retain=True
                 )
             client.reconnect_delay_set(1, 10)
-            client.connect_async(host, port)
+            self.broker.connect_async(client)
             client.loop_start()
             self._client = client
             return client

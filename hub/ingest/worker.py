@@ -36,11 +36,8 @@ from collections import deque
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
-from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 from sqlalchemy.engine import Engine
 
@@ -52,6 +49,7 @@ from hub.ingest.projection import Committed, Projection
 from hub.ingest.refusals import RefusalAlerts
 from hub.ingest.stats import IngestStats
 from hub.ingest.writer import InlineWriter, ProcessWriter, Writer, WriterMode, resolve_writer
+from models.broker import BrokerSettings
 from models.envelope import DEFAULT_MAX_AHEAD, parse_envelope
 from models.layout import Hall
 from models.topics import Channel, parse_topic, subscription
@@ -75,7 +73,6 @@ class _Received(NamedTuple):
     at: float
 
 
-TLS_SCHEMES = ("mqtts", "ssl")
 _FILL_POLL_S = 0.002
 """How often the writer looks for more messages while a batch is filling."""
 QUIET_S = 0.003
@@ -83,17 +80,6 @@ QUIET_S = 0.003
 the whole batch window); a steady stream fills batches up to batch_size or batch_ms."""
 _IDLE_S = 0.1
 """How long the writer sleeps on an empty inbox with nothing in flight."""
-
-
-def parse_broker_url(url: str) -> tuple[str, int, str | None, str | None]:
-    """`mqtt[s]://[user[:password]@]host[:port]` -> (host, port, user, password)."""
-    parts = urlsplit(url if "://" in url else f"mqtt://{url}")
-    if parts.scheme not in ("mqtt", "tcp", *TLS_SCHEMES):
-        raise ValueError(f"unsupported broker URL scheme {parts.scheme!r} (use mqtt[s]://)")
-    port = parts.port or (8883 if parts.scheme in TLS_SCHEMES else 1883)
-    user = unquote(parts.username) if parts.username else None
-    password = unquote(parts.password) if parts.password else None
-    return parts.hostname or "127.0.0.1", port, user, password
 
 
 class IngestWorker:
@@ -110,7 +96,7 @@ class IngestWorker:
     def __init__(
         self,
         engine: Engine,
-        broker_url: str,
+        broker: str | BrokerSettings,
         *,
         client_id: str,
         share_group: str | None = None,
@@ -129,7 +115,7 @@ class IngestWorker:
         halls: Sequence[Hall] | None = None,
     ) -> None:
         self.engine = engine
-        self.broker_url = broker_url
+        self.broker = BrokerSettings.of(broker)
         self.client_id = client_id
         self.share_group = share_group
         self.batch_size = max(1, batch_size)
@@ -169,17 +155,7 @@ class IngestWorker:
         return [subscription(ch, share_group=self.share_group) for ch in INGEST_CHANNELS]
 
     def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(
-            callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
-            client_id=self.client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
-        )
-        _, _, user, password = parse_broker_url(self.broker_url)
-        if user:
-            client.username_pw_set(user, password)
-        if urlsplit(self.broker_url).scheme in TLS_SCHEMES:
-            client.tls_set()  # the system's CAs; mqtts:// brokers need a trusted certificate
+        client = self.broker.client(self.client_id, manual_ack=True)  # models/broker.py
         client.reconnect_delay_set(min_delay=1, max_delay=5)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -191,18 +167,18 @@ class IngestWorker:
 
     def start(self) -> IngestWorker:
         """Connect (retrying in the background until the broker is there) and start writing."""
-        host, port, _, _ = parse_broker_url(self.broker_url)
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = self.session_expiry_s
-        props.ReceiveMaximum = self.receive_maximum
         self._accepting.set()
         self.projection.start()
         self._writer = threading.Thread(
             target=self._write_loop, name=f"ingest-{self.client_id}", daemon=True
         )
         self._writer.start()
-        self._client.connect_async(
-            host, port, keepalive=self.keepalive_s, clean_start=False, properties=props
+        self.broker.connect_async(
+            self._client,
+            clean_start=False,
+            session_expiry_s=self.session_expiry_s,
+            receive_maximum=self.receive_maximum,
+            keepalive_s=self.keepalive_s,
         )
         self._client.loop_start()
         return self

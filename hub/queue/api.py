@@ -2,8 +2,7 @@
 
 The hall screen (`GET /api/queue/hall`) is a full-screen page updated by push over SSE
 (`GET /api/queue/stream`), never by polling. Each request finds its hall's QueueProjector in
-`app.state.queues` (hall id -> projector) when the app has one, else in the registry that
-`hub.queue.service.projector_factory` fills.
+`app.state.queues` (hall id -> projector), which the queue area sets.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ kiosk and hall pages, and the watcher (live alerts QUEUE-5/QUEUE-6, silent print
 from __future__ import annotations
 
 from hub.areas import AreaContext, AreaParts
-from hub.queue.service import QueueProjector, register
+from hub.queue.service import QueueProjector
 from hub.queue.watch import QueueWatcher
 
 
@@ -16,7 +16,6 @@ def setup(ctx: AreaContext) -> AreaParts:
     projectors = []
     for hall in ctx.halls:
         projector = QueueProjector(ctx.engine, ctx.commands, hall, clock=ctx.clock)
-        register(projector)
         projectors.append(projector)
     return AreaParts(
         name="queue",

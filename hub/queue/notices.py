@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from models.devices import kiosk, ticket_printer, voice
+
 PAUSE_REASONS: dict[str, str] = {
     "staff_away": "工作人员暂时离开",
     "system_fault": "业务系统故障",
@@ -28,10 +30,10 @@ PRINT_FAULTS: dict[str, str] = {
 """Why a ticket was not printed, as the kiosk says it."""
 
 HALL_FAULTS: dict[tuple[str, str], str] = {
-    ("ticket_printer", "printer_out_of_paper"): "取号机打印纸已用完：取号后请记下屏幕上的号码",
-    ("ticket_printer", "*"): "取号机暂时无法出票：取号后请记下屏幕上的号码",
-    ("voice", "*"): "语音叫号暂停：请留意大屏和窗口屏的叫号",
-    ("kiosk", "*"): "取号机故障：请到咨询台取号",
+    (ticket_printer.KIND, "printer_out_of_paper"): "取号机打印纸已用完：取号后请记下屏幕上的号码",
+    (ticket_printer.KIND, "*"): "取号机暂时无法出票：取号后请记下屏幕上的号码",
+    (voice.KIND, "*"): "语音叫号暂停：请留意大屏和窗口屏的叫号",
+    (kiosk.KIND, "*"): "取号机故障：请到咨询台取号",
 }
 """Hall-wide faults the hall screen tells everybody about (DEV-4): (device kind, fault code)."""
 

@@ -370,36 +370,12 @@ class QueueProjector:
         return self.announcer.printer_for(device)
 
 
-def projector_factory(engine: Engine, sender: CommandSender, hall: Hall) -> QueueProjector:
-    """The queue projector for one hall; the API finds it through `get_projector`."""
-    projector = QueueProjector(engine, sender, hall)
-    _REGISTRY[hall.id] = projector
-    return projector
-
-
-_REGISTRY: dict[str, QueueProjector] = {}
-
-
-def register(projector: QueueProjector) -> None:
-    """Make a projector reachable by the API (projector_factory does this)."""
-    _REGISTRY[projector.hall.id] = projector
-
-
 def find_queue(app_state: Any, hall: str | None = None) -> QueueProjector:
-    """The queue of a hall (or the only one) of this app: `app_state.queues` (set by the hub
-    from the queue area), else the registry (a router mounted on its own); KeyError if none."""
-    queues: dict[str, QueueProjector] | None = getattr(app_state, "queues", None)
-    if queues:
-        if hall is None and len(queues) == 1:
-            return next(iter(queues.values()))
-        return queues[hall or ""]
-    return get_projector(hall)
-
-
-def get_projector(hall: str | None = None) -> QueueProjector:
-    """The queue of a hall (or the only one); KeyError when there is none."""
+    """The queue of a hall (or the only one) of this app, from `app_state.queues` (set by the
+    hub from the queue area); KeyError when there is none."""
+    queues: dict[str, QueueProjector] = getattr(app_state, "queues", None) or {}
     if hall is None:
-        if len(_REGISTRY) != 1:
-            raise KeyError("name the hall" if _REGISTRY else "no queue is running")
-        return next(iter(_REGISTRY.values()))
-    return _REGISTRY[hall]
+        if len(queues) != 1:
+            raise KeyError("name the hall" if queues else "no queue is running")
+        return next(iter(queues.values()))
+    return queues[hall]

@@ -36,6 +36,7 @@ from hub.staff.crypto import hall_key
 from hub.staff.keystore import KeyStore, default_path
 from hub.staff.tables import FaceGallery, FaceTemplate, Staff, TemplateErasure, TerminalGallery
 from models.commands import EraseTemplate, SyncGallery
+from models.devices import face_terminal
 from models.envelope import Envelope
 from models.events import EventType, GalleryHeld, TemplateErased
 from models.face import SealedPerson, build_gallery, open_sealed, seal_keys
@@ -91,7 +92,9 @@ class GallerySync:
     def terminals(self, hall: str) -> list[str]:
         """The face terminals of a hall, from its layout."""
         layout = self.halls.get(hall)
-        return [] if layout is None else [d.id for d in layout.devices if d.kind == "face_terminal"]
+        return (
+            [] if layout is None else [d.id for d in layout.devices if d.kind == face_terminal.KIND]
+        )
 
     def _key(self) -> bytes:
         if self.master_key is None:

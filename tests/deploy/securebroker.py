@@ -42,12 +42,13 @@ def rewrite_conf(
     data: Path,
     log: Path,
     confd: Path | None,
-    mtls: bool = False,
+    mtls: bool = True,
 ) -> str:
     """A shipped config with only its ports and paths changed (each change must apply once).
 
     local_port/confd None: the config has no loopback listener / include_dir (the central one).
-    With mtls=True, also the one switch the hall config documents for mutual TLS.
+    With mtls=False, mutual TLS (shipped on) is switched off: for brokers of tests whose users
+    have no client certificates.
     """
     edits = [
         (r"^listener 8883$", f"listener {tls_port} 127.0.0.1"),
@@ -57,8 +58,8 @@ def rewrite_conf(
         edits.append((r"^listener 1883 127\.0\.0\.1$", f"listener {local_port} 127.0.0.1"))
     if confd is not None:
         edits.append((r"^include_dir /etc/mosquitto/conf\.d$", f"include_dir {confd}"))
-    if mtls:
-        edits.append((r"^require_certificate false$", "require_certificate true"))
+    if not mtls:
+        edits.append((r"^require_certificate true$", "require_certificate false"))
     for pattern, new in edits:
         text, n = re.subn(pattern, new, text, flags=re.M)
         assert n == 1, f"shipped config no longer has {pattern!r}"
@@ -74,9 +75,10 @@ class SecureBroker:
     hall: Path
     hub_users: tuple[str, ...] = ("hub", "hub-2")
     identity: str = "device"
-    mtls: bool = False
+    mtls: bool = True  # as shipped
     role: str = "hall"  # or "central": deploy/cluster/mosquitto-central.conf
     client_certs: bool = True  # issue a client certificate per user (make_users.py --pki)
+    ha_user: str | None = None  # make_users.py --ha-user: Home Assistant's login
     tls_port: int = field(default_factory=free_port)
     local_port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
@@ -129,6 +131,7 @@ class SecureBroker:
             "--identity",
             self.identity,
             *(["--pki", str(self.pki)] if self.client_certs else []),
+            *(["--ha-user", self.ha_user] if self.ha_user else []),
             *hub_args,
         )
         for name in ("ca.crt", "server.crt", "server.key"):
@@ -158,12 +161,6 @@ class SecureBroker:
             for path in [self.etc, self.data, *self.etc.iterdir(), *self.root.glob("conf.d-*")]:
                 os.chown(path, ids.pw_uid, ids.pw_gid)
         return self
-
-    def variant(self, *, mtls: bool) -> SecureBroker:
-        """A second broker on new ports from the same generated files (e.g. with mutual TLS)."""
-        return SecureBroker(
-            self.root, self.hall, self.hub_users, self.identity, mtls, self.role, self.client_certs
-        ).configure()
 
     def start(self) -> SecureBroker:
         """Start mosquitto with the generated config and wait for both listeners."""
@@ -202,7 +199,7 @@ class Peer:
         user: str | None,
         *,
         password: str | None = None,
-        cert: str | None = None,
+        cert: str | None = "own",
         tls: bool = True,
         client_id: str = "",
         session_s: int = 0,
@@ -223,8 +220,10 @@ class Peer:
         )
         if user is not None:
             c.username_pw_set(user, password if password is not None else sb.password(user))
-        if tls:
+        if tls:  # a client certificate as deployed (its own), none if the test has none
             who = user if cert == "own" else cert
+            if who is not None and not (sb.pki / "clients" / f"{who}.crt").exists():
+                who = None
             certfile = None if who is None else str(sb.pki / "clients" / f"{who}.crt")
             keyfile = None if who is None else str(sb.pki / "clients" / f"{who}.key")
             c.tls_set(ca_certs=str(sb.pki / "ca.crt"), certfile=certfile, keyfile=keyfile)

@@ -52,7 +52,7 @@ def cluster() -> Iterator[tuple[SecureBroker, SecureBroker]]:
     """A central broker (hub users, bridge-demo) and the demo hall's broker bridged to it."""
     root_c, root_h = new_tmp_root(), new_tmp_root()
     central = SecureBroker(root_c, HALL, hub_users=("hub",), role="central").generate().start()
-    hall = SecureBroker(root_h, HALL, hub_users=("hub",), client_certs=False).generate()
+    hall = SecureBroker(root_h, HALL, hub_users=("hub",), client_certs=False, mtls=False).generate()
     install_bridge(central, hall)
     hall.start()
     yield central, hall
@@ -112,7 +112,7 @@ def test_central_bridge_user_is_confined_to_its_hall(cluster):
 
 def test_central_broker_refuses_a_client_without_certificate(cluster):
     central, _ = cluster
-    p = Peer(central, "hub").start()
+    p = Peer(central, "hub", cert=None).start()
     assert not p.accepted
 
 

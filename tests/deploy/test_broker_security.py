@@ -56,9 +56,14 @@ def test_wrong_password_is_refused(sb, peers):
     assert not connect(sb, peers, "hub", password=sb.password(A), tls=False).accepted
 
 
-def test_shipped_tls_needs_no_client_certificate(sb, peers):
-    # What the edge agent supports today: the hall CA (HK_EDGE_TLS_CA) and a password.
-    assert connect(sb, peers, A, cert=None).accepted
+def test_shipped_tls_is_mutual_it_needs_certificate_and_password(sb, peers):
+    # As the edge agent connects: the hall CA (HK_EDGE_TLS_CA), its certificate and key
+    # (HK_EDGE_TLS_CERT/_KEY) and its password.
+    assert connect(sb, peers, A, cert="own").accepted
+    no_cert = connect(sb, peers, A, cert=None)
+    assert not no_cert.accepted and no_cert.error is not None  # the TLS handshake fails
+    assert not connect(sb, peers, B, cert="own", password="guess").accepted
+    assert not connect(sb, peers, None, cert="own").accepted
 
 
 def test_plain_mqtt_on_the_tls_port_is_refused(sb, peers):
@@ -214,26 +219,10 @@ def test_private_files_are_not_world_readable(sb):
         assert key.stat().st_mode & 0o077 == 0, key
 
 
-@pytest.fixture(scope="module")
-def mtls(sb: SecureBroker) -> Iterator[SecureBroker]:
-    """The same generated files with the documented mutual-TLS switch on."""
-    broker = sb.variant(mtls=True).start()
-    yield broker
-    broker.stop()
-
-
-def test_mutual_tls_needs_certificate_and_password(mtls, peers):
-    assert connect(mtls, peers, A, cert="own").accepted
-    no_cert = connect(mtls, peers, A, cert=None)
-    assert not no_cert.accepted and no_cert.error is not None  # the TLS handshake fails
-    assert not connect(mtls, peers, B, cert="own", password="guess").accepted
-    assert not connect(mtls, peers, None, cert="own").accepted
-
-
-def test_mutual_tls_device_still_confined_by_the_acl(mtls, peers):
-    hub = connect(mtls, peers, "hub", cert="own")
+def test_mutual_tls_device_still_confined_by_the_acl(sb, peers):
+    hub = connect(sb, peers, "hub", cert="own")
     hub.subscribe(subscription(Channel.EVT))
-    a = connect(mtls, peers, A, cert="own")
+    a = connect(sb, peers, A, cert="own")
     assert a.publish(evt(B), b"forged").is_failure
     a.publish(evt(A), b"sentinel")
     wait_for(lambda: b"sentinel" in hub.payloads(), what="sentinel at the hub")

@@ -94,7 +94,9 @@ def node_broker() -> Iterator[SecureBroker]:
     """A broker generated with --identity node (one MQTT session per Pi)."""
     root = new_tmp_root()
     broker = (
-        SecureBroker(root, HALL, hub_users=("hub",), identity="node", client_certs=False)
+        SecureBroker(
+            root, HALL, hub_users=("hub",), identity="node", client_certs=False, mtls=False
+        )
         .generate()
         .start()
     )

@@ -8,6 +8,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -105,10 +106,17 @@ def test_unit_commands_exist_in_the_code():
     edge_unit = (DEPLOY / "systemd" / "hallkeeper-edge@.service").read_text()
     (cmd,) = re.findall(r"^ExecStart=(.*)$", edge_unit, flags=re.M)
     args = shlex.split(cmd)
-    assert args[1:3] == ["-m", "edge.agent"]
-    agent = (REPO / "edge" / "agent.py").read_text()
-    for option in (a for a in args if a.startswith("--")):
-        assert f'"{option}"' in agent, option
+    assert args[0] == "/opt/hallkeeper/venv/bin/hallkeeper-edge"  # the edge install's command
+    from edge.cli import parser
+
+    parsed = parser().parse_args([a.replace("%i", "pi-w01") for a in args[1:]])
+    assert (parsed.command, parsed.node, str(parsed.hall)) == (
+        "run",
+        "pi-w01",
+        "/etc/hallkeeper/hall",
+    )
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["hallkeeper-edge"] == "edge.cli:main"
 
 
 def test_hub_env_example_is_valid_hub_settings(monkeypatch: pytest.MonkeyPatch):
@@ -130,7 +138,16 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ["bash", str(MAKE_CERTS), "-d", str(root / "pki"), "ca"], check=True, capture_output=True
     )
     subprocess.run(
-        [sys.executable, str(MAKE_USERS), "--hall", str(HALL), "--out", str(root / "out")],
+        [
+            sys.executable,
+            str(MAKE_USERS),
+            "--hall",
+            str(HALL),
+            "--out",
+            str(root / "out"),
+            "--pki",
+            str(root / "pki"),
+        ],
         check=True,
         capture_output=True,
     )
@@ -157,6 +174,8 @@ def provision(
             str(generated / "out"),
             "--ca",
             str(generated / "pki" / "ca.crt"),
+            "--pki",
+            str(generated / "pki"),
             "--broker",
             broker,
             *extra,
@@ -174,11 +193,12 @@ def test_provision_dry_run_installs_the_nodes_devices_and_enables_its_unit(
 
     out = provision(generated)
     assert out.returncode == 0, out.stderr
-    plan = out.stdout
+    plan = out.stdout.replace("\\[", "[").replace("\\]", "]")  # printf %q escapes brackets
     assert "+ systemctl enable hallkeeper-edge@pi-w01.service" in plan
-    assert "espeak-ng" in plan and "dlib-bin" in plan and "libopenblas0" in plan
     assert "python3-lgpio" in plan or "pip install -q lgpio" in plan  # Pi OS, or plain Debian
-    assert "--no-deps face_recognition==1.3.0" in plan
+    assert re.search(r"pip install -q \S+\[edge\]\n", plan)  # the edge install only
+    assert "face_recognition" not in plan and "libopenblas0" not in plan  # no face terminal here
+    assert "hallkeeper-edge run --hall" in plan and "--validate-config" in plan
     installed = set(re.findall(r"secrets/([\w-]+)\.password /etc/hallkeeper/secrets/", plan))
     assert installed == {d.id for d in load_hall(HALL).node_devices("pi-w01")}
     env_text = "\n".join(
@@ -190,8 +210,13 @@ def test_provision_dry_run_installs_the_nodes_devices_and_enables_its_unit(
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     settings = AgentSettings()  # the agent accepts the file provision.sh writes
-    assert settings.broker_tls and settings.broker_port == 8883
+    broker = settings.broker_url
+    assert broker == "mqtts://broker.hall.local:8883"
     assert str(settings.tls_ca) == "/etc/hallkeeper/ca.crt"
+    assert str(settings.tls_cert) == "/etc/hallkeeper/certs/{device}.crt"  # mutual TLS
+    assert str(settings.tls_key) == "/etc/hallkeeper/certs/{device}.key"
+    certs = set(re.findall(r"clients/([\w-]+)\.crt /etc/hallkeeper/certs/", plan))
+    assert certs == installed
     secret = generated / "out" / "secrets" / "w01-led.password"
     assert settings.username and settings.username.format(device="w01-led") == "w01-led"
     assert (
@@ -200,6 +225,12 @@ def test_provision_dry_run_installs_the_nodes_devices_and_enables_its_unit(
         .endswith("secrets/w01-led.password")
         and secret.exists()
     )
+
+
+def test_provision_of_a_face_terminal_node_installs_the_face_extra(generated: Path):
+    plan = provision(generated, node="pi-entrance").stdout.replace("\\", "")
+    assert re.search(r"pip install -q \S+\[face\]\n", plan)
+    assert "--no-deps face_recognition==1.3.0" in plan and "libopenblas0" in plan
 
 
 def test_provision_refuses_an_unknown_node_and_plain_mqtt(generated: Path):

@@ -22,14 +22,21 @@ def test_settings_from_the_environment_and_per_device_credentials(
 ) -> None:
     monkeypatch.setenv("HK_EDGE_BROKER_URL", "mqtts://broker.hall:8883")
     monkeypatch.setenv("HK_EDGE_USERNAME", "{device}")
+    monkeypatch.setenv("HK_EDGE_TLS_CERT", "/etc/hallkeeper/certs/{device}.crt")
+    monkeypatch.setenv("HK_EDGE_TLS_KEY", "/etc/hallkeeper/certs/{device}.key")
     (tmp_path / "w01-a-sign.pw").write_text("s3cret\n")
     settings = AgentSettings(password_file=tmp_path / "{device}.pw")
-    assert (settings.broker_host, settings.broker_port, settings.broker_tls) == (
-        "broker.hall",
-        8883,
-        True,
-    )
+    broker = settings.broker("w01-a-sign")  # what the device's session connects with
+    assert (broker.host, broker.port, broker.tls) == ("broker.hall", 8883, True)
+    assert broker.username == "w01-a-sign" and broker.password is not None
+    assert broker.password.get_secret_value() == "s3cret"
+    assert str(broker.tls_cert) == "/etc/hallkeeper/certs/w01-a-sign.crt"  # mutual TLS
+    assert str(broker.tls_key) == "/etc/hallkeeper/certs/w01-a-sign.key"
     assert settings.credentials("w01-a-sign") == ("w01-a-sign", "s3cret")
+    monkeypatch.delenv("HK_EDGE_TLS_KEY")
+    with pytest.raises(ValidationError, match="tls_cert and tls_key together"):
+        AgentSettings(password_file=tmp_path / "{device}.pw")
+    monkeypatch.delenv("HK_EDGE_TLS_CERT")
     monkeypatch.setenv("HK_EDGE_PASSWORD", "from-env")
     monkeypatch.delenv("HK_EDGE_USERNAME")
     settings = AgentSettings()

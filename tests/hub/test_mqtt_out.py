@@ -5,26 +5,11 @@ from __future__ import annotations
 import threading
 
 import paho.mqtt.client as mqtt
-import pytest
 
-from hub.mqtt_out import MqttCommandSender, parse_broker_url
+from hub.mqtt_out import MqttCommandSender
 from models.commands import Announce, CommandType, DisplayText, parse_command
 from models.topics import build_topic
 from tests.support.broker import Broker
-
-
-def test_parse_broker_url() -> None:
-    a = parse_broker_url("mqtt://hub:s%40cret@10.0.0.2:1884")
-    assert (a.host, a.port, a.tls, a.username, a.password) == (
-        "10.0.0.2",
-        1884,
-        False,
-        "hub",
-        "s@cret",
-    )
-    assert parse_broker_url("mqtts://broker.example").port == 8883
-    with pytest.raises(ValueError):
-        parse_broker_url("http://x")
 
 
 def test_command_reaches_a_raw_subscriber(broker: Broker) -> None:

@@ -37,7 +37,7 @@ import sqlalchemy as sa
 
 from hub.bench.ingest import device_payload
 from hub.db import make_engine, migrate
-from hub.ingest.worker import parse_broker_url
+from models.broker import BrokerSettings
 from models.topics import Channel, build_topic
 from tests.support.broker import Broker
 from tests.support.pg import create_database, drop_database
@@ -130,7 +130,8 @@ class Publisher:
     """N QoS 1 events from DEVICES devices of hall `scale`, in a thread; ids kept."""
 
     def __init__(self, url: str, n: int) -> None:
-        host, port, _, _ = parse_broker_url(url)
+        broker = BrokerSettings.of(url)
+        host, port = broker.host, broker.port
         self.client = mqtt.Client(
             callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
             client_id="scale-publisher",

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from hub.api.deps import EngineDep, HallsDep, NowDep, PolicyDep, SessionDep
 from hub.api.routes.fleet_public import (
+    AlertComment,
     AlertPublic,
     ConfigStatusPublic,
     DevicePublic,
@@ -23,6 +24,7 @@ from hub.api.routes.fleet_public import (
     ProblemPublic,
 )
 from hub.dbtypes import aware
+from hub.fleet import alerts as desk
 from hub.fleet import engine as fleet
 from hub.fleet.engine import FleetPolicy
 from hub.fleet.service import run_opening_check
@@ -91,6 +93,21 @@ def _alert_public(a: Alert) -> AlertPublic:
         opened_at=aware(a.opened_at) or a.opened_at,
         resolved_at=aware(a.resolved_at),
         resolved_by=a.resolved_by,
+        source=a.source,
+        rule=a.rule,
+        window=a.window,
+        seat=a.seat,
+        staff_id=a.staff_id,
+        words=a.words,
+        word_values=a.word_values,
+        recipients=a.recipients or [],
+        occurrences=a.occurrences,
+        reopened=a.reopened,
+        last_at=aware(a.last_at),
+        ack_at=aware(a.ack_at),
+        ack_by=a.ack_by,
+        ack_comment=a.ack_comment,
+        resolve_comment=a.resolve_comment,
     )
 
 
@@ -194,24 +211,40 @@ def list_alerts(
     return [_alert_public(a) for a in session.exec(q).all()]
 
 
+def _actor(request: Request) -> str:
+    user = getattr(request.state, "user", None)
+    return str(getattr(user, "username", "") or "operator")
+
+
+@router.post("/alerts/{alert_id}/acknowledge", response_model=AlertPublic)
+def acknowledge_alert(
+    alert_id: int,
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    body: AlertComment | None = None,
+) -> AlertPublic:
+    """An operator has seen the alert and says what is being done (comment, or X-Why)."""
+    comment = body.comment if body else request.headers.get("x-why", "")
+    alert = desk.acknowledge(session, alert_id, actor=_actor(request), comment=comment, now=now)
+    session.commit()
+    return _alert_public(alert)
+
+
 @router.post("/alerts/{alert_id}/resolve", response_model=AlertPublic)
-def resolve_alert(alert_id: int, session: SessionDep, now: NowDep) -> AlertPublic:
-    """An operator resolves an alert; if its condition still holds when the device is next
-    evaluated (its next message, or the tick for inactivity), a new alert opens."""
-    alert = session.get(Alert, alert_id)
-    if alert is None:
-        raise HTTPException(404, f"no alert {alert_id}")
-    if alert.state == "open":
-        alert.state, alert.resolved_at, alert.resolved_by = "resolved", now, "operator"
-        session.add(alert)
-        session.commit()
-        logger.info(
-            "alert %d (%s/%s %s) resolved by an operator",
-            alert_id,
-            alert.hall,
-            alert.device,
-            alert.kind,
-        )
+def resolve_alert(
+    alert_id: int,
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    body: AlertComment | None = None,
+) -> AlertPublic:
+    """An operator resolves an alert, saying how (comment, or X-Why); if its condition comes
+    back, the same alert is re-opened (within the fleet policy's reopen_within_s)."""
+    comment = body.comment if body else request.headers.get("x-why", "")
+    alert = desk.resolve(session, alert_id, actor=_actor(request), comment=comment, now=now)
+    session.commit()
+    logger.info("alert %d (%s/%s %s) resolved", alert_id, alert.hall, alert.device, alert.kind)
     return _alert_public(alert)
 
 

@@ -58,6 +58,27 @@ class AlertPublic(BaseModel):
     opened_at: datetime
     resolved_at: datetime | None
     resolved_by: str | None
+    source: str = "fleet"
+    rule: str | None = None
+    window: str | None = None
+    seat: str | None = None
+    staff_id: str | None = None
+    words: str | None = None
+    word_values: dict[str, Any] | None = None
+    recipients: list[str] = []
+    occurrences: int = 1
+    reopened: int = 0
+    last_at: datetime | None = None
+    ack_at: datetime | None = None
+    ack_by: str | None = None
+    ack_comment: str | None = None
+    resolve_comment: str | None = None
+
+
+class AlertComment(BaseModel):
+    """What an operator says when acknowledging or resolving an alert (required)."""
+
+    comment: str = Field(default="", max_length=500)
 
 
 class ProblemPublic(BaseModel):

@@ -159,3 +159,16 @@ def test_liveness_check_needs_challenge_and_passive_score() -> None:
     v = check.verdict()
     assert not v.passed and v.challenge == ",".join(actions) and v.real_score == 0.3
     assert LivenessCheck(LivenessSettings(mode="off")).verdict().passed
+
+
+def test_the_face_driver_loads_no_vision_stack_until_a_terminal_starts() -> None:
+    # an agent of serial devices imports every driver: dlib's models (~120 MB) must not load
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, edge.agent, edge.drivers.face_terminal;"
+        "print(sorted(m for m in ('cv2', 'dlib', 'face_recognition') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

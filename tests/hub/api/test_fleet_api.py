@@ -130,11 +130,14 @@ def test_devices_and_alerts(engine: Engine) -> None:
     assert c.get("/api/alerts", params={"state": "bogus"}).status_code == 422
 
     alert_id = next(a["id"] for a in open_alerts if a["kind"] == "fault:camera")
-    resolved = c.post(f"/api/alerts/{alert_id}/resolve").json()
+    refused = c.post(f"/api/alerts/{alert_id}/resolve")
+    assert refused.status_code == 422 and refused.json()["code"] == "alert.comment_required"
+    resolved = c.post(f"/api/alerts/{alert_id}/resolve", json={"comment": "replaced"}).json()
     assert resolved["state"] == "resolved" and resolved["resolved_by"] == "operator"
+    assert resolved["resolve_comment"] == "replaced"
     assert [a["kind"] for a in c.get("/api/alerts").json()] == ["offline"]
     assert c.get("/api/alerts", params={"state": "resolved"}).json()[0]["id"] == alert_id
-    assert c.post("/api/alerts/999999/resolve").status_code == 404
+    assert c.post("/api/alerts/999999/resolve", json={"comment": "x"}).status_code == 404
 
 
 def test_opening_check_report(engine: Engine) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from hub.attendance.engine import Judge
 from hub.attendance.policy import load_policy
-from hub.attendance.projector import AttendanceProjector, projector_factory
+from hub.attendance.projector import AttendanceProjector
 from hub.attendance.store import day_rows, read_days
 from hub.attendance.workflow import AttendanceWorkflow
 from hub.ingest.hooks import IngestBatch
@@ -48,7 +48,7 @@ def normal(rows: list[dict]) -> list[tuple]:
 
 
 def test_each_punch_rejudges_its_staff_day(engine: Engine):
-    projector = projector_factory(engine)
+    projector = AttendanceProjector(None)
     assert projector.name == "attendance"
     projector.project(engine, IngestBatch(events=[punch_env("s1", at(DAY, "08:40"), 1)]))
     rows = stored(engine, date(2025, 6, 3), date(2025, 6, 3))

@@ -16,11 +16,12 @@ from hub.api.app import create_app
 from hub.commands import RecordingSender
 from hub.compliance.api import router
 from hub.compliance.engine import CompliancePolicy
-from hub.compliance.projector import CompliancePresence, projector_factory
+from hub.compliance.projector import CompliancePresence
 from hub.compliance.reports import build_report, report_csv
 from hub.compliance.schedule import WorkSchedule
 from hub.compliance.tables import AlertRow, HandoverRow, NoticeRow, SeatAssignment, ViolationRow
 from hub.db import session_scope
+from hub.fleet.tables import Alert
 from hub.ingest.hooks import IngestBatch
 from models.commands import DisplayText
 from models.envelope import Envelope, make_envelope
@@ -208,6 +209,18 @@ def test_demo_hall_day_gives_exactly_the_rules_violations(engine: Engine) -> Non
         "POST-5",
         "POST-6",
     ]
+    # the operator's desk: one alert per incident (the pair away together is one), worded by key
+    with Session(engine) as s:
+        desk = {a.rule: a for a in s.exec(select(Alert).where(Alert.source == "compliance"))}
+    assert sorted(desk) == ["POST-1", "POST-2", "POST-4", "POST-5", "POST-6"]
+    assert all(a.occurrences == 1 for a in desk.values())  # the redelivered batch raised none
+    assert desk["POST-4"].recipients == ["operator", "window:w03", "staff:s04"]
+    assert (desk["POST-4"].words, desk["POST-4"].word_values) == (
+        "notice.POST-4",
+        {"window": 4, "ticket": "B007"},
+    )
+    assert desk["POST-2"].words == "violation.POST-2" and desk["POST-2"].word_values
+    assert desk["POST-6"].word_values == {"minutes": 90, "cover": "none"}  # 10:00-11:30
 
     # the API shows the evidence
     v = client.get(
@@ -252,9 +265,7 @@ def test_refused_cover_and_late_fact_recompute(engine: Engine) -> None:
     assign(engine)
     clock = Clock(at("23:00"))
     sender = RecordingSender()
-    projector = projector_factory(
-        engine, sender, HALL, clock=clock, schedules={"demo": WorkSchedule()}
-    )
+    projector = CompliancePresence([HALL], sender, clock=clock, schedules={"demo": WorkSchedule()})
     d = Devices()
     evs = d.leave("w06-a", "10:00", None)  # leaves, the return fact is late
     projector.project(engine, IngestBatch(events=evs))

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from hub.compliance.tables import SeatAssignment
 from hub.ingest.hooks import IngestBatch
-from hub.users.accounts import Role, audit_entries
+from hub.users.accounts import Role
 from models.envelope import make_envelope
 from models.events import AwaySign, EventType, Presence
 from tests.hub.attendance.dbhelpers import add_staff
@@ -104,51 +104,3 @@ def test_hall_map_shows_the_away_sign_and_presence(app: Any, sqlite_engine: Engi
     page = client.get("/fragments/hallmap").text
     assert seat.search(page).group(1) == "away"  # type: ignore[union-attr]
     assert "暂停服务牌" in page and "data-since=" in page
-
-
-def test_alert_feed_joins_the_areas_and_resolving_is_audited(
-    sqlite_engine: Engine, browser_as: Callable[[Role], TestClient]
-) -> None:
-    from hub.fleet.tables import Alert
-    from hub.ratings.tables import RatingAlertRow
-
-    now = datetime.now(UTC)
-    with Session(sqlite_engine) as s:
-        s.add(
-            Alert(
-                hall="demo",
-                device="w03-led",
-                kind="offline",
-                severity="critical",
-                message="w03-led offline",
-                state="open",
-                opened_at=now - timedelta(minutes=5),
-            )
-        )
-        s.add(
-            RatingAlertRow(
-                hall="demo",
-                kind="contact_overdue",
-                rule="RATE-3",
-                ref="followup:7",
-                window="w03",
-                text="回访超时",
-                at=now,
-            )
-        )
-        s.commit()
-    viewer, chief = browser_as(Role.VIEWER), browser_as(Role.DUTY_CHIEF)
-    page = viewer.get("/alerts").text
-    assert page.index("回访超时") < page.index("设备离线")  # newest first, in words
-    assert "/resolve" not in page  # a viewer sees no button
-    assert "/resolve" in chief.get("/alerts").text
-    r = chief.post("/alerts/1/resolve", data={"why": "换了电源", "csrf_token": chief.csrf})
-    assert r.status_code == 303
-    with Session(sqlite_engine) as s:
-        alert = s.get(Alert, 1)
-        assert alert is not None and (alert.state, alert.resolved_by) == (
-            "resolved",
-            "u-duty_chief",
-        )
-    (entry,) = [e for e in audit_entries(sqlite_engine) if e.action == "alert.resolve"]
-    assert (entry.actor, entry.why) == ("u-duty_chief", "换了电源")

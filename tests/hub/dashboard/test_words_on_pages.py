@@ -11,11 +11,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from hub.compliance.tables import ViolationRow
 from hub.dashboard import i18n
 from hub.dashboard.web import NAV
 from hub.demo.seed import seed_staff
+from hub.fleet.alerts import raise_alert
 from hub.fleet.tables import Alert, OpeningCheck
 from hub.users.accounts import Role, audit
+from tests.hub.dashboard.test_alerts_page import seed_alerts
 from tests.support.pages import crawl, leaks
 
 UNCONVERTED = ("/duty",)
@@ -61,6 +64,41 @@ def seed_a_day(app: Any, engine: Engine) -> None:
                 ],
             )
         )
+        s.commit()
+    seed_alerts(engine)
+    start = now - timedelta(minutes=20)
+    with Session(engine) as s:
+        for rule, seat, values in (
+            ("POST-2", "w07-a", {"minutes": 3.5}),
+            ("POST-6", "w08-a", {"minutes": 90, "cover": "none"}),
+        ):
+            s.add(
+                ViolationRow(
+                    hall="demo",
+                    window=seat[:3],
+                    seat=seat,
+                    staff_id="S071",
+                    day=date.today(),
+                    rule=rule,
+                    start=start,
+                    end=now,
+                    detail="english detail",
+                    first_seen_at=now,
+                )
+            )
+            raise_alert(
+                s,
+                hall="demo",
+                subject=seat,
+                kind=f"{rule}@{start.isoformat()}",
+                now=now,
+                source="compliance",
+                words=f"violation.{rule}",
+                values=values,
+                rule=rule,
+                window=seat[:3],
+                seat=seat,
+            )
         s.commit()
     audit(
         engine,

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from hub.dashboard import i18n
 from hub.demo.seed import seed_staff
 from hub.duty.demo import seed_duty
 from hub.fleet.engine import FleetPolicy
@@ -38,6 +39,7 @@ def app(sqlite_engine: Engine, clock: Clock) -> Any:
 def test_every_duty_page_renders_in_chinese(app: Any, sqlite_engine: Engine) -> None:
     """Rules DUTY-1..5: roster, ledger, duty chief, visits, weekly report, notice."""
     client = logged_in(TestClient(app), sqlite_engine, Role.ADMIN)
+    i18n.clear_missed()
     pages = {
         "/duty": ["岗位台账", "B岗顶岗", "替岗", "值班长"],
         "/duty/roster": ["排班表", "按时报送", "下载模板"],
@@ -52,6 +54,7 @@ def test_every_duty_page_renders_in_chinese(app: Any, sqlite_engine: Engine) -> 
         for w in words:
             assert w in r.text, (path, w)
         assert not RAW.search(r.text), (path, RAW.search(r.text))
+    assert i18n.missed() == set()  # every word, run-time keys too, is in the catalogue
     assert "值班与排班" in client.get("/").text  # in the navigation
     assert client.get("/duty/roster?month=2026-13").status_code == 422
 

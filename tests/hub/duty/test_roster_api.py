@@ -1,5 +1,6 @@
-"""The roster and the post ledger through the API, on SQLite and PostgreSQL (DUTY-1, POST-7,
-ATT-7): import, versions, audit, late filing, refusals in Chinese, overtime, the day's ledger."""
+"""The roster and the post ledger through the API on SQLite (PostgreSQL: test_month), rules
+DUTY-1, POST-7, ATT-7: import, versions, audit, late filing, refusals in Chinese, overtime, the
+day's ledger."""
 
 from __future__ import annotations
 
@@ -29,9 +30,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def app(engine: Engine, clock: Clock) -> Any:
-    seed_people(engine)
-    return full_app(engine, clock=clock)
+def app(sqlite_engine: Engine, clock: Clock) -> Any:
+    seed_people(sqlite_engine)
+    return full_app(sqlite_engine, clock=clock)
 
 
 def csv_file(text: str) -> dict[str, Any]:
@@ -49,10 +50,10 @@ def demo_csv() -> str:
 
 
 def test_office_imports_a_roster_that_is_versioned_audited_and_flagged_late(
-    app: Any, engine: Engine
+    app: Any, sqlite_engine: Engine
 ) -> None:
     """Rule DUTY-1: filed on 3 December for December is late; every filing is audited."""
-    office = logged_in(TestClient(app), engine, Role.SUPERVISOR)
+    office = logged_in(TestClient(app), sqlite_engine, Role.SUPERVISOR)
     r = office.post(
         "/api/duty/demo/roster/import", files=csv_file(demo_csv()), data={"why": "12月排班"}
     )
@@ -68,7 +69,7 @@ def test_office_imports_a_roster_that_is_versioned_audited_and_flagged_late(
         json={"day": "2026-12-08", "seat": "w02-a", "role": "B", "staff_id": "S902", "why": "换人"},
     )
     assert r.status_code == 200 and r.json()["version"]["version"] == 2
-    with engine.connect() as conn:
+    with sqlite_engine.connect() as conn:
         entries = conn.execute(
             sa.select(AuditEntry.__table__.c.entity_id, AuditEntry.__table__.c.after).where(  # type: ignore[attr-defined]
                 AuditEntry.__table__.c.action == "roster.file"  # type: ignore[attr-defined]
@@ -83,14 +84,14 @@ def test_office_imports_a_roster_that_is_versioned_audited_and_flagged_late(
 
 
 def test_a_viewer_cannot_file_and_a_bad_file_is_refused_in_chinese(
-    app: Any, engine: Engine
+    app: Any, sqlite_engine: Engine
 ) -> None:
     """A confused user gets every reason, in Chinese; a viewer changes nothing."""
-    viewer = logged_in(TestClient(app), engine, Role.VIEWER)
+    viewer = logged_in(TestClient(app), sqlite_engine, Role.VIEWER)
     assert (
         viewer.post("/api/duty/demo/roster/import", files=csv_file(demo_csv())).status_code == 403
     )
-    office = logged_in(TestClient(app), engine, Role.ADMIN)
+    office = logged_in(TestClient(app), sqlite_engine, Role.ADMIN)
     r = office.post(
         "/api/duty/demo/roster/import",
         files=csv_file("工号,日期,岗位,岗别\nS011,2026-12-07,w01-a,A岗\nS999,2026-12-07,w09,C岗\n"),
@@ -102,9 +103,9 @@ def test_a_viewer_cannot_file_and_a_bad_file_is_refused_in_chinese(
     assert office.get("/api/duty/demo/roster").json()["versions"] == []  # nothing half-filed
 
 
-def test_template_downloads_read_back(app: Any, engine: Engine) -> None:
+def test_template_downloads_read_back(app: Any, sqlite_engine: Engine) -> None:
     """The template a hall office downloads is a roster the import takes."""
-    office = logged_in(TestClient(app), engine, Role.ADMIN)
+    office = logged_in(TestClient(app), sqlite_engine, Role.ADMIN)
     for fmt in ("csv", "xlsx"):
         r = office.get("/api/duty/demo/roster/template", params={"month": "2026-12", "format": fmt})
         assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
@@ -112,9 +113,9 @@ def test_template_downloads_read_back(app: Any, engine: Engine) -> None:
         assert rows[0][1]["date"] == "2026-12-01" and len(rows) == 11
 
 
-def test_holiday_duty_is_overtime_awaiting_approval(app: Any, engine: Engine) -> None:
+def test_holiday_duty_is_overtime_awaiting_approval(app: Any, sqlite_engine: Engine) -> None:
     """Rule ATT-10 / 002: a rostered Sunday is overtime (加班), approved once, audited."""
-    office = logged_in(TestClient(app), engine, Role.ADMIN)
+    office = logged_in(TestClient(app), sqlite_engine, Role.ADMIN)
     csv = demo_csv() + "S021,2026-12-06,w02-a,A岗\n"
     assert office.post("/api/duty/demo/roster/import", files=csv_file(csv)).status_code == 200
     (ot,) = office.get("/api/duty/demo/overtime", params={"month": "2026-12"}).json()
@@ -125,15 +126,15 @@ def test_holiday_duty_is_overtime_awaiting_approval(app: Any, engine: Engine) ->
 
 
 def test_the_days_ledger_shows_b_takeover_and_a_late_substitute(
-    app: Any, engine: Engine, clock: Clock
+    app: Any, sqlite_engine: Engine, clock: Clock
 ) -> None:
     """Rules POST-7, ATT-7: S021 sick -> B (S901); S041 on leave, substitute S905 from 09:10."""
-    office = logged_in(TestClient(app), engine, Role.ADMIN)
+    office = logged_in(TestClient(app), sqlite_engine, Role.ADMIN)
     assert (
         office.post("/api/duty/demo/roster/import", files=csv_file(demo_csv())).status_code == 200
     )
     projector = AttendanceProjector(load_policy("wenshang-2021"))
-    wf = AttendanceWorkflow(engine, projector, clock)
+    wf = AttendanceWorkflow(sqlite_engine, projector, clock)
     start, end = local(DAY, "00:00"), local(DAY, "00:00") + timedelta(days=1)
     wf.add_substitute(
         actor="office", window="w04", staff_id="S041", substitute_id="S905", start=start, end=end
@@ -154,8 +155,8 @@ def test_the_days_ledger_shows_b_takeover_and_a_late_substitute(
         wf.decide_leave(actor="head", leave_id=leave, stage="department", approve=True)
         wf.decide_leave(actor="office", leave_id=leave, stage="office", approve=True)
     present = [s for s in ("S011", "S012", "S031", "S032", "S051", "S052", "S061", "S071", "S081")]
-    add_punches(engine, [(s, local(DAY, "08:15")) for s in [*present, "S901"]])
-    add_punches(engine, [("S905", local(DAY, "09:10"))])
+    add_punches(sqlite_engine, [(s, local(DAY, "08:15")) for s in [*present, "S901"]])
+    add_punches(sqlite_engine, [("S905", local(DAY, "09:10"))])
     ledger = office.get("/api/duty/demo/ledger", params={"day": DAY.isoformat()}).json()
     w02 = [(h["staff_id"], h["basis"]) for h in ledger["holdings"] if h["seat"] == "w02-a"]
     assert w02 == [("S901", "substitute")]

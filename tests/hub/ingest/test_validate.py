@@ -168,17 +168,3 @@ def test_random_json_never_crashes(value: object) -> None:
 @given(key=st.sampled_from(sorted(_dict())), value=JSON_VALUES)
 def test_mutated_envelopes_never_crash(key: str, value: object) -> None:
     _never_crashes(EVT, json.dumps(_dict(**{key: value})).encode())
-
-
-def test_broker_urls() -> None:
-    from hub.ingest.worker import parse_broker_url
-
-    assert parse_broker_url("mqtt://127.0.0.1:1884") == ("127.0.0.1", 1884, None, None)
-    assert parse_broker_url("mqtts://hub%40hall:p%2Fw@broker.example") == (
-        "broker.example",
-        8883,
-        "hub@hall",
-        "p/w",
-    )
-    with pytest.raises(ValueError, match="scheme"):
-        parse_broker_url("http://x")

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from hub.commands import RecordingSender
 from hub.ingest.hooks import IngestBatch
 from hub.queue.engine import TicketState
-from hub.queue.service import QueueProjector, projector_factory
+from hub.queue.service import QueueProjector
 from hub.queue.tables import QueueEventRow, QueueTicketRow
 from models.commands import Announce, DisplayText, PrintTicket
 from models.envelope import Envelope, make_envelope
@@ -54,7 +54,7 @@ def feed(p: QueueProjector, db: Engine, *envs: Envelope) -> None:
 def test_kiosk_ticket_is_numbered_stored_and_printed(engine: Engine) -> None:
     # rule QUEUE-1, QUEUE-5
     sender = RecordingSender()
-    p = projector_factory(engine, sender, HALL)
+    p = QueueProjector(engine, sender, HALL)
     p.clock = clock
     feed(
         p,

@@ -25,7 +25,6 @@ from edge.settings import AgentSettings
 from hub.attendance.calendar import WorkCalendar
 from hub.compliance.tables import SeatAssignment
 from hub.events.tables import Event
-from hub.queue.service import get_projector
 from hub.server import HubServer
 from hub.settings import HubSettings
 from hub.staff.tables import Staff
@@ -129,7 +128,7 @@ def test_rating_device_through_the_hub(
         api = httpx.Client(base_url=hub.api_url, timeout=10)
         keypad: Any = getattr(agent.runtime("w01-keypad").driver, "peer")  # noqa: B009
         rating: Any = getattr(agent.runtime("w01-rate").driver, "peer")  # noqa: B009
-        queue = get_projector(HALL.id)
+        (queue,) = [a.state["queues"][HALL.id] for a in hub.areas if a.name == "queue"]
         for _ in range(2):
             queue.issue("social")
 
