@@ -142,18 +142,14 @@ def mqtt_round_trips(broker_url: str, count: int) -> list[float]:
     through the same broker (two paho clients, nothing stored), `count` times."""
     import paho.mqtt.client as mqtt
 
-    from hub.ingest.worker import parse_broker_url
+    from models.broker import BrokerSettings
 
-    host, port, _, _ = parse_broker_url(broker_url)
+    broker = BrokerSettings.of(broker_url)
     back = threading.Event()
 
     def client(name: str) -> mqtt.Client:
-        c = mqtt.Client(
-            callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
-            client_id=f"bench-rtt-{name}-{uuid.uuid4().hex[:6]}",
-            protocol=mqtt.MQTTv5,
-        )
-        c.connect(host, port)
+        c = broker.client(f"bench-rtt-{name}-{uuid.uuid4().hex[:6]}")
+        c.connect(broker.host, broker.port)
         c.loop_start()
         return c
 
