@@ -30,14 +30,6 @@ from models.envelope import Envelope
 
 logger = logging.getLogger(__name__)
 
-AREA_WORDS = {
-    "attendance": "考勤",
-    "compliance": "在岗",
-    "queue": "排队",
-    "ratings": "评价",
-    "staff_gallery": "人脸库",
-}
-"""The area of each durable projector, as the alert text names it."""
 CHUNK = 500
 """Facts read from the log at a time while catching up."""
 CURSOR_LAG = 5000
@@ -344,16 +336,27 @@ class Lane:
         return f"projection:{self.name}"[:64]
 
     def _alert(self, row: lanes.Retry, fact: StoredFact | None) -> None:
-        area = AREA_WORDS.get(self.projector.name, self.projector.name)
-        text = (
-            f"事实 {row.event_id} 未能生成{area}记录（已试 {row.attempts} 次，仍在重试）："
-            f"{row.error}"
-        )[:500]
-        logger.error("projector lane %s: %s", self.name, text)
+        logger.error(
+            "projector lane %s: fact %s failed %d times: %s",
+            self.name,
+            row.event_id,
+            row.attempts,
+            row.error,
+        )
         if self.alerts is None or fact is None:
             return
         try:
-            self.alerts.raise_alert(fact.hall, fact.device, self.alert_kind, text)
+            self.alerts.raise_alert(
+                fact.hall,
+                fact.device,
+                self.alert_kind,
+                words="alert.projection_failed",
+                values={
+                    "event_id": row.event_id,
+                    "area": f"area.{self.projector.name}",
+                    "attempts": row.attempts,
+                },
+            )
         except Exception:
             logger.exception("alert for fact %s not raised", row.event_id)
 

@@ -2,7 +2,8 @@
 
 A device sending facts its kind or place cannot produce is misconfigured or compromised; one
 sending what the contract refuses is broken. Either way the hall's alert feed names it (kind
-`facts_refused`), with how many of its messages were refused and the latest reason. The open
+`facts_refused`, catalogue words `alert.facts_refused`), with how many of its messages were
+refused and the latest reason (`deadletter.<code>`). The open
 alert is updated at most once a `quiet_s` per device, and at most `max_new` devices a minute
 get a new alert (names on the wire are the sender's to choose).
 """
@@ -20,23 +21,6 @@ logger = logging.getLogger(__name__)
 
 ALERT_KIND = "facts_refused"
 """The alert kind of a device whose messages are refused."""
-WHAT = {
-    "not_authorised": "发来其类型或位置不能产生的事实（设备配置错误或被冒用）",
-    "unknown_device": "不在大厅布局中，其消息一律拒收",
-    "id_reused": "重复使用已有的事件编号",
-    "clock_ahead": "设备时间超前于中心时钟",
-    "store_failed": "发来数据库无法保存的消息",
-}
-"""What a device does, in the alert's words, by reason code; the rest: not to the contract."""
-NOT_CONTRACT = "发来不符合通信约定的消息"
-
-
-def alert_text(device: str, count: int, reasons: Sequence[str]) -> str:
-    """The alert's message (Chinese: the feed shows it as it is): the device, what it does
-    (by the latest reason's code), how many of its messages were refused."""
-    code = reason_code(reasons[-1]) if reasons else "other"
-    what = WHAT.get(code, NOT_CONTRACT)
-    return f"设备 {device} {what}；已拒收 {count} 条（详见“拒收消息”页）"
 
 
 class RefusalAlerts:
@@ -78,7 +62,12 @@ class RefusalAlerts:
                     hall,
                     device,
                     ALERT_KIND,
-                    alert_text(device, self.counts[key], self.reasons[key]),
+                    words="alert.facts_refused",
+                    values={
+                        "device": device,
+                        "count": self.counts[key],
+                        "reason": f"deadletter.{reason_code(self.reasons[key][-1])}",
+                    },
                 )
                 sent += 1
             except Exception:

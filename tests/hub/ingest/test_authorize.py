@@ -204,4 +204,9 @@ def test_forged_facts_are_dead_lettered_and_the_device_alerted_once(
     wait_until(lambda: len(alerts()) == 2, what="two alerts")
     assert sorted(a.device for a in alerts()) == ["w01-a-sign", "w01-rate"]  # one per device
     rate = next(a for a in alerts() if a.device == "w01-rate")
-    assert "w01-rate" in rate.message and "冒用" in rate.message and rate.state == "open"
+    assert rate.words == "alert.facts_refused" and rate.state == "open"
+    assert rate.word_values == {
+        "device": "w01-rate",
+        "count": 5,
+        "reason": "deadletter.not_authorised",
+    }
