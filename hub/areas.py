@@ -1,8 +1,9 @@
 """The registry of hub areas: each area plugs its projector(s), router(s) and background work in.
 
 An area module (e.g. `hub.queue.area`) defines `setup(ctx: AreaContext) -> AreaParts`. The hub
-imports the modules listed in AREA_MODULES (or those named in settings) at start; a new area
-adds its module to the list. A listed module that cannot be imported is an error.
+imports the modules listed in AREA_MODULES (or those named in settings, always after the core
+areas: fleet, users) at start; a new area adds its module to the list. A listed module that
+cannot be imported is an error. Every API router reaches the app this one way.
 """
 
 from __future__ import annotations
@@ -25,19 +26,28 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+CORE_AREAS: tuple[str, ...] = ("hub.fleet.area", "hub.users.area")
+"""Areas every hub loads, whatever else it is asked to: the fleet's API and the accounts."""
+
 AREA_MODULES: tuple[str, ...] = (
+    *CORE_AREAS,
     "hub.attendance.area",
     "hub.compliance.area",
     "hub.duty.area",
     "hub.queue.area",
     "hub.ratings.area",
+    "hub.complaints.area",
     "hub.staff.area",
-    "hub.users.area",
     "hub.dashboard.area",
     "hub.metrics.area",
     "hub.hass.area",
 )
-"""Area modules the hub loads, in this order (fleet is built in)."""
+"""Area modules the hub loads by default, in this order."""
+
+
+def with_core(modules: Sequence[str]) -> list[str]:
+    """The core areas, then `modules` (each once): what a hub loads."""
+    return list(dict.fromkeys([*CORE_AREAS, *modules]))
 
 
 class Background(Protocol):

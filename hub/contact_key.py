@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from models.contact import PUBLIC_KEY_ENV, ContactError, public_of, seal, unseal
+from models.contact import PUBLIC_KEY_ENV, ContactError, public_of, seal, seal_text, unseal
 
 KEY_ENV = "HK_CONTACT_KEY"
 KEY_FILE_ENV = "HK_CONTACT_KEY_FILE"
@@ -51,6 +51,11 @@ def public_key() -> str:
 def seal_on_hub(phone: str) -> str:
     """Seal a number a citizen typed on a hub page (ContactError if it is no phone number)."""
     return seal(public_key(), phone)
+
+
+def seal_text_on_hub(text: str) -> str:
+    """Seal a short text a citizen typed (a name) on a hub page."""
+    return seal_text(public_key(), text)
 
 
 def reveal(token: str) -> str:

@@ -33,14 +33,15 @@ class RateLimiter:
         self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def allow(self, key: str) -> bool:
-        """Count a hit for `key`; False when it is over the limit (the hit is not counted)."""
+    def allow(self, key: str, limit: int | None = None) -> bool:
+        """Count a hit for `key`; False when it is over the limit (`limit` overrides the
+        limiter's own; a refused hit is not counted)."""
         now = self.clock()
         with self._lock:
             hits = self._hits.setdefault(key, deque())
             while hits and hits[0] <= now - self.window_s:
                 hits.popleft()
-            if len(hits) >= self.limit:
+            if len(hits) >= (self.limit if limit is None else limit):
                 return False
             hits.append(now)
             if len(self._hits) > 10_000:  # forget idle clients, keep memory bounded
@@ -48,9 +49,9 @@ class RateLimiter:
                     del self._hits[k]
             return True
 
-    def check(self, request: Request, scope: str, detail: str) -> None:
+    def check(self, request: Request, scope: str, detail: str, limit: int | None = None) -> None:
         """429 with `detail` when the request's client is over the limit for `scope`."""
-        if not self.allow(f"{scope}:{client_ip(request.scope)}"):
+        if not self.allow(f"{scope}:{client_ip(request.scope)}", limit):
             raise HTTPException(429, detail, headers={"Retry-After": str(int(self.window_s))})
 
 
@@ -81,7 +82,9 @@ def harden(response: Response) -> Response:
     """Headers of a public page: no framing, no sniffing, no caching, no referrer leaks."""
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = (
+        "same-origin"  # no-referrer makes a form post Origin: null
+    )
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hub.areas import AREA_MODULES, AreaContext, AreaParts, Background, load_areas
+from hub.areas import AREA_MODULES, AreaContext, AreaParts, Background, load_areas, with_core
 from hub.configpush import PushResult, push_config
 from hub.db import make_engine, migrate
 from hub.fleet.projector import FleetProjector, utc_now
@@ -60,12 +60,17 @@ class HubServer:
     ) -> None:
         self.settings = settings
         self.halls = list(halls) if halls is not None else load_halls(settings.hall_dirs)
+        calendar_file = settings.calendar_path()
+        if calendar_file is not None:  # rule ATT-10: the years the hall entered
+            from hub.attendance.calendar import use_file
+
+            use_file(calendar_file)
         self.projectors: list[Projector] = list(projectors)
         self._given_routers: list[APIRouter] = list(routers)
         self.routers: list[APIRouter] = []
         if area_modules is None:
             area_modules = AREA_MODULES if settings.areas is None else settings.areas
-        self.area_modules = list(area_modules)
+        self.area_modules = with_core(area_modules)
         self.serve_api = serve_api
         self.run_ingest = run_ingest
         self.run_background = run_background

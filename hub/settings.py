@@ -88,6 +88,11 @@ class HubBaseSettings(BaseSettings):
         description="Local HH:MM-HH:MM when devices are off (rule DEV-2), e.g. 19:00-07:00: "
         "no new offline/inactive alerts then",
     )
+    calendar_file: Path | None = Field(
+        default=None,
+        description="The hall calendar file: years of holidays and make-up workdays the national "
+        "package does not know yet (rule ATT-10); default calendar.toml in the first hall folder",
+    )
     reopen_within_s: float = Field(
         default=6 * 3600.0,
         ge=0,
@@ -132,6 +137,12 @@ class HubBaseSettings(BaseSettings):
         default=None,
         description="Area modules to load (hub/areas.py); None: every built area of AREA_MODULES",
     )
+
+    def calendar_path(self) -> Path | None:
+        """The hall calendar file: the setting, else calendar.toml of the first hall folder."""
+        if self.calendar_file is not None:
+            return self.calendar_file
+        return Path(self.hall_dirs[0]) / "calendar.toml" if self.hall_dirs else None
 
     def fleet_policy(self) -> FleetPolicy:
         """The fleet thresholds these settings name."""

@@ -7,6 +7,7 @@ Each area keeps its tables in its own module and its own Alembic branch
 from sqlmodel import SQLModel
 
 import hub.attendance.tables
+import hub.complaints.tables
 import hub.compliance.tables
 import hub.duty.tables
 import hub.events.tables

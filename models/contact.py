@@ -27,7 +27,7 @@ PUBLIC_KEY_ENV = "HK_CONTACT_PUBLIC_KEY"
 """Where an edge agent finds the hall's contact public key when a device's config names none."""
 PREFIX = "c1"
 MAX_TOKEN = 200
-"""Longest sealed token (a phone number seals to about 120 characters)."""
+"""Longest sealed token (64 bytes seal to 172 characters; a phone number to about 100)."""
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 """A mainland mobile number (11 digits from 13..19) or a landline with its area code."""
 
@@ -102,12 +102,19 @@ def _key(shared: bytes, eph: bytes, recipient: bytes) -> bytes:
 
 def seal(public_b64: str, phone: str) -> str:
     """Seal a phone number (normalised first) for the holder of the private key."""
+    return seal_text(public_b64, normalise_phone(phone))
+
+
+def seal_text(public_b64: str, text: str) -> str:
+    """Seal a short text (a name, a number: at most 64 bytes of UTF-8) for the key's holder."""
+    if len(text.encode()) > 64:
+        raise ContactError("at most 64 bytes are sealed")
     recipient = _public(public_b64)
     eph = X25519PrivateKey.generate()
     eph_raw, rec_raw = _raw_public(eph.public_key()), _raw_public(recipient)
     key = _key(eph.exchange(recipient), eph_raw, rec_raw)
     nonce = os.urandom(12)
-    box = ChaCha20Poly1305(key).encrypt(nonce, normalise_phone(phone).encode(), None)
+    box = ChaCha20Poly1305(key).encrypt(nonce, text.encode(), None)
     return f"{PREFIX}.{_b64(eph_raw)}.{_b64(nonce + box)}"
 
 

@@ -13,6 +13,8 @@ from hub.db import make_engine, migrate
 from tests.support.broker import Broker
 from tests.support.pg import create_database, drop_database
 
+pytest_plugins = ["tests.support.calendar_file"]  # the hall_calendar fixture
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 FACES = SHARED / "data" / "faces"
 

@@ -79,10 +79,11 @@ class LocalGallery:
         return self._db
 
     def close(self) -> None:
-        """Close the store (a later call opens it again)."""
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        """Close the store (a later call opens it again); waits for a change under way."""
+        with self._lock:  # a command thread may be writing: closing under it would crash
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def _sealed(self, db: sqlite3.Connection) -> tuple[SealedGallery, dict[str, bytes]] | None:
         meta = dict(db.execute("SELECT k, v FROM meta").fetchall())

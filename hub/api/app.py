@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,9 @@ from hub.fleet.engine import FleetPolicy
 from hub.fleet.projector import utc_now
 from models.layout import Hall
 
+LOGIN_PATH = "/api/auth/login"
+"""The users area's login route; with authentication on, an app without it would lock all out."""
+
 
 def create_app(
     *,
@@ -23,7 +26,7 @@ def create_app(
     halls: Sequence[Hall] = (),
     policy: FleetPolicy | None = None,
     commands: CommandSender | None = None,
-    routers: Iterable[APIRouter] = (),
+    routers: Sequence[APIRouter] = (),
     clock: Callable[[], datetime] = utc_now,
     settings: object | None = None,
     probes: Mapping[str, Callable[[], object]] | None = None,
@@ -37,7 +40,6 @@ def create_app(
     Authentication (hub.users: a session for every /api route but health and login) is on
     unless `auth` is False, or `auth` is None and `settings.auth_required` is False.
     """
-    from hub.api.routes.fleet import router as fleet_router
 
     app = FastAPI(title=title, version="0.1.0")
     app.state.engine = engine
@@ -49,7 +51,6 @@ def create_app(
     app.state.probes = dict(probes or {})
     for name, value in (state or {}).items():  # what the areas' routes look up (AreaParts.state)
         setattr(app.state, name, value)
-    app.include_router(fleet_router)
     for router in routers:
         app.include_router(router)
     app.add_exception_handler(OverflowError, _id_out_of_range)
@@ -58,11 +59,12 @@ def create_app(
         auth = bool(getattr(settings, "auth_required", True))
     app.state.auth_required = auth
     if auth:
-        from hub.users.api import router as users_router
         from hub.users.security import ApiGuard, session_secret
 
+        served = {getattr(route, "path", "") for router in routers for route in router.routes}
+        if LOGIN_PATH not in served:
+            raise ValueError(f"authentication is on and nothing serves {LOGIN_PATH}: add hub.users")
         app.state.session_secret = session_secret(settings)
-        app.include_router(users_router)
         app.add_middleware(ApiGuard)
     return app
 

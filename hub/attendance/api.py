@@ -19,6 +19,7 @@ from hub.attendance.calendar import CalendarError
 from hub.attendance.checks import WorkflowError
 from hub.attendance.projector import AttendanceProjector
 from hub.attendance.workflow import AttendanceWorkflow
+from hub.problems import Problem
 
 MonthStr = Annotated[str, Field(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")]
 
@@ -34,6 +35,8 @@ class AttendanceRoute(APIRoute):
             try:
                 return await handler(request)
             except CalendarError as exc:  # rule ATT-10: an unknown year is an error, not a guess
+                if Problem in request.app.exception_handlers:
+                    raise  # 422 with its code (JSON), or the worded error page
                 raise HTTPException(422, str(exc)) from None
             except WorkflowError as exc:  # the rules refuse it: say why, in the reader's words
                 raise refusal(exc, lang_of(request)) from None

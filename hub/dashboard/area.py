@@ -32,7 +32,15 @@ def _attendance(ctx: AreaContext) -> object | None:
 
 def setup(ctx: AreaContext) -> AreaParts:
     """Build the dashboard on the hub's engine, halls and clock."""
-    from hub.dashboard import alert_pages, attendance, deadletters, records, routes, rule_pages
+    from hub.dashboard import (
+        alert_pages,
+        attendance,
+        calendar_page,
+        deadletters,
+        records,
+        routes,
+        rule_pages,
+    )
 
     feed = LiveFeed()
     policy = ctx.settings.fleet_policy() if hasattr(ctx.settings, "fleet_policy") else None
@@ -58,6 +66,7 @@ def setup(ctx: AreaContext) -> AreaParts:
     router.include_router(attendance.router)
     router.include_router(rule_pages.router)
     router.include_router(alert_pages.router)
+    router.include_router(calendar_page.router)
     router.include_router(deadletters.router)
     from hub.dashboard.errors import error_page
     from hub.dashboard.webhook import from_settings
@@ -67,6 +76,7 @@ def setup(ctx: AreaContext) -> AreaParts:
         name="dashboard",
         projectors=[feed],
         routers=[router],
-        background=[robot] if robot else [],
+        background=[calendar_page.CalendarWatch(ctx.engine, list(ctx.halls), ctx.clock)]
+        + ([robot] if robot else []),
         state={"error_page": error_page},
     )

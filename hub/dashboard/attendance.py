@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse
 
+from hub.attendance.calendar import CalendarError
 from hub.dashboard import views
 from hub.dashboard.charts import bar_chart
 from hub.dashboard.i18n import translator
@@ -84,6 +85,8 @@ def _page(
     try:
         people = day_list(wf.engine, ctx.projector, the_day, now, wf.seats)
         report = month_report(wf.engine, ctx.projector, the_month, now, wf.seats)
+    except CalendarError:
+        raise  # worded by the error page: which year, and where to enter it
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     t = translator(lang_of(request))
@@ -169,6 +172,8 @@ def staff_day_page(
     wf = ctx.workflow
     try:
         found = explain_staff_day(wf.engine, ctx.projector, staff_id, day, wf.now())
+    except CalendarError:
+        raise
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     if found is None:

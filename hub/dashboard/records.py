@@ -50,6 +50,7 @@ def ratings_page(
     import sqlalchemy as sa
 
     from hub.ratings import reports
+    from hub.ratings.followup import public
     from hub.ratings.tables import FollowupRow
 
     h = dash.hall(None)
@@ -60,7 +61,7 @@ def ratings_page(
     table = FollowupRow.__table__  # type: ignore[attr-defined]
     with engine.connect() as conn:
         followups = [
-            dict(r._mapping)
+            public(dict(r._mapping))  # times aware, the sealed number never shown (PRIV-1)
             for r in conn.execute(
                 sa.select(table).where(table.c.hall == h.id).order_by(table.c.id.desc()).limit(100)
             )
@@ -74,5 +75,12 @@ def ratings_page(
         request,
         "ratings.html",
         op,
-        {"stats": stats, "followups": followups, "first": first, "last": last, "chart": chart},
+        {
+            "stats": stats,
+            "followups": followups,
+            "first": first,
+            "last": last,
+            "chart": chart,
+            "zone": h.timezone,
+        },
     )

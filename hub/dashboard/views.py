@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from hub.api.routes.fleet import latest_opening_check, list_devices
-from hub.api.routes.fleet_public import DevicePublic
 from hub.compliance.tables import AwayRow, ComplianceMark, ViolationRow
+from hub.fleet.api import latest_opening_check, list_devices
 from hub.fleet.engine import FleetPolicy
+from hub.fleet.public import DevicePublic
 from hub.fleet.tables import Alert
 from hub.staff.tables import Staff
 from models.layout import Hall

@@ -42,10 +42,12 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/compliance", "compliance"),
     ("/duty", "duty"),
     ("/ratings", "ratings"),
+    ("/complaints", "complaints"),
     ("/queue", "queue"),
     ("/alerts", "alerts"),
     ("/dead-letters", "deadletters"),
     ("/audit", "audit"),
+    ("/calendar", "calendar"),
     ("/rules", "rules"),
 )
 

@@ -140,6 +140,12 @@ def raise_alert(
     return Raised(latest.id, outcome)
 
 
+def is_open(session: Session, *, hall: str, subject: str, kind: str) -> bool:
+    """Whether this incident has an open alert now (a standing condition raised once)."""
+    latest = _latest(session, hall, subject, kind)
+    return latest is not None and latest.state == "open"
+
+
 def clear_alert(session: Session, *, hall: str, subject: str, kind: str, now: datetime) -> bool:
     """The condition is gone: resolve its open alert automatically; True if there was one."""
     latest = _latest(session, hall, subject, kind)

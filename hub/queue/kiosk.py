@@ -121,3 +121,63 @@ def _refusal_words(reason: str) -> str:
     if "unknown service" in reason:
         return "本机不办理这项业务"
     return "暂时无法取号，请到咨询台"
+
+
+CALLBACKS = RateLimiter(limit=10, window_s=3600.0)
+"""Call-back requests a kiosk may take an hour (a hall's real pace is far below)."""
+
+
+class LeaveNumber(BaseModel):
+    """A citizen whose matter cannot be handled now leaves a number (optional) and a note."""
+
+    model_config = ConfigDict(extra="forbid")
+    service: str = Field(default="", max_length=32, pattern=r"^[A-Za-z0-9_-]*$")
+    phone: str = Field(default="", max_length=20)
+    note: str = Field(default="", max_length=300)
+
+
+@router.post("/kiosk/{hall}/{device}/callback")
+def leave_number(
+    request: Request,
+    hall: str,
+    device: str,
+    body: LeaveNumber,
+    x_kiosk_token: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    """Open a call-back task (rules DEV-4, DUTY-6); the number is sealed at once and erased
+    after the call (PRIV-1)."""
+    q, dev = _kiosk(request, hall, device)
+    check_token(request, TOKEN_COOKIE, x_kiosk_token, "页面已过期，请刷新后再提交")
+    CALLBACKS.check(request, f"callback:{q.hall.id}:{dev.id}", "提交过于频繁，请到咨询台")
+    try:
+        from hub.complaints.store import open_callback
+    except ImportError:
+        raise HTTPException(404, "本大厅暂不受理留言回电，请到咨询台") from None
+    from hub.contact_key import ContactKeyError, seal_on_hub
+    from models.contact import ContactError
+
+    note = " ".join(body.note.split())
+    if not body.phone.strip() and not note:
+        raise HTTPException(422, "请留下电话号码或简要说明")
+    try:
+        sealed = seal_on_hub(body.phone) if body.phone.strip() else None
+    except ContactError:
+        raise HTTPException(422, "请填写11位手机号码，或带区号的固定电话") from None
+    except ContactKeyError:
+        raise HTTPException(503, "暂时无法保存电话号码，请到咨询台登记") from None
+    services = {s.code for s in q.hall.services}
+    open_callback(
+        q.db,
+        q.hall.id,
+        source=dev.id,
+        service=body.service if body.service in services else None,
+        note=note,
+        contact=sealed,
+        now=q.clock(),
+        tz=q.queue.settings.tz,
+        is_workday=q.calendar.is_workday,
+    )
+    message = "已登记，工作人员会尽快给您回电" if sealed else "已登记，请留意咨询台的答复"
+    response = JSONResponse({"message": message}, status_code=201)
+    harden(response)
+    return response

@@ -16,7 +16,7 @@ from hub.dbtypes import aware as aware_utc
 from hub.ratings import reports, store
 from hub.ratings.engine import quarter_of
 from hub.ratings.followup import act, followup, public, reveal_contact
-from hub.ratings.followup_rules import ACTIONS, FollowupError
+from hub.ratings.followup_rules import ACTIONS
 from hub.ratings.scheme import RatingSettings
 from hub.ratings.tables import FollowupRow, RatingAlertRow, RefusalRow
 from models.layout import Hall
@@ -173,8 +173,6 @@ def open_contact(
         return {"phone": reveal_contact(engine, followup_id, actor, now)}
     except KeyError:
         raise HTTPException(404, f"no follow-up {followup_id}") from None
-    except FollowupError as exc:
-        raise HTTPException(409, str(exc)) from None
     except ContactKeyError as exc:
         raise HTTPException(503, str(exc)) from None
 
@@ -215,8 +213,6 @@ def followup_step(
         )
     except KeyError:
         raise HTTPException(404, f"no follow-up {followup_id}") from None
-    except FollowupError as exc:
-        raise HTTPException(409, str(exc)) from None
     except CalendarError as exc:
         raise HTTPException(422, str(exc)) from None
 

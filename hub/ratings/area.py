@@ -11,9 +11,13 @@ from hub.ratings.watch import RatingWatcher
 def setup(ctx: AreaContext) -> AreaParts:
     """Build each hall's ratings projector; hand the hub the projectors, router and watcher."""
     from hub.ratings.api import router
+    from hub.ratings.pages import router as pages_router
 
     projectors = [RatingProjector(ctx.engine, ctx.commands, h, clock=ctx.clock) for h in ctx.halls]
     watcher = RatingWatcher(ctx.engine, projectors, ctx.clock)
     return AreaParts(
-        name="ratings", projectors=list(projectors), routers=[router], background=[watcher]
+        name="ratings",
+        projectors=list(projectors),
+        routers=[router, pages_router],
+        background=[watcher],
     )

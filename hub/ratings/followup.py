@@ -134,12 +134,12 @@ def erase_contact(conn: Connection, followup_id: int, now: datetime) -> None:
     row = conn.execute(
         sa.select(FOLLOWUP.c.rating_id, FOLLOWUP.c.contact).where(FOLLOWUP.c.id == followup_id)
     ).first()
-    if row is None:
-        return
+    if row is None or not row.contact:
+        return  # nothing left, or erased already (its time is kept)
     conn.execute(
         sa.update(FOLLOWUP)
         .where(FOLLOWUP.c.id == followup_id)
-        .values(contact=None, contact_erased_at=now if row.contact else None)
+        .values(contact=None, contact_erased_at=now)
     )
     event_id = conn.execute(
         sa.select(RATING.c.event_id).where(RATING.c.id == row.rating_id)
@@ -195,24 +195,22 @@ def act(
         text = note
         if action == "assign":
             if not assignee:
-                raise FollowupError("assign needs an assignee")
+                raise FollowupError("followup.err_assignee")
             values["assignee"] = assignee
             text = f"{note} (assignee {assignee})".strip()
         elif action == "attempt":
             if result not in ATTEMPT_RESULTS:
-                raise FollowupError(f"an attempt's result is one of {', '.join(ATTEMPT_RESULTS)}")
+                raise FollowupError("followup.err_result")
             values["attempts"] = row.attempts + 1
             text = f"{result}: {note}".strip(": ")
         elif action == "verified":
             if finding not in set(Finding):
-                raise FollowupError(
-                    "verification needs a finding: substantiated, partly, unfounded"
-                )
+                raise FollowupError("followup.err_finding")
             values["finding"] = finding
             text = f"{finding}: {note}".strip(": ")
         elif action == "rectify":
             if not note.strip():
-                raise FollowupError("rectification needs its plan")
+                raise FollowupError("followup.err_plan")
             values["rectify_plan"] = note[:1000]
             values["rectify_due"] = rectify_due(
                 now,
@@ -224,9 +222,7 @@ def act(
             text = f"{note} (due {aware_utc(values['rectify_due']).isoformat()})"
         elif action == "closed":
             if not note.strip() or told_how not in TOLD_HOW:
-                raise FollowupError(
-                    f"closing records the answer told the citizen and how ({', '.join(TOLD_HOW)})"
-                )
+                raise FollowupError("followup.err_close")
             values["outcome"], values["told_how"] = note[:1000], told_how
             text = f"{told_how}: {note}"
         conn.execute(sa.update(FOLLOWUP).where(FOLLOWUP.c.id == followup_id).values(**values))
@@ -257,7 +253,7 @@ def reveal_contact(engine: Engine, followup_id: int, actor: str, now: datetime) 
         if row is None:
             raise KeyError(followup_id)
         if not row.contact:
-            raise FollowupError("no phone number: none was left, or it was erased after the call")
+            raise FollowupError("followup.err_no_number")
         phone = reveal(row.contact)
         _log(conn, followup_id, now, "reveal", actor, "phone number opened to call")
     return phone

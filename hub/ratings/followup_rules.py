@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from hub.problems import Problem
 from hub.ratings.scheme import RatingSettings
 from hub.workdays import IsWorkday, end_of_workday
 
@@ -50,8 +51,8 @@ TOLD_HOW = ("phone", "sms", "in_person", "letter")
 DONE = (FollowupState.CLOSED, FollowupState.AUDITED)
 
 
-class FollowupError(ValueError):
-    """A follow-up step that is not allowed now, with the reason."""
+class FollowupError(Problem):
+    """A follow-up step that is not allowed now (409); the key words the reason."""
 
 
 _S = FollowupState
@@ -75,15 +76,15 @@ def next_state(state: str, action: str, finding: str | None = None) -> FollowupS
     not rectified.
     """
     if action not in _STEPS:
-        raise FollowupError(f"unknown follow-up action {action!r}")
+        raise FollowupError("followup.err_unknown_action", action=action)
     allowed, after = _STEPS[action]
     now = FollowupState(state)
     if now not in allowed:
-        raise FollowupError(f"a follow-up that is {state} cannot take {action}")
+        raise FollowupError("followup.err_not_now", state=state, action=action)
     if action == "rectify" and finding == Finding.UNFOUNDED:
-        raise FollowupError("an unfounded complaint has nothing to rectify; close it")
+        raise FollowupError("followup.err_unfounded_rectify")
     if action == "closed" and now is _S.VERIFIED and finding != Finding.UNFOUNDED:
-        raise FollowupError("a substantiated complaint is rectified before it is closed")
+        raise FollowupError("followup.err_rectify_first")
     return after or now
 
 
@@ -122,16 +123,14 @@ def rectify_due(
     if asked is None:
         return limit
     if asked < now.astimezone(tz).date():
-        raise FollowupError("a rectification deadline cannot be in the past")
+        raise FollowupError("followup.err_due_past")
     due = (
         None
         if asked > last_day
         else end_of_workday(datetime.combine(asked, time(12), tz), 0, tz, is_workday)
     )
     if due is None or due > limit:
-        raise FollowupError(
-            f"the hall allows {settings.rectify_days} working days at most (until {last_day})"
-        )
+        raise FollowupError("followup.err_due_late", days=settings.rectify_days, last=last_day)
     return due
 
 

@@ -1,7 +1,10 @@
 """The users area for the hub (hub.areas): sweeps expired sessions and old login attempts.
 
-The accounts router and the /api guard are part of the app itself (hub.api.app.create_app),
-so that no /api route is ever served without them when authentication is on.
+Also the accounts router (login, logout, users, audit), unless authentication is switched off
+(settings.auth_required false: then no account can be listed or made over the API). The /api
+guard is part of the app itself (hub.api.app.create_app), which refuses to run with
+authentication on and no login route, so no /api route is ever served unguarded. A core area:
+every hub loads it (hub.areas.CORE_AREAS).
 """
 
 from __future__ import annotations
@@ -58,5 +61,10 @@ class SessionSweeper:
 
 
 def setup(ctx: AreaContext) -> AreaParts:
-    """Plug the session sweeper into the hub."""
-    return AreaParts(name="users", background=[SessionSweeper(ctx.engine)])
+    """The session sweeper, and the accounts router unless authentication is switched off."""
+    from hub.users.api import router
+
+    auth = bool(getattr(ctx.settings, "auth_required", True))
+    return AreaParts(
+        name="users", routers=[router] if auth else [], background=[SessionSweeper(ctx.engine)]
+    )

@@ -221,6 +221,7 @@ def test_hub_restarts_and_keeps_what_it_knew(broker: Broker, tmp_path: Path) -> 
         api = httpx.Client(base_url=hub.api_url, timeout=5)
         assert api.get("/api/devices/demo/w06-led").json()["status"] == "offline"
         assert [a["kind"] for a in api.get("/api/alerts").json()] == ["offline"]
-        assert len(hub.routers) == 1 and api.get("/api/test/ping").json() == {"pong": True}
+        assert len(hub.routers) == 2  # the fleet area's and the extra one, not doubled
+        assert api.get("/api/test/ping").json() == {"pong": True}
     finally:
         hub.stop()

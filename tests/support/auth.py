@@ -48,7 +48,12 @@ def full_app(engine: Engine, *, clock: Any = None, auth: bool = True) -> Any:
     hall = load_hall(Path(__file__).resolve().parents[2] / "firmware_cfg" / "halls" / "demo")
     clock = clock or utc_now
     FleetService(engine, [hall], FleetPolicy(), clock=clock).sync()
-    ctx = AreaContext(engine=engine, halls=[hall], commands=RecordingSender(), clock=clock)
+    from types import SimpleNamespace
+
+    settings = SimpleNamespace(auth_required=auth)  # the users area serves accounts only with auth
+    ctx = AreaContext(
+        engine=engine, halls=[hall], commands=RecordingSender(), clock=clock, settings=settings
+    )
     parts = load_areas(ctx)
     app = create_app(
         engine=engine,

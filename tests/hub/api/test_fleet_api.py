@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -86,8 +87,14 @@ def prepare(engine: Engine) -> FleetService:
 
 
 def client(engine: Engine, **kw: object) -> TestClient:
+    from hub.fleet.api import router
+    from hub.users.api import router as users_router
+
     kw.setdefault("auth", False)  # fleet logic; logins are tested in tests/hub/users
-    app = create_app(engine=engine, halls=[load_hall(DEMO)], clock=lambda: NOW, **kw)  # type: ignore[arg-type]
+    routers = [router, users_router, *kw.pop("routers", [])]  # type: ignore[misc]
+    app = create_app(
+        engine=engine, halls=[load_hall(DEMO)], clock=lambda: NOW, routers=routers, **kw
+    )  # type: ignore[arg-type]
     return TestClient(app)
 
 
@@ -181,4 +188,6 @@ def test_extra_routers_join_the_app(sqlite_engine: Engine) -> None:
     extra.add_api_route("/ping", lambda: {"pong": True})
     c = client(sqlite_engine, routers=[extra])
     assert c.get("/api/extra/ping").json() == {"pong": True}
+    with pytest.raises(ValueError, match=r"hub\.users"):  # authentication on, no way to log in
+        create_app(engine=sqlite_engine, routers=[extra], auth=True)
     assert UTC  # aware times only

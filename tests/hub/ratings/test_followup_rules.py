@@ -49,20 +49,20 @@ def test_steps_in_order_substantiated_is_rectified_before_closing() -> None:
     assert next_state("assigned", "attempt") == "assigned"  # not reached: logged, stays
     assert next_state("assigned", "contacted") == "contacted"
     assert next_state("contacted", "verified", "substantiated") == "verified"
-    with pytest.raises(FollowupError, match="rectified before it is closed"):
+    with pytest.raises(FollowupError, match="err_rectify_first"):
         next_state("verified", "closed", "substantiated")
     assert next_state("verified", "rectify", "partly") == "rectifying"
     assert next_state("rectifying", "rectified") == "rectified"
     assert next_state("rectified", "closed") == "closed"
     assert next_state("closed", "audited") == "audited"
     assert next_state("verified", "closed", "unfounded") == "closed"
-    with pytest.raises(FollowupError, match="nothing to rectify"):
+    with pytest.raises(FollowupError, match="err_unfounded_rectify"):
         next_state("verified", "rectify", "unfounded")
-    with pytest.raises(FollowupError, match="cannot take"):
+    with pytest.raises(FollowupError, match="err_not_now"):
         next_state("open", "rectified")
-    with pytest.raises(FollowupError, match="cannot take"):
+    with pytest.raises(FollowupError, match="err_not_now"):
         next_state("audited", "assign")
-    with pytest.raises(FollowupError, match="unknown"):
+    with pytest.raises(FollowupError, match="err_unknown_action"):
         next_state("open", "resolved")
 
 
@@ -72,9 +72,9 @@ def test_the_rectification_deadline_is_a_setting_and_never_later() -> None:
     assert rectify_due(mon, TZ, settings, CAL.is_workday) == datetime(2026, 11, 27, tzinfo=TZ)
     earlier = rectify_due(mon, TZ, settings, CAL.is_workday, date(2026, 11, 24))
     assert earlier == datetime(2026, 11, 25, tzinfo=TZ)
-    with pytest.raises(FollowupError, match="3 working days at most"):
+    with pytest.raises(FollowupError, match="err_due_late \\(days=3"):
         rectify_due(mon, TZ, settings, CAL.is_workday, date(2026, 12, 15))
-    with pytest.raises(FollowupError, match="past"):
+    with pytest.raises(FollowupError, match="err_due_past"):
         rectify_due(mon, TZ, settings, CAL.is_workday, date(2026, 11, 20))
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
+from sqlmodel import Session, col, select
 
 from edge.agent import Agent
 from edge.drivers.face_terminal import FaceTerminalDriver
@@ -27,13 +28,15 @@ from hub.ingest.hooks import IngestBatch
 from hub.server import HubServer
 from hub.settings import HubSettings
 from hub.staff.crypto import hall_key
+from hub.staff.enroll import store_enrollment
 from hub.staff.gallery_sync import GallerySync
 from hub.staff.keystore import KeyStore
-from hub.staff.terminal_enroll import TerminalEnrollment
+from hub.staff.tables import FaceTemplate
+from hub.staff.terminal_enroll import MAX_TEMPLATES, TerminalEnrollment
 from models.commands import StartEnrollment
 from models.envelope import make_envelope
-from models.events import EnrollmentCaptured
-from models.face import seal_templates
+from models.events import EnrollmentCaptured, TemplateOffered
+from models.face import decrypt_template, seal_templates
 from models.layout import load_hall
 from tests.edge.face.photos import performance
 from tests.hub.staff.test_staff_gallery_sync import SEQ, T0, Clock
@@ -202,4 +205,45 @@ def test_a_token_enrolls_once_only_its_person_at_its_terminal_before_it_expires(
     project(captured(device="ent-face2", staff="s3", token=cmd.token))
     assert te.get(late["enrollment_id"])["status"] == "failed"  # type: ignore[index]
     assert keys.get("s3") is None
+    keys.close()
+
+
+def test_offered_templates_are_added_up_to_the_cap_keeping_the_enrollments(
+    sqlite_engine: sa.engine.Engine, tmp_path: Path
+) -> None:
+    master = Fernet.generate_key()
+    keys = KeyStore(tmp_path / "face-keys.db", master)
+    sync = GallerySync(
+        sqlite_engine, master, [load_hall(DEMO)], RecordingSender(), Clock(), keys=keys
+    )
+    store_enrollment(
+        sqlite_engine,
+        keys=keys,
+        staff_id="s1",
+        name="甲",
+        hall="demo",
+        encodings=[np.full(128, 0.01 * i) for i in range(3)],
+        now=T0,
+    )
+    te = TerminalEnrollment(sync)
+    hk = hall_key(master, "demo")
+
+    def offer(value: float, hall: str = "demo") -> None:
+        body = TemplateOffered(
+            staff_id="s1", template=seal_templates([np.full(128, value)], hk), distance=0.3
+        )
+        env = make_envelope(
+            hall=hall, device="ent-face1", seq=next(SEQ), ts=T0, synced=True, body=body
+        )
+        te.project(sqlite_engine, IngestBatch(events=[env]))
+
+    for n in range(9):
+        offer(0.5 + n / 100)
+    offer(0.9, hall="north")  # another hall's terminal: not this hall's person, ignored
+    with Session(sqlite_engine) as s:
+        rows = s.exec(select(FaceTemplate).order_by(col(FaceTemplate.id))).all()
+    values = [round(float(decrypt_template(keys.get("s1"), r.template)[0]), 2) for r in rows]
+    assert len(values) == MAX_TEMPLATES
+    assert values[:3] == [0.0, 0.01, 0.02]  # the enrollment's own templates are kept
+    assert values[3] == 0.52 and values[-1] == 0.58  # the two oldest offered were replaced
     keys.close()

@@ -12,7 +12,11 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from hub.api.deps import EngineDep, HallsDep, NowDep, PolicyDep, SessionDep
-from hub.api.routes.fleet_public import (
+from hub.dbtypes import aware
+from hub.fleet import alerts as desk
+from hub.fleet import engine as fleet
+from hub.fleet.engine import FleetPolicy
+from hub.fleet.public import (
     AlertComment,
     AlertPublic,
     ConfigStatusPublic,
@@ -23,10 +27,6 @@ from hub.api.routes.fleet_public import (
     OpeningCheckPublic,
     ProblemPublic,
 )
-from hub.dbtypes import aware
-from hub.fleet import alerts as desk
-from hub.fleet import engine as fleet
-from hub.fleet.engine import FleetPolicy
 from hub.fleet.service import run_opening_check
 from hub.fleet.store import health_from_row, snapshots
 from hub.fleet.tables import (

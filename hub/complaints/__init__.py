@@ -1,0 +1,1 @@
+"""Complaints (DUTY-6) and call-backs of citizens whose matter could not be handled (DEV-4)."""

@@ -1,0 +1,155 @@
+"""The dashboard's follow-up pages (RATE-3): one follow-up of a dissatisfied rating with its
+deadlines, the citizen's number opened only to call (audited), and each step as a form:
+assign, a contact attempt, contacted, verified, rectify (plan and deadline), rectified,
+closed (the answer and how it was told), audited."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from hub.attendance.calendar import CalendarError, WorkCalendar
+from hub.contact_key import ContactKeyError
+from hub.dashboard.i18n import translator
+from hub.dashboard.web import lang_of, page_operator, render
+from hub.ratings.followup import act, followup, reveal_contact
+from hub.ratings.followup_rules import ATTEMPT_RESULTS, TOLD_HOW, Finding, FollowupError
+from hub.users.accounts import Operator, Role, audit
+from hub.users.security import check_csrf
+from models.contact import ContactError
+
+router = APIRouter(include_in_schema=False)
+PageOp = Annotated[Operator, Depends(page_operator)]
+HANDLERS = (Role.ADMIN, Role.SUPERVISOR, Role.DUTY_CHIEF)
+"""Who follows up dissatisfied ratings (RATE-3); the audit step is the office's."""
+
+
+def _page(
+    request: Request, op: Operator, fid: int, extra: dict[str, Any], status: int = 200
+) -> HTMLResponse:
+    halls = request.app.state.halls
+    try:
+        f = followup(request.app.state.engine, fid)
+    except KeyError:
+        raise HTTPException(404, "error.404") from None
+    zone = next((h.timezone for h in halls if h.id == f["hall"]), "Asia/Shanghai")
+    return render(
+        request,
+        "followup.html",
+        op,
+        {
+            "f": f,
+            "zone": zone,
+            "results": ATTEMPT_RESULTS,
+            "findings": [x.value for x in Finding],
+            "told_how": TOLD_HOW,
+            "can_act": op.role in HANDLERS,
+            "can_audit": op.role in (Role.ADMIN, Role.SUPERVISOR),
+            "error": None,
+            "phone": None,
+            **extra,
+        },
+        status,
+    )
+
+
+@router.get("/ratings/followups/{followup_id}", response_class=HTMLResponse)
+def followup_page(request: Request, op: PageOp, followup_id: int) -> HTMLResponse:
+    """One follow-up: the rating, the deadlines, the steps taken and the next ones."""
+    return _page(request, op, followup_id, {})
+
+
+@router.post("/ratings/followups/{followup_id}/contact", response_class=HTMLResponse)
+def followup_contact(
+    request: Request,
+    op: PageOp,
+    followup_id: int,
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> HTMLResponse:
+    """Open the citizen's number to call (logged in the follow-up and audited; PRIV-1)."""
+    check_csrf(request, csrf_token)
+    if op.role not in HANDLERS:
+        raise HTTPException(403, "forbidden")
+    engine = request.app.state.engine
+    t = translator(lang_of(request))
+    try:
+        phone = reveal_contact(engine, followup_id, op.username, request.app.state.clock())
+    except KeyError:
+        raise HTTPException(404, "error.404") from None
+    except FollowupError:
+        return _page(request, op, followup_id, {"error": t("followup.err_no_number")}, 409)
+    except (ContactKeyError, ContactError):
+        return _page(request, op, followup_id, {"error": t("pub.err_no_key")}, 503)
+    audit(
+        engine,
+        actor=op.username,
+        action="followup.contact",
+        entity="followup",
+        entity_id=followup_id,
+    )
+    return _page(request, op, followup_id, {"phone": phone})
+
+
+@router.post(
+    "/ratings/followups/{followup_id}/{action}", response_class=HTMLResponse, response_model=None
+)
+def followup_step(
+    request: Request,
+    op: PageOp,
+    followup_id: int,
+    action: str,
+    note: Annotated[str, Form(max_length=1000)] = "",
+    assignee: Annotated[str, Form(max_length=64)] = "",
+    result: Annotated[str, Form(max_length=16)] = "",
+    finding: Annotated[str, Form(max_length=16)] = "",
+    due: Annotated[str, Form(max_length=10)] = "",
+    told_how: Annotated[str, Form(max_length=16)] = "",
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    """A step as the logged-in operator (rule RATE-3; audited)."""
+    check_csrf(request, csrf_token)
+    allowed = (Role.ADMIN, Role.SUPERVISOR) if action == "audited" else HANDLERS
+    if op.role not in allowed:
+        raise HTTPException(403, "forbidden")
+    engine = request.app.state.engine
+    try:
+        f = followup(engine, followup_id)
+    except KeyError:
+        raise HTTPException(404, "error.404") from None
+    hall = next((h for h in request.app.state.halls if h.id == f["hall"]), None)
+    try:
+        asked = date.fromisoformat(due) if due else None
+        act(
+            engine,
+            followup_id,
+            action,
+            op.username,
+            request.app.state.clock(),
+            note=note,
+            assignee=assignee or None,
+            finding=finding or None,
+            result=result or None,
+            due=asked,
+            told_how=told_how or None,
+            tz=ZoneInfo(hall.timezone if hall else "Asia/Shanghai"),
+            is_workday=WorkCalendar().is_workday,
+        )
+    except FollowupError as exc:
+        words = translator(lang_of(request))(exc.key, **exc.values)
+        return _page(request, op, followup_id, {"error": words}, 409)
+    except (CalendarError, ValueError):
+        words = translator(lang_of(request))("followup.err_due_bad")
+        return _page(request, op, followup_id, {"error": words}, 422)
+    audit(
+        engine,
+        actor=op.username,
+        action=f"followup.{action}",
+        entity="followup",
+        entity_id=followup_id,
+        why=note[:500],
+    )
+    return RedirectResponse(f"/ratings/followups/{followup_id}", status_code=303)
