@@ -21,6 +21,7 @@ GROUPS: list[tuple[str, str]] = [
     ("face", "Face recognition tools: identify faces in photos."),
     ("attendance", "Attendance: judge punches by policy, reports."),
     ("queue", "Queue: services, tickets, calls."),
+    ("complaints", "Complaints and citizens' contacts: the contact key, the month's counts."),
     ("user", "Operator accounts and roles."),
     ("simulate", "Fleet simulator: a compressed working day of many halls."),
     ("bench", "Benchmarks that print their figures (JSON with --json)."),

@@ -52,8 +52,9 @@ MUTATION_RULES: tuple[tuple[re.Pattern[str], frozenset[Role]], ...] = tuple(
         (r"^/api/auth/", frozenset(Role)),
         (r"^/api/(users|staff)(/|$)", frozenset({Role.ADMIN})),
         (r"^/api/attendance/months/", _OFFICE),  # rule ATT-8: closing a month
-        (r"^/api/attendance/(corrections|leaves/\d+/revoke)", _OFFICE),  # rule ATT-6
-        (r"^/api/attendance/leaves(/\d+/decision)?$", _ALL_BUT_VIEWER),  # rule ATT-5
+        (r"^/api/attendance/corrections/\d+/", _OFFICE),  # rule ATT-6: review, revoke
+        (r"^/api/attendance/(leaves/\d+/revoke|wages/)", _OFFICE),  # rules ATT-6, ATT-9
+        (r"^/api/attendance/(corrections|leaves(/\d+/decision)?)$", _ALL_BUT_VIEWER),  # filed
         (r"^/api/attendance/", _CHIEFS),
         (r"^/api/compliance/[^/]+/(recompute)$", _OFFICE),
         (r"^/api/compliance/[^/]+/covers$", _ALL_BUT_VIEWER),

@@ -191,3 +191,24 @@ def test_a_forged_result_for_an_unknown_command_changes_nothing(
     feed(p, clock.env("w01-led", DeviceFault(code="display_no_answer", message="silent")))
     assert not [b for _, _, b in sender.sent if isinstance(b, ShowTicket)]
     assert p.snapshot()["notices"] == []  # a counter display is no hall-wide device
+
+
+def test_a_rating_device_that_fails_is_told_on_its_windows_display(
+    rig: tuple[QueueProjector, RecordingSender, Clock],
+) -> None:
+    # rule DEV-4: the citizen is told where they are, and where else to be heard
+    p, sender, clock = rig
+    feed(p, clock.env("w02-rate", DeviceFault(code="rating_port_error", message="read failed")))
+    line2 = [(d, b) for _, d, b in sender.sent if isinstance(b, DisplayText) and b.line == 2]
+    assert line2 == [
+        ("w02-led", DisplayText(text="评价器暂停使用，可扫码投诉建议或到咨询台评价", line=2))
+    ]
+    feed(p, states=(DeviceState("demo", "w02-rate", False, clock.t),))  # also offline: said once
+    feed(
+        p, clock.env("w02-rate", DeviceFault(code="rating_port_error", message="ok", active=False))
+    )
+    assert len([b for _, _, b in sender.sent if isinstance(b, DisplayText) and b.line == 2]) == 1
+    feed(p, states=(DeviceState("demo", "w02-rate", True, clock.t),))
+    assert sender.sent[-1][1:] == ("w02-led", DisplayText(text="", line=2))
+    feed(p, clock.env("w02-rate", DeviceFault(code="rating_garbled_frame", message="noise")))
+    assert sender.sent[-1][1:] == ("w02-led", DisplayText(text="", line=2))  # noise: still rates

@@ -101,8 +101,13 @@ def test_csrf_roles_and_audit(sqlite_engine: Engine) -> None:
         (Role.WINDOW_LEAD, "/api/attendance/leaves", True),
         (Role.WINDOW_LEAD, "/api/attendance/months/2026-11/close", False),
         (Role.SUPERVISOR, "/api/attendance/months/2026-11/close", True),
-        (Role.DUTY_CHIEF, "/api/attendance/corrections", False),
-        (Role.SUPERVISOR, "/api/attendance/corrections", True),
+        (Role.DUTY_CHIEF, "/api/attendance/corrections", True),  # rule ATT-6: filed ...
+        (Role.VIEWER, "/api/attendance/corrections", False),
+        (Role.DUTY_CHIEF, "/api/attendance/corrections/3/review", False),  # ... office reviews
+        (Role.SUPERVISOR, "/api/attendance/corrections/3/review", True),
+        (Role.WINDOW_LEAD, "/api/attendance/corrections/3/revoke", False),
+        (Role.DUTY_CHIEF, "/api/attendance/wages/s1", False),
+        (Role.SUPERVISOR, "/api/attendance/wages/s1", True),
         (Role.DUTY_CHIEF, "/api/compliance/demo/covers/3/approve", True),
         (Role.WINDOW_LEAD, "/api/compliance/demo/covers/3/approve", False),
         (Role.SUPERVISOR, "/api/staff/enroll", False),
