@@ -37,6 +37,7 @@ def setup(ctx: AreaContext) -> AreaParts:
         alert_pages,
         attendance,
         calendar_page,
+        deadletters,
         months_page,
         records,
         routes,
@@ -72,6 +73,7 @@ def setup(ctx: AreaContext) -> AreaParts:
     router.include_router(accounts_page.router)
     router.include_router(staff_page.router)
     router.include_router(months_page.router)
+    router.include_router(deadletters.router)
     from hub.dashboard.errors import error_page
     from hub.dashboard.webhook import from_settings
 

@@ -45,6 +45,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/complaints", "complaints"),
     ("/queue", "queue"),
     ("/alerts", "alerts"),
+    ("/dead-letters", "deadletters"),
     ("/audit", "audit"),
     ("/staff", "staff"),
     ("/months", "months"),
