@@ -249,6 +249,7 @@ def service_star(
 
 @router.get("/export")
 def export(
+    request: Request,
     engine: EngineDep,
     halls: HallsDep,
     now: NowDep,
@@ -259,19 +260,28 @@ def export(
     start: StartQ = None,
     end: EndQ = None,
 ) -> Response:
-    """Download ratings or statistics as CSV or XLSX."""
+    """Download ratings or statistics as CSV (UTF-8 with BOM) or XLSX, headers in words
+    (zh-CN; English with ?lang=en; hub.exports)."""
+    from hub.exports import Sheet, download, export_lang
+
     h = _hall(halls, hall)
     first, last = _days(h, now, start, end)
-    data = reports.export(engine, h.id, first, last, format, what, by)
-    media = (
-        "text/csv; charset=utf-8"
-        if format == "csv"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    name = f"ratings-{what}-{h.id}-{first}-{last}.{format}"
-    return Response(
-        data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    if what == "ratings":
+        rows = reports.ratings(engine, h.id, first, last)
+        sheets = [Sheet("rating.sheet.ratings", reports.RATING_COLUMNS, rows, "rating.col.")]
+    else:
+        groups = reports.GROUPS if format == "xlsx" else (by,)
+        sheets = [
+            Sheet(
+                f"rating.sheet.{g}",
+                reports.STAT_COLUMNS,
+                reports.stats(engine, h.id, first, last, g),
+                "rating.col.",
+            )
+            for g in groups
+        ]
+    stem = f"{what}-{h.id}-{first}-{last}"
+    return download(export_lang(request), f"exports.ratings_{what}", stem, format, sheets)
 
 
 @router.get("/province")

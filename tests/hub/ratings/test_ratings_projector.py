@@ -462,7 +462,8 @@ def test_api(api: tuple[str, Rig]) -> None:
         xlsx = c.get(
             "/api/ratings/export", params={"format": "xlsx", "what": "stats", "start": day}
         )
-        assert load_workbook(io.BytesIO(xlsx.content))["staff"]["B2"].value == "S0012"
+        book = load_workbook(io.BytesIO(xlsx.content))  # 18.8: sheets and headers in words
+        assert book["按人员"]["B2"].value == "S0012" and book["按人员"]["B1"].value == "编号"
         settings = c.get("/api/ratings/settings").json()
         assert settings["contact_days"] == 0 and settings["scheme"] == "national"
         put = c.put("/api/ratings/settings", json={"contact_days": 2, "close_days": 7})
