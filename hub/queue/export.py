@@ -10,6 +10,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
+from hub.api.public import EXPORT_RESPONSES
 from hub.exports import Sheet, download, export_lang
 from hub.queue import stats, store
 from hub.queue.api import QueueDep
@@ -87,7 +88,7 @@ def group_rows(
     return out
 
 
-@router.get("/export")
+@router.get("/export", response_class=Response, responses=EXPORT_RESPONSES)
 def export(
     request: Request,
     q: QueueDep,
