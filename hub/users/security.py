@@ -64,6 +64,9 @@ MUTATION_RULES: tuple[tuple[re.Pattern[str], frozenset[Role]], ...] = tuple(
         (r"^/api/queue/", frozenset({Role.ADMIN, Role.DUTY_CHIEF, Role.WINDOW_LEAD})),
         (r"^/api/(alerts|opening-check)/", _CHIEFS),  # rule DEV-1
         (r"^/api/ratings/", _CHIEFS),  # rule RATE-3
+        (r"^/api/complaints/settings$", _OFFICE),
+        (r"^/api/complaints/\d+/", _CHIEFS),  # rule DUTY-6: investigated and answered
+        (r"^/api/complaints", _ALL_BUT_VIEWER),  # taken down, citizens called back (DEV-4)
         (r"^/api/", _ALL_BUT_VIEWER),
     )
 )

@@ -114,7 +114,8 @@ def test_a_complaint_is_answered_told_and_its_contact_erased(engine: Engine, key
     assert closed["window"] == "w03" and closed["staff_id"] == "S0012"  # linked (DUTY-6)
 
 
-def test_the_status_link_shows_the_answer_to_its_holder_only(engine: Engine) -> None:
+def test_the_status_link_shows_the_answer_to_its_holder_only(sqlite_engine: Engine) -> None:
+    engine = sqlite_engine
     # rule DUTY-6: the outcome is told to the complainant
     new = store.NewComplaint("public_page", "等太久", "取号后等了两个小时没人叫号")
     taken = store.take(
@@ -144,8 +145,9 @@ def test_the_status_link_shows_the_answer_to_its_holder_only(engine: Engine) -> 
 
 
 def test_callbacks_end_when_the_citizen_is_reached_and_lose_the_number(
-    engine: Engine, key: str
+    sqlite_engine: Engine, key: str
 ) -> None:
+    engine = sqlite_engine
     # rule DEV-4: asked for a number to be called back; PRIV-1
     cid = store.open_callback(
         engine,
@@ -171,7 +173,8 @@ def test_callbacks_end_when_the_citizen_is_reached_and_lose_the_number(
         store.reveal_callback(engine, cid)
 
 
-def test_missed_deadlines_are_alerted_once(engine: Engine) -> None:
+def test_missed_deadlines_are_alerted_once(sqlite_engine: Engine) -> None:
+    engine = sqlite_engine
     # rule DUTY-6, DEV-4
     take(engine)
     store.open_callback(
