@@ -34,7 +34,8 @@ class Public(BaseModel):
 
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FILE = {"schema": {"type": "string", "format": "binary"}}
 EXPORT_RESPONSES: dict[int | str, dict[str, object]] = {
-    200: {"content": {CSV: {}, XLSX: {}}, "description": "The file (CSV or XLSX, as asked)"}
+    200: {"content": {CSV: FILE, XLSX: FILE}, "description": "The file (CSV or XLSX, as asked)"}
 }
 """The OpenAPI answer of a route that sends a spreadsheet: `response_class=Response` with these."""
