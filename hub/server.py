@@ -177,6 +177,7 @@ class HubServer:
             writer=s.ingest_writer,
             max_ahead=timedelta(seconds=s.max_clock_ahead_s),
             alerts=FleetAlerts(self.engine, self.clock),
+            halls=self.halls,
         ).start()
         if not self.ingest.wait_ready(timeout):
             logger.warning("ingest not subscribed after %.0fs; it keeps trying", timeout)

@@ -76,5 +76,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     skip = pytest.mark.skip(reason="a benchmark or long reliability run: pytest -m bench")
     for item in items:
-        if "bench" in item.keywords:
+        if item.get_closest_marker("bench") is not None:
             item.add_marker(skip)

@@ -102,3 +102,25 @@ def test_demo_hall_runs_and_shows_live_devices_queue_and_staff(
         # the face terminals hold the demo's hall key: no "gallery unusable" fault (PRIV-1)
         alerts = client.get("/api/alerts", params={"state": "open"}).json()
         assert "gallery_unusable" not in str(alerts)
+        # the citizen's side (issue 19): the printer runs out of paper and the hall is told
+        # (DEV-4); a dissatisfied citizen's follow-up opens with their number, the same day
+        # (RATE-3); a complaint arrives from the public page (DUTY-6)
+        wait(
+            lambda: any(
+                "打印纸已用完" in n for n in client.get("/api/queue/state").json()["notices"]
+            ),
+            "the hall screen's paper notice",
+        )
+
+        def followed() -> list[Any]:
+            return [f for f in client.get("/api/ratings/followups").json() if f["has_contact"]]
+
+        wait(lambda: bool(followed()), "a dissatisfied rating's follow-up with a number")
+        task = followed()[0]
+        assert date.fromisoformat(task["contact_due"][:10]) <= today + timedelta(days=4)
+        wait(
+            lambda: any(
+                c["channel"] == "public_page" for c in client.get("/api/complaints").json()
+            ),
+            "a complaint from the public page",
+        )

@@ -1,5 +1,8 @@
 """`hallkeeper bench call`: keypad "call next" frame to counter display frame, end to end.
 
+The same-run baseline: a bare QoS 1 round trip edge -> hub -> edge through the same broker
+(no storing, no devices), measured just before and after the calls; `p99_ratio` compares.
+
 The path measured: a keypad frame written into the keypad's pseudo-terminal -> keypad driver
 -> edge outbox -> MQTT (QoS 1) -> hub ingest (stored, acked) -> QueueProjector (stored) ->
 DisplayText command over MQTT -> edge runtime -> display driver -> RS-485 frame read by the
@@ -9,6 +12,7 @@ display's pseudo-terminal peer. Everything real: a private broker, SQLite, the d
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import threading
 import time
@@ -133,6 +137,48 @@ class CallRig:
                 logger.exception("bench part did not stop cleanly")
 
 
+def mqtt_round_trips(broker_url: str, count: int) -> list[float]:
+    """The same-run baseline: milliseconds of a bare QoS 1 round trip edge -> hub -> edge
+    through the same broker (two paho clients, nothing stored), `count` times."""
+    import paho.mqtt.client as mqtt
+
+    from models.broker import BrokerSettings
+
+    broker = BrokerSettings.of(broker_url)
+    back = threading.Event()
+
+    def client(name: str) -> mqtt.Client:
+        c = broker.client(f"bench-rtt-{name}-{uuid.uuid4().hex[:6]}")
+        c.connect(broker.host, broker.port)
+        c.loop_start()
+        return c
+
+    hub, edge = client("hub"), client("edge")
+
+    def echo(c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        c.publish("bench/rtt/pong", msg.payload, qos=1)
+
+    hub.on_message = echo
+    edge.on_message = lambda _c, _u, _msg: back.set()
+    hub.subscribe("bench/rtt/ping", qos=1)
+    edge.subscribe("bench/rtt/pong", qos=1)
+    time.sleep(0.3)  # both subscriptions in place
+    samples = []
+    try:
+        for _ in range(count):
+            back.clear()
+            t0 = time.perf_counter()
+            edge.publish("bench/rtt/ping", b"next", qos=1)
+            if not back.wait(10):
+                raise TimeoutError("the baseline round trip did not come back")
+            samples.append((time.perf_counter() - t0) * 1000)
+    finally:
+        for c in (hub, edge):
+            c.disconnect()
+            c.loop_stop()
+    return samples
+
+
 def run(
     calls: int = 200,
     warmup: int = 10,
@@ -158,11 +204,16 @@ def run(
                 rig.issue(calls + warmup + 1)
                 for _ in range(warmup):
                     rig.call_next()
+                load = os.getloadavg()[0]
+                # the baseline's halves before and after the calls: same broker, same minutes
+                baseline = mqtt_round_trips(url, calls // 2)
                 samples = [rig.call_next() for _ in range(calls)]
+                baseline += mqtt_round_trips(url, calls - calls // 2)
                 shown = rig.display_peer.lines.get(0, "")
             finally:
                 rig.stop()
     cuts = quantiles(samples, n=100, method="inclusive")
+    base = quantiles(baseline, n=100, method="inclusive")
     return {
         "calls": len(samples),
         "p50_ms": round(cuts[49], 2),
@@ -173,5 +224,11 @@ def run(
         "outbox_sync": outbox_sync,
         "batch_ms": batch_ms,
         "writer": writer_used,
+        "baseline_p50_ms": round(base[49], 2),
+        "baseline_p99_ms": round(base[98], 2),
+        "p50_ratio": round(cuts[49] / base[49], 2),
+        "p99_ratio": round(cuts[98] / base[98], 2),
+        "load_1min": round(load, 2),
+        "cpus": os.cpu_count(),
         "last_display": shown,
     }

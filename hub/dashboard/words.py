@@ -23,6 +23,8 @@ def alert_kind(t: Words, kind: str) -> str:
     """A device alert kind (`offline`, `fault:<code>`) in words."""
     if kind.startswith(FAULT_PREFIX):
         return code_words(t, "fault.", kind[len(FAULT_PREFIX) :], "fault.other")
+    if kind.startswith("projection:"):  # hub.ingest.lane: a fact a projector keeps failing on
+        return t("alertkind.projection")
     return code_words(t, "alertkind.", kind, "alertkind.fault")
 
 

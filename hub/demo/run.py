@@ -65,7 +65,10 @@ def run_demo(
     stop = stop_event or threading.Event()
     broker = choose_broker(data_dir, broker_url)
     provide_face_keys(data_dir, hall.id)
-    hub = agents = runner = faces = None
+    from hub.demo.citizens import CitizenEpisodes, provide_contact_key
+
+    provide_contact_key(data_dir, demo_secret)  # citizens' numbers sealed (PRIV-1)
+    hub = agents = runner = faces = episodes = None
     try:
         settings = HubSettings(
             database_url=f"sqlite:///{(data_dir / 'hub.db').resolve()}",
@@ -100,6 +103,7 @@ def run_demo(
             from hub.demo.scenario import Scenario
 
             runner = Scenario(hall, agents, hub).start()
+            episodes = CitizenEpisodes(hall, hub, runner.drivers, runner).start()  # DEV-4, DUTY-6
             from hub.demo.faces import DemoFaces
 
             faces = DemoFaces(hall, agents, hub, data_dir).start()  # staff punch (ATT-1)
@@ -115,6 +119,8 @@ def run_demo(
         _wait(stop)
     finally:
         logger.info("stopping the demo hall")
+        if episodes is not None:
+            episodes.stop()
         if runner is not None:
             runner.stop()
         if faces is not None:

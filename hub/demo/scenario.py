@@ -57,6 +57,7 @@ class Scenario:
             device: runtime.driver for a in agents for device, runtime in a.runtimes.items()
         }
         self.rng = random.Random(seed)
+        self.next_levels: list[int] = []  # levels the next citizens rate (demo episodes)
         self.windows = {w.id: WindowPlay() for w in hall.windows}
         self.seats = {s: SeatPlay() for w in hall.windows for s in w.seats}
         self._stop = threading.Event()
@@ -121,8 +122,14 @@ class Scenario:
         rating = self._driver(f"{window_id}-rate")
         if rating is None or getattr(rating, "peer", None) is None or self.rng.random() < 0.1:
             return  # some citizens walk away without rating
-        level = self.rng.choices(list(LEVEL_WEIGHTS), weights=list(LEVEL_WEIGHTS.values()))[0]
-        rating.peer.rate(level)  # every dimension the hall's scheme asks (RATE-1)
+        if self.next_levels:  # an episode asked for this one (hub.demo.citizens)
+            level = self.next_levels.pop(0)
+        else:
+            level = self.rng.choices(list(LEVEL_WEIGHTS), weights=list(LEVEL_WEIGHTS.values()))[0]
+        # every dimension the hall's scheme asks (RATE-1); a dissatisfied citizen leaves a
+        # number for the same-day call back (RATE-3)
+        phone = f"1380013{self.rng.randint(0, 9999):04d}" if level <= 2 else ""
+        rating.peer.rate(level, phone=phone)
 
     def _seat_step(self, seat: str) -> None:
         play = self.seats[seat]

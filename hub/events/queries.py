@@ -63,10 +63,33 @@ def events(
     return _rows(engine, query, ("device_ts", "received_at"))
 
 
-def dead_letters(engine: Engine, *, limit: int = 100) -> list[dict[str, Any]]:
-    """The newest dead letters first."""
+def dead_letters(
+    engine: Engine,
+    *,
+    limit: int = 100,
+    since: datetime | None = None,
+    device: str | None = None,
+    code: str | None = None,
+) -> list[dict[str, Any]]:
+    """The newest dead letters first, from `since`, of one device, of one reason code."""
     query = sa.select(DEAD).order_by(DEAD.c.id.desc()).limit(limit)
+    if since is not None:
+        query = query.where(DEAD.c.received_at >= since.astimezone(UTC))
+    if device is not None:
+        query = query.where(DEAD.c.device == device)
+    if code is not None:
+        query = query.where(DEAD.c.code == code)
     return _rows(engine, query, ("received_at",))
+
+
+def dead_letter_counts(engine: Engine, *, since: datetime | None = None) -> dict[str, int]:
+    """Dead letters by reason code (hub.ingest.reasons; rows stored without one: `other`)."""
+    code = sa.func.coalesce(DEAD.c.code, "other")
+    query = sa.select(code, sa.func.count()).group_by(code)
+    if since is not None:
+        query = query.where(DEAD.c.received_at >= since.astimezone(UTC))
+    with engine.connect() as conn:
+        return {str(c): int(n) for c, n in conn.execute(query)}
 
 
 def device_sequences(engine: Engine, *, hall: str | None = None) -> list[dict[str, Any]]:

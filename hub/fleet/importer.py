@@ -1,6 +1,7 @@
 """A bridge into the alert desk for areas that still keep alerts in a table of their own
-(ratings' `rating_alert`, the queue's `queue_alert`): each of their rows becomes one incident
-once, so the operator sees, acknowledges and resolves every alert in one place.
+(ratings' `rating_alert`, the queue's `queue_alert`, complaints' `complaint_alert`): each of
+their rows becomes one incident once, so the operator sees, acknowledges and resolves every
+alert in one place.
 
 An area that raises through `hub.fleet.alerts.raise_alert` itself needs no bridge.
 """
@@ -36,6 +37,12 @@ def _area_tables() -> list[tuple[str, Any]]:
         from hub.queue.tables import QueueAlertRow
 
         out.append(("queue", QueueAlertRow.__table__))  # type: ignore[attr-defined]
+    except ImportError:
+        pass
+    try:
+        from hub.complaints.tables import ComplaintAlertRow
+
+        out.append(("complaints", ComplaintAlertRow.__table__))  # type: ignore[attr-defined]
     except ImportError:
         pass
     return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
 
@@ -61,10 +61,13 @@ class Projector(Protocol):
 
 
 class AlertSink(Protocol):
-    """Where ingest raises the alerts an operator must see (the hub gives fleet's alerts)."""
+    """Where ingest raises the alerts an operator must see (the hub gives its alert desk)."""
 
-    def raise_alert(self, hall: str, device: str, kind: str, message: str) -> None:
-        """Open (or update) the one open alert of this device and kind."""
+    def raise_alert(
+        self, hall: str, device: str, kind: str, *, words: str, values: Mapping[str, Any]
+    ) -> None:
+        """Raise the device's incident of this kind (one open alert per device and kind),
+        worded by the catalogue key `words` with `values`."""
 
     def clear_alert(self, hall: str, device: str, kind: str) -> None:
         """Resolve the open alert of this device and kind, if any."""

@@ -30,14 +30,6 @@ from models.envelope import Envelope
 
 logger = logging.getLogger(__name__)
 
-AREA_WORDS = {
-    "attendance": "考勤",
-    "compliance": "在岗",
-    "queue": "排队",
-    "ratings": "评价",
-    "staff_gallery": "人脸库",
-}
-"""The area of each durable projector, as the alert text names it."""
 CHUNK = 500
 """Facts read from the log at a time while catching up."""
 CURSOR_LAG = 5000
@@ -166,6 +158,31 @@ class Lane:
         if applied:
             logger.info("projector lane %s caught up %d fact(s)", self.name, applied)
         return applied
+
+    def replay(
+        self, since: datetime | None = None, progress: Callable[[int], object] | None = None
+    ) -> tuple[int, int]:
+        """Apply every stored fact again (device time from `since`), in log order, leaving the
+        cursor where it is (`hub reproject`); returns (facts applied, facts parked)."""
+        applied = parked = 0
+        with lanes.lane_lock(self.engine, self.name):
+            with self.engine.connect() as conn:
+                upto = head(conn)
+            start = 0
+            while start < upto:
+                with self.engine.connect() as conn:
+                    facts = read_facts(conn, start, upto, self.types, limit=CHUNK, since=since)
+                if not facts:
+                    break
+                before = len(lanes.load_retries(self.engine, self.name))
+                self._apply([(f.pos, f) for f in facts], None)
+                now_parked = len(lanes.load_retries(self.engine, self.name)) - before
+                parked += now_parked
+                applied += len(facts) - now_parked
+                start = facts[-1].pos
+                if progress is not None:
+                    progress(len(facts))
+        return applied, parked
 
     def _advance(self, pos: int, *, applied: bool) -> None:
         """Move past `pos`; write the cursor if records were written or it lags far."""
@@ -319,16 +336,27 @@ class Lane:
         return f"projection:{self.name}"[:64]
 
     def _alert(self, row: lanes.Retry, fact: StoredFact | None) -> None:
-        area = AREA_WORDS.get(self.projector.name, self.projector.name)
-        text = (
-            f"事实 {row.event_id} 未能生成{area}记录（已试 {row.attempts} 次，仍在重试）："
-            f"{row.error}"
-        )[:500]
-        logger.error("projector lane %s: %s", self.name, text)
+        logger.error(
+            "projector lane %s: fact %s failed %d times: %s",
+            self.name,
+            row.event_id,
+            row.attempts,
+            row.error,
+        )
         if self.alerts is None or fact is None:
             return
         try:
-            self.alerts.raise_alert(fact.hall, fact.device, self.alert_kind, text)
+            self.alerts.raise_alert(
+                fact.hall,
+                fact.device,
+                self.alert_kind,
+                words="alert.projection_failed",
+                values={
+                    "event_id": row.event_id,
+                    "area": f"area.{self.projector.name}",
+                    "attempts": row.attempts,
+                },
+            )
         except Exception:
             logger.exception("alert for fact %s not raised", row.event_id)
 

@@ -19,14 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from hub.dbtypes import aware
 from hub.events.tables import ProjectorCursor, ProjectorRetry
+from hub.ingest.dbsql import dialect_insert
 from hub.ingest.factlog import head
 
 logger = logging.getLogger(__name__)
@@ -81,10 +80,6 @@ def lane_lock(engine: Engine, lane: str) -> Iterator[None]:
             os.close(fd)  # closing the descriptor releases the record lock
 
 
-def _upsert(conn: Connection, table: sa.Table) -> Any:
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
-
-
 def read_cursor(conn: Connection, lane: str) -> int | None:
     """The lane's cursor, or None when the lane has never run."""
     value = conn.execute(sa.select(CURSOR.c.pos).where(CURSOR.c.lane == lane)).scalar()
@@ -98,7 +93,7 @@ def start_cursor(engine: Engine, lane: str, now: datetime) -> int:
         if found is not None:
             return found
         at = head(conn)
-        stmt = _upsert(conn, CURSOR).values(lane=lane, pos=at, updated_at=now)
+        stmt = dialect_insert(conn, CURSOR).values(lane=lane, pos=at, updated_at=now)
         conn.execute(stmt.on_conflict_do_nothing(index_elements=["lane"]))
         logger.info("projector lane %s starts at fact %d (the head of the log)", lane, at)
         return read_cursor(conn, lane) or 0
@@ -107,7 +102,7 @@ def start_cursor(engine: Engine, lane: str, now: datetime) -> int:
 def write_cursor(engine: Engine, lane: str, pos: int, now: datetime) -> None:
     """Move the lane's cursor to `pos` (it never moves back)."""
     with engine.begin() as conn:
-        stmt = _upsert(conn, CURSOR).values(lane=lane, pos=pos, updated_at=now)
+        stmt = dialect_insert(conn, CURSOR).values(lane=lane, pos=pos, updated_at=now)
         larger = sa.func.max if conn.dialect.name == "sqlite" else sa.func.greatest
         conn.execute(
             stmt.on_conflict_do_update(
@@ -140,7 +135,9 @@ def park(engine: Engine, retries: list[Retry]) -> None:
     if not retries:
         return
     with engine.begin() as conn:
-        stmt = _upsert(conn, RETRY).on_conflict_do_nothing(index_elements=["lane", "event_id"])
+        stmt = dialect_insert(conn, RETRY).on_conflict_do_nothing(
+            index_elements=["lane", "event_id"]
+        )
         conn.execute(
             stmt,
             [

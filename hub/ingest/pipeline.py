@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
+from hub.ingest.authorize import Grants, refusal
 from hub.ingest.hooks import DeviceState
 from hub.ingest.store import DeadRow, StoreResult, envelope_dead_row, store_batch
 from hub.ingest.validate import Accepted, Rejected, classify
@@ -31,6 +32,17 @@ logger = logging.getLogger(__name__)
 TRANSIENT_TRIES = 5
 """Tries of one part while the database answers but raises operational errors (lock waits,
 deadlocks, serialisation failures); after that the part is split like any refused part."""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestPolicy:
+    """What ingest refuses beyond the contract (the hub's settings and halls)."""
+
+    max_ahead: timedelta = DEFAULT_MAX_AHEAD
+    """How far a fact's device time may be ahead of the hub's clock."""
+    grants: Grants | None = None
+    """Each layout device's kind and place (hub.ingest.authorize); None: no layout was
+    given (a bare ingest worker in tests and benchmarks), every device's facts are taken."""
 
 
 @dataclass(slots=True)
@@ -52,6 +64,8 @@ class BatchOutcome:
     """Messages the database refused, found by splitting the batch (each now a dead letter)."""
     stored_upto: dict[tuple[str, str], int] = field(default_factory=dict)
     """Per device that sent facts: the seq up to which every fact of it is stored."""
+    refused: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    """Per device (hall, device) named by a refused message's topic: the reasons."""
     new_pos: list[int] = field(default_factory=list)
     """The fact-log position of each new envelope (same order as new_index)."""
     spans: list[tuple[int, int]] = field(default_factory=list)
@@ -178,6 +192,7 @@ def _merge(total: StoreResult, part: StoreResult) -> None:
     total.unexpected_seqs += part.unexpected_seqs
     total.stored_upto.update(part.stored_upto)
     total.new_pos += part.new_pos
+    total.dead_rows += part.dead_rows
     total.spans += part.spans
 
 
@@ -187,20 +202,24 @@ def handle_batch(
     received_at: datetime,
     *,
     give_up: Callable[[float], bool],
-    max_ahead: timedelta = DEFAULT_MAX_AHEAD,
+    policy: IngestPolicy | None = None,
 ) -> BatchOutcome:
-    """Validate and store a batch; retry while the database is unavailable.
+    """Validate, authorise and store a batch; retry while the database is unavailable.
 
     `give_up(delay)` waits `delay` seconds between retries and returns True to abandon the
     batch (the worker is stopping; nothing is acknowledged, the broker delivers it again).
-    `max_ahead`: how far a fact's device time may be ahead of the hub's clock.
     """
+    policy = policy or IngestPolicy()
     envelopes: list[Envelope] = []
     first_index: dict[str, int] = {}
     dead: list[DeadRow] = []
     states: list[DeviceState] = []
     for index, (topic, payload) in enumerate(messages):
-        outcome = classify(topic, payload, received_at, max_ahead=max_ahead)
+        outcome = classify(topic, payload, received_at, max_ahead=policy.max_ahead)
+        if isinstance(outcome, Accepted) and policy.grants is not None:
+            why = refusal(outcome.envelope, policy.grants)  # rule: every fact is authorised
+            if why is not None:
+                outcome = Rejected(why)
         if isinstance(outcome, Accepted):
             envelopes.append(outcome.envelope)
             first_index.setdefault(outcome.envelope.id, index)
@@ -220,6 +239,7 @@ def handle_batch(
         return BatchOutcome(committed=False)
     result, retries, isolated = stored
     return BatchOutcome(
+        refused=_by_device(result.dead_rows),
         committed=True,
         new=result.new,
         stored=len(result.new),
@@ -236,3 +256,13 @@ def handle_batch(
         new_pos=result.new_pos,
         spans=result.spans,
     )
+
+
+def _by_device(dead: Sequence[DeadRow]) -> dict[tuple[str, str], list[str]]:
+    """The reasons of refused messages, by the (hall, device) their topic names."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for row in dead:
+        parts = row.topic.split("/")
+        if len(parts) == 5 and parts[0] == "hk":
+            out.setdefault((parts[2][:63], parts[3][:63]), []).append(row.reason)
+    return out

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from hub.dbtypes import aware
@@ -19,12 +18,11 @@ from hub.events.tables import (
     DEAD_LETTER_MAX_REASON,
     DEAD_LETTER_MAX_TOPIC,
     DeadLetter,
-    DeviceSequence,
     Event,
-    SequenceGap,
 )
+from hub.ingest.dbsql import db_ts
 from hub.ingest.reasons import reason_code
-from hub.ingest.sequence import DeviceTrack, Gap, advance
+from hub.ingest.sequence_store import contiguous_upto, update_sequences
 from models.envelope import Envelope
 from models.errors import ContractError
 from models.topics import Channel, Topic, build_topic, parse_topic
@@ -33,8 +31,6 @@ logger = logging.getLogger(__name__)
 
 EVENT = Event.__table__  # type: ignore[attr-defined]
 DEAD = DeadLetter.__table__  # type: ignore[attr-defined]
-SEQ = DeviceSequence.__table__  # type: ignore[attr-defined]
-GAP = SequenceGap.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +58,10 @@ class StoreResult:
     holds every fact of the device (after this batch's commit)."""
     new_pos: list[int] = field(default_factory=list)
     """The fact-log position of each envelope of `new`."""
+    dead_rows: list[DeadRow] = field(default_factory=list)
+    """The dead letters stored."""
     spans: list[tuple[int, int]] = field(default_factory=list)
     """Fact-log positions each committed transaction allocated: after < pos <= upto."""
-
-
-def _insert(conn: Connection, table: sa.Table) -> Any:
-    """A dialect INSERT that supports ON CONFLICT DO NOTHING (SQLite and PostgreSQL)."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
 
 
 EVENT_COLUMNS = (
@@ -89,8 +80,6 @@ EVENT_COLUMNS = (
 """Column order of the parameters `_event_params` builds."""
 _CHUNK_ROWS = 1000
 _MINUTE = timedelta(minutes=1)
-TRACK_COLUMNS = ("last_seq", "facts", "gaps_open", "gaps_total", "missing_open", "resets")
-"""The counters of a `device_sequence` row, in the order `_select_tracks` reads them."""
 
 
 def _dead_row(dead: DeadRow) -> dict[str, Any]:
@@ -116,24 +105,12 @@ def envelope_dead_row(env: Envelope, reason: str, received_at: datetime) -> Dead
     return DeadRow(build_topic(env.hall, env.device, channel), reason, env.to_json(), received_at)
 
 
-def _sqlite_ts(value: datetime) -> str:
-    """A timestamp as SQLAlchemy stores DateTime on SQLite: naive UTC, always microseconds."""
-    if value.tzinfo is None:
-        return value.isoformat(" ", "microseconds")
-    return value.astimezone(UTC).isoformat(" ", "microseconds")[:-6]  # without "+00:00"
-
-
-def _db_ts(sqlite_style: bool) -> Any:
-    """How timestamps are passed to the driver: SQLAlchemy's SQLite text, or as they are."""
-    return _sqlite_ts if sqlite_style else (lambda value: value)
-
-
 def _event_params(
     envelopes: Sequence[Envelope], received: Any, sqlite_style: bool, first_pos: int
 ) -> list[Any]:
     """The flat INSERT parameters of `envelopes`, in EVENT_COLUMNS order (positions from
     `first_pos` on)."""
-    to_db = _db_ts(sqlite_style)
+    to_db = db_ts(sqlite_style)
     params: list[Any] = []
     add = params.extend
     for pos, env in enumerate(envelopes, first_pos):
@@ -172,7 +149,7 @@ def _insert_returning_new(
     one = "(" + ",".join([mark] * len(EVENT_COLUMNS)) + ")"
     head = f"INSERT INTO event ({','.join(EVENT_COLUMNS)}) VALUES "
     tail = " ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
-    received = _db_ts(sqlite_style)(received_at)
+    received = db_ts(sqlite_style)(received_at)
     inserted: set[str] = set()
     for start in range(0, len(envelopes), _CHUNK_ROWS):
         part = envelopes[start : start + _CHUNK_ROWS]
@@ -283,167 +260,6 @@ def insert_events(
     return Inserted(new, reused, [position[e.id] for e in new], (base, base + len(by_id)))
 
 
-Tracks = dict[tuple[str, str], tuple[DeviceTrack, dict[str, Any]]]
-"""Per (hall, device): its sequence track and the counters of its stored row."""
-
-
-def _select_tracks(conn: Connection, keys: list[tuple[str, str]], tracks: Tracks) -> None:
-    """Read (and on PostgreSQL lock, in key order) the sequence rows of `keys` that exist."""
-    sqlite_style = conn.dialect.name == "sqlite"
-    mark = "?" if sqlite_style else "%s"
-    lock = "" if sqlite_style else " FOR UPDATE"
-    by_hall: dict[str, list[str]] = defaultdict(list)
-    for hall, device in keys:
-        by_hall[hall].append(device)
-    for hall in sorted(by_hall):
-        devices = by_hall[hall]
-        sql = (
-            f"SELECT device, {', '.join(TRACK_COLUMNS)} FROM device_sequence "
-            f"WHERE hall = {mark} AND device IN ({','.join([mark] * len(devices))}) "
-            f"ORDER BY device{lock}"
-        )
-        for device, *values in conn.exec_driver_sql(sql, (hall, *devices)):
-            row = dict(zip(TRACK_COLUMNS, values, strict=True))
-            last = row["last_seq"] if row["facts"] or row["resets"] else None
-            tracks[(hall, device)] = (DeviceTrack(last_seq=last), row)
-
-
-def _load_tracks(conn: Connection, keys: list[tuple[str, str]], now: datetime) -> Tracks:
-    """Lock (PostgreSQL) and read the sequence rows of `keys`, creating the missing ones."""
-    tracks: Tracks = {}
-    _select_tracks(conn, keys, tracks)
-    missing = [k for k in keys if k not in tracks]
-    if missing:  # a device's first facts: create its row (another worker may race us to it)
-        stmt = _insert(conn, SEQ).on_conflict_do_nothing(index_elements=["hall", "device"])
-        zero = dict.fromkeys(TRACK_COLUMNS, 0)
-        rows = [{"hall": h, "device": d, **zero, "updated_at": now} for h, d in missing]
-        conn.execute(stmt, rows)
-        _select_tracks(conn, missing, tracks)
-    return tracks
-
-
-def _load_gaps(conn: Connection, keys: list[tuple[str, str]], tracks: Tracks) -> None:
-    """Read the open gaps of devices whose batch reaches back below their highest seq."""
-    if not keys:
-        return
-    query = (
-        sa.select(GAP)
-        .where(sa.tuple_(GAP.c.hall, GAP.c.device).in_(keys), GAP.c.filled_at.is_(None))
-        .order_by(GAP.c.from_seq)
-    )
-    for row in conn.execute(query).mappings():
-        tracks[(row["hall"], row["device"])][0].gaps.append(
-            Gap(row["from_seq"], row["to_seq"], row["missing"], id=row["id"])
-        )
-
-
-def update_sequences(
-    conn: Connection, facts: Sequence[Envelope], now: datetime, result: StoreResult
-) -> None:
-    """Advance each device's sequence with its new facts; open and fill gaps."""
-    seqs: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for env in facts:
-        seqs[(env.hall, env.device)].append(env.seq)
-    if not seqs:
-        return
-    keys = sorted(seqs)
-    tracks = _load_tracks(conn, keys, now)
-    reaching_back = [
-        k
-        for k in keys
-        if tracks[k][0].last_seq is not None and min(seqs[k]) <= (tracks[k][0].last_seq or 0)
-    ]
-    _load_gaps(conn, reaching_back, tracks)
-    new_gaps: list[dict[str, Any]] = []
-    changed: list[dict[str, Any]] = []
-    seq_rows: list[tuple[Any, ...]] = []
-    updated_at = _db_ts(conn.dialect.name == "sqlite")(now)
-    for key in keys:
-        track, row = tracks[key]
-        advance(track, seqs[key])
-        hall, device = key
-        new_gaps += [
-            {
-                "hall": hall,
-                "device": device,
-                "from_seq": g.from_seq,
-                "to_seq": g.to_seq,
-                "missing": g.missing,
-                "detected_at": now,
-                "filled_at": None,
-            }
-            for g in track.new_gaps
-        ]
-        changed += [
-            {"gap_id": g.id, "missing": max(g.missing, 0), "filled_at": now if g.filled else None}
-            for g in track.gaps
-            if g.changed
-        ]
-        seq_rows.append(
-            (  # TRACK_COLUMNS, updated_at, then the key
-                track.last_seq if track.last_seq is not None else 0,
-                row["facts"] + len(seqs[key]),
-                row["gaps_open"] + len(track.new_gaps) - track.filled,
-                row["gaps_total"] + len(track.new_gaps),
-                row["missing_open"] + sum(g.missing for g in track.new_gaps) - track.late,
-                row["resets"] + track.resets,
-                updated_at,
-                hall,
-                device,
-            )
-        )
-        result.gaps_opened += len(track.new_gaps)
-        result.gaps_filled += track.filled
-        result.unexpected_seqs += track.unexpected
-        for g in track.new_gaps:
-            logger.warning(
-                "sequence gap on %s/%s: seqs %d..%d missing", hall, device, g.from_seq, g.to_seq
-            )
-        if track.unexpected:
-            logger.warning(
-                "%s/%s sent %d repeated seqs with new event ids", hall, device, track.unexpected
-            )
-    if new_gaps:
-        conn.execute(sa.insert(GAP), new_gaps)
-    if changed:
-        conn.execute(
-            GAP.update()
-            .where(GAP.c.id == sa.bindparam("gap_id"))
-            .values(missing=sa.bindparam("missing"), filled_at=sa.bindparam("filled_at")),
-            changed,
-        )
-    sqlite_style = conn.dialect.name == "sqlite"
-    mark = "?" if sqlite_style else "%s"
-    assigns = ", ".join(f"{c} = {mark}" for c in (*TRACK_COLUMNS, "updated_at"))
-    conn.exec_driver_sql(
-        f"UPDATE device_sequence SET {assigns} WHERE hall = {mark} AND device = {mark}",
-        seq_rows,
-    )
-
-
-def contiguous_upto(
-    conn: Connection, keys: Sequence[tuple[str, str]]
-) -> dict[tuple[str, str], int]:
-    """Per device: the highest seq up to which every fact is stored (below its first open gap)."""
-    if not keys:
-        return {}
-    first_open = (
-        sa.select(sa.func.min(GAP.c.from_seq))
-        .where(GAP.c.hall == SEQ.c.hall, GAP.c.device == SEQ.c.device, GAP.c.filled_at.is_(None))
-        .scalar_subquery()
-    )
-    query = sa.select(SEQ.c.hall, SEQ.c.device, SEQ.c.last_seq, SEQ.c.gaps_open, first_open).where(
-        sa.tuple_(SEQ.c.hall, SEQ.c.device).in_(sorted(set(keys)))
-    )
-    out: dict[tuple[str, str], int] = {}
-    for hall, device, last_seq, gaps_open, gap_from in conn.execute(query):
-        upto = int(last_seq)
-        if gaps_open and gap_from is not None:
-            upto = min(upto, int(gap_from) - 1)
-        out[(hall, device)] = upto
-    return out
-
-
 def store_batch(
     engine: Engine, envelopes: Sequence[Envelope], dead: Sequence[DeadRow], received_at: datetime
 ) -> StoreResult:
@@ -462,6 +278,7 @@ def store_batch(
         if dead:
             conn.execute(sa.insert(DEAD), [_dead_row(d) for d in dead])
             result.dead_letters = len(dead)
+            result.dead_rows = dead
         update_sequences(conn, [e for e in result.new if e.is_fact], now, result)
         result.stored_upto = contiguous_upto(
             conn, [(e.hall, e.device) for e in envelopes if e.is_fact]

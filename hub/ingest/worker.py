@@ -41,13 +41,17 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.subscribeoptions import SubscribeOptions
 from sqlalchemy.engine import Engine
 
+from hub.ingest.authorize import grants_for
 from hub.ingest.hooks import AlertSink, CommitHook, IngestBatch, Projector
 from hub.ingest.lane import RetryPolicy
+from hub.ingest.pipeline import IngestPolicy
 from hub.ingest.projection import Committed, Projection
+from hub.ingest.refusals import RefusalAlerts
 from hub.ingest.stats import IngestStats
 from hub.ingest.writer import InlineWriter, ProcessWriter, Writer, WriterMode, resolve_writer
 from models.broker import BrokerSettings
 from models.envelope import DEFAULT_MAX_AHEAD, parse_envelope
+from models.layout import Hall
 from models.topics import Channel, parse_topic, subscription
 
 logger = logging.getLogger(__name__)
@@ -85,6 +89,8 @@ class IngestWorker:
     `share_group`, several workers split the load (MQTT v5 shared subscription). A batch is
     committed every `batch_size` messages or `batch_ms` milliseconds; `receive_maximum`
     (default 4 x batch_size) bounds the unacknowledged messages the broker sends at once.
+    With `halls`, every fact is checked against its sender's kind and place in the layout
+    (hub.ingest.authorize); with `alerts`, a device whose messages are refused is alerted.
     """
 
     def __init__(
@@ -106,6 +112,7 @@ class IngestWorker:
         alerts: AlertSink | None = None,
         retry_policy: RetryPolicy | None = None,
         projection_tick_s: float = 1.0,
+        halls: Sequence[Hall] | None = None,
     ) -> None:
         self.engine = engine
         self.broker = BrokerSettings.of(broker)
@@ -115,7 +122,10 @@ class IngestWorker:
         self.batch_ms = max(0.0, batch_ms)
         self.projectors = tuple(projectors)
         self.commit_hooks = tuple(commit_hooks)
-        self.max_ahead = max_ahead
+        self.policy = IngestPolicy(
+            max_ahead=max_ahead, grants=None if halls is None else grants_for(halls)
+        )
+        self.refusals = RefusalAlerts(alerts) if alerts is not None else None
         self.session_expiry_s = session_expiry_s
         self.receive_maximum = min(65535, receive_maximum or max(100, 4 * self.batch_size))
         self.keepalive_s = keepalive_s
@@ -282,10 +292,8 @@ class IngestWorker:
 
     def _make_writer(self) -> Writer:
         if self.writer_mode == "process":
-            return ProcessWriter(
-                self.engine.url.render_as_string(hide_password=False), self.max_ahead
-            )
-        return InlineWriter(self.engine, self._stopping.wait, self.max_ahead)
+            return ProcessWriter(self.engine.url.render_as_string(hide_password=False), self.policy)
+        return InlineWriter(self.engine, self._stopping.wait, self.policy)
 
     def _result_first(self, writer: Writer) -> bool:
         """Wait for the oldest batch's outcome; False as soon as a new message arrives first.
@@ -380,6 +388,8 @@ class IngestWorker:
             lag_ms=lag_ms,
             size=len(batch),
         )
+        if outcome.refused and self.refusals is not None:
+            self.refusals.note(outcome.refused)  # rule: the feed names a refused device
         wanted = self.projectors and (outcome.spans or outcome.states)
         if not (wanted or self.commit_hooks):
             self.stats.busy_s += time.perf_counter() - started

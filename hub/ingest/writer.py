@@ -26,14 +26,13 @@ import signal
 import time
 from collections import deque
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any, Literal, Protocol
 
 from sqlalchemy.engine import URL, Engine
 
-from hub.ingest.pipeline import BatchOutcome, handle_batch
-from models.envelope import DEFAULT_MAX_AHEAD
+from hub.ingest.pipeline import BatchOutcome, IngestPolicy, handle_batch
 
 logger = logging.getLogger(__name__)
 
@@ -81,18 +80,16 @@ class Writer(Protocol):
 class InlineWriter:
     """Validates and stores on the calling thread (the default; simplest, one process)."""
 
-    def __init__(
-        self, engine: Engine, give_up: Any, max_ahead: timedelta = DEFAULT_MAX_AHEAD
-    ) -> None:
+    def __init__(self, engine: Engine, give_up: Any, policy: IngestPolicy | None = None) -> None:
         self.engine = engine
         self.give_up = give_up
-        self.max_ahead = max_ahead
+        self.policy = policy
         self._done: deque[BatchOutcome] = deque()
 
     def submit(self, messages: Messages, received_at: datetime) -> None:
         """Validate and store now."""
         outcome = handle_batch(
-            self.engine, messages, received_at, give_up=self.give_up, max_ahead=self.max_ahead
+            self.engine, messages, received_at, give_up=self.give_up, policy=self.policy
         )
         self._done.append(outcome)
 
@@ -108,7 +105,7 @@ class InlineWriter:
         """Nothing to release."""
 
 
-def _child_main(db_url: str, conn: Connection, parent: int, max_ahead: timedelta) -> None:
+def _child_main(db_url: str, conn: Connection, parent: int, policy: IngestPolicy | None) -> None:
     """The writer process: receive batches until the pipe closes; answer each in order."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     logging.basicConfig(
@@ -135,9 +132,7 @@ def _child_main(db_url: str, conn: Connection, parent: int, max_ahead: timedelta
             break
         messages, received_at = request
         try:
-            outcome = handle_batch(
-                engine, messages, received_at, give_up=give_up, max_ahead=max_ahead
-            )
+            outcome = handle_batch(engine, messages, received_at, give_up=give_up, policy=policy)
             outcome.new = []  # the parent re-reads new envelopes by index, cheaper than pickle
         except Exception:
             logger.exception("writer process: batch of %d failed", len(messages))
@@ -152,9 +147,9 @@ def _child_main(db_url: str, conn: Connection, parent: int, max_ahead: timedelta
 class ProcessWriter:
     """Validates and stores in a child process; up to a few batches in flight."""
 
-    def __init__(self, db_url: str, max_ahead: timedelta = DEFAULT_MAX_AHEAD) -> None:
+    def __init__(self, db_url: str, policy: IngestPolicy | None = None) -> None:
         self.db_url = db_url
-        self.max_ahead = max_ahead
+        self.policy = policy
         self._ctx = mp.get_context("spawn")
         self._unanswered: deque[tuple[Messages, datetime]] = deque()
         self._conn: Connection | None = None
@@ -167,7 +162,7 @@ class ProcessWriter:
         self._proc = self._ctx.Process(
             target=_child_main,
             name="hallkeeper-ingest-writer",
-            args=(self.db_url, child_conn, os.getpid(), self.max_ahead),
+            args=(self.db_url, child_conn, os.getpid(), self.policy),
             daemon=True,
         )
         self._proc.start()

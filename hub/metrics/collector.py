@@ -9,7 +9,8 @@ Read at scrape time, never cached. Metric names (all prefixed `hallkeeper_`):
 - `ingest_lag_seconds` (last batch, receipt to acknowledgement), `ingest_max_lag_seconds`,
   `ingest_queue_depth` (received, not yet stored).
 - `event_age_seconds`: hub time minus the newest stored event's receipt time (all workers).
-- `dead_letters`: rows in the dead-letter table (all workers).
+- `dead_letters`: rows in the dead-letter table (all workers); `refused_messages_total{reason}`:
+  the same by reason code (hub.ingest.reasons), whose `rate()` is the dead-letter rate.
 - `devices{hall}`, `devices_online{hall}`: layout devices, and those whose last state is online.
 - `open_alerts{hall,severity}`: fleet alerts still open.
 """
@@ -82,6 +83,12 @@ class HubCollector(Collector):
         with self.engine.connect() as conn:
             newest = conn.execute(sa.text("SELECT max(received_at) FROM event")).scalar()
             dead = conn.execute(sa.text("SELECT count(*) FROM dead_letter")).scalar_one()
+            dead_rows = conn.execute(
+                sa.text(
+                    "SELECT coalesce(code, 'other'), count(*) FROM dead_letter "
+                    "GROUP BY coalesce(code, 'other')"
+                )
+            ).all()
             online_rows = conn.execute(
                 sa.text("SELECT hall, count(*) FROM device_health WHERE online GROUP BY hall")
             ).all()
@@ -103,6 +110,15 @@ class HubCollector(Collector):
         yield GaugeMetricFamily(
             PREFIX + "dead_letters", "Rows in the dead-letter table", value=dead
         )
+        refused = CounterMetricFamily(
+            PREFIX + "refused_messages",
+            "Messages refused into dead letters (all workers), by reason code; the dead-letter "
+            "rate: rate(hallkeeper_refused_messages_total[5m])",
+            labels=["reason"],
+        )
+        for code, count in dead_rows:
+            refused.add_metric([str(code)], float(count))
+        yield refused
         devices = GaugeMetricFamily(
             PREFIX + "devices", "Devices in the hall layout", labels=["hall"]
         )

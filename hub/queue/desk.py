@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from hub.queue.announce import Announcer
 from hub.queue.notices import PRINT_FAULTS, TicketWords, hall_notices, ticket_words
 from models.commands import DisplayText, PrintTicket, ShowTicket
-from models.devices import hall_display, ticket_printer, voice
+from models.devices import hall_display, rating_device, ticket_printer, voice
 from models.devices.kiosk import KIND as KIOSK
 from models.envelope import Envelope
 from models.events import CommandResult, DeviceFault
@@ -33,6 +33,9 @@ HALL_WIDE = (ticket_printer.KIND, voice.KIND, KIOSK)
 """Device kinds whose faults concern the whole hall (their notice goes on the hall screen)."""
 NOTICE_LINE = 1
 """The hall display line that carries the fault notice (line 0 is the call)."""
+RATING_OUT = frozenset({"offline", "rating_port_error"})
+"""A rating device's states that stop citizens rating at its window."""
+RATING_OUT_TEXT = "评价器暂停使用，可扫码投诉建议或到咨询台评价"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,7 @@ class CitizenDesk:
         self.lock = threading.Lock()
         self.pending: dict[str, PendingPrint] = {}
         self.faults: dict[str, set[str]] = {}  # hall-wide device -> active fault codes
+        self.window_faults: dict[str, set[str]] = {}  # rating device -> codes that stop it
         self.recent: list[TicketOutcome] = []
 
     # ---- the hall screen's notices ----
@@ -138,6 +142,9 @@ class CitizenDesk:
                         self.faults[r.device] = codes
 
     def _set_fault(self, device: str, code: str, active: bool) -> bool:
+        if self._kind(device) == rating_device.KIND:
+            self._rating_fault(device, code, active)
+            return False
         if self._kind(device) not in HALL_WIDE:
             return False
         before = self.notices()
@@ -154,6 +161,24 @@ class CitizenDesk:
             self._show_notices(after)
             return True
         return False
+
+    def _rating_fault(self, device: str, code: str, active: bool) -> None:
+        """A window's rating device that cannot take ratings: its counter display says so on
+        line 2, and where else to be heard (rule DEV-4); cleared when it works again."""
+        if code not in RATING_OUT:
+            return
+        with self.lock:
+            codes = self.window_faults.setdefault(device, set())
+            before = bool(codes)
+            (codes.add if active else codes.discard)(code)
+            after = bool(codes)
+        if before == after:
+            return
+        dev = self.hall.device(device)
+        seat_window = next((w.id for w in self.hall.windows if dev.seat in w.seats), None)
+        window = dev.window or seat_window
+        if window:
+            self.announcer.show(window, RATING_OUT_TEXT if after else "", line=2)
 
     def _show_notices(self, notices: list[str]) -> None:
         text = "；".join(notices)

@@ -242,7 +242,8 @@ class RatingProjector:
                 ref=f"rating:{rating['id']}",
                 window=rating["window"],
                 staff_id=rating["present_staff_id"],
-                text=f"{rating['window']} {rating['ticket']}: {binding.detail}",
+                text=f"{rating['window']} {rating['ticket']}：评价器显示 "
+                f"{rating['shown_staff_id'] or '无人'}，在岗 {rating['present_staff_id']}",
                 now=now,
             )
         settings = store.load_settings(conn, self.hall.id)

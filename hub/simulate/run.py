@@ -265,6 +265,7 @@ def simulate(
                 on_progress(1.0, n, "ingest")
             time.sleep(0.3)
         result.drain_s = max(0.0, time.time() - drained) + max(0.0, drained - epoch - result.play_s)
-        time.sleep(1.0)  # projectors of the last batch
+        if hub.ingest is not None:  # projection runs on its own thread: let it finish
+            hub.ingest.projection.wait_idle(60)
         result.stored = read_stored(hub.engine)
     return result

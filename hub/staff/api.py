@@ -12,6 +12,14 @@ from starlette.formparsers import MultiPartParser
 
 from hub.staff.enroll import EnrollmentRefused, enroll, hall_of
 from hub.staff.gallery_sync import GallerySync
+from hub.staff.public import (
+    EnrolledPublic,
+    EnrollmentPublic,
+    EnrollmentStartedPublic,
+    GalleryStatusPublic,
+    RemovedPublic,
+    StaffPublic,
+)
 from hub.staff.tables import FaceTemplate, Staff
 from hub.staff.terminal_enroll import EnrollmentRefused as TerminalEnrollmentRefused
 from hub.staff.terminal_enroll import TerminalEnrollment
@@ -54,7 +62,9 @@ def make_router(
             raise HTTPException(422, f"unknown hall {hall!r}")
         return hall
 
-    @router.post("/enrollments", status_code=status.HTTP_201_CREATED)
+    @router.post(
+        "/enrollments", status_code=status.HTTP_201_CREATED, response_model=EnrollmentStartedPublic
+    )
     def enroll_at_terminal(request: EnrollAtTerminal) -> dict[str, Any]:
         """Start enrollment at a terminal: a one-time token goes to it; no photo comes back."""
         hall = _hall(request.hall)
@@ -71,7 +81,7 @@ def make_router(
         except TerminalEnrollmentRefused as exc:
             raise HTTPException(422, str(exc)) from None
 
-    @router.get("/enrollments/{enrollment_id}")
+    @router.get("/enrollments/{enrollment_id}", response_model=EnrollmentPublic)
     def enrollment_state(enrollment_id: str) -> dict[str, Any]:
         """pending, done or failed (with why)."""
         state = enrollments.get(enrollment_id)
@@ -79,7 +89,7 @@ def make_router(
             raise HTTPException(404, f"no enrollment {enrollment_id!r}")
         return state
 
-    @router.post("/enroll", status_code=status.HTTP_201_CREATED)
+    @router.post("/enroll", status_code=status.HTTP_201_CREATED, response_model=EnrolledPublic)
     def enroll_staff(
         staff_id: Annotated[str, Form(pattern=r"^[A-Za-z0-9_.-]{1,64}$")],
         name: Annotated[str, Form(min_length=1, max_length=64)],
@@ -88,7 +98,7 @@ def make_router(
         unit: Annotated[str, Form(max_length=128)] = "",
         window: Annotated[str | None, Form()] = None,
         keep_photos: Annotated[bool | None, Form(description="Keep encrypted photos")] = None,
-    ) -> dict[str, Any]:
+    ) -> EnrolledPublic:
         """Check every photo, store encrypted templates, push the new gallery to terminals."""
         hall = _hall(hall)
         if sync.master_key is None:
@@ -126,15 +136,15 @@ def make_router(
         gallery = sync.publish(hall)
         if old_hall is not None and old_hall != hall:
             sync.moved(staff_id, old_hall)  # rule PRIV-1: the old hall's copies are erased
-        return {
-            "staff_id": result.staff_id,
-            "templates": result.templates,
-            "photos_kept": result.photos_kept,
-            "gallery_version": gallery.version,
-        }
+        return EnrolledPublic(
+            staff_id=result.staff_id,
+            templates=result.templates,
+            photos_kept=result.photos_kept,
+            gallery_version=gallery.version,
+        )
 
-    @router.get("")
-    def list_staff() -> list[dict[str, Any]]:
+    @router.get("", response_model=list[StaffPublic])
+    def list_staff() -> list[StaffPublic]:
         """Every staff member with the number of face templates held."""
         with Session(sync.engine) as s:
             counts = dict(
@@ -143,20 +153,20 @@ def make_router(
                 ).all()
             )
             return [
-                {
-                    "staff_id": m.staff_id,
-                    "name": m.name,
-                    "hall": m.hall,
-                    "unit": m.unit,
-                    "window": m.window,
-                    "active": m.active,
-                    "templates": counts.get(m.staff_id, 0),
-                }
+                StaffPublic(
+                    staff_id=m.staff_id,
+                    name=m.name,
+                    hall=m.hall,
+                    unit=m.unit,
+                    window=m.window,
+                    active=m.active,
+                    templates=counts.get(m.staff_id, 0),
+                )
                 for m in s.exec(select(Staff).order_by(Staff.staff_id)).all()
             ]
 
-    @router.delete("/{staff_id}")
-    def remove_staff(staff_id: str) -> dict[str, Any]:
+    @router.delete("/{staff_id}", response_model=RemovedPublic)
+    def remove_staff(staff_id: str) -> RemovedPublic:
         """Erase the staff member's templates here and on every terminal (rule PRIV-1)."""
         try:
             removed = sync.remove(staff_id)
@@ -164,15 +174,15 @@ def make_router(
             raise HTTPException(404, str(exc)) from None
         except RuntimeError as exc:
             raise HTTPException(503, str(exc)) from None
-        return {
-            "staff_id": removed.staff_id,
-            "hall": removed.hall,
-            "templates_erased": removed.templates_erased,
-            "terminals": removed.terminals,
-            "gallery_version": removed.gallery_version,
-        }
+        return RemovedPublic(
+            staff_id=removed.staff_id,
+            hall=removed.hall,
+            templates_erased=removed.templates_erased,
+            terminals=removed.terminals,
+            gallery_version=removed.gallery_version,
+        )
 
-    @router.get("/gallery")
+    @router.get("/gallery", response_model=list[GalleryStatusPublic])
     def gallery_status(hall: str | None = None) -> list[dict[str, Any]]:
         """Which gallery version each terminal holds, and which erasures are confirmed."""
         return sync.status(hall)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.api.public import IsoDatetime, Public
 from hub.users.accounts import (
     AccountError,
     LoginRefused,
@@ -209,22 +210,35 @@ def disable_user(username: str, body: WhyIn, request: Request, op: AdminDep) -> 
     return UserOut(username=username, role=found[0].role, active=False, staff_id=found[0].staff_id)
 
 
-@router.get("/audit")
+class AuditEntryPublic(Public):
+    """One line of the audit log: who did what to which record, why, before and after."""
+
+    at: IsoDatetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    why: str
+    before: Any
+    after: Any
+
+
+@router.get("/audit", response_model=list[AuditEntryPublic])
 def audit_log(
     request: Request, op: AuditorDep, actor: str | None = None, limit: int = 200
-) -> list[dict[str, Any]]:
+) -> list[AuditEntryPublic]:
     """The hub's audit log, newest first (admin, supervisor)."""
     limit = max(1, min(limit, 5000))
     return [
-        {
-            "at": e.at.isoformat(),
-            "actor": e.actor,
-            "action": e.action,
-            "entity": e.entity,
-            "entity_id": e.entity_id,
-            "why": e.why,
-            "before": e.before,
-            "after": e.after,
-        }
+        AuditEntryPublic(
+            at=e.at,
+            actor=e.actor,
+            action=e.action,
+            entity=e.entity,
+            entity_id=e.entity_id,
+            why=e.why,
+            before=e.before,
+            after=e.after,
+        )
         for e in audit_entries(request.app.state.engine, limit=limit, actor=actor)
     ]

@@ -21,11 +21,22 @@ def test_health_reconciling_leaves_alerts_it_does_not_own_alone() -> None:
 
 def test_one_open_alert_per_device_and_kind_updated_then_cleared(sqlite_engine: Engine) -> None:
     alerts = FleetAlerts(sqlite_engine)
-    alerts.raise_alert("demo", "w01-rate", "facts_refused", "第一次")
-    alerts.raise_alert("demo", "w01-rate", "facts_refused", "第二次")
+    for count in (1, 2):
+        alerts.raise_alert(
+            "demo",
+            "w01-rate",
+            "facts_refused",
+            words="alert.facts_refused",
+            values={"count": count},
+        )
     with Session(sqlite_engine) as s:
         (alert,) = s.exec(select(Alert)).all()
-    assert (alert.state, alert.message) == ("open", "第二次")
+    assert (alert.state, alert.words, alert.word_values) == (
+        "open",
+        "alert.facts_refused",
+        {"count": 2},
+    )
+    assert alert.occurrences == 2
     alerts.clear_alert("demo", "w01-rate", "facts_refused")
     with Session(sqlite_engine) as s:
         (alert,) = s.exec(select(Alert)).all()

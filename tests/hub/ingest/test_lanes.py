@@ -102,7 +102,8 @@ def test_a_fact_the_projector_fails_on_is_retried_alerted_and_applied_once_fixed
     wait_until(lambda: open_alerts(engine), what="an alert")
     (alert,) = open_alerts(engine)
     assert (alert.hall, alert.device, alert.kind) == ("demo", "w01-face", "projection:attendance")
-    assert bad.id in alert.message and "考勤" in alert.message and "projector bug" in alert.message
+    assert alert.words == "alert.projection_failed"
+    assert alert.word_values == {"event_id": bad.id, "area": "area.attendance", "attempts": 3}
     wait_until(lambda: behind.id in flaky.ids(), what="the fact behind it")
     assert flaky.ids()[:1] == [p1.id] and bad.id not in flaky.ids()
     flaky.broken = False  # the projector is fixed (a deploy): the next retry applies it

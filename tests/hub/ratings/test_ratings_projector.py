@@ -206,7 +206,7 @@ def test_mismatch_alert_and_a_same_day_followup_through_its_steps(rig: Rig) -> N
     assert (r["attitude"], r["efficiency"], r["service_level"]) == (1, 2, 2)
     (alert,) = rig.rows("rating_alert")
     assert alert["kind"] == "staff_mismatch" and alert["rule"] == "RATE-2"
-    assert "device showed S0012, S0013 is on post" in alert["text"]
+    assert "评价器显示 S0012，在岗 S0013" in alert["text"]
     (task,) = rig.rows("rating_followup")
     assert task["state"] == "open" and task["staff_id"] == "S0013" and task["reason"] == "attitude"
     # rule RATE-3: a Friday rating is contacted by the end of that Friday (即时回访)
@@ -462,7 +462,8 @@ def test_api(api: tuple[str, Rig]) -> None:
         xlsx = c.get(
             "/api/ratings/export", params={"format": "xlsx", "what": "stats", "start": day}
         )
-        assert load_workbook(io.BytesIO(xlsx.content))["staff"]["B2"].value == "S0012"
+        book = load_workbook(io.BytesIO(xlsx.content))  # 18.8: sheets and headers in words
+        assert book["按人员"]["B2"].value == "S0012" and book["按人员"]["B1"].value == "编号"
         settings = c.get("/api/ratings/settings").json()
         assert settings["contact_days"] == 0 and settings["scheme"] == "national"
         put = c.put("/api/ratings/settings", json={"contact_days": 2, "close_days": 7})
