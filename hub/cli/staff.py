@@ -150,12 +150,16 @@ def remove(
     broker: str | None = BROKER_OPTION,
 ) -> None:
     """Erase a staff member's face templates on the hub and on every terminal (PRIV-1)."""
+    from hub.cli.session import words
+    from hub.problems import Problem
+    from hub.staff.leaving import leave_hall
+
     sync = _sync(db, hall_dir, broker)
     try:
         try:
-            removed = sync.remove(staff)
-        except LookupError as exc:
-            raise _fail(str(exc)) from None
+            removed = leave_hall(sync, staff)  # last day today; refused when left already
+        except Problem as exc:  # worded from the catalogue ($HK_LANG)
+            raise _fail(f"{staff}: {words(exc.key, **exc.values)}") from None
         typer.echo(
             f"removed {staff}: {removed.templates_erased} template(s) erased on the "
             f"hub; erasure asked of {len(removed.terminals)} terminal(s) "

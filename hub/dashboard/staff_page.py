@@ -15,6 +15,7 @@ from sqlmodel import Session, func, select
 from hub.dashboard.routes import DashDep, PageOp
 from hub.dashboard.web import render
 from hub.db import session_scope
+from hub.staff import leaving
 from hub.staff.api import MAX_PHOTO_BYTES
 from hub.staff.enroll import EnrollmentRefused, enroll, hall_of
 from hub.staff.tables import FaceTemplate, Staff
@@ -184,18 +185,11 @@ def leave_hall(
     """The staff member leaves the hall: not judged after their last day, and their face
     templates erased here and on every terminal (rule PRIV-1; audited)."""
     _editor(request, op, csrf_token)
-    last = leave_date or dash.clock().date()
-    with session_scope(request.app.state.engine) as s:
-        member = s.get(Staff, staff_id)
-        if member is None:
-            raise HTTPException(404, "staff.unknown")
-        member.leave_date = last
-        s.add(member)
-    sync = getattr(request.app.state, "staff_sync", None)
-    erased: dict[str, Any] = {"templates": 0, "terminals": []}
-    if sync is not None:
-        removed = sync.remove(staff_id)  # the staff area's erasure: hub, key, every terminal
-        erased = {"templates": removed.templates_erased, "terminals": list(removed.terminals)}
+    # the staff area's leaving: the last day kept (refused when left already, still to come or
+    # before the first day), templates erased on the hub, its key and every terminal
+    removed = leaving.leave_hall(_sync(request), staff_id, leave_date)
+    last = removed.left_on
+    erased = {"templates": removed.templates_erased, "terminals": list(removed.terminals)}
     audit(
         request.app.state.engine,
         actor=op.username,

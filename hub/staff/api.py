@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile, status
@@ -10,8 +11,10 @@ from pydantic import Field as PydanticField
 from sqlmodel import Session, func, select
 from starlette.formparsers import MultiPartParser
 
+from hub.problems import Problem
 from hub.staff.enroll import EnrollmentRefused, enroll, hall_of
 from hub.staff.gallery_sync import GallerySync
+from hub.staff.leaving import leave_hall
 from hub.staff.public import (
     EnrolledPublic,
     EnrollmentPublic,
@@ -166,12 +169,13 @@ def make_router(
             ]
 
     @router.delete("/{staff_id}", response_model=RemovedPublic)
-    def remove_staff(staff_id: str) -> RemovedPublic:
-        """Erase the staff member's templates here and on every terminal (rule PRIV-1)."""
+    def remove_staff(staff_id: str, leave_date: date | None = None) -> RemovedPublic:
+        """The staff member leaves the hall after `leave_date` (default today; judged up to
+        it); their templates are erased here and on every terminal (rule PRIV-1)."""
         try:
-            removed = sync.remove(staff_id)
-        except LookupError as exc:
-            raise HTTPException(404, str(exc)) from None
+            removed = leave_hall(sync, staff_id, leave_date)
+        except Problem as exc:  # unknown, left already, a last day to come or before the first
+            raise HTTPException(exc.status, str(exc)) from None
         except RuntimeError as exc:
             raise HTTPException(503, str(exc)) from None
         return RemovedPublic(

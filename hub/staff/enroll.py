@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import cv2
@@ -23,6 +23,7 @@ from sqlmodel import col, delete
 from hub.db import session_scope
 from hub.staff.crypto import encrypt_bytes
 from hub.staff.keystore import KeyStore
+from hub.staff.leaving import local_day
 from hub.staff.tables import FaceTemplate, Staff
 from models.face import encrypt_template
 
@@ -218,8 +219,13 @@ def store_enrollment(
     unit: str = "",
     window: str | None = None,
     now: datetime | None = None,
+    first_day: date | None = None,
 ) -> Enrolled:
-    """Store (or replace) a staff member and their templates under a new person key."""
+    """Store (or replace) a staff member and their templates under a new person key.
+
+    A member who had left comes back: their first day is `first_day` (default: today in the
+    default zone) and their leaving date is cleared, so attendance judges them again.
+    """
     at = now or datetime.now(UTC)
     key = keys.rotate(staff_id)
     with session_scope(engine) as s:
@@ -230,6 +236,8 @@ def store_enrollment(
             )
         else:
             staff.hall, staff.name, staff.unit, staff.window = hall, name, unit, window
+            if not staff.active:  # back after leaving: judged again from today, not before
+                staff.start_date, staff.leave_date = first_day or local_day(at), None
             staff.active = True
         s.add(staff)
         s.flush()

@@ -23,7 +23,7 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -62,6 +62,8 @@ class Removed:
     templates_erased: int
     terminals: list[str]
     gallery_version: int
+    left_on: date | None = None
+    """The staff member's last day with the hall, when they left it (hub.staff.leaving)."""
 
 
 def _now() -> datetime:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -31,6 +32,7 @@ from hub.db import session_scope
 from hub.ingest.hooks import IngestBatch
 from hub.staff.enroll import hall_of, store_enrollment
 from hub.staff.gallery_sync import GallerySync
+from hub.staff.leaving import hall_day
 from hub.staff.tables import EnrollmentRequest, FaceTemplate, Staff
 from models.commands import StartEnrollment
 from models.envelope import Envelope
@@ -47,6 +49,20 @@ ENROLLED_KEPT = 3
 def token_hash(token: str) -> str:
     """What the hub keeps of a token."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def whole_templates(sealed: str, key: bytes, count: int) -> list[Any]:
+    """The `count` encodings a terminal sealed, each finite; else GalleryError.
+
+    A terminal that says three and seals thirty, or one that sends NaN (matching nobody, or
+    everybody), is refused: the batch's other facts go on (rule PRIV-1).
+    """
+    encodings = open_templates(sealed, key)
+    if len(encodings) != count:
+        raise GalleryError(f"{len(encodings)} templates sealed, {count} announced")
+    if not all(np.isfinite(e).all() for e in encodings):
+        raise GalleryError("a template holds values that are not finite numbers")
+    return encodings
 
 
 class EnrollmentRefused(ValueError):
@@ -140,7 +156,7 @@ class TerminalEnrollment:
                     )
                 elif isinstance(body, TemplateOffered):
                     self._offered(env, body)
-            except GalleryError as exc:
+            except GalleryError as exc:  # sealed wrongly, or not what it says: the next goes on
                 logger.warning("face data from %s/%s refused: %s", env.hall, env.device, exc)
 
     def _captured(self, env: Envelope, body: EnrollmentCaptured) -> None:
@@ -167,7 +183,7 @@ class TerminalEnrollment:
             if r is not None and r.status == "pending" and problem == "token expired":
                 self._finish(r.enrollment_id, env, "failed", problem)
             return
-        encodings = open_templates(body.templates, self.sync.hall_key(env.hall))
+        encodings = whole_templates(body.templates, self.sync.hall_key(env.hall), body.count)
         old_hall = hall_of(self.sync.engine, r.staff_id)
         store_enrollment(
             self.sync.engine,
@@ -179,6 +195,7 @@ class TerminalEnrollment:
             unit=r.unit,
             window=r.window,
             now=now,
+            first_day=hall_day(self.sync, r.hall, now),
         )
         self._finish(r.enrollment_id, env, "done", f"{len(encodings)} templates")
         self.sync.publish(r.hall)
@@ -195,7 +212,7 @@ class TerminalEnrollment:
             s.add(r)
 
     def _offered(self, env: Envelope, body: TemplateOffered) -> None:
-        (encoding,) = open_templates(body.template, self.sync.hall_key(env.hall))
+        (encoding,) = whole_templates(body.template, self.sync.hall_key(env.hall), 1)
         key = self.sync.key_store().get(body.staff_id)
         with session_scope(self.sync.engine) as s:
             member = s.get(Staff, body.staff_id)

@@ -56,6 +56,9 @@ def test_identify_json_shape(tmp_path: Path) -> None:
     assert missing.exit_code == 2
 
 
+EN = {"HK_LANG": "en"}
+
+
 def test_staff_cli_enroll_list_remove(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = f"sqlite:///{tmp_path / 'hub.db'}"
     common = ["--db", db, "--hall-dir", str(DEMO)]
@@ -85,8 +88,10 @@ def test_staff_cli_enroll_list_remove(tmp_path: Path, monkeypatch: pytest.Monkey
     at = ["enroll-at", "--staff", "obama", "--name", "O", *common]
     no_broker = runner.invoke(staff_app, [*at, "--device", "ent-face1"])
     assert no_broker.exit_code == 1 and "needs the broker" in no_broker.output
-    unknown = runner.invoke(staff_app, ["remove", "--staff", "nobody", *common])
-    assert unknown.exit_code == 1 and "no staff member 'nobody'" in unknown.output
+    unknown = runner.invoke(staff_app, ["remove", "--staff", "nobody", *common], env=EN)
+    assert unknown.exit_code == 1 and "nobody: No such staff member" in unknown.output
+    again = runner.invoke(staff_app, ["remove", "--staff", "obama", *common], env=EN)
+    assert again.exit_code == 1 and "obama left the hall on" in again.output
 
 
 def test_api_refusals(sqlite_engine: Engine) -> None:
