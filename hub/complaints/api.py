@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.deps import EngineDep, HallsDep, NowDep
+from hub.complaints import callbacks as calls
 from hub.complaints import store
 from hub.complaints.api_public import (
     CallbackPublic,
@@ -134,7 +135,7 @@ def complaints(
 @router.get("/alerts", response_model=list[ComplaintAlertPublic])
 def alerts(engine: EngineDep, halls: HallsDep, hall: HallQ = None) -> list[dict[str, Any]]:
     """Missed complaint and call-back deadlines (DUTY-6, DEV-4), newest first."""
-    return store.alerts(engine, hall_of(halls, hall).id)
+    return calls.alerts(engine, hall_of(halls, hall).id)
 
 
 @router.get("/callbacks", response_model=list[CallbackPublic])
@@ -142,7 +143,7 @@ def callbacks(
     engine: EngineDep, halls: HallsDep, hall: HallQ = None, open_only: bool = False
 ) -> list[dict[str, Any]]:
     """Call-back tasks of citizens whose matter could not be handled now (DEV-4)."""
-    return store.callbacks(engine, hall_of(halls, hall).id, open_only=open_only)
+    return calls.callbacks(engine, hall_of(halls, hall).id, open_only=open_only)
 
 
 class CallMade(BaseModel):
@@ -161,7 +162,7 @@ def call_made(
 ) -> dict[str, Any]:
     """Record a call (rule DEV-4); a reached citizen, or `done`, ends it and erases the number."""
     try:
-        return store.callback_step(
+        return calls.callback_step(
             engine,
             callback_id,
             actor_of(request, body.actor),

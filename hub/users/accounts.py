@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from hub.dbtypes import aware
@@ -53,6 +53,10 @@ class AccountError(InvalidProblem, ValueError):
         return self.message
 
 
+class NoSuchAccount(AccountError):
+    """No account has this username."""
+
+
 class LoginRefused(Exception):
     """A login that fails; `locked` says it was refused by the rate limit."""
 
@@ -69,6 +73,8 @@ class Operator:
     id: int
     username: str
     role: Role
+    staff_id: str | None = None
+    """The staff member this account belongs to, if an admin linked one (rules ATT-5, ATT-6)."""
 
     @property
     def name(self) -> str:
@@ -152,9 +158,19 @@ def audit_entries(engine: Engine, limit: int = 200, actor: str | None = None) ->
 
 
 def create_user(
-    engine: Engine, *, username: str, password: str, role: Role | str, actor: str, why: str = ""
+    engine: Engine,
+    *,
+    username: str,
+    password: str,
+    role: Role | str,
+    actor: str,
+    why: str = "",
+    staff_id: str | None = None,
 ) -> Operator:
-    """Add an operator (audited); refuses a taken name, an unknown role or a weak password."""
+    """Add an operator (audited); refuses a taken name, an unknown role or a weak password.
+
+    `staff_id` names the staff member the account belongs to (see `link_staff`).
+    """
     username = username.strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
         raise AccountError(
@@ -171,6 +187,8 @@ def create_user(
         taken = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
         if taken is not None:
             raise AccountError(f"user {username!r} exists already", "account.taken", name=username)
+        if staff_id is not None:
+            _staff_or_fail(session, staff_id)
         user = UserAccount(
             username=username,
             password_hash=hash_password(password),
@@ -178,6 +196,7 @@ def create_user(
             active=True,
             created_at=utc_now(),
             created_by=actor,
+            staff_id=staff_id,
         )
         session.add(user)
         session.flush()
@@ -189,11 +208,16 @@ def create_user(
             entity="user",
             entity_id=username,
             why=why,
-            after={"username": username, "role": role.value, "active": True},
+            after={
+                "username": username,
+                "role": role.value,
+                "active": True,
+                **({"staff_id": staff_id} if staff_id else {}),
+            },
         )
         session.commit()
         logger.info("user %s (%s) created by %s", username, role.value, actor)
-        return Operator(user.id, username, role)
+        return Operator(user.id, username, role, staff_id)
 
 
 def list_users(engine: Engine) -> list[UserAccount]:
@@ -234,7 +258,7 @@ def set_active(engine: Engine, *, username: str, active: bool, actor: str, why: 
 def _account(session: Session, username: str) -> UserAccount:
     user = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
     if user is None:
-        raise AccountError(f"no user {username!r}", "account.unknown", name=username)
+        raise NoSuchAccount(f"no user {username!r}", "account.unknown", name=username)
     return user
 
 
@@ -290,6 +314,50 @@ def set_password(
         session.commit()
 
 
+def _staff_or_fail(session: Session, staff_id: str) -> None:
+    from hub.staff.tables import Staff
+
+    if session.get(Staff, staff_id) is None:
+        raise AccountError(f"no staff member {staff_id!r}", "account.unknown_staff", staff=staff_id)
+
+
+def link_staff(
+    engine: Engine, *, username: str, staff_id: str | None, actor: str, why: str = ""
+) -> None:
+    """Name the staff member an account belongs to (None: nobody), audited.
+
+    Whichever of their accounts a person uses, they never approve their own leave or
+    correction (rules ATT-5, ATT-6); the staff member must exist.
+    """
+    with Session(engine) as session:
+        user = _account(session, username)
+        if staff_id is not None:
+            _staff_or_fail(session, staff_id)
+        before = user.staff_id
+        user.staff_id = staff_id
+        session.add(user)
+        audit(
+            session,
+            actor=actor,
+            action="user.staff",
+            entity="user",
+            entity_id=username,
+            why=why,
+            before={"staff_id": before},
+            after={"staff_id": staff_id},
+        )
+        session.commit()
+
+
+def linked_staff(conn: Connection, username: str) -> str | None:
+    """The staff member the account `username` belongs to, if one is named (in `conn`)."""
+    table = UserAccount.__table__  # type: ignore[attr-defined]
+    found = conn.execute(
+        sa.select(table.c.staff_id).where(table.c.username == username)
+    ).scalar_one_or_none()
+    return str(found) if found else None
+
+
 def authenticate(
     engine: Engine,
     username: str,
@@ -338,7 +406,7 @@ def authenticate(
         session.commit()
         if not ok or user is None or user.id is None:
             raise LoginRefused("wrong username or password, or the account is disabled")
-        return Operator(user.id, user.username, Role(user.role))
+        return Operator(user.id, user.username, Role(user.role), user.staff_id)
 
 
 def purge_attempts(engine: Engine, before: datetime) -> int:

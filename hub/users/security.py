@@ -158,7 +158,8 @@ def lookup_session(engine: Engine, token: str) -> SessionInfo | None:
         user = session.get(UserAccount, row.user_id)
         if user is None or not user.active or user.id is None:
             return None
-        return SessionInfo(Operator(user.id, user.username, Role(user.role)), row.csrf_token)
+        op = Operator(user.id, user.username, Role(user.role), user.staff_id)
+        return SessionInfo(op, row.csrf_token)
 
 
 def app_secret(request: Request) -> bytes:
