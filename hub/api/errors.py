@@ -9,15 +9,14 @@ dashboard's, found on `app.state.error_page` (absent: JSON always).
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import (
-    http_exception_handler,
-    request_validation_exception_handler,
-)
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -86,10 +85,25 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return _page(request, info)
 
 
+def _json_safe(value: Any) -> Any:
+    """What a refused input echoes, made sendable: NaN and infinities (which a lenient JSON
+    reader accepts) as text, a lone surrogate (which UTF-8 cannot encode) as '?'."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    if not wants_page(request):
-        return await request_validation_exception_handler(request, exc)
+    if not wants_page(request):  # FastAPI's answer, with a NaN sent back as text, never a 500
+        detail = _json_safe(jsonable_encoder(exc.errors()))
+        return JSONResponse({"detail": detail}, status_code=422)
     return _page(request, ErrorInfo(status=422, fields=field_errors(exc.errors())))
 
 

@@ -30,3 +30,12 @@ class Public(BaseModel):
     """Base of every response model: frozen; the fields it names are all that leave the API."""
 
     model_config = ConfigDict(frozen=True)
+
+
+CSV = "text/csv"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FILE = {"schema": {"type": "string", "format": "binary"}}
+EXPORT_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": {CSV: FILE, XLSX: FILE}, "description": "The file (CSV or XLSX, as asked)"}
+}
+"""The OpenAPI answer of a route that sends a spreadsheet: `response_class=Response` with these."""

@@ -11,7 +11,7 @@ from collections.abc import Callable, Coroutine
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -22,6 +22,8 @@ from hub.attendance.workflow import AttendanceWorkflow
 from hub.problems import Problem
 
 MonthStr = Annotated[str, Field(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")]
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+"""A leave or correction number: beyond the database's integers it is a 422, never a 500."""
 
 
 class AttendanceRoute(APIRoute):

@@ -7,9 +7,11 @@ the operator's language next to the field (rules ATT-5, ATT-6; policy `[filing]`
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
+from hub.attendance.engine import Employment
 from hub.attendance.facts import LeaveKind
 from hub.attendance.policy import Policy
 from hub.problems import Problem
@@ -146,12 +148,52 @@ def check_correction(policy: Policy, now: datetime, *, at: datetime, checkpoint:
         )
 
 
-def check_not_own(actor: str, staff_id: str, what: str) -> None:
+_BIDI = frozenset(range(0x202A, 0x202F)) | frozenset(range(0x2066, 0x206A))
+"""Bidirectional overrides and isolates: they make a reason read otherwise than it is stored."""
+
+
+def check_text(value: str, field: str) -> str:
+    """The text, unless it holds a control character (NUL, escape, bidi override, a lone
+    surrogate) that no form can type and PostgreSQL or a page would choke on; tabs and line
+    breaks are kept."""
+    for ch in value:
+        kind = unicodedata.category(ch)
+        if (kind == "Cc" and ch not in "\t\n\r") or kind == "Cs" or ord(ch) in _BIDI:
+            raise FieldError(
+                f"{field} holds the control character U+{ord(ch):04X}",
+                key="att.err.control_char",
+                field=field,
+                code=f"U+{ord(ch):04X}",
+            )
+    return value
+
+
+def check_employed(staff_id: str, span: Employment, first: date, last: date, field: str) -> None:
+    """A FieldError unless `first`..`last` lie within the staff member's days with the hall.
+
+    Before their start date or after their leaving date nobody is judged (issue 18.1), so a
+    leave or a correction there is nonsense (rules ATT-5, ATT-6).
+    """
+    if span.covers(first) and span.covers(last):
+        return
+    raise FieldError(
+        f"{staff_id} is with the hall from {span.start or '-'} to {span.leave or '-'}; "
+        f"{first}..{last} is outside",
+        key="att.err.not_employed",
+        field=field,
+        staff_id=staff_id,
+        start=str(span.start or "—"),
+        leave=str(span.leave or "—"),
+    )
+
+
+def check_not_own(actor: str, staff_id: str, what: str, actor_staff: str | None = None) -> None:
     """Nobody approves their own leave or correction (rules ATT-5, ATT-6).
 
-    An operator account named with a staff id is that staff member.
+    The actor is the staff member when their account names them (`actor_staff`, linked by an
+    admin), or when the account is named with the staff id.
     """
-    if actor == staff_id:
+    if staff_id in (actor, actor_staff):
         key = "att.err.own_leave" if what == "leave" else "att.err.own_correction"
         raise Forbidden(f"{actor} may not approve their own {what}", key=key)
 

@@ -1,6 +1,8 @@
-"""The base of the attendance workflow: the audit trail, closed months, and substitutes.
+"""The base of the attendance workflow: the audit trail, closed months, substitutes, who is
+who (an account and the staff member it belongs to), overlapping leave and daily wages.
 
-Every change is audited (who, when, what, why). Closed months are frozen (rule ATT-8).
+Every change is audited (who, when, what, why). Closed months are frozen (rule ATT-8). A
+decision locks its row first, so two operators acting at once are served one after the other.
 """
 
 from __future__ import annotations
@@ -14,17 +16,23 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from hub.attendance.checks import FieldError, NotFound, WorkflowError
+from hub.attendance.checks import FieldError, NotFound, WorkflowError, check_text
+from hub.attendance.engine import Employment
 from hub.attendance.projector import AttendanceProjector, month_range
 from hub.attendance.seats import SeatReader, staff_table_holders
 from hub.attendance.store import STAFF, aware, closed_months, month_key
-from hub.attendance.tables import AttAudit, AttMonth, AttSubstitute
+from hub.attendance.tables import AttAudit, AttLeave, AttMonth, AttPay, AttSubstitute
+from hub.users.accounts import linked_staff
 
 logger = logging.getLogger(__name__)
 
 SUBSTITUTE = AttSubstitute.__table__  # type: ignore[attr-defined]
 MONTH = AttMonth.__table__  # type: ignore[attr-defined]
 AUDIT = AttAudit.__table__  # type: ignore[attr-defined]
+LEAVE = AttLeave.__table__  # type: ignore[attr-defined]
+PAY = AttPay.__table__  # type: ignore[attr-defined]
+LIVE_LEAVE = ("pending", "dept_approved", "approved")
+"""Leave statuses that still stand (a new leave may not overlap one of them)."""
 
 
 __all__ = ["FieldError", "NotFound", "WorkflowDesk", "WorkflowError", "aware_in", "utc_now"]
@@ -75,18 +83,40 @@ class WorkflowDesk:
         """The hall's clock, aware."""
         return aware_in(self.clock(), "clock")
 
-    def _staff_or_fail(self, conn: Connection, staff_id: str) -> None:
-        """A FieldError unless `staff_id` is a staff member of the hall."""
+    def _staff_or_fail(
+        self, conn: Connection, staff_id: str, field: str = "staff_id"
+    ) -> Employment:
+        """The staff member's days with the hall; a FieldError unless they are one of its staff."""
+        check_text(staff_id, field)
         found = conn.execute(
-            sa.select(STAFF.c.staff_id).where(STAFF.c.staff_id == staff_id)
+            sa.select(STAFF.c.start_date, STAFF.c.leave_date, STAFF.c.created_at).where(
+                STAFF.c.staff_id == staff_id
+            )
         ).first()
         if found is None:
             raise FieldError(
                 f"no staff member {staff_id!r}",
                 key="att.err.unknown_staff",
-                field="staff_id",
+                field=field,
                 staff_id=staff_id,
             )
+        first, last, added = found
+        if first is None and added is not None:  # as hub.attendance.store.employment
+            first = self.projector.judge.local_day(aware(added))
+        return Employment(first, last)
+
+    def _same_person(self, conn: Connection, actor: str, other: str | None) -> bool:
+        """Whether two accounts are one person: the same name, or linked to one staff member."""
+        if other is None:
+            return False
+        mine = {actor, linked_staff(conn, actor)} - {None}
+        return bool(mine & {other, linked_staff(conn, other)})
+
+    @staticmethod
+    def _lock(conn: Connection, table: sa.Table, row_id: int) -> None:
+        """Take the row's write lock before reading it: a second operator deciding, reviewing
+        or revoking the same item at the same moment waits, then sees what the first did."""
+        conn.execute(sa.update(table).where(table.c.id == row_id).values(id=table.c.id))
 
     # -- audit -------------------------------------------------------------------------------
     def _audit(
@@ -173,6 +203,18 @@ class WorkflowDesk:
                 key="att.err.self_substitute",
                 field="substitute_id",
             )
+        check_text(window, "window")
+        check_text(substitute_id, "substitute_id")
+        check_text(why, "why")
+        days = self._days(start, end - timedelta(microseconds=1))
+        longest = self.projector.policy.filing.leave_max_days
+        if len(days) > longest:  # no substitute outlasts the longest leave (rule ATT-7)
+            raise FieldError(
+                f"a substitute covers at most {longest} days",
+                key="att.err.substitute_too_long",
+                field="end",
+                days=longest,
+            )
         if sent_by_unit and (filed_at is None or aware_in(filed_at, "filed_at") > start):
             raise FieldError(
                 "a substitute sent by the staff member's own unit must be filed "
@@ -193,6 +235,8 @@ class WorkflowDesk:
             "created_at": self.clock(),
         }
         with self.engine.begin() as conn:
+            self._staff_or_fail(conn, staff_id)  # the substitute may come from their unit
+            self._open_or_fail(conn, days)
             sub_id = new_id(conn.execute(sa.insert(SUBSTITUTE).values(**values)))
             self._audit(conn, actor, "add", "substitute", sub_id, values, why)
         return sub_id
@@ -219,6 +263,7 @@ class WorkflowDesk:
     def close_month(self, *, actor: str, month: str, why: str = "") -> int:
         """Judge the whole month from its facts, store it, and freeze it; returns rows stored."""
         first, last = month_range(month)
+        check_text(why, "why")
         today = self.projector.judge.local_day(self.now())
         if last >= today:
             raise WorkflowError(
@@ -239,6 +284,7 @@ class WorkflowDesk:
     def reopen_month(self, *, actor: str, month: str, why: str) -> int:
         """Reopen a closed month (audited, needs a reason) and re-judge it from its facts."""
         first, last = month_range(month)
+        check_text(why, "why")
         if not why.strip():
             raise FieldError(
                 "reopening a month needs a reason", key="att.err.why_needed", field="why"
@@ -256,3 +302,39 @@ class WorkflowDesk:
         done = conn.execute(sa.update(MONTH).where(MONTH.c.month == month).values(**values))
         if not done.rowcount:
             conn.execute(sa.insert(MONTH).values(month=month, **values))
+
+    # -- leave that stands (rule ATT-5) -------------------------------------------------------
+    def _no_overlap(self, conn: Connection, staff_id: str, start: datetime, end: datetime) -> None:
+        """A FieldError when the staff member has a standing leave overlapping this time."""
+        other = conn.execute(
+            sa.select(LEAVE.c.id).where(
+                LEAVE.c.staff_id == staff_id,
+                LEAVE.c.status.in_(LIVE_LEAVE),
+                LEAVE.c.start < end,
+                LEAVE.c.end > start,
+            )
+        ).first()
+        if other is not None:  # rule ATT-5: one request per absence; extend it instead
+            raise FieldError(
+                f"{staff_id} already has leave {other[0]} in this time",
+                key="att.err.leave_overlap",
+                field="start",
+                leave_id=other[0],
+            )
+
+    # -- pay (rule ATT-9: a day of absence costs that day's pay) -------------------------------
+    def set_daily_wage(self, *, actor: str, staff_id: str, yuan: float, why: str = "") -> None:
+        """Set a staff member's daily wage (what a day's pay is in the month report)."""
+        if not 0 <= yuan <= 100_000:
+            raise FieldError(
+                "a daily wage is 0 to 100000 yuan", key="att.err.wage", field="daily_wage_yuan"
+            )
+        check_text(why, "why")
+        fen = round(yuan * 100)
+        with self.engine.begin() as conn:
+            self._staff_or_fail(conn, staff_id)
+            values = {"daily_wage_fen": fen, "changed_by": actor, "changed_at": self.clock()}
+            done = conn.execute(sa.update(PAY).where(PAY.c.staff_id == staff_id).values(**values))
+            if not done.rowcount:
+                conn.execute(sa.insert(PAY).values(staff_id=staff_id, **values))
+            self._audit(conn, actor, "set", "pay", staff_id, {"daily_wage_fen": fen}, why)

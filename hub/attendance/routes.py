@@ -20,6 +20,7 @@ from hub.attendance.api import (
     MonthStr,
     ReviewIn,
     Role,
+    RowId,
     SubstituteIn,
     WageIn,
     WhyIn,
@@ -47,13 +48,13 @@ def add_routes(r: APIRouter, bound: Callable[[Request], AttendanceContext]) -> N
         return ctx.workflow.list_leaves(staff_id)
 
     @r.get("/leaves/{leave_id}")
-    def get_leave(leave_id: int, ctx: Ctx) -> dict[str, Any]:
+    def get_leave(leave_id: RowId, ctx: Ctx) -> dict[str, Any]:
         """One leave request."""
         return ctx.workflow.get_leave(leave_id)
 
     @r.post("/leaves/{leave_id}/decision")
     def decide(
-        leave_id: int, body: DecisionIn, ctx: Ctx, actor: Actor, role: Role
+        leave_id: RowId, body: DecisionIn, ctx: Ctx, actor: Actor, role: Role
     ) -> dict[str, Any]:
         """Approve or refuse at one stage (department first, then office; two accounts)."""
         return ctx.workflow.decide_leave(
@@ -61,7 +62,7 @@ def add_routes(r: APIRouter, bound: Callable[[Request], AttendanceContext]) -> N
         )
 
     @r.post("/leaves/{leave_id}/revoke")
-    def revoke_leave(leave_id: int, body: WhyIn, ctx: Ctx, actor: Actor) -> dict[str, Any]:
+    def revoke_leave(leave_id: RowId, body: WhyIn, ctx: Ctx, actor: Actor) -> dict[str, Any]:
         """Withdraw a leave (e.g. obtained by deceit, rule ATT-6); needs a reason."""
         return ctx.workflow.revoke_leave(actor=actor, leave_id=leave_id, why=body.why)
 
@@ -78,7 +79,7 @@ def add_routes(r: APIRouter, bound: Callable[[Request], AttendanceContext]) -> N
 
     @r.post("/corrections/{correction_id}/review")
     def review(
-        correction_id: int, body: ReviewIn, ctx: Ctx, actor: Actor, role: Role
+        correction_id: RowId, body: ReviewIn, ctx: Ctx, actor: Actor, role: Role
     ) -> dict[str, Any]:
         """The supervision office approves or refuses a correction (not its filer, not its own)."""
         return jsonable(
@@ -89,7 +90,7 @@ def add_routes(r: APIRouter, bound: Callable[[Request], AttendanceContext]) -> N
 
     @r.post("/corrections/{correction_id}/revoke")
     def revoke_correction(
-        correction_id: int, body: WhyIn, ctx: Ctx, actor: Actor
+        correction_id: RowId, body: WhyIn, ctx: Ctx, actor: Actor
     ) -> dict[str, Any]:
         """Withdraw a correction; needs a reason."""
         return jsonable(

@@ -9,7 +9,7 @@ approves their own leave or correction; the two stages of a leave are two differ
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -21,11 +21,14 @@ from hub.attendance.checks import (
     FieldError,
     Forbidden,
     check_correction,
+    check_employed,
     check_leave,
     check_not_own,
     check_role,
+    check_text,
 )
 from hub.attendance.desk import (
+    LEAVE,
     SUBSTITUTE,
     NotFound,
     WorkflowDesk,
@@ -36,18 +39,18 @@ from hub.attendance.desk import (
 )
 from hub.attendance.seats import window_mates
 from hub.attendance.store import aware
-from hub.attendance.tables import AttCorrection, AttLeave, AttPay
+from hub.attendance.tables import AttCorrection
+from hub.users.accounts import linked_staff
 
 logger = logging.getLogger(__name__)
 
-LEAVE = AttLeave.__table__  # type: ignore[attr-defined]
 CORRECTION = AttCorrection.__table__  # type: ignore[attr-defined]
-PAY = AttPay.__table__  # type: ignore[attr-defined]
 Stage = Literal["department", "office"]
 __all__ = ["AttendanceWorkflow", "FieldError", "Forbidden", "NotFound", "WorkflowError", "utc_now"]
 
 
 def _why_needed(why: str) -> None:
+    check_text(why, "why")
     if not why.strip():
         raise FieldError("this needs a reason", key="att.err.why_needed", field="why")
 
@@ -70,6 +73,8 @@ class AttendanceWorkflow(WorkflowDesk):
     ) -> int:
         """File a leave request (pending until both approvals); an extension names its leave."""
         start, end = aware_in(start, "start"), aware_in(end, "end")
+        check_text(reason, "reason")
+        check_text(certificate, "certificate")
         kind = check_leave(
             self.projector.policy,
             self.now(),
@@ -78,8 +83,12 @@ class AttendanceWorkflow(WorkflowDesk):
             end=end,
             certificate=certificate,
         )
+        judge = self.projector.judge
+        first, last = judge.local_day(start), judge.local_day(end - timedelta(microseconds=1))
         with self.engine.begin() as conn:
-            self._staff_or_fail(conn, staff_id)
+            span = self._staff_or_fail(conn, staff_id)
+            check_employed(staff_id, span, first, last, "start")  # not before or after the job
+            self._no_overlap(conn, staff_id, start, end)
             if extends_id is not None:  # rule ATT-5: an extension needs approval too
                 base = self._leave(conn, extends_id)
                 if base["staff_id"] != staff_id or base["status"] != "approved":
@@ -145,7 +154,9 @@ class AttendanceWorkflow(WorkflowDesk):
         the second, and (when `role` is known) a role that does not decide this stage.
         """
         check_role(role, DEPARTMENT_ROLES if stage == "department" else OFFICE_ROLES, stage)
+        check_text(why, "why")
         with self.engine.begin() as conn:
+            self._lock(conn, LEAVE, leave_id)
             lv = self._leave(conn, leave_id)
             expected = {"department": "pending", "office": "dept_approved"}[stage]
             if lv["status"] != expected:
@@ -155,8 +166,8 @@ class AttendanceWorkflow(WorkflowDesk):
                     key="att.err.stage_order",
                     leave_id=leave_id,
                 )
-            check_not_own(actor, lv["staff_id"], "leave")  # rule ATT-5
-            if stage == "office" and approve and actor == lv["dept_by"]:
+            check_not_own(actor, lv["staff_id"], "leave", linked_staff(conn, actor))  # rule ATT-5
+            if stage == "office" and approve and self._same_person(conn, actor, lv["dept_by"]):
                 raise Forbidden(
                     f"{actor} took the department stage; the office stage is another account's",
                     key="att.err.same_approver",
@@ -195,6 +206,7 @@ class AttendanceWorkflow(WorkflowDesk):
         """Withdraw a leave, e.g. obtained by deceit (rule ATT-6); needs a reason."""
         _why_needed(why)
         with self.engine.begin() as conn:
+            self._lock(conn, LEAVE, leave_id)
             lv = self._leave(conn, leave_id)
             if lv["status"] in ("revoked", "refused"):
                 raise WorkflowError(
@@ -261,12 +273,15 @@ class AttendanceWorkflow(WorkflowDesk):
     ) -> int:
         """File a correction for review: named checkpoint, a past time, within the deadline."""
         at = aware_in(at, "at")
+        check_text(reason, "reason")
         if not reason.strip():
             raise FieldError("a correction needs a reason", key="att.err.reason", field="reason")
         check_correction(self.projector.policy, self.now(), at=at, checkpoint=checkpoint)
+        day = self.projector.judge.local_day(at)
         with self.engine.begin() as conn:
-            self._staff_or_fail(conn, staff_id)
-            self._open_or_fail(conn, self._days(at, at))
+            span = self._staff_or_fail(conn, staff_id)
+            check_employed(staff_id, span, day, day, "at")
+            self._open_or_fail(conn, [day])
             values = {
                 "staff_id": staff_id,
                 "checkpoint": checkpoint,
@@ -295,15 +310,17 @@ class AttendanceWorkflow(WorkflowDesk):
         Never the person it corrects, nor the account that filed it.
         """
         check_role(role, OFFICE_ROLES, "review")
+        check_text(why, "why")
         with self.engine.begin() as conn:
+            self._lock(conn, CORRECTION, correction_id)
             row = self._correction(conn, correction_id)
             if row["status"] != "pending":
                 raise WorkflowError(
                     f"correction {correction_id} is {row['status']}: nothing to review",
                     key="att.err.not_pending",
                 )
-            check_not_own(actor, row["staff_id"], "correction")
-            if actor == row["entered_by"]:
+            check_not_own(actor, row["staff_id"], "correction", linked_staff(conn, actor))
+            if self._same_person(conn, actor, row["entered_by"]):
                 raise Forbidden(
                     f"{actor} filed correction {correction_id}; another account reviews it",
                     key="att.err.filer_reviews",
@@ -333,6 +350,7 @@ class AttendanceWorkflow(WorkflowDesk):
         """Withdraw a correction (filed or approved by mistake); needs a reason."""
         _why_needed(why)
         with self.engine.begin() as conn:
+            self._lock(conn, CORRECTION, correction_id)
             row = self._correction(conn, correction_id)
             if row["status"] in ("revoked", "refused"):
                 raise WorkflowError(
@@ -386,19 +404,3 @@ class AttendanceWorkflow(WorkflowDesk):
             q = q.where(CORRECTION.c.staff_id == staff_id)
         with self.engine.connect() as conn:
             return [self._correction(conn, i) for i in conn.execute(q).scalars()]
-
-    # -- pay (rule ATT-9: a day of absence costs that day's pay) -------------------------------
-    def set_daily_wage(self, *, actor: str, staff_id: str, yuan: float, why: str = "") -> None:
-        """Set a staff member's daily wage (what a day's pay is in the month report)."""
-        if not 0 <= yuan <= 100_000:
-            raise FieldError(
-                "a daily wage is 0 to 100000 yuan", key="att.err.wage", field="daily_wage_yuan"
-            )
-        fen = round(yuan * 100)
-        with self.engine.begin() as conn:
-            self._staff_or_fail(conn, staff_id)
-            values = {"daily_wage_fen": fen, "changed_by": actor, "changed_at": self.clock()}
-            done = conn.execute(sa.update(PAY).where(PAY.c.staff_id == staff_id).values(**values))
-            if not done.rowcount:
-                conn.execute(sa.insert(PAY).values(staff_id=staff_id, **values))
-            self._audit(conn, actor, "set", "pay", staff_id, {"daily_wage_fen": fen}, why)

@@ -23,6 +23,7 @@ GROUPS: list[tuple[str, str]] = [
     ("queue", "Queue: services, tickets, calls."),
     ("complaints", "Complaints and citizens' contacts: the contact key, the month's counts."),
     ("user", "Operator accounts and roles."),
+    ("login", "Log in to the running hub: prints a token to export as HK_API_TOKEN."),
     ("simulate", "Fleet simulator: a compressed working day of many halls."),
     ("bench", "Benchmarks that print their figures (JSON with --json)."),
 ]

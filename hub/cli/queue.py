@@ -18,22 +18,10 @@ DEFAULT_HALL = Path("firmware_cfg/halls/demo")
 
 
 def _call(method: str, api: str, path: str, **kwargs: Any) -> Any:
-    import httpx
+    """A queue API call as the logged-in operator (hub.cli.session: token or password)."""
+    from hub.cli.session import call
 
-    try:
-        resp = httpx.request(method, f"{api.rstrip('/')}/api/queue{path}", timeout=10, **kwargs)
-    except httpx.HTTPError as exc:
-        typer.echo(f"cannot reach the hub at {api}: {exc}", err=True)
-        raise typer.Exit(2) from None
-    if resp.status_code >= 400:
-        detail = (
-            resp.json().get("detail", resp.text)
-            if resp.headers.get("content-type", "").startswith("application/json")
-            else resp.text
-        )
-        typer.echo(f"refused ({resp.status_code}): {detail}", err=True)
-        raise typer.Exit(1)
-    return resp.json()
+    return call(api, method, f"/api/queue{path}", **kwargs)
 
 
 @app.command()

@@ -11,7 +11,17 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.deps import EngineDep, HallsDep, NowDep
+from hub.complaints import callbacks as calls
 from hub.complaints import store
+from hub.complaints.api_public import (
+    CallbackPublic,
+    ComplaintAlertPublic,
+    ComplaintAssessmentPublic,
+    ComplaintDetailPublic,
+    ComplaintPublic,
+    ComplaintSettingsPublic,
+    ContactOpenedPublic,
+)
 from hub.complaints.assessment import complaint_counts
 from hub.complaints.rules import (
     ACTIONS,
@@ -84,7 +94,7 @@ def new_complaint(hall: Hall, body: TakeComplaint) -> store.NewComplaint:
     )
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=ComplaintDetailPublic)
 def take_complaint(
     request: Request,
     engine: EngineDep,
@@ -114,7 +124,7 @@ def take_complaint(
     return store.get(engine, taken.id)
 
 
-@router.get("")
+@router.get("", response_model=list[ComplaintPublic])
 def complaints(
     engine: EngineDep, halls: HallsDep, hall: HallQ = None, state: str | None = None
 ) -> list[dict[str, Any]]:
@@ -122,18 +132,18 @@ def complaints(
     return store.listing(engine, hall_of(halls, hall).id, state=state)
 
 
-@router.get("/alerts")
+@router.get("/alerts", response_model=list[ComplaintAlertPublic])
 def alerts(engine: EngineDep, halls: HallsDep, hall: HallQ = None) -> list[dict[str, Any]]:
     """Missed complaint and call-back deadlines (DUTY-6, DEV-4), newest first."""
-    return store.alerts(engine, hall_of(halls, hall).id)
+    return calls.alerts(engine, hall_of(halls, hall).id)
 
 
-@router.get("/callbacks")
+@router.get("/callbacks", response_model=list[CallbackPublic])
 def callbacks(
     engine: EngineDep, halls: HallsDep, hall: HallQ = None, open_only: bool = False
 ) -> list[dict[str, Any]]:
     """Call-back tasks of citizens whose matter could not be handled now (DEV-4)."""
-    return store.callbacks(engine, hall_of(halls, hall).id, open_only=open_only)
+    return calls.callbacks(engine, hall_of(halls, hall).id, open_only=open_only)
 
 
 class CallMade(BaseModel):
@@ -146,13 +156,13 @@ class CallMade(BaseModel):
     actor: str | None = Field(default=None, max_length=64)
 
 
-@router.post("/callbacks/{callback_id}")
+@router.post("/callbacks/{callback_id}", response_model=CallbackPublic)
 def call_made(
     request: Request, engine: EngineDep, now: NowDep, callback_id: int, body: CallMade
 ) -> dict[str, Any]:
     """Record a call (rule DEV-4); a reached citizen, or `done`, ends it and erases the number."""
     try:
-        return store.callback_step(
+        return calls.callback_step(
             engine,
             callback_id,
             actor_of(request, body.actor),
@@ -165,7 +175,7 @@ def call_made(
         raise HTTPException(404, f"no call-back {callback_id}") from None
 
 
-@router.get("/assessment")
+@router.get("/assessment", response_model=ComplaintAssessmentPublic)
 def assessment(
     engine: EngineDep,
     halls: HallsDep,
@@ -200,14 +210,14 @@ def assessment(
     }
 
 
-@router.get("/settings")
+@router.get("/settings", response_model=ComplaintSettingsPublic)
 def get_settings(engine: EngineDep, halls: HallsDep, hall: HallQ = None) -> dict[str, Any]:
     """The hall's complaint deadlines (working days) and public page limits."""
     with engine.connect() as conn:
         return store.load_settings(conn, hall_of(halls, hall).id).to_dict()
 
 
-@router.put("/settings")
+@router.put("/settings", response_model=ComplaintSettingsPublic)
 def put_settings(
     engine: EngineDep, halls: HallsDep, now: NowDep, body: dict[str, Any], hall: HallQ = None
 ) -> dict[str, Any]:
@@ -222,7 +232,7 @@ def put_settings(
     return settings.to_dict()
 
 
-@router.get("/{complaint_id}")
+@router.get("/{complaint_id}", response_model=ComplaintDetailPublic)
 def one(engine: EngineDep, complaint_id: int) -> dict[str, Any]:
     """A complaint with its audit log."""
     try:
@@ -245,7 +255,9 @@ class ComplaintStep(BaseModel):
     actor: str | None = Field(default=None, max_length=64)
 
 
-@router.post("/{complaint_id}/contact")
+@router.post(
+    "/{complaint_id}/contact", response_model=ContactOpenedPublic, response_model_exclude_none=True
+)
 def open_contact(
     request: Request, engine: EngineDep, now: NowDep, complaint_id: int, body: ComplaintStep
 ) -> dict[str, str]:
@@ -258,7 +270,7 @@ def open_contact(
         raise HTTPException(503, str(exc)) from None
 
 
-@router.post("/{complaint_id}/{action}")
+@router.post("/{complaint_id}/{action}", response_model=ComplaintDetailPublic)
 def step(
     request: Request,
     engine: EngineDep,

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 
 from hub.areas import AreaContext, AreaParts
-from hub.complaints.store import check_overdue
+from hub.complaints.callbacks import check_overdue
 
 logger = logging.getLogger(__name__)
 

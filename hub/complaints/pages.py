@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from hub.complaints import store
+from hub.complaints import callbacks, store
 from hub.complaints.api import TakeComplaint, new_complaint
 from hub.complaints.rules import (
     CALLBACK_RESULTS,
@@ -51,7 +51,7 @@ def _page(
         op,
         {
             "complaints": store.listing(engine, hall.id),
-            "callbacks": store.callbacks(engine, hall.id),
+            "callbacks": callbacks.callbacks(engine, hall.id),
             "channels": OPERATOR_CHANNELS,
             "results": CALLBACK_RESULTS,
             "windows": hall.windows,
@@ -255,7 +255,7 @@ def callback_number(
         raise HTTPException(403, "forbidden")
     hall, engine = _hall(request), request.app.state.engine
     try:
-        phone = store.reveal_callback(engine, callback_id)
+        phone = callbacks.reveal_callback(engine, callback_id)
     except (Problem, ContactKeyError, ContactError) as exc:
         return _page(request, op, hall, {"error": _worded(request, exc)}, 409)
     audit(
@@ -284,7 +284,7 @@ def callback_made(
         raise HTTPException(403, "forbidden")
     engine = request.app.state.engine
     try:
-        store.callback_step(
+        callbacks.callback_step(
             engine,
             callback_id,
             op.username,

@@ -11,14 +11,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, HTTPException, Query, Request
 from sqlmodel import Session, col, select
 
 from hub.api.deps import EngineDep, HallsDep, NowDep
 from hub.compliance.api_admin import admin
 from hub.compliance.api_common import DayQ, DaysDep, day_range, hall_or_404, row_out
-from hub.compliance.reports import build_report, month_range, report_csv
+from hub.compliance.reports import RULES, build_report, month_range
 from hub.compliance.tables import (
     AlertRow,
     AwayRow,
@@ -26,6 +25,7 @@ from hub.compliance.tables import (
     NoticeRow,
     ViolationRow,
 )
+from models.layout import Hall
 
 router = APIRouter(prefix="/api/compliance", tags=["compliance"])
 
@@ -124,18 +124,15 @@ def alerts(
         return [row_out(r) for r in rows]
 
 
-def _report(engine: Any, hall: str, first: date, last: date, by: str, fmt: str) -> Any:
-    report = build_report(engine, hall, first, last)
-    if fmt == "csv":
-        name = f"compliance-{hall}-{first}-{last}-{by}.csv"
-        return PlainTextResponse(
-            report_csv(report, by),
-            media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+def _report(
+    request: Request, engine: Any, hall: Hall, first: date, last: date, by: str, fmt: str
+) -> Any:
+    report = build_report(engine, hall.id, first, last)
+    if fmt in ("csv", "xlsx"):
+        return _export(request, engine, hall, report, first, last, by, fmt)
     lines = report.by_staff if by == "staff" else report.by_window
     return {
-        "hall": hall,
+        "hall": hall.id,
         "start": first,
         "end": last,
         "by": by,
@@ -143,12 +140,63 @@ def _report(engine: Any, hall: str, first: date, last: date, by: str, fmt: str) 
     }
 
 
+REPORT_COLUMNS = (
+    "key",
+    "name",
+    "days",
+    "on_post_min",
+    "extended_min",
+    "away_count",
+    "away_min",
+    "violations_total",
+    *RULES,
+    "notices",
+)
+
+
+def _export(
+    request: Request,
+    engine: Any,
+    hall: Hall,
+    report: Any,
+    first: date,
+    last: date,
+    by: str,
+    fmt: str,
+) -> Any:
+    """The report for a Chinese office: staff and window sheets, headers in words (18.8)."""
+    from hub.exports import Sheet, download, export_lang
+    from hub.staff.tables import Staff
+
+    with Session(engine) as s:
+        people = {m.staff_id: m.name for m in s.exec(select(Staff)).all()}
+    windows = {w.id: w.name or w.id for w in hall.windows}
+    staff_rows = [{**ln.row(), "name": people.get(ln.key, "")} for ln in report.by_staff]
+    window_rows = [{**ln.row(), "name": windows.get(ln.key, "")} for ln in report.by_window]
+    sheets = [
+        Sheet("compliance.sheet.staff", REPORT_COLUMNS, staff_rows, "compliance.col."),
+        Sheet(
+            "compliance.sheet.windows",
+            REPORT_COLUMNS,
+            window_rows,
+            "compliance.col.window_",
+            "compliance.col.",
+        ),
+    ]
+    if by == "window":
+        sheets.reverse()
+    lang = export_lang(request)
+    stem = f"{hall.id}-{first}-{last}"
+    return download(lang, "exports.compliance", stem, fmt, sheets)
+
+
 ByQ = Annotated[Literal["staff", "window"], Query()]
-FormatQ = Annotated[Literal["json", "csv"], Query()]
+FormatQ = Annotated[Literal["json", "csv", "xlsx"], Query()]
 
 
 @router.get("/{hall}/reports/daily")
 def daily_report(
+    request: Request,
     hall: str,
     engine: EngineDep,
     halls: HallsDep,
@@ -158,12 +206,14 @@ def daily_report(
     format: FormatQ = "json",
 ) -> Any:
     """One day's compliance per staff member or window (JSON, or CSV with format=csv)."""
-    first, _ = day_range(day, None, None, now, hall_or_404(halls, hall))
-    return _report(engine, hall, first, first, by, format)
+    the_hall = hall_or_404(halls, hall)
+    first, _ = day_range(day, None, None, now, the_hall)
+    return _report(request, engine, the_hall, first, first, by, format)
 
 
 @router.get("/{hall}/reports/monthly")
 def monthly_report(
+    request: Request,
     hall: str,
     engine: EngineDep,
     halls: HallsDep,
@@ -172,12 +222,12 @@ def monthly_report(
     format: FormatQ = "json",
 ) -> Any:
     """A month's compliance per staff member or window (`month` as YYYY-MM)."""
-    hall_or_404(halls, hall)
+    the_hall = hall_or_404(halls, hall)
     year, mon = (int(x) for x in month.split("-"))
     if not 1 <= mon <= 12:
         raise HTTPException(422, "month must be 01..12")
     first, last = month_range(year, mon)
-    return _report(engine, hall, first, last, by, format)
+    return _report(request, engine, the_hall, first, last, by, format)
 
 
 router.include_router(admin)

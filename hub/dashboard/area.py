@@ -33,13 +33,16 @@ def _attendance(ctx: AreaContext) -> object | None:
 def setup(ctx: AreaContext) -> AreaParts:
     """Build the dashboard on the hub's engine, halls and clock."""
     from hub.dashboard import (
+        accounts_page,
         alert_pages,
         attendance,
         calendar_page,
         deadletters,
+        months_page,
         records,
         routes,
         rule_pages,
+        staff_page,
     )
 
     feed = LiveFeed()
@@ -67,6 +70,9 @@ def setup(ctx: AreaContext) -> AreaParts:
     router.include_router(rule_pages.router)
     router.include_router(alert_pages.router)
     router.include_router(calendar_page.router)
+    router.include_router(accounts_page.router)
+    router.include_router(staff_page.router)
+    router.include_router(months_page.router)
     router.include_router(deadletters.router)
     from hub.dashboard.errors import error_page
     from hub.dashboard.webhook import from_settings

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse
 
+from hub.attendance.api import RowId
 from hub.attendance.calendar import CalendarError
 from hub.dashboard import views
 from hub.dashboard.charts import bar_chart
@@ -100,6 +101,7 @@ def _page(
         colors=COLORS,
     )
     role = op.role.value
+    me = {op.username, op.staff_id} - {None}  # the account, and the staff member it belongs to
     leaves = wf.list_leaves()[:60]
     for lv in leaves:
         lv["stage"] = next_stage(lv["status"])
@@ -107,8 +109,8 @@ def _page(
         lv["can_decide"] = (
             lv["stage"] is not None
             and _may(role, allowed)
-            and op.username != lv["staff_id"]  # rule ATT-5: not one's own
-            and not (lv["stage"] == "office" and op.username == lv["dept_by"])
+            and lv["staff_id"] not in me  # rule ATT-5: not one's own
+            and not (lv["stage"] == "office" and lv["dept_by"] in me)
         )
         lv["can_revoke"] = _may(role, OFFICE_ROLES) and lv["status"] not in ("revoked", "refused")
     fixes = wf.list_corrections()[:60]
@@ -116,7 +118,7 @@ def _page(
         fx["can_review"] = (
             fx["status"] == "pending"
             and _may(role, OFFICE_ROLES)
-            and op.username not in (fx["staff_id"], fx["entered_by"])  # rule ATT-6
+            and not me & {fx["staff_id"], fx["entered_by"]}  # rule ATT-6
         )
         fx["can_revoke"] = _may(role, OFFICE_ROLES) and fx["status"] in ("pending", "approved")
     return render(
@@ -184,8 +186,12 @@ def staff_day_page(
 
 
 def _local_time(text: str, zone: str) -> datetime:
-    """A 'YYYY-MM-DDTHH:MM' form value in the hall's zone, as an aware datetime."""
-    return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(zone))
+    """A 'YYYY-MM-DDTHH:MM' form value in the hall's zone, as an aware datetime.
+
+    A value that carries its own offset (a script posting UTC) keeps it, never re-read as local.
+    """
+    found = datetime.fromisoformat(text)
+    return found if found.tzinfo is not None else found.replace(tzinfo=ZoneInfo(zone))
 
 
 def _refused(
@@ -262,7 +268,7 @@ def request_leave(
 @router.post("/attendance/leaves/{leave_id}/decide", response_model=None)
 def decide_leave(
     request: Request,
-    leave_id: int,
+    leave_id: RowId,
     op: PageOp,
     dash: DashDep,
     approve: Annotated[str, Form()] = "1",
@@ -313,7 +319,7 @@ def decide_leave(
 def revoke(
     request: Request,
     what: str,
-    item_id: int,
+    item_id: RowId,
     op: PageOp,
     dash: DashDep,
     why: Annotated[str, Form(max_length=500)] = "",
@@ -395,7 +401,7 @@ def file_correction(
 @router.post("/attendance/corrections/{correction_id}/review", response_model=None)
 def review_correction(
     request: Request,
-    correction_id: int,
+    correction_id: RowId,
     op: PageOp,
     dash: DashDep,
     approve: Annotated[str, Form()] = "1",

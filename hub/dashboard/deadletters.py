@@ -19,7 +19,7 @@ from hub.events import queries
 from hub.ingest.reasons import ALL_CODES, FORGERY_CODES
 from hub.users.accounts import Operator
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # a page: not part of the API schema
 PageOp = Annotated[Operator, Depends(page_operator)]
 LIMIT = 500
 """Rows the page lists at most (newest first)."""

@@ -47,7 +47,10 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/alerts", "alerts"),
     ("/dead-letters", "deadletters"),
     ("/audit", "audit"),
+    ("/staff", "staff"),
+    ("/months", "months"),
     ("/calendar", "calendar"),
+    ("/accounts", "accounts"),
     ("/rules", "rules"),
 )
 
@@ -122,8 +125,9 @@ def render(
     t = translator(lang)
     nav = [(href, key) for href, key in NAV if key != "ratings" or (dash and dash.ratings)]
     if op.role not in (Role.ADMIN, Role.SUPERVISOR):
-        t = translator(lang)
-    nav = [(href, key) for href, key in nav if key != "audit"]
+        nav = [(href, key) for href, key in nav if key != "audit"]
+    if op.role is not Role.ADMIN:
+        nav = [(href, key) for href, key in nav if key != "accounts"]
     response = templates.TemplateResponse(
         request,
         name,

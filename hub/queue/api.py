@@ -25,6 +25,14 @@ from sse_starlette.sse import EventSourceResponse
 from hub.queue import cases, stats, store
 from hub.queue.engine import QueueEvent
 from hub.queue.notices import PAUSE_REASONS
+from hub.queue.public import (
+    OutcomePublic,
+    PromisedCasePublic,
+    QueueAlertPublic,
+    QueueStatePublic,
+    QueueStatsPublic,
+    TicketIssuedPublic,
+)
 from hub.queue.service import Outcome, QueueProjector, find_queue
 from models.events import CallAction
 
@@ -94,7 +102,7 @@ def _outcome_json(outcome: Outcome) -> dict[str, Any]:
     return {"events": [_event_json(e) for e in outcome.events]}
 
 
-@router.post("/tickets", status_code=201)
+@router.post("/tickets", status_code=201, response_model=TicketIssuedPublic)
 def issue_ticket(req: TicketRequest, q: QueueDep) -> dict[str, Any]:
     """Issue a ticket; answers its number, people ahead and estimated wait."""
     outcome = q.issue(req.service, green=req.green_channel, printed=req.print)
@@ -113,7 +121,7 @@ def issue_ticket(req: TicketRequest, q: QueueDep) -> dict[str, Any]:
     }
 
 
-@router.post("/windows/{window}/actions")
+@router.post("/windows/{window}/actions", response_model=OutcomePublic)
 def window_action(window: str, req: ActionRequest, q: QueueDep) -> dict[str, Any]:
     """A counter action: next, call, recall, skip, transfer, park, start, finish, pause, resume."""
     if window not in q.queue.counters:
@@ -131,19 +139,19 @@ def window_action(window: str, req: ActionRequest, q: QueueDep) -> dict[str, Any
     )
 
 
-@router.post("/windows/{window}/next")
+@router.post("/windows/{window}/next", response_model=OutcomePublic)
 def call_next(window: str, q: QueueDep, staff: str | None = None) -> dict[str, Any]:
     """Call the next ticket at a window."""
     return window_action(window, ActionRequest(action=CallAction.NEXT, staff=staff), q)
 
 
-@router.post("/tickets/{ticket}/reactivate")
+@router.post("/tickets/{ticket}/reactivate", response_model=OutcomePublic)
 def reactivate(ticket: str, q: QueueDep) -> dict[str, Any]:
     """A no-show citizen came back: the ticket waits again."""
     return _outcome_json(q.reactivate(ticket))
 
 
-@router.get("/state")
+@router.get("/state", response_model=QueueStatePublic)
 def state(q: QueueDep) -> dict[str, Any]:
     """The live queue: latest calls, waiting per service with the ticket numbers, counters."""
     snap = q.snapshot()
@@ -162,7 +170,7 @@ def state(q: QueueDep) -> dict[str, Any]:
     return snap
 
 
-@router.get("/stats")
+@router.get("/stats", response_model=QueueStatsPublic)
 def queue_stats(
     q: QueueDep,
     start: date | None = None,
@@ -191,7 +199,7 @@ class CaseNumber(BaseModel):
     case_no: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:/-]+$")
 
 
-@router.post("/tickets/{ticket}/case")
+@router.post("/tickets/{ticket}/case", response_model=OutcomePublic)
 def link_case(ticket: str, req: CaseNumber, q: QueueDep) -> dict[str, Any]:
     """Bind the window system's case number to a ticket (ratings carry it, RATE-1)."""
     return _outcome_json(q.link_case(ticket, req.case_no))
@@ -205,13 +213,13 @@ class CaseDone(BaseModel):
     note: str = Field(default="", max_length=500)
 
 
-@router.get("/cases")
+@router.get("/cases", response_model=list[PromisedCasePublic])
 def promised_cases(q: QueueDep, open_only: bool = True) -> list[dict[str, Any]]:
     """Promised cases (承诺件) with their due time (QUEUE-5), soonest due first."""
     return cases.list_cases(q.db, q.hall.id, open_only=open_only)
 
 
-@router.post("/cases/{case_id}/complete")
+@router.post("/cases/{case_id}/complete", response_model=PromisedCasePublic)
 def complete_case(case_id: int, req: CaseDone, request: Request, q: QueueDep) -> dict[str, Any]:
     """Mark a promised case finished (QUEUE-5)."""
     user = getattr(request.state, "user", None)
@@ -226,7 +234,7 @@ def complete_case(case_id: int, req: CaseDone, request: Request, q: QueueDep) ->
         raise HTTPException(409, str(exc)) from None
 
 
-@router.get("/alerts")
+@router.get("/alerts", response_model=list[QueueAlertPublic])
 def queue_alerts(
     q: QueueDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200
 ) -> list[dict[str, Any]]:
@@ -235,7 +243,11 @@ def queue_alerts(
     return cases.list_alerts(q.db, q.hall.id, limit)
 
 
-@router.get("/stream")
+@router.get(
+    "/stream",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "Server-sent events"}},
+)
 async def stream(request: Request, q: QueueDep) -> EventSourceResponse:
     """Server-sent events: `snapshot` now and at every queue change; `notices` (hall-wide
     faults, DEV-4), `ticket` (what a kiosk tells a citizen, DEV-4), `alert` (QUEUE-5/6)."""

@@ -11,6 +11,7 @@ from hub.queue.watch import QueueWatcher
 def setup(ctx: AreaContext) -> AreaParts:
     """Build each hall's queue from its stored events; hand the hub the projectors and router."""
     from hub.queue.api import router
+    from hub.queue.export import router as export_router
     from hub.queue.kiosk import router as kiosk_router
     from hub.queue.pages import router as pages_router
 
@@ -21,7 +22,7 @@ def setup(ctx: AreaContext) -> AreaParts:
     return AreaParts(
         name="queue",
         projectors=list(projectors),
-        routers=[router, kiosk_router, pages_router],
+        routers=[router, kiosk_router, pages_router, export_router],
         background=[QueueWatcher(projectors, ctx.clock)],
         state={"queues": {p.hall.id: p for p in projectors}},  # this hub's own queues
     )

@@ -150,7 +150,7 @@ def leave_number(
     check_token(request, TOKEN_COOKIE, x_kiosk_token, "页面已过期，请刷新后再提交")
     CALLBACKS.check(request, f"callback:{q.hall.id}:{dev.id}", "提交过于频繁，请到咨询台")
     try:
-        from hub.complaints.store import open_callback
+        from hub.complaints.callbacks import open_callback
     except ImportError:
         raise HTTPException(404, "本大厅暂不受理留言回电，请到咨询台") from None
     from hub.contact_key import ContactKeyError, seal_on_hub

@@ -12,14 +12,33 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.deps import EngineDep, HallsDep, NowDep
+from hub.api.public import CSV, EXPORT_RESPONSES, FILE
 from hub.dbtypes import aware as aware_utc
 from hub.ratings import reports, store
 from hub.ratings.engine import quarter_of
 from hub.ratings.followup import act, followup, public, reveal_contact
 from hub.ratings.followup_rules import ACTIONS
+from hub.ratings.public import (
+    ContactPublic,
+    FollowupDetailPublic,
+    FollowupPublic,
+    RatingAlertPublic,
+    RatingPublic,
+    RatingSettingsPublic,
+    RefusalPublic,
+    SatisfactionPublic,
+    ServiceStarPublic,
+)
 from hub.ratings.scheme import RatingSettings
 from hub.ratings.tables import FollowupRow, RatingAlertRow, RefusalRow
 from models.layout import Hall
+
+PROVINCE_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {
+        "content": {"application/json": FILE, CSV: FILE},
+        "description": "The province's 好差评 file, as PROVINCE_EXPORT.md lays it out",
+    }
+}
 
 router = APIRouter(prefix="/api/ratings", tags=["ratings"])
 REFUSAL = RefusalRow.__table__  # type: ignore[attr-defined]
@@ -85,7 +104,7 @@ def _rows(engine: Any, q: Any) -> list[dict[str, Any]]:
     return [{k: aware_utc(v) if isinstance(v, datetime) else v for k, v in r.items()} for r in rows]
 
 
-@router.get("")
+@router.get("", response_model=list[RatingPublic])
 def list_ratings(
     engine: EngineDep,
     halls: HallsDep,
@@ -103,7 +122,7 @@ def list_ratings(
     return reports.ratings(engine, h.id, first, last, staff=staff, window=window, limit=limit)
 
 
-@router.get("/refusals")
+@router.get("/refusals", response_model=list[RefusalPublic])
 def refusals(
     engine: EngineDep,
     halls: HallsDep,
@@ -116,7 +135,7 @@ def refusals(
     return _rows(engine, q.limit(limit))
 
 
-@router.get("/alerts")
+@router.get("/alerts", response_model=list[RatingAlertPublic])
 def alerts(
     engine: EngineDep,
     halls: HallsDep,
@@ -132,7 +151,7 @@ def alerts(
     return _rows(engine, q.order_by(ALERT.c.id.desc()).limit(limit))
 
 
-@router.get("/followups")
+@router.get("/followups", response_model=list[FollowupPublic])
 def followups(
     engine: EngineDep, halls: HallsDep, hall: HallQ = None, state: str | None = None
 ) -> list[dict[str, Any]]:
@@ -144,7 +163,7 @@ def followups(
     return [public(r) for r in _rows(engine, q.order_by(FOLLOWUP.c.id))]
 
 
-@router.get("/followups/{followup_id}")
+@router.get("/followups/{followup_id}", response_model=FollowupDetailPublic)
 def one_followup(engine: EngineDep, followup_id: int) -> dict[str, Any]:
     """One follow-up task with its audit log."""
     try:
@@ -161,7 +180,7 @@ def _hall_of(engine: Any, halls: list[Hall], followup_id: int) -> Hall:
     return _hall(halls, hall)
 
 
-@router.post("/followups/{followup_id}/contact")
+@router.post("/followups/{followup_id}/contact", response_model=ContactPublic)
 def open_contact(
     request: Request, engine: EngineDep, now: NowDep, followup_id: int, body: Step
 ) -> dict[str, Any]:
@@ -177,7 +196,7 @@ def open_contact(
         raise HTTPException(503, str(exc)) from None
 
 
-@router.post("/followups/{followup_id}/{action}")
+@router.post("/followups/{followup_id}/{action}", response_model=FollowupDetailPublic)
 def followup_step(
     request: Request,
     engine: EngineDep,
@@ -217,7 +236,7 @@ def followup_step(
         raise HTTPException(422, str(exc)) from None
 
 
-@router.get("/stats")
+@router.get("/stats", response_model=list[SatisfactionPublic])
 def statistics(
     engine: EngineDep,
     halls: HallsDep,
@@ -233,7 +252,7 @@ def statistics(
     return reports.stats(engine, h.id, first, last, by)
 
 
-@router.get("/service-star")
+@router.get("/service-star", response_model=list[ServiceStarPublic])
 def service_star(
     engine: EngineDep,
     halls: HallsDep,
@@ -247,8 +266,9 @@ def service_star(
     return reports.stars(engine, h.id, q)
 
 
-@router.get("/export")
+@router.get("/export", response_class=Response, responses=EXPORT_RESPONSES)
 def export(
+    request: Request,
     engine: EngineDep,
     halls: HallsDep,
     now: NowDep,
@@ -259,22 +279,31 @@ def export(
     start: StartQ = None,
     end: EndQ = None,
 ) -> Response:
-    """Download ratings or statistics as CSV or XLSX."""
+    """Download ratings or statistics as CSV (UTF-8 with BOM) or XLSX, headers in words
+    (zh-CN; English with ?lang=en; hub.exports)."""
+    from hub.exports import Sheet, download, export_lang
+
     h = _hall(halls, hall)
     first, last = _days(h, now, start, end)
-    data = reports.export(engine, h.id, first, last, format, what, by)
-    media = (
-        "text/csv; charset=utf-8"
-        if format == "csv"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    name = f"ratings-{what}-{h.id}-{first}-{last}.{format}"
-    return Response(
-        data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    if what == "ratings":
+        rows = reports.ratings(engine, h.id, first, last)
+        sheets = [Sheet("rating.sheet.ratings", reports.RATING_COLUMNS, rows, "rating.col.")]
+    else:
+        groups = reports.GROUPS if format == "xlsx" else (by,)
+        sheets = [
+            Sheet(
+                f"rating.sheet.{g}",
+                reports.STAT_COLUMNS,
+                reports.stats(engine, h.id, first, last, g),
+                "rating.col.",
+            )
+            for g in groups
+        ]
+    stem = f"{what}-{h.id}-{first}-{last}"
+    return download(export_lang(request), f"exports.ratings_{what}", stem, format, sheets)
 
 
-@router.get("/province")
+@router.get("/province", response_class=Response, responses=PROVINCE_RESPONSES)
 def province_export(
     engine: EngineDep,
     halls: HallsDep,
@@ -303,7 +332,7 @@ def province_export(
     )
 
 
-@router.get("/settings")
+@router.get("/settings", response_model=RatingSettingsPublic)
 def get_settings(engine: EngineDep, halls: HallsDep, hall: HallQ = None) -> dict[str, Any]:
     """The hall's rating configuration: the scheme and its dimensions (RATE-1), follow-up
     deadlines in working days (RATE-3), reasons, service star."""
@@ -312,7 +341,7 @@ def get_settings(engine: EngineDep, halls: HallsDep, hall: HallQ = None) -> dict
         return store.load_settings(conn, h.id).to_dict()
 
 
-@router.put("/settings")
+@router.put("/settings", response_model=RatingSettingsPublic)
 def put_settings(
     engine: EngineDep, halls: HallsDep, now: NowDep, body: dict[str, Any], hall: HallQ = None
 ) -> dict[str, Any]:

@@ -53,9 +53,9 @@ def window_of(hall: Hall, seat: str) -> str | None:
 
 
 def present_at(conn: Connection, hall: Hall, seat: str, window: str, at: datetime) -> OnPost:
-    """Who is on post at `seat` at `at` (RATE-2): a face punch at the window's terminal that day
-    wins (who is actually there), else the post ledger's holder (hub.duty: roster, B takeover,
-    substitute, cover)."""
+    """Who is on post at `seat` at `at` (RATE-2): the post ledger's holder (hub.duty: roster, B
+    takeover, substitute, cover), unless a face punched at the window's terminal since that
+    holding began (who is actually there); a face seen before a handover does not outlast it."""
     from hub.duty.ledger_store import holder_at
 
     held = holder_at(conn, hall, seat, at)
@@ -63,14 +63,16 @@ def present_at(conn: Connection, hall: Hall, seat: str, window: str, at: datetim
     punched = None
     if terminals:
         tz = ZoneInfo(hall.timezone)
-        day_start = datetime.combine(at.astimezone(tz).date(), time(0), tz).astimezone(UTC)
+        since = datetime.combine(at.astimezone(tz).date(), time(0), tz)
+        if held is not None:  # a face before the seat changed hands says nothing of now
+            since = max(since, held.start)
         body = conn.execute(
             sa.select(EVENT.c.body)
             .where(
                 EVENT.c.hall == hall.id,
                 EVENT.c.type == "punch",
                 EVENT.c.device.in_(terminals),
-                EVENT.c.device_ts >= day_start,
+                EVENT.c.device_ts >= since.astimezone(UTC),
                 EVENT.c.device_ts <= at.astimezone(UTC),
             )
             .order_by(EVENT.c.device_ts.desc(), EVENT.c.event_id.desc())

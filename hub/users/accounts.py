@@ -13,10 +13,11 @@ from typing import Any
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from hub.dbtypes import aware
+from hub.problems import InvalidProblem
 from hub.users.tables import AuditEntry, LoginAttempt, UserAccount
 
 logger = logging.getLogger(__name__)
@@ -38,8 +39,22 @@ class Role(StrEnum):
     VIEWER = "viewer"
 
 
-class AccountError(ValueError):
-    """A change to an account that cannot be made (the message says why)."""
+class AccountError(InvalidProblem, ValueError):
+    """A change to an account that cannot be made (the message says why; `key` in words)."""
+
+    def __init__(self, message: str, key: str = "account.refused", **values: object) -> None:
+        """`message` for programs and logs; `key` and `values` for the reader's words."""
+        super().__init__(key)
+        self.values = values
+        self.message = message
+
+    def __str__(self) -> str:
+        """The message in English."""
+        return self.message
+
+
+class NoSuchAccount(AccountError):
+    """No account has this username."""
 
 
 class LoginRefused(Exception):
@@ -58,6 +73,8 @@ class Operator:
     id: int
     username: str
     role: Role
+    staff_id: str | None = None
+    """The staff member this account belongs to, if an admin linked one (rules ATT-5, ATT-6)."""
 
     @property
     def name(self) -> str:
@@ -86,9 +103,15 @@ def hash_password(password: str) -> str:
 def check_password_strength(username: str, password: str) -> None:
     """Refuse passwords that are short or equal to the username."""
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
+        raise AccountError(
+            f"a password needs at least {MIN_PASSWORD} characters",
+            "account.password_short",
+            n=MIN_PASSWORD,
+        )
     if password.strip().lower() == username.strip().lower():
-        raise AccountError("the password must differ from the username")
+        raise AccountError(
+            "the password must differ from the username", "account.password_is_username"
+        )
 
 
 def audit(
@@ -135,21 +158,37 @@ def audit_entries(engine: Engine, limit: int = 200, actor: str | None = None) ->
 
 
 def create_user(
-    engine: Engine, *, username: str, password: str, role: Role | str, actor: str, why: str = ""
+    engine: Engine,
+    *,
+    username: str,
+    password: str,
+    role: Role | str,
+    actor: str,
+    why: str = "",
+    staff_id: str | None = None,
 ) -> Operator:
-    """Add an operator (audited); refuses a taken name, an unknown role or a weak password."""
+    """Add an operator (audited); refuses a taken name, an unknown role or a weak password.
+
+    `staff_id` names the staff member the account belongs to (see `link_staff`).
+    """
     username = username.strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
-        raise AccountError("a username is 1 to 64 characters without spaces")
+        raise AccountError(
+            "a username is 1 to 64 characters without spaces", "account.bad_username"
+        )
     try:
         role = Role(role)
     except ValueError:
-        raise AccountError(f"unknown role {role!r}; roles: {', '.join(Role)}") from None
+        raise AccountError(
+            f"unknown role {role!r}; roles: {', '.join(Role)}", "account.bad_role"
+        ) from None
     check_password_strength(username, password)
     with Session(engine) as session:
         taken = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
         if taken is not None:
-            raise AccountError(f"user {username!r} exists already")
+            raise AccountError(f"user {username!r} exists already", "account.taken", name=username)
+        if staff_id is not None:
+            _staff_or_fail(session, staff_id)
         user = UserAccount(
             username=username,
             password_hash=hash_password(password),
@@ -157,6 +196,7 @@ def create_user(
             active=True,
             created_at=utc_now(),
             created_by=actor,
+            staff_id=staff_id,
         )
         session.add(user)
         session.flush()
@@ -168,11 +208,16 @@ def create_user(
             entity="user",
             entity_id=username,
             why=why,
-            after={"username": username, "role": role.value, "active": True},
+            after={
+                "username": username,
+                "role": role.value,
+                "active": True,
+                **({"staff_id": staff_id} if staff_id else {}),
+            },
         )
         session.commit()
         logger.info("user %s (%s) created by %s", username, role.value, actor)
-        return Operator(user.id, username, role)
+        return Operator(user.id, username, role, staff_id)
 
 
 def list_users(engine: Engine) -> list[UserAccount]:
@@ -188,8 +233,11 @@ def set_active(engine: Engine, *, username: str, active: bool, actor: str, why: 
     with Session(engine) as session:
         user = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
         if user is None:
-            raise AccountError(f"no user {username!r}")
+            raise AccountError(f"no user {username!r}", "account.unknown", name=username)
         before = user.active
+        last = user.role == Role.ADMIN.value and not _other_active_admins(session, username)
+        if not active and last:
+            raise AccountError("the last admin cannot be disabled", "account.last_admin")
         user.active = active
         session.add(user)
         if not active:
@@ -205,6 +253,109 @@ def set_active(engine: Engine, *, username: str, active: bool, actor: str, why: 
             after={"active": active},
         )
         session.commit()
+
+
+def _account(session: Session, username: str) -> UserAccount:
+    user = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
+    if user is None:
+        raise NoSuchAccount(f"no user {username!r}", "account.unknown", name=username)
+    return user
+
+
+def _other_active_admins(session: Session, username: str) -> int:
+    q = select(sa.func.count()).select_from(UserAccount)
+    q = q.where(UserAccount.role == Role.ADMIN.value, col(UserAccount.active))
+    return int(session.exec(q.where(UserAccount.username != username)).one())
+
+
+def set_role(engine: Engine, *, username: str, role: Role | str, actor: str, why: str = "") -> None:
+    """Give an account another role (audited); the last active admin keeps theirs."""
+    try:
+        role = Role(role)
+    except ValueError:
+        raise AccountError(f"unknown role {role!r}", "account.bad_role") from None
+    with Session(engine) as session:
+        user = _account(session, username)
+        before = user.role
+        demoted = before == Role.ADMIN.value and role is not Role.ADMIN
+        if demoted and not _other_active_admins(session, username):
+            raise AccountError("the last admin keeps the admin role", "account.last_admin")
+        user.role = role.value
+        session.add(user)
+        audit(
+            session,
+            actor=actor,
+            action="user.role",
+            entity="user",
+            entity_id=username,
+            why=why,
+            before={"role": before},
+            after={"role": role.value},
+        )
+        session.commit()
+
+
+def set_password(
+    engine: Engine, *, username: str, password: str, actor: str, why: str = ""
+) -> None:
+    """Set a new password (an admin's reset, or the operator's own), ending the account's
+    sessions (audited, never the password)."""
+    from hub.users.tables import UserSession
+
+    check_password_strength(username, password)
+    with Session(engine) as session:
+        user = _account(session, username)
+        user.password_hash = hash_password(password)
+        session.add(user)
+        session.execute(sa.delete(UserSession).where(col(UserSession.user_id) == user.id))
+        audit(
+            session, actor=actor, action="user.password", entity="user", entity_id=username, why=why
+        )
+        session.commit()
+
+
+def _staff_or_fail(session: Session, staff_id: str) -> None:
+    from hub.staff.tables import Staff
+
+    if session.get(Staff, staff_id) is None:
+        raise AccountError(f"no staff member {staff_id!r}", "account.unknown_staff", staff=staff_id)
+
+
+def link_staff(
+    engine: Engine, *, username: str, staff_id: str | None, actor: str, why: str = ""
+) -> None:
+    """Name the staff member an account belongs to (None: nobody), audited.
+
+    Whichever of their accounts a person uses, they never approve their own leave or
+    correction (rules ATT-5, ATT-6); the staff member must exist.
+    """
+    with Session(engine) as session:
+        user = _account(session, username)
+        if staff_id is not None:
+            _staff_or_fail(session, staff_id)
+        before = user.staff_id
+        user.staff_id = staff_id
+        session.add(user)
+        audit(
+            session,
+            actor=actor,
+            action="user.staff",
+            entity="user",
+            entity_id=username,
+            why=why,
+            before={"staff_id": before},
+            after={"staff_id": staff_id},
+        )
+        session.commit()
+
+
+def linked_staff(conn: Connection, username: str) -> str | None:
+    """The staff member the account `username` belongs to, if one is named (in `conn`)."""
+    table = UserAccount.__table__  # type: ignore[attr-defined]
+    found = conn.execute(
+        sa.select(table.c.staff_id).where(table.c.username == username)
+    ).scalar_one_or_none()
+    return str(found) if found else None
 
 
 def authenticate(
@@ -255,7 +406,7 @@ def authenticate(
         session.commit()
         if not ok or user is None or user.id is None:
             raise LoginRefused("wrong username or password, or the account is disabled")
-        return Operator(user.id, user.username, Role(user.role))
+        return Operator(user.id, user.username, Role(user.role), user.staff_id)
 
 
 def purge_attempts(engine: Engine, before: datetime) -> int:

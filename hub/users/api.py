@@ -12,12 +12,14 @@ from hub.api.public import IsoDatetime, Public
 from hub.users.accounts import (
     AccountError,
     LoginRefused,
+    NoSuchAccount,
     Operator,
     Role,
     audit,
     audit_entries,
     authenticate,
     create_user,
+    link_staff,
     list_users,
     set_active,
 )
@@ -66,6 +68,9 @@ class UserIn(BaseModel):
     password: str = Field(min_length=1, max_length=256)
     role: Role
     why: str = Field(default="", max_length=500)
+    staff_id: str | None = Field(
+        default=None, min_length=1, max_length=64, description="The staff member it belongs to"
+    )
 
 
 class UserOut(BaseModel):
@@ -74,6 +79,15 @@ class UserOut(BaseModel):
     username: str
     role: str
     active: bool
+    staff_id: str | None = None
+
+
+class StaffLinkIn(BaseModel):
+    """The staff member an account belongs to (null: nobody); rules ATT-5, ATT-6."""
+
+    model_config = ConfigDict(extra="forbid")
+    staff_id: str | None = Field(min_length=1, max_length=64)
+    why: str = Field(default="", max_length=500)
 
 
 class WhyIn(BaseModel):
@@ -136,7 +150,7 @@ def me(request: Request, op: OperatorDep) -> MeOut:
 def users(request: Request, op: AdminDep) -> list[UserOut]:
     """Every operator account (admin)."""
     return [
-        UserOut(username=u.username, role=u.role, active=u.active)
+        UserOut(username=u.username, role=u.role, active=u.active, staff_id=u.staff_id)
         for u in list_users(request.app.state.engine)
     ]
 
@@ -152,10 +166,29 @@ def add_user(body: UserIn, request: Request, op: AdminDep) -> UserOut:
             role=body.role,
             actor=op.username,
             why=body.why,
+            staff_id=body.staff_id,
         )
     except AccountError as exc:
         raise HTTPException(409, str(exc)) from None
-    return UserOut(username=made.username, role=made.role.value, active=True)
+    return UserOut(
+        username=made.username, role=made.role.value, active=True, staff_id=made.staff_id
+    )
+
+
+@router.put("/users/{username}/staff", response_model=UserOut)
+def set_user_staff(username: str, body: StaffLinkIn, request: Request, op: AdminDep) -> UserOut:
+    """Name the staff member an account belongs to, or none (admin; audited; ATT-5, ATT-6)."""
+    engine = request.app.state.engine
+    try:
+        link_staff(
+            engine, username=username, staff_id=body.staff_id, actor=op.username, why=body.why
+        )
+    except NoSuchAccount as exc:
+        raise HTTPException(404, str(exc)) from None
+    except AccountError as exc:  # no such staff member
+        raise HTTPException(422, str(exc)) from None
+    (u,) = [u for u in list_users(engine) if u.username == username]
+    return UserOut(username=u.username, role=u.role, active=u.active, staff_id=u.staff_id)
 
 
 @router.post("/users/{username}/disable", response_model=UserOut)
@@ -174,7 +207,7 @@ def disable_user(username: str, body: WhyIn, request: Request, op: AdminDep) -> 
     except AccountError as exc:
         raise HTTPException(404, str(exc)) from None
     found = [u for u in list_users(request.app.state.engine) if u.username == username]
-    return UserOut(username=username, role=found[0].role, active=False)
+    return UserOut(username=username, role=found[0].role, active=False, staff_id=found[0].staff_id)
 
 
 class AuditEntryPublic(Public):

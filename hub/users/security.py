@@ -64,6 +64,9 @@ MUTATION_RULES: tuple[tuple[re.Pattern[str], frozenset[Role]], ...] = tuple(
         (r"^/api/queue/", frozenset({Role.ADMIN, Role.DUTY_CHIEF, Role.WINDOW_LEAD})),
         (r"^/api/(alerts|opening-check)/", _CHIEFS),  # rule DEV-1
         (r"^/api/ratings/", _CHIEFS),  # rule RATE-3
+        (r"^/api/complaints/settings$", _OFFICE),
+        (r"^/api/complaints/\d+/", _CHIEFS),  # rule DUTY-6: investigated and answered
+        (r"^/api/complaints", _ALL_BUT_VIEWER),  # taken down, citizens called back (DEV-4)
         (r"^/api/", _ALL_BUT_VIEWER),
     )
 )
@@ -155,7 +158,8 @@ def lookup_session(engine: Engine, token: str) -> SessionInfo | None:
         user = session.get(UserAccount, row.user_id)
         if user is None or not user.active or user.id is None:
             return None
-        return SessionInfo(Operator(user.id, user.username, Role(user.role)), row.csrf_token)
+        op = Operator(user.id, user.username, Role(user.role), user.staff_id)
+        return SessionInfo(op, row.csrf_token)
 
 
 def app_secret(request: Request) -> bytes:
@@ -217,6 +221,12 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         raise HTTPException(403, "missing or wrong CSRF token")
 
 
+def bearer_token(request: Request) -> str | None:
+    """The signed session token of an `Authorization: Bearer ...` header (the CLI's login)."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
 def client_ip(scope: MutableMapping[str, Any]) -> str:
     """The peer address of a request."""
     client = scope.get("client")
@@ -265,7 +275,9 @@ class ApiGuard:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        token = token_from_cookie(app_secret(request), request.cookies.get(COOKIE))
+        bearer = bearer_token(request)  # a program (the CLI): its own header, no CSRF needed
+        signed = bearer or request.cookies.get(COOKIE)
+        token = token_from_cookie(app_secret(request), signed)
         engine: Engine = request.app.state.engine
         found = await run_in_threadpool(lookup_session, engine, token) if token else None
         if found is None:
@@ -273,18 +285,16 @@ class ApiGuard:
             return
         method = scope["method"]
         change = method not in SAFE_METHODS
-        if change:
+        if change and bearer is None:  # a browser sends cookies by itself: CSRF token needed
             sent = request.headers.get(CSRF_HEADER, "")
             if not sent or not hmac.compare_digest(sent, found.csrf):
                 await _reply(
                     send, 403, "missing or wrong CSRF token (header X-CSRF-Token)", request
                 )
                 return
-            if not allowed_to_change(found.operator.role, path):
-                await _reply(
-                    send, 403, f"role {found.operator.role} may not change {path}", request
-                )
-                return
+        if change and not allowed_to_change(found.operator.role, path):
+            await _reply(send, 403, f"role {found.operator.role} may not change {path}", request)
+            return
         state = scope.setdefault("state", {})
         state["session"], state["user"] = found, found.operator
         status: list[int] = []

@@ -14,7 +14,11 @@ def _ts(nullable: bool = False, index: bool = False) -> Any:
 
 
 class UserAccount(SQLModel, table=True):
-    """An operator: username, argon2 password hash, one role, active or disabled."""
+    """An operator: username, argon2 password hash, one role, active or disabled.
+
+    `staff_id` names the staff member the account belongs to, if any: nobody approves their
+    own leave or correction, whichever of their accounts they use (rules ATT-5, ATT-6).
+    """
 
     __tablename__ = "users_account"
 
@@ -25,6 +29,12 @@ class UserAccount(SQLModel, table=True):
     active: bool = Field(default=True)
     created_at: datetime = _ts()
     created_by: str = Field(default="", max_length=64)
+    staff_id: str | None = Field(
+        default=None,
+        max_length=64,
+        index=True,
+        description="The staff member this account belongs to (rules ATT-5, ATT-6)",
+    )
 
 
 class UserSession(SQLModel, table=True):

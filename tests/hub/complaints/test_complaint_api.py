@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from hub.complaints import store
+from hub.complaints import callbacks
 from hub.queue import kiosk
 from models.contact import new_keypair
 from tests.support.auth import full_app, logged_in
@@ -84,7 +84,7 @@ def test_the_kiosk_takes_a_number_for_a_call_back(
     (cb,) = client.get("/api/complaints/callbacks").json()
     assert (cb["source"], cb["service"], cb["has_contact"]) == ("hall-kiosk", "property", True)
     with sqlite_engine.connect() as conn:
-        assert "13800138000" not in str(conn.execute(sa.select(store.CALLBACK)).all())
+        assert "13800138000" not in str(conn.execute(sa.select(callbacks.CALLBACK)).all())
     done = client.post(f"/api/complaints/callbacks/{cb['id']}", json={"result": "reached"})
     assert done.json()["state"] == "done" and not done.json()["has_contact"]
     statuses = [
@@ -92,3 +92,17 @@ def test_the_kiosk_takes_a_number_for_a_call_back(
         for _ in range(10)
     ]
     assert statuses.count(429) == 3  # 10 an hour from one kiosk, 3 sent above
+
+
+def test_who_may_change_complaints() -> None:
+    # rule DUTY-6: anyone but a viewer takes a complaint down; chiefs answer it
+    from hub.users.accounts import Role
+    from hub.users.security import allowed_to_change
+
+    assert allowed_to_change(Role.WINDOW_LEAD, "/api/complaints")
+    assert allowed_to_change(Role.WINDOW_LEAD, "/api/complaints/callbacks/3")
+    assert not allowed_to_change(Role.WINDOW_LEAD, "/api/complaints/3/answer")
+    assert not allowed_to_change(Role.WINDOW_LEAD, "/api/complaints/3/contact")
+    assert allowed_to_change(Role.DUTY_CHIEF, "/api/complaints/3/answer")
+    assert not allowed_to_change(Role.DUTY_CHIEF, "/api/complaints/settings")
+    assert not allowed_to_change(Role.VIEWER, "/api/complaints")

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hub.attendance.calendar import WorkCalendar
-from hub.complaints import store
+from hub.complaints import callbacks, store
 from hub.complaints.assessment import complaint_counts
 from hub.complaints.rules import ComplaintError, ComplaintInputError
 from models.contact import new_keypair, seal, seal_text
@@ -114,7 +114,8 @@ def test_a_complaint_is_answered_told_and_its_contact_erased(engine: Engine, key
     assert closed["window"] == "w03" and closed["staff_id"] == "S0012"  # linked (DUTY-6)
 
 
-def test_the_status_link_shows_the_answer_to_its_holder_only(engine: Engine) -> None:
+def test_the_status_link_shows_the_answer_to_its_holder_only(sqlite_engine: Engine) -> None:
+    engine = sqlite_engine
     # rule DUTY-6: the outcome is told to the complainant
     new = store.NewComplaint("public_page", "等太久", "取号后等了两个小时没人叫号")
     taken = store.take(
@@ -144,10 +145,11 @@ def test_the_status_link_shows_the_answer_to_its_holder_only(engine: Engine) -> 
 
 
 def test_callbacks_end_when_the_citizen_is_reached_and_lose_the_number(
-    engine: Engine, key: str
+    sqlite_engine: Engine, key: str
 ) -> None:
+    engine = sqlite_engine
     # rule DEV-4: asked for a number to be called back; PRIV-1
-    cid = store.open_callback(
+    cid = callbacks.open_callback(
         engine,
         "demo",
         source="hall-kiosk",
@@ -158,23 +160,26 @@ def test_callbacks_end_when_the_citizen_is_reached_and_lose_the_number(
         tz=TZ,
         is_workday=CAL,
     )
-    (cb,) = store.callbacks(engine, "demo", open_only=True)
+    (cb,) = callbacks.callbacks(engine, "demo", open_only=True)
     assert cb["has_contact"] and cb["due_at"] == datetime(2026, 11, 25, tzinfo=TZ)
-    assert store.reveal_callback(engine, cid) == "13800138000"
-    tried = store.callback_step(engine, cid, "desk", MON, result="no_answer")
+    assert callbacks.reveal_callback(engine, cid) == "13800138000"
+    tried = callbacks.callback_step(engine, cid, "desk", MON, result="no_answer")
     assert tried["state"] == "open" and tried["attempts"] == 1
-    done = store.callback_step(engine, cid, "desk", MON, result="reached", outcome="已约明天办理")
+    done = callbacks.callback_step(
+        engine, cid, "desk", MON, result="reached", outcome="已约明天办理"
+    )
     assert done["state"] == "done" and not done["has_contact"] and done["contact_erased_at"]
     with pytest.raises(ComplaintError):
-        store.callback_step(engine, cid, "desk", MON, result="reached")
+        callbacks.callback_step(engine, cid, "desk", MON, result="reached")
     with pytest.raises(ComplaintError):
-        store.reveal_callback(engine, cid)
+        callbacks.reveal_callback(engine, cid)
 
 
-def test_missed_deadlines_are_alerted_once(engine: Engine) -> None:
+def test_missed_deadlines_are_alerted_once(sqlite_engine: Engine) -> None:
+    engine = sqlite_engine
     # rule DUTY-6, DEV-4
     take(engine)
-    store.open_callback(
+    callbacks.open_callback(
         engine,
         "demo",
         source="hall-kiosk",
@@ -185,13 +190,13 @@ def test_missed_deadlines_are_alerted_once(engine: Engine) -> None:
         tz=TZ,
         is_workday=CAL,
     )
-    assert store.check_overdue(engine, MON + timedelta(hours=5)) == 0
-    assert store.check_overdue(engine, datetime(2026, 11, 25, 9, tzinfo=TZ)) == 2
-    assert store.check_overdue(engine, datetime(2026, 11, 25, 10, tzinfo=TZ)) == 0
-    assert store.check_overdue(engine, datetime(2026, 12, 1, 0, 1, tzinfo=TZ)) == 1  # answer
-    kinds = sorted(a["kind"] for a in store.alerts(engine, "demo"))
+    assert callbacks.check_overdue(engine, MON + timedelta(hours=5)) == 0
+    assert callbacks.check_overdue(engine, datetime(2026, 11, 25, 9, tzinfo=TZ)) == 2
+    assert callbacks.check_overdue(engine, datetime(2026, 11, 25, 10, tzinfo=TZ)) == 0
+    assert callbacks.check_overdue(engine, datetime(2026, 12, 1, 0, 1, tzinfo=TZ)) == 1  # answer
+    kinds = sorted(a["kind"] for a in callbacks.alerts(engine, "demo"))
     assert kinds == ["acknowledge_overdue", "answer_overdue", "callback_overdue"]
-    assert all("期限" in a["text"] for a in store.alerts(engine, "demo"))
+    assert all("期限" in a["text"] for a in callbacks.alerts(engine, "demo"))
 
 
 def test_the_months_counts_for_the_assessment(engine: Engine) -> None:

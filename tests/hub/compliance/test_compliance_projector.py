@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import openpyxl
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -251,9 +252,18 @@ def test_demo_hall_day_gives_exactly_the_rules_violations(engine: Engine) -> Non
     text = client.get(
         "/api/compliance/demo/reports/monthly",
         params={"month": "2026-06", "by": "window", "format": "csv"},
-    ).text
-    rows = {r["window"]: r for r in csv.DictReader(io.StringIO(text))}
-    assert rows["w01"]["POST-5"] == "2" and rows["w02"]["violations_total"] == "0"
+    ).content.decode("utf-8")
+    assert text.startswith("\ufeff窗口编号,窗口,天数")  # 18.8: BOM, Chinese headers
+    rows = {r["窗口编号"]: r for r in csv.DictReader(io.StringIO(text[1:]))}
+    assert rows["w01"]["POST-5 同时离岗"] == "2" and rows["w02"]["违规合计"] == "0"
+    assert rows["w01"]["窗口"] == "1号窗口"
+    english = client.get(
+        "/api/compliance/demo/reports/monthly",
+        params={"month": "2026-06", "by": "staff", "format": "xlsx", "lang": "en"},
+    )
+    book = openpyxl.load_workbook(io.BytesIO(english.content))
+    assert book.sheetnames == ["Staff", "Windows"]
+    assert [c.value for c in book["Staff"][1]][:3] == ["Staff id", "Name", "Days"]
     report = build_report(engine, "demo", DAY, DAY)
     assert (
         "s07" in report_csv(report) and sum(ln.violations["POST-2"] for ln in report.by_staff) == 1

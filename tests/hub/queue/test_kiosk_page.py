@@ -1,7 +1,9 @@
 """The kiosk's touch screen in headless Chromium against a real hub, broker and pty printer:
 with the paper out the page still gives the number, large, says why, and offers it as a QR
 code that a phone reads (decoded here from a screenshot by OpenCV); the hall screen page
-shows the notice (DEV-4). The page's token refuses forged posts."""
+shows the notice (DEV-4). A citizen whose matter cannot be handled now leaves a number on the
+same page: sealed at rest, erased after the call (DEV-4, PRIV-1). The page's token refuses
+forged posts."""
 
 from __future__ import annotations
 
@@ -15,11 +17,14 @@ import cv2
 import httpx
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from edge.agent import Agent
 from edge.settings import AgentSettings
+from hub.complaints import callbacks
 from hub.server import HubServer
 from hub.settings import HubSettings
+from models.contact import new_keypair
 from models.layout import load_hall
 from tests.support.broker import Broker
 from tests.support.waiting import wait_until
@@ -29,7 +34,10 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture
-def hall_rig(broker: Broker, tmp_path: Path) -> Iterator[tuple[str, Agent]]:
+def hall_rig(
+    broker: Broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str, Agent]]:
+    monkeypatch.setenv("HK_CONTACT_KEY", new_keypair()[0])
     settings = HubSettings(
         database_url=f"sqlite:///{tmp_path / 'hub.db'}",
         broker_url=broker.url,
@@ -65,9 +73,9 @@ def qr_of(png: bytes) -> str:
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine")
 def test_paper_out_the_kiosk_page_shows_the_number_large_with_a_qr_code(
-    hall_rig: tuple[str, Agent],
+    hall_rig: tuple[str, Agent], tmp_path: Path
 ) -> None:
-    # rule DEV-4
+    # rule DEV-4, PRIV-1
     from playwright.sync_api import sync_playwright
 
     url, pi = hall_rig
@@ -107,9 +115,39 @@ def test_paper_out_the_kiosk_page_shows_the_number_large_with_a_qr_code(
             hall.wait_for_function(
                 "document.getElementById('notices').textContent === ''", timeout=10_000
             )
+            leaves_a_number(page, sa.create_engine(f"sqlite:///{tmp_path / 'hub.db'}"))
         finally:
             browser.close()
     refuses_forged_posts(url)  # the same rig: a hub start costs more than the checks
+
+
+def leaves_a_number(page: Any, engine: sa.Engine) -> None:
+    """The kiosk's call-back form: a wrong number told why, a right one sealed at rest and
+    erased once the citizen is reached (rule DEV-4, PRIV-1)."""
+    page.click("#callback-open")
+    page.select_option("#callback-service", "property")
+    page.fill("#callback-phone", "12345")
+    page.fill("#callback-note", "不动产系统暂停，明天再来")
+    page.click("#callback-send")
+    from playwright.sync_api import expect  # the page's CSP forbids wait_for_function's eval
+
+    expect(page.locator("#callback-done")).to_contain_text("11位手机号码")
+    page.fill("#callback-phone", "13800138000")
+    page.click("#callback-send")
+    expect(page.locator("#callback-done")).to_contain_text("回电", timeout=10_000)
+    assert page.input_value("#callback-phone") == ""  # not left on a public screen
+    (cb,) = callbacks.callbacks(engine, "demo", open_only=True)
+    assert (cb["source"], cb["service"], cb["has_contact"]) == ("hall-kiosk", "property", True)
+    with engine.connect() as conn:
+        assert "13800138000" not in str(conn.execute(sa.select(callbacks.CALLBACK)).all())
+    assert callbacks.reveal_callback(engine, cb["id"]) == "13800138000"
+    done = callbacks.callback_step(
+        engine, cb["id"], "desk", cb["opened_at"], result="reached", outcome="已约明天办理"
+    )
+    assert done["state"] == "done" and not done["has_contact"]
+    with engine.connect() as conn:
+        (stored,) = conn.execute(sa.select(callbacks.CALLBACK.c.contact)).all()
+    assert stored.contact is None  # PRIV-1: erased after the call
 
 
 def refuses_forged_posts(url: str) -> None:

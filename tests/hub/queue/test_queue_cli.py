@@ -32,7 +32,7 @@ def test_take_act_state_and_stats(
     assert "called       D001" in r.output
     run(app, ["act", "w07", "finish", "--api", url])
     r = run(app, ["act", "w07", "skip", "--api", url])
-    assert r.exit_code == 1 and "refused (409)" in r.output
+    assert r.exit_code == 1 and "（409）" in r.output  # refused, in words
     r = run(app, ["state", "--api", url])
     assert "公积金" in r.output and " 7号窗口  -" in r.output
     db = str(sqlite_engine.url)

@@ -67,5 +67,9 @@ def test_keypad_call_reaches_the_counter_display_through_the_hub(
         ]
         # rule DEV-4: the garbled frame reached the hub as a device fault with its reason
         assert faults()[0] == ("w03-keypad", "keypad_garbled_frame")
+        # rule DEV-4: paused from the desk with a reason, the display's bytes say 暂停服务 and why
+        rig.projector.act("w03", "pause", reason="system_fault")
+        wait_for(lambda: rig.display_peer.lines.get(0) == "暂停服务")
+        wait_for(lambda: "业务系统故障" in rig.display_peer.lines.get(1, ""))
     finally:
         rig.stop()

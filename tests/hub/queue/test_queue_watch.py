@@ -43,11 +43,22 @@ class Clock:
         )
 
 
-@pytest.fixture
-def rig(engine: Engine) -> tuple[QueueProjector, RecordingSender, Clock]:
+def make_rig(engine: Engine) -> tuple[QueueProjector, RecordingSender, Clock]:
     clock = Clock()
     sender = RecordingSender()
     return QueueProjector(engine, sender, HALL, clock=clock), sender, clock
+
+
+@pytest.fixture
+def rig(engine: Engine) -> tuple[QueueProjector, RecordingSender, Clock]:
+    """On SQLite and PostgreSQL: what the tests store and read back."""
+    return make_rig(engine)
+
+
+@pytest.fixture
+def sqlite_rig(sqlite_engine: Engine) -> tuple[QueueProjector, RecordingSender, Clock]:
+    """On SQLite only: what the tests keep in memory (the desk)."""
+    return make_rig(sqlite_engine)
 
 
 def test_a_finished_promised_case_is_stored_due_in_working_days_and_finished(
@@ -129,10 +140,10 @@ def feed(p: QueueProjector, *envs: Envelope, states: tuple[DeviceState, ...] = (
 
 
 def test_the_kiosk_says_the_printer_is_out_and_still_gives_the_number(
-    rig: tuple[QueueProjector, RecordingSender, Clock],
+    sqlite_rig: tuple[QueueProjector, RecordingSender, Clock],
 ) -> None:
     # rule DEV-4
-    p, sender, clock = rig
+    p, sender, clock = sqlite_rig
     feed(p, clock.env("hall-kiosk", TicketIssued(service="social")))
     (printed,) = [(d, b) for _, d, b in sender.sent if isinstance(b, PrintTicket)]
     assert printed[0] == "hall-printer" and printed[1].ticket == "A001"
@@ -161,10 +172,10 @@ def test_the_kiosk_says_the_printer_is_out_and_still_gives_the_number(
 
 
 def test_a_silent_or_offline_printer_is_told_too(
-    rig: tuple[QueueProjector, RecordingSender, Clock],
+    sqlite_rig: tuple[QueueProjector, RecordingSender, Clock],
 ) -> None:
     # rule DEV-4
-    p, sender, clock = rig
+    p, sender, clock = sqlite_rig
     watcher = QueueWatcher([p], clock)
     feed(p, clock.env("hall-kiosk", TicketIssued(service="medical")))
     clock.t += timedelta(seconds=2)
@@ -183,10 +194,10 @@ def test_a_silent_or_offline_printer_is_told_too(
 
 
 def test_a_forged_result_for_an_unknown_command_changes_nothing(
-    rig: tuple[QueueProjector, RecordingSender, Clock],
+    sqlite_rig: tuple[QueueProjector, RecordingSender, Clock],
 ) -> None:
     # rule DEV-4: only the result of a print the desk sent is taken
-    p, sender, clock = rig
+    p, sender, clock = sqlite_rig
     feed(p, clock.env("hall-printer", CommandResult(command_id="nope", ok=False, detail="x")))
     feed(p, clock.env("w01-led", DeviceFault(code="display_no_answer", message="silent")))
     assert not [b for _, _, b in sender.sent if isinstance(b, ShowTicket)]
@@ -194,10 +205,10 @@ def test_a_forged_result_for_an_unknown_command_changes_nothing(
 
 
 def test_a_rating_device_that_fails_is_told_on_its_windows_display(
-    rig: tuple[QueueProjector, RecordingSender, Clock],
+    sqlite_rig: tuple[QueueProjector, RecordingSender, Clock],
 ) -> None:
     # rule DEV-4: the citizen is told where they are, and where else to be heard
-    p, sender, clock = rig
+    p, sender, clock = sqlite_rig
     feed(p, clock.env("w02-rate", DeviceFault(code="rating_port_error", message="read failed")))
     line2 = [(d, b) for _, d, b in sender.sent if isinstance(b, DisplayText) and b.line == 2]
     assert line2 == [

@@ -24,8 +24,9 @@ from sqlmodel import SQLModel
 
 from hub.api.app import create_app
 from hub.attendance.calendar import WorkCalendar
+from hub.attendance.tables import AttPunch
 from hub.commands import RecordingSender
-from hub.compliance.tables import SeatAssignment
+from hub.compliance.tables import CoverRow, SeatAssignment
 from hub.contact_key import ContactKeyError
 from hub.events.tables import Event
 from hub.ingest.hooks import IngestBatch
@@ -156,6 +157,48 @@ def test_called_ticket_is_shown_with_the_staff_on_post(rig: Rig) -> None:
     rig.punch("S0013")  # 李强 takes the window over: his face punch at its terminal
     rig.serve()
     assert rig.shows()[-1].staff_id == "S0013" and rig.shows()[-1].name == "李强"
+
+
+def test_a_handover_in_the_post_ledger_outranks_a_morning_face(rig: Rig) -> None:
+    # rule RATE-2: the rating goes to whom the post ledger has on the seat since the handover
+    # (hub.duty: a cover, 顶岗), not to the face the window's terminal saw before it
+    rig.punch("S0012")  # 王芳 at her window's terminal at 10:00
+    with rig.engine.begin() as conn:
+        conn.execute(
+            sa.insert(CoverRow.__table__).values(  # type: ignore[attr-defined]
+                hall=HALL.id,
+                seat="w01-a",
+                staff_id="S0012",
+                cover_staff_id="S0013",
+                start=(FRIDAY + timedelta(hours=1)).astimezone(UTC),
+                end=(FRIDAY + timedelta(hours=3)).astimezone(UTC),
+                reason="外出开会",
+                status="approved",
+                requested_at=FRIDAY.astimezone(UTC),
+                approved_at=FRIDAY.astimezone(UTC),
+                approved_by="chief",
+            )
+        )
+        conn.execute(  # the cover clocked in at the entrance: seen at work (POST-6)
+            sa.insert(AttPunch.__table__).values(  # type: ignore[attr-defined]
+                staff_id="S0013",
+                at=(FRIDAY - timedelta(hours=1)).astimezone(UTC),
+                hall=HALL.id,
+                device="ent-face1",
+            )
+        )
+    rig.clock.now = FRIDAY + timedelta(hours=2)
+    ticket = rig.serve()
+    assert rig.shows()[-1].staff_id == "S0013"  # rule RATE-2: the device shows the cover
+    rig.rate(ticket, 5, shown="S0013")
+    (r,) = rig.rows("rating")
+    assert (r["staff_id"], r["present_source"], r["mismatch"]) == ("S0013", "cover", False)
+    rig.punch("S0012")  # 王芳 back at the window before the cover ends: her face wins
+    rig.clock.now += timedelta(minutes=5)
+    second = rig.serve()
+    rig.rate(second, 4, shown="S0013")
+    assert rig.rows("rating")[-1]["staff_id"] == "S0012"
+    assert rig.rows("rating")[-1]["mismatch"] is True
 
 
 def test_one_rating_per_service_and_refusals_with_reasons(rig: Rig) -> None:
@@ -462,7 +505,8 @@ def test_api(api: tuple[str, Rig]) -> None:
         xlsx = c.get(
             "/api/ratings/export", params={"format": "xlsx", "what": "stats", "start": day}
         )
-        assert load_workbook(io.BytesIO(xlsx.content))["staff"]["B2"].value == "S0012"
+        book = load_workbook(io.BytesIO(xlsx.content))  # 18.8: sheets and headers in words
+        assert book["按人员"]["B2"].value == "S0012" and book["按人员"]["B1"].value == "编号"
         settings = c.get("/api/ratings/settings").json()
         assert settings["contact_days"] == 0 and settings["scheme"] == "national"
         put = c.put("/api/ratings/settings", json={"contact_days": 2, "close_days": 7})
