@@ -16,7 +16,10 @@ IsoDatetime = Annotated[
     PlainSerializer(lambda value: value.isoformat(), return_type=str),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
-"""A moment as `datetime.isoformat()` writes it (`+00:00`, as the API always has), not `Z`."""
+"""A moment as `datetime.isoformat()` writes it (`+00:00`), for a route that always sent it so.
+
+A plain `datetime` field is sent as pydantic writes it (UTC as `Z`), which is what every route
+annotated `-> dict[str, Any]` sent before it had a model: keep each route's form as it was."""
 
 IsoDate = Annotated[
     date,

@@ -7,7 +7,9 @@ the API returns (store._shown).
 
 from __future__ import annotations
 
-from hub.api.public import IsoDatetime, Public
+from datetime import datetime
+
+from hub.api.public import Public
 
 
 class Sealed(Public):
@@ -23,7 +25,7 @@ class ComplaintLogPublic(Sealed):
 
     id: int
     complaint_id: int
-    at: IsoDatetime | None
+    at: datetime | None
     action: str
     actor: str
     note: str
@@ -36,25 +38,25 @@ class ComplaintPublic(Sealed):
     hall: str
     ref: str
     channel: str
-    received_at: IsoDatetime | None
+    received_at: datetime | None
     taken_by: str | None
     subject: str
     text: str
-    happened_at: IsoDatetime | None
+    happened_at: datetime | None
     window: str | None
     staff_id: str | None
-    contact_erased_at: IsoDatetime | None
+    contact_erased_at: datetime | None
     state: str
     assignee: str | None
-    acknowledge_due: IsoDatetime | None
-    answer_due: IsoDatetime | None
-    assigned_at: IsoDatetime | None
-    investigating_at: IsoDatetime | None
+    acknowledge_due: datetime | None
+    answer_due: datetime | None
+    assigned_at: datetime | None
+    investigating_at: datetime | None
     finding: str | None
     answer: str
     told_how: str | None
-    answered_at: IsoDatetime | None
-    closed_at: IsoDatetime | None
+    answered_at: datetime | None
+    closed_at: datetime | None
 
 
 class ComplaintDetailPublic(ComplaintPublic):
@@ -72,14 +74,14 @@ class CallbackPublic(Sealed):
     service: str | None
     note: str
     state: str
-    opened_at: IsoDatetime | None
-    due_at: IsoDatetime | None
+    opened_at: datetime | None
+    due_at: datetime | None
     attempts: int
     result: str | None
     outcome: str
-    done_at: IsoDatetime | None
+    done_at: datetime | None
     done_by: str | None
-    contact_erased_at: IsoDatetime | None
+    contact_erased_at: datetime | None
 
 
 class ComplaintAlertPublic(Sealed):
@@ -92,7 +94,7 @@ class ComplaintAlertPublic(Sealed):
     ref: str
     window: str | None
     text: str
-    at: IsoDatetime | None
+    at: datetime | None
 
 
 class ContactOpenedPublic(Public):

@@ -15,8 +15,17 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from sqlmodel import Session, col, select
 
 from hub.api.deps import EngineDep, HallsDep, NowDep
+from hub.api.public import CSV, FILE, XLSX
 from hub.compliance.api_admin import admin
 from hub.compliance.api_common import DayQ, DaysDep, day_range, hall_or_404, row_out
+from hub.compliance.public import (
+    AwayPublic,
+    ComplianceAlertPublic,
+    CompliancePublicReport,
+    HandoverPublic,
+    NoticePublic,
+    ViolationPublic,
+)
 from hub.compliance.reports import RULES, build_report, month_range
 from hub.compliance.tables import (
     AlertRow,
@@ -28,9 +37,15 @@ from hub.compliance.tables import (
 from models.layout import Hall
 
 router = APIRouter(prefix="/api/compliance", tags=["compliance"])
+REPORT_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {
+        "content": {CSV: FILE, XLSX: FILE},
+        "description": "The report: JSON, or the file with format=csv|xlsx",
+    }
+}
 
 
-@router.get("/{hall}/away")
+@router.get("/{hall}/away", response_model=list[AwayPublic])
 def away_periods(
     hall: str,
     engine: EngineDep,
@@ -47,7 +62,7 @@ def away_periods(
         return [row_out(r) for r in rows]
 
 
-@router.get("/{hall}/violations")
+@router.get("/{hall}/violations", response_model=list[ViolationPublic])
 def violations(
     hall: str,
     engine: EngineDep,
@@ -68,7 +83,7 @@ def violations(
         return [row_out(r) for r in s.exec(q.order_by(col(ViolationRow.start))).all()]
 
 
-@router.get("/{hall}/notices")
+@router.get("/{hall}/notices", response_model=list[NoticePublic])
 def notices(
     hall: str,
     engine: EngineDep,
@@ -85,7 +100,7 @@ def notices(
         return [row_out(r) for r in rows]
 
 
-@router.get("/{hall}/handovers")
+@router.get("/{hall}/handovers", response_model=list[HandoverPublic])
 def handovers(
     hall: str,
     engine: EngineDep,
@@ -106,7 +121,7 @@ def handovers(
         return [row_out(r) for r in rows]
 
 
-@router.get("/{hall}/alerts")
+@router.get("/{hall}/alerts", response_model=list[ComplianceAlertPublic])
 def alerts(
     hall: str,
     engine: EngineDep,
@@ -194,7 +209,9 @@ ByQ = Annotated[Literal["staff", "window"], Query()]
 FormatQ = Annotated[Literal["json", "csv", "xlsx"], Query()]
 
 
-@router.get("/{hall}/reports/daily")
+@router.get(
+    "/{hall}/reports/daily", response_model=CompliancePublicReport, responses=REPORT_RESPONSES
+)
 def daily_report(
     request: Request,
     hall: str,
@@ -211,7 +228,9 @@ def daily_report(
     return _report(request, engine, the_hall, first, first, by, format)
 
 
-@router.get("/{hall}/reports/monthly")
+@router.get(
+    "/{hall}/reports/monthly", response_model=CompliancePublicReport, responses=REPORT_RESPONSES
+)
 def monthly_report(
     request: Request,
     hall: str,

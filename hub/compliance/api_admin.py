@@ -19,6 +19,7 @@ from hub.compliance.api_common import (
     row_out,
 )
 from hub.compliance.projector import CompliancePresence
+from hub.compliance.public import CoverPublic, RecomputedPublic, SeatAssignmentPublic
 from hub.compliance.tables import (
     CoverRow,
     SeatAssignment,
@@ -56,7 +57,7 @@ class ApproveIn(Strict):
     approver_role: Literal["duty_chief", "head"] = "duty_chief"
 
 
-@admin.get("/{hall}/assignments")
+@admin.get("/{hall}/assignments", response_model=list[SeatAssignmentPublic])
 def assignments(hall: str, engine: EngineDep) -> list[dict[str, Any]]:
     """Who holds each seat."""
     with Session(engine) as s:
@@ -70,7 +71,7 @@ def assignments(hall: str, engine: EngineDep) -> list[dict[str, Any]]:
         ]
 
 
-@admin.put("/{hall}/assignments/{seat}")
+@admin.put("/{hall}/assignments/{seat}", response_model=SeatAssignmentPublic)
 def assign(
     hall: str, seat: str, body: AssignmentIn, engine: EngineDep, halls: HallsDep
 ) -> dict[str, Any]:
@@ -88,7 +89,7 @@ def assign(
         return row_out(row)
 
 
-@admin.get("/{hall}/covers")
+@admin.get("/{hall}/covers", response_model=list[CoverPublic])
 def covers(hall: str, engine: EngineDep) -> list[dict[str, Any]]:
     """Cover requests and approvals, newest first."""
     with Session(engine) as s:
@@ -100,7 +101,7 @@ def covers(hall: str, engine: EngineDep) -> list[dict[str, Any]]:
         ]
 
 
-@admin.post("/{hall}/covers", status_code=201)
+@admin.post("/{hall}/covers", status_code=201, response_model=CoverPublic)
 def request_cover(
     hall: str, body: CoverIn, engine: EngineDep, halls: HallsDep, now: NowDep
 ) -> dict[str, Any]:
@@ -165,7 +166,7 @@ def _decide(
     return out
 
 
-@admin.post("/{hall}/covers/{cover_id}/approve")
+@admin.post("/{hall}/covers/{cover_id}/approve", response_model=CoverPublic)
 def approve_cover(
     hall: str,
     cover_id: int,
@@ -179,7 +180,7 @@ def approve_cover(
     return _decide(hall_or_404(halls, hall), cover_id, engine, projector, "approved", now, body)
 
 
-@admin.post("/{hall}/covers/{cover_id}/refuse")
+@admin.post("/{hall}/covers/{cover_id}/refuse", response_model=CoverPublic)
 def refuse_cover(
     hall: str,
     cover_id: int,
@@ -192,7 +193,7 @@ def refuse_cover(
     return _decide(hall_or_404(halls, hall), cover_id, engine, projector, "refused", now, None)
 
 
-@admin.post("/{hall}/recompute")
+@admin.post("/{hall}/recompute", response_model=RecomputedPublic)
 def recompute(
     hall: str, day: date, engine: EngineDep, halls: HallsDep, projector: ComplianceDep
 ) -> dict[str, Any]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from hub.api.public import IsoDatetime, Public
+from hub.api.public import Public
 
 
 class QueueEventPublic(Public):
@@ -141,9 +142,9 @@ class PromisedCasePublic(Public):
     window: str | None
     staff: str | None
     case_no: str | None
-    accepted_at: IsoDatetime
-    due_at: IsoDatetime
-    completed_at: IsoDatetime | None
+    accepted_at: datetime
+    due_at: datetime
+    completed_at: datetime | None
     completed_by: str | None
     note: str
 
@@ -160,4 +161,4 @@ class QueueAlertPublic(Public):
     window: str | None
     ticket: str | None
     text: str
-    at: IsoDatetime
+    at: datetime

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from hub.api.public import IsoDate, IsoDatetime, Public
+from datetime import datetime
+
+from hub.api.public import IsoDate, Public
 
 
 class RatingPublic(Public):
@@ -28,8 +30,8 @@ class RatingPublic(Public):
     service_level: int | None
     case_no: str | None
     reason: str | None
-    rated_at: IsoDatetime | None
-    recorded_at: IsoDatetime | None
+    rated_at: datetime | None
+    recorded_at: datetime | None
 
 
 class RefusalPublic(Public):
@@ -44,8 +46,8 @@ class RefusalPublic(Public):
     level: int | None
     code: str
     detail: str
-    rated_at: IsoDatetime | None
-    recorded_at: IsoDatetime | None
+    rated_at: datetime | None
+    recorded_at: datetime | None
 
 
 class RatingAlertPublic(Public):
@@ -59,7 +61,7 @@ class RatingAlertPublic(Public):
     window: str | None
     staff_id: str | None
     text: str
-    at: IsoDatetime | None
+    at: datetime | None
 
 
 class FollowupLogPublic(Public):
@@ -67,7 +69,7 @@ class FollowupLogPublic(Public):
 
     id: int
     followup_id: int
-    at: IsoDatetime | None
+    at: datetime | None
     action: str
     actor: str
     note: str
@@ -86,22 +88,22 @@ class FollowupPublic(Public):
     reason: str | None
     state: str
     assignee: str | None
-    opened_at: IsoDatetime | None
-    contact_due: IsoDatetime | None
-    close_due: IsoDatetime | None
-    assigned_at: IsoDatetime | None
-    contacted_at: IsoDatetime | None
-    closed_at: IsoDatetime | None
-    audited_at: IsoDatetime | None
+    opened_at: datetime | None
+    contact_due: datetime | None
+    close_due: datetime | None
+    assigned_at: datetime | None
+    contacted_at: datetime | None
+    closed_at: datetime | None
+    audited_at: datetime | None
     outcome: str
-    contact_erased_at: IsoDatetime | None
+    contact_erased_at: datetime | None
     attempts: int
     finding: str | None
-    verified_at: IsoDatetime | None
+    verified_at: datetime | None
     rectify_plan: str
-    rectify_due: IsoDatetime | None
-    rectifying_at: IsoDatetime | None
-    rectified_at: IsoDatetime | None
+    rectify_due: datetime | None
+    rectifying_at: datetime | None
+    rectified_at: datetime | None
     told_how: str | None
     has_contact: bool
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from hub.api.public import IsoDatetime, Public
+from datetime import datetime
+
+from hub.api.public import Public
 
 
 class StaffPublic(Public):
@@ -40,7 +42,7 @@ class EnrollmentStartedPublic(Public):
     """An enrollment at a terminal was asked for; its token went to the terminal only."""
 
     enrollment_id: str
-    expires_at: IsoDatetime
+    expires_at: datetime
 
 
 class EnrollmentPublic(Public):
@@ -65,7 +67,7 @@ class TerminalGalleryPublic(Public):
     reported_at: str | None
     current: bool
     erasures_pending: int
-    next_retry_at: IsoDatetime | None
+    next_retry_at: datetime | None
 
 
 class ErasurePublic(Public):

@@ -15,7 +15,6 @@ from tests.support.auth import full_app
 
 NOT_YET_TYPED = (
     "/api/attendance",
-    "/api/compliance",
     "/api/duty",
 )
 """Areas whose routes still answer with untyped JSON (issue 17, point 4: area by area)."""
@@ -58,6 +57,8 @@ def test_public_models_follow_their_tables() -> None:
     # a column added to the table must be added to its Public model, or the API drops it.
     from hub.complaints import api_public as complaints
     from hub.complaints.tables import CallbackRow, ComplaintAlertRow, ComplaintLogRow, ComplaintRow
+    from hub.compliance import public as compliance
+    from hub.compliance import tables as compliance_tables
     from hub.queue import public as queue
     from hub.queue.tables import QueueAlertRow, QueueCaseRow
     from hub.ratings import public as ratings
@@ -83,7 +84,45 @@ def test_public_models_follow_their_tables() -> None:
         (complaints.ComplaintLogPublic, ComplaintLogRow, set(), shown),
         (complaints.CallbackPublic, CallbackRow, {"contact"}, shown),
         (complaints.ComplaintAlertPublic, ComplaintAlertRow, set(), shown),
+        (compliance.SeatAssignmentPublic, compliance_tables.SeatAssignment, set(), set()),
+        (compliance.CoverPublic, compliance_tables.CoverRow, set(), set()),
+        (compliance.AwayPublic, compliance_tables.AwayRow, set(), set()),
+        (compliance.ViolationPublic, compliance_tables.ViolationRow, set(), set()),
+        (compliance.NoticePublic, compliance_tables.NoticeRow, set(), set()),
+        (compliance.HandoverPublic, compliance_tables.HandoverRow, set(), set()),
+        (compliance.ComplianceAlertPublic, compliance_tables.AlertRow, set(), set()),
     ]
     for public, table, hidden, added in pairs:
         columns = {c.name for c in table.__table__.columns}
         assert set(public.model_fields) == columns - hidden | added, public.__name__
+
+
+def test_moments_leave_the_api_as_they_did_before_the_models() -> None:
+    # Routes annotated `-> dict[str, Any]` sent a row's datetime as pydantic writes it (UTC as
+    # Z); the audit log sent `isoformat()` strings (+00:00). A model keeps each route's form.
+    from datetime import UTC, datetime
+
+    from hub.compliance.public import CoverPublic
+    from hub.users.api import AuditEntryPublic
+
+    at = datetime(2026, 6, 10, 1, 55, tzinfo=UTC)
+    cover = CoverPublic(
+        id=1,
+        hall="demo",
+        seat="w01-a",
+        staff_id=None,
+        cover_staff_id=None,
+        start=at,
+        end=at,
+        reason="",
+        status="requested",
+        requested_at=at,
+        approved_at=None,
+        approved_by=None,
+        approver_role=None,
+    )
+    assert cover.model_dump(mode="json")["start"] == "2026-06-10T01:55:00Z"
+    entry = AuditEntryPublic(
+        at=at, actor="a", action="x", entity="e", entity_id="1", why="", before=None, after=None
+    )
+    assert entry.model_dump(mode="json")["at"] == "2026-06-10T01:55:00+00:00"
