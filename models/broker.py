@@ -11,6 +11,8 @@ connects clients, nothing else; every process builds its own settings in main().
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import ssl
 from pathlib import Path
 from typing import Any, Literal
@@ -118,6 +120,7 @@ class BrokerSettings(BaseModel):
             protocol=mqtt.MQTTv5,
             manual_ack=manual_ack,
         )
+        client.on_socket_open = _no_delay
         if self.username is not None:
             password = self.password.get_secret_value() if self.password is not None else None
             client.username_pw_set(self.username, password)
@@ -161,3 +164,10 @@ class BrokerSettings(BaseModel):
         who = f" as {self.username}" if self.username else ""
         scheme = "mqtts" if self.tls else "mqtt"
         return f"{scheme}://{self.host}:{self.port}{who}"
+
+
+def _no_delay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
+    """Send small packets at once (TCP_NODELAY): a key press, its PUBACK and the display command
+    are each one small packet, and Nagle's wait for the peer's delayed ACK costs ~40 ms."""
+    with contextlib.suppress(OSError, AttributeError):  # not a TCP socket: nothing to set
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

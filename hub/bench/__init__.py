@@ -47,6 +47,7 @@ def private_mosquitto(workdir: Path, *, max_inflight: int = 1000) -> Iterator[st
         "max_queued_messages 0\n"
         "max_queued_bytes 0\n"
         f"max_inflight_messages {max_inflight}\n"
+        "set_tcp_nodelay true\n"
         f"log_dest file {workdir / 'mosquitto.log'}\n"
         "log_type error\nlog_type warning\n"
     )

@@ -1,7 +1,8 @@
 """`hallkeeper bench call`: keypad "call next" frame to counter display frame, end to end.
 
-The same-run baseline: a bare QoS 1 round trip edge -> hub -> edge through the same broker
-(no storing, no devices), measured just before and after the calls; `p99_ratio` compares.
+The same-run baseline (`durable_round_trips`): the path's floor done bare -- three SQLite
+commits (outbox, fact, decision) and two QoS 1 hops through the same broker -- measured just
+before and after the calls; `p50_ratio`/`p99_ratio` say what hallkeeper's code adds.
 
 The path measured: a keypad frame written into the keypad's pseudo-terminal -> keypad driver
 -> edge outbox -> MQTT (QoS 1) -> hub ingest (stored, acked) -> QueueProjector (stored) ->
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
+import sqlite3
 import tempfile
 import threading
 import time
@@ -137,14 +140,36 @@ class CallRig:
                 logger.exception("bench part did not stop cleanly")
 
 
-def mqtt_round_trips(broker_url: str, count: int) -> list[float]:
-    """The same-run baseline: milliseconds of a bare QoS 1 round trip edge -> hub -> edge
-    through the same broker (two paho clients, nothing stored), `count` times."""
+def _durable_log(path: Path) -> sqlite3.Connection:
+    """A SQLite file committing as the edge outbox and the hub do (WAL, synchronous=FULL)."""
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("CREATE TABLE IF NOT EXISTS log (id INTEGER PRIMARY KEY, body BLOB)")
+    return conn
+
+
+def _commit(conn: sqlite3.Connection, body: bytes) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("INSERT INTO log (body) VALUES (?)", (body,))
+    conn.execute("COMMIT")
+
+
+def durable_round_trips(broker_url: str, work: Path, count: int) -> list[float]:
+    """The same-run baseline: the path's floor without hallkeeper's code, in milliseconds.
+
+    What the call path must do at least, done bare: the edge commits the key press (its
+    outbox) and publishes it (QoS 1); the hub commits it (the fact), commits the decision (the
+    queue) and publishes the display command (QoS 1), which reaches the edge. Same broker, same
+    disk, same minutes; a thread hands each message on, as in the hub.
+    """
     import paho.mqtt.client as mqtt
 
     from models.broker import BrokerSettings
 
     broker = BrokerSettings.of(broker_url)
+    outbox, facts = _durable_log(work / "rtt-edge.db"), _durable_log(work / "rtt-hub.db")
+    inbox: queue.Queue[bytes | None] = queue.Queue()
     back = threading.Event()
 
     def client(name: str) -> mqtt.Client:
@@ -154,28 +179,38 @@ def mqtt_round_trips(broker_url: str, count: int) -> list[float]:
         return c
 
     hub, edge = client("hub"), client("edge")
-
-    def echo(c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        c.publish("bench/rtt/pong", msg.payload, qos=1)
-
-    hub.on_message = echo
+    hub.on_message = lambda _c, _u, msg: inbox.put(bytes(msg.payload))
     edge.on_message = lambda _c, _u, _msg: back.set()
-    hub.subscribe("bench/rtt/ping", qos=1)
-    edge.subscribe("bench/rtt/pong", qos=1)
+
+    def decide() -> None:
+        while (payload := inbox.get()) is not None:
+            _commit(facts, payload)  # the fact
+            _commit(facts, payload)  # the queue's decision
+            hub.publish("bench/rtt/cmd", payload, qos=1)
+
+    worker = threading.Thread(target=decide, name="bench-rtt-hub", daemon=True)
+    worker.start()
+    hub.subscribe("bench/rtt/evt", qos=1)
+    edge.subscribe("bench/rtt/cmd", qos=1)
     time.sleep(0.3)  # both subscriptions in place
     samples = []
     try:
         for _ in range(count):
             back.clear()
             t0 = time.perf_counter()
-            edge.publish("bench/rtt/ping", b"next", qos=1)
+            _commit(outbox, b"next")
+            edge.publish("bench/rtt/evt", b"next", qos=1)
             if not back.wait(10):
                 raise TimeoutError("the baseline round trip did not come back")
             samples.append((time.perf_counter() - t0) * 1000)
     finally:
+        inbox.put(None)
+        worker.join(5)
         for c in (hub, edge):
             c.disconnect()
             c.loop_stop()
+        outbox.close()
+        facts.close()
     return samples
 
 
@@ -206,9 +241,9 @@ def run(
                     rig.call_next()
                 load = os.getloadavg()[0]
                 # the baseline's halves before and after the calls: same broker, same minutes
-                baseline = mqtt_round_trips(url, calls // 2)
+                baseline = durable_round_trips(url, work, calls // 2)
                 samples = [rig.call_next() for _ in range(calls)]
-                baseline += mqtt_round_trips(url, calls - calls // 2)
+                baseline += durable_round_trips(url, work, calls - calls // 2)
                 shown = rig.display_peer.lines.get(0, "")
             finally:
                 rig.stop()

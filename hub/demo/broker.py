@@ -78,6 +78,7 @@ def start_private_mosquitto(data_dir: Path) -> DemoBroker | None:
     conf.write_text(
         f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
         f"persistence_location {folder.resolve()}/\nmax_queued_messages 100000\n"
+        "set_tcp_nodelay true\n"
         f"log_dest file {(folder / 'mosquitto.log').resolve()}\n"
     )
     proc = subprocess.Popen(

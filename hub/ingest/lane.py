@@ -1,10 +1,11 @@
 """A lane: one durable projector applying the fact log in position order, never losing a fact.
 
 A projector that declares `facts` (hub.ingest.hooks.Projector) runs as a Lane. It keeps a
-durable cursor (`projector_cursor`), written right after its records, and resumes from it
-after a crash, a restart or another worker's death, so a fact committed and acknowledged just
-before `kill -9` is still projected. A live batch is applied as it is when it follows the
-lane's last position directly; otherwise the lane reads the log from its cursor.
+durable cursor (`projector_cursor`), written after its records (at most every CURSOR_EVERY_S
+while facts flow), and resumes from it after a crash, a restart or another worker's death, so
+a fact committed and acknowledged just before `kill -9` is still projected. A live batch is
+applied as it is when it follows the lane's last position directly; otherwise the lane reads
+the log from its cursor.
 
 A fact the projector fails on is parked (`projector_retry`) and retried with back-off; after
 `RetryPolicy.tries` failures it raises an alert naming the fact, and the facts behind it with
@@ -34,6 +35,10 @@ CHUNK = 500
 """Facts read from the log at a time while catching up."""
 CURSOR_LAG = 5000
 """A lane that applied nothing still writes its cursor once it is this far behind."""
+CURSOR_EVERY_S = 0.5
+"""While facts flow, a lane writes its cursor at most this often (and on the projection's next
+tick once they stop): one commit per half second, not one per key press. A crash re-applies
+what came after the written cursor, which every durable projector takes (idempotent per fact)."""
 
 
 def utc_now() -> datetime:
@@ -94,6 +99,7 @@ class Lane:
         self.retries = False
         self.started = False
         self._written = time.monotonic()
+        self._unwritten = False  # records written past the durable cursor
 
     def start(self) -> None:
         """Read the cursor (a new lane starts at the log's head) and the parked facts."""
@@ -185,12 +191,23 @@ class Lane:
         return applied, parked
 
     def _advance(self, pos: int, *, applied: bool) -> None:
-        """Move past `pos`; write the cursor if records were written or it lags far."""
+        """Move past `pos`; write the cursor when records were written (at most every
+        CURSOR_EVERY_S) or when it lags far behind."""
         self.examined = max(self.examined, pos)
-        stale = time.monotonic() - self._written > 30 or self.examined - self.durable > CURSOR_LAG
-        if self.examined > self.durable and (applied or stale):
-            lanes.write_cursor(self.engine, self.name, self.examined, self.clock())
-            self.durable, self._written = self.examined, time.monotonic()
+        self._unwritten = self._unwritten or applied
+        since = time.monotonic() - self._written
+        due = since >= CURSOR_EVERY_S if self._unwritten else since > 30
+        if self.examined > self.durable and (due or self.examined - self.durable > CURSOR_LAG):
+            self._write_cursor()
+
+    def flush(self) -> None:
+        """Write the cursor if records were written past it (the projection's tick and stop)."""
+        if self._unwritten and self.examined > self.durable:
+            self._write_cursor()
+
+    def _write_cursor(self) -> None:
+        lanes.write_cursor(self.engine, self.name, self.examined, self.clock())
+        self.durable, self._written, self._unwritten = self.examined, time.monotonic(), False
 
     # -- applying, parking, retrying -----------------------------------------------------
 

@@ -4,9 +4,10 @@ Ingest's writer thread commits and acknowledges a batch, runs the commit hooks, 
 batch here and goes on storing. This thread gives each batch to the projectors in the order
 they were registered: a durable projector through its Lane (hub.ingest.lane: cursor, catch-up,
 retries), any other directly (live only: device health, live pages). Every `tick_s` it also
-retries parked facts that are due and catches up lanes the log has moved past (facts another
-worker stored, or that no live batch brought). On start, every lane first catches up from its
-cursor: what a crash left unprojected is projected before anything new.
+retries parked facts that are due, catches up lanes the log has moved past (facts another
+worker stored, or that no live batch brought) and writes cursors that lag what is applied.
+On start, every lane first catches up from its cursor: what a crash left unprojected is
+projected before anything new.
 """
 
 from __future__ import annotations
@@ -124,6 +125,8 @@ class Projection:
                 item = Committed(IngestBatch())  # nothing came: only the tick's work
             else:
                 if item is None:
+                    for lane in self.lanes.values():
+                        self._guard(lane.name, lane.flush)
                     self._queue.task_done()
                     return
                 self._project(item)
@@ -165,6 +168,7 @@ class Projection:
             self._guard(lane.name, lane.retry_due)
             if top > lane.examined:
                 self._guard(lane.name, lane.catch_up)
+            self._guard(lane.name, lane.flush)
 
     def _guard(self, name: str, work: Callable[[], object]) -> None:
         """Run lane work; a failure (the database away) is logged, the cursor stays behind."""

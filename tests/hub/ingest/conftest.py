@@ -19,14 +19,18 @@ SHANGHAI = timezone(timedelta(hours=8))
 
 
 def punch(
-    device: str = "w01-face", seq: int = 1, staff: str = "S001", hall: str = HALL
+    device: str = "w01-face",
+    seq: int = 1,
+    staff: str = "S001",
+    hall: str = HALL,
+    ts: datetime | None = None,
 ) -> Envelope:
-    """A valid punch envelope from a face terminal, device time in UTC+8."""
+    """A valid punch envelope from a face terminal, device time in UTC+8 (now, unless `ts`)."""
     return make_envelope(
         hall=hall,
         device=device,
         seq=seq,
-        ts=datetime.now(SHANGHAI),
+        ts=(ts or datetime.now(UTC)).astimezone(SHANGHAI),
         synced=True,
         body=Punch(staff_id=staff, distance=0.4, liveness=Liveness(passed=True)),
     )

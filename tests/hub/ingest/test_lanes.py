@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -16,8 +17,12 @@ from sqlmodel import Session, select
 
 from hub.fleet.raised import FleetAlerts
 from hub.fleet.tables import Alert
+from hub.ingest import lane as lane_module
 from hub.ingest.hooks import IngestBatch
-from hub.ingest.lane import RetryPolicy
+from hub.ingest.lane import Lane, RetryPolicy
+from hub.ingest.lanestore import read_cursor
+from hub.ingest.stats import IngestStats
+from hub.ingest.store import store_batch
 from hub.ingest.worker import IngestWorker
 from models.envelope import Envelope
 from models.events import EventType, Punch
@@ -143,3 +148,36 @@ def test_a_restarted_worker_resumes_from_the_cursor_and_retries_what_was_parked(
         wait_until(lambda: fixed.ids() == [envs[1].id], what="only the parked fact, retried")
     finally:
         second.stop()
+
+
+def test_a_busy_lane_writes_its_cursor_on_its_tick_and_a_new_process_applies_the_rest_again(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cursor is not one more commit per key press: written at most every CURSOR_EVERY_S
+    (here: not within the test) and on the tick; a process that dies before re-applies."""
+    monkeypatch.setattr(lane_module, "CURSOR_EVERY_S", 3600.0)
+    applied = Flaky()
+    applied.broken = False
+    lane = Lane(applied, sqlite_engine, policy=RetryPolicy(), alerts=None, stats=IngestStats())
+    lane.start()  # a new lane starts at the log's head: 0
+    envs = [punch(seq=s) for s in range(1, 6)]
+    for env in envs:  # each stored, then handed to the lane live, as ingest does
+        result = store_batch(sqlite_engine, [env], [], datetime.now(UTC))
+        lane.live(IngestBatch((env,)), result.new_pos, result.spans)
+    assert applied.ids() == [e.id for e in envs]
+
+    def cursor() -> int | None:
+        with sqlite_engine.connect() as conn:
+            return read_cursor(conn, lane.name)
+
+    assert cursor() == 0  # applied, cursor not yet written
+    again = Flaky()  # a process killed here: the next one applies the five again
+    again.broken = False
+    Lane(again, sqlite_engine, policy=RetryPolicy(), alerts=None, stats=IngestStats()).catch_up()
+    assert again.ids() == [e.id for e in envs]
+    lane.flush()  # the projection's tick
+    assert cursor() == 5
+    fresh = Flaky()
+    fresh.broken = False
+    Lane(fresh, sqlite_engine, policy=RetryPolicy(), alerts=None, stats=IngestStats()).catch_up()
+    assert fresh.ids() == []

@@ -16,14 +16,23 @@ from models.events import DeviceFault, EventType, Heartbeat
 from models.topics import Channel, build_topic, parse_topic
 from tests.hub.ingest.conftest import HALL, evt_topic, punch
 
-NOW = datetime.now(UTC)  # the hub clock; punch() stamps facts with the real time
+NOW = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
+"""The hub's clock in these tests: fixed and given to classify(), as are the facts' device times
+(a test never depends on the wall clock staying within the bounds while the suite runs)."""
+
+
+def fact(device: str = "w01-face") -> Envelope:
+    """A punch made at the hub's clock (NOW)."""
+    return punch(device=device, ts=NOW)
+
+
 EVT = build_topic(HALL, "w01-face", Channel.EVT)
 HB = build_topic(HALL, "w01-face", Channel.HB)
 STATE = build_topic(HALL, "w01-face", Channel.STATE)
 
 
 def _dict(**changes: object) -> dict[str, object]:
-    data = json.loads(punch().to_json())
+    data = json.loads(fact().to_json())
     data.update(changes)
     return data
 
@@ -39,7 +48,7 @@ def heartbeat_json() -> bytes:
         clock_synced=True,
     )
     env = Envelope(
-        id=punch().id,
+        id=fact().id,
         hall=HALL,
         device="w01-face",
         seq=3,
@@ -52,7 +61,7 @@ def heartbeat_json() -> bytes:
 
 
 def test_a_valid_punch_is_accepted() -> None:
-    env = punch()
+    env = fact()
     out = classify(evt_topic(env), env.to_json(), NOW)
     assert isinstance(out, Accepted)
     assert out.envelope == env
@@ -86,14 +95,14 @@ BAD = [
     (
         "device mismatch",
         build_topic(HALL, "w02-face", Channel.EVT),
-        punch().to_json(),
+        fact().to_json(),
         "mismatch: topic names demo/w02-face",
     ),
     ("heartbeat on evt", EVT, heartbeat_json(), "heartbeat must come on hb"),
-    ("fact on hb", HB, punch().to_json(), "punch must come on evt"),
+    ("fact on hb", HB, fact().to_json(), "punch must come on evt"),
     ("bad state", STATE, b"maybe", "bad state payload"),
-    ("bad topic", "hk/v1/demo/evt", punch().to_json(), "bad topic"),
-    ("bad topic version", "hk/v9/demo/w01-face/evt", punch().to_json(), "bad topic"),
+    ("bad topic", "hk/v1/demo/evt", fact().to_json(), "bad topic"),
+    ("bad topic version", "hk/v9/demo/w01-face/evt", fact().to_json(), "bad topic"),
     ("cmd channel", build_topic(HALL, "w01-face", Channel.CMD), b"{}", "bad topic"),
     ("deeply nested", EVT, b"[" * 5000 + b"]" * 5000, "not JSON"),
 ]
