@@ -97,7 +97,7 @@ def decide_cover(
             span = aware(row.end) - aware(row.start)
             longest = projector.policy.duty_chief_max_s
             if approver_role == "duty_chief" and span.total_seconds() > longest:
-                raise InvalidProblem("cover.chief_max", hours=f"{longest / 3600:g}")
+                raise InvalidProblem("cover.chief_max", hours=f"{longest / 3600:g}", rule="POST-6")
             row.approved_by, row.approver_role = approved_by[:64], approver_role
             row.approved_at = utc(now)
         row.status = "approved" if approve else "refused"

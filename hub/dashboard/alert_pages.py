@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -109,8 +110,9 @@ def _act(
             after={"state": desk.state_of(alert)},
         )
         session.commit()
-    back = request.headers.get("referer", "")
-    return RedirectResponse(back if "/alerts" in back else "/alerts", status_code=303)
+    back = urlsplit(request.headers.get("referer", ""))  # the list as filtered, else all
+    query = f"?{back.query}" if back.path == "/alerts" and back.query else ""
+    return RedirectResponse(f"/alerts{query}", status_code=303)
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=None)
