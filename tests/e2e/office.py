@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import cv2
 import numpy as np
@@ -113,9 +115,18 @@ class Office:
 
     def shot(self, name: str, *, lang: str = "zh-CN") -> None:
         """Check what the page says (Chinese, no codes, no JSON) and keep a screenshot."""
+        self.check(name, lang=lang)
+        for folder in self.shots:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+        self.seen.append(name)
+
+    def check(self, name: str, *, lang: str = "zh-CN") -> None:
+        """What the page says: its language, and on a Chinese page no English, bare codes or
+        JSON; no key without words. Noted (the day goes on); the test fails on them at its end."""
         html = self.page.content()
         assert f'lang="{lang}"' in html, (name, self.page.url)
-        if lang == "zh-CN":  # noted, the day goes on; the test fails on them at its end
+        if lang == "zh-CN":
             found = sorted(set(leaks(html, self.allowed)))
             if found:
                 self.problems.append(f"{name} {self.page.url}: {found[:12]}")
@@ -123,10 +134,40 @@ class Office:
         if i18n.missed():
             self.problems.append(f"{name}: untranslated {sorted(i18n.missed())}")
             i18n.clear_missed()
-        for folder in self.shots:
-            folder.mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-        self.seen.append(name)
+
+    def crawl(self, starts: list[str], *, lang: str, limit: int = 90) -> list[str]:
+        """Every page reachable by the links of the pages from `starts` (one page of each kind:
+        /ratings/followups/1 stands for every follow-up), each read by `check`. Downloads, the
+        API, logging out and the language switch are not followed."""
+        todo, kinds, visited = deque(starts), set(), []
+        while todo and len(visited) < limit:
+            path = todo.popleft()
+            kind = re.sub(r"\d+", "N", urlsplit(path).path)
+            if kind in kinds:
+                continue
+            kinds.add(kind)
+            response = self.page.goto(self.base + path)
+            assert response is not None
+            kind_of = response.headers.get("content-type", "")
+            if response.status != 200 or "text/html" not in kind_of:
+                self.problems.append(f"{path}: {response.status} {kind_of}")
+                continue
+            visited.append(path)
+            self.check(path, lang=lang)
+            links = self.page.eval_on_selector_all(
+                "main a[href]",
+                "els => els.map(e => [e.getAttribute('href'), e.hasAttribute('download')])",
+            )
+            for href, download in links:
+                target = urlsplit(urljoin(path, href))
+                if download or target.netloc or not target.path.startswith("/"):
+                    continue
+                if target.path.startswith(("/api/", "/logout", "/login", "/static/")):
+                    continue
+                if "lang=" in target.query:
+                    continue
+                todo.append(target.path + (f"?{target.query}" if target.query else ""))
+        return visited
 
     def submit(self, form: str, button: str = "button[type=submit]", *, ok: bool = True) -> None:
         """Click a form's button and wait for the page it leads to; `ok`: not a refusal."""

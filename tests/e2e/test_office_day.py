@@ -413,8 +413,10 @@ def january_2027(office: Office, demo: Demo) -> None:
     page = office.page
     office.go("/attendance")
     leave_form(office, "S041", "2027-01-05T08:30", "2027-01-05T18:00", "回老家", ok=False)
-    refused = page.inner_text("body")
-    assert "2027" in refused and "日历" in refused, refused
+    refused = page.locator("#err-leave-start").inner_text()  # beside the field, in words
+    assert "2027" in refused and "节假日日历" in refused, refused
+    wf = workflow(demo.hub)
+    assert not any(lv["start"].year == 2027 for lv in wf.list_leaves())
     office.shot("22-january-2027-refused")
     office.go("/calendar?year=2027")
     office.shot("23-calendar-2027")
@@ -424,10 +426,11 @@ def january_2027(office: Office, demo: Demo) -> None:
     office.submit("#calendar-form")
     office.go("/attendance")
     leave_form(office, "S041", "2027-01-05T08:30", "2027-01-05T18:00", "回老家")
-    wf = workflow(demo.hub)
-    assert any(lv["start"].year == 2027 for lv in wf.list_leaves())
+    (january,) = [lv for lv in wf.list_leaves() if lv["start"].year == 2027]
     office.go("/attendance?day=2027-01-05&month=2027-01")
-    assert page.locator("#day-S041 [data-status]").count() >= 1
+    assert page.locator(f"#leave-{january['id']}").get_attribute("data-status") == "pending"
+    report = page.request.get(office.base + "/api/attendance/report/2027-01?format=csv")
+    assert report.status == 200 and report.body()[:3] == b"\xef\xbb\xbf"  # the January report
     office.shot("25-attendance-january-2027")
 
 
@@ -449,12 +452,17 @@ def fetch_every_export(office: Office, demo: Demo) -> None:
 
 
 def crawl_the_navigation(office: Office) -> None:
-    """Every page of the navigation, zh-CN and English, read as a person does."""
+    """Every page of the navigation kept as a screenshot, zh-CN and English; then every page
+    reachable from them read as a person does (one of each kind), in both languages."""
     page = office.page
     for n, (href, key) in enumerate(NAV):
-        office.go(href + ("&" if "?" in href else "?") + "lang=zh-CN")
+        office.go(href + "?lang=zh-CN")
         office.shot(f"30-{n:02d}-{key}")
+    reached = office.crawl([href for href, _ in NAV], lang="zh-CN")
     for n, (href, key) in enumerate(NAV):
         office.go(href + "?lang=en")
         office.shot(f"40-{n:02d}-{key}-en", lang="en")
         assert not re.search(r'^\s*[\[{]\s*"', page.inner_text("body"))
+    english = office.crawl([href for href, _ in NAV], lang="en")
+    assert len(reached) > len(NAV) and len(english) == len(reached), (reached, english)
+    office.go("/?lang=zh-CN")
