@@ -1,9 +1,9 @@
 """The monthly assessment from the stored records (rule DUTY-5), frozen with the attendance month.
 
 Reads attendance's judged days (att_day), arriving early (ATT-12), compliance's violations,
-ratings, inspections, duty checks, opening acknowledgements and the duty chief's log. While
-the attendance month is open the assessment is computed afresh; once it is closed (ATT-8) the
-assessment is stored and read back unchanged; reopening the month thaws it.
+ratings, inspections, complaints (DUTY-6), duty checks, opening acknowledgements and the duty
+chief's log. While the attendance month is open the assessment is computed afresh; once it is
+closed (ATT-8) the assessment is stored and read back unchanged; reopening the month thaws it.
 """
 
 from __future__ import annotations
@@ -114,6 +114,8 @@ def tallies(
     for i in inspections(conn, hd, first, last):
         if i["problem"]:
             both(i["staff_id"], i["window"], "inspection_problem")
+    for s, w in _complaints(conn, hd, month):
+        both(s, w, "complaint")
     for c in conn.execute(
         sa.select(CHECK.c.chief).where(
             CHECK.c.hall == hd.id,
@@ -159,6 +161,16 @@ def _dissatisfied(conn: Connection, hall: str, first: date, last: date) -> list[
         table.c.level <= worst,
     )
     return [(s, w) for s, w in conn.execute(q)]
+
+
+def _complaints(conn: Connection, hd: HallDuty, month: str) -> list[tuple[Any, Any]]:
+    """(staff, window) of each complaint of the month that counts against them (DUTY-6), when
+    complaints are part of the hub."""
+    try:
+        from hub.complaints.assessment import complaints_against
+    except ImportError:
+        return []
+    return complaints_against(conn, hd.id, month, tz=hd.hall.timezone)
 
 
 def month_closed(conn: Connection, month: str) -> bool:

@@ -113,6 +113,7 @@ class Points(_Part):
     violation: float = -2
     dissatisfied: float = -2
     inspection_problem: float = -2
+    complaint: float = -2
     check_missed: float = -2
     opening_unacknowledged: float = -2
 
