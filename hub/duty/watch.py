@@ -6,10 +6,11 @@ duty ticker (time alone changes holders: opening, the start and end of a leave).
 Throttled: a busy hall sends presence marks every few seconds, and each sync rebuilds the
 hall's day. A hall whose last round ended less than `min_interval_s` ago is synced once more
 when the interval ends (one trailing round per hall, whatever came meanwhile), so a change of
-holder still reaches the rating device within the interval. One hall is synced by one thread at a time (the ingest
-batch, the trailing round and the ticker would otherwise push the same change twice). A face
-that is not the holder's raises its alert once: a round that finds the same face again, or
-finds it after an operator resolved the alert, leaves it as it is (rule RATE-2)."""
+holder still reaches the rating device within the interval. One hall is synced by one thread
+at a time (the ingest batch, the trailing round and the ticker would otherwise push the same
+change twice). A face that is not the holder's raises its alert once: a round that finds the
+same face again, or finds it after an operator resolved the alert, leaves it as it is (rule
+RATE-2)."""
 
 from __future__ import annotations
 
