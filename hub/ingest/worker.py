@@ -330,8 +330,11 @@ class IngestWorker:
                         inflight.pop()
                 while inflight and (len(inflight) >= depth or not batch):
                     self._finish_safely(writer, *inflight.popleft())
-                if not batch and not inflight and self._stopping.is_set():
-                    return
+                if not batch and not inflight:
+                    if self.refusals is not None and self.refusals.pending:
+                        self.refusals.flush()  # throttled counts catch up while idle
+                    if self._stopping.is_set():
+                        return
                 self.stats.queue_depth = len(self._inbox)
         finally:
             writer.close()
