@@ -1,6 +1,5 @@
-"""Complaints counted for the monthly assessment (DUTY-5, DUTY-6): `complaints_against` is what
-the duty area's assessment counts (hub/duty/assessment_store.py); `complaint_counts` the month
-per staff member and per window for the office (/api/complaints/assessment).
+"""Complaints counted for the monthly assessment (DUTY-5, DUTY-6): one small function the
+roster area's assessment calls, per staff member and per window.
 
 A complaint counts in the month it was received; against a staff member or window only when
 verification found it substantiated or partly so. Open complaints are counted apart, and
@@ -11,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -35,7 +33,7 @@ class ComplaintCounts:
 
     @property
     def against(self) -> int:
-        """Complaints that count against them: substantiated or partly (AGAINST, DUTY-5)."""
+        """Complaints that count against them: substantiated or partly (DUTY-5)."""
         return self.substantiated + self.partly
 
 
@@ -49,16 +47,22 @@ class MonthComplaints:
     unattributed: ComplaintCounts = field(default_factory=ComplaintCounts)
 
 
-AGAINST = ("substantiated", "partly")
-"""Findings that count a complaint against its staff member and window (DUTY-5)."""
-
-
-def _month_rows(conn: Connection, hall: str, month: str, tz: str) -> list[Any]:
-    """The hall's complaints received in `month` (YYYY-MM, hall time), in order."""
+def complaint_counts(
+    engine: Engine | Connection,
+    hall: str,
+    month: str,
+    *,
+    tz: str = "Asia/Shanghai",
+    now: datetime | None = None,
+) -> MonthComplaints:
+    """The hall's complaints received in `month` (YYYY-MM, hall time), counted per staff member
+    and per window (rule DUTY-6, for the DUTY-5 assessment); on a Connection, in its
+    transaction (the assessment reads inside one)."""
     zone = ZoneInfo(tz)
     first, last = month_range(month)
     start = datetime.combine(first, time(0), zone).astimezone(UTC)
     end = datetime.combine(last + timedelta(days=1), time(0), zone).astimezone(UTC)
+    now = now or datetime.now(UTC)
     q = sa.select(
         COMPLAINT.c.ref,
         COMPLAINT.c.staff_id,
@@ -69,30 +73,12 @@ def _month_rows(conn: Connection, hall: str, month: str, tz: str) -> list[Any]:
     ).where(
         COMPLAINT.c.hall == hall, COMPLAINT.c.received_at >= start, COMPLAINT.c.received_at < end
     )
-    return list(conn.execute(q.order_by(COMPLAINT.c.id)).all())
-
-
-def complaints_against(
-    conn: Connection, hall: str, month: str, *, tz: str = "Asia/Shanghai"
-) -> list[tuple[str | None, str | None]]:
-    """(staff, window) of each complaint of `month` found substantiated or partly: what the
-    monthly assessment counts (rule DUTY-6, for DUTY-5)."""
-    return [
-        (r.staff_id, r.window)
-        for r in _month_rows(conn, hall, month, tz)
-        if r.finding in AGAINST and (r.staff_id or r.window)
-    ]
-
-
-def complaint_counts(
-    engine: Engine, hall: str, month: str, *, tz: str = "Asia/Shanghai", now: datetime | None = None
-) -> MonthComplaints:
-    """The hall's complaints received in `month` (YYYY-MM, hall time), counted per staff member
-    and per window (rule DUTY-6, for the DUTY-5 assessment)."""
-    now = now or datetime.now(UTC)
     out = MonthComplaints(month)
-    with engine.connect() as conn:
-        rows = _month_rows(conn, hall, month, tz)
+    if isinstance(engine, Connection):
+        rows = engine.execute(q.order_by(COMPLAINT.c.id)).all()
+    else:
+        with engine.connect() as conn:
+            rows = conn.execute(q.order_by(COMPLAINT.c.id)).all()
     for r in rows:
         targets = []
         if r.staff_id:

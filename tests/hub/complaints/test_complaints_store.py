@@ -16,7 +16,6 @@ from hub.complaints import callbacks, store
 from hub.complaints.assessment import complaint_counts
 from hub.complaints.rules import ComplaintError, ComplaintInputError
 from models.contact import new_keypair, seal, seal_text
-from tests.hub.duty.support import HALL
 
 TZ = ZoneInfo("Asia/Shanghai")
 MON = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)
@@ -218,20 +217,3 @@ def test_the_months_counts_for_the_assessment(engine: Engine) -> None:
     assert (w1.received, w1.against, w3.received, w3.open, w3.overdue) == (2, 1, 1, 1, 1)
     assert got.unattributed.received == 1
     assert complaint_counts(engine, "demo", "2026-12").by_staff == {}
-    # rule DUTY-6: the duty area's monthly assessment counts the substantiated one, by the
-    # hall's points, against the staff member and the window; open and unfounded ones not
-    from hub.duty.assessment_store import assess
-    from hub.duty.ledger_store import hall_duty
-
-    with engine.begin() as conn:
-        month, frozen = assess(conn, hall_duty(HALL), "2026-11", datetime(2026, 12, 2, tzinfo=TZ))
-    assert not frozen
-    counted = {
-        (a.subject_kind, a.subject): [
-            (i.count, i.points, i.rule) for i in a.items if i.key == "complaint"
-        ]
-        for a in month
-    }
-    assert counted[("staff", "S0012")] == [(1, -2, "DUTY-6")]
-    assert counted[("window", "w01")] == [(1, -2, "DUTY-6")]
-    assert counted.get(("window", "w03"), []) == []
