@@ -285,6 +285,7 @@ def _values(f: Flag, zone: ZoneInfo) -> dict[str, str]:
         "seat": f.seat,
         "staff": f.staff_id or "",
         "since": start,
+        "leave": str(f.ref or ""),  # ATT-7: the leaver's leave the missing substitute leaves open
     }
 
 
