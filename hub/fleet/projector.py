@@ -57,6 +57,14 @@ def heartbeat_values(env: Envelope, received_at: datetime) -> HeartbeatValues:
     )
 
 
+def fault_message(fault: DeviceFault) -> str:
+    """The fault's reason; repeats coalesced on the device (edge/faults.py) say how many."""
+    if fault.count <= 1 or fault.first_at is None or fault.last_at is None:
+        return fault.message
+    span = f"{fault.first_at:%H:%M:%S}–{fault.last_at:%H:%M:%S}"
+    return f"{fault.message} (×{fault.count}, {span})"[:500]
+
+
 def apply_event(health: Health, env: Envelope, received_at: datetime) -> Health:
     """Fold one envelope into a device's health: every event means the device was seen."""
     body = env.body
@@ -64,7 +72,7 @@ def apply_event(health: Health, env: Envelope, received_at: datetime) -> Health:
         return fleet.apply_heartbeat(health, heartbeat_values(env, received_at))
     health = fleet.seen(health, received_at)
     if isinstance(body, DeviceFault):  # rule DEV-4
-        return fleet.apply_fault(health, body.code, body.message, body.severity, body.active)
+        return fleet.apply_fault(health, body.code, fault_message(body), body.severity, body.active)
     if isinstance(body, ConfigApplied):
         return fleet.apply_config_applied(health, body.version, received_at)
     if isinstance(body, ConfigRejected):
