@@ -247,13 +247,14 @@ def decode_device(frame: RawFrame) -> DeviceFrame | FrameError:
 class RatingDecoder:
     """Streams bytes from the device into presses, reason choices, phone entries and errors."""
 
-    def __init__(self) -> None:
-        self._frames = StreamDecoder(START, max_len=2 + MAX_PHONE)
+    def __init__(self, frame_timeout_s: float | None = None) -> None:
+        self._frames = StreamDecoder(START, 2 + MAX_PHONE, frame_timeout_s)
 
-    def feed(self, data: bytes) -> list[DeviceFrame | FrameError]:
-        """Add bytes; return what was completed so far, in order."""
+    def feed(self, data: bytes, now: float | None = None) -> list[DeviceFrame | FrameError]:
+        """Add bytes (received at monotonic `now`); return what was completed so far, in order."""
         return [
-            i if isinstance(i, FrameError) else decode_device(i) for i in self._frames.feed(data)
+            i if isinstance(i, FrameError) else decode_device(i)
+            for i in self._frames.feed(data, now)
         ]
 
 

@@ -13,11 +13,30 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, Field
 
 from hub.api.deps import EngineDep, NowDep
-from hub.duty.api_common import HallDep, OperatorDep, Strict, actor_of, lang_of, month_or_422
+from hub.api.public import FILE, XLSX
+from hub.duty.api_common import (
+    REFUSED,
+    HallDep,
+    OperatorDep,
+    Strict,
+    actor_of,
+    lang_of,
+    month_or_422,
+)
 from hub.duty.assessment import Assessment, ranked
 from hub.duty.assessment_store import assess
 from hub.duty.hallctx import audit_in, load_duty_policy, save_duty_policy
 from hub.duty.policy import DutyPolicy, PolicyError, load_preset, parse_policy, preset_names
+from hub.duty.public_month import (
+    AssessmentsPublic,
+    InspectionPublic,
+    InspectionsPublic,
+    PolicyChoicePublic,
+    PolicyPublic,
+    SittingPublic,
+    SittingsPublic,
+    WeeklyPublic,
+)
 from hub.duty.roster import month_key
 from hub.duty.roster_store import staff_names
 from hub.duty.visits import (
@@ -33,6 +52,12 @@ from hub.duty.weekly import weekly_report
 from hub.duty.words import catalogue, say
 
 router = APIRouter()
+NOTICE_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {
+        "content": {XLSX: FILE},
+        "description": "The assessment: JSON, or the notice with format=xlsx",
+    }
+}
 
 
 class SittingIn(Strict):
@@ -67,7 +92,7 @@ def _refused(request: Request, key: str) -> JSONResponse:
     return JSONResponse({"detail": [{"key": key, "text": say(lang_of(request), key)}]}, 422)
 
 
-@router.post("/{hall}/sittings", status_code=201)
+@router.post("/{hall}/sittings", status_code=201, response_model=SittingPublic, responses=REFUSED)
 def post_sitting(
     request: Request,
     body: SittingIn,
@@ -91,7 +116,7 @@ def post_sitting(
         return _refused(request, str(exc))
 
 
-@router.post("/{hall}/sittings/{sitting_id}/sat")
+@router.post("/{hall}/sittings/{sitting_id}/sat", response_model=SittingPublic, responses=REFUSED)
 def post_sat(
     request: Request,
     sitting_id: int,
@@ -113,7 +138,7 @@ def post_sat(
         return _refused(request, str(exc))
 
 
-@router.get("/{hall}/sittings")
+@router.get("/{hall}/sittings", response_model=SittingsPublic)
 def get_sittings(hall: HallDep, engine: EngineDep, now: NowDep, month: str | None = None) -> Any:
     """The month's sittings and, per week, whether it had its sittings (DUTY-3)."""
     month = month or month_key(hall.local_day(now))
@@ -128,7 +153,9 @@ def get_sittings(hall: HallDep, engine: EngineDep, now: NowDep, month: str | Non
     }
 
 
-@router.post("/{hall}/inspections", status_code=201)
+@router.post(
+    "/{hall}/inspections", status_code=201, response_model=InspectionPublic, responses=REFUSED
+)
 def post_inspection(
     request: Request,
     body: InspectionIn,
@@ -148,7 +175,7 @@ def post_inspection(
         return _refused(request, str(exc))
 
 
-@router.get("/{hall}/inspections")
+@router.get("/{hall}/inspections", response_model=InspectionsPublic)
 def get_inspections(hall: HallDep, engine: EngineDep, now: NowDep, month: str | None = None) -> Any:
     """The month's inspections (reported monthly in writing, DUTY-4)."""
     month = month or month_key(hall.local_day(now))
@@ -172,7 +199,7 @@ def assessment_out(a: Assessment, rank: int) -> dict[str, Any]:
     }
 
 
-@router.get("/{hall}/assessment", response_model=None)
+@router.get("/{hall}/assessment", response_model=AssessmentsPublic, responses=NOTICE_RESPONSES)
 def get_assessment(
     request: Request,
     hall: HallDep,
@@ -280,7 +307,7 @@ def assessment_xlsx(
     return buf.getvalue()
 
 
-@router.get("/{hall}/policy")
+@router.get("/{hall}/policy", response_model=PolicyChoicePublic)
 def get_policy(hall: HallDep, engine: EngineDep) -> dict[str, Any]:
     """The hall's duty policy (points included) and the presets it may start from."""
     with engine.connect() as conn:
@@ -288,7 +315,7 @@ def get_policy(hall: HallDep, engine: EngineDep) -> dict[str, Any]:
     return {"policy": policy.model_dump(mode="json"), "presets": preset_names()}
 
 
-@router.put("/{hall}/policy")
+@router.put("/{hall}/policy", response_model=PolicyPublic)
 def put_policy(
     request: Request,
     body: dict[str, Any],
@@ -319,7 +346,7 @@ def put_policy(
     return {"policy": policy.model_dump(mode="json")}
 
 
-@router.get("/{hall}/weekly")
+@router.get("/{hall}/weekly", response_model=WeeklyPublic)
 def get_weekly(
     hall: HallDep, engine: EngineDep, now: NowDep, week: date | None = None
 ) -> dict[str, Any]:

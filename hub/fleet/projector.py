@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from hub.fleet import engine as fleet
-from hub.fleet.engine import FleetPolicy, Health, HeartbeatValues
+from hub.fleet.engine import Fault, FleetPolicy, Health, HeartbeatValues
 from hub.fleet.store import (
     evaluate_alerts,
     health_from_row,
@@ -54,7 +54,16 @@ def heartbeat_values(env: Envelope, received_at: datetime) -> HeartbeatValues:
         cpu_temp_c=hb.cpu_temp_c,
         driver_status=hb.driver_status,
         observed_skew_ms=(env.ts - received_at).total_seconds() * 1000.0,
+        faults=tuple(Fault(f.code, f.message, f.severity) for f in hb.faults),
     )
+
+
+def fault_message(fault: DeviceFault) -> str:
+    """The fault's reason; repeats coalesced on the device (edge/faults.py) say how many."""
+    if fault.count <= 1 or fault.first_at is None or fault.last_at is None:
+        return fault.message
+    span = f"{fault.first_at:%H:%M:%S}–{fault.last_at:%H:%M:%S}"
+    return f"{fault.message} (×{fault.count}, {span})"[:500]
 
 
 def apply_event(health: Health, env: Envelope, received_at: datetime) -> Health:
@@ -64,7 +73,7 @@ def apply_event(health: Health, env: Envelope, received_at: datetime) -> Health:
         return fleet.apply_heartbeat(health, heartbeat_values(env, received_at))
     health = fleet.seen(health, received_at)
     if isinstance(body, DeviceFault):  # rule DEV-4
-        return fleet.apply_fault(health, body.code, body.message, body.severity, body.active)
+        return fleet.apply_fault(health, body.code, fault_message(body), body.severity, body.active)
     if isinstance(body, ConfigApplied):
         return fleet.apply_config_applied(health, body.version, received_at)
     if isinstance(body, ConfigRejected):

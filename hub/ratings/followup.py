@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from hub.db import lock_row
 from hub.dbtypes import aware as aware_utc
 from hub.events.tables import Event
 from hub.ratings.followup_rules import (
@@ -190,6 +191,7 @@ def act(
     """One audited step (see followup_rules); KeyError if no such task, FollowupError if the
     step is not allowed now or misses what it needs."""
     with engine.begin() as conn:
+        lock_row(conn, FOLLOWUP, followup_id)  # a second operator's step waits, then is judged
         row = conn.execute(sa.select(FOLLOWUP).where(FOLLOWUP.c.id == followup_id)).first()
         if row is None:
             raise KeyError(followup_id)
