@@ -27,7 +27,10 @@ import edge
 from edge.clock import Clock, read_cpu_temp
 from edge.drivers import driver_class
 from edge.drivers.base import CommandOutcome, Driver
+from edge.faults import FaultCoalescer, FaultReport
+from edge.health import HealthBoard, Problem
 from edge.outbox import Alert, BuildPayload, Outbox
+from edge.outbox_guard import OutboxGuard
 from edge.session import Received, Session
 from edge.settings import AgentSettings
 from models import CONTRACT_VERSION
@@ -37,12 +40,14 @@ from models.devices import DeviceConfigBase
 from models.envelope import MAX_EVENT_BYTES, make_envelope
 from models.errors import ContractError
 from models.events import (
+    MAX_HEALTH_NOTES,
     CommandResult,
     ConfigApplied,
     ConfigRejected,
     DeviceFault,
     EventBody,
     EventType,
+    HealthNote,
     Heartbeat,
 )
 from models.layout import Device, Hall
@@ -73,6 +78,12 @@ class DeviceRuntime:
         self._config_file = config_path(settings.data_dir, device.id)
         self.config_version, config = self._initial_config(device)
         self.driver: Driver[Any] = self.driver_cls(self, config)
+        self.health = HealthBoard()
+        self._faults = FaultCoalescer(settings.fault_window_s)
+        self._faults_lock = threading.Lock()
+        self.guard = OutboxGuard(
+            outbox, device.id, self.health, self._storage_report, hold_max=settings.held_facts_max
+        )
         self._inbound: queue.Queue[Received | None] = queue.Queue()
         self.session = Session(
             self.hall,
@@ -99,18 +110,24 @@ class DeviceRuntime:
         self.emit_many([(body, type)])
 
     def emit_many(self, events: Sequence[tuple[EventBody, EventType | None]]) -> None:
-        """Record several facts in one outbox transaction (one fsync; for simulators)."""
+        """Record several facts in one outbox transaction (one fsync; for simulators).
+
+        An outbox that cannot be written does not raise into the driver's thread: the facts
+        wait in memory and are written again with back-off (edge/outbox_guard.py).
+        """
         synced = self.clock.state().synced
-        self.outbox.append_facts(self.device, [self._builder(b, t, synced) for b, t in events])
+        self.guard.store([self._builder(b, t, synced) for b, t in events])
         self._wake.set()
 
     def _builder(self, body: EventBody, type: EventType | None, synced: bool) -> BuildPayload:
+        ts = self.now()  # when it happened, even if the outbox takes it only later
+
         def build(seq: int) -> tuple[str, bytes]:
             env = make_envelope(
                 hall=self.hall,
                 device=self.device,
                 seq=seq,
-                ts=self.now(),
+                ts=ts,
                 synced=synced,
                 body=body,
                 type=type,
@@ -130,8 +147,38 @@ class DeviceRuntime:
         active: bool = True,
         severity: Literal["warning", "error", "critical"] = "error",
     ) -> None:
-        """Raise (or clear) a device fault (rule DEV-4)."""
-        self.emit(DeviceFault(code=code, message=message[:500], severity=severity, active=active))
+        """Raise (or clear) a device fault (rule DEV-4); every heartbeat carries it while up.
+
+        Repeats of one code within `fault_window_s` are one fact with a count (edge/faults.py).
+        """
+        if active:
+            self.health.set(Problem(code, message[:500], severity))
+        else:
+            self.health.clear(code)
+        with self._faults_lock:
+            reports = self._faults.report(
+                code, message[:500], severity, active, self.now(), time.monotonic()
+            )
+        self._emit_faults(reports)
+
+    def _emit_faults(self, reports: list[FaultReport]) -> None:
+        if reports:
+            self.emit_many([(_fault_body(r), None) for r in reports])
+
+    def _housekeeping(self) -> float | None:
+        """Retry held facts, send due fault counts; seconds until the next is due (or None)."""
+        self._guard(self.guard.retry)  # facts held while the outbox could not be written
+        now = time.monotonic()
+        with self._faults_lock:
+            reports = self._faults.due(now)
+            due = self._faults.next_due()
+        self._emit_faults(reports)
+        waits = [w for w in (self.guard.next_retry_in(now), due and due - now) if w is not None]
+        return max(0.0, min(waits)) if waits else None
+
+    def _storage_report(self, problem: Problem, active: bool) -> None:
+        """The outbox cannot be written (or can again): a fault, kept in order with the facts."""
+        self.fault(problem.code, problem.message, active=active, severity=problem.severity)
 
     def now(self) -> datetime:
         """The device's aware local time in the hall's time zone."""
@@ -176,23 +223,30 @@ class DeviceRuntime:
         """Queue a heartbeat (rule DEV-1): health, versions, outbox, clock, CPU temperature.
 
         `outbox_depth` / `outbox_capacity` are the agent's whole outbox, shared by the node's
-        devices; the heartbeat's seq repeats the device's latest fact seq.
+        devices; the heartbeat's seq repeats the device's latest fact seq. `faults` are the
+        device's problems now; when the outbox cannot be written the heartbeat goes straight
+        to the broker (QoS 1, not kept), so the hub hears of it within one heartbeat.
         """
         clock = self.clock.state()
-        body = Heartbeat(
-            uptime_s=round(time.monotonic() - self._started, 3),
-            agent_version=edge.__version__,
-            contract_version=CONTRACT_VERSION,
-            config_version=self.config_version,
-            outbox_depth=self.outbox.depth(),
-            outbox_capacity=self.outbox.capacity,
-            clock_offset_ms=clock.offset_ms,
-            clock_synced=clock.synced,
-            cpu_temp_c=read_cpu_temp(),
-            driver_status=self.driver.status()[:64],
-        )
 
         def build(seq: int) -> tuple[str, bytes]:
+            problems = self.health.problems()[:MAX_HEALTH_NOTES]
+            body = Heartbeat(
+                uptime_s=round(time.monotonic() - self._started, 3),
+                agent_version=edge.__version__,
+                contract_version=CONTRACT_VERSION,
+                config_version=self.config_version,
+                outbox_depth=self.outbox.depth() + self.guard.held,
+                outbox_capacity=self.outbox.capacity,
+                clock_offset_ms=clock.offset_ms,
+                clock_synced=clock.synced,
+                cpu_temp_c=read_cpu_temp(),
+                driver_status=self.health.status(self.driver.status())[:64],
+                faults=tuple(
+                    HealthNote(code=p.code, message=p.message, severity=p.severity)
+                    for p in problems
+                ),
+            )
             env = make_envelope(
                 hall=self.hall,
                 device=self.device,
@@ -203,8 +257,11 @@ class DeviceRuntime:
             )
             return self._hb_topic, env.to_json()
 
-        self.outbox.append(self.device, fact=False, build=build)
-        self._wake.set()
+        if self.guard.store_heartbeat(build):
+            self._wake.set()
+        elif self.session.ready:
+            topic, payload = build(self.guard.last_seq())
+            self.session.publish(topic, payload, qos=1)
 
     def _receive(self, message: Received) -> None:
         self._inbound.put(message)
@@ -231,7 +288,9 @@ class DeviceRuntime:
             if time.monotonic() >= next_hb:
                 next_hb = time.monotonic() + self.settings.heartbeat_s
                 self._guard(self.heartbeat)
-            self._wake.wait(max(0.0, next_hb - time.monotonic()))
+            due_in = self._housekeeping()
+            wait_s = max(0.0, next_hb - time.monotonic())
+            self._wake.wait(wait_s if due_in is None else min(wait_s, due_in))
             self._wake.clear()
             rejected: list[int] = []
             while self._acks:
@@ -377,6 +436,18 @@ class DeviceRuntime:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self._config_file)
+
+
+def _fault_body(r: FaultReport) -> DeviceFault:
+    return DeviceFault(
+        code=r.code,
+        message=r.message,
+        severity=r.severity,
+        active=r.active,
+        count=r.count,
+        first_at=r.first_at,
+        last_at=r.last_at,
+    )
 
 
 def _peek(payload: bytes, key: str, default: Any) -> Any:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from models.base import WireModel
 
@@ -20,6 +21,12 @@ MAX_COUNT = 2**31 - 1
 """Largest count or version in an event (fits every integer column the hub derives)."""
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 """A non-negative count or version number."""
+EARLIEST_DEVICE_TIME = datetime(2020, 1, 1, tzinfo=UTC)
+"""No device of a hall ran before this: an earlier device time is a clock that never synced."""
+LATEST_DEVICE_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+"""The contract's outer bound; the hub refuses facts much closer in (DEFAULT_MAX_AHEAD)."""
+DeviceTime = Annotated[AwareDatetime, Field(ge=EARLIEST_DEVICE_TIME, lt=LATEST_DEVICE_TIME)]
+"""A device time inside a body, bounded as the envelope's `ts`."""
 SealedContact = Annotated[
     str, Field(min_length=10, max_length=200, pattern=r"^c1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 ]
@@ -153,12 +160,19 @@ class Presence(WireModel):
 
 
 class DeviceFault(WireModel):
-    """A device reports a fault, or that a fault has cleared (`active` False) (DEV-4)."""
+    """A device reports a fault, or that a fault has cleared (`active` False) (DEV-4).
+
+    Repeats of one code are coalesced (edge/faults.py): `count` raises between `first_at`
+    and `last_at` (device times) stand in one fact; a plain clear has count 0.
+    """
 
     code: Code
     message: ShortText
     severity: Literal["warning", "error", "critical"] = "error"
     active: bool = True
+    count: Count = 1
+    first_at: DeviceTime | None = None
+    last_at: DeviceTime | None = None
 
 
 class ConfigApplied(WireModel):
@@ -235,6 +249,22 @@ class TemplateOffered(WireModel):
     distance: float = Field(ge=0, le=2)
 
 
+class HealthNote(WireModel):
+    """A problem the device has now, as its heartbeat tells it (DEV-4): code and reason.
+
+    The heartbeat carries them because the fact of the fault may not get out: a full or
+    read-only outbox stores no fact, while the heartbeat is sent straight to the broker.
+    """
+
+    code: Code
+    message: ShortText
+    severity: Literal["warning", "error", "critical"] = "error"
+
+
+MAX_HEALTH_NOTES = 8
+"""At most this many problems in one heartbeat (the worst first)."""
+
+
 class Heartbeat(WireModel):
     """A device's periodic health report (DEV-1, DEV-2)."""
 
@@ -248,6 +278,8 @@ class Heartbeat(WireModel):
     clock_synced: bool
     cpu_temp_c: float | None = Field(default=None, ge=-100, le=300)
     driver_status: Annotated[str, Field(max_length=64)] = "ok"
+    faults: tuple[HealthNote, ...] = Field(default=(), max_length=MAX_HEALTH_NOTES)
+    """The device's problems now (empty: none); each heartbeat replaces the last one's."""
 
 
 EventBody = (

@@ -9,10 +9,11 @@ pseudo-terminal whose other end is a KeypadPeer that sends the same frame bytes.
 from __future__ import annotations
 
 import logging
+import time
 
 from edge.drivers.base import DeviceContext, Driver
-from edge.drivers.serial_link import PtyPeer, SerialLink, close_line, open_line
-from edge.serialproto.framing import FrameError
+from edge.drivers.serial_link import LineWatch, PtyPeer, SerialLink, close_line, open_line
+from edge.serialproto.framing import FrameError, frame_clock
 from edge.serialproto.keypad import KeypadDecoder, KeyPress, encode_key
 from models.devices.counter_keypad import KIND, CounterKeypadConfig
 from models.events import CallAction, CallRequest
@@ -55,25 +56,33 @@ class CounterKeypadDriver(Driver[CounterKeypadConfig]):
         self.errors = 0
         self._active: set[str] = set()
         self._link: SerialLink | None = None
+        self._watch: LineWatch | None = None
 
     def start(self) -> None:
         """Open the port (or the simulated keypad) and start reading."""
         cfg = self.config
+        wait_s, tick_s = frame_clock(cfg.frame_timeout_ms)
         self.peer, self._link = open_line(
             cfg.backend,
             cfg.port,
             cfg.baudrate,
             peer=lambda: KeypadPeer(cfg.address),
-            timeout=0.2,
+            timeout=tick_s,
             missing="counter_keypad: the real backend needs `port`",
         )
-        decoder = KeypadDecoder()
+        decoder = KeypadDecoder(wait_s)
 
-        def on_data(data: bytes) -> None:
-            for item in decoder.feed(data) if data else ():
+        def on_data(data: bytes) -> None:  # an empty read is the half-frame clock's tick
+            for item in decoder.feed(data, time.monotonic()):
                 self._handle(item)
 
-        self._link.start_reading(on_data, self._read_failed, name=f"keypad-{self.ctx.device}")
+        self._watch = LineWatch(self.ctx, "keypad_port_error")
+        self._link.start_reading(
+            on_data,
+            self._watch.failed,
+            name=f"keypad-{self.ctx.device}",
+            on_restored=self._watch.restored,
+        )
         port = self._link.port
         logger.info("keypad %s reading %s for window %s", self.ctx.device, port, self.window)
 
@@ -83,11 +92,11 @@ class CounterKeypadDriver(Driver[CounterKeypadConfig]):
         self._link, self.peer = None, None
 
     def status(self) -> str:
-        """ok, or degraded while a garbled frame or unknown key is the latest news."""
+        """fault while the serial line is gone, degraded while a garbled frame or an unknown
+        key is the latest news, else ok."""
+        if self._watch is not None and self._watch.up:
+            return "fault"
         return "degraded" if self._active else "ok"
-
-    def _read_failed(self, exc: Exception) -> None:
-        self.ctx.fault("keypad_port_error", f"serial read failed: {exc}")
 
     def _handle(self, item: KeyPress | FrameError) -> None:
         if isinstance(item, FrameError):

@@ -23,12 +23,13 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from hub.complaints import store
-from hub.complaints.rules import ComplaintInputError, clean_text
+from hub.complaints.rules import ComplaintInputError, check_happened, clean_text
 from hub.contact_key import ContactKeyError, seal_on_hub, seal_text_on_hub
 from hub.dashboard.i18n import COOKIE as LANG_COOKIE
 from hub.dashboard.i18n import choose_lang, translator
 from hub.problems import Problem
 from hub.publicpage import RateLimiter, check_token, harden, keep_token, new_token, qr_svg
+from hub.users.security import client_ip
 from models.contact import ContactError
 from models.layout import Hall
 
@@ -38,6 +39,9 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TOKEN_COOKIE = "hk_complaint"
 PER_CLIENT = RateLimiter(limit=5, window_s=3600.0)
 PER_HALL = RateLimiter(limit=500, window_s=86400.0)
+STATUS_MISSES = RateLimiter(limit=20, window_s=3600.0)
+"""Wrong status links one client may try an hour: a link's key is 144 random bits, so this
+stops a scan of the (sequential) references, not a lucky guess (DUTY-6)."""
 PUBLIC_URL_ENV = "HK_PUBLIC_URL"
 """The address citizens' phones reach the hub at (the QR code's), e.g. https://hall.example.gov.cn."""
 
@@ -134,7 +138,8 @@ def complaint_submit(
         logger.warning("complaint page of %s: a robot's submission dropped", hall.id)
         return _page(request, "complaint_done.html", hall, {"ref": "—", "link": None})
     try:
-        new = _complaint(hall, text, subject, window, happened, name, phone)
+        now = request.app.state.clock()
+        new = _complaint(hall, text, subject, window, happened, name, phone, now)
     except (Problem, ContactError) as exc:
         words = t(exc.key, **exc.values) if isinstance(exc, Problem) else t("pub.err_phone")
         return _form(request, hall, words, 422, values)
@@ -146,7 +151,7 @@ def complaint_submit(
         hall.id,
         new,
         actor="citizen",
-        now=request.app.state.clock(),
+        now=now,
         tz=tz,
         is_workday=WorkCalendar().is_workday,
         with_status_link=True,
@@ -157,7 +162,14 @@ def complaint_submit(
 
 
 def _complaint(
-    hall: Hall, text: str, subject: str, window: str, happened: str, name: str, phone: str
+    hall: Hall,
+    text: str,
+    subject: str,
+    window: str,
+    happened: str,
+    name: str,
+    phone: str,
+    now: datetime,
 ) -> store.NewComplaint:
     body = clean_text(text, least=10, most=2000, key="pub.err_text")
     subj = clean_text(subject, least=0, most=100, key="pub.err_subject") or body[:30]
@@ -169,6 +181,7 @@ def _complaint(
             when = datetime.fromisoformat(happened).replace(tzinfo=ZoneInfo(hall.timezone))
         except ValueError:
             raise ComplaintInputError("pub.err_when") from None
+    when = check_happened(when, now)
     who = clean_text(name, least=0, most=20, key="pub.err_name")
     try:
         sealed_phone = seal_on_hub(phone) if phone.strip() else None
@@ -190,8 +203,16 @@ def _complaint(
 def complaint_status(request: Request, hall_id: str, ref: str, k: str = "") -> HTMLResponse:
     """The complainant's status page: where it stands, and the answer once given (DUTY-6)."""
     hall = _hall(request, hall_id)
+    who = f"status:{hall.id}:{client_ip(request.scope)}"
+    if STATUS_MISSES.spent(who):  # a scan of references: refused before looking
+        raise HTTPException(
+            429,
+            translator(_lang(request))("pub.err_status_scan"),
+            headers={"Retry-After": str(int(STATUS_MISSES.window_s))},
+        )
     found = store.public_status(request.app.state.engine, hall.id, ref[:24], k[:64])
-    if found is None:
+    if found is None:  # a wrong key and an unknown reference look the same
+        STATUS_MISSES.allow(who)
         return _page(request, "complaint_status.html", hall, {"found": None}, 404)
     return _page(
         request,

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from hub.db import lock_row
 from hub.dbtypes import aware as aware_utc
 from hub.events.tables import Event
 from hub.ratings.followup_rules import (
@@ -95,8 +96,11 @@ def open_followup(
     is_workday: IsWorkday,
     now: datetime,
     contact: str | None = None,
+    *,
+    unreadable: bool = False,
 ) -> int:
-    """Open the follow-up of a dissatisfied rating: contact due the same working day (RATE-3)."""
+    """Open the follow-up of a dissatisfied rating: contact due the same working day (RATE-3);
+    `unreadable`: the device sent a number that does not open as one (not kept)."""
     due = deadlines(rating["rated_at"], tz, settings, is_workday)
     key = conn.execute(
         sa.insert(FOLLOWUP).values(
@@ -119,6 +123,8 @@ def open_followup(
     ).inserted_primary_key
     assert key is not None
     note = "followup.opened.number" if contact else "followup.opened"  # worded by the page
+    if unreadable:
+        note = "followup.opened.unreadable"
     conn.execute(
         sa.insert(LOG).values(followup_id=key[0], at=now, action="open", actor=SYSTEM, note=note)
     )
@@ -206,6 +212,7 @@ def act(
     """One audited step (see followup_rules); KeyError if no such task, FollowupError if the
     step is not allowed now or misses what it needs."""
     with engine.begin() as conn:
+        lock_row(conn, FOLLOWUP, followup_id)  # a second operator's step waits, then is judged
         row = conn.execute(sa.select(FOLLOWUP).where(FOLLOWUP.c.id == followup_id)).first()
         if row is None:
             raise KeyError(followup_id)
@@ -262,10 +269,12 @@ def _settings(conn: Connection, hall: str) -> RatingSettings:
 def reveal_contact(engine: Engine, followup_id: int, actor: str, now: datetime) -> str:
     """The citizen's number, opened to make the call (logged: who and when, never the number).
 
-    KeyError if no such task; FollowupError when there is no number (none left, or erased).
+    KeyError if no such task; FollowupError when there is no number (none left, or erased)
+    or what opens is not a phone number.
     Opening needs the hub's contact key (hub.contact_key.ContactKeyError otherwise).
     """
-    from hub.contact_key import reveal
+    from hub.contact_key import reveal_phone
+    from models.contact import ContactError
 
     with engine.begin() as conn:
         row = conn.execute(
@@ -275,9 +284,20 @@ def reveal_contact(engine: Engine, followup_id: int, actor: str, now: datetime) 
             raise KeyError(followup_id)
         if not row.contact:
             raise FollowupError("followup.err_no_number")
-        phone = reveal(row.contact)
+        try:
+            phone = reveal_phone(row.contact)
+        except ContactError:  # forged, garbled, or sealed with another hall's key
+            raise FollowupError("followup.err_bad_number") from None
         _log(conn, followup_id, now, "reveal", actor, noted("", opened="phone"))
     return phone
+
+
+def case_of(engine: Engine, rating_id: int) -> str | None:
+    """The case number (办件编号) the rated service carried, when the window's system gave one
+    (RATE-1)."""
+    with engine.connect() as conn:
+        q = sa.select(RATING.c.case_no).where(RATING.c.id == rating_id)
+        return conn.execute(q).scalar()
 
 
 def followup(engine: Engine, followup_id: int) -> dict[str, Any]:

@@ -17,11 +17,10 @@ from hub.attendance.calendar import CalendarError, WorkCalendar
 from hub.contact_key import ContactKeyError
 from hub.dashboard.i18n import translator
 from hub.dashboard.web import lang_of, local, page_operator, render
-from hub.ratings.followup import SYSTEM, act, followup, reveal_contact, split_noted
+from hub.ratings.followup import SYSTEM, act, case_of, followup, reveal_contact, split_noted
 from hub.ratings.followup_rules import ATTEMPT_RESULTS, TOLD_HOW, Finding, FollowupError
 from hub.users.accounts import Operator, Role, audit
 from hub.users.security import check_csrf
-from models.contact import ContactError
 
 router = APIRouter(include_in_schema=False)
 PageOp = Annotated[Operator, Depends(page_operator)]
@@ -33,7 +32,9 @@ def step_words(t: Callable[..., str], zone: str, f: dict[str, Any], step: dict[s
     """What a logged step says: its details in words, then the operator's note (RATE-3)."""
     details, note = split_noted(step["note"])
     if step["actor"] == SYSTEM and step["action"] == "open":
-        key = "followup.opened.number" if "number" in note else "followup.opened"
+        key = note if note.startswith("followup.opened") else "followup.opened"
+        if "left a number" in note:  # as written before the notes were codes
+            key = "followup.opened.number"
         return t(key, level=t(f"level.{f['level']}"))
     parts = []
     for name, value in details.items():
@@ -65,6 +66,7 @@ def _page(
         op,
         {
             "f": f,
+            "case_no": case_of(request.app.state.engine, f["rating_id"]),
             "zone": zone,
             "results": ATTEMPT_RESULTS,
             "findings": [x.value for x in Finding],
@@ -103,9 +105,9 @@ def followup_contact(
         phone = reveal_contact(engine, followup_id, op.username, request.app.state.clock())
     except KeyError:
         raise HTTPException(404, "error.404") from None
-    except FollowupError:
-        return _page(request, op, followup_id, {"error": t("followup.err_no_number")}, 409)
-    except (ContactKeyError, ContactError):
+    except FollowupError as exc:  # no number, or one that does not open as a phone number
+        return _page(request, op, followup_id, {"error": t(exc.key)}, 409)
+    except ContactKeyError:
         return _page(request, op, followup_id, {"error": t("pub.err_no_key")}, 503)
     audit(
         engine,
