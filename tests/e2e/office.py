@@ -51,8 +51,11 @@ class Demo:
 
 
 @contextmanager
-def running_demo(data_dir: Path, broker_url: str, read_banner: Any) -> Iterator[Demo]:
-    """`hallkeeper demo` with a real broker: hub on SQLite, edge agents, scenario, faces."""
+def running_demo(
+    data_dir: Path, broker_url: str, read_banner: Any, pace: float = 10.0
+) -> Iterator[Demo]:
+    """`hallkeeper demo --pace 10` with a real broker: hub on SQLite, edge agents, the
+    citizens and staff at ten times a hall's pace (a rating within the test's minutes)."""
     from hub.demo.run import run_demo
 
     stop = threading.Event()
@@ -62,7 +65,12 @@ def running_demo(data_dir: Path, broker_url: str, read_banner: Any) -> Iterator[
     def run() -> None:
         try:
             run_demo(
-                data_dir, broker_url=broker_url, port=0, stop_event=stop, on_ready=ready.append
+                data_dir,
+                broker_url=broker_url,
+                port=0,
+                pace=pace,
+                stop_event=stop,
+                on_ready=ready.append,
             )
         except BaseException as exc:  # shown by the test, not lost in the thread
             failed.append(exc)
