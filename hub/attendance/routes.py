@@ -192,9 +192,11 @@ def add_routes(r: APIRouter, bound: Callable[[Request], AttendanceContext]) -> N
         rep = month_report(wf.engine, ctx.projector, month, wf.now(), wf.seats)
         rows = {"staff": rep.staff, "window": rep.windows, "unit": rep.units}[by]
         t = translator(lang_of(request))
+        halls = getattr(request.app.state, "halls", None) or []
+        windows = {k: v for h in halls for k, v in h.window_names().items()}
         if format == "csv":
             return Response(
-                to_csv(rows, t).encode("utf-8"),
+                to_csv(rows, t, windows).encode("utf-8"),
                 media_type="text/csv; charset=utf-8",
                 headers={
                     "Content-Disposition": f'attachment; filename="attendance-{month}-{by}.csv"'
@@ -203,7 +205,7 @@ def add_routes(r: APIRouter, bound: Callable[[Request], AttendanceContext]) -> N
         if format == "xlsx":
             names = ctx.projector.policy.checkpoint_names()
             return Response(
-                to_xlsx(rep, t, ctx.projector.judge.zone, names),
+                to_xlsx(rep, t, ctx.projector.judge.zone, names, windows),
                 media_type=XLSX,
                 headers={"Content-Disposition": f'attachment; filename="attendance-{month}.xlsx"'},
             )

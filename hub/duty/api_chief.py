@@ -31,6 +31,7 @@ from hub.duty.chief_store import (
     rotations,
     set_rotation,
     stand_ins,
+    unapproved_chief,
 )
 from hub.duty.hallctx import load_duty_policy
 from hub.duty.opening import AckRefused, acknowledge, state
@@ -128,10 +129,12 @@ def get_chief(
         rots = rotations(conn, hall.id)
         found = chief_on(conn, hall, today)
         subs = stand_ins(conn, hall.id)
+        unapproved = unapproved_chief(conn, hall, today)
     return {
         "today": today,
         "chief": found[0] if found else None,
         "rostered_chief": (found[1] or found[0]) if found else None,
+        "standin_unapproved": unapproved is not None,
         "terms": [_term(t) for t in terms(rots, start, end)],
         "rotations": [_rotation(r) for r in rots],
         "stand_ins": [_standin(s) for s in subs],

@@ -4,6 +4,7 @@ assessment and its notice as XLSX (DUTY-5), the hall's duty policy (points), the
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date
 from typing import Any, Literal
 
@@ -205,17 +206,35 @@ def get_assessment(
     engine: EngineDep,
     now: NowDep,
     month: str | None = None,
-    format: Literal["json", "xlsx"] = "json",
+    format: Literal["json", "xlsx", "csv"] = "json",
+    by: Literal["staff", "window"] = "staff",
 ) -> Any:
     """The month's assessment per staff member and window (DUTY-5); frozen once the attendance
-    month is closed. `format=xlsx` is the notice (通报) as a workbook."""
+    month is closed. `format=xlsx` is the notice (通报) as a workbook; `format=csv` one table
+    (`by` staff or window, UTF-8 with BOM), in words (zh-CN; English with ?lang=en)."""
     month = month or month_key(hall.local_day(now))
     month_or_422(month)
     with engine.begin() as conn:
         out, frozen = assess(conn, hall, month, now)
-        names = staff_names(conn)
+        names = {**staff_names(conn), **hall.hall.window_names()}
     staff = ranked([a for a in out if a.subject_kind == "staff"])
     windows = ranked([a for a in out if a.subject_kind == "window"])
+    if format == "csv":
+        from hub.exports import Sheet, download
+
+        lang = lang_of(request)
+        rows = [
+            {
+                "rank": rank,
+                "subject": shown_subject(a, names)[0],
+                "name": shown_subject(a, names)[1],
+                "total": a.total,
+                "items": assessment_items(catalogue(lang), a),
+            }
+            for rank, a in (staff if by == "staff" else windows)
+        ]
+        table = Sheet(f"assess_{by if by == 'staff' else 'windows'}", ASSESS_COLUMNS, rows)
+        return download(lang, "assessment", f"assessment-{hall.id}-{month}-{by}", "csv", [table])
     if format == "xlsx":
         body = assessment_xlsx(
             hall.hall.name, month, frozen, staff, windows, names, lang_of(request)
@@ -233,6 +252,24 @@ def get_assessment(
         "staff": [{**assessment_out(a, r), "name": names.get(a.subject, "")} for r, a in staff],
         "windows": [assessment_out(a, r) for r, a in windows],
     }
+
+
+ASSESS_COLUMNS = ("rank", "subject", "name", "total", "items")
+"""The assessment's columns; their headers are the catalogue's words of the same keys."""
+
+
+def shown_subject(a: Assessment, names: dict[str, str]) -> tuple[str, str]:
+    """(subject, name) cells: a staff member's id and name; a window by the hall's name only."""
+    if a.subject_kind == "window":
+        return names.get(a.subject, a.subject), ""
+    return a.subject, names.get(a.subject, "")
+
+
+def assessment_items(t: Callable[..., str], a: Assessment) -> str:
+    """An assessment's items in words: 迟到×2（-2，ATT-9）；..."""
+    return "；".join(
+        f"{t('item_' + i.key)}×{i.count:g}（{i.points:+g}，{i.rule}）" for i in a.items
+    )
 
 
 def assessment_xlsx(
@@ -261,12 +298,9 @@ def assessment_xlsx(
                 t("assess_frozen") if frozen else t("assess_open"),
             ]
         )
-        sheet.append([t("rank"), t("subject"), t("name"), t("total"), t("items")])
+        sheet.append([t(c) for c in ASSESS_COLUMNS])
         for rank, a in rows:
-            items = "；".join(
-                f"{t('item_' + i.key)}×{i.count:g}（{i.points:+g}，{i.rule}）" for i in a.items
-            )
-            sheet.append([rank, a.subject, names.get(a.subject, ""), a.total, items])
+            sheet.append([rank, *shown_subject(a, names), a.total, assessment_items(t, a)])
         sheet.column_dimensions["E"].width = 90
     buf = io.BytesIO()
     book.save(buf)

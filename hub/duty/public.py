@@ -198,6 +198,11 @@ class ChiefPublic(Public):
     today: date
     chief: str | None = Field(description="Who is duty chief today (a stand-in if any)")
     rostered_chief: str | None = Field(description="Whose term it is")
+    standin_unapproved: bool = Field(
+        default=False,
+        description="DUTY-2: the rostered chief is on leave with no approved stand-in; the "
+        "next in the centre's order stands in meanwhile",
+    )
     terms: list[TermPublic]
     rotations: list[RotationPublic]
     stand_ins: list[StandInPublic]
