@@ -84,6 +84,12 @@ class AgentSettings(BaseSettings):
     session_expiry_s: int = Field(
         default=7 * 24 * 3600, ge=0, description="How long the broker keeps a device's session"
     )
+    client_id_suffix: str = Field(
+        default="",
+        pattern=r"^[A-Za-z0-9_-]{0,16}$",
+        description="Appended to each device's MQTT client id (the demo: one per run, so two "
+        "demos on one broker never take over each other's sessions)",
+    )
     reconnect_min_s: float = Field(default=0.5, gt=0, description="First reconnect delay")
     reconnect_max_s: float = Field(default=30.0, gt=0, description="Longest reconnect delay")
     clock_synced: bool | None = Field(

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 
 
 class FrameError(ValueError):
-    """A garbled frame: what was wrong and the bytes that were dropped."""
+    """A garbled frame: what was wrong and the bytes that were dropped (`private`: their count
+    only, for a line that carries what citizens type, PRIV-1)."""
 
-    def __init__(self, reason: str, dropped: bytes = b"") -> None:
-        super().__init__(f"{reason} (dropped {dropped.hex(' ') or 'nothing'})")
+    def __init__(self, reason: str, dropped: bytes = b"", *, private: bool = False) -> None:
+        shown = f"{len(dropped)} bytes, not shown" if private else dropped.hex(" ")
+        super().__init__(f"{reason} (dropped {shown or 'nothing'})")
         self.reason = reason
-        self.dropped = dropped
+        self.dropped = b"" if private else dropped
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -97,9 +98,13 @@ class FleetProjector:
         self.timezones = dict(timezones or {})
         """Hall id -> time zone, for quiet hours (default DEFAULT_TZ)."""
         self.history = HeartbeatHistory(self.policy)
+        self.closing = threading.Event()
+        """Set when the devices are being switched off on purpose (a clean stop of the demo)."""
 
     def quiet(self, hall: str, now: datetime) -> bool:
-        """Is it quiet time in this hall (rule DEV-2)?"""
+        """Is it quiet time in this hall (rule DEV-2), or are its devices being switched off?"""
+        if self.closing.is_set():
+            return True
         return fleet.in_quiet_hours(
             now, ZoneInfo(self.timezones.get(hall, DEFAULT_TZ)), self.policy
         )
