@@ -161,10 +161,22 @@ class Outbox:
             alerts = self._update_alerts(stored_fact=fact)
             self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
-            self._reload()
+            self._rollback()
             raise
         return rows, alerts
+
+    def _rollback(self) -> None:
+        """Undo the open transaction without hiding the error that made it fail.
+
+        After a full disk or an I/O error SQLite may have rolled back already: a ROLLBACK then
+        raises "no transaction is active", which must not replace the outbox's own error.
+        """
+        try:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            self._reload()
+        except sqlite3.Error as exc:
+            logger.warning("outbox: rollback after a failed write: %s", exc)
 
     def _insert(self, device: str, fact: bool, build: BuildPayload) -> Row:
         db = self._db
@@ -229,16 +241,20 @@ class Outbox:
         with self._lock:
             self._set_sync("NORMAL")
             self._db.execute("BEGIN IMMEDIATE")
-            removed = 0
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                removed += self._db.execute(
-                    f"DELETE FROM outbox WHERE id IN ({marks})", chunk
-                ).rowcount
-            self._depth -= removed
-            alerts = self._update_alerts(stored_fact=False)
-            self._db.execute("COMMIT")
+            try:
+                removed = 0
+                for start in range(0, len(ids), 500):
+                    chunk = ids[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    removed += self._db.execute(
+                        f"DELETE FROM outbox WHERE id IN ({marks})", chunk
+                    ).rowcount
+                self._depth -= removed
+                alerts = self._update_alerts(stored_fact=False)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
         self._notify(alerts)
 
     # ---- reading ---------------------------------------------------------------------------

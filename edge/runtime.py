@@ -28,7 +28,9 @@ import edge
 from edge.clock import Clock, read_cpu_temp
 from edge.drivers import driver_class
 from edge.drivers.base import CommandOutcome, Driver
+from edge.health import HealthBoard, Problem
 from edge.outbox import Alert, BuildPayload, Outbox
+from edge.outbox_guard import OutboxGuard
 from edge.sender import Sender
 from edge.session import Received, Session
 from edge.settings import AgentSettings
@@ -40,12 +42,14 @@ from models.devices import DeviceConfigBase
 from models.envelope import MAX_EVENT_BYTES, make_envelope
 from models.errors import ContractError
 from models.events import (
+    MAX_HEALTH_NOTES,
     CommandResult,
     ConfigApplied,
     ConfigRejected,
     DeviceFault,
     EventBody,
     EventType,
+    HealthNote,
     Heartbeat,
 )
 from models.layout import Device, Hall
@@ -76,6 +80,10 @@ class DeviceRuntime:
         self._config_file = config_path(settings.data_dir, device.id)
         self.config_version, config = self._initial_config(device)
         self.driver: Driver[Any] = self.driver_cls(self, config)
+        self.health = HealthBoard()
+        self.guard = OutboxGuard(
+            outbox, device.id, self.health, self._storage_report, hold_max=settings.held_facts_max
+        )
         self._inbound: queue.Queue[Received | None] = queue.Queue()
         self.session = Session(
             self.hall,
@@ -109,18 +117,24 @@ class DeviceRuntime:
         self.emit_many([(body, type)])
 
     def emit_many(self, events: Sequence[tuple[EventBody, EventType | None]]) -> None:
-        """Record several facts in one outbox transaction (one fsync; for simulators)."""
+        """Record several facts in one outbox transaction (one fsync; for simulators).
+
+        An outbox that cannot be written does not raise into the driver's thread: the facts
+        wait in memory and are written again with back-off (edge/outbox_guard.py).
+        """
         synced = self.clock.state().synced
-        self.outbox.append_facts(self.device, [self._builder(b, t, synced) for b, t in events])
+        self.guard.store([self._builder(b, t, synced) for b, t in events])
         self._wake.set()
 
     def _builder(self, body: EventBody, type: EventType | None, synced: bool) -> BuildPayload:
+        ts = self.now()  # when it happened, even if the outbox takes it only later
+
         def build(seq: int) -> tuple[str, bytes]:
             env = make_envelope(
                 hall=self.hall,
                 device=self.device,
                 seq=seq,
-                ts=self.now(),
+                ts=ts,
                 synced=synced,
                 body=body,
                 type=type,
@@ -140,8 +154,16 @@ class DeviceRuntime:
         active: bool = True,
         severity: Literal["warning", "error", "critical"] = "error",
     ) -> None:
-        """Raise (or clear) a device fault (rule DEV-4)."""
+        """Raise (or clear) a device fault (rule DEV-4); every heartbeat carries it while up."""
+        if active:
+            self.health.set(Problem(code, message[:500], severity))
+        else:
+            self.health.clear(code)
         self.emit(DeviceFault(code=code, message=message[:500], severity=severity, active=active))
+
+    def _storage_report(self, problem: Problem, active: bool) -> None:
+        """The outbox cannot be written (or can again): a fault, kept in order with the facts."""
+        self.fault(problem.code, problem.message, active=active, severity=problem.severity)
 
     def now(self) -> datetime:
         """The device's aware local time in the hall's time zone."""
@@ -186,23 +208,30 @@ class DeviceRuntime:
         """Queue a heartbeat (rule DEV-1): health, versions, outbox, clock, CPU temperature.
 
         `outbox_depth` / `outbox_capacity` are the agent's whole outbox, shared by the node's
-        devices; the heartbeat's seq repeats the device's latest fact seq.
+        devices; the heartbeat's seq repeats the device's latest fact seq. `faults` are the
+        device's problems now; when the outbox cannot be written the heartbeat goes straight
+        to the broker (QoS 1, not kept), so the hub hears of it within one heartbeat.
         """
         clock = self.clock.state()
-        body = Heartbeat(
-            uptime_s=round(time.monotonic() - self._started, 3),
-            agent_version=edge.__version__,
-            contract_version=CONTRACT_VERSION,
-            config_version=self.config_version,
-            outbox_depth=self.outbox.depth(),
-            outbox_capacity=self.outbox.capacity,
-            clock_offset_ms=clock.offset_ms,
-            clock_synced=clock.synced,
-            cpu_temp_c=read_cpu_temp(),
-            driver_status=self.driver.status()[:64],
-        )
 
         def build(seq: int) -> tuple[str, bytes]:
+            problems = self.health.problems()[:MAX_HEALTH_NOTES]
+            body = Heartbeat(
+                uptime_s=round(time.monotonic() - self._started, 3),
+                agent_version=edge.__version__,
+                contract_version=CONTRACT_VERSION,
+                config_version=self.config_version,
+                outbox_depth=self.outbox.depth() + self.guard.held,
+                outbox_capacity=self.outbox.capacity,
+                clock_offset_ms=clock.offset_ms,
+                clock_synced=clock.synced,
+                cpu_temp_c=read_cpu_temp(),
+                driver_status=self.health.status(self.driver.status())[:64],
+                faults=tuple(
+                    HealthNote(code=p.code, message=p.message, severity=p.severity)
+                    for p in problems
+                ),
+            )
             env = make_envelope(
                 hall=self.hall,
                 device=self.device,
@@ -213,8 +242,11 @@ class DeviceRuntime:
             )
             return self._hb_topic, env.to_json()
 
-        self.outbox.append(self.device, fact=False, build=build)
-        self._wake.set()
+        if self.guard.store_heartbeat(build):
+            self._wake.set()
+        elif self.session.ready:
+            topic, payload = build(self.guard.last_seq())
+            self.session.publish(topic, payload, qos=1)
 
     def _receive(self, message: Received) -> None:
         if message.channel is Channel.ACK:  # the hub's acknowledgement: the sender applies it
@@ -247,8 +279,11 @@ class DeviceRuntime:
             if time.monotonic() >= next_hb:
                 next_hb = time.monotonic() + self.settings.heartbeat_s
                 self._guard(self.heartbeat)
-            self._wake.wait(max(0.0, min(next_hb - time.monotonic(), due)))
+            retry_in = self.guard.next_retry_in(time.monotonic())
+            wait_s = max(0.0, min(next_hb - time.monotonic(), due))
+            self._wake.wait(wait_s if retry_in is None else min(wait_s, retry_in))
             self._wake.clear()
+            self._guard(self.guard.retry)  # facts held while the outbox could not be written
             try:
                 due = self.sender.pump()
             except Exception:

@@ -65,6 +65,12 @@ class AgentSettings(BaseSettings):
         description="full: a fact survives power loss once emit() returns; "
         "normal: it survives a crash of the agent only (much faster, for simulators)",
     )
+    held_facts_max: int = Field(
+        default=10_000,
+        ge=100,
+        description="Facts kept in memory while the outbox cannot be written (disk full, "
+        "read-only): beyond this they are counted as lost in the device's fault",
+    )
     inflight: int = Field(
         default=100, ge=1, le=1000, description="Unacknowledged publishes per device at a time"
     )

@@ -12,7 +12,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from models.contact import PUBLIC_KEY_ENV, ContactError, public_of, seal, seal_text, unseal
+from models.contact import (
+    PUBLIC_KEY_ENV,
+    ContactError,
+    normalise_phone,
+    public_of,
+    seal,
+    seal_text,
+    unseal,
+)
 
 KEY_ENV = "HK_CONTACT_KEY"
 KEY_FILE_ENV = "HK_CONTACT_KEY_FILE"
@@ -61,3 +69,21 @@ def seal_text_on_hub(text: str) -> str:
 def reveal(token: str) -> str:
     """Open a sealed number to make the call (ContactKeyError, ContactError)."""
     return unseal(private_key(), token)
+
+
+def reveal_phone(token: str) -> str:
+    """Open a sealed phone number a device sent (ContactKeyError, ContactError): what opens
+    must be a phone number too, so a forged or garbled token never reaches the caller as one."""
+    return normalise_phone(reveal(token))
+
+
+def opens_as_phone(token: str) -> bool | None:
+    """Whether a sealed token a device sent opens as a phone number (None: the hub holds no
+    key to tell; it is checked again when an operator opens it)."""
+    try:
+        reveal_phone(token)
+    except ContactKeyError:
+        return None
+    except ContactError:
+        return False
+    return True

@@ -49,6 +49,15 @@ class RateLimiter:
                     del self._hits[k]
             return True
 
+    def spent(self, key: str) -> bool:
+        """Whether `key` has used up its hits in the window (nothing counted)."""
+        now = self.clock()
+        with self._lock:
+            hits = self._hits.get(key)
+            while hits and hits[0] <= now - self.window_s:
+                hits.popleft()
+            return hits is not None and len(hits) >= self.limit
+
     def check(self, request: Request, scope: str, detail: str, limit: int | None = None) -> None:
         """429 with `detail` when the request's client is over the limit for `scope`."""
         if not self.allow(f"{scope}:{client_ip(request.scope)}", limit):

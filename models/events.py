@@ -235,6 +235,22 @@ class TemplateOffered(WireModel):
     distance: float = Field(ge=0, le=2)
 
 
+class HealthNote(WireModel):
+    """A problem the device has now, as its heartbeat tells it (DEV-4): code and reason.
+
+    The heartbeat carries them because the fact of the fault may not get out: a full or
+    read-only outbox stores no fact, while the heartbeat is sent straight to the broker.
+    """
+
+    code: Code
+    message: ShortText
+    severity: Literal["warning", "error", "critical"] = "error"
+
+
+MAX_HEALTH_NOTES = 8
+"""At most this many problems in one heartbeat (the worst first)."""
+
+
 class Heartbeat(WireModel):
     """A device's periodic health report (DEV-1, DEV-2)."""
 
@@ -248,6 +264,8 @@ class Heartbeat(WireModel):
     clock_synced: bool
     cpu_temp_c: float | None = Field(default=None, ge=-100, le=300)
     driver_status: Annotated[str, Field(max_length=64)] = "ok"
+    faults: tuple[HealthNote, ...] = Field(default=(), max_length=MAX_HEALTH_NOTES)
+    """The device's problems now (empty: none); each heartbeat replaces the last one's."""
 
 
 EventBody = (

@@ -62,6 +62,11 @@ class Window(LayoutModel):
     seats: list[str] = Field(min_length=1, description="Seat ids, one per post (A/B, POST-7)")
     neighbours: list[str] = Field(default_factory=list, description="Adjacent windows (POST-4)")
 
+    @property
+    def called(self) -> str:
+        """What the hall calls the window: its name, else 3号窗口 (never the id w03)."""
+        return self.name or f"{self.number}号窗口"
+
 
 class Device(LayoutModel):
     """One device: which kind, where it is, which Pi runs it, and its settings."""
@@ -137,6 +142,10 @@ class Hall(LayoutModel):
             if d.id == device_id:
                 return d
         raise KeyError(device_id)
+
+    def window_names(self) -> dict[str, str]:
+        """Window id -> what the hall calls it (Window.called)."""
+        return {w.id: w.called for w in self.windows}
 
     def node_devices(self, node: str) -> list[Device]:
         """The devices one edge agent runs."""

@@ -85,6 +85,11 @@ if [[ " ${KINDS[*]} " == *" face_terminal "* ]]; then
   APT_PACKAGES+=(python3-dev libopenblas0 libatlas3-base)  # BLAS for numpy/dlib
 fi
 if [[ " ${KINDS[*]} " == *" voice "* ]]; then APT_PACKAGES+=(espeak-ng alsa-utils); fi
+# A node with a screen (hall screen, kiosk) runs a kiosk browser on a Chinese page: the browser
+# and a CJK font, without which the Chinese shows as empty boxes (tofu).
+if [[ " ${KINDS[*]} " == *" hall_display "* || " ${KINDS[*]} " == *" kiosk "* ]]; then
+  APT_PACKAGES+=(chromium fonts-noto-cjk)
+fi
 if [ "$DRY" = 0 ]; then
   [ "$(id -u)" = 0 ] || die "run as root (sudo), or use --dry-run"
   # shellcheck disable=SC1091

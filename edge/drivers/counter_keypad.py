@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from edge.drivers.base import DeviceContext, Driver
-from edge.drivers.serial_link import PtyPeer, SerialLink, close_line, open_line
+from edge.drivers.serial_link import LineWatch, PtyPeer, SerialLink, close_line, open_line
 from edge.serialproto.framing import FrameError
 from edge.serialproto.keypad import KeypadDecoder, KeyPress, encode_key
 from models.devices.counter_keypad import KIND, CounterKeypadConfig
@@ -55,6 +55,7 @@ class CounterKeypadDriver(Driver[CounterKeypadConfig]):
         self.errors = 0
         self._active: set[str] = set()
         self._link: SerialLink | None = None
+        self._watch: LineWatch | None = None
 
     def start(self) -> None:
         """Open the port (or the simulated keypad) and start reading."""
@@ -73,7 +74,13 @@ class CounterKeypadDriver(Driver[CounterKeypadConfig]):
             for item in decoder.feed(data) if data else ():
                 self._handle(item)
 
-        self._link.start_reading(on_data, self._read_failed, name=f"keypad-{self.ctx.device}")
+        self._watch = LineWatch(self.ctx, "keypad_port_error")
+        self._link.start_reading(
+            on_data,
+            self._watch.failed,
+            name=f"keypad-{self.ctx.device}",
+            on_restored=self._watch.restored,
+        )
         port = self._link.port
         logger.info("keypad %s reading %s for window %s", self.ctx.device, port, self.window)
 
@@ -83,11 +90,11 @@ class CounterKeypadDriver(Driver[CounterKeypadConfig]):
         self._link, self.peer = None, None
 
     def status(self) -> str:
-        """ok, or degraded while a garbled frame or unknown key is the latest news."""
+        """fault while the serial line is gone, degraded while a garbled frame or an unknown
+        key is the latest news, else ok."""
+        if self._watch is not None and self._watch.up:
+            return "fault"
         return "degraded" if self._active else "ok"
-
-    def _read_failed(self, exc: Exception) -> None:
-        self.ctx.fault("keypad_port_error", f"serial read failed: {exc}")
 
     def _handle(self, item: KeyPress | FrameError) -> None:
         if isinstance(item, FrameError):

@@ -22,7 +22,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from edge.drivers.base import CommandOutcome, DeviceContext, Driver
-from edge.drivers.serial_link import PortClosed, PtyPeer, SerialLink, close_line, open_line
+from edge.drivers.serial_link import (
+    LineWatch,
+    PortClosed,
+    PtyPeer,
+    SerialLink,
+    close_line,
+    open_line,
+)
 from edge.serialproto.framing import FrameError
 from edge.serialproto.rating import (
     DIMENSIONS,
@@ -276,6 +283,7 @@ class RatingDeviceDriver(Driver[RatingDeviceConfig]):
         self._lock = threading.RLock()
         self._session = RatingSession(config, self.seat, self._emit, self._write)
         self._link: SerialLink | None = None
+        self._watch: LineWatch | None = None
 
     def start(self) -> None:
         """Open the port (or the simulated device) and start reading."""
@@ -297,7 +305,13 @@ class RatingDeviceDriver(Driver[RatingDeviceConfig]):
                     self._handle(item)
                 self._session.tick(time.monotonic())
 
-        self._link.start_reading(on_data, self._read_failed, name=f"rating-{self.ctx.device}")
+        self._watch = LineWatch(self.ctx, "rating_port_error")
+        self._link.start_reading(
+            on_data,
+            self._watch.failed,
+            name=f"rating-{self.ctx.device}",
+            on_restored=self._watch.restored,
+        )
         port = self._link.port
         logger.info("rating device %s on %s for seat %s", self.ctx.device, port, self.seat)
 
@@ -318,7 +332,9 @@ class RatingDeviceDriver(Driver[RatingDeviceConfig]):
         self._link, self.peer = None, None
 
     def status(self) -> str:
-        """ok, or degraded after garbled frames."""
+        """fault while the serial line is gone, degraded after garbled frames, else ok."""
+        if self._watch is not None and self._watch.up:
+            return "fault"
         return "degraded" if self.errors else "ok"
 
     def handle(self, command: Command) -> CommandOutcome:
@@ -343,11 +359,9 @@ class RatingDeviceDriver(Driver[RatingDeviceConfig]):
             link.write(encode_host(frame))
         except PortClosed:
             return
-        except OSError as exc:  # pyserial's SerialException is an OSError
-            self.ctx.fault("rating_port_error", f"serial write failed: {exc}")
-
-    def _read_failed(self, exc: Exception) -> None:
-        self.ctx.fault("rating_port_error", f"serial read failed: {exc}")
+        except OSError as exc:  # pyserial's SerialException (PortGone too) is an OSError
+            if self._watch is not None:
+                self._watch.failed(exc)
 
     def _handle(self, item: Press | ReasonChoice | PhoneEntry | FrameError) -> None:
         if isinstance(item, FrameError):

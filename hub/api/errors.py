@@ -82,7 +82,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) else ""
     info = ErrorInfo(status=exc.status_code, detail=detail)
     logger.info("error page %s for %s: %s", exc.status_code, request.url.path, detail)
-    return _page(request, info)
+    page = _page(request, info)
+    page.headers.update(exc.headers or {})  # a 429's Retry-After reaches the browser too
+    return page
 
 
 def _json_safe(value: Any) -> Any:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from hub.complaints.store import COMPLAINT, month_range
 from hub.dbtypes import aware
@@ -48,10 +48,16 @@ class MonthComplaints:
 
 
 def complaint_counts(
-    engine: Engine, hall: str, month: str, *, tz: str = "Asia/Shanghai", now: datetime | None = None
+    engine: Engine | Connection,
+    hall: str,
+    month: str,
+    *,
+    tz: str = "Asia/Shanghai",
+    now: datetime | None = None,
 ) -> MonthComplaints:
     """The hall's complaints received in `month` (YYYY-MM, hall time), counted per staff member
-    and per window (rule DUTY-6, for the DUTY-5 assessment)."""
+    and per window (rule DUTY-6, for the DUTY-5 assessment); on a Connection, in its
+    transaction (the assessment reads inside one)."""
     zone = ZoneInfo(tz)
     first, last = month_range(month)
     start = datetime.combine(first, time(0), zone).astimezone(UTC)
@@ -68,8 +74,11 @@ def complaint_counts(
         COMPLAINT.c.hall == hall, COMPLAINT.c.received_at >= start, COMPLAINT.c.received_at < end
     )
     out = MonthComplaints(month)
-    with engine.connect() as conn:
-        rows = conn.execute(q.order_by(COMPLAINT.c.id)).all()
+    if isinstance(engine, Connection):
+        rows = engine.execute(q.order_by(COMPLAINT.c.id)).all()
+    else:
+        with engine.connect() as conn:
+            rows = conn.execute(q.order_by(COMPLAINT.c.id)).all()
     for r in rows:
         targets = []
         if r.staff_id:

@@ -29,6 +29,7 @@ from hub.dashboard.i18n import COOKIE as LANG_COOKIE
 from hub.dashboard.i18n import choose_lang, translator
 from hub.problems import Problem
 from hub.publicpage import RateLimiter, check_token, harden, keep_token, new_token, qr_svg
+from hub.users.security import client_ip
 from models.contact import ContactError
 from models.layout import Hall
 
@@ -38,6 +39,9 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TOKEN_COOKIE = "hk_complaint"
 PER_CLIENT = RateLimiter(limit=5, window_s=3600.0)
 PER_HALL = RateLimiter(limit=500, window_s=86400.0)
+STATUS_MISSES = RateLimiter(limit=20, window_s=3600.0)
+"""Wrong status links one client may try an hour: a link's key is 144 random bits, so this
+stops a scan of the (sequential) references, not a lucky guess (DUTY-6)."""
 PUBLIC_URL_ENV = "HK_PUBLIC_URL"
 """The address citizens' phones reach the hub at (the QR code's), e.g. https://hall.example.gov.cn."""
 
@@ -190,8 +194,16 @@ def _complaint(
 def complaint_status(request: Request, hall_id: str, ref: str, k: str = "") -> HTMLResponse:
     """The complainant's status page: where it stands, and the answer once given (DUTY-6)."""
     hall = _hall(request, hall_id)
+    who = f"status:{hall.id}:{client_ip(request.scope)}"
+    if STATUS_MISSES.spent(who):  # a scan of references: refused before looking
+        raise HTTPException(
+            429,
+            translator(_lang(request))("pub.err_status_scan"),
+            headers={"Retry-After": str(int(STATUS_MISSES.window_s))},
+        )
     found = store.public_status(request.app.state.engine, hall.id, ref[:24], k[:64])
-    if found is None:
+    if found is None:  # a wrong key and an unknown reference look the same
+        STATUS_MISSES.allow(who)
         return _page(request, "complaint_status.html", hall, {"found": None}, 404)
     return _page(
         request,

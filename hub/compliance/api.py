@@ -185,7 +185,7 @@ def _export(
 
     with Session(engine) as s:
         people = {m.staff_id: m.name for m in s.exec(select(Staff)).all()}
-    windows = {w.id: w.name or w.id for w in hall.windows}
+    windows = hall.window_names()
     staff_rows = [{**ln.row(), "name": people.get(ln.key, "")} for ln in report.by_staff]
     window_rows = [{**ln.row(), "name": windows.get(ln.key, "")} for ln in report.by_window]
     sheets = [

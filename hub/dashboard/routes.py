@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hub.dashboard import views
 from hub.dashboard.charts import bar_chart
+from hub.dashboard.glance import glance
 from hub.dashboard.i18n import translator
 from hub.dashboard.live import alerts_version, changes
 from hub.dashboard.web import HERE, STATIC, Dashboard, lang_of, page_operator, render
@@ -123,11 +124,11 @@ def logout_submit(
     return response
 
 
-def _queue_snapshot(request: Request, hall_id: str) -> dict[str, Any] | None:
+def _queue_of(request: Request, hall_id: str) -> Any:
     try:
         from hub.queue.service import find_queue
 
-        return find_queue(request.app.state, hall_id).snapshot()
+        return find_queue(request.app.state, hall_id)
     except (ImportError, KeyError):
         return None
 
@@ -135,10 +136,11 @@ def _queue_snapshot(request: Request, hall_id: str) -> dict[str, Any] | None:
 def _map_context(request: Request, dash: Dashboard, hall: str | None) -> dict[str, Any]:
     h = dash.hall(hall)
     now = dash.clock()
-    data = views.hall_map(
-        request.app.state.engine, h, now, dash.policy, _queue_snapshot(request, h.id)
-    )
-    return {"map": data, "halls": dash.halls, "live_hall": h.id}
+    engine = request.app.state.engine
+    queue = _queue_of(request, h.id)
+    data = views.hall_map(engine, h, now, dash.policy, queue.snapshot() if queue else None)
+    figures = glance(engine, data, queue.glance() if queue else None, ratings=dash.ratings)
+    return {"map": data, "glance": figures, "halls": dash.halls, "live_hall": h.id}
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -249,9 +251,9 @@ def queue_page(request: Request, op: PageOp, dash: DashDep, day: str | None = No
             "stats": result,
             "day": the_day,
             "chart": chart,
-            "snapshot": _queue_snapshot(request, h.id),
+            "snapshot": queue.snapshot() if (queue := _queue_of(request, h.id)) else None,
             "services": {s.code: s.name for s in h.services},
-            "windows": {w.id: w.name or w.id for w in h.windows},
+            "windows": h.window_names(),
         },
     )
 

@@ -58,7 +58,7 @@ def staff_page(request: Request, op: PageOp, dash: DashDep, done: str = "") -> H
     sync = getattr(request.app.state, "staff_sync", None)
     context = {
         "members": staff_rows(request.app.state.engine),
-        "windows": [(w.id, w.name or w.id) for h in dash.halls for w in h.windows],
+        "windows": [(w.id, w.called) for h in dash.halls for w in h.windows],
         "can_edit": op.role in EDITORS,
         "can_enroll": sync is not None and sync.master_key is not None,
         "today": dash.clock().date(),

@@ -136,7 +136,7 @@ def hall_map(
             {
                 "id": w.id,
                 "number": w.number,
-                "name": w.name or w.id,
+                "name": w.called,
                 "services": w.services,
                 "seats": [seat_view(s, holders.get(s), names, marks, open_away) for s in w.seats],
                 "counter": counters.get(w.id),
@@ -182,7 +182,7 @@ def people_names(session: Session, halls: list[Hall]) -> dict[str, str]:
     """`staff:<id>` and `window:<id>` -> the name the hall uses."""
     names = {f"staff:{k}": v for k, v in staff_names(session).items()}
     for h in halls:
-        names.update({f"window:{w.id}": w.name or w.id for w in h.windows})
+        names.update({f"window:{k}": v for k, v in h.window_names().items()})
     return names
 
 
@@ -219,7 +219,7 @@ def violations(engine: Engine, hall: Hall, first: date, last: date) -> list[dict
             .order_by(col(ViolationRow.start).desc())
         ).all()
         worded = violation_words(session, hall.id, rows)
-    windows = {w.id: w.name or w.id for w in hall.windows}
+    windows = hall.window_names()
     return [
         {
             "day": v.day,

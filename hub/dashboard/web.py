@@ -107,6 +107,17 @@ def local(at: datetime | None, zone: str = "Asia/Shanghai", fmt: str = "%m-%d %H
     return at.astimezone(ZoneInfo(zone)).strftime(fmt) if at is not None else ""
 
 
+def window_name(halls: list[Hall], window: str | None) -> str:
+    """What the hall calls a window (3号窗口), not its id; "" for none."""
+    if not window:
+        return ""
+    for h in halls:
+        for w in h.windows:
+            if w.id == window:
+                return w.called
+    return window
+
+
 def nav_badges(request: Request, op: Operator) -> dict[str, int]:
     """Counts shown beside navigation entries: alerts nobody has acknowledged yet."""
     if not op.id:
@@ -152,6 +163,7 @@ def render(
             "rule": partial(rules.rule_link, t),
             "rules_in": partial(rules.link_rules, t),
             "hall_name": {h.id: h.name for h in (dash.halls if dash else [])}.get,
+            "window_name": partial(window_name, dash.halls if dash else []),
             **context,
         },
         status_code=status,

@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from hub.dbtypes import aware
 from hub.fleet import alerts as desk
 from hub.fleet.tables import Alert
 
@@ -27,6 +28,7 @@ class DutyAlert:
     WINDOW_EMPTY = "window_empty"  # rules DUTY-1, POST-5
     CHECK_OVERDUE = "duty_check_overdue"  # rule POST-8
     OPENING_UNACKNOWLEDGED = "opening_unacknowledged"  # rule DEV-1
+    CHIEF_LEAVE = "chief_leave_unapproved"  # rule DUTY-2: chief on leave, no stand-in approved
 
 
 def _open(session: Session, hall: str, subject: str, kind: str) -> Alert | None:
@@ -52,12 +54,14 @@ def raise_alert(
     seat: str | None = None,
     staff_id: str | None = None,
     severity: str = "warning",
+    each_time: bool = False,
 ) -> bool:
     """Raise an incident unless it is open already; True if this call opened (or re-opened) it.
 
     `message` is the hall's words (zh-CN) for logs and exports; `words` and `values` let the
-    feed word it in the reader's language."""
-    if _open(session, hall, subject, kind) is not None:
+    feed word it in the reader's language. `each_time`: an event, not a standing condition;
+    raised while open, it counts one more occurrence on the open alert."""
+    if _open(session, hall, subject, kind) is not None and not each_time:
         return False
     desk.raise_alert(
         session,
@@ -77,6 +81,20 @@ def raise_alert(
         recipients=("operator", "duty_chief"),
     )
     return True
+
+
+def last_raised(session: Session, *, hall: str, subject: str, kind: str) -> datetime | None:
+    """When this incident was last raised, counted again or resolved (None: never)."""
+    latest = session.exec(
+        select(Alert)
+        .where(Alert.hall == hall, Alert.device == subject, Alert.kind == kind)
+        .order_by(col(Alert.id).desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return None
+    times = [t for t in (latest.opened_at, latest.last_at, latest.resolved_at) if t is not None]
+    return max(aware(t) for t in times) if times else None
 
 
 def resolve_alert(session: Session, *, hall: str, subject: str, kind: str, now: datetime) -> bool:

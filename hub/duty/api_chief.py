@@ -115,7 +115,7 @@ def get_chief(
         raise HTTPException(422, "a range of at most 400 days, end after start")
     with engine.connect() as conn:
         rots = rotations(conn, hall.id)
-        found = chief_on(conn, hall.id, today)
+        found = chief_on(conn, hall, today)
         subs = stand_ins(conn, hall.id)
     return {
         "today": today,
@@ -225,7 +225,7 @@ def post_log(
         with engine.begin() as conn:
             return add_log(
                 conn,
-                hall.id,
+                hall,
                 day=body.day or today,
                 author=actor_of(request, op),
                 kind=body.kind,
@@ -297,7 +297,7 @@ def post_opening_ack(
     """The duty chief acknowledges today's opening check (rule DEV-1)."""
     try:
         with engine.begin() as conn:
-            found = chief_on(conn, hall.id, hall.local_day(now))
+            found = chief_on(conn, hall, hall.local_day(now))
             return acknowledge(
                 conn,
                 hall,

@@ -24,7 +24,7 @@ def arrivals(conn: Connection, hd: HallDuty, start: date, end: date) -> list[Arr
         if hd.is_workday(day):
             t0, t1 = hd.day_bounds(day)
             first, _faces = punches(conn, hd.hall, t0, t1)
-            found = chief_on(conn, hd.id, day)
+            found = chief_on(conn, hd, day)
             chief = found[0] if found else None
             staff = sorted({s for s, d in pairs if d == day} | ({chief} if chief else set()))
             opening = hd.opening(day)

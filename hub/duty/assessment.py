@@ -2,8 +2,9 @@
 
 Pure. A `Tally` holds a staff member's or a window's month: attendance (ATT-2/3/6, ATT-9's
 thresholds), arriving early (ATT-12), on-post violations (POST-1/2/5/6), dissatisfied ratings
-(RATE-3/4), inspection findings (DUTY-4), the duty chief's own checks and opening checks
-(POST-8, DEV-1) and the points written in the duty chief's log. `score` turns it into items
+(RATE-3/4), complaints found substantiated or partly so (DUTY-6), inspection findings
+(DUTY-4), the duty chief's own checks and opening checks (POST-8, DEV-1) and the points
+written in the duty chief's log. `score` turns it into items
 and a total with the policy's points; every item names its rule.
 """
 
@@ -23,6 +24,7 @@ ITEM_RULES: dict[str, str] = {
     "not_early": "ATT-12",
     "violation": "POST-1",
     "dissatisfied": "RATE-3",
+    "complaint": "DUTY-6",
     "inspection_problem": "DUTY-4",
     "check_missed": "POST-8",
     "opening_unacknowledged": "DEV-1",
@@ -42,6 +44,7 @@ class Tally:
     not_early: int = 0
     violation: int = 0
     dissatisfied: int = 0
+    complaint: int = 0
     inspection_problem: int = 0
     check_missed: int = 0
     opening_unacknowledged: int = 0
@@ -93,6 +96,7 @@ def score(subject_kind: str, subject: str, t: Tally, p: Points) -> Assessment:
         ("not_early", t.not_early, p.not_early),
         ("violation", t.violation, p.violation),
         ("dissatisfied", t.dissatisfied, p.dissatisfied),
+        ("complaint", t.complaint, p.complaint),
         ("inspection_problem", t.inspection_problem, p.inspection_problem),
         ("check_missed", t.check_missed, p.check_missed),
         ("opening_unacknowledged", t.opening_unacknowledged, p.opening_unacknowledged),

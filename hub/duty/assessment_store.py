@@ -1,9 +1,9 @@
 """The monthly assessment from the stored records (rule DUTY-5), frozen with the attendance month.
 
 Reads attendance's judged days (att_day), arriving early (ATT-12), compliance's violations,
-ratings, inspections, duty checks, opening acknowledgements and the duty chief's log. While
-the attendance month is open the assessment is computed afresh; once it is closed (ATT-8) the
-assessment is stored and read back unchanged; reopening the month thaws it.
+ratings, complaints (DUTY-6), inspections, duty checks, opening acknowledgements and the duty
+chief's log. While the attendance month is open the assessment is computed afresh; once it is
+closed (ATT-8) the assessment is stored and read back unchanged; reopening the month thaws it.
 """
 
 from __future__ import annotations
@@ -111,6 +111,8 @@ def tallies(
         both(v.staff_id, v.window, "violation")
     for s, w in _dissatisfied(conn, hd.id, first, last):
         both(s, w, "dissatisfied")
+    for subject, w, n in _complaints(conn, hd, month, now):  # rule DUTY-6
+        both(subject, w, "complaint", n)
     for i in inspections(conn, hd, first, last):
         if i["problem"]:
             both(i["staff_id"], i["window"], "inspection_problem")
@@ -131,7 +133,7 @@ def tallies(
     ):
         missed = ack.acknowledged_at is None and ack.day < today
         if missed or (ack.acknowledged_at is not None and ack.acknowledged_at > ack.due_at):
-            found = chief_on(conn, hd.id, ack.day)
+            found = chief_on(conn, hd, ack.day)
             both(ack.chief or (found[0] if found else None), None, "opening_unacknowledged")
     for p in conn.execute(
         sa.select(LOG.c.staff_id, LOG.c.window, LOG.c.points).where(
@@ -159,6 +161,22 @@ def _dissatisfied(conn: Connection, hall: str, first: date, last: date) -> list[
         table.c.level <= worst,
     )
     return [(s, w) for s, w in conn.execute(q)]
+
+
+def _complaints(
+    conn: Connection, hd: HallDuty, month: str, now: datetime
+) -> list[tuple[str | None, str | None, int]]:
+    """Rule DUTY-6: (staff, None, n) and (None, window, n) of the complaints of the month that
+    verification found substantiated or partly so (hub.complaints counts them)."""
+    try:
+        from hub.complaints.assessment import complaint_counts
+    except ImportError:
+        return []
+    found = complaint_counts(conn, hd.id, month, tz=hd.hall.timezone, now=now)
+    out: list[tuple[str | None, str | None, int]] = []
+    out.extend((s, None, c.against) for s, c in found.by_staff.items() if c.against)
+    out.extend((None, w, c.against) for w, c in found.by_window.items() if c.against)
+    return out
 
 
 def month_closed(conn: Connection, month: str) -> bool:

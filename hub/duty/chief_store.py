@@ -8,10 +8,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlmodel import Session
 
-from hub.duty.hallctx import audit_in
-from hub.duty.rotation import ChiefStandIn, Rotation, chief_of
+from hub.duty.alerts import DutyAlert, raise_alert, resolve_alert
+from hub.duty.hallctx import HallDuty, audit_in
+from hub.duty.ledger_store import absences
+from hub.duty.rotation import ChiefStandIn, Rotation, chief_of, current_rotation, unapproved_leave
 from hub.duty.tables import ChiefStandInRow, DutyLogRow, RotationRow
+from hub.duty.words import say
 from hub.staff.tables import Staff
 
 ROTATION = RotationRow.__table__  # type: ignore[attr-defined]
@@ -43,9 +47,51 @@ def stand_ins(conn: Connection, hall: str) -> list[ChiefStandIn]:
     ]
 
 
-def chief_on(conn: Connection, hall: str, day: date) -> tuple[str, str | None] | None:
-    """(Duty chief of the day, the rostered one when a stand-in serves), or None."""
-    return chief_of(rotations(conn, hall), stand_ins(conn, hall), day)
+def away_chiefs(conn: Connection, hd: HallDuty, rots: list[Rotation], day: date) -> set[str]:
+    """The centre's duty chiefs on approved leave during the day's opening hours (ATT-5)."""
+    rot = current_rotation(rots, day)
+    if rot is None:
+        return set()
+    leave = absences(conn, list(rot.order), hd.opening(day), hd.closing(day))
+    return {a.staff_id for a in leave}
+
+
+def chief_on(conn: Connection, hd: HallDuty, day: date) -> tuple[str, str | None] | None:
+    """(Duty chief of the day, the rostered one when someone stands in), or None (DUTY-2)."""
+    rots = rotations(conn, hd.id)
+    return chief_of(rots, stand_ins(conn, hd.id), day, away_chiefs(conn, hd, rots, day))
+
+
+def chief_leave_alert(conn: Connection, hd: HallDuty, now: datetime) -> bool:
+    """Rule DUTY-2: the duty chief's own leave needs an approved stand-in. Raise one alert
+    while today's rostered chief is on leave without one (naming who stands in meanwhile);
+    resolve it when a stand-in is approved. True if the condition holds now."""
+    day = hd.local_day(now)
+    rots = rotations(conn, hd.id)
+    subs = stand_ins(conn, hd.id)
+    away = away_chiefs(conn, hd, rots, day)
+    chief = unapproved_leave(rots, subs, day, away)
+    subject = f"chief-{day.isoformat()}"
+    with Session(bind=conn) as session:
+        if chief is None:
+            resolve_alert(session, hall=hd.id, subject=subject, kind=DutyAlert.CHIEF_LEAVE, now=now)
+        else:
+            found = chief_of(rots, subs, day, away)
+            values = {"rule": "DUTY-2", "staff": chief, "standin": found[0] if found else "-"}
+            raise_alert(
+                session,
+                hall=hd.id,
+                subject=subject,
+                kind=DutyAlert.CHIEF_LEAVE,
+                message=say("zh-CN", "alert_chief_leave", **values),
+                now=now,
+                words="alert_chief_leave",
+                values=values,
+                rule="DUTY-2",
+                staff_id=chief,
+            )
+        session.flush()
+    return chief is not None
 
 
 def _known(conn: Connection, hall: str, people: list[str]) -> None:
@@ -149,7 +195,7 @@ def add_stand_in(
 
 def add_log(
     conn: Connection,
-    hall: str,
+    hd: HallDuty,
     *,
     day: date,
     author: str,
@@ -171,10 +217,10 @@ def add_log(
     if day > today:  # a day not yet come has no log
         raise ChiefRefused("log_err_future")
     if staff_id:
-        _known(conn, hall, [staff_id])
-    found = chief_on(conn, hall, day)
+        _known(conn, hd.id, [staff_id])
+    found = chief_on(conn, hd, day)
     values = {
-        "hall": hall,
+        "hall": hd.id,
         "day": day,
         "at": now,
         "author": author,

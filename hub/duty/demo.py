@@ -212,7 +212,7 @@ def _checks(
 ) -> int:
     with engine.begin() as conn:
         policy = load_duty_policy(conn, hd.id)
-        found = chief_on(conn, hd.id, day)
+        found = chief_on(conn, hd, day)
         planned = plan_day(conn, hd, day, policy, found[0] if found else None, rng)
         done = 0
         for c in planned:
@@ -254,7 +254,7 @@ def _checks(
 
 def _ack(engine: Engine, hd: HallDuty, day: date, late: bool) -> int:
     with engine.begin() as conn:
-        found = chief_on(conn, hd.id, day)
+        found = chief_on(conn, hd, day)
         due = hd.opening(day)
         at = due + timedelta(minutes=25) if late else due - timedelta(minutes=12)
         conn.execute(
@@ -361,7 +361,7 @@ def _special(engine: Engine, hd: HallDuty, day: date, now: datetime) -> dict[str
         wf.decide_leave(actor="督查考核科", leave_id=leave, stage="office", approve=True)
         approved[staff] = leave
     with engine.begin() as conn:
-        found = chief_on(conn, hd.id, day)
+        found = chief_on(conn, hd, day)
         chief = found[0] if found else "S011"
         conn.execute(
             sa.insert(COVER).values(
@@ -381,7 +381,7 @@ def _special(engine: Engine, hd: HallDuty, day: date, now: datetime) -> dict[str
         )
         add_log(
             conn,
-            hd.id,
+            hd,
             day=day,
             author=chief,
             kind="note",

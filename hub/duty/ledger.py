@@ -414,8 +414,19 @@ def _missing_flags(
         kind = FlagKind.SUBSTITUTE_MISSING if sub else FlagKind.COVER_MISSING
         who = s.for_staff if sub else s.staff_id
         detail = f"{s.staff_id} not seen; {s.for_staff or '?'} away"
-        out.append(Flag(kind, seat, window_of[seat], who, first, last, detail, s.leave_id or s.id))
+        ref = (_leave_of(facts, s, first, last) if sub else None) or s.id
+        out.append(Flag(kind, seat, window_of[seat], who, first, last, detail, ref))
     return out
+
+
+def _leave_of(facts: DayFacts, s: StandIn, first: datetime, last: datetime) -> int | None:
+    """Rule ATT-7: the leaver's leave a missing substitute leaves uncovered (it is flagged)."""
+    if s.leave_id is not None:
+        return s.leave_id
+    for a in facts.absences:
+        if a.staff_id == s.for_staff and a.start < last and a.end > first and a.id is not None:
+            return a.id
+    return None
 
 
 def _empty_flags(facts: DayFacts, spans: Mapping[str, tuple[datetime, datetime]]) -> list[Flag]:

@@ -188,7 +188,7 @@ def opening_ack(
 
     def work() -> None:
         with engine.begin() as conn:
-            found = chief_on(conn, hd.id, hd.local_day(now))
+            found = chief_on(conn, hd, hd.local_day(now))
             acknowledge(
                 conn,
                 hd,
@@ -255,7 +255,7 @@ def log_entry(
         with engine.begin() as conn:
             add_log(
                 conn,
-                hd.id,
+                hd,
                 day=today,
                 author=op.username,
                 kind=kind,

@@ -87,7 +87,7 @@ def duty_today(request: Request, op: PageOp, hd: HallPage, day: str | None = Non
     with engine.connect() as conn:
         ledger = ledger_day(conn, hd, the_day)
         names = staff_names(conn)
-        found = chief_on(conn, hd.id, the_day)
+        found = chief_on(conn, hd, the_day)
         opening = state(conn, hd, the_day, load_duty_policy(conn, hd.id))
         checks = [
             shown(c, now, op.role in CHIEF_ROLES) for c in checks_of_day(conn, hd.id, the_day)
@@ -178,7 +178,7 @@ def duty_chief(request: Request, op: PageOp, hd: HallPage) -> HTMLResponse:
         log = log_between(conn, hd.id, today - timedelta(days=27), today)
         subs = stand_ins(conn, hd.id)
         names = staff_names(conn)
-        found = chief_on(conn, hd.id, today)
+        found = chief_on(conn, hd, today)
     return page(
         request,
         "duty_chief.html",

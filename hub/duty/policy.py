@@ -112,6 +112,7 @@ class Points(_Part):
     not_early: float = 0
     violation: float = -2
     dissatisfied: float = -2
+    complaint: float = -2
     inspection_problem: float = -2
     check_missed: float = -2
     opening_unacknowledged: float = -2

@@ -4,7 +4,7 @@ early arrival of staff and duty chief before opening (rule ATT-12). Pure.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -73,9 +73,16 @@ def terms(rotations: Sequence[Rotation], start: date, end: date) -> list[Term]:
 
 
 def chief_of(
-    rotations: Sequence[Rotation], stand_ins: Sequence[ChiefStandIn], day: date
+    rotations: Sequence[Rotation],
+    stand_ins: Sequence[ChiefStandIn],
+    day: date,
+    away: Collection[str] = (),
 ) -> tuple[str, str | None] | None:
-    """(Who is duty chief on `day`, the rostered chief when a stand-in serves) or None."""
+    """(Who is duty chief on `day`, the rostered chief when someone stands in) or None.
+
+    Rule DUTY-2: an approved stand-in serves for the rostered chief. A rostered chief on leave
+    (`away`) with no approved stand-in: the next in the centre's order who is at work stands in
+    (`unapproved_leave` says so, for the alert); nobody at work: None."""
     rot = current_rotation(rotations, day)
     if rot is None:
         return None
@@ -83,7 +90,27 @@ def chief_of(
     for s in stand_ins:
         if s.chief == rostered and s.start <= day <= s.end:
             return s.staff_id, rostered
-    return rostered, None
+    if rostered not in away:
+        return rostered, None
+    i = rot.order.index(rostered)
+    after = [*rot.order[i + 1 :], *rot.order[:i]]
+    nxt = next((p for p in after if p not in away), None)
+    return (nxt, rostered) if nxt is not None else None
+
+
+def unapproved_leave(
+    rotations: Sequence[Rotation],
+    stand_ins: Sequence[ChiefStandIn],
+    day: date,
+    away: Collection[str],
+) -> str | None:
+    """Rule DUTY-2: the rostered chief on leave `day` without an approved stand-in, else None."""
+    rot = current_rotation(rotations, day)
+    if rot is None:
+        return None
+    rostered = term_of(rot, day).staff_id
+    covered = any(s.chief == rostered and s.start <= day <= s.end for s in stand_ins)
+    return rostered if rostered in away and not covered else None
 
 
 class Early(StrEnum):

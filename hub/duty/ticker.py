@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from hub.duty.assessment_store import freeze_closed
 from hub.duty.checks import overdue, plan_day
-from hub.duty.chief_store import chief_on
+from hub.duty.chief_store import chief_leave_alert, chief_on
 from hub.duty.hallctx import load_duty_policy
 from hub.duty.ledger_store import hall_duty
 from hub.duty.opening import unacknowledged
@@ -50,11 +50,12 @@ class DutyTicker:
             day = hd.local_day(now)
             with self.engine.begin() as conn:
                 policy = load_duty_policy(conn, hd.id)
-                found = chief_on(conn, hd.id, day)
+                found = chief_on(conn, hd, day)
                 planned = plan_day(conn, hd, day, policy, found[0] if found else None, self.rng)
                 done["planned"] += len(planned)
                 done["overdue"] += overdue(conn, hd, now, policy)
                 done["opening_alerts"] += int(unacknowledged(conn, hd, now, policy))
+                done["chief_leave"] = done.get("chief_leave", 0) + chief_leave_alert(conn, hd, now)
                 done["frozen"] = done.get("frozen", 0) + freeze_closed(conn, hd, now)
         for hook in self.after_tick:
             hook(self.engine, now)
@@ -77,8 +78,9 @@ class DutyTicker:
                 return
 
     def stop(self) -> None:
-        """Stop the timer; safe to call twice."""
+        """Stop the timer (and the seat watch's trailing rounds); safe to call twice."""
         self._stop.set()
+        self.watch.close()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None

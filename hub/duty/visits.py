@@ -18,9 +18,11 @@ from hub.duty.hallctx import HallDuty, audit_in
 from hub.duty.ledger_store import ledger_day, punches
 from hub.duty.policy import DutyPolicy
 from hub.duty.tables import InspectionRow, LeaderSittingRow
+from hub.staff.tables import Staff
 
 SITTING = LeaderSittingRow.__table__  # type: ignore[attr-defined]
 INSPECTION = InspectionRow.__table__  # type: ignore[attr-defined]
+STAFF = Staff.__table__  # type: ignore[attr-defined]
 INSPECTION_KINDS = ("spot", "unannounced")
 
 
@@ -31,6 +33,15 @@ class VisitRefused(ValueError):
 def _window(hd: HallDuty, window: str) -> None:
     if window not in {w.id for w in hd.hall.windows}:
         raise VisitRefused("visit_err_window")
+
+
+def _staff(conn: Connection, hd: HallDuty, staff_id: str | None) -> None:
+    """A staff number named by an operator must be one of the hall's (else nothing finds it)."""
+    if staff_id is None:
+        return
+    q = sa.select(STAFF.c.staff_id).where(STAFF.c.staff_id == staff_id, STAFF.c.hall == hd.id)
+    if conn.execute(q).first() is None:
+        raise VisitRefused("visit_err_staff")
 
 
 def register_sitting(
@@ -48,9 +59,15 @@ def register_sitting(
 ) -> dict[str, Any]:
     """Register a leader's sitting (DUTY-3: a week ahead; a shorter notice is flagged late)."""
     _window(hd, window)
+    _staff(conn, hd, leader_staff_id)
     today = hd.local_day(now)
     if day < today:
         raise VisitRefused("visit_err_past")
+    twice = sa.select(SITTING.c.id).where(
+        SITTING.c.hall == hd.id, SITTING.c.day == day, SITTING.c.leader == leader
+    )
+    if conn.execute(twice).first() is not None:  # the same leader, the same day: once
+        raise VisitRefused("visit_err_twice")
     values = {
         "hall": hd.id,
         "leader": leader,
@@ -151,6 +168,7 @@ def record_inspection(
         raise VisitRefused("visit_err_kind")
     if at > now + timedelta(minutes=1):
         raise VisitRefused("visit_err_future")
+    _staff(conn, hd, staff_id)
     if staff_id is None:  # whoever held the window's first seat then (the post ledger)
         seat = next(w.seats[0] for w in hd.hall.windows if w.id == window)
         staff_id = ledger_day(conn, hd, hd.local_day(at)).staff_at(seat, at)

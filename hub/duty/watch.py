@@ -1,11 +1,24 @@
 """The live side of the post ledger: each seat's holder now, pushed to the seat's rating device
 on every change of holder (rule RATE-2), and the ledger's flags raised as alerts (ATT-7, POST-6,
 DUTY-1, RATE-2). Run after each ingest batch that brings a punch or presence, and by the
-duty ticker (time alone changes holders: opening, the start and end of a leave)."""
+duty ticker (time alone changes holders: opening, the start and end of a leave). A rating
+device whose state comes (back) online is shown its seats' holders again (it missed the pushes
+made while it was away).
+
+Throttled: a busy hall sends presence marks every few seconds, and each sync rebuilds the
+hall's day. A hall whose last round ended less than `min_interval_s` ago is synced once more
+when the interval ends (one trailing round per hall, whatever came meanwhile), so a change of
+holder still reaches the rating device within the interval. One hall is synced by one thread
+at a time (the ingest batch, the trailing round and the ticker would otherwise push the same
+change twice). A face that is not the holder's raises its alert once: a round that finds the
+same face again, or finds it after an operator resolved the alert, leaves it as it is (rule
+RATE-2)."""
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -16,7 +29,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from hub.commands import CommandSender
-from hub.duty.alerts import DutyAlert, raise_alert, resolve_alert
+from hub.duty.alerts import DutyAlert, last_raised, raise_alert, resolve_alert
 from hub.duty.hallctx import HallDuty, load_duty_policy, utc_now
 from hub.duty.ledger import Flag, FlagKind, LedgerDay
 from hub.duty.ledger_store import hall_duty, ledger_day
@@ -93,18 +106,65 @@ class SeatWatch:
         halls: Sequence[Hall],
         sender: CommandSender | None,
         clock: Callable[[], datetime] = utc_now,
+        min_interval_s: float = 2.0,
     ) -> None:
         self.halls = {h.id: h for h in halls}
         self.sender = sender
         self.clock = clock
+        self.min_interval_s = min_interval_s
+        self.syncs = 0  # rounds run (for tests and the log)
+        self._locks = {h: threading.Lock() for h in self.halls}
+        self._guard = threading.Lock()
+        self._last: dict[str, float] = {}  # hall -> monotonic time its last round began
+        self._trailing: dict[str, threading.Timer] = {}
 
     def project(self, engine: Engine, batch: IngestBatch) -> None:
-        """Re-read the holders of every hall a punch or presence of the batch belongs to."""
+        """Re-read the holders of every hall a punch or presence of the batch belongs to
+        (at most once per `min_interval_s` per hall; a trailing round catches the rest)."""
+        for state in batch.states:  # a rating device (back) online: show it who serves
+            if state.online and state.hall in self.halls:
+                self.reshow(engine, self.halls[state.hall], state.device)
         touched = sorted(
             {e.hall for e in batch.events if e.type in WATCHED and e.hall in self.halls}
         )
         for hall in touched:
+            wait = self._wait(hall)
+            if wait <= 0:
+                self.sync(engine, self.halls[hall])
+            else:
+                self._schedule(engine, hall, wait)
+
+    def _wait(self, hall: str) -> float:
+        """Seconds until `hall` may be synced again (0 or less: now)."""
+        with self._guard:
+            last = self._last.get(hall)
+        return 0.0 if last is None else last + self.min_interval_s - time.monotonic()
+
+    def _schedule(self, engine: Engine, hall: str, wait: float) -> None:
+        """One trailing round for `hall` after `wait` seconds (none added if one is pending)."""
+        with self._guard:
+            if hall in self._trailing:
+                return
+            timer = threading.Timer(wait, self._trail, (engine, hall))
+            timer.daemon = True
+            timer.name = f"duty-watch-{hall}"
+            self._trailing[hall] = timer
+        timer.start()
+
+    def _trail(self, engine: Engine, hall: str) -> None:
+        with self._guard:
+            self._trailing.pop(hall, None)
+        try:
             self.sync(engine, self.halls[hall])
+        except Exception:  # a trailing round must not end quietly with a traceback lost
+            logger.exception("duty watch: trailing round of %s failed", hall)
+
+    def close(self) -> None:
+        """Cancel the pending trailing rounds (the hub stops); safe to call twice."""
+        with self._guard:
+            timers, self._trailing = list(self._trailing.values()), {}
+        for t in timers:
+            t.cancel()
 
     def sync_all(self, engine: Engine) -> list[Change]:
         """Every hall's holders now (the ticker's work)."""
@@ -115,6 +175,15 @@ class SeatWatch:
 
     def sync(self, engine: Engine, hall: Hall) -> list[Change]:
         """Compare each seat's holder now with the one last pushed; push and alert changes."""
+        with self._locks.setdefault(hall.id, threading.Lock()):
+            self.syncs += 1
+            try:
+                return self._sync(engine, hall)
+            finally:  # the interval runs from the end of a round: the database breathes
+                with self._guard:
+                    self._last[hall.id] = time.monotonic()
+
+    def _sync(self, engine: Engine, hall: Hall) -> list[Change]:
         hd = hall_duty(hall)
         now = self.clock()
         day = hd.local_day(now)
@@ -148,6 +217,41 @@ class SeatWatch:
             self._alerts(conn, hd, ledger, now)
         out = [self._push(engine, hd, day, *c) for c in changed]
         return out
+
+    def reshow(self, engine: Engine, hall: Hall, device: str) -> int:
+        """Rule RATE-2: a rating device that comes (back) online missed the pushes made while
+        it was away (commands are not kept for it): send it its seats' holders now. Returns
+        the commands sent."""
+        found = next((d for d in hall.devices if d.id == device), None)
+        if found is None or found.kind != rating_device.KIND or self.sender is None:
+            return 0
+        hd = hall_duty(hall)
+        seats = [(s, w) for s, w in hd.seats() if device in rating_devices(hall, s, w)]
+        day = hd.local_day(self.clock())
+        sent = 0
+        with engine.connect() as conn:
+            held = {
+                r.seat: r for r in conn.execute(sa.select(HOLDER).where(HOLDER.c.hall == hall.id))
+            }
+            bodies = []
+            for seat, window in seats:
+                row = held.get(seat)
+                if row is None:
+                    continue  # never pushed yet: the next round pushes it as a change
+                name = conn.execute(
+                    sa.select(STAFF.c.name).where(STAFF.c.staff_id == row.staff_id)
+                ).scalar()
+                ticket = serving_ticket(conn, hall.id, window, day)
+                bodies.append(
+                    ShowServing(seat=seat, staff_id=row.staff_id, name=name or None, ticket=ticket)
+                )
+        for body in bodies:
+            try:
+                self.sender.send(hall.id, device, body)
+                sent += 1
+            except Exception:  # a device command must never stop the ledger (DEV-4)
+                logger.exception("ShowServing to %s not sent", device)
+        return sent
 
     def _push(
         self,
@@ -193,8 +297,10 @@ class SeatWatch:
                 subject = _subject(f)
                 kind = FLAG_ALERTS[f.kind]
                 if f.kind is FlagKind.FACE_MISMATCH:
-                    if now - f.start <= timedelta(hours=1):
-                        _raise(session, hd, f, subject, kind, now)
+                    told = last_raised(session, hall=hd.id, subject=subject, kind=kind)
+                    fresh = told is None or f.start > told
+                    if fresh and now - f.start <= timedelta(hours=1):
+                        _raise(session, hd, f, subject, kind, now, each_time=True)
                     continue
                 if f.start + grace <= now < f.end:
                     live.add((subject, kind))
@@ -219,10 +325,19 @@ def _values(f: Flag, zone: ZoneInfo) -> dict[str, str]:
         "seat": f.seat,
         "staff": f.staff_id or "",
         "since": start,
+        "leave": str(f.ref or ""),  # ATT-7: the leaver's leave the missing substitute leaves open
     }
 
 
-def _raise(session: Session, hd: HallDuty, f: Flag, subject: str, kind: str, now: datetime) -> None:
+def _raise(
+    session: Session,
+    hd: HallDuty,
+    f: Flag,
+    subject: str,
+    kind: str,
+    now: datetime,
+    each_time: bool = False,
+) -> None:
     """One alert for a ledger flag, worded in the reader's language from the catalogue."""
     words = f"alert_{f.kind.value}"
     values = _values(f, hd.zone)
@@ -239,4 +354,5 @@ def _raise(session: Session, hd: HallDuty, f: Flag, subject: str, kind: str, now
         window=f.window,
         seat=None if f.kind is FlagKind.WINDOW_EMPTY else f.seat,
         staff_id=f.staff_id,
+        each_time=each_time,
     )

@@ -50,7 +50,7 @@ def weekly_report(conn: Connection, hd: HallDuty, monday: date, now: datetime) -
     while day <= min(sunday, today):
         if hd.is_workday(day):
             ledger = ledger_day(conn, hd, day)
-            found = chief_on(conn, hd.id, day)
+            found = chief_on(conn, hd, day)
             day_checks = [c for c in checks if c["day"] == day]
             chief_arrival = next((a for a in early if a.day == day and a.chief), None)
             days.append(

@@ -100,6 +100,8 @@ class HeartbeatValues:
     driver_status: str
     observed_skew_ms: float | None = None
     """Device timestamp minus hub receive time, as the hub measured it."""
+    faults: tuple[Fault, ...] = ()
+    """The problems the device has now, as its heartbeat says (Heartbeat.faults)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,9 @@ class Fault:
     code: str
     message: str
     severity: str = "error"
+    via_heartbeat: bool = False
+    """Known from the heartbeat only (no fact of it arrived: a full outbox stores none); the
+    next heartbeat without it takes it down."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,11 +167,18 @@ def apply_state(health: Health, online: bool, at: datetime) -> Health:
 
 
 def apply_heartbeat(health: Health, hb: HeartbeatValues) -> Health:
-    """A heartbeat: keep its values (the newest one wins) and mark the device seen."""
+    """A heartbeat: keep its values (the newest one wins) and mark the device seen.
+
+    Its faults are the device's problems now (rule DEV-4): each one no fact has raised is
+    kept as known from the heartbeat, and those the heartbeat no longer names are over.
+    """
     health = seen(health, hb.at)
     if health.heartbeat is not None and hb.at < health.heartbeat.at:
         return health
-    return replace(health, heartbeat=hb)
+    faults = {code: f for code, f in health.faults.items() if not f.via_heartbeat}
+    for fault in hb.faults:
+        faults.setdefault(fault.code, replace(fault, via_heartbeat=True))
+    return replace(health, heartbeat=hb, faults=faults)
 
 
 def apply_fault(health: Health, code: str, message: str, severity: str, active: bool) -> Health:

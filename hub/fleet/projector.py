@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from hub.fleet import engine as fleet
-from hub.fleet.engine import FleetPolicy, Health, HeartbeatValues
+from hub.fleet.engine import Fault, FleetPolicy, Health, HeartbeatValues
 from hub.fleet.store import (
     evaluate_alerts,
     health_from_row,
@@ -53,6 +53,7 @@ def heartbeat_values(env: Envelope, received_at: datetime) -> HeartbeatValues:
         cpu_temp_c=hb.cpu_temp_c,
         driver_status=hb.driver_status,
         observed_skew_ms=(env.ts - received_at).total_seconds() * 1000.0,
+        faults=tuple(Fault(f.code, f.message, f.severity) for f in hb.faults),
     )
 
 

@@ -66,7 +66,12 @@ def health_from_row(row: DeviceHealth | Mapping[str, Any] | None) -> Health:
             observed_skew_ms=r["observed_skew_ms"],
         )
     faults = {
-        f["code"]: Fault(f["code"], f.get("message", ""), f.get("severity", "error"))
+        f["code"]: Fault(
+            f["code"],
+            f.get("message", ""),
+            f.get("severity", "error"),
+            via_heartbeat=f.get("via") == "heartbeat",
+        )
         for f in (r["faults"] or [])
     }
     return Health(
@@ -103,6 +108,7 @@ def health_values(health: Health) -> dict[str, Any]:
         "driver_status": hb.driver_status if hb else None,
         "faults": [
             {"code": f.code, "message": f.message, "severity": f.severity}
+            | ({"via": "heartbeat"} if f.via_heartbeat else {})
             for f in sorted(health.faults.values(), key=lambda f: f.code)
         ],
         "applied_config_version": health.applied_config_version,

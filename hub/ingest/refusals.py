@@ -4,7 +4,8 @@ A device sending facts its kind or place cannot produce is misconfigured or comp
 sending what the contract refuses is broken. Either way the hall's alert feed names it (kind
 `facts_refused`, catalogue words `alert.facts_refused`), with how many of its messages were
 refused and the latest reason (`deadletter.<code>`). The open
-alert is updated at most once a `quiet_s` per device, and at most `max_new` devices a minute
+alert is updated at most once a `quiet_s` per device (a count that moved meanwhile is sent
+by `flush` once the device's alert has been quiet that long), and at most `max_new` devices a minute
 get a new alert (names on the wire are the sender's to choose).
 """
 
@@ -39,15 +40,28 @@ class RefusalAlerts:
         self.reasons: dict[tuple[str, str], list[str]] = {}
         self._last: dict[tuple[str, str], float] = {}
         self._new: list[float] = []
+        self._pending: dict[tuple[str, str], None] = {}  # in order of first refusal
+
+    @property
+    def pending(self) -> bool:
+        """True when some device's refusals are counted but not yet on its alert."""
+        return bool(self._pending)
 
     def note(self, refused: Mapping[tuple[str, str], Sequence[str]]) -> int:
         """Count a batch's refusals; raise or update the alerts that are due; how many."""
-        sent = 0
-        now = self.clock()
-        self._new = [t for t in self._new if now - t < 60]
         for key, reasons in refused.items():
             self.counts[key] = self.counts.get(key, 0) + len(reasons)
             self.reasons[key] = [*self.reasons.get(key, [])[-4:], *reasons[-1:]]
+            self._pending.setdefault(key)
+        return self.flush()
+
+    def flush(self) -> int:
+        """Raise or update the alerts of devices whose count moved and whose alert is quiet
+        long enough (the worker calls this while idle, so a throttled count catches up)."""
+        sent = 0
+        now = self.clock()
+        self._new = [t for t in self._new if now - t < 60]
+        for key in list(self._pending):
             last = self._last.get(key)
             if last is not None and now - last < self.quiet_s:
                 continue
@@ -56,6 +70,7 @@ class RefusalAlerts:
                     continue
                 self._new.append(now)
             self._last[key] = now
+            del self._pending[key]
             hall, device = key
             try:
                 self.sink.raise_alert(
@@ -71,5 +86,6 @@ class RefusalAlerts:
                 )
                 sent += 1
             except Exception:
+                self._pending.setdefault(key)  # tried again once quiet_s has passed
                 logger.exception("alert on %s/%s not raised", hall, device)
         return sent

@@ -21,6 +21,8 @@ class IngestStats:
     dead_letters: int = 0
     states: int = 0
     batches: int = 0
+    batches_here: int = 0
+    """Lone small batches a worker with a writer process stored on its own thread."""
     acked: int = 0
     ack_skipped: int = 0
     gaps_opened: int = 0

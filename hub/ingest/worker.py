@@ -85,6 +85,10 @@ QUIET_S = 0.003
 the whole batch window); a steady stream fills batches up to batch_size or batch_ms."""
 _IDLE_S = 0.1
 """How long the writer sleeps on an empty inbox with nothing in flight."""
+LONE_BATCH = 8
+"""With a writer process, a batch of at most this many messages, with nothing in flight and
+nothing behind it, is stored on the writer thread: two process hand-offs cost a lone key
+press more than sharing the GIL with paho does, and a busy stream still goes to the child."""
 
 
 class IngestWorker:
@@ -96,6 +100,8 @@ class IngestWorker:
     (default 4 x batch_size) bounds the unacknowledged messages the broker sends at once.
     With `halls`, every fact is checked against its sender's kind and place in the layout
     (hub.ingest.authorize); with `alerts`, a device whose messages are refused is alerted.
+    With a writer process, a lone batch of at most `lone_batch` messages is stored on the
+    writer thread (LONE_BATCH; 0: every batch goes to the child).
     """
 
     def __init__(
@@ -118,6 +124,7 @@ class IngestWorker:
         retry_policy: RetryPolicy | None = None,
         projection_tick_s: float = 1.0,
         halls: Sequence[Hall] | None = None,
+        lone_batch: int = LONE_BATCH,
     ) -> None:
         self.engine = engine
         self.broker = BrokerSettings.of(broker)
@@ -135,6 +142,7 @@ class IngestWorker:
         self.receive_maximum = min(65535, receive_maximum or max(100, 4 * self.batch_size))
         self.keepalive_s = keepalive_s
         self.writer_mode = resolve_writer(writer, engine.url)
+        self.lone_batch = lone_batch
         self.stats = IngestStats()
         self.projection = Projection(
             engine,
@@ -317,9 +325,23 @@ class IngestWorker:
                 return False
         return False
 
+    def _store_here(self, here: InlineWriter, batch: list[_Received]) -> None:
+        """Store, acknowledge and project a lone batch on this thread (LONE_BATCH)."""
+        received_at = datetime.now(UTC)
+        try:
+            here.submit([(r.topic, r.payload) for r in batch], received_at)
+        except Exception:  # nothing stored, nothing acked: the broker delivers it again
+            logger.exception("ingest %s: batch of %d failed", self.client_id, len(batch))
+            return
+        self.stats.add(batches_here=1)
+        self._finish_safely(here, batch, received_at)
+
     def _write_loop(self) -> None:
         writer = self._make_writer()
         depth = 2 if self.writer_mode == "process" else 1  # batches in flight at once
+        here = None
+        if self.writer_mode == "process":
+            here = InlineWriter(self.engine, self._stopping.wait, self.policy)
         inflight: deque[tuple[list[_Received], datetime]] = deque()
         try:
             while True:
@@ -327,6 +349,10 @@ class IngestWorker:
                     self._finish_safely(writer, *inflight.popleft())
                     continue
                 batch = self._collect(wait=not inflight)
+                lone = not inflight and not self._inbox and len(batch) <= self.lone_batch
+                if batch and here is not None and lone:
+                    self._store_here(here, batch)  # in order: nothing is in flight
+                    continue
                 if batch:
                     received_at = datetime.now(UTC)
                     inflight.append((batch, received_at))
@@ -339,8 +365,11 @@ class IngestWorker:
                         inflight.pop()
                 while inflight and (len(inflight) >= depth or not batch):
                     self._finish_safely(writer, *inflight.popleft())
-                if not batch and not inflight and self._stopping.is_set():
-                    return
+                if not batch and not inflight:
+                    if self.refusals is not None and self.refusals.pending:
+                        self.refusals.flush()  # throttled counts catch up while idle
+                    if self._stopping.is_set():
+                        return
                 self.stats.queue_depth = len(self._inbox)
         finally:
             writer.close()

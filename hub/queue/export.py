@@ -106,7 +106,7 @@ def export(
     immediate = {s.code for s in q.hall.services if s.immediate}
     figures = stats.compute(events, tz, immediate=immediate, now=q.clock())
     names = {f"service:{s.code}": s.name for s in q.hall.services}
-    names.update({f"window:{w.id}": w.name or w.id for w in q.hall.windows})
+    names.update({f"window:{k}": v for k, v in q.hall.window_names().items()})
     sheets = [
         Sheet(
             "queue.sheet.tickets",

@@ -34,6 +34,7 @@ from hub.queue.engine import (
 )
 from hub.queue.halls import engine_for_hall
 from hub.queue.notices import pause_reason_text
+from hub.queue.stats import DayGlance, day_glance
 from models.envelope import Envelope
 from models.events import (
     CallAction,
@@ -136,6 +137,11 @@ class QueueProjector:
             "at": ev.at.isoformat(),
             "text": call_text(ev.ticket or "", self._window_number(ev.window)),
         }
+
+    def glance(self) -> DayGlance:
+        """Today's tickets, served, waiting and the longest wait so far (the hall map)."""
+        with self.lock:
+            return day_glance(list(self.queue.tickets.values()), self.clock())
 
     def snapshot(self) -> dict[str, Any]:
         """What the hall screen shows: latest calls, waiting per service, counters."""

@@ -15,6 +15,7 @@ from statistics import mean
 from zoneinfo import ZoneInfo
 
 from hub.queue.engine import EventKind, QueueEvent
+from hub.queue.model import Ticket, TicketState
 
 
 @dataclass(slots=True)
@@ -195,4 +196,42 @@ def compute(
         by_staff=_by(rs, lambda r: r.staff),
         by_hour=_by(rs, lambda r: f"{r.day} {r.issued_at.astimezone(tz):%H}:00"),
         over_limit=over_limit(rs, immediate, now, limit_min),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DayGlance:
+    """The day so far at a glance (the hall map's figures, QUEUE-5)."""
+
+    tickets: int
+    served: int
+    waiting: int
+    longest_wait_s: float | None
+    """Issue to first call, the longest of the day; a ticket still waiting counts until now."""
+    longest_ticket: str | None
+    longest_still_waiting: bool
+
+
+def day_glance(tickets: Iterable[Ticket], now: datetime) -> DayGlance:
+    """Tickets taken, served and waiting today, and the longest wait so far."""
+    count = served = waiting = 0
+    longest: tuple[float, str, bool] | None = None
+    for t in tickets:
+        count += 1
+        served += t.state is TicketState.DONE
+        waiting += t.state is TicketState.WAITING
+        still = t.called_at is None and t.state is TicketState.WAITING
+        end = t.called_at or (now if still else None)
+        if end is None:
+            continue
+        wait = max(0.0, (end - t.issued_at).total_seconds())
+        if longest is None or wait > longest[0]:
+            longest = (wait, t.number, still)
+    return DayGlance(
+        tickets=count,
+        served=served,
+        waiting=waiting,
+        longest_wait_s=longest[0] if longest else None,
+        longest_ticket=longest[1] if longest else None,
+        longest_still_waiting=bool(longest and longest[2]),
     )

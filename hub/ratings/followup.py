@@ -92,8 +92,11 @@ def open_followup(
     is_workday: IsWorkday,
     now: datetime,
     contact: str | None = None,
+    *,
+    unreadable: bool = False,
 ) -> int:
-    """Open the follow-up of a dissatisfied rating: contact due the same working day (RATE-3)."""
+    """Open the follow-up of a dissatisfied rating: contact due the same working day (RATE-3);
+    `unreadable`: the device sent a number that does not open as one (not kept)."""
     due = deadlines(rating["rated_at"], tz, settings, is_workday)
     key = conn.execute(
         sa.insert(FOLLOWUP).values(
@@ -116,6 +119,8 @@ def open_followup(
     ).inserted_primary_key
     assert key is not None
     note = f"level {rating['level']}" + ("; the citizen left a number" if contact else "")
+    if unreadable:
+        note += "; the number sent does not open as a phone number (not kept)"
     conn.execute(
         sa.insert(LOG).values(followup_id=key[0], at=now, action="open", actor="system", note=note)
     )
@@ -241,10 +246,12 @@ def _settings(conn: Connection, hall: str) -> RatingSettings:
 def reveal_contact(engine: Engine, followup_id: int, actor: str, now: datetime) -> str:
     """The citizen's number, opened to make the call (logged: who and when, never the number).
 
-    KeyError if no such task; FollowupError when there is no number (none left, or erased).
+    KeyError if no such task; FollowupError when there is no number (none left, or erased)
+    or what opens is not a phone number.
     Opening needs the hub's contact key (hub.contact_key.ContactKeyError otherwise).
     """
-    from hub.contact_key import reveal
+    from hub.contact_key import reveal_phone
+    from models.contact import ContactError
 
     with engine.begin() as conn:
         row = conn.execute(
@@ -254,7 +261,10 @@ def reveal_contact(engine: Engine, followup_id: int, actor: str, now: datetime) 
             raise KeyError(followup_id)
         if not row.contact:
             raise FollowupError("followup.err_no_number")
-        phone = reveal(row.contact)
+        try:
+            phone = reveal_phone(row.contact)
+        except ContactError:  # forged, garbled, or sealed with another hall's key
+            raise FollowupError("followup.err_bad_number") from None
         _log(conn, followup_id, now, "reveal", actor, "phone number opened to call")
     return phone
 

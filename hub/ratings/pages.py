@@ -20,7 +20,6 @@ from hub.ratings.followup import act, followup, reveal_contact
 from hub.ratings.followup_rules import ATTEMPT_RESULTS, TOLD_HOW, Finding, FollowupError
 from hub.users.accounts import Operator, Role, audit
 from hub.users.security import check_csrf
-from models.contact import ContactError
 
 router = APIRouter(include_in_schema=False)
 PageOp = Annotated[Operator, Depends(page_operator)]
@@ -80,9 +79,9 @@ def followup_contact(
         phone = reveal_contact(engine, followup_id, op.username, request.app.state.clock())
     except KeyError:
         raise HTTPException(404, "error.404") from None
-    except FollowupError:
-        return _page(request, op, followup_id, {"error": t("followup.err_no_number")}, 409)
-    except (ContactKeyError, ContactError):
+    except FollowupError as exc:  # no number, or one that does not open as a phone number
+        return _page(request, op, followup_id, {"error": t(exc.key)}, 409)
+    except ContactKeyError:
         return _page(request, op, followup_id, {"error": t("pub.err_no_key")}, 503)
     audit(
         engine,

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.attendance.calendar import WorkCalendar
 from hub.commands import CommandSender
+from hub.contact_key import opens_as_phone
 from hub.ingest.hooks import IngestBatch
 from hub.ratings import store
 from hub.ratings.engine import Binding, Refusal, bind
@@ -247,8 +248,23 @@ class RatingProjector:
                 now=now,
             )
         settings = store.load_settings(conn, self.hall.id)
+        unreadable = contact is not None and opens_as_phone(contact) is False
+        if unreadable:  # forged or garbled on the way, or sealed with another hall's key
+            logger.warning("rating %s from %s: its number does not open", env.id, env.device)
         if settings.dissatisfied(rating["level"]):  # rule RATE-3
-            open_followup(conn, rating, settings, self.tz, self.calendar.is_workday, now, contact)
+            kept = None if unreadable else contact
+            open_followup(
+                conn,
+                rating,
+                settings,
+                self.tz,
+                self.calendar.is_workday,
+                now,
+                kept,
+                unreadable=unreadable,
+            )
+            if unreadable:
+                redact_fact(conn, env.id)
         elif contact:  # rule PRIV-1: a number nobody will call is not kept
             redact_fact(conn, env.id)
 

@@ -25,6 +25,28 @@ def staff_of(hall: str, window: int) -> str:
     return f"{hall}-s{window:02d}"
 
 
+def backup_of(hall: str) -> str:
+    """The hall's backup staff member (备岗): B of every seat (rule POST-7)."""
+    return f"{hall}-b01"
+
+
+def spare_of(hall: str) -> str:
+    """The hall's spare, who substitutes for a staff member on leave (rule ATT-7)."""
+    return f"{hall}-x01"
+
+
+SICK_WINDOW = 1
+"""The window whose A holder is sick on the simulated day: B takes over (rule POST-7)."""
+AWAY_WINDOW = 2
+"""The window whose A holder is on annual leave: the spare substitutes, arriving late (ATT-7)."""
+
+
+def on_leave(windows: int) -> dict[int, str]:
+    """Window number -> the kind of leave its A holder is on, on the simulated day."""
+    out = {SICK_WINDOW: "sick", AWAY_WINDOW: "annual"}
+    return {n: kind for n, kind in out.items() if n <= windows}
+
+
 def device_prefix(index: int) -> str:
     """What the device ids of the index-th hall start with (unique across the fleet)."""
     return f"h{index:04d}-"

@@ -1,7 +1,9 @@
 """The day's actions of one simulated hall, drawn from a seeded random generator (pure).
 
 Times are simulated seconds after the day's start (07:50 local). What happens, per hall:
-staff punch at the face terminal on arrival, at lunch and on leaving (rule ATT-1); citizens
+staff punch at the face terminal on arrival, at lunch and on leaving (rule ATT-1), but for the
+A holders on leave (hub.simulate.layout.on_leave): the backup (B, rule POST-7) works the day and
+the spare substitute arrives late, at about 09:10 (ATT-7); citizens
 take tickets at the kiosk; each window calls, starts and finishes services from its keypad
 and most citizens rate the service as it ends; staff leave their seat now and then, usually with the
 away sign out (POST-2), sometimes for longer than 10 minutes (POST-1); some devices report a
@@ -14,7 +16,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from hub.simulate.layout import SERVICES, device_prefix, staff_of
+from hub.simulate.layout import SERVICES, backup_of, device_prefix, on_leave, spare_of, staff_of
 
 DAY_S = 10 * 3600
 """The simulated day: 07:50 to 17:50."""
@@ -39,11 +41,16 @@ class Action:
 
 
 def _punches(hall: int, hid: str, windows: int, rng: random.Random) -> list[Action]:
+    away = on_leave(windows)
+    people = [(staff_of(hid, n), 5 * 60.0) for n in range(1, windows + 1) if n not in away]
+    if "sick" in away.values():
+        people.append((backup_of(hid), 5 * 60.0))  # B takes over the sick A's seat (POST-7)
+    if "annual" in away.values():
+        people.append((spare_of(hid), 75 * 60.0))  # the substitute, late: 09:05-09:45 (ATT-7)
     out: list[Action] = []
-    for n in range(1, windows + 1):
-        staff = staff_of(hid, n)
+    for staff, earliest in people:
         times = [
-            rng.uniform(5 * 60, 45 * 60),  # 07:55-08:35: some late (ATT)
+            rng.uniform(earliest, earliest + 40 * 60),  # 07:55-08:35: some late (ATT)
             rng.uniform(4 * 3600 + 10 * 60, 4 * 3600 + 25 * 60),  # lunch out 12:00-12:15
             rng.uniform(5 * 3600 + 30 * 60, 5 * 3600 + 45 * 60),  # back 13:20-13:35
             rng.uniform(CLOSE_S, DAY_S - 60),  # leaving 17:30-17:49

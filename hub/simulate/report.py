@@ -17,6 +17,8 @@ DERIVED = {
     "ratings": "rating",
     "rating follow-ups": "rating_followup",
     "fleet alerts": "alert",
+    "roster entries": "duty_roster_entry",
+    "duty alerts": "alert WHERE source = 'duty'",
 }
 """Derived records the summary counts: label -> table (and condition)."""
 

@@ -54,6 +54,7 @@ class SimOptions:
     workdir: Path | None = None
     batch_ms: int = 1000  # long batches: each touched window-day is re-judged once per batch
     batch_size: int = 1000
+    duty: bool = True  # staff, roster, duty chiefs, a sick A and a substitute (hub.simulate.duty)
 
 
 @dataclass(slots=True)
@@ -71,6 +72,7 @@ class SimResult:
     drain_s: float = 0.0
     left: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    duty: dict[str, int] = field(default_factory=dict)
 
     @property
     def sent_total(self) -> int:
@@ -176,6 +178,10 @@ def simulate(
         hub = HubServer(settings, halls=halls, serve_api=False, clock=hub_clock).start(120)
         stack.callback(hub.stop)
         assert hub.engine is not None
+        if opts.duty:
+            from hub.simulate.duty import seed_duty
+
+            result.duty = seed_duty(hub.engine, halls, start)
         groups = _groups(opts.halls, opts.processes)
         result.processes = len(groups)
         ctx = mp.get_context("spawn")

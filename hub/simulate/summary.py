@@ -35,6 +35,7 @@ def figures(result: SimResult, opts: SimOptions) -> dict[str, Any]:
         "by_type": result.stored.by_type,
         "actions": result.actions,
         "derived": result.stored.derived,
+        "duty": result.duty,
         "errors": result.errors,
     }
 

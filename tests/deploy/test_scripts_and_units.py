@@ -233,6 +233,16 @@ def test_provision_of_a_face_terminal_node_installs_the_face_extra(generated: Pa
     assert "--no-deps face_recognition==1.3.0" in plan and "libopenblas0" in plan
 
 
+def test_provision_of_a_screen_node_installs_the_browser_and_a_cjk_font(generated: Path):
+    """The hall screen and kiosk show Chinese pages: without a CJK font they show tofu."""
+    screen = provision(generated, node="pi-hall")
+    assert screen.returncode == 0, screen.stderr
+    install = next(ln for ln in screen.stdout.splitlines() if "apt-get install" in ln)
+    assert "fonts-noto-cjk" in install and "chromium" in install
+    counter = provision(generated).stdout  # pi-w01: serial devices, no screen
+    assert "fonts-noto-cjk" not in counter and "chromium" not in counter
+
+
 def test_provision_refuses_an_unknown_node_and_plain_mqtt(generated: Path):
     unknown = provision(generated, node="pi-nowhere")
     assert unknown.returncode != 0 and "pi-nowhere" in unknown.stderr

@@ -1,10 +1,18 @@
-"""The fleet simulator: generated halls, the day's plan, and a short day end to end."""
+"""The fleet simulator: generated halls, the day's plan, and a short day end to end, with each
+hall's roster, duty chief, a sick A replaced by B and a late substitute (rules DUTY-1, DUTY-2,
+POST-7, ATT-7, RATE-2)."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
-from hub.simulate.layout import make_hall
+import sqlalchemy as sa
+
+from hub.db import make_engine
+from hub.duty.chief_store import chief_on
+from hub.duty.ledger_store import hall_duty, ledger_day
+from hub.simulate.layout import backup_of, make_hall, spare_of, staff_of
 from hub.simulate.plan import DAY_S, hall_day
 from hub.simulate.run import SimOptions, simulate
 from tests.support.broker import Broker
@@ -41,6 +49,12 @@ def test_plan_is_seeded_ordered_and_within_the_day() -> None:
     assert {"punch", "ticket", "key", "rate", "leave", "back"} <= kinds
     leaves = [x for x in a if x.kind == "leave"]
     assert len(leaves) == len([x for x in a if x.kind == "back"]) >= 4
+    punchers = {x.arg for x in a if x.kind == "punch"}  # rules POST-7, ATT-7
+    hid = "sim-0000"
+    assert staff_of(hid, 1) not in punchers and staff_of(hid, 2) not in punchers  # on leave
+    assert {backup_of(hid), spare_of(hid), staff_of(hid, 3)} <= punchers
+    spare = min(x.at_s for x in a if x.kind == "punch" and x.arg == spare_of(hid))
+    assert spare > 75 * 60  # the substitute arrives after opening (08:30 is 40 min in)
 
 
 def test_a_short_day_end_to_end(broker: Broker, tmp_path: Path) -> None:
@@ -78,3 +92,49 @@ def test_a_short_day_end_to_end(broker: Broker, tmp_path: Path) -> None:
     assert derived["away periods"] >= 1
     assert derived["ratings"] >= 1  # bound to a service the hub's queue had in progress
     assert derived["services finished"] >= 1
+    assert result.duty == {"roster_entries": result.duty["roster_entries"], "leaves": 4}
+    assert derived["roster entries"] == result.duty["roster_entries"] > 0
+    check_duty(f"sqlite:///{tmp_path / 'hub.db'}")
+
+
+def check_duty(url: str) -> None:
+    """The first hall's day as the post ledger tells it: B holds the sick A's seat (POST-7),
+    the spare substitutes from their late arrival (ATT-7, the leaver's leave flagged until
+    then), ratings bind to whoever served (RATE-2), only rostered staff and the substitute
+    are judged (DUTY-1), and the day has a duty chief (DUTY-2)."""
+    hall = make_hall(0, 2)
+    hd = hall_duty(hall)
+    hid, backup, spare = hall.id, backup_of(hall.id), spare_of(hall.id)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            day = date.fromisoformat(
+                str(conn.execute(sa.text("SELECT min(day) FROM att_day")).scalar())
+            )
+            ledger = ledger_day(conn, hd, day)
+            w01 = {(h.staff_id, h.basis.value) for h in ledger.holdings if h.seat == "w01-a"}
+            w02 = {(h.staff_id, h.basis.value) for h in ledger.holdings if h.seat == "w02-a"}
+            assert (backup, "B") in w01 and all(s != staff_of(hid, 1) for s, _b in w01)
+            assert (spare, "substitute") in w02
+            flag = next(f for f in ledger.flags if f.kind.value == "substitute_missing")
+            assert (flag.staff_id, flag.rule) == (staff_of(hid, 2), "ATT-7") and flag.ref
+            judged = set(
+                conn.execute(
+                    sa.text("SELECT DISTINCT staff_id FROM att_day WHERE staff_id LIKE :h"),
+                    {"h": f"{hid}-%"},
+                ).scalars()
+            )
+            assert judged <= {staff_of(hid, 1), staff_of(hid, 2), backup, spare}
+            assert {backup, spare} <= judged
+            rated = set(
+                conn.execute(
+                    sa.text(
+                        "SELECT DISTINCT staff_id FROM rating WHERE hall = :h AND window = 'w01'"
+                    ),
+                    {"h": hid},
+                ).scalars()
+            )
+            assert rated and staff_of(hid, 1) not in rated  # the sick A collects nothing
+            assert chief_on(conn, hd, day) is not None
+    finally:
+        engine.dispose()

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
-from edge.drivers.serial_link import PortClosed, PtyPeer, SerialLink, close_line, open_line
+from edge.drivers.serial_link import (
+    DriverCallbackError,
+    PortClosed,
+    PortGone,
+    PtyPeer,
+    SerialLink,
+    close_line,
+    open_line,
+)
 from tests.support.waiting import wait_until as wait_for
 
 
@@ -109,3 +119,65 @@ def test_a_failed_read_is_reported_and_reading_goes_on() -> None:
     finally:
         link.close()
         peer.close()
+
+
+def test_a_pulled_adapter_is_retried_with_back_off_and_read_again_once_back(
+    tmp_path: Path,
+) -> None:
+    # rule DEV-4: the reader does not die; the port path (udev's name) is opened again
+    link_path = tmp_path / "ttyUSB-keypad"
+    first = PtyPeer()
+    os.symlink(first.port, link_path)
+    link = SerialLink(str(link_path), 9600, timeout=0.05)
+    got = bytearray()
+    errors: list[Exception] = []
+    restored: list[bool] = []
+    link.start_reading(
+        got.extend, errors.append, name="t", retry_s=0.05, on_restored=lambda: restored.append(True)
+    )
+    second: PtyPeer | None = None
+    try:
+        first.write(b"a")
+        wait_for(lambda: bytes(got) == b"a")
+        first.close()  # pulled out
+        link_path.unlink()
+        wait_for(lambda: len(errors) >= 3, 10)
+        assert link.gone is not None and link.is_open
+        assert any(isinstance(e, PortGone) for e in errors)
+        with pytest.raises(PortGone):
+            link.write(b"x")
+        n = len(errors)
+        time.sleep(0.5)  # back-off: 0.05 doubling, so a handful of tries, not one per read
+        assert len(errors) - n <= 4
+        second = PtyPeer()
+        os.symlink(second.port, link_path)  # plugged back in
+        wait_for(lambda: restored == [True], 35)
+        second.write(b"b")
+        wait_for(lambda: bytes(got) == b"ab")
+        link.write(b"c")
+        assert link.gone is None
+    finally:
+        close_line(link, second)
+        first.close()
+
+
+def test_a_driver_callback_that_raises_is_reported_and_reading_goes_on() -> None:
+    peer = PtyPeer()
+    link = SerialLink(peer.port, 9600, timeout=0.05)
+    got = bytearray()
+    errors: list[Exception] = []
+
+    def on_data(data: bytes) -> None:
+        if b"!" in data:
+            raise ZeroDivisionError("driver bug")
+        got.extend(data)
+
+    link.start_reading(on_data, errors.append, name="t", chunk=1, retry_s=0.05)
+    try:
+        peer.write(b"!")
+        wait_for(lambda: errors)
+        assert isinstance(errors[0], DriverCallbackError) and "driver bug" in str(errors[0])
+        peer.write(b"ok")
+        wait_for(lambda: bytes(got) == b"ok")
+    finally:
+        close_line(link, peer)

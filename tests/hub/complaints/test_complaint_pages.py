@@ -11,6 +11,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import cv2
@@ -34,8 +35,8 @@ def server(sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[s
     """The hub's full app (every area, logins on) served by uvicorn; a fresh rate limit."""
     private, _ = new_keypair()
     monkeypatch.setenv("HK_CONTACT_KEY", private)
-    public.PER_CLIENT._hits.clear()
-    public.PER_HALL._hits.clear()
+    for limiter in (public.PER_CLIENT, public.PER_HALL, public.STATUS_MISSES):
+        limiter._hits.clear()
     app = full_app(sqlite_engine)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
     sock = config.bind_socket()
@@ -170,3 +171,82 @@ def test_a_complaint_from_the_qr_page_is_answered_and_closed(
         assert conn.execute(sa.select(store.COMPLAINT.c.contact)).scalar() is None  # PRIV-1
     got: Any = store.get(sqlite_engine, c["id"])
     assert [e["actor"] for e in got["log"]] == ["citizen", "chief", "chief", "chief", "chief"]
+
+
+def client_from(server: str, address: str) -> httpx.Client:
+    """A client whose requests come from `address` (another machine on the hall's network)."""
+    transport = httpx.HTTPTransport(local_address=address)
+    return httpx.Client(base_url=server, timeout=20, transport=transport)
+
+
+def test_a_flood_from_one_client_does_not_silence_the_others(
+    server: str, sqlite_engine: Engine
+) -> None:
+    # rule DUTY-6: complaints are taken at any time; one client cannot use up the page
+    good = {"text": "取号后等了两个小时没有叫号", "window": "w01"}
+    with client_from(server, "127.0.0.2") as flooder:
+        token = form_token(flooder)
+        statuses = [
+            flooder.post(
+                "/c/demo",
+                data={**good, "token": token},
+                headers={"X-Forwarded-For": f"10.0.0.{n}"},  # a forged origin changes nothing
+            ).status_code
+            for n in range(12)
+        ]
+        assert statuses == [200] * 5 + [429] * 7  # public_per_hour's default
+        late = flooder.post("/c/demo", data={**good, "token": form_token(flooder)})
+        assert late.status_code == 429 and late.headers["retry-after"] == "3600"
+        assert "请一小时后再试" in late.text
+    assert len(store.listing(sqlite_engine, "demo")) == 5
+    with client_from(server, "127.0.0.3") as citizen:  # the next citizen is still heard
+        other = citizen.post("/c/demo", data={**good, "token": form_token(citizen)})
+        assert other.status_code == 200 and re.search(r"TS\d{8}-0006", other.text)
+
+
+def test_a_guessed_status_link_shows_nothing_and_a_scan_is_stopped(
+    server: str, sqlite_engine: Engine
+) -> None:
+    # rule DUTY-6 (the answer told to the complainant, to nobody else), PRIV-1
+    good = {"text": "取号后等了两个小时没有叫号", "window": "w01", "phone": "13912345678"}
+    with httpx.Client(base_url=server, timeout=20) as c:
+        links = []
+        for _ in range(2):
+            done = c.post("/c/demo", data={**good, "token": form_token(c)})
+            links.append(re.search(r'href="(/c/demo/status/[^"]+)"', done.text).group(1))  # type: ignore[union-attr]
+    (ref, key), (ref2, key2) = (link.split("/")[-1].split("?k=") for link in links)
+    assert len(key) >= 24  # 144 random bits: not guessable
+    (mine,) = [c for c in store.listing(sqlite_engine, "demo") if c["ref"] == ref]
+    store.act(sqlite_engine, mine["id"], "investigate", "li", datetime.now(UTC))
+    store.act(
+        sqlite_engine,
+        mine["id"],
+        "answer",
+        "li",
+        datetime.now(UTC),
+        note="已约谈窗口负责人",
+        finding="partly",
+        told_how="status_page",
+    )
+    with client_from(server, "127.0.0.4") as scanner:
+        unknown = scanner.get("/c/demo/status/TS20990101-0001?k=" + key)
+        assert unknown.status_code == 404
+        tries = [
+            f"/c/demo/status/{ref}",  # no key
+            f"/c/demo/status/{ref}?k=guess",
+            f"/c/demo/status/{ref}?k={key[:-1]}{'A' if key[-1] != 'A' else 'B'}",  # one off
+            f"/c/demo/status/{ref}?k={key2}",  # another complainant's key
+            f"/c/demo/status/{ref2}?k={key}",  # a neighbouring reference
+            f"/c/demo/status/{ref}?k={key}{'x' * 5000}",  # overlong
+        ]
+        for url in tries:
+            seen = scanner.get(url)
+            assert seen.status_code == 404 and seen.text == unknown.text, url  # no oracle
+            assert "已约谈" not in seen.text and "13912345678" not in seen.text
+        for n in range(13):  # a scan of the sequential references
+            assert scanner.get(f"/c/demo/status/TS20261203-{n:04d}?k=x").status_code == 404
+        stopped = scanner.get(f"/c/demo/status/{ref}?k={key}")  # even the right one, now
+        assert stopped.status_code == 429 and "查询失败次数过多" in stopped.text
+    with httpx.Client(base_url=server, timeout=20) as owner:  # the complainant is not stopped
+        page = owner.get(f"/c/demo/status/{ref}?k={key}")
+        assert page.status_code == 200 and "已约谈窗口负责人" in page.text

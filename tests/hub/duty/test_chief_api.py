@@ -1,7 +1,7 @@
 """The duty chief through the API and the hub's background work (SQLite; the shared store code is
-run on PostgreSQL by the month test): rotation and stand-ins (DUTY-2), the log, duty checks
-(POST-8), the opening check's acknowledgement (DEV-1), arriving early (ATT-12), and the RATE-2
-push of each change of holder with the ledger's alerts."""
+run on PostgreSQL by the month test): rotation and stand-ins (DUTY-2), a chief on leave without
+a stand-in (DUTY-2), the log, duty checks (POST-8), the opening check's acknowledgement (DEV-1),
+arriving early (ATT-12), and the RATE-2 push of each change of holder with the ledger's alerts."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from hub.attendance.policy import load_policy
+from hub.attendance.projector import AttendanceProjector
+from hub.attendance.workflow import AttendanceWorkflow
 from hub.fleet.engine import FleetPolicy
 from hub.fleet.service import run_opening_check
 from hub.fleet.tables import Alert
@@ -230,3 +233,52 @@ def test_every_change_of_holder_is_pushed_to_the_seats_rating_device(
     clock.at = local(MONDAY, "08:51")
     assert [c.staff_id for c in watch.sync_all(sqlite_engine) if c.seat == "w02-a"] == ["S021"]
     assert watch.sync_all(sqlite_engine) == []  # no change, no push
+
+
+def test_a_duty_chief_on_leave_without_a_stand_in(
+    app: Any, sqlite_engine: Engine, clock: Clock
+) -> None:
+    """Rule DUTY-2: the chief's own leave needs an approved stand-in. S011's leave approved by
+    attendance alone: the next in the centre's order (S031) stands in, checks and the opening
+    acknowledgement are S031's, and one alert says so until the head approves a stand-in."""
+    office = logged_in(TestClient(app), sqlite_engine, Role.SUPERVISOR)
+    set_rotation(office)
+    projector = AttendanceProjector(load_policy("wenshang-2021"))
+    wf = AttendanceWorkflow(sqlite_engine, projector, clock)
+    leave = wf.request_leave(
+        actor="x",
+        staff_id="S011",
+        kind="personal",
+        start=local(MONDAY, "00:00"),
+        end=local(MONDAY, "23:59"),
+    )
+    wf.decide_leave(actor="head", leave_id=leave, stage="department", approve=True)
+    wf.decide_leave(actor="office", leave_id=leave, stage="office", approve=True)
+    now = office.get("/api/duty/demo/chief").json()
+    assert (now["chief"], now["rostered_chief"]) == ("S031", "S011")
+    ticker = app.state.duty_ticker
+    assert ticker.tick()["chief_leave"] == 1
+    assert ticker.tick()["chief_leave"] == 1  # still so: the same alert, not a second
+    [alert] = alerts(sqlite_engine, "chief_leave_unapproved")
+    assert (alert.state, alert.rule, alert.staff_id, alert.occurrences) == (
+        "open",
+        "DUTY-2",
+        "S011",
+        1,
+    )
+    assert "S031" in alert.message and "总值班长" in alert.message
+    checks = office.get("/api/duty/demo/checks").json()
+    assert checks and {c["chief"] for c in checks} == {"S031"}  # POST-8: the stand-in checks
+    tuesday = office.get("/api/duty/demo/chief", params={"start": "2026-12-08"}).json()
+    assert tuesday["terms"][0]["staff_id"] == "S011"  # back the next day: the term is S011's
+    r = office.post(
+        "/api/duty/demo/chief-standins",
+        json={"chief": "S011", "staff_id": "S051", "start": "2026-12-07", "end": "2026-12-07"},
+    )
+    assert r.status_code == 201, r.text
+    assert office.get("/api/duty/demo/chief").json()["chief"] == "S051"  # the approved one
+    assert ticker.tick()["chief_leave"] == 0
+    [alert] = alerts(sqlite_engine, "chief_leave_unapproved")
+    assert (alert.state, alert.resolved_by) == ("resolved", "auto")
+    clock.at = local(MONDAY + timedelta(days=1), "07:00")
+    assert office.get("/api/duty/demo/chief").json()["chief"] == "S011"

@@ -2,7 +2,7 @@
 roster, a sick A holder replaced by B, a substitute who arrives late and a cover gives
 attendance only for rostered staff, ratings bound to the person serving, the duty chief's
 acknowledged opening checks and duty checks, and a monthly assessment frozen with the month.
-Rules DUTY-1, DUTY-2, DUTY-5, POST-7, ATT-7, POST-6, POST-8, DEV-1, RATE-2, ATT-12."""
+Rules DUTY-1, DUTY-2, DUTY-5, DUTY-6, POST-7, ATT-7, POST-6, POST-8, DEV-1, RATE-2, ATT-12."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 from hub.attendance.tables import AttDay
 from hub.commands import RecordingSender
+from hub.complaints import store as complaints
 from hub.demo.seed import seed_staff
 from hub.duty.demo import seed_duty
 from hub.duty.ledger_store import hall_duty
@@ -152,11 +153,39 @@ def test_a_month_of_the_demo_hall(month: tuple[Any, Clock], engine: Engine) -> N
     assert app.state.duty_ticker.tick()["overdue"] == 0
     clock.at = local(LAST, "18:30")
 
+    # DUTY-6: complaints about whoever served: one found true against B, one unfounded
+    for staff_id, finding in (("S901", "substantiated"), ("S021", "unfounded")):
+        taken = complaints.take(
+            engine,
+            "demo",
+            complaints.NewComplaint("phone", "态度", "窗口人员态度生硬", "w02", staff_id),
+            actor="desk",
+            now=local(DAY16, "15:00"),
+            tz=TZ,
+            is_workday=hd.is_workday,
+        )
+        complaints.act(engine, taken.id, "investigate", "office", local(DAY16, "15:10"))
+        complaints.act(
+            engine,
+            taken.id,
+            "answer",
+            "office",
+            local(DAY16, "16:00"),
+            note="已核实并答复",
+            finding=finding,
+            told_how="phone",
+        )
+
     # DUTY-5: the month's assessment, frozen when the attendance month closes
     first = office.get("/api/duty/demo/assessment", params={"month": "2026-12"}).json()
     assert first["frozen"] is False
     staff = {a["subject"]: a for a in first["staff"]}
     assert {i["key"] for i in staff["S901"]["items"]} >= {"violation", "dissatisfied"}
+    said = [i for i in staff["S901"]["items"] if i["key"] == "complaint"]
+    assert [(i["count"], i["points"], i["rule"]) for i in said] == [(1, -2, "DUTY-6")]
+    assert not any(i["key"] == "complaint" for i in staff["S021"]["items"])  # unfounded
+    w02 = next(w for w in first["windows"] if w["subject"] == "w02")
+    assert [i["count"] for i in w02["items"] if i["key"] == "complaint"] == [1]
     missed = [a for a in first["staff"] if any(i["key"] == "check_missed" for i in a["items"])]
     late_ack = [
         a for a in first["staff"] if any(i["key"] == "opening_unacknowledged" for i in a["items"])

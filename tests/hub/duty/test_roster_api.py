@@ -11,11 +11,13 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from hub.attendance.policy import load_policy
 from hub.attendance.projector import AttendanceProjector
 from hub.attendance.workflow import AttendanceWorkflow
 from hub.duty.rosterio import read_roster
+from hub.fleet.tables import Alert
 from hub.users.accounts import Role
 from hub.users.tables import AuditEntry
 from tests.hub.duty.support import HALL, TZ, Clock, add_punches, local, seed_people
@@ -139,6 +141,7 @@ def test_the_days_ledger_shows_b_takeover_and_a_late_substitute(
     wf.add_substitute(
         actor="office", window="w04", staff_id="S041", substitute_id="S905", start=start, end=end
     )
+    leaves: dict[str, int] = {}
     for staff, kind in (("S021", "sick"), ("S041", "annual")):
         if staff == "S021":
             wf.add_substitute(
@@ -154,6 +157,7 @@ def test_the_days_ledger_shows_b_takeover_and_a_late_substitute(
         )  # rule ATT-5: sick leave names its certificate
         wf.decide_leave(actor="head", leave_id=leave, stage="department", approve=True)
         wf.decide_leave(actor="office", leave_id=leave, stage="office", approve=True)
+        leaves[staff] = leave
     present = [s for s in ("S011", "S012", "S031", "S032", "S051", "S052", "S061", "S071", "S081")]
     add_punches(sqlite_engine, [(s, local(DAY, "08:15")) for s in [*present, "S901"]])
     add_punches(sqlite_engine, [("S905", local(DAY, "09:10"))])
@@ -164,6 +168,13 @@ def test_the_days_ledger_shows_b_takeover_and_a_late_substitute(
     assert w04 == [("S905", "substitute"), (None, "vacant"), ("S905", "substitute")]
     flag = next(f for f in ledger["flags"] if f["kind"] == "substitute_missing")
     assert (flag["rule"], flag["staff_id"], flag["window"]) == ("ATT-7", "S041", "w04")
+    assert flag["ref"] == leaves["S041"]  # ATT-7: the leaver's leave is flagged
+    clock.at = local(DAY, "08:50")  # the substitute missing 20 minutes after opening: alerted
+    app.state.duty_watch.sync_all(sqlite_engine)
+    with Session(sqlite_engine) as s:
+        alert = s.exec(select(Alert).where(Alert.kind == "substitute_missing")).one()
+    assert (alert.rule, alert.staff_id, alert.state) == ("ATT-7", "S041", "open")
+    assert f"请假单 {leaves['S041']}" in alert.message and "替岗人员" in alert.message
     clock.at = local(DAY, "09:30")
     now = {s["seat"]: s for s in office.get("/api/duty/demo/ledger/now").json()}
     assert (now["w04-a"]["staff_id"], now["w04-a"]["basis"]) == ("S905", "substitute")

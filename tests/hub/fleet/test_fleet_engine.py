@@ -10,6 +10,7 @@ from hub.fleet import engine as fleet
 from hub.fleet.engine import (
     AlertKind,
     DeviceSnapshot,
+    Fault,
     FleetPolicy,
     Health,
     HeartbeatValues,
@@ -122,6 +123,26 @@ def test_fault_opens_per_code_and_clears() -> None:
     assert kinds(h, T0) == {"fault:paper_out", "fault:camera"}
     h = fleet.apply_fault(h, "paper_out", "", "error", False)
     assert kinds(h, T0) == {"fault:camera"}
+
+
+def test_a_fault_the_heartbeat_names_is_up_until_a_heartbeat_no_longer_names_it() -> None:
+    # rule DEV-4: a full outbox stores no fault fact; the heartbeat says it instead
+    full = Fault("outbox_disk_full", "disk full: database or disk is full", "critical")
+    h = fleet.apply_heartbeat(Health(), hb(faults=(full,), driver_status="fault"))
+    assert kinds(h, T0) == {"fault:outbox_disk_full"}
+    assert h.faults["outbox_disk_full"].via_heartbeat
+    h = fleet.apply_fault(h, "keypad_port_error", "serial port gone", "error", True)
+    h = fleet.apply_heartbeat(h, hb(at=T0 + timedelta(seconds=30)))  # names nothing
+    assert kinds(h, T0 + timedelta(seconds=30)) == {"fault:keypad_port_error"}  # a fact's stays
+    # the held raise fact arrives after the disk has room again, then its clear
+    h = fleet.apply_fault(h, "outbox_disk_full", "disk full", "critical", True)
+    h = fleet.apply_heartbeat(h, hb(at=T0 + timedelta(seconds=60)))
+    assert "outbox_disk_full" in h.faults  # raised by a fact: only a fact clears it
+    h = fleet.apply_fault(h, "outbox_disk_full", "", "critical", False)
+    assert "outbox_disk_full" not in h.faults
+    # an old heartbeat naming it again changes nothing
+    h = fleet.apply_heartbeat(h, hb(at=T0 + timedelta(seconds=5), faults=(full,)))
+    assert "outbox_disk_full" not in h.faults
 
 
 def test_config_rejected_until_a_newer_version_is_applied() -> None:

@@ -109,3 +109,6 @@ def test_a_lone_message_is_finished_without_waiting_for_a_timeout(
         lags.append((hook.batches[-1][0] - sent) * 1000)
     assert worker.stats.snapshot()["stored"] == 7
     assert median(lags) < 45, f"lone-message lags {[round(x) for x in lags]} ms"
+    # with a writer process, a lone press skips the two process hand-offs (LONE_BATCH)
+    here = worker.stats.snapshot()["batches_here"]
+    assert here == (7 if worker.writer_mode == "process" else 0)
