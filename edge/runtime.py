@@ -298,6 +298,11 @@ class DeviceRuntime:
             logger.exception("%s: %s failed", self.device, getattr(fn, "__name__", fn))
 
     def _outbox_alert(self, alert: Alert) -> None:
+        """Outbox pressure: a fault fact, and on the health board every heartbeat carries."""
+        if alert.active:
+            self.health.set(Problem(alert.code, alert.message, alert.severity))
+        else:
+            self.health.clear(alert.code)
         self.fault(alert.code, alert.message, active=alert.active, severity=alert.severity)
 
     # ---- inbound: config and commands ------------------------------------------------------

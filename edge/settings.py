@@ -55,10 +55,16 @@ class AgentSettings(BaseSettings):
         default=Path("data/edge"), description="Outbox and applied configs are kept here"
     )
     heartbeat_s: float = Field(default=30.0, gt=0, description="Seconds between heartbeats")
-    outbox_capacity: int = Field(
-        default=100_000,
+    outbox_capacity: int | None = Field(
+        default=None,
         ge=10,
-        description="Rows the outbox holds before heartbeats are refused (facts are never dropped)",
+        description="Rows the outbox holds before heartbeats are dropped (facts never are); "
+        "unset: outbox_days of busy days of the node's devices (edge.agent.outbox_rows)",
+    )
+    outbox_days: float = Field(
+        default=7.0,
+        gt=0,
+        description="Days of facts the outbox is sized for when outbox_capacity is unset",
     )
     outbox_sync: Literal["full", "normal"] = Field(
         default="full",
