@@ -56,8 +56,8 @@ class PubackSender(Sender):
 def runtime(work: Path, broker_url: str, device: str, *, puback: bool) -> DeviceRuntime:
     """A device runtime with its own outbox (not started)."""
     hall = bench_hall()
-    settings = settings_for(broker_url, work / f"edge-{device}", outbox_capacity=1_000_000)
-    outbox = Outbox(settings.data_dir / "outbox.sqlite3", settings.outbox_capacity)
+    settings = settings_for(broker_url, work / f"edge-{device}")
+    outbox = Outbox(settings.data_dir / "outbox.sqlite3", capacity=1_000_000)
     rt = DeviceRuntime(hall, hall.device(device), settings, outbox)
     if puback:
         rt.sender = PubackSender(
