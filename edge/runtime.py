@@ -28,6 +28,7 @@ import edge
 from edge.clock import Clock, read_cpu_temp
 from edge.drivers import driver_class
 from edge.drivers.base import CommandOutcome, Driver
+from edge.faults import FaultCoalescer, FaultReport
 from edge.health import HealthBoard, Problem
 from edge.outbox import Alert, BuildPayload, Outbox
 from edge.outbox_guard import OutboxGuard
@@ -81,6 +82,8 @@ class DeviceRuntime:
         self.config_version, config = self._initial_config(device)
         self.driver: Driver[Any] = self.driver_cls(self, config)
         self.health = HealthBoard()
+        self._faults = FaultCoalescer(settings.fault_window_s)
+        self._faults_lock = threading.Lock()
         self.guard = OutboxGuard(
             outbox, device.id, self.health, self._storage_report, hold_max=settings.held_facts_max
         )
@@ -154,12 +157,34 @@ class DeviceRuntime:
         active: bool = True,
         severity: Literal["warning", "error", "critical"] = "error",
     ) -> None:
-        """Raise (or clear) a device fault (rule DEV-4); every heartbeat carries it while up."""
+        """Raise (or clear) a device fault (rule DEV-4); every heartbeat carries it while up.
+
+        Repeats of one code within `fault_window_s` are one fact with a count (edge/faults.py).
+        """
         if active:
             self.health.set(Problem(code, message[:500], severity))
         else:
             self.health.clear(code)
-        self.emit(DeviceFault(code=code, message=message[:500], severity=severity, active=active))
+        with self._faults_lock:
+            reports = self._faults.report(
+                code, message[:500], severity, active, self.now(), time.monotonic()
+            )
+        self._emit_faults(reports)
+
+    def _emit_faults(self, reports: list[FaultReport]) -> None:
+        if reports:
+            self.emit_many([(_fault_body(r), None) for r in reports])
+
+    def _housekeeping(self) -> float | None:
+        """Retry held facts, send due fault counts; seconds until the next is due (or None)."""
+        self._guard(self.guard.retry)  # facts held while the outbox could not be written
+        now = time.monotonic()
+        with self._faults_lock:
+            reports = self._faults.due(now)
+            due = self._faults.next_due()
+        self._emit_faults(reports)
+        waits = [w for w in (self.guard.next_retry_in(now), due and due - now) if w is not None]
+        return max(0.0, min(waits)) if waits else None
 
     def _storage_report(self, problem: Problem, active: bool) -> None:
         """The outbox cannot be written (or can again): a fault, kept in order with the facts."""
@@ -279,11 +304,10 @@ class DeviceRuntime:
             if time.monotonic() >= next_hb:
                 next_hb = time.monotonic() + self.settings.heartbeat_s
                 self._guard(self.heartbeat)
-            retry_in = self.guard.next_retry_in(time.monotonic())
+            due_in = self._housekeeping()
             wait_s = max(0.0, min(next_hb - time.monotonic(), due))
-            self._wake.wait(wait_s if retry_in is None else min(wait_s, retry_in))
+            self._wake.wait(wait_s if due_in is None else min(wait_s, due_in))
             self._wake.clear()
-            self._guard(self.guard.retry)  # facts held while the outbox could not be written
             try:
                 due = self.sender.pump()
             except Exception:
@@ -416,6 +440,18 @@ class DeviceRuntime:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self._config_file)
+
+
+def _fault_body(r: FaultReport) -> DeviceFault:
+    return DeviceFault(
+        code=r.code,
+        message=r.message,
+        severity=r.severity,
+        active=r.active,
+        count=r.count,
+        first_at=r.first_at,
+        last_at=r.last_at,
+    )
 
 
 def _peek(payload: bytes, key: str, default: Any) -> Any:

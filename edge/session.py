@@ -71,7 +71,7 @@ class Session:
         # Hall-qualified: devices of two halls on one broker keep their own sessions ("." is
         # not allowed in hall or device names, so the id is unambiguous). A broker with
         # use_username_as_clientid (deploy/mosquitto) replaces it with the device's user.
-        self.client_id = f"{hall}.{device}"
+        self.client_id = f"{hall}.{device}{settings.client_id_suffix}"
         self.inbound = [
             build_topic(hall, device, c) for c in (Channel.CFG, Channel.CMD, Channel.ACK)
         ]

@@ -77,6 +77,12 @@ class AgentSettings(BaseSettings):
         description="Facts kept in memory while the outbox cannot be written (disk full, "
         "read-only): beyond this they are counted as lost in the device's fault",
     )
+    fault_window_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="Repeats of one fault code within this many seconds are sent as one fact "
+        "with a count (the first at once)",
+    )
     inflight: int = Field(
         default=100, ge=1, le=1000, description="Unacknowledged publishes per device at a time"
     )
@@ -92,6 +98,12 @@ class AgentSettings(BaseSettings):
     keepalive_s: int = Field(default=30, ge=5, le=3600, description="MQTT keep-alive")
     session_expiry_s: int = Field(
         default=7 * 24 * 3600, ge=0, description="How long the broker keeps a device's session"
+    )
+    client_id_suffix: str = Field(
+        default="",
+        pattern=r"^[A-Za-z0-9_-]{0,16}$",
+        description="Appended to each device's MQTT client id (the demo: one per run, so two "
+        "demos on one broker never take over each other's sessions)",
     )
     reconnect_min_s: float = Field(default=0.5, gt=0, description="First reconnect delay")
     reconnect_max_s: float = Field(default=30.0, gt=0, description="Longest reconnect delay")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -57,6 +58,14 @@ def heartbeat_values(env: Envelope, received_at: datetime) -> HeartbeatValues:
     )
 
 
+def fault_message(fault: DeviceFault) -> str:
+    """The fault's reason; repeats coalesced on the device (edge/faults.py) say how many."""
+    if fault.count <= 1 or fault.first_at is None or fault.last_at is None:
+        return fault.message
+    span = f"{fault.first_at:%H:%M:%S}–{fault.last_at:%H:%M:%S}"
+    return f"{fault.message} (×{fault.count}, {span})"[:500]
+
+
 def apply_event(health: Health, env: Envelope, received_at: datetime) -> Health:
     """Fold one envelope into a device's health: every event means the device was seen."""
     body = env.body
@@ -64,7 +73,7 @@ def apply_event(health: Health, env: Envelope, received_at: datetime) -> Health:
         return fleet.apply_heartbeat(health, heartbeat_values(env, received_at))
     health = fleet.seen(health, received_at)
     if isinstance(body, DeviceFault):  # rule DEV-4
-        return fleet.apply_fault(health, body.code, body.message, body.severity, body.active)
+        return fleet.apply_fault(health, body.code, fault_message(body), body.severity, body.active)
     if isinstance(body, ConfigApplied):
         return fleet.apply_config_applied(health, body.version, received_at)
     if isinstance(body, ConfigRejected):
@@ -87,9 +96,13 @@ class FleetProjector:
         self.clock = clock
         self.timezones = dict(timezones or {})
         """Hall id -> time zone, for quiet hours (default DEFAULT_TZ)."""
+        self.closing = threading.Event()
+        """Set when the devices are being switched off on purpose (a clean stop of the demo)."""
 
     def quiet(self, hall: str, now: datetime) -> bool:
-        """Is it quiet time in this hall (rule DEV-2)?"""
+        """Is it quiet time in this hall (rule DEV-2), or are its devices being switched off?"""
+        if self.closing.is_set():
+            return True
         return fleet.in_quiet_hours(
             now, ZoneInfo(self.timezones.get(hall, DEFAULT_TZ)), self.policy
         )
