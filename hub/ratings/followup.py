@@ -271,6 +271,14 @@ def reveal_contact(engine: Engine, followup_id: int, actor: str, now: datetime) 
     return phone
 
 
+def case_of(engine: Engine, rating_id: int) -> str | None:
+    """The case number (办件编号) the rated service carried, when the window's system gave one
+    (RATE-1)."""
+    with engine.connect() as conn:
+        q = sa.select(RATING.c.case_no).where(RATING.c.id == rating_id)
+        return conn.execute(q).scalar()
+
+
 def followup(engine: Engine, followup_id: int) -> dict[str, Any]:
     """A task with its audit log (the sealed number is never part of it)."""
     with engine.connect() as conn:

@@ -258,7 +258,6 @@ def dissatisfied_rating_opens_a_same_day_followup(hall: Hall, browser: Any, tick
     )
     rating.write(encode_phone(PhoneEntry(rating.address, PHONE)))
     wait_until(lambda: any(isinstance(f, ThanksFrame) for f in rating.received), 20, "thanks")
-    rated_on = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     (row,) = wait_until(lambda: api.get("/api/ratings").json(), 20, "the rating at the hub")
     assert (row["ticket"], row["case_no"], row["staff_id"], row["level"]) == (
         ticket,
@@ -269,6 +268,7 @@ def dissatisfied_rating_opens_a_same_day_followup(hall: Hall, browser: Any, tick
     (task,) = wait_until(lambda: api.get("/api/ratings/followups").json(), 20, "the follow-up")
     assert (task["ticket"], task["state"], task["has_contact"]) == (ticket, "open", True)
     zone = ZoneInfo("Asia/Shanghai")
+    rated_on = datetime.fromisoformat(row["rated_at"]).astimezone(zone).date()  # the hall's day
     workday = WorkCalendar().workdays(rated_on, rated_on + timedelta(days=14))[0]
     due = datetime.combine(workday + timedelta(days=1), time(0), zone)
     assert datetime.fromisoformat(task["contact_due"]) == due  # rule RATE-3: the same day
@@ -277,6 +277,7 @@ def dissatisfied_rating_opens_a_same_day_followup(hall: Hall, browser: Any, tick
     log_in_page(page, hall.url, "chief", "/ratings")
     page.click(f"#followups-table a[href='/ratings/followups/{task['id']}']")
     assert page.text_content("#contact-due") == f"{due:%Y-%m-%d %H:%M}"
+    assert page.text_content("#case-no") == CASE_NO  # rule RATE-1: bound to the case
     assert PHONE not in page.content()  # sealed until someone makes the call
     page.click("#show-number")
     assert page.text_content("#contact .phone") == PHONE
