@@ -429,18 +429,23 @@ class IngestWorker:
         )
         if outcome.refused and self.refusals is not None:
             self.refusals.note(outcome.refused)  # rule: the feed names a refused device
-        wanted = self.projectors and (outcome.spans or outcome.states)
+        wanted = self.projectors and (outcome.spans or outcome.states or outcome.heartbeat_index)
         if not (wanted or self.commit_hooks):
             self.stats.busy_s += time.perf_counter() - started
             return
         new = outcome.new or [
             parse_envelope(batch[i].payload, parse_topic(batch[i].topic)) for i in outcome.new_index
         ]
+        beats = outcome.heartbeats or [
+            parse_envelope(batch[i].payload, parse_topic(batch[i].topic))
+            for i in outcome.heartbeat_index
+        ]
         committed = IngestBatch(
             events=tuple(new),
             states=tuple(outcome.states),
             received_at=received_at,
             stored_upto=outcome.stored_upto,
+            heartbeats=tuple(beats),
         )
         for hook in self.commit_hooks:
             try:
