@@ -81,8 +81,13 @@ def start_private_mosquitto(data_dir: Path) -> DemoBroker | None:
         "set_tcp_nodelay true\n"
         f"log_dest file {(folder / 'mosquitto.log').resolve()}\n"
     )
+    # its own session: a Ctrl-C at the terminal (SIGINT to the whole foreground group) stops
+    # the demo, which then stops its devices through this broker and only then the broker
     proc = subprocess.Popen(
-        [exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [exe, "-c", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

@@ -281,53 +281,15 @@ def export(
 ) -> Response:
     """Download ratings or statistics as CSV (UTF-8 with BOM) or XLSX, headers in words
     (zh-CN; English with ?lang=en; hub.exports)."""
-    from hub.exports import Sheet, download, export_lang
+    from hub.exports import download, export_lang
 
     h = _hall(halls, hall)
     first, last = _days(h, now, start, end)
     lang = export_lang(request)
-    if what == "ratings":
-        rows = _worded(lang, h, reports.ratings(engine, h.id, first, last))
-        sheets = [Sheet("rating.sheet.ratings", reports.RATING_COLUMNS, rows, "rating.col.")]
-    else:
-        groups = reports.GROUPS if format == "xlsx" else (by,)
-        sheets = [
-            Sheet(
-                f"rating.sheet.{g}",
-                reports.STAT_COLUMNS,
-                _worded(lang, h, reports.stats(engine, h.id, first, last, g)),
-                "rating.col.",
-            )
-            for g in groups
-        ]
+    groups = reports.GROUPS if format == "xlsx" else (by,)
+    sheets = reports.export_sheets(engine, h, first, last, lang=lang, what=what, groups=groups)
     stem = f"{what}-{h.id}-{first}-{last}"
     return download(lang, f"exports.ratings_{what}", stem, format, sheets)
-
-
-def _worded(lang: str, h: Hall, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Export rows in the office's words: windows and services by their names, levels and
-    reasons in words, a statistic's grouping named (never w03, social, 5, attitude)."""
-    from hub.dashboard.i18n import has, translator
-
-    t = translator(lang)
-    windows, services = h.window_names(), {s.code: s.name for s in h.services}
-    out = []
-    for row in rows:
-        r = dict(row)
-        if "window" in r:
-            r["window"] = windows.get(r["window"], r["window"])
-        if "service" in r:
-            r["service"] = services.get(r["service"], r["service"])
-        if isinstance(r.get("level"), int):
-            r["level"] = t(f"level.{r['level']}")
-        if r.get("reason") and has(f"followup.reason.{r['reason']}"):
-            r["reason"] = t(f"followup.reason.{r['reason']}")
-        if r.get("group") in ("window", "service"):
-            r["key"] = (windows if r["group"] == "window" else services).get(r["key"], r["key"])
-        if "group" in r:
-            r["group"] = t(f"rating.sheet.{r['group']}")
-        out.append(r)
-    return out
 
 
 @router.get("/province", response_class=Response, responses=PROVINCE_RESPONSES)
