@@ -26,7 +26,8 @@ from tests.support.waiting import wait_until
 
 def tickets_and_calls(tickets: int, calls: int) -> list[Envelope]:
     """`tickets` kiosk tickets (social), then `calls` "next" presses from two keypads among
-    the rest of the tickets; there is always someone waiting."""
+    the rest of the tickets; there is always someone waiting. (Devices.publish stamps each
+    with the time it is sent: a press older than the queue's stale_call_s is refused.)"""
     now = datetime.now(UTC)
     out: list[Envelope] = []
     seqs = {"hall-kiosk": 0, "w01-keypad": 0, "w02-keypad": 0}
@@ -60,6 +61,7 @@ def test_two_workers_one_killed_decide_every_ticket_and_call_once_in_order(
 
 
 @pytest.mark.bench
+@pytest.mark.timeout(1200)
 def test_two_workers_one_killed_longer_burst(
     pg_engine: Engine, broker: Broker, tmp_path: Path
 ) -> None:
@@ -101,7 +103,10 @@ def two_workers_one_killed(
             called = sum(1 for k, s in rows if k == "called" and s in call_ids)
             return issued, called
 
-        wait_until(lambda: decided() == (tickets, calls), 180, "every decision")
+        try:
+            wait_until(lambda: decided() == (tickets, calls), 180, "every decision")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}: (issued, called) = {decided()}") from exc
         with engine.connect() as conn:
             rows = conn.execute(
                 sa.text("SELECT seq, kind, ticket, source FROM queue_event ORDER BY seq")
