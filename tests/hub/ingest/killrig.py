@@ -204,6 +204,11 @@ def kill_during_burst(
             hub = start_hub(db_url, broker, log)
         devices.publish(facts)
         wait_until(lambda: devices.acked >= facts, 60, "broker acked every publish")
+        wait_until(  # the last start: a loaded host takes a minute to import the areas
+            lambda: log.read_text(errors="replace").count("ingest ready") > kills,
+            180,
+            "the last hub ready",
+        )
 
         def done() -> bool:
             got = outcome(engine, envs, log)
@@ -214,7 +219,7 @@ def kill_during_burst(
             )
 
         try:
-            wait_until(done, 120, "every fact stored and projected")
+            wait_until(done, 300, "every fact stored and projected")
         except AssertionError as exc:  # say what was missing, not only that time ran out
             raise AssertionError(f"{exc}: {outcome(engine, envs, log)}") from exc
         return outcome(engine, envs, log)

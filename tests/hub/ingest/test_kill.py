@@ -27,6 +27,7 @@ def _check(result: object) -> None:
     assert result.catch_ups >= 1, result
 
 
+@pytest.mark.timeout(600)  # four hub starts: minutes on a loaded host
 def test_three_kills_during_a_burst_lose_no_derived_record(
     sqlite_engine: Engine, broker: Broker, tmp_path: Path
 ) -> None:

@@ -54,6 +54,7 @@ def tickets_and_calls(tickets: int, calls: int) -> list[Envelope]:
     return out
 
 
+@pytest.mark.timeout(600)  # two hub starts and a restart: minutes on a loaded host
 def test_two_workers_one_killed_decide_every_ticket_and_call_once_in_order(
     pg_engine: Engine, broker: Broker, tmp_path: Path
 ) -> None:
@@ -85,7 +86,7 @@ def two_workers_one_killed(
     devices = Devices(broker, envs, client_id="scale-devices")
     try:
         for w in hubs:
-            wait_until(lambda w=w: "ingest ready" in logs[w].read_text(), 60, f"hub {w}")  # type: ignore[misc]
+            wait_until(lambda w=w: "ingest ready" in logs[w].read_text(), 180, f"hub {w}")  # type: ignore[misc]
         devices.publish(len(envs) // 3)
         time.sleep(0.5)
         kill(hubs["a"])  # mid-burst: its unacked messages stay in its session
