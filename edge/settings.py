@@ -55,10 +55,16 @@ class AgentSettings(BaseSettings):
         default=Path("data/edge"), description="Outbox and applied configs are kept here"
     )
     heartbeat_s: float = Field(default=30.0, gt=0, description="Seconds between heartbeats")
-    outbox_capacity: int = Field(
-        default=100_000,
+    outbox_capacity: int | None = Field(
+        default=None,
         ge=10,
-        description="Rows the outbox holds before heartbeats are refused (facts are never dropped)",
+        description="Rows the outbox holds before heartbeats are dropped (facts never are); "
+        "unset: outbox_days of busy days of the node's devices (edge.agent.outbox_rows)",
+    )
+    outbox_days: float = Field(
+        default=7.0,
+        gt=0,
+        description="Days of facts the outbox is sized for when outbox_capacity is unset",
     )
     outbox_sync: Literal["full", "normal"] = Field(
         default="full",
@@ -71,12 +77,33 @@ class AgentSettings(BaseSettings):
         description="Facts kept in memory while the outbox cannot be written (disk full, "
         "read-only): beyond this they are counted as lost in the device's fault",
     )
+    fault_window_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="Repeats of one fault code within this many seconds are sent as one fact "
+        "with a count (the first at once)",
+    )
     inflight: int = Field(
         default=100, ge=1, le=1000, description="Unacknowledged publishes per device at a time"
+    )
+    resend_after_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Send again the facts the hub has not acknowledged after this long without "
+        "progress (the broker took them while the hub's session was gone); doubles each time",
+    )
+    resend_max_s: float = Field(
+        default=600.0, gt=0, description="Longest wait between two such re-sends"
     )
     keepalive_s: int = Field(default=30, ge=5, le=3600, description="MQTT keep-alive")
     session_expiry_s: int = Field(
         default=7 * 24 * 3600, ge=0, description="How long the broker keeps a device's session"
+    )
+    client_id_suffix: str = Field(
+        default="",
+        pattern=r"^[A-Za-z0-9_-]{0,16}$",
+        description="Appended to each device's MQTT client id (the demo: one per run, so two "
+        "demos on one broker never take over each other's sessions)",
     )
     reconnect_min_s: float = Field(default=0.5, gt=0, description="First reconnect delay")
     reconnect_max_s: float = Field(default=30.0, gt=0, description="Longest reconnect delay")
@@ -95,6 +122,8 @@ class AgentSettings(BaseSettings):
             raise ValueError("give the password in the environment or in a file, not both")
         if self.reconnect_max_s < self.reconnect_min_s:
             raise ValueError("reconnect_max_s must be >= reconnect_min_s")
+        if self.resend_max_s < self.resend_after_s:
+            raise ValueError("resend_max_s must be >= resend_after_s")
         try:  # the TLS files fit the URL (mutual TLS: certificate and key together)
             BrokerSettings(
                 url=self.broker_url,

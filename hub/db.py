@@ -8,8 +8,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
 logger = logging.getLogger(__name__)
@@ -66,3 +67,10 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def lock_row(conn: Connection, table: sa.Table, row_id: int) -> None:
+    """Take a row's write lock before reading it, so that a second operator's step on the same
+    row waits for this transaction and then reads what it wrote (a no-op UPDATE: a row lock on
+    PostgreSQL, the database's write lock on SQLite)."""
+    conn.execute(sa.update(table).where(table.c.id == row_id).values(id=table.c.id))

@@ -81,6 +81,7 @@ class HubServer:
         self.commands: MqttCommandSender | None = None
         self.ingest: Any = None
         self.fleet: FleetService | None = None
+        self.fleet_projector: FleetProjector | None = None
         self.areas: list[AreaParts] = []
         self.background: list[Background] = []
         self.api_port: int | None = None
@@ -130,12 +131,10 @@ class HubServer:
         self.areas = load_areas(ctx, self.area_modules)
         self.routers = list(self._given_routers)
         self.background = []
-        projectors: list[Projector] = [
-            FleetProjector(
-                self.policy, clock=self.clock, timezones={h.id: h.timezone for h in self.halls}
-            ),
-            *self.projectors,
-        ]
+        self.fleet_projector = FleetProjector(
+            self.policy, clock=self.clock, timezones={h.id: h.timezone for h in self.halls}
+        )
+        projectors: list[Projector] = [self.fleet_projector, *self.projectors]
         for part in self.areas:
             projectors.extend(part.projectors)
             self.routers.extend(part.routers)
@@ -238,6 +237,23 @@ class HubServer:
         if self.engine is None or self.commands is None:
             raise RuntimeError("start the hub first")
         return push_config(self.engine, self.commands, self.halls, self.clock())
+
+    def closing(self) -> None:
+        """The hall's devices are about to be switched off on purpose (a clean stop): their
+        offline states are recorded, but raise no alert (as in quiet hours, rule DEV-2)."""
+        if self.fleet is not None:
+            self.fleet.stop()  # no inactivity judged while they go
+        if self.fleet_projector is not None:
+            self.fleet_projector.closing.set()
+
+    def switched_off(self) -> int:
+        """After `closing`, once the devices are off: their faults are forgotten (they report
+        again when back) and the fault alerts resolved; how many devices had faults."""
+        from hub.fleet.service import switched_off
+
+        if self.engine is None:
+            return 0
+        return switched_off(self.engine, self.halls, self.clock(), self.policy)
 
     def stop(self) -> None:
         """Stop every part in reverse order; safe to call twice."""

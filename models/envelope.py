@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal, Union
 
 from pydantic import AwareDatetime, Field, TypeAdapter
@@ -10,7 +10,13 @@ from pydantic import AwareDatetime, Field, TypeAdapter
 from models import CONTRACT_VERSION
 from models.base import TypedMessage, decode_object, validate
 from models.errors import ContractError
-from models.events import EVENT_BODIES, EventBody, EventType
+from models.events import (
+    EARLIEST_DEVICE_TIME,
+    EVENT_BODIES,
+    LATEST_DEVICE_TIME,
+    EventBody,
+    EventType,
+)
 from models.ids import EVENT_ID_RE, new_event_id
 from models.topics import NAME_RE, Channel, Topic
 
@@ -18,10 +24,6 @@ MAX_EVENT_BYTES = 16 * 1024
 """Largest event message accepted on evt/hb (bytes of JSON)."""
 MAX_SEQ = 2**53
 """Highest per-device sequence number (exact in every JSON reader and in a 64-bit column)."""
-EARLIEST_DEVICE_TIME = datetime(2020, 1, 1, tzinfo=UTC)
-"""No device of a hall ran before this: an earlier device time is a clock that never synced."""
-LATEST_DEVICE_TIME = datetime(2100, 1, 1, tzinfo=UTC)
-"""The contract's outer bound; the hub refuses facts much closer in (DEFAULT_MAX_AHEAD)."""
 DEFAULT_MAX_AHEAD = timedelta(minutes=10)
 """How far a fact's device time may be ahead of the hub's clock (a hub policy setting)."""
 

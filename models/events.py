@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from models.base import WireModel
 
@@ -20,6 +21,12 @@ MAX_COUNT = 2**31 - 1
 """Largest count or version in an event (fits every integer column the hub derives)."""
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 """A non-negative count or version number."""
+EARLIEST_DEVICE_TIME = datetime(2020, 1, 1, tzinfo=UTC)
+"""No device of a hall ran before this: an earlier device time is a clock that never synced."""
+LATEST_DEVICE_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+"""The contract's outer bound; the hub refuses facts much closer in (DEFAULT_MAX_AHEAD)."""
+DeviceTime = Annotated[AwareDatetime, Field(ge=EARLIEST_DEVICE_TIME, lt=LATEST_DEVICE_TIME)]
+"""A device time inside a body, bounded as the envelope's `ts`."""
 SealedContact = Annotated[
     str, Field(min_length=10, max_length=200, pattern=r"^c1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 ]
@@ -153,12 +160,19 @@ class Presence(WireModel):
 
 
 class DeviceFault(WireModel):
-    """A device reports a fault, or that a fault has cleared (`active` False) (DEV-4)."""
+    """A device reports a fault, or that a fault has cleared (`active` False) (DEV-4).
+
+    Repeats of one code are coalesced (edge/faults.py): `count` raises between `first_at`
+    and `last_at` (device times) stand in one fact; a plain clear has count 0.
+    """
 
     code: Code
     message: ShortText
     severity: Literal["warning", "error", "critical"] = "error"
     active: bool = True
+    count: Count = 1
+    first_at: DeviceTime | None = None
+    last_at: DeviceTime | None = None
 
 
 class ConfigApplied(WireModel):

@@ -9,10 +9,11 @@ pseudo-terminal whose other end is a KeypadPeer that sends the same frame bytes.
 from __future__ import annotations
 
 import logging
+import time
 
 from edge.drivers.base import DeviceContext, Driver
 from edge.drivers.serial_link import LineWatch, PtyPeer, SerialLink, close_line, open_line
-from edge.serialproto.framing import FrameError
+from edge.serialproto.framing import FrameError, frame_clock
 from edge.serialproto.keypad import KeypadDecoder, KeyPress, encode_key
 from models.devices.counter_keypad import KIND, CounterKeypadConfig
 from models.events import CallAction, CallRequest
@@ -60,18 +61,19 @@ class CounterKeypadDriver(Driver[CounterKeypadConfig]):
     def start(self) -> None:
         """Open the port (or the simulated keypad) and start reading."""
         cfg = self.config
+        wait_s, tick_s = frame_clock(cfg.frame_timeout_ms)
         self.peer, self._link = open_line(
             cfg.backend,
             cfg.port,
             cfg.baudrate,
             peer=lambda: KeypadPeer(cfg.address),
-            timeout=0.2,
+            timeout=tick_s,
             missing="counter_keypad: the real backend needs `port`",
         )
-        decoder = KeypadDecoder()
+        decoder = KeypadDecoder(wait_s)
 
-        def on_data(data: bytes) -> None:
-            for item in decoder.feed(data) if data else ():
+        def on_data(data: bytes) -> None:  # an empty read is the half-frame clock's tick
+            for item in decoder.feed(data, time.monotonic()):
                 self._handle(item)
 
         self._watch = LineWatch(self.ctx, "keypad_port_error")

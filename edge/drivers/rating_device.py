@@ -30,7 +30,7 @@ from edge.drivers.serial_link import (
     close_line,
     open_line,
 )
-from edge.serialproto.framing import FrameError
+from edge.serialproto.framing import FrameError, frame_clock
 from edge.serialproto.rating import (
     DIMENSIONS,
     AskPhoneFrame,
@@ -288,20 +288,21 @@ class RatingDeviceDriver(Driver[RatingDeviceConfig]):
     def start(self) -> None:
         """Open the port (or the simulated device) and start reading."""
         cfg = self.config
+        wait_s, tick_s = frame_clock(cfg.frame_timeout_ms)
         self.peer, self._link = open_line(
             cfg.backend,
             cfg.port,
             cfg.baudrate,
             peer=lambda: RatingPeer(cfg.address),
-            timeout=0.2,
+            timeout=tick_s,
             missing="rating_device: the real backend needs `port`",
         )
         self._session = RatingSession(self._with_key(cfg), self.seat, self._emit, self._write)
-        decoder = RatingDecoder()
+        decoder = RatingDecoder(wait_s)
 
-        def on_data(data: bytes) -> None:
+        def on_data(data: bytes) -> None:  # an empty read is the half-frame clock's tick
             with self._lock:
-                for item in decoder.feed(data) if data else []:
+                for item in decoder.feed(data, time.monotonic()):
                     self._handle(item)
                 self._session.tick(time.monotonic())
 

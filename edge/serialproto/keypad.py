@@ -93,12 +93,12 @@ def _decode(frame: RawFrame) -> KeyPress | FrameError:
 class KeypadDecoder:
     """Streams keypad bytes into key presses and errors (garbled frame, unknown key)."""
 
-    def __init__(self) -> None:
-        self._frames = StreamDecoder(START, max_len=2 + 33)
+    def __init__(self, frame_timeout_s: float | None = None) -> None:
+        self._frames = StreamDecoder(START, 2 + 33, frame_timeout_s)
 
-    def feed(self, data: bytes) -> list[KeyPress | FrameError]:
-        """Add bytes; return the presses and errors completed so far."""
+    def feed(self, data: bytes, now: float | None = None) -> list[KeyPress | FrameError]:
+        """Add bytes (received at monotonic `now`); return the presses and errors so far."""
         return [
             item if isinstance(item, FrameError) else _decode(item)
-            for item in self._frames.feed(data)
+            for item in self._frames.feed(data, now)
         ]

@@ -239,7 +239,8 @@ def decode_device(frame: RawFrame) -> DeviceFrame | FrameError:
     if cmd == CMD_PHONE:
         digits = p.decode("ascii", errors="replace")
         if len(p) > MAX_PHONE or not _PHONE.match(digits):
-            return FrameError(f"phone: bad payload {p.hex(' ')}", p)
+            why = "phone: bad payload (not digits and '-', or too long)"
+            return FrameError(why, p, private=True)
         return PhoneEntry(a, digits)
     return FrameError(f"unknown device command 0x{cmd:02x}", p)
 
@@ -247,13 +248,17 @@ def decode_device(frame: RawFrame) -> DeviceFrame | FrameError:
 class RatingDecoder:
     """Streams bytes from the device into presses, reason choices, phone entries and errors."""
 
-    def __init__(self) -> None:
-        self._frames = StreamDecoder(START, max_len=2 + MAX_PHONE)
+    def __init__(self, frame_timeout_s: float | None = None) -> None:
+        self._frames = StreamDecoder(START, 2 + MAX_PHONE, frame_timeout_s)
 
-    def feed(self, data: bytes) -> list[DeviceFrame | FrameError]:
-        """Add bytes; return what was completed so far, in order."""
+    def feed(self, data: bytes, now: float | None = None) -> list[DeviceFrame | FrameError]:
+        """Add bytes (received at monotonic `now`); return what was completed so far, in order.
+        A garbled frame keeps no bytes: it may hold digits a citizen typed (rule PRIV-1)."""
         return [
-            i if isinstance(i, FrameError) else decode_device(i) for i in self._frames.feed(data)
+            FrameError(i.reason, i.dropped, private=True)
+            if isinstance(i, FrameError)
+            else decode_device(i)
+            for i in self._frames.feed(data, now)
         ]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,14 +38,27 @@ def header(t: Translate, column: str) -> str:
     return t(f"att.col.{column}")
 
 
-def to_csv(rows: Sequence[ReportRow], t: Translate) -> str:
+def shown(row: ReportRow, windows: Mapping[str, str]) -> dict[str, Any]:
+    """A row's flat columns, windows by the names the hall uses (3号窗口, never w03)."""
+    flat = row.flat()
+    named = windows.get(flat["window"])
+    if named is not None:
+        if flat["key"] == flat["window"]:  # a window's row (by="window")
+            flat["key"] = named
+        flat["window"] = named
+    return flat
+
+
+def to_csv(
+    rows: Sequence[ReportRow], t: Translate, windows: Mapping[str, str] | None = None
+) -> str:
     """Report rows as CSV text: the BOM, a header row of words, then one row per line."""
     buf = io.StringIO()
     cols = columns(rows)
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([header(t, c) for c in cols])
     for r in rows:
-        flat = r.flat()
+        flat = shown(r, windows or {})
         writer.writerow(["" if flat[c] is None else flat[c] for c in cols])
     return BOM + buf.getvalue()
 
@@ -66,7 +79,11 @@ def status_text(t: Translate, cp: dict[str, Any]) -> str:
 
 
 def day_sheet(
-    report: MonthReport, t: Translate, zone: ZoneInfo, names: Sequence[str]
+    report: MonthReport,
+    t: Translate,
+    zone: ZoneInfo,
+    names: Sequence[str],
+    windows: Mapping[str, str] | None = None,
 ) -> tuple[list[str], list[list[Any]]]:
     """The per-day sheet: one row per staff member and day, time and verdict per checkpoint."""
     info = {r.key: r for r in report.staff}
@@ -80,7 +97,8 @@ def day_sheet(
     out = []
     for (sid, day), cps in sorted(by_day.items()):
         person = info.get(sid)
-        row: list[Any] = [sid, person.name if person else "", person.window if person else ""]
+        window = (windows or {}).get(person.window, person.window) if person else ""
+        row: list[Any] = [sid, person.name if person else "", window]
         row.append(day.isoformat())
         for n in names:
             judged = cps.get(n)
@@ -126,7 +144,13 @@ def penalty_sheet(report: MonthReport, t: Translate) -> tuple[list[str], list[li
     return head, out
 
 
-def to_xlsx(report: MonthReport, t: Translate, zone: ZoneInfo, names: Sequence[str]) -> bytes:
+def to_xlsx(
+    report: MonthReport,
+    t: Translate,
+    zone: ZoneInfo,
+    names: Sequence[str],
+    windows: Mapping[str, str] | None = None,
+) -> bytes:
     """The report as an XLSX workbook: staff, windows, units, per day, penalties, about."""
     from openpyxl import Workbook
 
@@ -142,10 +166,10 @@ def to_xlsx(report: MonthReport, t: Translate, zone: ZoneInfo, names: Sequence[s
             (
                 t(title),
                 [header(t, c) for c in cols],
-                [[r.flat()[c] for c in cols] for r in report_rows],
+                [[shown(r, windows or {})[c] for c in cols] for r in report_rows],
             )
         )
-    sheets.append((t("att.sheet.days"), *day_sheet(report, t, zone, names)))
+    sheets.append((t("att.sheet.days"), *day_sheet(report, t, zone, names, windows)))
     sheets.append((t("att.sheet.penalties"), *penalty_sheet(report, t)))
     about = [
         [t("att.col.month"), report.month],

@@ -28,6 +28,7 @@ from hub.complaints.rules import (
     OPERATOR_CHANNELS,
     ComplaintInputError,
     ComplaintSettings,
+    check_happened,
     clean_text,
 )
 from hub.contact_key import ContactKeyError, seal_on_hub, seal_text_on_hub
@@ -73,7 +74,7 @@ class TakeComplaint(BaseModel):
     actor: str | None = Field(default=None, max_length=64)
 
 
-def new_complaint(hall: Hall, body: TakeComplaint) -> store.NewComplaint:
+def new_complaint(hall: Hall, body: TakeComplaint, now: datetime) -> store.NewComplaint:
     """The complaint as stored: checked, the contact sealed (PRIV-1); Problem / ContactError."""
     if body.channel not in OPERATOR_CHANNELS:
         raise ComplaintInputError("complaint.err_channel")
@@ -84,6 +85,7 @@ def new_complaint(hall: Hall, body: TakeComplaint) -> store.NewComplaint:
     when = body.happened_at
     if when is not None and when.tzinfo is None:
         when = when.replace(tzinfo=ZoneInfo(hall.timezone))
+    when = check_happened(when, now)
     try:
         phone = seal_on_hub(body.phone) if body.phone else None
         name = seal_text_on_hub(body.name) if body.name else None
@@ -109,7 +111,7 @@ def take_complaint(
     h = hall_of(halls, hall)
     actor = actor_of(request, body.actor)
     try:
-        new = new_complaint(h, body)
+        new = new_complaint(h, body, now)
     except ContactError:
         raise ComplaintInputError("pub.err_phone") from None
     taken = store.take(

@@ -20,6 +20,7 @@ from hub.complaints.rules import (
     overdue,
 )
 from hub.complaints.store import ALERT, CALLBACK, COMPLAINT, load_settings, shown
+from hub.db import lock_row
 from hub.dbtypes import aware
 from hub.workdays import IsWorkday, end_of_workday
 
@@ -81,6 +82,7 @@ def callback_step(
     if result not in CALLBACK_RESULTS:
         raise ComplaintInputError("callback.err_result")
     with engine.begin() as conn:
+        lock_row(conn, CALLBACK, callback_id)  # two operators ending it: one call, one outcome
         row = conn.execute(sa.select(CALLBACK).where(CALLBACK.c.id == callback_id)).first()
         if row is None:
             raise KeyError(callback_id)

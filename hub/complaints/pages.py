@@ -109,7 +109,7 @@ def take_complaint(
         phone=phone or None,
     )
     try:
-        new = new_complaint(hall, body)
+        new = new_complaint(hall, body, request.app.state.clock())
     except (Problem, ContactError) as exc:
         return _page(request, op, hall, {"error": _worded(request, exc)}, 422)
     engine = request.app.state.engine

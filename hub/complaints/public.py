@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from hub.complaints import store
-from hub.complaints.rules import ComplaintInputError, clean_text
+from hub.complaints.rules import ComplaintInputError, check_happened, clean_text
 from hub.contact_key import ContactKeyError, seal_on_hub, seal_text_on_hub
 from hub.dashboard.i18n import COOKIE as LANG_COOKIE
 from hub.dashboard.i18n import choose_lang, translator
@@ -138,7 +138,8 @@ def complaint_submit(
         logger.warning("complaint page of %s: a robot's submission dropped", hall.id)
         return _page(request, "complaint_done.html", hall, {"ref": "—", "link": None})
     try:
-        new = _complaint(hall, text, subject, window, happened, name, phone)
+        now = request.app.state.clock()
+        new = _complaint(hall, text, subject, window, happened, name, phone, now)
     except (Problem, ContactError) as exc:
         words = t(exc.key, **exc.values) if isinstance(exc, Problem) else t("pub.err_phone")
         return _form(request, hall, words, 422, values)
@@ -150,7 +151,7 @@ def complaint_submit(
         hall.id,
         new,
         actor="citizen",
-        now=request.app.state.clock(),
+        now=now,
         tz=tz,
         is_workday=WorkCalendar().is_workday,
         with_status_link=True,
@@ -161,7 +162,14 @@ def complaint_submit(
 
 
 def _complaint(
-    hall: Hall, text: str, subject: str, window: str, happened: str, name: str, phone: str
+    hall: Hall,
+    text: str,
+    subject: str,
+    window: str,
+    happened: str,
+    name: str,
+    phone: str,
+    now: datetime,
 ) -> store.NewComplaint:
     body = clean_text(text, least=10, most=2000, key="pub.err_text")
     subj = clean_text(subject, least=0, most=100, key="pub.err_subject") or body[:30]
@@ -173,6 +181,7 @@ def _complaint(
             when = datetime.fromisoformat(happened).replace(tzinfo=ZoneInfo(hall.timezone))
         except ValueError:
             raise ComplaintInputError("pub.err_when") from None
+    when = check_happened(when, now)
     who = clean_text(name, least=0, most=20, key="pub.err_name")
     try:
         sealed_phone = seal_on_hub(phone) if phone.strip() else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -138,6 +138,17 @@ def overdue(
     if s in (_C.OPEN, _C.ASSIGNED, _C.INVESTIGATING) and now > answer_due:
         out.append("answer_overdue")
     return out
+
+
+WHEN_SLACK = timedelta(minutes=10)
+"""How far ahead of the hub's clock a complaint's "when it happened" may be (a phone's clock)."""
+
+
+def check_happened(when: datetime | None, now: datetime) -> datetime | None:
+    """When the complained-of matter happened: not a day that has not come (DUTY-6)."""
+    if when is not None and when > now + WHEN_SLACK:
+        raise ComplaintInputError("pub.err_when_future")
+    return when
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

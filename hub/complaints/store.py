@@ -35,6 +35,7 @@ from hub.complaints.tables import (
     ComplaintRow,
     ComplaintSettingsRow,
 )
+from hub.db import lock_row
 from hub.dbtypes import aware
 from hub.workdays import IsWorkday
 
@@ -178,6 +179,7 @@ def act(
     """One audited step: assign, investigate, answer (the answer, finding and how it was told:
     the contact is erased, PRIV-1), close. KeyError if none; ComplaintError if not now."""
     with engine.begin() as conn:
+        lock_row(conn, COMPLAINT, complaint_id)  # a second operator's step waits, then is judged
         row = conn.execute(sa.select(COMPLAINT).where(COMPLAINT.c.id == complaint_id)).first()
         if row is None:
             raise KeyError(complaint_id)

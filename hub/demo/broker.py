@@ -1,4 +1,4 @@
-"""Find or start an MQTT broker for the demo: the machine's, a private mosquitto, or embedded."""
+"""Start an MQTT broker for the demo: a private mosquitto, or the embedded one; or use one given."""
 
 from __future__ import annotations
 
@@ -81,8 +81,13 @@ def start_private_mosquitto(data_dir: Path) -> DemoBroker | None:
         "set_tcp_nodelay true\n"
         f"log_dest file {(folder / 'mosquitto.log').resolve()}\n"
     )
+    # its own session: a Ctrl-C at the terminal (SIGINT to the whole foreground group) stops
+    # the demo, which then stops its devices through this broker and only then the broker
     proc = subprocess.Popen(
-        [exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [exe, "-c", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -105,16 +110,16 @@ def start_embedded() -> DemoBroker:
 
 
 def choose_broker(data_dir: Path, url: str | None = None) -> DemoBroker:
-    """The broker named ("embedded" forces the embedded one), else the machine's on
-    127.0.0.1:1883, else a private mosquitto, else the embedded demo broker."""
+    """The broker named ("embedded" forces the embedded one), else a private mosquitto of this
+    run on a free port, else (mosquitto not installed) the embedded demo broker.
+
+    Never the machine's shared broker unasked: two demos there would see each other's hall.
+    """
     if url == "embedded":
         return start_embedded()
     if url:
         logger.info("broker: %s (given)", url)
         return DemoBroker(url, "given")
-    if answers_mqtt("127.0.0.1", 1883):
-        logger.info("broker: the machine's MQTT broker at 127.0.0.1:1883")
-        return DemoBroker("mqtt://127.0.0.1:1883", "machine")
     started = start_private_mosquitto(data_dir)
     if started is not None:
         logger.info("broker: %s at %s", started.kind, started.url)

@@ -6,12 +6,14 @@ import logging
 import os
 import secrets
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from models.layout import load_hall
+from hub.problems import Problem
+from models.layout import Hall, load_hall
 
 logger = logging.getLogger(__name__)
 DEMO_HALL = Path(__file__).resolve().parents[2] / "firmware_cfg" / "halls" / "demo"
@@ -43,6 +45,52 @@ def provide_face_keys(data_dir: Path, hall_id: str) -> None:
     os.environ.setdefault("HK_FACE_HALL_KEY", hall_key(master.encode(), hall_id).decode())
 
 
+class DemoProblem(Problem):
+    """The demo cannot start: a catalogue key the CLI words in the reader's language."""
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Refuse a web port another program (another demo, a hub) already listens on."""
+    if port == 0:
+        return
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            raise DemoProblem("demo.port_busy", port=port) from None
+
+
+def run_id() -> str:
+    """A short id of this run: the MQTT client ids carry it, so two demos on one broker never
+    take over each other's sessions (a fixed id knocked the other demo off, again and again)."""
+    return secrets.token_hex(3)
+
+
+def clear_device_states(broker_url: str, hall: Hall) -> None:
+    """Remove the devices' retained "offline" states at a clean stop: the next run's hub must
+    not take a planned stop for 52 devices gone offline (alerts left behind)."""
+    from models.broker import BrokerSettings
+    from models.topics import Channel, build_topic
+
+    broker = BrokerSettings.of(broker_url)
+    client = broker.client(f"hk-demo-stop-{run_id()}")
+    try:
+        client.connect(broker.host, broker.port)
+    except OSError:
+        logger.info("demo stop: the broker is gone; retained device states stay")
+        return
+    client.loop_start()
+    try:
+        for device in hall.devices:
+            topic = build_topic(hall.id, device.id, Channel.STATE)
+            client.publish(topic, b"", qos=1, retain=True).wait_for_publish(5)
+    except (RuntimeError, ValueError):
+        logger.info("demo stop: retained device states not all cleared")
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
 def run_demo(
     data_dir: Path,
     *,
@@ -50,6 +98,7 @@ def run_demo(
     port: int = 8000,
     hall_dir: Path = DEMO_HALL,
     scenario: bool = True,
+    pace: float = 1.0,
     stop_event: threading.Event | None = None,
     on_ready: object = None,
 ) -> None:
@@ -60,9 +109,11 @@ def run_demo(
     from hub.server import HubServer
     from hub.settings import HubSettings
 
+    check_port_free("127.0.0.1", port)  # before anything starts: a clear word, no traceback
     data_dir.mkdir(parents=True, exist_ok=True)
     hall = load_hall(hall_dir)
     stop = stop_event or threading.Event()
+    run = run_id()
     broker = choose_broker(data_dir, broker_url)
     provide_face_keys(data_dir, hall.id)
     from hub.demo.citizens import CitizenEpisodes, provide_contact_key
@@ -75,7 +126,7 @@ def run_demo(
             broker_url=broker.url,
             hall_dirs=[hall_dir],
             port=port,
-            client_id="hk-demo-hub",
+            client_id=f"hk-demo-{run}",
             secret_key=demo_secret(data_dir),
             tick_s=5.0,
         )
@@ -92,7 +143,12 @@ def run_demo(
         assert hub.engine is not None
         login = ensure_demo_admin(hub.engine)  # a fresh random password, shown only below
         edge = AgentSettings(
-            broker_url=broker.url, data_dir=data_dir / "edge", heartbeat_s=10.0, clock_synced=True
+            broker_url=broker.url,
+            data_dir=data_dir / "edge",
+            heartbeat_s=10.0,
+            clock_synced=True,
+            client_id_suffix=f"-{run}",
+            session_expiry_s=600,  # a run's device sessions need not outlive it by long
         )
         agents = [
             Agent(hall, node, edge).start() for node in sorted({d.node for d in hall.devices})
@@ -102,7 +158,7 @@ def run_demo(
         if scenario:
             from hub.demo.scenario import Scenario
 
-            runner = Scenario(hall, agents, hub).start()
+            runner = Scenario(hall, agents, hub, pace=pace).start()
             episodes = CitizenEpisodes(hall, hub, runner.drivers, runner).start()  # DEV-4, DUTY-6
             from hub.demo.faces import DemoFaces
 
@@ -125,10 +181,15 @@ def run_demo(
             runner.stop()
         if faces is not None:
             faces.stop()
-        for agent in reversed(agents or []):
-            agent.stop()
         if hub is not None:
+            hub.closing()  # the devices go offline on purpose: recorded, no alerts (DEV-2)
+        for agent in reversed(agents or []):
+            agent.stop()  # the hub still takes their last facts and offline states
+        if hub is not None:
+            hub.switched_off()  # faults re-judged when the devices are back (no alert left)
             hub.stop()
+        if agents:
+            clear_device_states(broker.url, hall)
         broker.stop()
 
 

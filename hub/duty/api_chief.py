@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, Field
 from hub.api.deps import EngineDep, NowDep
 from hub.duty.api_common import (
     CHIEF_ROLES,
+    REFUSED,
     HallDep,
     OperatorDep,
     Strict,
@@ -30,9 +31,20 @@ from hub.duty.chief_store import (
     rotations,
     set_rotation,
     stand_ins,
+    unapproved_chief,
 )
 from hub.duty.hallctx import load_duty_policy
 from hub.duty.opening import AckRefused, acknowledge, state
+from hub.duty.public import (
+    ArrivalPublic,
+    ChiefPublic,
+    DutyCheckPublic,
+    DutyCheckShown,
+    LogEntryPublic,
+    OpeningPublic,
+    RotationSet,
+    StandInCreated,
+)
 from hub.duty.rotation import terms
 from hub.duty.words import say
 
@@ -99,7 +111,7 @@ def _refused(request: Request, key: str, **values: object) -> JSONResponse:
     return JSONResponse({"detail": [{"key": key, "values": values, "text": text}]}, 422)
 
 
-@router.get("/{hall}/chief")
+@router.get("/{hall}/chief", response_model=ChiefPublic)
 def get_chief(
     hall: HallDep,
     engine: EngineDep,
@@ -117,10 +129,12 @@ def get_chief(
         rots = rotations(conn, hall.id)
         found = chief_on(conn, hall, today)
         subs = stand_ins(conn, hall.id)
+        unapproved = unapproved_chief(conn, hall, today)
     return {
         "today": today,
         "chief": found[0] if found else None,
         "rostered_chief": (found[1] or found[0]) if found else None,
+        "standin_unapproved": unapproved is not None,
         "terms": [_term(t) for t in terms(rots, start, end)],
         "rotations": [_rotation(r) for r in rots],
         "stand_ins": [_standin(s) for s in subs],
@@ -145,7 +159,7 @@ def _standin(s: Any) -> dict[str, Any]:
     }
 
 
-@router.put("/{hall}/rotation")
+@router.put("/{hall}/rotation", response_model=RotationSet, responses=REFUSED)
 def put_rotation(
     request: Request,
     body: RotationIn,
@@ -172,7 +186,9 @@ def put_rotation(
         return _refused(request, exc.key, **exc.values)
 
 
-@router.post("/{hall}/chief-standins", status_code=201)
+@router.post(
+    "/{hall}/chief-standins", status_code=201, response_model=StandInCreated, responses=REFUSED
+)
 def post_stand_in(
     request: Request,
     body: StandInIn,
@@ -199,7 +215,7 @@ def post_stand_in(
         return _refused(request, exc.key, **exc.values)
 
 
-@router.get("/{hall}/log")
+@router.get("/{hall}/log", response_model=list[LogEntryPublic])
 def get_log(
     hall: HallDep,
     engine: EngineDep,
@@ -213,7 +229,7 @@ def get_log(
         return log_between(conn, hall.id, start or today - timedelta(days=6), end or today)
 
 
-@router.post("/{hall}/log", status_code=201)
+@router.post("/{hall}/log", status_code=201, response_model=LogEntryPublic, responses=REFUSED)
 def post_log(
     request: Request, body: LogIn, hall: HallDep, engine: EngineDep, now: NowDep, op: OperatorDep
 ) -> Any:
@@ -240,7 +256,7 @@ def post_log(
         return _refused(request, exc.key, **exc.values)
 
 
-@router.get("/{hall}/checks")
+@router.get("/{hall}/checks", response_model=list[DutyCheckShown])
 def get_checks(
     hall: HallDep, engine: EngineDep, now: NowDep, op: OperatorDep, day: date | None = None
 ) -> list[dict[str, Any]]:
@@ -250,7 +266,7 @@ def get_checks(
     return [shown(r, now, op.role in CHIEF_ROLES) for r in rows]
 
 
-@router.post("/{hall}/checks/{check_id}")
+@router.post("/{hall}/checks/{check_id}", response_model=DutyCheckPublic, responses=REFUSED)
 def post_check(
     request: Request,
     check_id: int,
@@ -281,7 +297,7 @@ def post_check(
         return _refused(request, str(exc))
 
 
-@router.get("/{hall}/opening")
+@router.get("/{hall}/opening", response_model=OpeningPublic)
 def get_opening(
     hall: HallDep, engine: EngineDep, now: NowDep, day: date | None = None
 ) -> dict[str, Any]:
@@ -290,7 +306,7 @@ def get_opening(
         return state(conn, hall, day or hall.local_day(now), load_duty_policy(conn, hall.id))
 
 
-@router.post("/{hall}/opening/ack")
+@router.post("/{hall}/opening/ack", response_model=OpeningPublic, responses=REFUSED)
 def post_opening_ack(
     request: Request, body: AckIn, hall: HallDep, engine: EngineDep, now: NowDep, op: OperatorDep
 ) -> Any:
@@ -311,7 +327,7 @@ def post_opening_ack(
         return _refused(request, str(exc))
 
 
-@router.get("/{hall}/arrivals")
+@router.get("/{hall}/arrivals", response_model=list[ArrivalPublic])
 def get_arrivals(
     hall: HallDep,
     engine: EngineDep,

@@ -14,6 +14,7 @@ from hub.api.deps import HallsDep
 from hub.dashboard.i18n import choose_lang
 from hub.duty.hallctx import HallDuty
 from hub.duty.ledger_store import hall_duty
+from hub.duty.public import RefusedPublic
 from hub.duty.roster import RosterIssue, month_days
 from hub.duty.words import say
 from hub.users.accounts import Operator, Role
@@ -43,6 +44,10 @@ def get_operator(request: Request) -> Operator:
 
 
 OperatorDep = Annotated[Operator, Depends(get_operator)]
+REFUSED: dict[int | str, dict[str, Any]] = {
+    422: {"model": RefusedPublic, "description": "Refused, with every reason in the reader's words"}
+}
+"""The 422 of a route the rules may refuse (roster, chief's log, checks, visits)."""
 CHIEF_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.DUTY_CHIEF})
 
 

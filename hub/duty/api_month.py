@@ -4,6 +4,7 @@ assessment and its notice as XLSX (DUTY-5), the hall's duty policy (points), the
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date
 from typing import Any, Literal
 
@@ -12,11 +13,30 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, Field
 
 from hub.api.deps import EngineDep, NowDep
-from hub.duty.api_common import HallDep, OperatorDep, Strict, actor_of, lang_of, month_or_422
+from hub.api.public import FILE, XLSX
+from hub.duty.api_common import (
+    REFUSED,
+    HallDep,
+    OperatorDep,
+    Strict,
+    actor_of,
+    lang_of,
+    month_or_422,
+)
 from hub.duty.assessment import Assessment, ranked
 from hub.duty.assessment_store import assess
 from hub.duty.hallctx import audit_in, load_duty_policy, save_duty_policy
 from hub.duty.policy import DutyPolicy, PolicyError, load_preset, parse_policy, preset_names
+from hub.duty.public_month import (
+    AssessmentsPublic,
+    InspectionPublic,
+    InspectionsPublic,
+    PolicyChoicePublic,
+    PolicyPublic,
+    SittingPublic,
+    SittingsPublic,
+    WeeklyPublic,
+)
 from hub.duty.roster import month_key
 from hub.duty.roster_store import staff_names
 from hub.duty.visits import (
@@ -32,6 +52,12 @@ from hub.duty.weekly import weekly_report
 from hub.duty.words import catalogue, say
 
 router = APIRouter()
+NOTICE_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {
+        "content": {XLSX: FILE},
+        "description": "The assessment: JSON, or the notice with format=xlsx",
+    }
+}
 
 
 class SittingIn(Strict):
@@ -66,7 +92,7 @@ def _refused(request: Request, key: str) -> JSONResponse:
     return JSONResponse({"detail": [{"key": key, "text": say(lang_of(request), key)}]}, 422)
 
 
-@router.post("/{hall}/sittings", status_code=201)
+@router.post("/{hall}/sittings", status_code=201, response_model=SittingPublic, responses=REFUSED)
 def post_sitting(
     request: Request,
     body: SittingIn,
@@ -90,7 +116,7 @@ def post_sitting(
         return _refused(request, str(exc))
 
 
-@router.post("/{hall}/sittings/{sitting_id}/sat")
+@router.post("/{hall}/sittings/{sitting_id}/sat", response_model=SittingPublic, responses=REFUSED)
 def post_sat(
     request: Request,
     sitting_id: int,
@@ -112,7 +138,7 @@ def post_sat(
         return _refused(request, str(exc))
 
 
-@router.get("/{hall}/sittings")
+@router.get("/{hall}/sittings", response_model=SittingsPublic)
 def get_sittings(hall: HallDep, engine: EngineDep, now: NowDep, month: str | None = None) -> Any:
     """The month's sittings and, per week, whether it had its sittings (DUTY-3)."""
     month = month or month_key(hall.local_day(now))
@@ -127,7 +153,9 @@ def get_sittings(hall: HallDep, engine: EngineDep, now: NowDep, month: str | Non
     }
 
 
-@router.post("/{hall}/inspections", status_code=201)
+@router.post(
+    "/{hall}/inspections", status_code=201, response_model=InspectionPublic, responses=REFUSED
+)
 def post_inspection(
     request: Request,
     body: InspectionIn,
@@ -147,7 +175,7 @@ def post_inspection(
         return _refused(request, str(exc))
 
 
-@router.get("/{hall}/inspections")
+@router.get("/{hall}/inspections", response_model=InspectionsPublic)
 def get_inspections(hall: HallDep, engine: EngineDep, now: NowDep, month: str | None = None) -> Any:
     """The month's inspections (reported monthly in writing, DUTY-4)."""
     month = month or month_key(hall.local_day(now))
@@ -171,24 +199,42 @@ def assessment_out(a: Assessment, rank: int) -> dict[str, Any]:
     }
 
 
-@router.get("/{hall}/assessment", response_model=None)
+@router.get("/{hall}/assessment", response_model=AssessmentsPublic, responses=NOTICE_RESPONSES)
 def get_assessment(
     request: Request,
     hall: HallDep,
     engine: EngineDep,
     now: NowDep,
     month: str | None = None,
-    format: Literal["json", "xlsx"] = "json",
+    format: Literal["json", "xlsx", "csv"] = "json",
+    by: Literal["staff", "window"] = "staff",
 ) -> Any:
     """The month's assessment per staff member and window (DUTY-5); frozen once the attendance
-    month is closed. `format=xlsx` is the notice (通报) as a workbook."""
+    month is closed. `format=xlsx` is the notice (通报) as a workbook; `format=csv` one table
+    (`by` staff or window, UTF-8 with BOM), in words (zh-CN; English with ?lang=en)."""
     month = month or month_key(hall.local_day(now))
     month_or_422(month)
     with engine.begin() as conn:
         out, frozen = assess(conn, hall, month, now)
-        names = staff_names(conn)
+        names = {**staff_names(conn), **hall.hall.window_names()}
     staff = ranked([a for a in out if a.subject_kind == "staff"])
     windows = ranked([a for a in out if a.subject_kind == "window"])
+    if format == "csv":
+        from hub.exports import Sheet, download
+
+        lang = lang_of(request)
+        rows = [
+            {
+                "rank": rank,
+                "subject": shown_subject(a, names)[0],
+                "name": shown_subject(a, names)[1],
+                "total": a.total,
+                "items": assessment_items(catalogue(lang), a),
+            }
+            for rank, a in (staff if by == "staff" else windows)
+        ]
+        table = Sheet(f"assess_{by if by == 'staff' else 'windows'}", ASSESS_COLUMNS, rows)
+        return download(lang, "assessment", f"assessment-{hall.id}-{month}-{by}", "csv", [table])
     if format == "xlsx":
         body = assessment_xlsx(
             hall.hall.name, month, frozen, staff, windows, names, lang_of(request)
@@ -206,6 +252,24 @@ def get_assessment(
         "staff": [{**assessment_out(a, r), "name": names.get(a.subject, "")} for r, a in staff],
         "windows": [assessment_out(a, r) for r, a in windows],
     }
+
+
+ASSESS_COLUMNS = ("rank", "subject", "name", "total", "items")
+"""The assessment's columns; their headers are the catalogue's words of the same keys."""
+
+
+def shown_subject(a: Assessment, names: dict[str, str]) -> tuple[str, str]:
+    """(subject, name) cells: a staff member's id and name; a window by the hall's name only."""
+    if a.subject_kind == "window":
+        return names.get(a.subject, a.subject), ""
+    return a.subject, names.get(a.subject, "")
+
+
+def assessment_items(t: Callable[..., str], a: Assessment) -> str:
+    """An assessment's items in words: 迟到×2（-2，ATT-9）；..."""
+    return "；".join(
+        f"{t('item_' + i.key)}×{i.count:g}（{i.points:+g}，{i.rule}）" for i in a.items
+    )
 
 
 def assessment_xlsx(
@@ -234,19 +298,16 @@ def assessment_xlsx(
                 t("assess_frozen") if frozen else t("assess_open"),
             ]
         )
-        sheet.append([t("rank"), t("subject"), t("name"), t("total"), t("items")])
+        sheet.append([t(c) for c in ASSESS_COLUMNS])
         for rank, a in rows:
-            items = "；".join(
-                f"{t('item_' + i.key)}×{i.count:g}（{i.points:+g}，{i.rule}）" for i in a.items
-            )
-            sheet.append([rank, a.subject, names.get(a.subject, ""), a.total, items])
+            sheet.append([rank, *shown_subject(a, names), a.total, assessment_items(t, a)])
         sheet.column_dimensions["E"].width = 90
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()
 
 
-@router.get("/{hall}/policy")
+@router.get("/{hall}/policy", response_model=PolicyChoicePublic)
 def get_policy(hall: HallDep, engine: EngineDep) -> dict[str, Any]:
     """The hall's duty policy (points included) and the presets it may start from."""
     with engine.connect() as conn:
@@ -254,7 +315,7 @@ def get_policy(hall: HallDep, engine: EngineDep) -> dict[str, Any]:
     return {"policy": policy.model_dump(mode="json"), "presets": preset_names()}
 
 
-@router.put("/{hall}/policy")
+@router.put("/{hall}/policy", response_model=PolicyPublic)
 def put_policy(
     request: Request,
     body: dict[str, Any],
@@ -285,7 +346,7 @@ def put_policy(
     return {"policy": policy.model_dump(mode="json")}
 
 
-@router.get("/{hall}/weekly")
+@router.get("/{hall}/weekly", response_model=WeeklyPublic)
 def get_weekly(
     hall: HallDep, engine: EngineDep, now: NowDep, week: date | None = None
 ) -> dict[str, Any]:

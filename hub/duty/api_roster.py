@@ -12,7 +12,9 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from hub.api.deps import EngineDep, NowDep
+from hub.api.public import CSV, FILE, XLSX
 from hub.duty.api_common import (
+    REFUSED,
     HallDep,
     OperatorDep,
     Strict,
@@ -25,12 +27,23 @@ from hub.duty.api_common import (
 from hub.duty.hallctx import audit_in
 from hub.duty.ledger import LedgerDay
 from hub.duty.ledger_store import ledger_day
+from hub.duty.public import (
+    HolderNowPublic,
+    LedgerPublic,
+    OvertimePublic,
+    RosterEdited,
+    RosterImported,
+    RosterPublic,
+)
 from hub.duty.roster import RosterEntry, filing_deadline, month_key
 from hub.duty.roster_desk import RosterRefused, edit_roster, import_roster
 from hub.duty.roster_store import OVERTIME, month_entries, standing_seats, versions
 from hub.duty.rosterio import template_csv, template_rows, template_xlsx
 
 router = APIRouter()
+TEMPLATE_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": {CSV: FILE, XLSX: FILE}, "description": "The template (format=csv|xlsx)"}
+}
 MAX_UPLOAD = 2 * 1024 * 1024
 
 
@@ -62,7 +75,7 @@ def _entry_out(e: RosterEntry) -> dict[str, Any]:
     }
 
 
-@router.get("/{hall}/roster")
+@router.get("/{hall}/roster", response_model=RosterPublic)
 def get_roster(
     hall: HallDep, engine: EngineDep, now: NowDep, month: str | None = None
 ) -> dict[str, Any]:
@@ -82,7 +95,7 @@ def get_roster(
     }
 
 
-@router.post("/{hall}/roster/import")
+@router.post("/{hall}/roster/import", response_model=RosterImported, responses=REFUSED)
 async def post_roster_import(
     request: Request,
     hall: HallDep,
@@ -114,7 +127,7 @@ async def post_roster_import(
     return {"version": filed.version, "warnings": issues_out(filed.warnings, lang)}
 
 
-@router.put("/{hall}/roster/cell")
+@router.put("/{hall}/roster/cell", response_model=RosterEdited, responses=REFUSED)
 def put_roster_cell(
     request: Request, body: CellIn, hall: HallDep, engine: EngineDep, now: NowDep, op: OperatorDep
 ) -> Any:
@@ -136,7 +149,7 @@ def put_roster_cell(
     return {"version": filed.version}
 
 
-@router.get("/{hall}/roster/template")
+@router.get("/{hall}/roster/template", response_class=Response, responses=TEMPLATE_RESPONSES)
 def get_template(
     hall: HallDep,
     engine: EngineDep,
@@ -223,7 +236,7 @@ def ledger_out(ledger: LedgerDay) -> dict[str, Any]:
     }
 
 
-@router.get("/{hall}/ledger")
+@router.get("/{hall}/ledger", response_model=LedgerPublic)
 def get_ledger(
     hall: HallDep, engine: EngineDep, now: NowDep, day: date | None = None
 ) -> dict[str, Any]:
@@ -233,7 +246,7 @@ def get_ledger(
     return ledger_out(ledger)
 
 
-@router.get("/{hall}/ledger/now")
+@router.get("/{hall}/ledger/now", response_model=list[HolderNowPublic])
 def get_ledger_now(hall: HallDep, engine: EngineDep, now: NowDep) -> list[dict[str, Any]]:
     """Who holds each seat now (the hall map and the rating devices show this, RATE-2)."""
     with engine.connect() as conn:
@@ -254,7 +267,7 @@ def get_ledger_now(hall: HallDep, engine: EngineDep, now: NowDep) -> list[dict[s
     return out
 
 
-@router.get("/{hall}/overtime")
+@router.get("/{hall}/overtime", response_model=list[OvertimePublic])
 def get_overtime(
     hall: HallDep, engine: EngineDep, month: Annotated[str, Query()]
 ) -> list[dict[str, Any]]:
@@ -269,7 +282,7 @@ def get_overtime(
         return [dict(r) for r in conn.execute(q).mappings()]
 
 
-@router.post("/{hall}/overtime/{overtime_id}/decision")
+@router.post("/{hall}/overtime/{overtime_id}/decision", response_model=OvertimePublic)
 def post_overtime_decision(
     request: Request,
     overtime_id: int,

@@ -11,7 +11,7 @@ logger = logging.getLogger(__name__)
 
 def setup(ctx: AreaContext) -> AreaParts:
     """Plug the roster, the post ledger and the duty chief's work into the hub."""
-    from hub.duty import page_forms, pages
+    from hub.duty import page_chief, page_forms, pages
     from hub.duty.api import router
     from hub.duty.ticker import DutyTicker
     from hub.duty.watch import SeatWatch
@@ -22,7 +22,7 @@ def setup(ctx: AreaContext) -> AreaParts:
     return AreaParts(
         name="duty",
         projectors=[watch],
-        routers=[router, pages.router, page_forms.router],
+        routers=[router, pages.router, page_forms.router, page_chief.router],
         background=[ticker],
         state={"duty_watch": watch, "duty_ticker": ticker},
     )

@@ -62,6 +62,12 @@ def chief_on(conn: Connection, hd: HallDuty, day: date) -> tuple[str, str | None
     return chief_of(rots, stand_ins(conn, hd.id), day, away_chiefs(conn, hd, rots, day))
 
 
+def unapproved_chief(conn: Connection, hd: HallDuty, day: date) -> str | None:
+    """Rule DUTY-2: the rostered chief on leave `day` with no approved stand-in, else None."""
+    rots = rotations(conn, hd.id)
+    return unapproved_leave(rots, stand_ins(conn, hd.id), day, away_chiefs(conn, hd, rots, day))
+
+
 def chief_leave_alert(conn: Connection, hd: HallDuty, now: datetime) -> bool:
     """Rule DUTY-2: the duty chief's own leave needs an approved stand-in. Raise one alert
     while today's rostered chief is on leave without one (naming who stands in meanwhile);

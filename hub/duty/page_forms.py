@@ -16,7 +16,7 @@ from hub.dashboard.routes import redirect_with
 from hub.dashboard.web import lang_of
 from hub.duty.api_common import CHIEF_ROLES
 from hub.duty.checks import CheckRefused, record_check
-from hub.duty.chief_store import ChiefRefused, add_log, add_stand_in, chief_on, set_rotation
+from hub.duty.chief_store import ChiefRefused, chief_on
 from hub.duty.hallctx import audit_in, load_duty_policy, save_duty_policy
 from hub.duty.opening import AckRefused, acknowledge
 from hub.duty.pages import OFFICE_ROLES, HallPage, PageOp, page
@@ -24,7 +24,7 @@ from hub.duty.policy import CHECK_ITEMS, Points
 from hub.duty.roster import RosterIssue, issue
 from hub.duty.roster_desk import RosterRefused, edit_roster, import_roster
 from hub.duty.roster_store import OVERTIME
-from hub.duty.visits import VisitRefused, record_inspection, record_sitting, register_sitting
+from hub.duty.visits import VisitRefused
 from hub.duty.words import say
 from hub.users.accounts import Operator, Role
 from hub.users.security import check_csrf
@@ -33,7 +33,7 @@ router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str | None, Form()]
 
 
-def _allow(op: Operator, roles: frozenset[Role]) -> None:
+def allow_role(op: Operator, roles: frozenset[Role]) -> None:
     if op.role not in roles:
         raise HTTPException(403, "your role may not change this")
 
@@ -44,7 +44,7 @@ def _problems(request: Request, op: Operator, issues: Iterable[RosterIssue], bac
     return page(request, "duty_problem.html", op, {"texts": texts, "back": back})
 
 
-def _run(
+def run_change(
     request: Request, op: Operator, back: str, work: Callable[[], Any], ok: Response
 ) -> Response:
     """Do the change; a refusal of the rules becomes the problem page."""
@@ -73,7 +73,7 @@ async def roster_import(
 ) -> Response:
     """File a month's roster from an uploaded CSV/XLSX (rule DUTY-1)."""
     check_csrf(request, csrf_token)
-    _allow(op, OFFICE_ROLES)
+    allow_role(op, OFFICE_ROLES)
     data = await file.read(2 * 1024 * 1024 + 1)
     back = f"/duty/roster?month={month}" if month else "/duty/roster"
     if len(data) > 2 * 1024 * 1024:
@@ -94,7 +94,7 @@ async def roster_import(
         )
         filed["month"] = got.version["month"]
 
-    response = _run(request, op, back, work, Response())
+    response = run_change(request, op, back, work, Response())
     if filed:
         return redirect_with("/duty/roster", month=filed["month"], result="filed")
     return response
@@ -114,10 +114,10 @@ def roster_cell(
 ) -> Response:
     """Set or clear one cell of the roster: a new version (rule DUTY-1)."""
     check_csrf(request, csrf_token)
-    _allow(op, OFFICE_ROLES)
+    allow_role(op, OFFICE_ROLES)
     engine, now = request.app.state.engine, request.app.state.clock()
     month = f"{day.year:04d}-{day.month:02d}"
-    return _run(
+    return run_change(
         request,
         op,
         f"/duty/roster?month={month}",
@@ -148,7 +148,7 @@ def overtime_decide(
 ) -> Response:
     """Approve or refuse holiday overtime (加班)."""
     check_csrf(request, csrf_token)
-    _allow(op, OFFICE_ROLES)
+    allow_role(op, OFFICE_ROLES)
     engine, now = request.app.state.engine, request.app.state.clock()
     status = "approved" if approve == "1" else "refused"
     with engine.begin() as conn:
@@ -183,7 +183,7 @@ def opening_ack(
 ) -> Response:
     """The duty chief acknowledges today's opening check (rule DEV-1)."""
     check_csrf(request, csrf_token)
-    _allow(op, CHIEF_ROLES)
+    allow_role(op, CHIEF_ROLES)
     engine, now = request.app.state.engine, request.app.state.clock()
 
     def work() -> None:
@@ -199,7 +199,7 @@ def opening_ack(
                 policy=load_duty_policy(conn, hd.id),
             )
 
-    return _run(request, op, "/duty", work, redirect_with("/duty"))
+    return run_change(request, op, "/duty", work, redirect_with("/duty"))
 
 
 @router.post("/duty/checks/{check_id}")
@@ -207,7 +207,7 @@ async def check_record(request: Request, check_id: int, op: PageOp, hd: HallPage
     """Record a duty check: each seat's checklist (unticked is a finding) and notes (POST-8)."""
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token") or ""))
-    _allow(op, CHIEF_ROLES)
+    allow_role(op, CHIEF_ROLES)
     engine, now = request.app.state.engine, request.app.state.clock()
     items: dict[str, dict[str, Any]] = {}
     for seat, _window in hd.seats():
@@ -230,199 +230,7 @@ async def check_record(request: Request, check_id: int, op: PageOp, hd: HallPage
                 policy=load_duty_policy(conn, hd.id),
             )
 
-    return _run(request, op, "/duty", work, redirect_with("/duty"))
-
-
-@router.post("/duty/log")
-def log_entry(
-    request: Request,
-    op: PageOp,
-    hd: HallPage,
-    text: Annotated[str, Form(min_length=1, max_length=4000)],
-    kind: Annotated[str, Form(max_length=16)] = "note",
-    staff_id: Annotated[str, Form(max_length=64)] = "",
-    window: Annotated[str, Form(max_length=63)] = "",
-    points: Annotated[float, Form(ge=-100, le=100)] = 0,
-    csrf_token: Csrf = None,
-) -> Response:
-    """Write in the duty chief's log (handover at the end of a term, points)."""
-    check_csrf(request, csrf_token)
-    _allow(op, CHIEF_ROLES)
-    engine, now = request.app.state.engine, request.app.state.clock()
-    today = hd.local_day(now)
-
-    def work() -> None:
-        with engine.begin() as conn:
-            add_log(
-                conn,
-                hd,
-                day=today,
-                author=op.username,
-                kind=kind,
-                text=text,
-                now=now,
-                today=today,
-                staff_id=staff_id or None,
-                window=window or None,
-                points=points,
-            )
-
-    return _run(request, op, "/duty/chief", work, redirect_with("/duty/chief"))
-
-
-@router.post("/duty/rotation")
-def rotation(
-    request: Request,
-    op: PageOp,
-    hd: HallPage,
-    anchor: Annotated[date, Form()],
-    order: Annotated[str, Form(max_length=2000)],
-    why: Annotated[str, Form(max_length=500)] = "",
-    csrf_token: Csrf = None,
-) -> Response:
-    """Set the centre's order of duty chiefs (rule DUTY-2)."""
-    check_csrf(request, csrf_token)
-    _allow(op, OFFICE_ROLES)
-    engine, now = request.app.state.engine, request.app.state.clock()
-    people = [p for p in order.replace("，", ",").replace(" ", ",").split(",") if p]
-
-    def work() -> None:
-        with engine.begin() as conn:
-            days = load_duty_policy(conn, hd.id).rotation.term_days
-            set_rotation(
-                conn,
-                hd.id,
-                anchor=anchor,
-                order=people,
-                term_days=days,
-                actor=op.username,
-                now=now,
-                why=why,
-            )
-
-    return _run(request, op, "/duty/chief", work, redirect_with("/duty/chief"))
-
-
-@router.post("/duty/standins")
-def standin(
-    request: Request,
-    op: PageOp,
-    hd: HallPage,
-    chief: Annotated[str, Form(max_length=64)],
-    staff_id: Annotated[str, Form(max_length=64)],
-    start: Annotated[date, Form()],
-    end: Annotated[date, Form()],
-    reason: Annotated[str, Form(max_length=500)] = "",
-    csrf_token: Csrf = None,
-) -> Response:
-    """A stand-in for the duty chief's leave, approved by the head duty chief (DUTY-2)."""
-    check_csrf(request, csrf_token)
-    _allow(op, OFFICE_ROLES)
-    engine, now = request.app.state.engine, request.app.state.clock()
-
-    def work() -> None:
-        with engine.begin() as conn:
-            add_stand_in(
-                conn,
-                hd.id,
-                chief=chief,
-                staff_id=staff_id,
-                start=start,
-                end=end,
-                approved_by=op.username,
-                reason=reason,
-                now=now,
-            )
-
-    return _run(request, op, "/duty/chief", work, redirect_with("/duty/chief"))
-
-
-@router.post("/duty/sittings")
-def sitting(
-    request: Request,
-    op: PageOp,
-    hd: HallPage,
-    leader: Annotated[str, Form(min_length=1, max_length=64)],
-    window: Annotated[str, Form(max_length=63)],
-    day: Annotated[date, Form()],
-    unit: Annotated[str, Form(max_length=128)] = "",
-    leader_staff_id: Annotated[str, Form(max_length=64)] = "",
-    csrf_token: Csrf = None,
-) -> Response:
-    """Register a leader's sitting (DUTY-3)."""
-    check_csrf(request, csrf_token)
-    _allow(op, CHIEF_ROLES)
-    engine, now = request.app.state.engine, request.app.state.clock()
-
-    def work() -> None:
-        with engine.begin() as conn:
-            register_sitting(
-                conn,
-                hd,
-                leader=leader,
-                leader_staff_id=leader_staff_id or None,
-                unit=unit,
-                window=window,
-                day=day,
-                actor=op.username,
-                now=now,
-                policy=load_duty_policy(conn, hd.id),
-            )
-
-    return _run(request, op, "/duty/visits", work, redirect_with("/duty/visits"))
-
-
-@router.post("/duty/sittings/{sitting_id}/sat")
-def sat(
-    request: Request, sitting_id: int, op: PageOp, hd: HallPage, csrf_token: Csrf = None
-) -> Response:
-    """Record that a registered sitting took place."""
-    check_csrf(request, csrf_token)
-    _allow(op, CHIEF_ROLES)
-    engine, now = request.app.state.engine, request.app.state.clock()
-
-    def work() -> None:
-        with engine.begin() as conn:
-            record_sitting(conn, hd, sitting_id, actor=op.username, now=now, note="")
-
-    return _run(request, op, "/duty/visits", work, redirect_with("/duty/visits"))
-
-
-@router.post("/duty/inspections")
-def inspection(
-    request: Request,
-    op: PageOp,
-    hd: HallPage,
-    window: Annotated[str, Form(max_length=63)],
-    inspector: Annotated[str, Form(min_length=1, max_length=64)],
-    kind: Annotated[str, Form(max_length=16)] = "spot",
-    problem: Annotated[str, Form()] = "",
-    findings: Annotated[str, Form(max_length=4000)] = "",
-    staff_id: Annotated[str, Form(max_length=64)] = "",
-    csrf_token: Csrf = None,
-) -> Response:
-    """Record an inspection and what it found (DUTY-4)."""
-    check_csrf(request, csrf_token)
-    _allow(op, CHIEF_ROLES)
-    engine, now = request.app.state.engine, request.app.state.clock()
-
-    def work() -> None:
-        with engine.begin() as conn:
-            record_inspection(
-                conn,
-                hd,
-                at=now,
-                kind=kind,
-                inspector=inspector,
-                window=window,
-                staff_id=staff_id or None,
-                problem=bool(problem),
-                findings=findings,
-                actor=op.username,
-                now=now,
-            )
-
-    return _run(request, op, "/duty/visits", work, redirect_with("/duty/visits"))
+    return run_change(request, op, "/duty", work, redirect_with("/duty"))
 
 
 @router.post("/duty/points")
@@ -430,7 +238,7 @@ async def points(request: Request, op: PageOp, hd: HallPage) -> Response:
     """The hall edits the assessment's points (rule DUTY-5); audited."""
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token") or ""))
-    _allow(op, OFFICE_ROLES)
+    allow_role(op, OFFICE_ROLES)
     engine, now = request.app.state.engine, request.app.state.clock()
     month = str(form.get("month") or "")
     with engine.begin() as conn:

@@ -15,7 +15,7 @@ from hub.duty.api_common import CHIEF_ROLES
 from hub.duty.assessment import ranked
 from hub.duty.assessment_store import assess
 from hub.duty.checks import checks_of_day, shown
-from hub.duty.chief_store import chief_on, log_between, rotations, stand_ins
+from hub.duty.chief_store import chief_on, log_between, rotations, stand_ins, unapproved_chief
 from hub.duty.hallctx import HallDuty, load_duty_policy
 from hub.duty.ledger_store import hall_duty, ledger_day
 from hub.duty.opening import state
@@ -88,6 +88,7 @@ def duty_today(request: Request, op: PageOp, hd: HallPage, day: str | None = Non
         ledger = ledger_day(conn, hd, the_day)
         names = staff_names(conn)
         found = chief_on(conn, hd, the_day)
+        unapproved = unapproved_chief(conn, hd, the_day)
         opening = state(conn, hd, the_day, load_duty_policy(conn, hd.id))
         checks = [
             shown(c, now, op.role in CHIEF_ROLES) for c in checks_of_day(conn, hd.id, the_day)
@@ -110,6 +111,7 @@ def duty_today(request: Request, op: PageOp, hd: HallPage, day: str | None = Non
             "ledger": ledger,
             "names": names,
             "chief": found,
+            "unapproved": unapproved,
             "opening": opening,
             "checks": checks,
             "now": now,
@@ -179,6 +181,7 @@ def duty_chief(request: Request, op: PageOp, hd: HallPage) -> HTMLResponse:
         subs = stand_ins(conn, hd.id)
         names = staff_names(conn)
         found = chief_on(conn, hd, today)
+        unapproved = unapproved_chief(conn, hd, today)
     return page(
         request,
         "duty_chief.html",
@@ -187,6 +190,7 @@ def duty_chief(request: Request, op: PageOp, hd: HallPage) -> HTMLResponse:
             "hd": hd,
             "today": today,
             "chief": found,
+            "unapproved": unapproved,
             "terms": terms(rots, today - timedelta(days=14), today + timedelta(days=55)),
             "rotation": rots[-1] if rots else None,
             "stand_ins": subs,

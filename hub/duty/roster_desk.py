@@ -2,18 +2,24 @@
 
 Both check the rows against the hall layout and the staff list and refuse the whole filing on
 any error (nothing half-filed); warnings are returned beside the new version (rule DUTY-1).
+A month whose attendance is closed (ATT-8) is not refiled: who was expected is settled. Two
+operators filing at once: the second filing is applied on top of the first (a cell edit keeps
+both cells), never lost and never a server error.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from hub.attendance.calendar import CalendarError
+from hub.duty.assessment_store import month_closed
 from hub.duty.hallctx import HallDuty
 from hub.duty.roster import (
     ROLE_WORDS,
@@ -30,6 +36,8 @@ from hub.duty.roster import (
 from hub.duty.roster_store import STAFF, file_roster, month_entries
 from hub.duty.rosterio import RosterFileError, read_roster
 
+logger = logging.getLogger(__name__)
+
 
 class RosterRefused(ValueError):
     """The roster was not filed; `issues` say why (catalogue keys with their values)."""
@@ -45,6 +53,29 @@ class Filed:
 
     version: dict[str, Any]
     warnings: list[RosterIssue] = field(default_factory=list)
+
+
+ATTEMPTS = 5
+"""Filings tried when another operator's filing of the same month got in first."""
+
+
+def _filing(
+    engine: Engine, month: str, work: Callable[[Connection], dict[str, Any]]
+) -> dict[str, Any]:
+    """Run `work` in one transaction: refused for a closed month (ATT-8); tried again on the
+    newer version when another filing of the month committed first (their version number)."""
+    for attempt in range(ATTEMPTS):
+        try:
+            with engine.begin() as conn:
+                if month_closed(conn, month):
+                    raise RosterRefused([issue("roster_err_closed", month=month)])
+                return work(conn)
+        except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
+            if attempt == ATTEMPTS - 1:
+                logger.warning("roster of %s not filed: %s", month, exc)
+                raise RosterRefused([issue("roster_err_busy", month=month)]) from None
+            logger.info("roster of %s: another filing came first; filing again", month)
+    raise AssertionError("unreachable")
 
 
 def _known_staff(engine: Engine, hall: str) -> set[str]:
@@ -91,8 +122,10 @@ def import_roster(
         raise RosterRefused([issue("roster_err_empty")])
     if len(months) > 1 or (month is not None and months != [month]):
         raise RosterRefused([issue("roster_err_months", months=", ".join(months))])
-    with engine.begin() as conn:
-        version = file_roster(
+    version = _filing(
+        engine,
+        months[0],
+        lambda conn: file_roster(
             conn,
             hd,
             months[0],
@@ -102,7 +135,8 @@ def import_roster(
             source="import",
             filename=filename,
             why=why,
-        )
+        ),
+    )
     return Filed(version, [i for i in parsed.issues if not i.error])
 
 
@@ -135,7 +169,8 @@ def edit_roster(
     except CalendarError as exc:
         raise RosterRefused([issue("roster_err_calendar", detail=str(exc))]) from None
     the_seat = None if the_role is Role.CHIEF else seat
-    with engine.begin() as conn:
+
+    def work(conn: Connection) -> dict[str, Any]:
         entries = [
             e
             for e in month_entries(conn, hd.id, month)
@@ -148,5 +183,6 @@ def edit_roster(
         problems = [i for i in check_entries(entries, hd.hall) if i.error]
         if problems:
             raise RosterRefused(problems)
-        version = file_roster(conn, hd, month, entries, actor=actor, now=now, why=why)
-    return Filed(version)
+        return file_roster(conn, hd, month, entries, actor=actor, now=now, why=why)
+
+    return Filed(_filing(engine, month, work))

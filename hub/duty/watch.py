@@ -1,7 +1,9 @@
 """The live side of the post ledger: each seat's holder now, pushed to the seat's rating device
 on every change of holder (rule RATE-2), and the ledger's flags raised as alerts (ATT-7, POST-6,
 DUTY-1, RATE-2). Run after each ingest batch that brings a punch or presence, and by the
-duty ticker (time alone changes holders: opening, the start and end of a leave).
+duty ticker (time alone changes holders: opening, the start and end of a leave). A rating
+device whose state comes (back) online is shown its seats' holders again (it missed the pushes
+made while it was away).
 
 Throttled: a busy hall sends presence marks every few seconds, and each sync rebuilds the
 hall's day. A hall whose last round ended less than `min_interval_s` ago is synced once more
@@ -119,6 +121,9 @@ class SeatWatch:
     def project(self, engine: Engine, batch: IngestBatch) -> None:
         """Re-read the holders of every hall a punch or presence of the batch belongs to
         (at most once per `min_interval_s` per hall; a trailing round catches the rest)."""
+        for state in batch.states:  # a rating device (back) online: show it who serves
+            if state.online and state.hall in self.halls:
+                self.reshow(engine, self.halls[state.hall], state.device)
         touched = sorted(
             {e.hall for e in batch.events if e.type in WATCHED and e.hall in self.halls}
         )
@@ -212,6 +217,41 @@ class SeatWatch:
             self._alerts(conn, hd, ledger, now)
         out = [self._push(engine, hd, day, *c) for c in changed]
         return out
+
+    def reshow(self, engine: Engine, hall: Hall, device: str) -> int:
+        """Rule RATE-2: a rating device that comes (back) online missed the pushes made while
+        it was away (commands are not kept for it): send it its seats' holders now. Returns
+        the commands sent."""
+        found = next((d for d in hall.devices if d.id == device), None)
+        if found is None or found.kind != rating_device.KIND or self.sender is None:
+            return 0
+        hd = hall_duty(hall)
+        seats = [(s, w) for s, w in hd.seats() if device in rating_devices(hall, s, w)]
+        day = hd.local_day(self.clock())
+        sent = 0
+        with engine.connect() as conn:
+            held = {
+                r.seat: r for r in conn.execute(sa.select(HOLDER).where(HOLDER.c.hall == hall.id))
+            }
+            bodies = []
+            for seat, window in seats:
+                row = held.get(seat)
+                if row is None:
+                    continue  # never pushed yet: the next round pushes it as a change
+                name = conn.execute(
+                    sa.select(STAFF.c.name).where(STAFF.c.staff_id == row.staff_id)
+                ).scalar()
+                ticket = serving_ticket(conn, hall.id, window, day)
+                bodies.append(
+                    ShowServing(seat=seat, staff_id=row.staff_id, name=name or None, ticket=ticket)
+                )
+        for body in bodies:
+            try:
+                self.sender.send(hall.id, device, body)
+                sent += 1
+            except Exception:  # a device command must never stop the ledger (DEV-4)
+                logger.exception("ShowServing to %s not sent", device)
+        return sent
 
     def _push(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from sqlmodel import Session
 
 from hub.fleet import engine as fleet
 from hub.fleet.engine import Fault, FleetPolicy, Health, HeartbeatValues
+from hub.fleet.history import HeartbeatHistory
 from hub.fleet.store import (
     evaluate_alerts,
     health_from_row,
@@ -57,6 +59,14 @@ def heartbeat_values(env: Envelope, received_at: datetime) -> HeartbeatValues:
     )
 
 
+def fault_message(fault: DeviceFault) -> str:
+    """The fault's reason; repeats coalesced on the device (edge/faults.py) say how many."""
+    if fault.count <= 1 or fault.first_at is None or fault.last_at is None:
+        return fault.message
+    span = f"{fault.first_at:%H:%M:%S}–{fault.last_at:%H:%M:%S}"
+    return f"{fault.message} (×{fault.count}, {span})"[:500]
+
+
 def apply_event(health: Health, env: Envelope, received_at: datetime) -> Health:
     """Fold one envelope into a device's health: every event means the device was seen."""
     body = env.body
@@ -64,7 +74,7 @@ def apply_event(health: Health, env: Envelope, received_at: datetime) -> Health:
         return fleet.apply_heartbeat(health, heartbeat_values(env, received_at))
     health = fleet.seen(health, received_at)
     if isinstance(body, DeviceFault):  # rule DEV-4
-        return fleet.apply_fault(health, body.code, body.message, body.severity, body.active)
+        return fleet.apply_fault(health, body.code, fault_message(body), body.severity, body.active)
     if isinstance(body, ConfigApplied):
         return fleet.apply_config_applied(health, body.version, received_at)
     if isinstance(body, ConfigRejected):
@@ -87,9 +97,14 @@ class FleetProjector:
         self.clock = clock
         self.timezones = dict(timezones or {})
         """Hall id -> time zone, for quiet hours (default DEFAULT_TZ)."""
+        self.history = HeartbeatHistory(self.policy)
+        self.closing = threading.Event()
+        """Set when the devices are being switched off on purpose (a clean stop of the demo)."""
 
     def quiet(self, hall: str, now: datetime) -> bool:
-        """Is it quiet time in this hall (rule DEV-2)?"""
+        """Is it quiet time in this hall (rule DEV-2), or are its devices being switched off?"""
+        if self.closing.is_set():
+            return True
         return fleet.in_quiet_hours(
             now, ZoneInfo(self.timezones.get(hall, DEFAULT_TZ)), self.policy
         )
@@ -99,7 +114,7 @@ class FleetProjector:
         received = batch.received_at or self.clock()
         events: dict[tuple[str, str], list[Envelope]] = defaultdict(list)
         states: dict[tuple[str, str], list[DeviceState]] = defaultdict(list)
-        for env in batch.events:
+        for env in (*batch.events, *batch.heartbeats):
             events[(env.hall, env.device)].append(env)
         for st in batch.states:
             states[(st.hall, st.device)].append(st)
@@ -113,17 +128,22 @@ class FleetProjector:
             alerts = load_open_alerts(session, keys)
             register_unknown(session, keys, now)
             items = []
+            beats: list[tuple[tuple[str, str], HeartbeatValues]] = []
             for key in keys:
                 row = rows.get(key)
                 health = health_from_row(row)
                 for env in events.get(key, ()):
                     health = apply_event(health, env, received)
+                    if env.type is EventType.HEARTBEAT:
+                        beats.append((key, heartbeat_values(env, received)))
                 for st in states.get(key, ()):
                     health = fleet.apply_state(health, st.online, st.received_at)
                 items.append((key, row, health))
                 quiet = self.quiet(key[0], now)
                 evaluate_alerts(session, key, health, now, self.policy, alerts[key], quiet)
             write_health(session, items, now)
+            self.history.keep(session, beats)  # heartbeats are no event rows (issue 21)
+            self.history.prune(session, now)
 
         with_retry(engine, work)
         logger.debug("fleet projected %d device(s)", len(keys))

@@ -281,26 +281,15 @@ def export(
 ) -> Response:
     """Download ratings or statistics as CSV (UTF-8 with BOM) or XLSX, headers in words
     (zh-CN; English with ?lang=en; hub.exports)."""
-    from hub.exports import Sheet, download, export_lang
+    from hub.exports import download, export_lang
 
     h = _hall(halls, hall)
     first, last = _days(h, now, start, end)
-    if what == "ratings":
-        rows = reports.ratings(engine, h.id, first, last)
-        sheets = [Sheet("rating.sheet.ratings", reports.RATING_COLUMNS, rows, "rating.col.")]
-    else:
-        groups = reports.GROUPS if format == "xlsx" else (by,)
-        sheets = [
-            Sheet(
-                f"rating.sheet.{g}",
-                reports.STAT_COLUMNS,
-                reports.stats(engine, h.id, first, last, g),
-                "rating.col.",
-            )
-            for g in groups
-        ]
+    lang = export_lang(request)
+    groups = reports.GROUPS if format == "xlsx" else (by,)
+    sheets = reports.export_sheets(engine, h, first, last, lang=lang, what=what, groups=groups)
     stem = f"{what}-{h.id}-{first}-{last}"
-    return download(export_lang(request), f"exports.ratings_{what}", stem, format, sheets)
+    return download(lang, f"exports.ratings_{what}", stem, format, sheets)
 
 
 @router.get("/province", response_class=Response, responses=PROVINCE_RESPONSES)

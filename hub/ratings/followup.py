@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from hub.db import lock_row
 from hub.dbtypes import aware as aware_utc
 from hub.events.tables import Event
 from hub.ratings.followup_rules import (
@@ -190,6 +191,7 @@ def act(
     """One audited step (see followup_rules); KeyError if no such task, FollowupError if the
     step is not allowed now or misses what it needs."""
     with engine.begin() as conn:
+        lock_row(conn, FOLLOWUP, followup_id)  # a second operator's step waits, then is judged
         row = conn.execute(sa.select(FOLLOWUP).where(FOLLOWUP.c.id == followup_id)).first()
         if row is None:
             raise KeyError(followup_id)
@@ -267,6 +269,14 @@ def reveal_contact(engine: Engine, followup_id: int, actor: str, now: datetime) 
             raise FollowupError("followup.err_bad_number") from None
         _log(conn, followup_id, now, "reveal", actor, "phone number opened to call")
     return phone
+
+
+def case_of(engine: Engine, rating_id: int) -> str | None:
+    """The case number (办件编号) the rated service carried, when the window's system gave one
+    (RATE-1)."""
+    with engine.connect() as conn:
+        q = sa.select(RATING.c.case_no).where(RATING.c.id == rating_id)
+        return conn.execute(q).scalar()
 
 
 def followup(engine: Engine, followup_id: int) -> dict[str, Any]:

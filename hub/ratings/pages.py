@@ -16,7 +16,7 @@ from hub.attendance.calendar import CalendarError, WorkCalendar
 from hub.contact_key import ContactKeyError
 from hub.dashboard.i18n import translator
 from hub.dashboard.web import lang_of, page_operator, render
-from hub.ratings.followup import act, followup, reveal_contact
+from hub.ratings.followup import act, case_of, followup, reveal_contact
 from hub.ratings.followup_rules import ATTEMPT_RESULTS, TOLD_HOW, Finding, FollowupError
 from hub.users.accounts import Operator, Role, audit
 from hub.users.security import check_csrf
@@ -42,6 +42,7 @@ def _page(
         op,
         {
             "f": f,
+            "case_no": case_of(request.app.state.engine, f["rating_id"]),
             "zone": zone,
             "results": ATTEMPT_RESULTS,
             "findings": [x.value for x in Finding],

@@ -1,22 +1,23 @@
 """Ratings reports (RATE-4): rating lists, satisfaction per staff/window/service/month, the
-quarterly service-star ranking, as rows, CSV and XLSX."""
+quarterly service-star ranking, as rows and as the sheets of the office's export."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from hub.dashboard.i18n import has, translator
 from hub.dbtypes import aware as aware_utc
+from hub.exports import Sheet
 from hub.ratings import store
 from hub.ratings.engine import group_satisfaction, quarter_range, service_stars
 from hub.ratings.scheme import LEVELS
 from hub.ratings.tables import RatingRow
+from models.layout import Hall
 
 RATING = RatingRow.__table__  # type: ignore[attr-defined]
 GROUPS = ("staff", "window", "service", "month")
@@ -130,58 +131,53 @@ def stars(engine: Engine, hall: str, quarter: str) -> list[dict[str, Any]]:
     return entries
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def to_csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
-    """CSV text (UTF-8 with BOM so spreadsheet programs read the Chinese)."""
-    buf = io.StringIO()
-    buf.write("\ufeff")
-    writer = csv.writer(buf)
-    writer.writerow(columns)
-    for r in rows:
-        writer.writerow([_cell(r.get(c)) for c in columns])
-    return buf.getvalue()
-
-
-def to_xlsx(sheets: dict[str, tuple[tuple[str, ...], list[dict[str, Any]]]]) -> bytes:
-    """An XLSX workbook with one sheet per (columns, rows)."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    assert wb.active is not None
-    wb.remove(wb.active)
-    for title, (columns, rows) in sheets.items():
-        ws = wb.create_sheet(title[:31])
-        ws.append(list(columns))
-        for r in rows:
-            ws.append([_cell(r.get(c)) for c in columns])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-def export(
-    engine: Engine, hall: str, start: date, end: date, fmt: str, what: str, by: str = "staff"
-) -> bytes:
-    """The export a hall operator downloads: ratings, or stats (CSV: grouped `by`; XLSX: one
-    sheet per grouping)."""
-    sheets: dict[str, tuple[tuple[str, ...], list[dict[str, Any]]]]
+def export_sheets(
+    engine: Engine,
+    hall: Hall,
+    start: date,
+    end: date,
+    *,
+    lang: str,
+    what: str = "ratings",
+    groups: tuple[str, ...] = GROUPS,
+) -> list[Sheet]:
+    """The export a hall office downloads (hub.exports writes it as CSV or XLSX): the ratings,
+    or their statistics one sheet per grouping, in the office's words."""
     if what == "ratings":
-        sheets = {"ratings": (RATING_COLUMNS, ratings(engine, hall, start, end))}
-    elif what == "stats":
-        groups = GROUPS if fmt == "xlsx" else (by,)
-        sheets = {g: (STAT_COLUMNS, stats(engine, hall, start, end, g)) for g in groups}
-    else:
+        rows = worded(lang, hall, ratings(engine, hall.id, start, end))
+        return [Sheet("rating.sheet.ratings", RATING_COLUMNS, rows, "rating.col.")]
+    if what != "stats":
         raise ValueError("what must be ratings or stats")
-    if fmt == "csv":
-        ((cols, rows),) = sheets.values()
-        return to_csv(rows, cols).encode("utf-8")
-    if fmt == "xlsx":
-        return to_xlsx(sheets)
-    raise ValueError("format must be csv or xlsx")
+    return [
+        Sheet(
+            f"rating.sheet.{g}",
+            STAT_COLUMNS,
+            worded(lang, hall, stats(engine, hall.id, start, end, g)),
+            "rating.col.",
+        )
+        for g in groups
+    ]
+
+
+def worded(lang: str, hall: Hall, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows in the office's words: windows and services by their names, levels and reasons in
+    words, a statistic's grouping named (never w03, social, 5, attitude)."""
+    t = translator(lang)
+    windows, services = hall.window_names(), {s.code: s.name for s in hall.services}
+    out = []
+    for row in rows:
+        r = dict(row)
+        if "window" in r:
+            r["window"] = windows.get(r["window"], r["window"])
+        if "service" in r:
+            r["service"] = services.get(r["service"], r["service"])
+        if isinstance(r.get("level"), int):
+            r["level"] = t(f"level.{r['level']}")
+        if r.get("reason") and has(f"followup.reason.{r['reason']}"):
+            r["reason"] = t(f"followup.reason.{r['reason']}")
+        if r.get("group") in ("window", "service"):
+            r["key"] = (windows if r["group"] == "window" else services).get(r["key"], r["key"])
+        if "group" in r:
+            r["group"] = t(f"rating.sheet.{r['group']}")
+        out.append(r)
+    return out

@@ -20,6 +20,13 @@ class CounterKeypadConfig(DeviceConfigBase):
     port: str | None = Field(default=None, description="Serial device (real backend)")
     baudrate: int = Field(default=9600, description="Line speed, 8N1")
     address: int = Field(default=1, ge=0, le=255, description="Keypad bus address")
+    frame_timeout_ms: int = Field(
+        default=50,
+        ge=10,
+        le=2000,
+        description="A half frame (stray start byte, frame cut off) waits at most this long "
+        "for its missing bytes; a good frame behind it is never held back longer",
+    )
     window: str | None = Field(
         default=None, description="Window id; default: device id minus -keypad"
     )

@@ -11,8 +11,10 @@ display, rating device: each on a pty), and headless Chromium for the pages.
    citizen rates it 非常不满意 on the rating device (the device's frame bytes on the pty),
    chooses a reason and types a phone number: a follow-up opens, due the same working day,
    bound to the ticket, the case number and the staff member shown; the duty chief opens it
-   in the dashboard and reveals the number to call (RATE-1, RATE-3, PRIV-1).
-3. A citizen complains on the page the hall's QR poster opens; the supervision office
+   in the dashboard and reveals the number to call (RATE-1, RATE-3, PRIV-1). Forged ratings on
+   the broker (w01's pad naming w02's seat; w02's pad naming w01's citizen) change nothing.
+3. The window's system fails: the counter display says 暂停服务 and why (DEV-4).
+4. A citizen complains on the page the hall's QR poster opens; the supervision office
    investigates, answers and closes it in the dashboard; the citizen reads the answer on the
    status link (DUTY-6).
 
@@ -174,6 +176,7 @@ def test_the_citizen_is_told_heard_and_answered(hall: Hall, broker: Broker) -> N
             ticket = printer_out_the_kiosk_still_gives_the_number(hall, browser)
             dissatisfied_rating_opens_a_same_day_followup(hall, browser, ticket)
             forged_ratings_change_nothing(hall, broker, ticket)
+            a_window_that_cannot_serve_says_why(hall)
             complaint_answered_and_closed(hall, browser, expect)
         finally:
             browser.close()
@@ -255,7 +258,6 @@ def dissatisfied_rating_opens_a_same_day_followup(hall: Hall, browser: Any, tick
     )
     rating.write(encode_phone(PhoneEntry(rating.address, PHONE)))
     wait_until(lambda: any(isinstance(f, ThanksFrame) for f in rating.received), 20, "thanks")
-    rated_on = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     (row,) = wait_until(lambda: api.get("/api/ratings").json(), 20, "the rating at the hub")
     assert (row["ticket"], row["case_no"], row["staff_id"], row["level"]) == (
         ticket,
@@ -266,6 +268,7 @@ def dissatisfied_rating_opens_a_same_day_followup(hall: Hall, browser: Any, tick
     (task,) = wait_until(lambda: api.get("/api/ratings/followups").json(), 20, "the follow-up")
     assert (task["ticket"], task["state"], task["has_contact"]) == (ticket, "open", True)
     zone = ZoneInfo("Asia/Shanghai")
+    rated_on = datetime.fromisoformat(row["rated_at"]).astimezone(zone).date()  # the hall's day
     workday = WorkCalendar().workdays(rated_on, rated_on + timedelta(days=14))[0]
     due = datetime.combine(workday + timedelta(days=1), time(0), zone)
     assert datetime.fromisoformat(task["contact_due"]) == due  # rule RATE-3: the same day
@@ -274,6 +277,7 @@ def dissatisfied_rating_opens_a_same_day_followup(hall: Hall, browser: Any, tick
     log_in_page(page, hall.url, "chief", "/ratings")
     page.click(f"#followups-table a[href='/ratings/followups/{task['id']}']")
     assert page.text_content("#contact-due") == f"{due:%Y-%m-%d %H:%M}"
+    assert page.text_content("#case-no") == CASE_NO  # rule RATE-1: bound to the case
     assert PHONE not in page.content()  # sealed until someone makes the call
     page.click("#show-number")
     assert page.text_content("#contact .phone") == PHONE
@@ -313,6 +317,20 @@ def forged_ratings_change_nothing(hall: Hall, broker: Broker, ticket: str) -> No
     log_in(api, "office")
     assert [r["level"] for r in api.get("/api/ratings").json()] == [1]
     assert len(api.get("/api/ratings/followups").json()) == 1
+
+
+def a_window_that_cannot_serve_says_why(hall: Hall) -> None:
+    """rule DEV-4: the window's business system fails; the desk pauses w01 with the reason and
+    its counter display's bytes say 暂停服务 and why."""
+    led = hall.driver("w01-led").peer
+    api = httpx.Client(base_url=hall.url, timeout=10)
+    log_in(api, "chief")
+    paused = api.post(
+        "/api/queue/windows/w01/actions", json={"action": "pause", "reason": "system_fault"}
+    )
+    assert paused.status_code == 200, paused.text
+    wait_until(lambda: led.lines.get(0) == "暂停服务", 20, "暂停服务 on the counter display")
+    wait_until(lambda: "业务系统故障" in led.lines.get(1, ""), 20, "the reason under it")
 
 
 def complaint_answered_and_closed(hall: Hall, browser: Any, expect: Any) -> None:

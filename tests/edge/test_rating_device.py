@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 
 from edge.drivers.rating_device import RatingDeviceDriver
+from edge.serialproto.framing import encode_raw
 from edge.serialproto.rating import (
+    CMD_PHONE,
+    START,
     AskPhoneFrame,
     AskReasonFrame,
     PromptFrame,
@@ -225,6 +228,39 @@ def test_a_dissatisfied_citizen_leaves_a_phone_number_sealed_on_the_device() -> 
         wait_for(lambda: ctx.faults)
         assert ctx.fault_states() == [("rating_bad_phone", True)]
         assert "12345" not in str(ctx.faults)  # the digits are never logged
+    finally:
+        drv.stop()
+
+
+def test_a_garbled_phone_entry_never_leaves_its_digits_in_a_fault(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # rule PRIV-1 (a number typed is never logged nor reported, even garbled), RATE-3 (the
+    # rating is kept, without a number), DEV-4 (the garbled line is a fault)
+    _, public = new_keypair()
+    drv, ctx = make(timeout_s=5, dimensions=["overall"], contact_key=public, phone_timeout_s=2)
+    try:
+        peer = drv.peer
+        show(drv, "C010")
+        show(drv, None)
+        wait_for(lambda: any(isinstance(f, PromptFrame) for f in peer.received))
+        peer.press(1)
+        wait_for(lambda: any(isinstance(f, AskReasonFrame) for f in peer.received))
+        peer.choose_reason(1)
+        wait_for(lambda: any(isinstance(f, AskPhoneFrame) for f in peer.received))
+        typed = [b"139123456781234567890", b"13912345678", b"1391234\xff678"]
+        peer.write(encode_raw(START, 1, CMD_PHONE, typed[0]))  # longer than a frame may be
+        bad_sum = bytearray(encode_raw(START, 1, CMD_PHONE, typed[1]))
+        bad_sum[-1] ^= 0xFF  # a bit flipped on the line
+        peer.write(bytes(bad_sum))
+        peer.write(encode_raw(START, 1, CMD_PHONE, typed[2]))  # not digits
+        wait_for(lambda: len(ctx.events) == 1)  # the phone wait ran out: rated, no number
+        assert (ctx.events[0].level, ctx.events[0].contact) == (1, None)
+        wait_for(lambda: len(ctx.faults) >= 3)
+        assert {code for code, _, _ in ctx.faults} == {"rating_garbled_frame"}
+        told = str(ctx.faults) + caplog.text
+        for digits in typed:
+            assert digits.hex(" ")[:20] not in told and digits[:7].decode() not in told
     finally:
         drv.stop()
 

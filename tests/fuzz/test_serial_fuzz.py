@@ -283,3 +283,84 @@ def test_rating_device_frames_round_trip_behind_noise(
     wire = noise + b"".join(_encode_device(f) for f in frames)
     items = feed_all(rating.RatingDecoder(), data.draw(chunked(wire)))
     assert [i for i in items if not isinstance(i, framing.FrameError)] == frames
+
+
+# ---- half frames and stray start bytes: the frame timeout (issue 21 point 4) ----
+
+TIMEOUT_S = 0.05
+HALF_FRAME_DECODERS = {
+    "keypad": (keypad.KeypadDecoder, b"\xaa", keypad.KeyPress),
+    "rating-device": (rating.RatingDecoder, b"\x5a", (rating.Press, rating.ReasonChoice)),
+}
+GOOD = {
+    "keypad": (keypad.encode_key(keypad.KeyPress(1, "next")), keypad.KeyPress(1, "next")),
+    "rating-device": (rating.encode_press(rating.Press(1, "overall", 5)), None),
+}
+
+
+@st.composite
+def half_frames(draw: st.DrawFn, start: bytes) -> bytes:
+    """Junk a line may carry: stray start bytes, a frame cut off (start + length), noise."""
+    piece = st.one_of(
+        st.just(start),
+        st.builds(lambda n: start + bytes([n]), st.integers(0, 255)),
+        st.builds(
+            lambda n, rest: start + bytes([n]) + rest, st.integers(0, 255), st.binary(max_size=8)
+        ),
+        st.binary(min_size=1, max_size=6),
+    )
+    return b"".join(draw(st.lists(piece, min_size=1, max_size=6)))
+
+
+@pytest.mark.parametrize("kind", HALF_FRAME_DECODERS)
+@given(data=st.data(), gap=st.floats(0, 1.0))
+def test_junk_never_holds_a_good_frame_back_past_the_frame_timeout(
+    kind: str, data: st.DataObject, gap: float
+):
+    factory, start, results = HALF_FRAME_DECODERS[kind]
+    good, _ = GOOD[kind]
+    decoder = factory(TIMEOUT_S)
+    junk = data.draw(half_frames(start))
+    t0 = 1000.0
+    items = decoder.feed(junk, t0)
+    items += feed_all_at(decoder, data.draw(chunked(good)), t0 + gap)
+    # the line's idle tick just past the timeout after the good frame's last byte
+    items += decoder.feed(b"", t0 + gap + TIMEOUT_S + 1e-6)
+    found = [i for i in items if isinstance(i, results)]
+    reference = [i for i in factory().feed(good) if isinstance(i, results)]
+    assert found[-1:] == reference  # the good frame came out, decoded as alone
+
+
+def feed_all_at(decoder: Any, chunks: Sequence[bytes], now: float) -> list[Any]:
+    """Feed every chunk at the same instant."""
+    out: list[Any] = []
+    for chunk in chunks:
+        out.extend(decoder.feed(chunk, now))
+    return out
+
+
+@given(data=st.data())
+def test_with_the_timeout_nothing_changes_for_clean_frames(data: st.DataObject):
+    presses = data.draw(st.lists(PRESSES, min_size=1, max_size=5))
+    wire = b"".join(keypad.encode_key(p) for p in presses)
+    dec = keypad.KeypadDecoder(TIMEOUT_S)
+    # slow bytes (each chunk later than the last, within the timeout) still make frames
+    chunks = [c for c in data.draw(chunked(wire)) if c]
+    out = [i for n, c in enumerate(chunks) for i in dec.feed(c, n * 0.04)]
+    assert out == presses
+
+
+def test_a_stray_start_byte_no_longer_holds_seven_presses_back():
+    dec = keypad.KeypadDecoder(TIMEOUT_S)
+    press = keypad.encode_key(keypad.KeyPress(1, "next"))
+    assert dec.feed(b"\xaa\x22", 0.0) == []  # a stray start byte and a plausible length
+    got = []
+    for n in range(7):  # a press every half second: each comes out within the timeout
+        now = 0.5 * (n + 1)
+        got += dec.feed(press, now)
+        got += dec.feed(b"", now + TIMEOUT_S + 1e-6)
+        assert [i for i in got if isinstance(i, keypad.KeyPress)] == [
+            keypad.KeyPress(1, "next")
+        ] * (n + 1)
+    errors = [i for i in got if isinstance(i, framing.FrameError)]
+    assert errors and errors[0].reason.startswith("half frame")

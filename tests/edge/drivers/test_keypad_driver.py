@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -75,3 +76,21 @@ def test_real_backend_needs_a_port() -> None:
     drv = CounterKeypadDriver(RecordingContext("w01-keypad"), CounterKeypadConfig(backend="real"))
     with pytest.raises(ValueError, match="port"):
         drv.start()
+
+
+def test_a_stray_start_byte_holds_no_press_back_past_the_frame_timeout(keypad: Any) -> None:
+    # issue 21: "AA 22" (a start byte and a plausible length) held the next seven presses
+    drv, ctx = keypad
+    assert drv.peer is not None and drv.config.frame_timeout_ms == 50
+    delays = []
+    for n in range(5):
+        drv.peer.write(b"\xaa\x22")
+        time.sleep(0.02)
+        sent = time.monotonic()
+        drv.peer.press("next")
+        wait_for(lambda: len(ctx.events) == n + 1, 5)  # noqa: B023 - waited for at once
+        delays.append(time.monotonic() - sent)
+    print("press delays behind a stray start byte (s):", [round(d, 3) for d in delays])
+    # 50 ms frame timeout; the rest is this loaded machine's thread wake-ups
+    assert sorted(delays)[len(delays) // 2] < 0.15, delays
+    assert any(f[0] == "keypad_garbled_frame" and "half frame" in f[1] for f in ctx.faults)

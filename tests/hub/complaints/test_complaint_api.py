@@ -5,6 +5,7 @@ a call back (DEV-4, DUTY-6), sealed at once (PRIV-1)."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -29,6 +30,11 @@ def test_a_phoned_complaint_through_the_api(client: TestClient) -> None:
     # rule DUTY-6 (taken by phone, investigated, answered), DUTY-5 (counted)
     bad = client.post("/api/complaints", json={"channel": "fax", "text": "x" * 20})
     assert bad.status_code == 422 and bad.json()["code"] == "complaint.err_channel"
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    future = client.post(
+        "/api/complaints", json={"channel": "phone", "text": "窗口推诿", "happened_at": tomorrow}
+    )
+    assert future.status_code == 422 and future.json()["code"] == "pub.err_when_future"
     made = client.post(
         "/api/complaints",
         json={

@@ -3,7 +3,7 @@ taken on a day off, overdue, and what a citizen may type (DUTY-6)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +13,7 @@ from hub.complaints.rules import (
     ComplaintError,
     ComplaintInputError,
     ComplaintSettings,
+    check_happened,
     clean_text,
     deadlines,
     next_state,
@@ -73,3 +74,14 @@ def test_what_a_citizen_types_is_trimmed_and_bounded() -> None:
     assert err.value.key == "pub.err_text_too_short" and err.value.values == {"least": 10}
     with pytest.raises(ComplaintInputError):
         clean_text("长" * 2001, least=10, most=2000, key="pub.err_text")
+
+
+def test_the_day_not_yet_come_is_refused() -> None:
+    # rule DUTY-6: what a complaint is about has happened already (a phone's clock a little ahead)
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert check_happened(None, now) is None
+    assert check_happened(now - timedelta(days=30), now) == now - timedelta(days=30)
+    assert check_happened(now + timedelta(minutes=5), now) == now + timedelta(minutes=5)
+    with pytest.raises(ComplaintInputError) as err:
+        check_happened(now + timedelta(hours=2), now)
+    assert err.value.key == "pub.err_when_future"

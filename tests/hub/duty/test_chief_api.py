@@ -255,7 +255,13 @@ def test_a_duty_chief_on_leave_without_a_stand_in(
     wf.decide_leave(actor="head", leave_id=leave, stage="department", approve=True)
     wf.decide_leave(actor="office", leave_id=leave, stage="office", approve=True)
     now = office.get("/api/duty/demo/chief").json()
-    assert (now["chief"], now["rostered_chief"]) == ("S031", "S011")
+    assert (now["chief"], now["rostered_chief"], now["standin_unapproved"]) == (
+        "S031",
+        "S011",
+        True,
+    )
+    page = office.get("/duty").text
+    assert 'id="chief-unapproved"' in page and "未经总值班长批准" in page  # shown, in words
     ticker = app.state.duty_ticker
     assert ticker.tick()["chief_leave"] == 1
     assert ticker.tick()["chief_leave"] == 1  # still so: the same alert, not a second
@@ -276,7 +282,9 @@ def test_a_duty_chief_on_leave_without_a_stand_in(
         json={"chief": "S011", "staff_id": "S051", "start": "2026-12-07", "end": "2026-12-07"},
     )
     assert r.status_code == 201, r.text
-    assert office.get("/api/duty/demo/chief").json()["chief"] == "S051"  # the approved one
+    approved = office.get("/api/duty/demo/chief").json()
+    assert (approved["chief"], approved["standin_unapproved"]) == ("S051", False)
+    assert 'id="chief-unapproved"' not in office.get("/duty/chief").text
     assert ticker.tick()["chief_leave"] == 0
     [alert] = alerts(sqlite_engine, "chief_leave_unapproved")
     assert (alert.state, alert.resolved_by) == ("resolved", "auto")

@@ -98,3 +98,58 @@ def test_forms_file_a_roster_acknowledge_and_check(
     assert r.status_code == 303
     notice = admin.get("/duty/assessment?month=2026-12").text
     assert 'name="late" value="-3.0"' in notice
+
+
+def test_chief_and_visit_forms(app: Any, sqlite_engine: Engine) -> None:
+    """Rules DUTY-2, DUTY-3, DUTY-4 through the duty chief and visits pages' forms: the office
+    sets the rotation and a stand-in, the duty chief writes the log, a sitting is registered
+    and recorded, an inspection recorded; refusals on the problem page in Chinese; a viewer is
+    refused."""
+    viewer = logged_in(TestClient(app, follow_redirects=False), sqlite_engine, Role.VIEWER)
+    assert viewer.post("/duty/log", data={"text": "x"}).status_code == 403
+    assert (
+        viewer.post("/duty/inspections", data={"window": "w01", "inspector": "x"}).status_code
+        == 403
+    )
+    office = logged_in(TestClient(app, follow_redirects=False), sqlite_engine, Role.SUPERVISOR)
+    chief = logged_in(TestClient(app, follow_redirects=False), sqlite_engine, Role.DUTY_CHIEF)
+    r = office.post("/duty/rotation", data={"anchor": "2026-12-14", "order": "S011,S031"})
+    assert r.status_code == 303
+    r = office.post(
+        "/duty/standins",
+        data={"chief": "S011", "staff_id": "S021", "start": "2026-12-15", "end": "2026-12-15"},
+    )
+    assert r.status_code == 303
+    wrong = office.post(
+        "/duty/standins",
+        data={"chief": "S031", "staff_id": "S021", "start": "2026-12-15", "end": "2026-12-15"},
+    )
+    assert wrong.status_code == 200 and "duty-problems" in wrong.text and "不是值班长" in wrong.text
+    assert (
+        chief.post("/duty/log", data={"text": "交接班正常", "kind": "handover"}).status_code == 303
+    )
+    page = office.get("/duty/chief").text
+    assert "交接班正常" in page and "2026-12-14" in page
+    r = office.post(
+        "/duty/sittings", data={"leader": "李局长", "window": "w03", "day": "2026-12-09"}
+    )
+    assert r.status_code == 303
+    past = office.post(
+        "/duty/sittings", data={"leader": "王主任", "window": "w03", "day": "2026-12-01"}
+    )
+    assert past.status_code == 200 and "不能登记已过去的日子" in past.text
+    visits = office.get("/duty/visits?month=2026-12").text
+    ids = re.findall(r'action="/duty/sittings/(\d+)/sat"', visits)
+    assert ids, "a registered sitting of today has its record form"
+    assert office.post(f"/duty/sittings/{ids[-1]}/sat", data={"note": "坐班"}).status_code == 303
+    r = chief.post(
+        "/duty/inspections",
+        data={"window": "w02", "inspector": "督查考核科", "problem": "1", "findings": "工作牌未戴"},
+    )
+    assert r.status_code == 303
+    visits = office.get("/duty/visits?month=2026-12").text
+    assert "工作牌未戴" in visits and "李局长" in visits
+    odd = chief.post(
+        "/duty/inspections", data={"window": "w02", "inspector": "x", "staff_id": "Z9"}
+    )
+    assert odd.status_code == 200 and "请核对工号" in odd.text

@@ -428,12 +428,16 @@ def test_not_rated_counts_and_reports_and_export(rig: Rig) -> None:
     assert by_staff["index"] == 66.7 and by_staff["share5"] == 0.3333
     (month,) = reports.stats(rig.engine, HALL.id, day, day, "month")
     assert month["key"] == "2026-11"
-    text = reports.export(rig.engine, HALL.id, day, day, "csv", "ratings").decode("utf-8-sig")
+    from hub.exports import csv_bytes, xlsx_bytes
+
+    (listed,) = reports.export_sheets(rig.engine, HALL, day, day, lang="zh-CN")
+    text = csv_bytes("zh-CN", listed).decode("utf-8-sig")
     lines = list(csv.DictReader(io.StringIO(text)))
-    assert [x["level"] for x in lines] == ["5", "4", "", "2"]
-    wb = load_workbook(io.BytesIO(reports.export(rig.engine, HALL.id, day, day, "xlsx", "stats")))
-    assert wb.sheetnames == ["staff", "window", "service", "month"]
-    assert wb["window"]["B2"].value == "w01"
+    assert [x["评价等级"] for x in lines] == ["非常满意", "满意", "", "不满意"]  # not rated: empty
+    sheets = reports.export_sheets(rig.engine, HALL, day, day, lang="en", what="stats")
+    wb = load_workbook(io.BytesIO(xlsx_bytes("en", sheets)))
+    assert wb.sheetnames == ["By staff", "By window", "By service", "By month"]
+    assert wb["By window"]["B2"].value == HALL.window_names()["w01"]  # its name, not w01
     stars = reports.stars(rig.engine, HALL.id, "2026Q4")
     assert stars[0]["staff_id"] == "S0012" and stars[0]["eligible"] is False  # too few
 
