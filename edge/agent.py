@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import math
 import signal
 import threading
 from collections.abc import Collection
@@ -23,6 +24,7 @@ from edge.clock import Clock
 from edge.outbox import Outbox
 from edge.runtime import DeviceRuntime
 from edge.settings import AgentSettings
+from models.devices import KINDS
 from models.layout import Device, Hall
 
 logger = logging.getLogger(__name__)
@@ -43,6 +45,12 @@ def select_devices(hall: Hall, node: str, wanted: Collection[str] | None = None)
     if unknown:
         raise AgentError(f"not devices of node {node}: {', '.join(unknown)}")
     return [d for d in mine if d.id in wanted]
+
+
+def outbox_rows(devices: Collection[Device], days: float) -> int:
+    """The outbox's default bound: `days` busy days of facts of every device of the node
+    (each kind's `busy_day_facts`, models/devices); one queued heartbeat each comes on top."""
+    return max(10, math.ceil(days * sum(KINDS[d.kind].busy_day_facts for d in devices)))
 
 
 class Agent:
@@ -73,9 +81,10 @@ class Agent:
         """Open the outbox and start every device that can run."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self._lock_data_dir()
-        self.outbox = Outbox(
-            self.outbox_path, self.settings.outbox_capacity, fact_sync=self.settings.outbox_sync
+        capacity = self.settings.outbox_capacity or outbox_rows(
+            self.hall.node_devices(self.node), self.settings.outbox_days
         )
+        self.outbox = Outbox(self.outbox_path, capacity, fact_sync=self.settings.outbox_sync)
         clock = Clock(self.settings.clock_synced)
         for device in self.devices:
             try:

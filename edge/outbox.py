@@ -1,8 +1,10 @@
 """The agent's durable outbox: every event is committed to SQLite before it is published.
 
-One SQLite file (WAL) per agent; rows carry their device id. A row leaves only when the
-broker has acknowledged it (PUBACK), so a kill -9 or a power cut loses nothing that `append`
-returned for: after a restart the rows are published again, per device in insertion order.
+One SQLite file (WAL) per agent; rows carry their device id. A fact leaves only when the hub
+has acknowledged storing it (`cover`: the hub's retained acknowledgement, models/ack.py,
+applied by edge/sender.py); a heartbeat when the broker has it (PUBACK, `delete`). So a kill -9
+or a power cut of the agent, the broker or the hub loses nothing that `append` returned for:
+the facts not covered are published again, per device in insertion order.
 
 Sequence numbers: each device's facts are numbered 1, 2, 3... with no gaps; the counter lives
 in the same database and is advanced in the same transaction as the insert. A heartbeat is not
@@ -55,6 +57,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     created REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_by_device ON outbox (device, id);
+CREATE INDEX IF NOT EXISTS outbox_facts_by_seq ON outbox (device, seq) WHERE fact = 1;
 CREATE TABLE IF NOT EXISTS seqs (device TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS alerts (code TEXT PRIMARY KEY, active INTEGER NOT NULL);
 """
@@ -201,8 +204,37 @@ class Outbox:
         assert row_id is not None
         return Row(row_id, device, seq, fact, topic, payload)
 
+    def cover(self, device: str, seq: int) -> int | None:
+        """Remove the device's facts up to `seq`, which the hub has stored; how many went.
+
+        None, removing nothing, when `seq` is beyond the device's latest fact: such an
+        acknowledgement belongs to an earlier numbering (the outbox was wiped and counts from 1
+        again) and covers none of these facts.
+        """
+        with self._lock:
+            found = self._db.execute(
+                "SELECT last_seq FROM seqs WHERE device = ?", (device,)
+            ).fetchone()
+            if seq > (found[0] if found else 0):
+                return None
+            self._set_sync("NORMAL")  # a lost removal only means a harmless re-send
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                removed = self._db.execute(
+                    "DELETE FROM outbox WHERE device = ? AND fact = 1 AND seq <= ?", (device, seq)
+                ).rowcount
+                self._depth -= removed
+                alerts = self._update_alerts(stored_fact=False)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                self._reload()
+                raise
+        self._notify(alerts)
+        return removed
+
     def delete(self, row_ids: Iterable[int]) -> None:
-        """Remove rows the broker acknowledged (one transaction for the whole batch)."""
+        """Remove rows by id (heartbeats the broker took), in one transaction."""
         ids = list(row_ids)
         if not ids:
             return

@@ -1,9 +1,10 @@
 """One device's runtime: the DeviceContext its driver sees, publishing, heartbeat, config, commands.
 
 Threads: the driver reports from its own threads (emit = durable outbox insert, then a wake-up);
-one sender thread per device publishes queued rows in order (at most `inflight` unacknowledged)
-and deletes them on PUBACK, and sends the heartbeat; one inbound thread applies configs and
-carries out commands, acknowledging each message to the broker only once it is dealt with.
+one sender thread per device publishes queued rows in order (edge/sender.py: a fact leaves the
+outbox only once the hub's acknowledgement covers it) and sends the heartbeat; one inbound
+thread applies configs and carries out commands, acknowledging each message to the broker only
+once it is dealt with.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import queue
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -31,9 +32,11 @@ from edge.faults import FaultCoalescer, FaultReport
 from edge.health import HealthBoard, Problem
 from edge.outbox import Alert, BuildPayload, Outbox
 from edge.outbox_guard import OutboxGuard
+from edge.sender import Sender
 from edge.session import Received, Session
 from edge.settings import AgentSettings
 from models import CONTRACT_VERSION
+from models.ack import parse_ack
 from models.commands import Command, CommandType, parse_command
 from models.config import ConfigDocument, parse_config
 from models.devices import DeviceConfigBase
@@ -93,12 +96,19 @@ class DeviceRuntime:
             on_ready=self._wake_sender,
             on_published=self._published,
         )
+        self.sender = Sender(
+            self.device,
+            outbox,
+            self.session,
+            inflight=settings.inflight,
+            resend_after_s=settings.resend_after_s,
+            resend_max_s=settings.resend_max_s,
+        )
         self._evt_topic = build_topic(self.hall, self.device, Channel.EVT)
         self._hb_topic = build_topic(self.hall, self.device, Channel.HB)
         self._started = time.monotonic()
         self._wake = threading.Event()
         self._stopping = threading.Event()
-        self._acks: deque[tuple[int, bool]] = deque()
         self._rejected_version: int | None = None
         self._done_commands: OrderedDict[str, None] = OrderedDict()
         self._threads: list[threading.Thread] = []
@@ -264,57 +274,46 @@ class DeviceRuntime:
             self.session.publish(topic, payload, qos=1)
 
     def _receive(self, message: Received) -> None:
+        if message.channel is Channel.ACK:  # the hub's acknowledgement: the sender applies it
+            self._take_ack(message)
+            return
         self._inbound.put(message)
+
+    def _take_ack(self, message: Received) -> None:
+        try:
+            if message.payload:  # an empty retained message only clears the topic
+                self.sender.acknowledged(parse_ack(message.payload).seq)
+                self._wake.set()
+        except ContractError as exc:
+            logger.warning("%s: acknowledgement refused: %s", self.device, exc.reason)
+        finally:
+            self.session.ack(message)
 
     def _wake_sender(self) -> None:
         self._wake.set()
 
     def _published(self, mid: int, ok: bool) -> None:
-        self._acks.append((mid, ok))
+        self.sender.published(mid, ok)
         self._wake.set()
 
     def _send_loop(self) -> None:
-        """Publish queued rows in order; delete them on PUBACK; send heartbeats on time.
-
-        Deletions and reads are batched (a lost deletion only means a harmless re-send); a
-        row is never deleted before its PUBACK.
-        """
-        inflight: dict[int, int] = {}  # mid -> row id
-        acked: list[int] = []  # rows acknowledged, not yet deleted
-        cursor = 0  # the last row id handed to paho
-        batch = min(32, self.settings.inflight)
+        """Publish queued rows in order (edge/sender.py); send heartbeats on time."""
         next_hb = time.monotonic()
+        due = 0.0
         while not self._stopping.is_set():
             if time.monotonic() >= next_hb:
                 next_hb = time.monotonic() + self.settings.heartbeat_s
                 self._guard(self.heartbeat)
             due_in = self._housekeeping()
-            wait_s = max(0.0, next_hb - time.monotonic())
+            wait_s = max(0.0, min(next_hb - time.monotonic(), due))
             self._wake.wait(wait_s if due_in is None else min(wait_s, due_in))
             self._wake.clear()
-            rejected: list[int] = []
-            while self._acks:
-                mid, ok = self._acks.popleft()
-                row_id = inflight.pop(mid, None)
-                if row_id is not None:
-                    (acked if ok else rejected).append(row_id)
-            if len(acked) >= batch or (acked and not inflight):
-                self._guard(self.outbox.delete, acked)
-                acked = []
-            if rejected:  # the broker refused them: send again from there, after a pause
-                logger.error("%s: broker refused rows %s; retrying", self.device, rejected)
-                cursor = min(cursor, min(rejected) - 1)
-                self._stopping.wait(2.0)
-            room = self.settings.inflight - len(inflight)
-            if (room < batch and inflight) or not self.session.ready:
-                continue
-            for row in self.outbox.pending(self.device, cursor, room):
-                sent = self.session.publish(row.topic, row.payload, qos=1)
-                if sent is None:
-                    break
-                inflight[sent] = row.id
-                cursor = row.id
-        self._guard(self.outbox.delete, acked)
+            try:
+                due = self.sender.pump()
+            except Exception:
+                logger.exception("%s: sending failed", self.device)
+                due = 1.0
+        self._guard(self.sender.flush)
 
     def _guard(self, fn: Any, *args: Any) -> None:
         try:
@@ -323,6 +322,11 @@ class DeviceRuntime:
             logger.exception("%s: %s failed", self.device, getattr(fn, "__name__", fn))
 
     def _outbox_alert(self, alert: Alert) -> None:
+        """Outbox pressure: a fault fact, and on the health board every heartbeat carries."""
+        if alert.active:
+            self.health.set(Problem(alert.code, alert.message, alert.severity))
+        else:
+            self.health.clear(alert.code)
         self.fault(alert.code, alert.message, active=alert.active, severity=alert.severity)
 
     # ---- inbound: config and commands ------------------------------------------------------

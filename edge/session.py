@@ -4,12 +4,14 @@ Its client comes from models/broker.py (URL, TLS and mutual TLS, credentials), a
 
 MQTT v5, client id = device id, persistent session (clean_start False, session expiry),
 retained LWT "offline" on the device's state topic and a retained "online" on every connect,
-subscriptions to the device's cfg and cmd topics on every (re)connect, automatic reconnect
+subscriptions to the device's cfg, cmd and ack topics on every (re)connect, automatic reconnect
 with back-off. The runtime sees `Received` objects, never paho's.
 
-Ordering: paho re-sends its unacknowledged publishes right after on_connect returns. The session
-calls `on_ready` only when the SUBACK of its subscriptions arrives, which is after those
-re-sends are queued, so publishes made from `on_ready` on go out behind them, in order.
+Ordering: paho would re-send its unacknowledged publishes on a new connection, ahead of
+anything older that the hub has not stored either. The runtime's sender re-sends all of those
+itself, oldest first (edge/sender.py), so the session drops paho's copies before each connect
+(`_forget_unacknowledged`). `connection` counts the connections; it moves before `ready` is
+set, so a sender that sees `ready` knows which connection its window belongs to.
 """
 
 from __future__ import annotations
@@ -64,12 +66,15 @@ class Session:
         self._on_published_cb = on_published
         self._ready = threading.Event()
         self._sub_mid: int | None = None
+        self.connection = 0
         self.state_topic = build_topic(hall, device, Channel.STATE)
         # Hall-qualified: devices of two halls on one broker keep their own sessions ("." is
         # not allowed in hall or device names, so the id is unambiguous). A broker with
         # use_username_as_clientid (deploy/mosquitto) replaces it with the device's user.
         self.client_id = f"{hall}.{device}{settings.client_id_suffix}"
-        self.inbound = [build_topic(hall, device, c) for c in (Channel.CFG, Channel.CMD)]
+        self.inbound = [
+            build_topic(hall, device, c) for c in (Channel.CFG, Channel.CMD, Channel.ACK)
+        ]
         self.broker = settings.broker(device)
         self.client = self._make_client()
 
@@ -79,6 +84,7 @@ class Session:
         client.will_set(self.state_topic, OFFLINE, qos=1, retain=True)
         client.reconnect_delay_set(s.reconnect_min_s, s.reconnect_max_s)  # type: ignore[arg-type]
         client.max_inflight_messages_set(s.inflight + 10)
+        client.on_pre_connect = self._forget_unacknowledged
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_subscribe = self._on_subscribe
@@ -147,8 +153,17 @@ class Session:
             logger.error("%s: broker refused the connection: %s", self.device, reason_code)
             return
         logger.info("%s: connected (session present: %s)", self.device, flags.session_present)
+        self.connection += 1
         client.publish(self.state_topic, ONLINE, qos=1, retain=True)
         _, self._sub_mid = client.subscribe([(t, SubscribeOptions(qos=1)) for t in self.inbound])
+
+    def _forget_unacknowledged(self, client: mqtt.Client, userdata: Any) -> None:
+        """Drop paho's unacknowledged publishes before a connect: the sender re-sends them in
+        order with everything else the hub has not stored (paho 2.x keeps them in
+        `_out_messages`; there is no public call for this)."""
+        with client._out_message_mutex:
+            client._out_messages.clear()
+            client._inflight_messages = 0
 
     def _on_subscribe(
         self,

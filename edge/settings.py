@@ -55,10 +55,16 @@ class AgentSettings(BaseSettings):
         default=Path("data/edge"), description="Outbox and applied configs are kept here"
     )
     heartbeat_s: float = Field(default=30.0, gt=0, description="Seconds between heartbeats")
-    outbox_capacity: int = Field(
-        default=100_000,
+    outbox_capacity: int | None = Field(
+        default=None,
         ge=10,
-        description="Rows the outbox holds before heartbeats are refused (facts are never dropped)",
+        description="Rows the outbox holds before heartbeats are dropped (facts never are); "
+        "unset: outbox_days of busy days of the node's devices (edge.agent.outbox_rows)",
+    )
+    outbox_days: float = Field(
+        default=7.0,
+        gt=0,
+        description="Days of facts the outbox is sized for when outbox_capacity is unset",
     )
     outbox_sync: Literal["full", "normal"] = Field(
         default="full",
@@ -79,6 +85,15 @@ class AgentSettings(BaseSettings):
     )
     inflight: int = Field(
         default=100, ge=1, le=1000, description="Unacknowledged publishes per device at a time"
+    )
+    resend_after_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Send again the facts the hub has not acknowledged after this long without "
+        "progress (the broker took them while the hub's session was gone); doubles each time",
+    )
+    resend_max_s: float = Field(
+        default=600.0, gt=0, description="Longest wait between two such re-sends"
     )
     keepalive_s: int = Field(default=30, ge=5, le=3600, description="MQTT keep-alive")
     session_expiry_s: int = Field(
@@ -107,6 +122,8 @@ class AgentSettings(BaseSettings):
             raise ValueError("give the password in the environment or in a file, not both")
         if self.reconnect_max_s < self.reconnect_min_s:
             raise ValueError("reconnect_max_s must be >= reconnect_min_s")
+        if self.resend_max_s < self.resend_after_s:
+            raise ValueError("resend_max_s must be >= resend_after_s")
         try:  # the TLS files fit the URL (mutual TLS: certificate and key together)
             BrokerSettings(
                 url=self.broker_url,

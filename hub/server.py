@@ -246,6 +246,15 @@ class HubServer:
         if self.fleet_projector is not None:
             self.fleet_projector.closing.set()
 
+    def switched_off(self) -> int:
+        """After `closing`, once the devices are off: their faults are forgotten (they report
+        again when back) and the fault alerts resolved; how many devices had faults."""
+        from hub.fleet.service import switched_off
+
+        if self.engine is None:
+            return 0
+        return switched_off(self.engine, self.halls, self.clock(), self.policy)
+
     def stop(self) -> None:
         """Stop every part in reverse order; safe to call twice."""
         if self._uvicorn is not None:

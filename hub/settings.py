@@ -99,6 +99,15 @@ class HubBaseSettings(BaseSettings):
         description="An alert that comes back within this long of being resolved is re-opened "
         "(one incident, counted again) instead of raised anew",
     )
+    heartbeat_sample_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="Heartbeats are not stored as events: the device's latest is its health, "
+        "and one every this many seconds is kept as its history",
+    )
+    heartbeat_retention_days: float = Field(
+        default=30.0, gt=0, description="Heartbeat history older than this is deleted"
+    )
     alert_webhook_url: SecretStr | None = Field(
         default=None,
         description="Group robot webhook that hears of every new or re-opened alert "
@@ -152,6 +161,8 @@ class HubBaseSettings(BaseSettings):
             backlog_fraction=self.backlog_fraction,
             quiet_hours=tuple(self.quiet_hours.split("-")) if self.quiet_hours else None,  # type: ignore[arg-type]
             reopen_within_s=self.reopen_within_s,
+            heartbeat_sample_s=self.heartbeat_sample_s,
+            heartbeat_retention_days=self.heartbeat_retention_days,
         )
 
     def broker(self) -> BrokerSettings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from models import CONTRACT_VERSION
+from models.ack import StoredUpTo
 from models.commands import Command
 from models.config import ConfigDocument
 from models.devices import KINDS
@@ -22,6 +23,7 @@ def contract_schema() -> dict[str, Any]:
             "state": "hk/v1/{hall}/{device}/state  edge->hub  retained 'online'/'offline' (LWT)",
             "cfg": "hk/v1/{hall}/{device}/cfg  hub->edge  retained ConfigDocument",
             "cmd": "hk/v1/{hall}/{device}/cmd  hub->edge  Command",
+            "ack": "hk/v1/{hall}/{device}/ack  hub->edge  retained StoredUpTo, after the commit",
         },
         "max_event_bytes": MAX_EVENT_BYTES,
         "device_kinds": {
@@ -37,5 +39,6 @@ def contract_schema() -> dict[str, Any]:
             "Envelope": Envelope.model_json_schema(),
             "Command": Command.model_json_schema(),
             "ConfigDocument": ConfigDocument.model_json_schema(),
+            "StoredUpTo": StoredUpTo.model_json_schema(),
         },
     }

@@ -18,13 +18,14 @@ NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
 class Channel(StrEnum):
-    """The five channels of a device."""
+    """The six channels of a device."""
 
     EVT = "evt"  # edge -> hub, facts, QoS 1
     STATE = "state"  # edge -> hub, retained online/offline (LWT)
     HB = "hb"  # edge -> hub, heartbeat
     CFG = "cfg"  # hub -> edge, retained config document
     CMD = "cmd"  # hub -> edge, commands
+    ACK = "ack"  # hub -> edge, retained: every fact up to this seq is stored (models/ack.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ Identity scheme (see deploy/README.md): a hall broker serves ONE hall, so the ha
 in the ACL and the MQTT username is the device id (`--identity device`, the default: `pattern`
 lines with %u), or the node id when an agent uses one session for all its devices
 (`--identity node`: explicit `user` blocks listing that node's devices). Hub users read every
-device's evt/hb/state (also as $share/ subscriptions) and write cfg/cmd. A central broker
+device's evt/hb/state (also as $share/ subscriptions) and write cfg/cmd/ack. A central broker
 (`--role central`) has the hub users and one bridge user per hall, `bridge-<hall>`.
 """
 
@@ -40,8 +40,8 @@ logger = logging.getLogger(__name__)
 PREFIX = f"{ROOT}/{VERSION_SEGMENT}"
 UP = (Channel.EVT, Channel.HB, Channel.STATE)
 """Channels a device writes (edge -> hub)."""
-DOWN = (Channel.CFG, Channel.CMD)
-"""Channels a device reads (hub -> edge)."""
+DOWN = (Channel.CFG, Channel.CMD, Channel.ACK)
+"""Channels a device reads (hub -> edge): its config, its commands, the hub's acknowledgement."""
 HA_DISCOVERY = "homeassistant"
 """Home Assistant's discovery prefix (the hub's HK_HA_PREFIX default)."""
 MAKE_CERTS = Path(__file__).resolve().parents[1] / "pki" / "make-certs.sh"

@@ -57,6 +57,9 @@ def open_store(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA secure_delete=ON")  # rule PRIV-1: deleted rows are zeroed
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
+    # rule PRIV-1: an erasure cut by a crash after its commit lives in the WAL only, the old
+    # page (key and templates) still in the file: write the WAL back before anything else
+    _truncate_wal(db)
     db.executescript(_SCHEMA)
     return db
 

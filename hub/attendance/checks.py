@@ -11,6 +11,7 @@ import unicodedata
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
+from hub.attendance.calendar import WorkCalendar
 from hub.attendance.engine import Employment
 from hub.attendance.facts import LeaveKind
 from hub.attendance.policy import Policy
@@ -114,12 +115,31 @@ def check_leave(
     return value
 
 
-def correction_deadline(policy: Policy, at: datetime) -> date:
-    """The last day a correction of a punch at `at` may be filed (rule ATT-6, 003: 2 days)."""
-    return at.astimezone(policy.zone).date() + timedelta(days=policy.filing.correction_days)
+def correction_deadline(policy: Policy, at: datetime, calendar: WorkCalendar | None = None) -> date:
+    """The last day a correction of a punch at `at` may be filed (rule ATT-6, 003: 2 days).
+
+    The days are working days of the hall's calendar (rule ATT-10): the office that reviews a
+    correction is closed at weekends and holidays, so a punch missed on a Friday may still be
+    corrected on Monday and Tuesday, and one before a holiday week after it.
+    """
+    cal = calendar or WorkCalendar(policy.calendar.extra_workdays, policy.calendar.extra_holidays)
+    day = at.astimezone(policy.zone).date()
+    left = policy.filing.correction_days
+    while left > 0:
+        day += timedelta(days=1)
+        if cal.is_workday(day):
+            left -= 1
+    return day
 
 
-def check_correction(policy: Policy, now: datetime, *, at: datetime, checkpoint: str) -> None:
+def check_correction(
+    policy: Policy,
+    now: datetime,
+    *,
+    at: datetime,
+    checkpoint: str,
+    calendar: WorkCalendar | None = None,
+) -> None:
     """A FieldError unless a correction names a checkpoint, lies in the past, and is in time."""
     names = policy.checkpoint_names()
     if not checkpoint:
@@ -136,10 +156,11 @@ def check_correction(policy: Policy, now: datetime, *, at: datetime, checkpoint:
         raise FieldError(
             "a correction cannot be for a time still to come", key="att.err.future", field="at"
         )
-    deadline = correction_deadline(policy, at)
-    if now.astimezone(policy.zone).date() > deadline:  # rule ATT-6: filed within N days
+    deadline = correction_deadline(policy, at, calendar)
+    # rule ATT-6: filed within N days, working days of the hall's calendar (ATT-10)
+    if now.astimezone(policy.zone).date() > deadline:
         raise FieldError(
-            f"a correction is filed within {policy.filing.correction_days} days; "
+            f"a correction is filed within {policy.filing.correction_days} working days; "
             f"the one for {at.astimezone(policy.zone).date()} was due by {deadline}",
             key="att.err.correction_late",
             field="at",

@@ -28,6 +28,7 @@ from hub.attendance.facts import (
     LeaveKind,
     PunchFact,
     Status,
+    aware_or_fail,
 )
 from hub.attendance.plan import DayPlan, make_plan, ts
 from hub.attendance.policy import Policy
@@ -129,8 +130,11 @@ class Judge:
 
         The staff are `roster` plus everyone named in the facts. `expected` (default: workdays
         within `employment`) says who is judged on which day. With `now` (the hall's clock)
-        days after today are not judged and what is not yet due today is 未到.
+        days after today are not judged, what is not yet due today is 未到, and a punch whose
+        device time is later than `now` (a clock running ahead) judges nothing until it comes.
         """
+        if now is not None:
+            aware_or_fail(now)  # a naive clock would be read in the process's own zone
         paused = gc.isenabled()
         gc.disable()  # a month builds a million acyclic objects: skip needless GC passes
         try:
@@ -156,6 +160,8 @@ class Judge:
         now: datetime | None,
     ) -> list[DayRecord]:
         punch_list = punches if isinstance(punches, list) else list(punches)
+        if now is not None:  # a device time later than the hall's clock has not come yet
+            punch_list = [p for p in punch_list if p.at <= now]
         leaves_by: dict[str, list[LeaveFact]] = {}
         for lv in leaves:
             leaves_by.setdefault(lv.staff_id, []).append(lv)
@@ -294,8 +300,10 @@ class Judge:
         A day is not judged when nobody expects the staff member then (`expected`, default:
         a workday within `employment`) or, with `now`, when it has not come yet.
         """
-        if now is not None and day > self.local_day(now):
-            return None
+        if now is not None:
+            aware_or_fail(now)
+            if day > self.local_day(now):
+                return None
         if expected is not None:
             if not expected(staff_id, day):
                 return None
@@ -307,7 +315,9 @@ class Judge:
         pts = [
             (ts(p.at), p.at)
             for p in punches
-            if p.staff_id == staff_id and self.local_day(p.at) == day
+            if p.staff_id == staff_id
+            and self.local_day(p.at) == day
+            and (now is None or p.at <= now)  # a device time ahead of the clock: not yet
         ]
         lvs = [lv for lv in leaves if lv.staff_id == staff_id]
         cos = [c for c in corrections if c.staff_id == staff_id and self.local_day(c.at) == day]

@@ -145,7 +145,10 @@ class Filing(PolicyModel):
     """What a leave request or a correction may ask (rules ATT-5, ATT-6); checked when filed."""
 
     correction_days: int = Field(
-        default=2, ge=0, le=62, description="A correction is filed within this many days (003)"
+        default=2,
+        ge=0,
+        le=62,
+        description="A correction is filed within this many working days (003, ATT-10)",
     )
     leave_max_days: int = Field(
         default=180, ge=1, le=400, description="The longest leave one request may cover"

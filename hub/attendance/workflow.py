@@ -278,7 +278,13 @@ class AttendanceWorkflow(WorkflowDesk):
         check_text(reason, "reason")
         if not reason.strip():
             raise FieldError("a correction needs a reason", key="att.err.reason", field="reason")
-        check_correction(self.projector.policy, self.now(), at=at, checkpoint=checkpoint)
+        check_correction(
+            self.projector.policy,
+            self.now(),
+            at=at,
+            checkpoint=checkpoint,
+            calendar=self.projector.judge.calendar,
+        )
         day = self.projector.judge.local_day(at)
         with self.engine.begin() as conn:
             span = self._staff_or_fail(conn, staff_id)

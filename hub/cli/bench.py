@@ -107,3 +107,32 @@ def face(
     from pathlib import Path
 
     _emit(_bench("face").run(frames_dir=Path(frames) if frames else None, repeats=repeats), as_json)
+
+
+@app.command()
+def delivery(
+    facts: int = typer.Option(1500, "--facts", "-n", help="Facts per throughput round."),
+    rounds: int = typer.Option(2, min=1, help="Alternating rounds of each mode (median)."),
+    deaths: bool = typer.Option(
+        False,
+        "--deaths",
+        help="Also kill -9 the broker 10 times (persistence off and on) "
+        "and cut the database for a minute, checking every fact is stored exactly once.",
+    ),
+    pg: str | None = typer.Option(
+        None,
+        "--pg",
+        help="PostgreSQL server for --deaths, e.g. postgresql://postgres@127.0.0.1/postgres "
+        "(a scratch database is made and dropped per run).",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON line."),
+) -> None:
+    """Hub-acknowledged delivery vs PUBACK removal, outbox size, 8-hour replay (issue 21)."""
+    result = _bench("delivery").run(facts=facts, rounds=rounds)
+    if deaths:
+        if pg is None:
+            raise typer.BadParameter(
+                "--deaths needs --pg: a PostgreSQL server it may create databases on"
+            )
+        result.update(_bench("deaths").long_runs(pg, progress=typer.echo))
+    _emit(result, as_json)

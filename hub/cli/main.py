@@ -1,7 +1,9 @@
 """`hallkeeper`: one command for the hub, the edge agent, the demo hall, tools and benchmarks.
 
 Each group lives in its own module (hub/cli/<group>.py, exposing `app`); heavy imports happen
-inside commands, so `hallkeeper edge run` on a Pi never loads the hub's web stack.
+inside commands, so `hallkeeper edge run` never loads the hub's web stack. A Pi has only the
+edge install (`hallkeeper[edge]`), whose command is `hallkeeper-edge` (edge/cli.py): there,
+`hallkeeper` says so instead of failing on a missing module.
 """
 
 from __future__ import annotations
@@ -9,7 +11,13 @@ from __future__ import annotations
 import importlib
 import logging
 
-import typer
+try:
+    import typer
+except ModuleNotFoundError as missing:  # the edge install: no Typer, no hub command
+    raise SystemExit(
+        f"hallkeeper: this is the edge install ({missing.name} is not installed): run the agent "
+        "with `hallkeeper-edge run ...`; the hub's command needs pip install 'hallkeeper[hub]'"
+    ) from None
 
 GROUPS: list[tuple[str, str]] = [
     ("demo", "Run the demo hall: hub, broker, simulated devices, dashboard."),

@@ -34,7 +34,7 @@ def app(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from hub.simulate.run import SimOptions, simulate
+    from hub.simulate.run import SimOptions, SimulationError, simulate
     from hub.simulate.summary import render, to_json
 
     for name in ("edge", "hub", "models"):  # thousands of devices: keep the console readable
@@ -65,10 +65,17 @@ def app(
         def on_progress(fraction: float, stored: int, phase: str) -> None:
             progress.update(task, completed=fraction, stored=stored, phase=phase)
 
-        result = simulate(opts, on_progress)
+        try:
+            result = simulate(opts, on_progress)
+        except SimulationError as exc:
+            console.print(f"[red]simulation failed:[/red] {exc}")
+            raise typer.Exit(2) from None
     if json_out:
         typer.echo(to_json(result, opts))
     else:
         render(result, opts, console)
-    if result.errors or result.lost:
+    problems = result.problems()
+    for problem in problems:
+        console.print(f"[red]not a whole day delivered:[/red] {problem}")
+    if problems:
         raise typer.Exit(1)

@@ -29,7 +29,8 @@ class LiveFeed:
 
     def project(self, engine: Engine, batch: IngestBatch) -> None:
         """Announce the halls this batch touched (events or device states)."""
-        halls = {e.hall for e in batch.events} | {s.hall for s in batch.states}
+        halls = {e.hall for e in (*batch.events, *batch.heartbeats)}
+        halls |= {s.hall for s in batch.states}
         if halls:
             self.notify(sorted(halls))
 

@@ -187,6 +187,7 @@ def run_demo(
         for agent in reversed(agents or []):
             agent.stop()  # the hub still takes their last facts and offline states
         if hub is not None:
+            hub.switched_off()  # faults re-judged when the devices are back (no alert left)
             hub.stop()
         if agents:
             clear_device_states(broker.url, hall)

@@ -198,6 +198,10 @@ class SeatWatch:
                 staff, basis = (h.staff_id, h.basis.value) if h else (None, "vacant")
                 old = known.get(seat)
                 if old is not None and (old.staff_id, old.basis) == (staff, basis):
+                    if old.pushed_at is None and self._has_device(hd, seat, window):
+                        # rule RATE-2: stored but never told (a crash or a failed send
+                        # between the two): tell the device now
+                        changed.append((seat, window, staff, basis, old.staff_id))
                     continue
                 since = h.start if h else now
                 conn.execute(
@@ -217,6 +221,10 @@ class SeatWatch:
             self._alerts(conn, hd, ledger, now)
         out = [self._push(engine, hd, day, *c) for c in changed]
         return out
+
+    def _has_device(self, hd: HallDuty, seat: str, window: str) -> bool:
+        """Whether a push of this seat's holder has anywhere to go."""
+        return self.sender is not None and bool(rating_devices(hd.hall, seat, window))
 
     def reshow(self, engine: Engine, hall: Hall, device: str) -> int:
         """Rule RATE-2: a rating device that comes (back) online missed the pushes made while

@@ -60,6 +60,15 @@ class FleetPolicy:
     reopen_within_s: float = 6 * 3600.0
     """An alert that comes back within this long of being resolved is re-opened (one incident,
     counted again), not raised anew."""
+    heartbeat_sample_s: float = 900.0
+    """A device's heartbeat history keeps at most one heartbeat this often (hub time)."""
+    heartbeat_retention_days: float = 30.0
+    """Heartbeat history older than this is deleted."""
+
+
+def sample_due(last: datetime | None, at: datetime, policy: FleetPolicy) -> bool:
+    """Keep this heartbeat in the device's history: the first, or `heartbeat_sample_s` on."""
+    return last is None or (at - last).total_seconds() >= policy.heartbeat_sample_s
 
 
 QUIET_KINDS: frozenset[str] = frozenset({"offline", "inactive"})

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from hub.fleet import engine as fleet
 from hub.fleet.engine import Fault, FleetPolicy, Health, HeartbeatValues
+from hub.fleet.history import HeartbeatHistory
 from hub.fleet.store import (
     evaluate_alerts,
     health_from_row,
@@ -96,6 +97,7 @@ class FleetProjector:
         self.clock = clock
         self.timezones = dict(timezones or {})
         """Hall id -> time zone, for quiet hours (default DEFAULT_TZ)."""
+        self.history = HeartbeatHistory(self.policy)
         self.closing = threading.Event()
         """Set when the devices are being switched off on purpose (a clean stop of the demo)."""
 
@@ -112,7 +114,7 @@ class FleetProjector:
         received = batch.received_at or self.clock()
         events: dict[tuple[str, str], list[Envelope]] = defaultdict(list)
         states: dict[tuple[str, str], list[DeviceState]] = defaultdict(list)
-        for env in batch.events:
+        for env in (*batch.events, *batch.heartbeats):
             events[(env.hall, env.device)].append(env)
         for st in batch.states:
             states[(st.hall, st.device)].append(st)
@@ -126,17 +128,22 @@ class FleetProjector:
             alerts = load_open_alerts(session, keys)
             register_unknown(session, keys, now)
             items = []
+            beats: list[tuple[tuple[str, str], HeartbeatValues]] = []
             for key in keys:
                 row = rows.get(key)
                 health = health_from_row(row)
                 for env in events.get(key, ()):
                     health = apply_event(health, env, received)
+                    if env.type is EventType.HEARTBEAT:
+                        beats.append((key, heartbeat_values(env, received)))
                 for st in states.get(key, ()):
                     health = fleet.apply_state(health, st.online, st.received_at)
                 items.append((key, row, health))
                 quiet = self.quiet(key[0], now)
                 evaluate_alerts(session, key, health, now, self.policy, alerts[key], quiet)
             write_health(session, items, now)
+            self.history.keep(session, beats)  # heartbeats are no event rows (issue 21)
+            self.history.prune(session, now)
 
         with_retry(engine, work)
         logger.debug("fleet projected %d device(s)", len(keys))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from hub.fleet.store import (
     load_open_alerts,
     snapshots,
     with_retry,
+    write_health,
 )
 from hub.fleet.tables import Alert, DeviceHealth, FleetDevice, OpeningCheck
 from models.layout import Hall
@@ -231,3 +232,28 @@ class FleetService:
             except Exception:
                 logger.exception("fleet tick failed; will retry")
             self._stop.wait(self.interval_s)
+
+
+def switched_off(engine: Engine, halls: Sequence[Hall], now: datetime, policy: FleetPolicy) -> int:
+    """The halls' devices were switched off on purpose (a clean stop): what faults they had is
+    unknown until they are back and report again (a printer out of paper says so at its next
+    ticket, DEV-4), so their faults are forgotten and the fault alerts resolved, not left open
+    for ever. Returns how many devices had faults."""
+
+    def work(session: Session) -> int:
+        keys = [(h.id, d.id) for h in halls for d in h.devices]
+        rows = load_health(session, keys, lock=True)
+        alerts = load_open_alerts(session, keys)
+        items = []
+        for key in keys:
+            row = rows.get(key)
+            health = health_from_row(row)
+            if not health.faults:
+                continue
+            cleared = replace(health, faults={})
+            items.append((key, row, cleared))
+            evaluate_alerts(session, key, cleared, now, policy, alerts[key], quiet=True)
+        write_health(session, items, now)
+        return len(items)
+
+    return with_retry(engine, work)

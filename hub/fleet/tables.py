@@ -60,6 +60,28 @@ class DeviceHealth(SQLModel, table=True):
     updated_at: datetime | None = _ts()
 
 
+class HeartbeatSample(SQLModel, table=True):
+    """One heartbeat of a device kept as its history: at most one per `heartbeat_sample_s`,
+    deleted after `heartbeat_retention_days` (heartbeats are not facts: no event row)."""
+
+    __tablename__ = "heartbeat_sample"
+    __table_args__ = (sa.Index("ix_heartbeat_sample_at", "at"),)
+
+    hall: str = Field(primary_key=True, max_length=63)
+    device: str = Field(primary_key=True, max_length=63)
+    at: datetime = Field(sa_type=UtcDateTime, primary_key=True)
+    uptime_s: float | None = None
+    agent_version: str | None = Field(default=None, max_length=32)
+    config_version: int | None = None
+    outbox_depth: int | None = None
+    outbox_capacity: int | None = None
+    clock_offset_ms: float | None = None
+    observed_skew_ms: float | None = None
+    cpu_temp_c: float | None = None
+    driver_status: str | None = Field(default=None, max_length=64)
+    faults: list[dict[str, str]] | None = Field(default=None, sa_type=sa.JSON)
+
+
 class Alert(SQLModel, table=True):
     """A device alert; at most one open alert per device and kind (partial unique index)."""
 

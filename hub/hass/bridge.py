@@ -101,7 +101,7 @@ class HassBridge:
             self.publish(
                 state_topic(state.hall, state.device, "online"), ON if state.online else OFF
             )
-        for env in batch.events:
+        for env in (*batch.events, *batch.heartbeats):
             body = env.body
             if env.type is EventType.AWAY_SIGN_PLACED and isinstance(body, AwaySign):
                 self.publish(state_topic(env.hall, env.device, "away_sign"), ON)

@@ -35,6 +35,9 @@ class IngestBatch:
     events: Sequence[Envelope] = field(default_factory=tuple)
     states: Sequence[DeviceState] = field(default_factory=tuple)
     received_at: datetime | None = None
+    heartbeats: Sequence[Envelope] = field(default_factory=tuple)
+    """The batch's heartbeats: not facts, not in the fact log (no position); for live
+    projectors such as fleet health (durable lanes read `events` only)."""
     stored_upto: Mapping[tuple[str, str], int] = field(default_factory=dict)
     """Per (hall, device) that sent facts in the batch (new or repeated): a seq up to which the
     log holds every fact of that device, as of this batch's commit (conservative: a sequence

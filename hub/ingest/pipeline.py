@@ -52,6 +52,9 @@ class BatchOutcome:
     committed: bool
     new: list[Envelope] = field(default_factory=list)
     new_index: list[int] = field(default_factory=list)
+    heartbeats: list[Envelope] = field(default_factory=list)
+    heartbeat_index: list[int] = field(default_factory=list)
+    """Heartbeats of the batch (not stored as events), for the projectors."""
     stored: int = 0
     states: list[DeviceState] = field(default_factory=list)
     duplicates: int = 0
@@ -185,6 +188,7 @@ def _escaped(row: DeadRow) -> DeadRow:
 
 def _merge(total: StoreResult, part: StoreResult) -> None:
     total.new += part.new
+    total.heartbeats += part.heartbeats
     total.duplicates += part.duplicates
     total.dead_letters += part.dead_letters
     total.gaps_opened += part.gaps_opened
@@ -244,6 +248,8 @@ def handle_batch(
         new=result.new,
         stored=len(result.new),
         new_index=[first_index[env.id] for env in result.new],
+        heartbeats=result.heartbeats,
+        heartbeat_index=[first_index[env.id] for env in result.heartbeats],
         states=states,
         duplicates=result.duplicates,
         dead_letters=result.dead_letters,

@@ -142,7 +142,7 @@ class Projection:
             if lane is not None:
                 self._guard(lane.name, partial(lane.live, batch, item.positions, item.spans))
                 continue
-            if not (batch.events or batch.states):
+            if not (batch.events or batch.states or batch.heartbeats):
                 continue
             try:
                 projector.project(self.engine, batch)

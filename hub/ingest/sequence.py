@@ -57,6 +57,19 @@ class DeviceTrack:
         return [g for g in (*self.gaps, *self.new_gaps) if not g.filled]
 
 
+def claim_tail(track: DeviceTrack, seq: int) -> DeviceTrack:
+    """A heartbeat says the device's latest fact is `seq` (changed in place).
+
+    Beyond the highest seq the hub holds, that is a lost tail: a gap up to `seq` itself, as
+    if the facts were skipped, so each that still comes counts it down and fills it.
+    """
+    last = track.last_seq or 0
+    if seq > last:
+        track.new_gaps.append(Gap(last + 1, seq, seq - last))
+        track.last_seq = seq
+    return track
+
+
 def advance(track: DeviceTrack, seqs: Iterable[int]) -> DeviceTrack:
     """Take the seqs of one batch's new facts of a device into `track` (changed in place)."""
     for seq in sorted(set(seqs)):

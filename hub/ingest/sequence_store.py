@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from hub.events.tables import DeviceSequence, SequenceGap
 from hub.ingest.dbsql import db_ts, dialect_insert
-from hub.ingest.sequence import DeviceTrack, Gap, advance
+from hub.ingest.sequence import DeviceTrack, Gap, advance, claim_tail
 from models.envelope import Envelope
 
 if TYPE_CHECKING:
@@ -52,7 +52,8 @@ def _select_tracks(conn: Connection, keys: list[tuple[str, str]], tracks: Tracks
         )
         for device, *values in conn.exec_driver_sql(sql, (hall, *devices)):
             row = dict(zip(TRACK_COLUMNS, values, strict=True))
-            last = row["last_seq"] if row["facts"] or row["resets"] else None
+            known = row["facts"] or row["resets"] or row["gaps_total"]  # a tail claimed too
+            last = row["last_seq"] if known else None
             tracks[(hall, device)] = (DeviceTrack(last_seq=last), row)
 
 
@@ -86,20 +87,31 @@ def _load_gaps(conn: Connection, keys: list[tuple[str, str]], tracks: Tracks) ->
 
 
 def update_sequences(
-    conn: Connection, facts: Sequence[Envelope], now: datetime, result: StoreResult
+    conn: Connection,
+    facts: Sequence[Envelope],
+    now: datetime,
+    result: StoreResult,
+    claims: Mapping[tuple[str, str], int] | None = None,
 ) -> None:
-    """Advance each device's sequence with its new facts; open and fill gaps."""
+    """Advance each device's sequence with its new facts; open and fill gaps.
+
+    `claims`: per device, the latest fact seq its heartbeats in the batch name; beyond what
+    the hub holds it is a lost tail, opened as a gap (hub.ingest.sequence.claim_tail).
+    """
     seqs: dict[tuple[str, str], list[int]] = defaultdict(list)
     for env in facts:
         seqs[(env.hall, env.device)].append(env.seq)
-    if not seqs:
+    tails = {k: s for k, s in (claims or {}).items() if s > 0}
+    if not seqs and not tails:
         return
-    keys = sorted(seqs)
+    keys = sorted(set(seqs) | set(tails))
     tracks = _load_tracks(conn, keys, now)
     reaching_back = [
         k
         for k in keys
-        if tracks[k][0].last_seq is not None and min(seqs[k]) <= (tracks[k][0].last_seq or 0)
+        if tracks[k][0].last_seq is not None
+        and seqs.get(k)
+        and min(seqs[k]) <= (tracks[k][0].last_seq or 0)
     ]
     _load_gaps(conn, reaching_back, tracks)
     new_gaps: list[dict[str, Any]] = []
@@ -108,7 +120,9 @@ def update_sequences(
     updated_at = db_ts(conn.dialect.name == "sqlite")(now)
     for key in keys:
         track, row = tracks[key]
-        advance(track, seqs[key])
+        advance(track, seqs.get(key, ()))
+        if key in tails:
+            claim_tail(track, tails[key])
         hall, device = key
         new_gaps += [
             {
@@ -130,7 +144,7 @@ def update_sequences(
         seq_rows.append(
             (  # TRACK_COLUMNS, updated_at, then the key
                 track.last_seq if track.last_seq is not None else 0,
-                row["facts"] + len(seqs[key]),
+                row["facts"] + len(seqs.get(key, ())),
                 row["gaps_open"] + len(track.new_gaps) - track.filled,
                 row["gaps_total"] + len(track.new_gaps),
                 row["missing_open"] + sum(g.missing for g in track.new_gaps) - track.late,

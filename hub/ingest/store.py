@@ -48,6 +48,8 @@ class StoreResult:
     """What one batch changed: the envelopes that were new, and the sequence bookkeeping."""
 
     new: list[Envelope] = field(default_factory=list)
+    heartbeats: list[Envelope] = field(default_factory=list)
+    """The batch's heartbeats: not stored as events (hub/fleet keeps them), for projectors."""
     duplicates: int = 0
     dead_letters: int = 0
     gaps_opened: int = 0
@@ -263,23 +265,38 @@ def insert_events(
 def store_batch(
     engine: Engine, envelopes: Sequence[Envelope], dead: Sequence[DeadRow], received_at: datetime
 ) -> StoreResult:
-    """Store one batch in one transaction; return the new envelopes and what changed."""
+    """Store one batch in one transaction; return the new envelopes and what changed.
+
+    Heartbeats are not facts: they are not stored as events (hub.fleet keeps each device's
+    latest and a downsampled history); each one's seq is checked against what the hub holds
+    (a lost tail is a sequence gap) and they go on to the projectors.
+    """
     result = StoreResult()
     now = datetime.now(UTC)
+    facts = [e for e in envelopes if e.is_fact]
+    result.heartbeats = list({e.id: e for e in envelopes if not e.is_fact}.values())
     with engine.begin() as conn:
         # The first statement writes (allocate_positions), so SQLite takes its write lock
         # before any read below, and PostgreSQL orders concurrent workers' commits.
-        inserted = insert_events(conn, envelopes, received_at)
+        if facts:
+            inserted = insert_events(conn, facts, received_at)
+        else:
+            allocate_positions(conn, 0)  # the write lock, for the sequence check below
+            inserted = Inserted([], [])
         result.new = inserted.new
         result.new_pos = inserted.new_pos
         result.spans = [inserted.span] if inserted.span else []
-        result.duplicates = len(envelopes) - len(result.new) - len(inserted.reused)
+        result.duplicates = len(facts) - len(result.new) - len(inserted.reused)
         dead = [*dead, *(envelope_dead_row(env, why, received_at) for env, why in inserted.reused)]
         if dead:
             conn.execute(sa.insert(DEAD), [_dead_row(d) for d in dead])
             result.dead_letters = len(dead)
             result.dead_rows = dead
-        update_sequences(conn, [e for e in result.new if e.is_fact], now, result)
+        claims: dict[tuple[str, str], int] = {}
+        for beat in result.heartbeats:
+            key = (beat.hall, beat.device)
+            claims[key] = max(claims.get(key, 0), beat.seq)
+        update_sequences(conn, result.new, now, result, claims)
         result.stored_upto = contiguous_upto(
             conn, [(e.hall, e.device) for e in envelopes if e.is_fact]
         )

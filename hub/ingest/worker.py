@@ -18,6 +18,10 @@ connection is not acked (its packet id belongs to a session the broker will rede
 from); its redelivered copy is a duplicate that the unique event id drops, and that copy is
 acked.
 
+After the broker's acks, each device that sent facts hears up to which seq its facts are all
+stored (hub.ingest.acks: retained, on its own ack topic); its edge agent keeps every fact until
+that covers it.
+
 Nothing is acknowledged before it is committed, so a hub killed at any moment loses nothing:
 the broker keeps the unacknowledged messages of the persistent session (clean_start=False,
 SessionExpiryInterval) and delivers them again on restart. After the ack the commit hooks run
@@ -41,6 +45,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.subscribeoptions import SubscribeOptions
 from sqlalchemy.engine import Engine
 
+from hub.ingest.acks import AckPublisher
 from hub.ingest.authorize import grants_for
 from hub.ingest.hooks import AlertSink, CommitHook, IngestBatch, Projector
 from hub.ingest.lane import RetryPolicy
@@ -156,6 +161,7 @@ class IngestWorker:
         self._ready = threading.Event()
         self._writer: threading.Thread | None = None
         self._client = self._make_client()
+        self.acks = AckPublisher(self._publish_retained)
 
     @property
     def topics(self) -> list[str]:
@@ -170,6 +176,9 @@ class IngestWorker:
         client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
         return client
+
+    def _publish_retained(self, topic: str, payload: bytes) -> None:
+        self._client.publish(topic, payload, qos=1, retain=True)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -399,6 +408,7 @@ class IngestWorker:
                 acked += 1
             else:
                 skipped += 1
+        self.acks.committed(outcome.stored_upto)  # after the commit, never before
         lag_ms = (time.monotonic() - batch[0].at) * 1000
         self.stats.add(
             gaps_opened=outcome.gaps_opened,
@@ -419,18 +429,23 @@ class IngestWorker:
         )
         if outcome.refused and self.refusals is not None:
             self.refusals.note(outcome.refused)  # rule: the feed names a refused device
-        wanted = self.projectors and (outcome.spans or outcome.states)
+        wanted = self.projectors and (outcome.spans or outcome.states or outcome.heartbeat_index)
         if not (wanted or self.commit_hooks):
             self.stats.busy_s += time.perf_counter() - started
             return
         new = outcome.new or [
             parse_envelope(batch[i].payload, parse_topic(batch[i].topic)) for i in outcome.new_index
         ]
+        beats = outcome.heartbeats or [
+            parse_envelope(batch[i].payload, parse_topic(batch[i].topic))
+            for i in outcome.heartbeat_index
+        ]
         committed = IngestBatch(
             events=tuple(new),
             states=tuple(outcome.states),
             received_at=received_at,
             stored_upto=outcome.stored_upto,
+            heartbeats=tuple(beats),
         )
         for hook in self.commit_hooks:
             try:

@@ -134,6 +134,7 @@ def _child_main(db_url: str, conn: Connection, parent: int, policy: IngestPolicy
         try:
             outcome = handle_batch(engine, messages, received_at, give_up=give_up, policy=policy)
             outcome.new = []  # the parent re-reads new envelopes by index, cheaper than pickle
+            outcome.heartbeats = []
         except Exception:
             logger.exception("writer process: batch of %d failed", len(messages))
             outcome = BatchOutcome(committed=False)

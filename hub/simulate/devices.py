@@ -189,7 +189,8 @@ class HallPlayer:
                 for device in agent.runtimes:
                     key = f"{agent.hall.id}/{device}"
                     sent[key] = agent.outbox.last_seq(device)
-                    left[key] = agent.outbox.depth(device)
+                    rows = agent.outbox.pending(device, 0, 2**62)
+                    left[key] = sum(1 for row in rows if row.fact)  # heartbeats are no facts
             agent.runtimes.clear()  # stopped already
             agent.stop()
         self.agents.clear()
@@ -199,6 +200,14 @@ class HallPlayer:
         """Stop every agent still running (after a failure)."""
         for agent in self.agents:
             agent.stop()
+
+
+def max_fd() -> int:
+    """The highest file descriptor this process has open (Linux; 0 elsewhere)."""
+    try:
+        return max((int(n) for n in os.listdir("/proc/self/fd")), default=0)
+    except OSError:
+        return 0
 
 
 def _exit_with_parent() -> None:
@@ -224,6 +233,7 @@ def device_process(
     until_s: float,
     to_parent: Any,
     from_parent: Any,
+    connect_s: float = 120.0,
 ) -> None:
     """Entry of a device process: start, report ready, get the epoch, play, drain, report."""
     logging.basicConfig(
@@ -236,15 +246,17 @@ def device_process(
     pid = halls[0]
     try:
         running = player.start()
-        connected = player.wait_connected(120)
-        to_parent.put(
-            (
-                "ready",
-                pid,
-                {"devices": running, "connected": connected, "actions": len(player.actions)},
-            )
-        )
+        connected = player.wait_connected(connect_s)
+        ready = {
+            "devices": running,
+            "connected": connected,
+            "actions": len(player.actions),
+            "max_fd": max_fd(),
+        }
+        to_parent.put(("ready", pid, ready))
         epoch = from_parent.get()
+        if epoch is None:  # the run was called off (devices that could not connect)
+            return
         sim_time.clock = SimClock(day_start, speed, epoch)
         player.play(sim_time.clock, lambda d, t: to_parent.put(("progress", pid, d)))
         player.drain(120)

@@ -72,6 +72,25 @@ def read_stored(engine: Engine) -> Stored:
     return out
 
 
+def not_delivered(sent: dict[str, int], stored: Stored) -> int:
+    """Facts devices recorded (sequence numbers 1..last) that the event table does not hold,
+    wherever they are: still in an outbox, or lost on the way."""
+    return sum(max(0, n - stored.per_device.get(key, 0)) for key, n in sent.items())
+
+
+def fact_log_head(engine: Engine) -> int:
+    """The fact log's last allocated position (hub.events.tables.FactCounter)."""
+    with engine.connect() as conn:
+        found = conn.execute(sa.text("SELECT last_pos FROM fact_counter WHERE id = 1")).scalar()
+    return int(found or 0)
+
+
+def parked_facts(engine: Engine) -> int:
+    """Facts a durable projector failed on and will retry (projector_retry)."""
+    with engine.connect() as conn:
+        return _count(conn, "projector_retry")
+
+
 def lost(sent: dict[str, int], left: dict[str, int], stored: Stored) -> int:
     """Facts devices recorded (sequence numbers 1..last), minus those still in their outbox,
     that the event table does not hold."""

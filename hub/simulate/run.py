@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,15 @@ from hub.simulate.clock import SimClock
 from hub.simulate.devices import device_process
 from hub.simulate.layout import make_hall
 from hub.simulate.plan import DAY_S
-from hub.simulate.report import Stored, lost, read_stored, stored_facts
+from hub.simulate.report import (
+    Stored,
+    fact_log_head,
+    lost,
+    not_delivered,
+    parked_facts,
+    read_stored,
+    stored_facts,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +45,18 @@ HUB_LAG_MAX_S = 4 * 3600.0
 
 STALL_S = 60.0
 """The run ends early only if ingest makes no progress (no batch, no message) this long."""
+CATCH_UP_S = 120.0
+"""How long the durable projectors may take to apply every stored fact before the derived
+counts are read (they are read only once caught up; else the run says so)."""
+DEVICES_PER_PROCESS = 150
+"""Devices one device process runs when --processes is auto: each holds an MQTT socket and
+paho's wake-up pair, a serial device a pty's two ends, about 6 file descriptors, and paho's
+loop uses select(), which fails past descriptor 1,023."""
+SELECT_FD_LIMIT = 1024
+
+
+class SimulationError(RuntimeError):
+    """The run could not be carried out as asked (devices that cannot connect, ...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +75,7 @@ class SimOptions:
     batch_ms: int = 1000  # long batches: each touched window-day is re-judged once per batch
     batch_size: int = 1000
     duty: bool = True  # staff, roster, duty chiefs, a sick A and a substitute (hub.simulate.duty)
+    connect_s: float = 120.0  # how long the devices may take to connect before the run fails
 
 
 @dataclass(slots=True)
@@ -73,6 +94,8 @@ class SimResult:
     left: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     duty: dict[str, int] = field(default_factory=dict)
+    caught_up: bool = True
+    """The durable projectors had applied every stored fact when the counts were read."""
 
     @property
     def sent_total(self) -> int:
@@ -81,13 +104,32 @@ class SimResult:
 
     @property
     def outbox_left(self) -> int:
-        """Rows still in the devices' outboxes when they stopped (sent on their next start)."""
+        """Facts still in the devices' outboxes when they stopped: not delivered (yet)."""
         return sum(self.left.values())
 
     @property
     def lost(self) -> int:
         """Facts that left a device (recorded, not still in its outbox) but were not stored."""
         return lost(self.sent, self.left, self.stored)
+
+    @property
+    def not_delivered(self) -> int:
+        """Facts recorded and not stored by the hub: left in outboxes, or lost."""
+        return not_delivered(self.sent, self.stored)
+
+    def problems(self) -> list[str]:
+        """What makes this run's figures short of a whole day delivered (empty: none)."""
+        out = list(self.errors)
+        if self.connected < self.devices:
+            out.append(f"only {self.connected} of {self.devices} devices connected")
+        if self.not_delivered:
+            out.append(
+                f"{self.not_delivered} of {self.sent_total} facts not delivered "
+                f"({self.outbox_left} still in outboxes, {self.lost} lost)"
+            )
+        if not self.caught_up:
+            out.append("the projectors had not applied every fact: derived counts are short")
+        return out
 
     @property
     def rate(self) -> float:
@@ -118,10 +160,25 @@ def _broker(url: str | None, workdir: Path) -> Iterator[str]:
         yield private
 
 
-def day_start(tz: str = "Asia/Shanghai") -> datetime:
-    """07:50 today in the hall's zone: when the simulated day begins."""
+EVENING_S = 3 * 3600.0
+"""The plan's actions run up to this long past the working day (hub.simulate.plan)."""
+
+
+def day_start(
+    tz: str = "Asia/Shanghai", until_s: float = DAY_S, now: datetime | None = None
+) -> datetime:
+    """07:50 of the latest day in the hall's zone whose simulated part is already over.
+
+    Device times are then never ahead of the hub's real clock, which refuses facts more than
+    `max_clock_ahead_s` ahead: simulating "today" from 07:50 in the small hours (after 16:00
+    UTC) sent every fact 7 hours into the future and the hub stored none of them.
+    """
     zone = ZoneInfo(tz)
-    return datetime.combine(datetime.now(zone).date(), dtime(7, 50), tzinfo=zone)
+    local = (now or datetime.now(zone)).astimezone(zone)
+    start = datetime.combine(local.date(), dtime(7, 50), tzinfo=zone)
+    while start + timedelta(seconds=until_s + EVENING_S) > local:
+        start = datetime.combine(start.date() - timedelta(days=1), dtime(7, 50), tzinfo=zone)
+    return start
 
 
 def _next_report(up: Any, procs: list[Any], timeout: float, dead: set[int]) -> tuple[str, int, Any]:
@@ -144,9 +201,51 @@ def _next_report(up: Any, procs: list[Any], timeout: float, dead: set[int]) -> t
                 return "tick", -1, None
 
 
-def _groups(halls: int, processes: int) -> list[list[int]]:
-    n = processes or max(1, min(4, (halls + 4) // 5))
+def _groups(halls: int, processes: int, windows: int = 4) -> list[list[int]]:
+    halls_each = max(1, DEVICES_PER_PROCESS // devices_per_hall(windows))
+    n = processes or -(-halls // halls_each)
     return [g for g in (list(range(k, halls, n)) for k in range(n)) if g]
+
+
+def devices_per_hall(windows: int) -> int:
+    """Devices of a generated hall (hub.simulate.layout): face terminal, kiosk, and per window
+    a keypad, a rating device, an away sign and a radar."""
+    return 2 + 4 * windows
+
+
+def connect_failure(devices: int, connected: int, max_fd: int, processes: int) -> str:
+    """Why devices could not connect, and what to do, in words."""
+    text = f"only {connected} of {devices} simulated devices connected to the broker"
+    if max_fd >= SELECT_FD_LIMIT - 1:
+        text += (
+            f": a device process opened file descriptors up to {max_fd}, past the "
+            f"{SELECT_FD_LIMIT} that select() (paho's network loop) can watch; run with more "
+            f"device processes (--processes {max(processes + 1, processes * 2)}), or leave "
+            "--processes at 0 to size them by the number of devices"
+        )
+    else:
+        text += "; is the broker reachable and does it allow this many clients?"
+    return text
+
+
+def wait_caught_up(hub: Any, timeout: float) -> bool:
+    """Wait until every durable projector has applied (or parked) every stored fact, no fact
+    waits for a retry and no committed batch waits for projection; False on timeout."""
+    projection = hub.ingest.projection if hub.ingest is not None else None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        head = fact_log_head(hub.engine)
+        if projection is None:
+            return True
+        lanes = list(projection.lanes.values())
+        if (
+            projection.wait_idle(0.5)
+            and all(lane.examined >= head for lane in lanes)
+            and parked_facts(hub.engine) <= 0
+        ):
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def simulate(
@@ -163,7 +262,7 @@ def simulate(
         broker = stack.enter_context(_broker(opts.broker, work))
         db = opts.db or f"sqlite:///{work / 'hub.db'}"
         halls = [make_hall(i, opts.windows) for i in range(opts.halls)]
-        start = day_start()
+        start = day_start(until_s=until_s)
         hub_clock = _HubClock()
         settings = HubSettings(
             secret_key=secrets.token_hex(16),
@@ -182,7 +281,7 @@ def simulate(
             from hub.simulate.duty import seed_duty
 
             result.duty = seed_duty(hub.engine, halls, start)
-        groups = _groups(opts.halls, opts.processes)
+        groups = _groups(opts.halls, opts.processes, opts.windows)
         result.processes = len(groups)
         ctx = mp.get_context("spawn")
         up: Any = ctx.Queue()
@@ -201,6 +300,7 @@ def simulate(
                     until_s,
                     up,
                     d,
+                    opts.connect_s,
                 ),
                 daemon=True,
             )
@@ -214,15 +314,26 @@ def simulate(
                 p.join(30)
 
         stack.callback(join_all)
-        total_actions = 0
+        total_actions, max_fd = 0, 0
         dead: set[int] = set()
+
+        def call_off() -> None:  # a process still waiting for the epoch is told to stop
+            for d in downs:
+                d.put(None)
+
+        stack.callback(call_off)
         for _ in procs:
             kind, _pid, info = _next_report(up, procs, 600, dead)
             if kind != "ready":
-                raise RuntimeError(f"a device process failed to start: {info or 'silent'}")
+                raise SimulationError(f"a device process failed to start: {info or 'silent'}")
             result.devices += info["devices"]
             result.connected += info["connected"]
             total_actions += info["actions"]
+            max_fd = max(max_fd, info.get("max_fd", 0))
+        if result.connected < result.devices:
+            raise SimulationError(
+                connect_failure(result.devices, result.connected, max_fd, len(procs))
+            )
         epoch = time.time() + 0.5
         clock = SimClock(start, opts.speed, epoch)
         hub_clock.clock = clock.trailing(
@@ -271,7 +382,7 @@ def simulate(
                 on_progress(1.0, n, "ingest")
             time.sleep(0.3)
         result.drain_s = max(0.0, time.time() - drained) + max(0.0, drained - epoch - result.play_s)
-        if hub.ingest is not None:  # projection runs on its own thread: let it finish
-            hub.ingest.projection.wait_idle(60)
+        # derived records are read only once the projectors have applied every stored fact
+        result.caught_up = wait_caught_up(hub, CATCH_UP_S)
         result.stored = read_stored(hub.engine)
     return result

@@ -25,6 +25,8 @@ def figures(result: SimResult, opts: SimOptions) -> dict[str, Any]:
         "sent": result.sent_total,
         "stored": result.stored.facts,
         "lost": result.lost,
+        "not_delivered": result.not_delivered,
+        "projectors_caught_up": result.caught_up,
         "dead_letters": result.stored.dead_letters,
         "sequence_gaps": result.stored.gaps,
         "outbox_left": result.outbox_left,
@@ -52,7 +54,8 @@ def render(result: SimResult, opts: SimOptions, console: Console) -> None:
     totals.add_column("figure")
     totals.add_column("value", justify="right")
     for key in (
-        "devices", "connected", "device_processes", "sent", "stored", "lost", "dead_letters",
+        "devices", "connected", "device_processes", "sent", "stored", "not_delivered", "lost",
+        "projectors_caught_up", "dead_letters",
         "sequence_gaps", "outbox_left", "play_s", "drain_s", "msgs_per_s", "facts_per_device_day",
     ):  # fmt: skip
         totals.add_row(key.replace("_", " "), str(f[key]))

@@ -52,6 +52,9 @@ class KeyStore:
         self._db.execute("PRAGMA secure_delete=ON")
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        # rule PRIV-1: a key deletion cut by a crash after its commit is in the WAL only, the
+        # old page (the wrapped key) still in the file: write the WAL back first
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS person_key ("
             "staff_id TEXT PRIMARY KEY, wrapped BLOB NOT NULL, created_at TEXT NOT NULL)"

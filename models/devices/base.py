@@ -55,6 +55,9 @@ class DeviceKindSpec:
     """The kind's own facts; `may_send` adds what the runtime sends for every device."""
     takes: frozenset[CommandType] = field(default_factory=frozenset)
     """The commands its driver carries out; `accepts` adds the runtime's own."""
+    busy_day_facts: int = 5_000
+    """Facts one device of this kind sends on a busy day, with headroom (a busy window serves
+    ~300 citizens: a few facts each, plus faults); sizes the edge outbox (edge.agent)."""
 
     def __post_init__(self) -> None:
         annotation = self.config.model_fields["kind"].annotation

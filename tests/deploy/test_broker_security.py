@@ -227,3 +227,26 @@ def test_mutual_tls_device_still_confined_by_the_acl(sb, peers):
     a.publish(evt(A), b"sentinel")
     wait_for(lambda: b"sentinel" in hub.payloads(), what="sentinel at the hub")
     assert b"forged" not in hub.payloads()
+
+
+def test_device_reads_only_its_own_acknowledgement_and_cannot_forge_it(sb, peers):
+    """Issue 21: the hub's retained acknowledgement decides what leaves a device's outbox; a
+    device reads its own, never another's, and writes none (not even its own)."""
+    hub = connect(sb, peers, "hub")
+    ack_a, ack_b = build_topic("demo", A, Channel.ACK), build_topic("demo", B, Channel.ACK)
+    assert not hub.publish(ack_b, b'{"v":1,"seq":9}', retain=True).is_failure
+    a = connect(sb, peers, A)
+    assert a.publish(ack_a, b'{"v":1,"seq":999}', retain=True).is_failure  # not authorized
+    assert a.publish(ack_b, b'{"v":1,"seq":0}', retain=True).is_failure
+    for topic in (ack_b, subscription(Channel.ACK, hall="demo"), "hk/#"):
+        a.subscribe(topic)  # granted or refused: nothing of B's may arrive
+    a.subscribe(ack_a)
+    assert not hub.publish(ack_a, b'{"v":1,"seq":7}', retain=True).is_failure
+    wait_for(lambda: a.payloads(ack_a), what="A's own acknowledgement")
+    assert set(a.payloads(ack_a)) == {b'{"v":1,"seq":7}'}
+    assert [m.topic for m in a.messages if f"/{B}/" in m.topic] == []
+    b = connect(sb, peers, B)
+    b.subscribe(ack_b)  # retained: the hub's figure, not A's forgeries
+    wait_for(lambda: b.payloads(ack_b) == [b'{"v":1,"seq":9}'], what="B's own acknowledgement")
+    for topic in (ack_a, ack_b):  # leave no retained message to the other tests
+        hub.publish(topic, b"", retain=True)

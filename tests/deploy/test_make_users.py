@@ -36,9 +36,10 @@ def test_device_identity_acl_fixes_the_hall_and_uses_the_username():
     assert lines[0] == "user hub"  # nothing granted to anonymous clients
     assert "pattern write hk/v1/demo/%u/evt" in lines
     assert "pattern read hk/v1/demo/%u/cmd" in lines
+    assert "pattern read hk/v1/demo/%u/ack" in lines  # issue 21: its own acknowledgement
     assert not [ln for ln in lines if ln.startswith("pattern") and "/+/" in ln]
     assert not [
-        ln for ln in lines if ln.startswith("pattern write") and ln.endswith(("cfg", "cmd"))
+        ln for ln in lines if ln.startswith("pattern write") and ln.endswith(("cfg", "cmd", "ack"))
     ]
 
 
@@ -48,7 +49,7 @@ def test_node_identity_lists_exactly_each_nodes_devices():
     block = acl.split("user pi-w01\n")[1].split("\n\n")[0].splitlines()
     devices = {d.id for d in hall.node_devices("pi-w01")}
     assert {ln.split("/")[3] for ln in block} == devices
-    assert len(block) == 5 * len(devices)
+    assert len(block) == 6 * len(devices)  # evt, hb, state written; cfg, cmd, ack read
     assert "pattern" not in acl
 
 

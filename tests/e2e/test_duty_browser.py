@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +26,23 @@ from hub.settings import HubSettings
 from hub.users.accounts import Role, create_user
 from hub.users.tables import AuditEntry
 from tests.e2e.test_dashboard_browser import ARGS, CHROMIUM, DEMO, SHOTS
-from tests.hub.duty.support import TZ, Clock, seed_people
+from tests.hub.duty.support import HD, TZ, Clock, seed_people
 from tests.support.broker import Broker
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "duty-password-123"
-TODAY = datetime.now(TZ).date()
+
+
+def latest_workday() -> date:
+    """The hall's latest workday up to today (duty checks are planned on workdays only)."""
+    day = datetime.now(TZ).date()
+    while not HD.is_workday(day):
+        day -= timedelta(days=1)
+    return day
+
+
+TODAY = latest_workday()
 MONTH = f"{TODAY:%Y-%m}"
 
 
@@ -43,7 +53,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def hub(broker: Broker, tmp_path: Path, clock: Clock) -> Iterator[HubServer]:
-    """The whole hub (every area, auth on) on the hall's clock: today at 10:00."""
+    """The whole hub (every area, auth on) on the hall's clock: the latest workday, 10:00."""
     settings = HubSettings(
         database_url=f"sqlite:///{tmp_path / 'hub.db'}",
         broker_url=broker.url,

@@ -14,6 +14,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from edge.settings import AgentSettings
+from models.ack import StoredUpTo
 from models.commands import CommandBody, make_command
 from models.envelope import Envelope, parse_envelope
 from models.layout import Hall, hall_from_dict
@@ -72,12 +73,22 @@ def agent_settings(broker_url: str, data_dir: Path, **extra: Any) -> AgentSettin
 
 
 class HubStandIn:
-    """A persistent-session QoS 1 subscriber to evt, hb and state: what the hub would receive."""
+    """A persistent-session QoS 1 subscriber to evt, hb and state: what the hub would receive.
 
-    def __init__(self, port: int, client_id: str = "hub-standin") -> None:
+    Like the hub (hub.ingest.acks), it acknowledges to each device, retained on its ack topic,
+    the seq up to which it holds every fact (unless `acks=False`).
+    """
+
+    def __init__(self, port: int, client_id: str = "hub-standin", *, acks: bool = True) -> None:
         self.port = port
+        self.acks = acks
         self.lock = threading.Lock()
         self.envelopes: list[Envelope] = []
+        self.seqs: dict[str, set[int]] = {}
+        self.upto: dict[str, int] = {}
+        self.unheard: dict[tuple[str, str], int] = {}
+        self._stop = threading.Event()
+        self._acker: threading.Thread | None = None
         self.states: list[tuple[str, bytes, bool]] = []
         self.client = mqtt.Client(
             callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
@@ -97,9 +108,15 @@ class HubStandIn:
         )
         self.client.loop_start()
         assert self.subscribed.wait(10), "hub stand-in did not subscribe"
+        if self.acks:
+            self._acker = threading.Thread(target=self._ack_loop, daemon=True)
+            self._acker.start()
         return self
 
     def stop(self) -> None:
+        self._stop.set()
+        if self._acker is not None:
+            self._acker.join(5)
         self.client.disconnect()
         self.client.loop_stop()
 
@@ -112,8 +129,27 @@ class HubStandIn:
         with self.lock:
             if topic.channel is Channel.STATE:
                 self.states.append((topic.device, bytes(msg.payload), bool(msg.retain)))
-            else:
-                self.envelopes.append(parse_envelope(bytes(msg.payload), topic))
+                return
+            env = parse_envelope(bytes(msg.payload), topic)
+            self.envelopes.append(env)
+            if not (env.is_fact and self.acks):
+                return
+            seqs = self.seqs.setdefault(env.device, set())
+            seqs.add(env.seq)
+            upto = self.upto.get(env.device, 0)
+            while upto + 1 in seqs:
+                upto += 1
+            self.upto[env.device] = upto
+            self.unheard[(topic.hall, env.device)] = upto
+
+    def _ack_loop(self) -> None:
+        """As the hub (once per committed batch): each device's figure, every 20 ms at most."""
+        while not self._stop.wait(0.02):
+            with self.lock:
+                due, self.unheard = self.unheard, {}
+            for (hall, device), upto in due.items():
+                ack = build_topic(hall, device, Channel.ACK)
+                self.client.publish(ack, StoredUpTo(seq=upto).to_json(), qos=1, retain=True)
 
     def facts(self, device: str, type: str | None = None) -> list[Envelope]:
         """Facts received from a device, in arrival order (duplicates included)."""

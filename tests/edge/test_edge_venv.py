@@ -104,6 +104,11 @@ def test_the_edge_install_holds_nothing_of_the_hub(edge_venv: Path) -> None:
     assert {"hallkeeper", "paho-mqtt", "pydantic", "pyserial", "gpiozero"} <= names
     assert sorted(names & set(HUB_DISTRIBUTIONS)) == []
     assert (edge_venv / "bin" / "hallkeeper-edge").exists()
+    hub_command = subprocess.run(
+        [str(edge_venv / "bin" / "hallkeeper"), "--help"], capture_output=True, text=True
+    )
+    assert hub_command.returncode == 1  # the hub's command, on a Pi: says what to run instead
+    assert "hallkeeper-edge run" in hub_command.stderr and "Traceback" not in hub_command.stderr
 
 
 def test_the_edge_install_runs_a_node_of_the_demo_hall_against_the_hub(

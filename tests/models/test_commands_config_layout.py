@@ -89,5 +89,5 @@ def test_contract_schema_cli() -> None:
     result = CliRunner().invoke(app, ["contract", "schema"])
     assert result.exit_code == 0, result.output
     schema = json.loads(result.output)
-    assert set(schema["messages"]) == {"Envelope", "Command", "ConfigDocument"}
+    assert set(schema["messages"]) == {"Envelope", "Command", "ConfigDocument", "StoredUpTo"}
     assert "punch" in json.dumps(schema["messages"]["Envelope"])

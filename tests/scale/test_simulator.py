@@ -4,9 +4,12 @@ POST-7, ATT-7, RATE-2)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 
 from hub.db import make_engine
@@ -14,7 +17,18 @@ from hub.duty.chief_store import chief_on
 from hub.duty.ledger_store import hall_duty, ledger_day
 from hub.simulate.layout import backup_of, make_hall, spare_of, staff_of
 from hub.simulate.plan import DAY_S, hall_day
-from hub.simulate.run import SimOptions, simulate
+from hub.simulate.report import Stored
+from hub.simulate.run import (
+    DEVICES_PER_PROCESS,
+    SimOptions,
+    SimResult,
+    SimulationError,
+    _groups,
+    connect_failure,
+    day_start,
+    devices_per_hall,
+    simulate,
+)
 from tests.support.broker import Broker
 
 SEED = 2  # this seed has a device fault and a face terminal offline over lunch
@@ -74,6 +88,10 @@ def test_a_short_day_end_to_end(broker: Broker, tmp_path: Path) -> None:
     assert result.devices == result.connected == 2 * (2 + 2 * 4)
     assert result.sent_total > 0
     assert result.lost == 0
+    # counts are read once every durable projector has applied every stored fact (it read
+    # them before, and "punches judged" came up short under load)
+    assert result.caught_up and result.problems() == []
+    assert result.not_delivered == 0
     assert result.stored.facts == result.sent_total - result.outbox_left
     assert result.stored.dead_letters == 0
     assert result.actions["offline"] == result.actions["online"] >= 1
@@ -138,3 +156,62 @@ def check_duty(url: str) -> None:
             assert chief_on(conn, hd, day) is not None
     finally:
         engine.dispose()
+
+
+def test_facts_left_in_outboxes_are_not_delivered() -> None:
+    # the simulator printed "lost 0" while 63,471 facts sat in outboxes
+    result = SimResult(halls=1, devices=2, connected=2)
+    result.sent = {"h/a": 10, "h/b": 5}
+    result.left = {"h/a": 6, "h/b": 0}
+    result.stored = Stored(per_device={"h/a": 4, "h/b": 4})
+    assert (result.not_delivered, result.outbox_left, result.lost) == (7, 6, 1)
+    assert result.problems() == ["7 of 15 facts not delivered (6 still in outboxes, 1 lost)"]
+    result.caught_up = False
+    assert "derived counts are short" in result.problems()[-1]
+
+
+def test_device_processes_are_sized_below_selects_file_descriptor_limit() -> None:
+    # 50 halls with the old default of 4 processes: select() failed past 1,024 descriptors
+    groups = _groups(50, 0, 4)
+    per_process = [len(g) * devices_per_hall(4) for g in groups]
+    assert sum(per_process) == 900 and max(per_process) <= DEVICES_PER_PROCESS
+    assert sorted(h for g in groups for h in g) == list(range(50))
+    assert len(_groups(50, 4, 4)) == 4  # as asked, when asked
+    text = connect_failure(900, 460, 1187, 4)
+    assert "460 of 900" in text and "select()" in text and "--processes 8" in text
+
+
+def test_devices_that_cannot_connect_fail_the_run_clearly(tmp_path: Path) -> None:
+    # a broker that takes only a few clients: the hub connects, most devices cannot
+    broker = Broker(tmp_path / "broker", extra_conf="max_connections 8\n").start()
+    try:
+        opts = SimOptions(
+            halls=2,
+            windows=2,
+            speed=2400,
+            broker=broker.url,
+            workdir=tmp_path,
+            processes=1,
+            duty=False,
+            connect_s=5,
+        )
+        with pytest.raises(SimulationError, match=r"only \d+ of 20 simulated devices connected"):
+            simulate(opts)
+    finally:
+        broker.kill()
+
+
+def test_the_simulated_day_is_one_already_over_never_ahead_of_the_hubs_clock() -> None:
+    # after 16:00 UTC (00:00 in Shanghai) "today from 07:50" lay 7 hours ahead: every fact
+    # was refused as a dead letter (more than 10 minutes ahead of the hub's clock)
+    sh = ZoneInfo("Asia/Shanghai")
+    for now in (
+        datetime(2026, 12, 4, 0, 14, tzinfo=sh),  # just past midnight
+        datetime(2026, 12, 4, 9, 0, tzinfo=sh),  # the working day under way
+        datetime(2026, 12, 4, 23, 0, tzinfo=sh),  # the day and its evening over
+    ):
+        start = day_start(until_s=DAY_S, now=now)
+        assert start.timetz().replace(tzinfo=None) == dtime(7, 50) and start.tzinfo == sh
+        assert start + timedelta(seconds=DAY_S + 3 * 3600) <= now
+        assert now - start < timedelta(days=2)
+    assert day_start(now=datetime(2026, 12, 4, 23, 0, tzinfo=sh)).date() == date(2026, 12, 4)

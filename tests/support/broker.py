@@ -38,7 +38,15 @@ def wait_port(port: int, timeout: float = 10.0, *, up: bool = True) -> None:
 class Broker:
     """A private mosquitto with persistence in its own folder (so sessions survive a restart)."""
 
-    def __init__(self, workdir: Path, port: int | None = None, extra_conf: str = "") -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        port: int | None = None,
+        extra_conf: str = "",
+        *,
+        persistence: bool = True,
+        autosave_s: int = 1,
+    ) -> None:
         self.workdir = workdir
         self.port = port or free_port()
         self.conf = workdir / "mosquitto.conf"
@@ -47,9 +55,9 @@ class Broker:
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous true\n"
-            "persistence true\n"
+            f"persistence {'true' if persistence else 'false'}\n"
             f"persistence_location {workdir}/\n"
-            "autosave_interval 1\n"
+            f"autosave_interval {autosave_s}\n"
             "max_queued_messages 1000000\n"
             "max_inflight_messages 100\n"
             "max_packet_size 8388608\n"

@@ -94,3 +94,50 @@ def test_load_key_from_env_or_file(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("HK_TEST_FACE_KEY", "not-a-key")
     with pytest.raises(GalleryError, match="not a valid Fernet key"):
         load_key("HK_TEST_FACE_KEY")
+
+
+CRASH_AFTER_COMMIT = """
+import os, sys
+from pathlib import Path
+from edge.face import gallery
+path, key = Path(sys.argv[1]), sys.argv[2].encode()
+g = gallery.LocalGallery(path, key)
+g.load()
+gallery._truncate_wal = lambda db: os._exit(0)  # the power goes after the commit
+g.erase("zhang_san_0001")
+"""
+
+
+def test_erasure_cut_by_a_crash_after_its_commit_is_unreadable_once_the_terminal_restarts(
+    tmp_path: Path,
+) -> None:
+    # rule PRIV-1, the crash at the worst moment: the erasure committed to the WAL, the process
+    # died before writing it back, so the main file still holds the old page with the key;
+    # opening the store again must write the WAL back (zeros over the old page) before anything
+    import subprocess
+    import sys
+
+    key = Fernet.generate_key()
+    path = tmp_path / "t.gallery"
+    g = LocalGallery(path, key)
+    body = sync_body(2, PEOPLE, key)
+    g.replace(2, body.checksum, body.blob, body.keys)
+    zhang_key = open_keys(body.keys, key)["zhang_san_0001"]
+    g.close()
+    done = subprocess.run(
+        [sys.executable, "-c", CRASH_AFTER_COMMIT, str(path), key.decode()],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    wal = path.with_name(path.name + "-wal")
+    assert wal.exists() and wal.stat().st_size > 0  # the crash left the erasure in the WAL only
+    assert zhang_key in path.read_bytes()  # the worst moment: the old page is still in the file
+    restarted = LocalGallery(path, key)
+    held = restarted.load()
+    assert held is not None and [p.staff_id for p in held.people] == ["li_si_0002"]
+    # read while the terminal runs (WAL and shared memory files included), not after a close
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert zhang_key not in raw and b"zhang_san_0001" not in raw
+    restarted.close()

@@ -191,6 +191,16 @@ def test_report_json_per_staff_member_with_penalties(tmp_path: Path):
     assert result.exit_code == 0, result.output
     rows = {r["staff_id"]: r for r in json.loads(result.stdout)}
     late = rows["late"]
+    # issue 15 point 2: the fields the month report JSON holds, for every staff member
+    fields = {"staff_id", "late", "early", "absent_from_post", "missing", "forgotten_signins"}
+    fields |= {"absent_half_days", "penalties", "penalty_yuan", "days_pay_days"}
+    assert all(fields <= set(r) for r in rows.values()), fields - set(late)
+    assert all(
+        isinstance(r[k], int) for r in rows.values() for k in fields - {"staff_id", "penalties"}
+    )
+    assert {"item", "rule", "setting", "count", "yuan_each", "yuan", "days_pay"} == set(
+        late["penalties"][0]
+    )
     assert (late["workdays"], late["late"], late["absent_half_days"]) == (6, 6, 0)
     assert late["penalty_yuan"] == 6 * 10 + 500 and late["days_pay_days"] == 0
     assert [(x["item"], x["rule"], x["yuan"]) for x in late["penalties"]] == [

@@ -74,3 +74,63 @@ def test_queue_commands_log_in_by_password_or_token(
     monkeypatch.setenv("HK_API_URL", "http://127.0.0.1:9")
     r = run(app, ["queue", "state"])
     assert r.exit_code == 2 and "Cannot reach the hub" in r.output
+
+
+def _read_until(fd: int, want: str, timeout: float = 60.0) -> str:
+    """Read a pty until `want` shows (or the timeout)."""
+    import os
+    import select
+
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while want.encode() not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    return seen.decode("utf-8", "replace")
+
+
+def test_at_a_terminal_the_cli_asks_for_the_password_without_echo(
+    hub_url: str, sqlite_engine: Engine
+) -> None:
+    """No token nor password in the environment: the operator types them at the prompt (a real
+    pseudo-terminal), the password is not shown, and the command runs logged in."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    make_user(sqlite_engine, "lead", Role.WINDOW_LEAD)
+    exe = Path(sys.executable).with_name("hallkeeper")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("HK_API_TOKEN", "HK_API_USER", "HK_API_PASSWORD", "HK_LANG")
+    }
+    env.update(HK_API_URL=hub_url, LANG="zh_CN.UTF-8")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [str(exe), "queue", "take", "social"], stdin=slave, stdout=slave, stderr=slave, env=env
+    )
+    os.close(slave)
+    try:
+        assert "用户名" in _read_until(master, "用户名")
+        os.write(master, b"lead\n")
+        # the hidden prompt's trailing space comes once echo is off (getpass flushes input
+        # typed before that)
+        assert "密码: " in _read_until(master, "密码: ")
+        os.write(master, PASSWORD.encode() + b"\n")
+        out = _read_until(master, "分钟", timeout=90)
+        assert proc.wait(90) == 0, out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    assert "A001" in out and PASSWORD not in out  # typed without echo

@@ -5,6 +5,7 @@ alert behind, and the next run on the same folder starts without one."""
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import time
@@ -91,6 +92,9 @@ def test_the_demo_starts_its_own_broker_even_when_the_machine_has_one(tmp_path: 
     try:
         assert first.process is not None and second.process is not None
         assert len({first.url, second.url, "mqtt://127.0.0.1:1883"}) == 3
+        # a Ctrl-C at the terminal goes to the demo's process group, not to its broker: the
+        # demo stops its devices through the broker first (it used to die with them at once)
+        assert os.getpgid(first.process.pid) not in (os.getpgid(0), 0)
     finally:
         first.stop()
         second.stop()

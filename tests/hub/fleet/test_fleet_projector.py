@@ -199,3 +199,43 @@ def test_database_allows_one_open_alert_per_device_and_kind(engine: Engine) -> N
     with session_scope(engine) as s:  # another kind, or another device, is fine
         s.add(Alert(hall="demo", device="d", kind="inactive", state="open", opened_at=T0))
         s.add(Alert(hall="demo", device="e", kind="offline", state="open", opened_at=T0))
+
+
+def test_a_hall_switched_off_on_purpose_leaves_no_alert_behind(engine: Engine) -> None:
+    """A clean stop (the demo's Ctrl-C, rule DEV-2): the devices going offline raise no alert,
+    and a fault they had (paper out) is forgotten and its alert resolved, since nobody learns it
+    is over until the device is back and reports again."""
+    from pathlib import Path
+
+    from hub.fleet.service import switched_off
+    from models.layout import load_hall
+
+    hall = load_hall(Path(__file__).resolve().parents[3] / "firmware_cfg" / "halls" / "demo")
+    clock = Clock(T0)
+    proj = FleetProjector(FleetPolicy(), clock=clock)
+    events = (
+        heartbeat("hall-printer", T0),
+        heartbeat("w01-led", T0),
+        fact("hall-printer", T0, DeviceFault(code="paper_out", message="no paper"), seq=2),
+    )
+    proj.project(engine, IngestBatch(events=events, received_at=T0))
+    assert alerts(engine) == [("hall-printer", "fault:paper_out")]
+    proj.closing.set()
+    clock.now = T0 + timedelta(seconds=5)
+    offline = tuple(DeviceState("demo", d, False, clock.now) for d in ("hall-printer", "w01-led"))
+    proj.project(engine, IngestBatch(states=offline, received_at=clock.now))
+    assert alerts(engine) == [("hall-printer", "fault:paper_out")]  # no offline alerts
+    assert switched_off(engine, [hall], clock.now, FleetPolicy()) == 1
+    assert alerts(engine) == []
+    assert alerts(engine, "resolved") == [("hall-printer", "fault:paper_out")]
+    with Session(engine) as s:
+        h = s.get(DeviceHealth, ("demo", "hall-printer"))
+        assert h is not None and h.faults == [] and h.online is False
+    # back the next morning, not closing: going offline is an alert again
+    proj.closing.clear()
+    clock.now = T0 + timedelta(hours=12)
+    on = DeviceState("demo", "w01-led", True, clock.now)
+    proj.project(engine, IngestBatch(states=(on,), received_at=clock.now))
+    off = DeviceState("demo", "w01-led", False, clock.now + timedelta(seconds=1))
+    proj.project(engine, IngestBatch(states=(off,), received_at=clock.now))
+    assert alerts(engine) == [("w01-led", "offline")]

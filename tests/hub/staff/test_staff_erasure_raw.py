@@ -98,6 +98,13 @@ def test_leaving_makes_templates_unreadable_in_every_file(tmp_path: Path) -> Non
         if isinstance(cmd, EraseTemplate) and cmd.staff_id == "leaver":
             terminal.erase(cmd.staff_id)
             break
+    # read while the hub and the terminal still run: their WAL files are part of what is read
+    running = {"hub": raw(hub_dir), "terminal": raw(tmp_path / "terminal")}
+    assert (hub_dir / "hub.db-wal").exists()  # the hub's WAL is there, and read
+    still = [master, hall_key(master, "demo"), keys.get("stayer") or b""]
+    for where, data in running.items():
+        assert not any(p in secrets for p in openable(data, still)), where
+        assert person_key not in data, where
     terminal.close()
     keys.close()
     sqlite_engine.dispose()
@@ -118,3 +125,47 @@ def test_leaving_makes_templates_unreadable_in_every_file(tmp_path: Path) -> Non
     hub_raw = raw(hub_dir)
     assert b"leaver" not in raw(tmp_path / "terminal")
     assert hub_raw.count(b"JPEG-PHOTO") == 0
+
+
+CRASH_AFTER_COMMIT = """
+import os, sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("PRAGMA secure_delete=ON")  # as KeyStore.delete runs it
+db.execute("DELETE FROM person_key WHERE staff_id = 'leaver'")
+os._exit(0)  # the power goes after the commit, before the WAL is written back
+"""
+
+
+def test_a_key_deletion_cut_by_a_crash_is_unreadable_once_the_hub_restarts(
+    tmp_path: Path,
+) -> None:
+    # rule PRIV-1, the crash at the worst moment: the deletion is in the WAL only and the old
+    # page with the wrapped key still in the file; the key store opened again writes it back
+    import sqlite3
+    import subprocess
+    import sys
+
+    master = Fernet.generate_key()
+    path = tmp_path / "face-keys.db"
+    keys = KeyStore(path, master)
+    keys.rotate("leaver")
+    keys.rotate("stayer")
+    keys.close()
+    with sqlite3.connect(path) as db:
+        (wrapped,) = db.execute(
+            "SELECT wrapped FROM person_key WHERE staff_id = 'leaver'"
+        ).fetchone()
+    db.close()
+    done = subprocess.run(
+        [sys.executable, "-c", CRASH_AFTER_COMMIT, str(path)],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "face-keys.db-wal").stat().st_size > 0
+    assert bytes(wrapped) in path.read_bytes()  # the old page, still in the file
+    reopened = KeyStore(path, master)
+    assert reopened.get("leaver") is None and reopened.get("stayer") is not None
+    assert bytes(wrapped) not in raw(tmp_path)  # file, WAL and shared memory, while it runs
+    reopened.close()
