@@ -36,6 +36,10 @@ from hub.bench.delivery_edge import SIGNS
 
 ROOT = Path(__file__).resolve().parents[2]
 Progress = Callable[[str], None]
+Agents = dict[str, tuple[subprocess.Popen[bytes], Path]]
+"""Each device's edge process and the file where it records its durable seqs."""
+Crash = Callable[[int], None]
+"""kill -9 the i-th process of a group and start it again."""
 
 
 class KillableBroker:
@@ -111,7 +115,7 @@ def _logged(log: Path, text: str) -> bool:
     return text in log.read_text()
 
 
-def _reached(agents: dict[str, tuple[subprocess.Popen[bytes], Path]], seq: int) -> bool:
+def _reached(agents: Agents, seq: int) -> bool:
     """Every edge process has recorded seq `seq` (or beyond) as durable."""
     return all(emitted(log) >= seq for _, log in agents.values())
 
@@ -123,18 +127,24 @@ def emitted(log: Path) -> int:
 
 
 @contextmanager
-def hub_workers(work: Path, db_url: str, broker_url: str, count: int) -> Iterator[None]:
+def hub_workers(work: Path, db_url: str, broker_url: str, count: int) -> Iterator[Crash]:
     """`count` ingest worker processes sharing one subscription; stopped on exit."""
-    procs = []
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(i: int) -> subprocess.Popen[bytes]:
+        args = ["hub.ingest.run", "--db", db_url, "--broker", broker_url, "--stats-every", "60"]
+        args += ["--client-id", f"bench-hub-{i}", "--share-group", "hub", "--writer", "thread"]
+        return spawn(args, work / f"hub-{i}.log")
+
+    def crash(i: int) -> None:
+        stop(procs[i], kill=True)  # mid-batch: nothing it had not committed was acked
+        procs[i] = start(i)
+
     try:
-        for i in range(count):
-            log = work / f"hub-{i}.log"
-            args = ["hub.ingest.run", "--db", db_url, "--broker", broker_url]
-            args += ["--client-id", f"bench-hub-{i}", "--share-group", "hub", "--writer", "thread"]
-            procs.append(spawn([*args, "--stats-every", "60"], log))
+        procs.extend(start(i) for i in range(count))
         for i in range(count):
             wait_for(partial(_logged, work / f"hub-{i}.log", "ingest ready"), "hub ready", 60)
-        yield
+        yield crash
     finally:
         for proc in procs:
             stop(proc)
@@ -143,16 +153,25 @@ def hub_workers(work: Path, db_url: str, broker_url: str, count: int) -> Iterato
 @contextmanager
 def edge_agents(
     work: Path, broker_url: str, devices: int, target: int
-) -> Iterator[dict[str, tuple[subprocess.Popen[bytes], Path]]]:
+) -> Iterator[tuple[Agents, Crash]]:
     """One edge process per device, each emitting up to `target`; killed on exit if running."""
-    running: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
+    running: Agents = {}
+
+    def start(device: str) -> None:
+        log = work / f"{device}.seqs"
+        args = ["hub.bench.delivery_edge", "--broker", broker_url, "--device", device]
+        args += ["--data-dir", str(work / f"edge-{device}"), "--target", str(target)]
+        running[device] = (spawn([*args, "--log", str(log)], work / f"{device}.log"), log)
+
+    def crash(i: int) -> None:
+        device = SIGNS[i % devices]
+        stop(running[device][0], kill=True)  # the Pi loses power mid-stream
+        start(device)
+
     try:
         for device in SIGNS[:devices]:
-            log = work / f"{device}.seqs"
-            args = ["hub.bench.delivery_edge", "--broker", broker_url, "--device", device]
-            args += ["--data-dir", str(work / f"edge-{device}"), "--target", str(target)]
-            running[device] = (spawn([*args, "--log", str(log)], work / f"{device}.log"), log)
-        yield running
+            start(device)
+        yield running, crash
     finally:
         for proc, _ in running.values():
             stop(proc, kill=True)
@@ -195,12 +214,24 @@ def stored(db_url: str, devices: int) -> dict[str, tuple[int, int, int, int, int
     return {r[0]: (int(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in rows}
 
 
-def _verdict(db_url: str, devices: int, target: int, started: float) -> dict[str, Any]:
+def recorded(work: Path, device: str) -> int:
+    """The device's last fact seq, from its own outbox (a restarted agent adds its state fact)."""
+    from edge.outbox import Outbox
+
+    outbox = Outbox(work / f"edge-{device}" / "outbox-n1.sqlite3")
+    try:
+        return outbox.last_seq(device)
+    finally:
+        outbox.close()
+
+
+def _verdict(work: Path, db_url: str, devices: int, started: float) -> dict[str, Any]:
+    """Per device: seq 1..N stored, one row and one id each, N its own outbox's last seq."""
     per_device = stored(db_url, devices)
-    want = (target, target, target, 1, target)
+    want = {d: recorded(work, d) for d in SIGNS[:devices]}
     return {
-        "ok": len(per_device) == devices and all(v == want for v in per_device.values()),
-        "facts_per_device": target,
+        "ok": all(per_device.get(d) == (n, n, n, 1, n) for d, n in want.items()),
+        "facts": want,
         "stored": {
             d: dict(zip(("rows", "ids", "seqs", "lo", "hi"), v, strict=True))
             for d, v in sorted(per_device.items())
@@ -209,7 +240,7 @@ def _verdict(db_url: str, devices: int, target: int, started: float) -> dict[str
     }
 
 
-def _finish(agents: dict[str, tuple[subprocess.Popen[bytes], Path]], timeout: float) -> None:
+def _finish(agents: Agents, timeout: float) -> None:
     """Wait until every edge process has emitted its target and seen it acknowledged."""
     for device, (proc, _) in agents.items():
         try:
@@ -226,13 +257,16 @@ def broker_deaths(
     *,
     cycles: int,
     persistence: bool,
+    kill: tuple[str, ...] = ("broker",),
     devices: int = 2,
     per_cycle: int = 150,
     outage_s: tuple[float, float] = (0.5, 3.0),
     seed: int = 21,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """kill -9 the broker mid-stream `cycles` times; how each device's facts were stored."""
+    """kill -9 mid-stream `cycles` times, taking the parts of `kill` in turn ("broker", "hub":
+    one of the two ingest workers, "edge": one device's agent); how each device's facts were
+    stored. A killed broker is started again after a random outage, a hub or edge at once."""
     say = progress or (lambda _: None)
     rng = random.Random(seed)
     target = per_cycle * (cycles + 1)
@@ -241,18 +275,24 @@ def broker_deaths(
     broker = KillableBroker(work / "mosquitto", persistence=persistence).start()
     with ExitStack() as stack:
         stack.callback(broker.kill9)
-        stack.enter_context(hub_workers(work, db_url, broker.url, 2))
-        agents = stack.enter_context(edge_agents(work, broker.url, devices, target))
+        crash_hub = stack.enter_context(hub_workers(work, db_url, broker.url, 2))
+        agents, crash_edge = stack.enter_context(edge_agents(work, broker.url, devices, target))
         for cycle in range(1, cycles + 1):
             goal = cycle * per_cycle
             wait_for(partial(_reached, agents, goal), f"the stream to reach seq {goal}", 120)
-            broker.kill9()
-            time.sleep(rng.uniform(*outage_s))
-            broker.start()
-            say(f"cycle {cycle}/{cycles}: broker killed at seq ~{goal}, started again")
+            part = kill[(cycle - 1) % len(kill)]
+            if part == "broker":
+                broker.kill9()
+                time.sleep(rng.uniform(*outage_s))
+                broker.start()
+            elif part == "hub":
+                crash_hub(cycle % 2)
+            else:
+                crash_edge(cycle)
+            say(f"cycle {cycle}/{cycles}: {part} killed at seq ~{goal}")
         _finish(agents, 240)
-    result = _verdict(db_url, devices, target, started)
-    return {"cycles": cycles, "persistence": persistence, **result}
+    result = _verdict(work, db_url, devices, started)
+    return {"cycles": cycles, "persistence": persistence, "killed": list(kill), **result}
 
 
 def database_outage(
@@ -280,7 +320,7 @@ def database_outage(
         stack.callback(link.close)
         stack.callback(broker.kill9)
         stack.enter_context(hub_workers(work, via_link, broker.url, 2))
-        agents = stack.enter_context(edge_agents(work, broker.url, devices, facts))
+        agents, _ = stack.enter_context(edge_agents(work, broker.url, devices, facts))
         wait_for(partial(_reached, agents, facts // 3), "a steady stream", 120)
         link.cut()
         say(f"database unreachable for {outage_s:g} s")
@@ -288,7 +328,7 @@ def database_outage(
         link.restore()
         say("database back")
         _finish(agents, 240 + outage_s)
-    return {"outage_s": outage_s, **_verdict(pg_url, devices, facts, started)}
+    return {"outage_s": outage_s, **_verdict(work, pg_url, devices, started)}
 
 
 @contextmanager
@@ -314,7 +354,8 @@ def scratch_database(admin_url: str) -> Iterator[str]:
 
 
 def long_runs(admin_url: str, *, progress: Progress | None = None) -> dict[str, Any]:
-    """The issue's runs: 10 broker deaths with persistence off, then on; a minute's outage."""
+    """The issue's runs: 10 broker deaths with persistence off, then on; 30 deaths of the
+    broker, a hub worker and an edge agent in turn (10 each); a minute's outage."""
     import tempfile
 
     out: dict[str, Any] = {}
@@ -324,6 +365,16 @@ def long_runs(admin_url: str, *, progress: Progress | None = None) -> dict[str, 
                 Path(tmp), db, cycles=10, persistence=persistence, progress=progress
             )
         out[f"deaths_persistence_{'on' if persistence else 'off'}"] = run
+    with tempfile.TemporaryDirectory() as tmp, scratch_database(admin_url) as db:
+        out["deaths_broker_hub_edge"] = broker_deaths(
+            Path(tmp),
+            db,
+            cycles=30,
+            persistence=True,
+            kill=("broker", "hub", "edge"),
+            per_cycle=60,
+            progress=progress,
+        )
     with tempfile.TemporaryDirectory() as tmp, scratch_database(admin_url) as db:
         out["database_outage"] = database_outage(
             Path(tmp), db, outage_s=60, facts=1500, progress=progress

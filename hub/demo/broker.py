@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -80,6 +82,9 @@ def start_private_mosquitto(data_dir: Path) -> DemoBroker | None:
         f"persistence_location {folder.resolve()}/\nmax_queued_messages 100000\n"
         "set_tcp_nodelay true\n"
         f"log_dest file {(folder / 'mosquitto.log').resolve()}\n"
+        # Started as root, mosquitto drops to user `mosquitto`, which cannot write this folder:
+        # no persistence file, no log (issue 21). It runs as whoever started the demo.
+        f"user {pwd.getpwuid(os.geteuid()).pw_name}\n"
     )
     # its own session: a Ctrl-C at the terminal (SIGINT to the whole foreground group) stops
     # the demo, which then stops its devices through this broker and only then the broker

@@ -65,7 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
     worker.start()
-    if worker.wait_ready(30):
+    ready = worker.wait_ready(30)
+    while not ready and not done.is_set():  # a slow broker or host: say so, keep waiting
+        logger.warning("ingest %s: not subscribed after 30 s; still trying", args.client_id)
+        ready = worker.wait_ready(30)
+    if ready:
         logger.info("ingest ready: %s", ", ".join(worker.topics))
     while not done.wait(args.stats_every):
         logger.info("ingest stats: %s", worker.stats.snapshot())

@@ -90,9 +90,11 @@ class Devices:
             self.acked += 1
 
     def publish(self, upto: int) -> None:
-        """Publish the facts up to index `upto`."""
+        """Publish the facts up to index `upto`, each stamped with the time it is sent (as a
+        device stamps a key press: a loaded host's slow burst must not make presses stale)."""
         while self.sent < min(upto, len(self.envs)):
-            env = self.envs[self.sent]
+            env = self.envs[self.sent].model_copy(update={"ts": datetime.now(UTC)})
+            self.envs[self.sent] = env
             self.client.publish(build_topic("demo", env.device, Channel.EVT), env.to_json(), qos=1)
             self.sent += 1
 
@@ -187,17 +189,26 @@ def kill_during_burst(
     devices = Devices(broker, envs)
     try:
         for k in range(1, kills + 1):
-            wait_until(
-                lambda k=k: log.read_text(errors="replace").count("ingest ready") >= k,  # type: ignore[misc]
-                60,
-                "hub ready",
-            )
+            try:
+                wait_until(
+                    lambda k=k: log.read_text(errors="replace").count("ingest ready") >= k,  # type: ignore[misc]
+                    120,
+                    "hub ready",
+                )
+            except AssertionError as exc:  # show what the hub was doing
+                tail = log.read_text(errors="replace").splitlines()[-15:]
+                raise AssertionError(f"{exc} (start {k}):\n" + "\n".join(tail)) from exc
             devices.publish(k * facts // (kills + 1))
             time.sleep(rng.uniform(0.2, 0.8))  # facts flowing: stored, acked, being projected
             kill(hub)
             hub = start_hub(db_url, broker, log)
         devices.publish(facts)
         wait_until(lambda: devices.acked >= facts, 60, "broker acked every publish")
+        wait_until(  # the last start: a loaded host takes a minute to import the areas
+            lambda: log.read_text(errors="replace").count("ingest ready") > kills,
+            180,
+            "the last hub ready",
+        )
 
         def done() -> bool:
             got = outcome(engine, envs, log)
@@ -207,7 +218,10 @@ def kill_during_burst(
                 got.signs,
             )
 
-        wait_until(done, 120, "every fact stored and projected")
+        try:
+            wait_until(done, 300, "every fact stored and projected")
+        except AssertionError as exc:  # say what was missing, not only that time ran out
+            raise AssertionError(f"{exc}: {outcome(engine, envs, log)}") from exc
         return outcome(engine, envs, log)
     finally:
         devices.close()

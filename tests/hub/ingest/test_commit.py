@@ -98,7 +98,7 @@ def test_a_lone_message_is_finished_without_waiting_for_a_timeout(
     """Before the fix the writer process held a lone batch for the collector's 100 ms idle wait
     (and the batch window added its 50 ms): a keypad press waited ~100-150 ms in the hub."""
     worker, hook = hooked
-    lags = []
+    lags, in_hub = [], []
     for seq in range(1, 8):
         env = punch(seq=seq)
         count = len(hook.batches)
@@ -107,8 +107,12 @@ def test_a_lone_message_is_finished_without_waiting_for_a_timeout(
         publisher.client.publish(evt_topic(env), env.to_json(), qos=1)
         wait_until(lambda c=count: len(hook.batches) > c, what="the hook")  # type: ignore[misc]
         lags.append((hook.batches[-1][0] - sent) * 1000)
+        in_hub.append(worker.stats.snapshot()["last_lag_ms"])  # receipt to ack, in the hub
     assert worker.stats.snapshot()["stored"] == 7
-    assert median(lags) < 45, f"lone-message lags {[round(x) for x in lags]} ms"
+    # The hub's own time (receipt to ack) is judged: the broker's hops and the publisher's
+    # thread are the host's, and a loaded host (load 20) stretched them past 45 ms.
+    shown = f"in the hub {[round(x) for x in in_hub]} ms, end to end {[round(x) for x in lags]}"
+    assert median(in_hub) < 45, shown
     # with a writer process, a lone press skips the two process hand-offs (LONE_BATCH)
     here = worker.stats.snapshot()["batches_here"]
     assert here == (7 if worker.writer_mode == "process" else 0)

@@ -27,6 +27,7 @@ def _check(result: object) -> None:
     assert result.catch_ups >= 1, result
 
 
+@pytest.mark.timeout(600)  # four hub starts: minutes on a loaded host
 def test_three_kills_during_a_burst_lose_no_derived_record(
     sqlite_engine: Engine, broker: Broker, tmp_path: Path
 ) -> None:
@@ -35,6 +36,7 @@ def test_three_kills_during_a_burst_lose_no_derived_record(
 
 
 @pytest.mark.bench
+@pytest.mark.timeout(1200)  # ten restarts of a hub with three areas: minutes on a loaded host
 def test_ten_kills_during_a_burst_lose_no_derived_record(
     engine: Engine, db_url: str, broker: Broker, tmp_path: Path
 ) -> None:

@@ -26,7 +26,8 @@ from tests.support.waiting import wait_until
 
 def tickets_and_calls(tickets: int, calls: int) -> list[Envelope]:
     """`tickets` kiosk tickets (social), then `calls` "next" presses from two keypads among
-    the rest of the tickets; there is always someone waiting."""
+    the rest of the tickets; there is always someone waiting. (Devices.publish stamps each
+    with the time it is sent: a press older than the queue's stale_call_s is refused.)"""
     now = datetime.now(UTC)
     out: list[Envelope] = []
     seqs = {"hall-kiosk": 0, "w01-keypad": 0, "w02-keypad": 0}
@@ -53,6 +54,7 @@ def tickets_and_calls(tickets: int, calls: int) -> list[Envelope]:
     return out
 
 
+@pytest.mark.timeout(600)  # two hub starts and a restart: minutes on a loaded host
 def test_two_workers_one_killed_decide_every_ticket_and_call_once_in_order(
     pg_engine: Engine, broker: Broker, tmp_path: Path
 ) -> None:
@@ -60,6 +62,7 @@ def test_two_workers_one_killed_decide_every_ticket_and_call_once_in_order(
 
 
 @pytest.mark.bench
+@pytest.mark.timeout(1200)
 def test_two_workers_one_killed_longer_burst(
     pg_engine: Engine, broker: Broker, tmp_path: Path
 ) -> None:
@@ -83,7 +86,7 @@ def two_workers_one_killed(
     devices = Devices(broker, envs, client_id="scale-devices")
     try:
         for w in hubs:
-            wait_until(lambda w=w: "ingest ready" in logs[w].read_text(), 60, f"hub {w}")  # type: ignore[misc]
+            wait_until(lambda w=w: "ingest ready" in logs[w].read_text(), 180, f"hub {w}")  # type: ignore[misc]
         devices.publish(len(envs) // 3)
         time.sleep(0.5)
         kill(hubs["a"])  # mid-burst: its unacked messages stay in its session
@@ -101,7 +104,10 @@ def two_workers_one_killed(
             called = sum(1 for k, s in rows if k == "called" and s in call_ids)
             return issued, called
 
-        wait_until(lambda: decided() == (tickets, calls), 180, "every decision")
+        try:
+            wait_until(lambda: decided() == (tickets, calls), 180, "every decision")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}: (issued, called) = {decided()}") from exc
         with engine.connect() as conn:
             rows = conn.execute(
                 sa.text("SELECT seq, kind, ticket, source FROM queue_event ORDER BY seq")
