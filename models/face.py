@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,11 @@ ENCODING_DIM = 128
 logger = logging.getLogger(__name__)
 FORMAT = 2
 """Version of the gallery plaintext's layout (2: template tokens under person keys)."""
+
+DLIB_LOCK = threading.Lock()
+"""One lock for dlib in a process: face_recognition's detector, shape predictor and network are
+module globals, not safe from two threads at once (a photo enrollment on the hub while the
+demo's terminal encoded a face aborted the whole process). Every dlib call takes it."""
 
 
 class GalleryError(Exception):

@@ -7,7 +7,6 @@ default, the setting dlib's published LFW figures use) and the ResNet descriptor
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import cv2
@@ -17,8 +16,9 @@ import numpy.typing as npt
 from face_recognition import api as fr_api
 
 from edge.face.types import Box, Image
+from models.face import DLIB_LOCK
 
-_DLIB = threading.Lock()
+_DLIB = DLIB_LOCK  # the process's one dlib lock (models.face)
 """Face terminals of one agent process share dlib's model objects (a network keeps per-call
 buffers); their calls take turns rather than rely on the models being thread-safe."""
 

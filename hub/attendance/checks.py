@@ -208,6 +208,22 @@ def check_employed(staff_id: str, span: Employment, first: date, last: date, fie
     )
 
 
+def check_known_years(first: date, last: date, field: str) -> None:
+    """A FieldError when a day of `first`..`last` lies in a year that neither the national
+    package nor the hall's calendar knows (rule ATT-10): judged by a guess otherwise, and
+    the attendance page of that year could not be shown. Entered on 节假日日历, it is known."""
+    from hub.attendance.calendar import coverage
+
+    for year in range(first.year, last.year + 1):
+        if coverage(year) is None:
+            raise FieldError(
+                f"the calendar does not know {year}: enter its holidays first (rule ATT-10)",
+                key="calendar.year_unknown",
+                field=field if year == first.year else "end",
+                year=year,
+            )
+
+
 def check_not_own(actor: str, staff_id: str, what: str, actor_staff: str | None = None) -> None:
     """Nobody approves their own leave or correction (rules ATT-5, ATT-6).
 

@@ -16,7 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from hub.attendance.checks import FieldError, NotFound, WorkflowError, check_text
+from hub.attendance.checks import (
+    FieldError,
+    NotFound,
+    WorkflowError,
+    check_known_years,
+    check_text,
+)
 from hub.attendance.engine import Employment
 from hub.attendance.projector import AttendanceProjector, month_range
 from hub.attendance.seats import SeatReader, staff_table_holders
@@ -215,6 +221,7 @@ class WorkflowDesk:
                 field="end",
                 days=longest,
             )
+        check_known_years(days[0], days[-1], "start")  # rule ATT-10
         if sent_by_unit and (filed_at is None or aware_in(filed_at, "filed_at") > start):
             raise FieldError(
                 "a substitute sent by the staff member's own unit must be filed "

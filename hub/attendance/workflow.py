@@ -22,6 +22,7 @@ from hub.attendance.checks import (
     Forbidden,
     check_correction,
     check_employed,
+    check_known_years,
     check_leave,
     check_not_own,
     check_role,
@@ -88,6 +89,7 @@ class AttendanceWorkflow(WorkflowDesk):
         with self.engine.begin() as conn:
             span = self._staff_or_fail(conn, staff_id)
             check_employed(staff_id, span, first, last, "start")  # not before or after the job
+            check_known_years(first, last, "start")  # rule ATT-10: no year the calendar lacks
             self._no_overlap(conn, staff_id, start, end)
             if extends_id is not None:  # rule ATT-5: an extension needs approval too
                 base = self._leave(conn, extends_id)
@@ -287,6 +289,7 @@ class AttendanceWorkflow(WorkflowDesk):
         with self.engine.begin() as conn:
             span = self._staff_or_fail(conn, staff_id)
             check_employed(staff_id, span, day, day, "at")
+            check_known_years(day, day, "at")  # rule ATT-10
             self._open_or_fail(conn, [day])
             values = {
                 "staff_id": staff_id,

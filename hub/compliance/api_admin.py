@@ -3,31 +3,27 @@ Included in hub.compliance.api.router. The duty chief's checks (rule POST-8) are
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException
 from pydantic import AwareDatetime, Field
 from sqlmodel import Session, col, select
 
 from hub.api.deps import EngineDep, HallsDep, NowDep
+from hub.compliance import covers as covers_mod
 from hub.compliance.api_common import (
     ComplianceDep,
     Strict,
     hall_or_404,
     row_out,
 )
-from hub.compliance.projector import CompliancePresence
+from hub.compliance.covers import decide_cover, list_covers
 from hub.compliance.public import CoverPublic, RecomputedPublic, SeatAssignmentPublic
 from hub.compliance.tables import (
-    CoverRow,
     SeatAssignment,
-    utc,
 )
 from hub.db import session_scope
-from hub.dbtypes import aware
-from models.layout import Hall
 
 admin = APIRouter()
 
@@ -92,13 +88,7 @@ def assign(
 @admin.get("/{hall}/covers", response_model=list[CoverPublic])
 def covers(hall: str, engine: EngineDep) -> list[dict[str, Any]]:
     """Cover requests and approvals, newest first."""
-    with Session(engine) as s:
-        return [
-            row_out(r)
-            for r in s.exec(
-                select(CoverRow).where(CoverRow.hall == hall).order_by(col(CoverRow.id).desc())
-            ).all()
-        ]
+    return list_covers(engine, hall)
 
 
 @admin.post("/{hall}/covers", status_code=201, response_model=CoverPublic)
@@ -106,64 +96,17 @@ def request_cover(
     hall: str, body: CoverIn, engine: EngineDep, halls: HallsDep, now: NowDep
 ) -> dict[str, Any]:
     """Ask for a temporary leave with a cover (rule POST-6)."""
-    h = hall_or_404(halls, hall)
-    if not any(body.seat in w.seats for w in h.windows):
-        raise HTTPException(404, f"unknown seat {body.seat!r}")
-    if body.end <= body.start:
-        raise HTTPException(422, "a cover ends after it starts")
-    with session_scope(engine) as s:
-        row = CoverRow(
-            hall=hall,
-            seat=body.seat,
-            staff_id=body.staff_id,
-            cover_staff_id=body.cover_staff_id,
-            start=utc(body.start),
-            end=utc(body.end),
-            reason=body.reason,
-            requested_at=utc(now),
-        )
-        s.add(row)
-        s.flush()
-        return row_out(row)
-
-
-def _decide(
-    hall: Hall,
-    cover_id: int,
-    engine: Any,
-    projector: CompliancePresence,
-    status: str,
-    now: datetime,
-    approval: ApproveIn | None,
-) -> dict[str, Any]:
-    with session_scope(engine) as s:
-        row = s.get(CoverRow, cover_id)
-        if row is None or row.hall != hall.id:
-            raise HTTPException(404, f"no cover {cover_id}")
-        if approval is not None:
-            span = aware(row.end) - aware(row.start)
-            if (
-                approval.approver_role == "duty_chief"
-                and span.total_seconds() > projector.policy.duty_chief_max_s
-            ):
-                raise HTTPException(
-                    422,
-                    "the duty chief may sign a leave of at most "
-                    f"{projector.policy.duty_chief_max_s / 3600:g} h "
-                    "(rule POST-6)",
-                )
-            row.approved_by, row.approver_role = approval.approved_by, approval.approver_role
-            row.approved_at = utc(now)
-        row.status = status
-        s.add(row)
-        out = row_out(row)
-    tz = ZoneInfo(hall.timezone)
-    window = next(w.id for w in hall.windows if out["seat"] in w.seats)
-    day = out["start"].astimezone(tz).date()
-    while day <= out["end"].astimezone(tz).date():
-        projector.recompute(engine, hall.id, window, day)
-        day += timedelta(days=1)
-    return out
+    return covers_mod.request_cover(
+        engine,
+        hall_or_404(halls, hall),
+        seat=body.seat,
+        start=body.start,
+        end=body.end,
+        now=now,
+        staff_id=body.staff_id,
+        cover_staff_id=body.cover_staff_id,
+        reason=body.reason,
+    )
 
 
 @admin.post("/{hall}/covers/{cover_id}/approve", response_model=CoverPublic)
@@ -177,7 +120,16 @@ def approve_cover(
     projector: ComplianceDep,
 ) -> dict[str, Any]:
     """Approve a cover now; only a cover approved before the leave starts holds (rule POST-6)."""
-    return _decide(hall_or_404(halls, hall), cover_id, engine, projector, "approved", now, body)
+    return decide_cover(
+        engine,
+        hall_or_404(halls, hall),
+        projector,
+        cover_id,
+        approve=True,
+        now=now,
+        approved_by=body.approved_by,
+        approver_role=body.approver_role,
+    )
 
 
 @admin.post("/{hall}/covers/{cover_id}/refuse", response_model=CoverPublic)
@@ -190,7 +142,9 @@ def refuse_cover(
     projector: ComplianceDep,
 ) -> dict[str, Any]:
     """Refuse a cover request."""
-    return _decide(hall_or_404(halls, hall), cover_id, engine, projector, "refused", now, None)
+    return decide_cover(
+        engine, hall_or_404(halls, hall), projector, cover_id, approve=False, now=now
+    )
 
 
 @admin.post("/{hall}/recompute", response_model=RecomputedPublic)

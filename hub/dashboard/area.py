@@ -37,6 +37,7 @@ def setup(ctx: AreaContext) -> AreaParts:
         alert_pages,
         attendance,
         calendar_page,
+        covers_page,
         deadletters,
         months_page,
         records,
@@ -73,6 +74,7 @@ def setup(ctx: AreaContext) -> AreaParts:
     router.include_router(accounts_page.router)
     router.include_router(staff_page.router)
     router.include_router(months_page.router)
+    router.include_router(covers_page.router)
     router.include_router(deadletters.router)
     from hub.dashboard.errors import error_page
     from hub.dashboard.webhook import from_settings

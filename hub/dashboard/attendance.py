@@ -129,7 +129,7 @@ def _page(
             "day": the_day,
             "month": the_month,
             "people": people,
-            "staff_choices": _staff_choices(report, people),
+            "staff_choices": _staff_choices(report, people, wf.engine),
             "report": report,
             "chart": chart,
             "leaves": leaves,
@@ -148,9 +148,14 @@ def _page(
     )
 
 
-def _staff_choices(report: Any, people: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(staff id, name) of everyone on the page, for the forms' staff fields."""
-    seen = {p["staff_id"]: p["name"] for p in people}
+def _staff_choices(report: Any, people: list[dict[str, Any]], engine: Any) -> list[tuple[str, str]]:
+    """(staff id, name) of every staff member: on the page, and those without a seat (a spare,
+    a newcomer), whose leave and 补卡 are filed here too."""
+    from sqlmodel import Session
+
+    with Session(engine) as s:
+        seen = views.staff_names(s)
+    seen.update({p["staff_id"]: p["name"] for p in people})
     seen.update({r.key: r.name for r in report.staff})
     return sorted(seen.items())
 

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, func, select
 
 from hub.dashboard.routes import DashDep, PageOp
+from hub.dashboard.views import local_day
 from hub.dashboard.web import render
 from hub.db import session_scope
 from hub.staff import leaving
@@ -61,7 +62,7 @@ def staff_page(request: Request, op: PageOp, dash: DashDep, done: str = "") -> H
         "windows": [(w.id, w.called) for h in dash.halls for w in h.windows],
         "can_edit": op.role in EDITORS,
         "can_enroll": sync is not None and sync.master_key is not None,
-        "today": dash.clock().date(),
+        "today": local_day(dash.clock(), dash.hall(None)),  # the hall's day, not UTC's
         "done": done[:64],
     }
     return render(request, "staff.html", op, context)
@@ -99,7 +100,7 @@ def add_staff(
                 unit=unit.strip(),
                 window=window or None,
                 created_at=dash.clock(),
-                start_date=start_date or dash.clock().date(),
+                start_date=start_date or local_day(dash.clock(), hall),
             )
         )
         audit(

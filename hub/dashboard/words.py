@@ -45,6 +45,12 @@ def value_words(t: Words, name: str, value: Any) -> str:
         return t("yes") if value else t("no")
     if value is None:
         return "—"
+    if isinstance(value, list | tuple):
+        if all(isinstance(v, str | int | float | bool) or v is None for v in value):
+            return "、".join(value_words(t, name, v) for v in value) or "—"
+        return t("audit.n_items", n=len(value))  # records (a roster's changes): how many
+    if isinstance(value, dict):
+        return "，".join(f"{field_words(t, k)} {value_words(t, k, v)}" for k, v in value.items())
     text = str(value)
     for key in (f"{name}.{text}", text):
         if has(key):

@@ -125,6 +125,7 @@ def run_demo(
             database_url=f"sqlite:///{(data_dir / 'hub.db').resolve()}",
             broker_url=broker.url,
             hall_dirs=[hall_dir],
+            calendar_file=data_dir / "calendar.toml",  # the years entered stay with the demo
             port=port,
             client_id=f"hk-demo-{run}",
             secret_key=demo_secret(data_dir),

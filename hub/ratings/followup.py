@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -36,6 +37,8 @@ from hub.ratings.tables import FollowupLogRow, FollowupRow, RatingAlertRow, Rati
 logger = logging.getLogger(__name__)
 FOLLOWUP = FollowupRow.__table__  # type: ignore[attr-defined]
 LOG = FollowupLogRow.__table__  # type: ignore[attr-defined]
+SYSTEM = "system"
+"""The actor of the steps the hub takes itself (opening a follow-up)."""
 ALERT = RatingAlertRow.__table__  # type: ignore[attr-defined]
 RATING = RatingRow.__table__  # type: ignore[attr-defined]
 EVENT = Event.__table__  # type: ignore[attr-defined]
@@ -119,13 +122,31 @@ def open_followup(
         )
     ).inserted_primary_key
     assert key is not None
-    note = f"level {rating['level']}" + ("; the citizen left a number" if contact else "")
+    note = "followup.opened.number" if contact else "followup.opened"  # worded by the page
     if unreadable:
-        note += "; the number sent does not open as a phone number (not kept)"
+        note = "followup.opened.unreadable"
     conn.execute(
-        sa.insert(LOG).values(followup_id=key[0], at=now, action="open", actor="system", note=note)
+        sa.insert(LOG).values(followup_id=key[0], at=now, action="open", actor=SYSTEM, note=note)
     )
     return int(key[0])
+
+
+NOTED = re.compile(r"^\[((?:[a-z_]+=[^;\]]*;?)+)\] ?(.*)$", re.S)
+
+
+def noted(note: str, **details: str) -> str:
+    """A step's log text: its details as codes (`[finding=partly] note`), worded by the page."""
+    head = ";".join(f"{k}={str(v).replace(';', ',').replace(']', ')')}" for k, v in details.items())
+    return f"[{head}] {note}".strip()
+
+
+def split_noted(text: str) -> tuple[dict[str, str], str]:
+    """The details and the operator's note of a step's log text (see `noted`)."""
+    found = NOTED.match(text or "")
+    if found is None:
+        return {}, text or ""
+    pairs = (part.split("=", 1) for part in found.group(1).split(";") if "=" in part)
+    return dict(pairs), found.group(2)
 
 
 def _log(conn: Connection, fid: int, now: datetime, action: str, actor: str, note: str) -> None:
@@ -204,17 +225,17 @@ def act(
             if not assignee:
                 raise FollowupError("followup.err_assignee")
             values["assignee"] = assignee
-            text = f"{note} (assignee {assignee})".strip()
+            text = noted(note, assignee=assignee)
         elif action == "attempt":
             if result not in ATTEMPT_RESULTS:
                 raise FollowupError("followup.err_result")
             values["attempts"] = row.attempts + 1
-            text = f"{result}: {note}".strip(": ")
+            text = noted(note, result=result)
         elif action == "verified":
             if finding not in set(Finding):
                 raise FollowupError("followup.err_finding")
             values["finding"] = finding
-            text = f"{finding}: {note}".strip(": ")
+            text = noted(note, finding=finding)
         elif action == "rectify":
             if not note.strip():
                 raise FollowupError("followup.err_plan")
@@ -226,12 +247,12 @@ def act(
                 is_workday or (lambda _d: True),
                 due,
             )
-            text = f"{note} (due {aware_utc(values['rectify_due']).isoformat()})"
+            text = noted(note, due=aware_utc(values["rectify_due"]).isoformat())
         elif action == "closed":
             if not note.strip() or told_how not in TOLD_HOW:
                 raise FollowupError("followup.err_close")
             values["outcome"], values["told_how"] = note[:1000], told_how
-            text = f"{told_how}: {note}"
+            text = noted(note, told_how=told_how)
         conn.execute(sa.update(FOLLOWUP).where(FOLLOWUP.c.id == followup_id).values(**values))
         _log(conn, followup_id, now, action, actor, text)
         if after in DONE:
@@ -267,7 +288,7 @@ def reveal_contact(engine: Engine, followup_id: int, actor: str, now: datetime) 
             phone = reveal_phone(row.contact)
         except ContactError:  # forged, garbled, or sealed with another hall's key
             raise FollowupError("followup.err_bad_number") from None
-        _log(conn, followup_id, now, "reveal", actor, "phone number opened to call")
+        _log(conn, followup_id, now, "reveal", actor, noted("", opened="phone"))
     return phone
 
 

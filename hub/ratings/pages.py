@@ -5,7 +5,8 @@ closed (the answer and how it was told), audited."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -15,8 +16,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from hub.attendance.calendar import CalendarError, WorkCalendar
 from hub.contact_key import ContactKeyError
 from hub.dashboard.i18n import translator
-from hub.dashboard.web import lang_of, page_operator, render
-from hub.ratings.followup import act, case_of, followup, reveal_contact
+from hub.dashboard.web import lang_of, local, page_operator, render
+from hub.ratings.followup import SYSTEM, act, case_of, followup, reveal_contact, split_noted
 from hub.ratings.followup_rules import ATTEMPT_RESULTS, TOLD_HOW, Finding, FollowupError
 from hub.users.accounts import Operator, Role, audit
 from hub.users.security import check_csrf
@@ -25,6 +26,29 @@ router = APIRouter(include_in_schema=False)
 PageOp = Annotated[Operator, Depends(page_operator)]
 HANDLERS = (Role.ADMIN, Role.SUPERVISOR, Role.DUTY_CHIEF)
 """Who follows up dissatisfied ratings (RATE-3); the audit step is the office's."""
+
+
+def step_words(t: Callable[..., str], zone: str, f: dict[str, Any], step: dict[str, Any]) -> str:
+    """What a logged step says: its details in words, then the operator's note (RATE-3)."""
+    details, note = split_noted(step["note"])
+    if step["actor"] == SYSTEM and step["action"] == "open":
+        key = note if note.startswith("followup.opened") else "followup.opened"
+        if "left a number" in note:  # as written before the notes were codes
+            key = "followup.opened.number"
+        return t(key, level=t(f"level.{f['level']}"))
+    parts = []
+    for name, value in details.items():
+        if name == "assignee":
+            parts.append(f"{t('complaint.assignee')} {value}")
+        elif name == "due":
+            when = local(datetime.fromisoformat(value), zone, "%Y-%m-%d %H:%M")
+            parts.append(f"{t('followup.rectify_due')} {when}")
+        elif name == "opened":
+            parts.append(t("followup.phone_opened"))
+        else:  # result, finding, told_how: codes of the follow-up rules
+            prefix = {"result": "followup.result.", "finding": "followup.finding."}
+            parts.append(t(prefix.get(name, "complaint.told.") + value))
+    return "；".join([*parts, note] if note else parts)
 
 
 def _page(
@@ -51,6 +75,7 @@ def _page(
             "can_audit": op.role in (Role.ADMIN, Role.SUPERVISOR),
             "error": None,
             "phone": None,
+            "steps": [step_words(translator(lang_of(request)), zone, f, e) for e in f["log"]],
             **extra,
         },
         status,

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any
@@ -160,10 +160,25 @@ def _broker(url: str | None, workdir: Path) -> Iterator[str]:
         yield private
 
 
-def day_start(tz: str = "Asia/Shanghai") -> datetime:
-    """07:50 today in the hall's zone: when the simulated day begins."""
+EVENING_S = 3 * 3600.0
+"""The plan's actions run up to this long past the working day (hub.simulate.plan)."""
+
+
+def day_start(
+    tz: str = "Asia/Shanghai", until_s: float = DAY_S, now: datetime | None = None
+) -> datetime:
+    """07:50 of the latest day in the hall's zone whose simulated part is already over.
+
+    Device times are then never ahead of the hub's real clock, which refuses facts more than
+    `max_clock_ahead_s` ahead: simulating "today" from 07:50 in the small hours (after 16:00
+    UTC) sent every fact 7 hours into the future and the hub stored none of them.
+    """
     zone = ZoneInfo(tz)
-    return datetime.combine(datetime.now(zone).date(), dtime(7, 50), tzinfo=zone)
+    local = (now or datetime.now(zone)).astimezone(zone)
+    start = datetime.combine(local.date(), dtime(7, 50), tzinfo=zone)
+    while start + timedelta(seconds=until_s + EVENING_S) > local:
+        start = datetime.combine(start.date() - timedelta(days=1), dtime(7, 50), tzinfo=zone)
+    return start
 
 
 def _next_report(up: Any, procs: list[Any], timeout: float, dead: set[int]) -> tuple[str, int, Any]:
@@ -247,7 +262,7 @@ def simulate(
         broker = stack.enter_context(_broker(opts.broker, work))
         db = opts.db or f"sqlite:///{work / 'hub.db'}"
         halls = [make_hall(i, opts.windows) for i in range(opts.halls)]
-        start = day_start()
+        start = day_start(until_s=until_s)
         hub_clock = _HubClock()
         settings = HubSettings(
             secret_key=secrets.token_hex(16),

@@ -25,7 +25,7 @@ from hub.staff.crypto import encrypt_bytes
 from hub.staff.keystore import KeyStore
 from hub.staff.leaving import local_day
 from hub.staff.tables import FaceTemplate, Staff
-from models.face import encrypt_template
+from models.face import DLIB_LOCK, encrypt_template
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,9 @@ def faces_in_photo(rgb: Image, *, max_side: int = 1024) -> list[FaceFound]:
     if scale < 1.0:
         small = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
     boxes: list[Box] = []
-    for top, right, bottom, left in face_recognition.face_locations(small, 1, model="hog"):
+    with DLIB_LOCK:  # dlib's models are shared by every thread of the process
+        found = face_recognition.face_locations(small, 1, model="hog")
+    for top, right, bottom, left in found:
         boxes.append(
             (
                 max(round(top / scale), 0),
@@ -74,7 +76,8 @@ def faces_in_photo(rgb: Image, *, max_side: int = 1024) -> list[FaceFound]:
                 max(round(left / scale), 0),
             )
         )
-    encodings = face_recognition.face_encodings(rgb, boxes, num_jitters=1, model="small")
+    with DLIB_LOCK:
+        encodings = face_recognition.face_encodings(rgb, boxes, num_jitters=1, model="small")
     return [FaceFound(b, np.asarray(e)) for b, e in zip(boxes, encodings, strict=True)]
 
 

@@ -444,6 +444,6 @@ def ensure_demo_admin(engine: Engine, username: str = "demo-admin") -> DemoLogin
         password=password,
         role=Role.ADMIN,
         actor="demo",
-        why="demo hall",
+        why="示范大厅",
     )
     return DemoLogin(username, password)

@@ -13,6 +13,7 @@ from tests.edge.face.photos import gallery_templates
 
 
 @pytest.mark.bench
+@pytest.mark.timeout(3600)  # 45 clips: more than the default run's 300 s per test
 def test_liveness_rates_are_the_ones_docs_face_md_gives() -> None:
     rates = run_trials(FACES, gallery_templates()).rates()
     print(rates)

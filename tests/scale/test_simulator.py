@@ -4,8 +4,10 @@ POST-7, ATT-7, RATE-2)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -23,6 +25,7 @@ from hub.simulate.run import (
     SimulationError,
     _groups,
     connect_failure,
+    day_start,
     devices_per_hall,
     simulate,
 )
@@ -196,3 +199,19 @@ def test_devices_that_cannot_connect_fail_the_run_clearly(tmp_path: Path) -> Non
             simulate(opts)
     finally:
         broker.kill()
+
+
+def test_the_simulated_day_is_one_already_over_never_ahead_of_the_hubs_clock() -> None:
+    # after 16:00 UTC (00:00 in Shanghai) "today from 07:50" lay 7 hours ahead: every fact
+    # was refused as a dead letter (more than 10 minutes ahead of the hub's clock)
+    sh = ZoneInfo("Asia/Shanghai")
+    for now in (
+        datetime(2026, 12, 4, 0, 14, tzinfo=sh),  # just past midnight
+        datetime(2026, 12, 4, 9, 0, tzinfo=sh),  # the working day under way
+        datetime(2026, 12, 4, 23, 0, tzinfo=sh),  # the day and its evening over
+    ):
+        start = day_start(until_s=DAY_S, now=now)
+        assert start.timetz().replace(tzinfo=None) == dtime(7, 50) and start.tzinfo == sh
+        assert start + timedelta(seconds=DAY_S + 3 * 3600) <= now
+        assert now - start < timedelta(days=2)
+    assert day_start(now=datetime(2026, 12, 4, 23, 0, tzinfo=sh)).date() == date(2026, 12, 4)

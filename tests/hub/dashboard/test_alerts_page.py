@@ -97,6 +97,19 @@ def test_alerts_are_worded_and_resolved_with_a_comment(
     url = f"/alerts/{ids['post2']}/resolve"
     refused = chief.post(url, data={"csrf_token": chief.csrf, "comment": " "})
     assert refused.status_code == 422 and "请填写处理说明" in refused.text
+    beside = refused.text.split(f'id="alert-{ids["post2"]}"')[1].split("</tr>")[0]
+    assert 'id="err-alert-' in beside and "请填写处理说明" in beside  # beside its form
+    for referer, back in (
+        ("http://evil.example/alerts", "/alerts"),  # never off the site
+        (f"http://testserver{url}", "/alerts"),  # not to the form's action (a GET: 405)
+        ("http://testserver/alerts?state=all&source=fleet", "/alerts?state=all&source=fleet"),
+    ):
+        acked = chief.post(
+            f"/alerts/{ids['post4']}/acknowledge",
+            data={"csrf_token": chief.csrf, "comment": "已派人查看"},
+            headers={"referer": referer},
+        )
+        assert acked.headers["location"] == back, referer
     ok = chief.post(
         f"/alerts/{ids['post4']}/acknowledge",
         data={"csrf_token": chief.csrf, "comment": "已通知3号窗口接待"},

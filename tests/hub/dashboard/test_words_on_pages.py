@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -120,7 +121,7 @@ def test_every_page_of_the_interface_is_in_chinese_and_in_english(
     admin.get("/")
     seed_a_day(app, sqlite_engine)
     wf = app.state.dashboard.attendance.workflow
-    start = datetime.now(UTC).replace(hour=0, minute=30)
+    start = datetime.now(ZoneInfo("Asia/Shanghai")).replace(hour=8, minute=30)  # the hall's day
     wf.request_leave(
         actor="clerk",
         staff_id="S011",
