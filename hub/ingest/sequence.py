@@ -70,6 +70,18 @@ def claim_tail(track: DeviceTrack, seq: int) -> DeviceTrack:
     return track
 
 
+def held_again(track: DeviceTrack, seq: int) -> bool:
+    """`seq` is one the hub already holds: at or below the highest, in no open gap.
+
+    A refused fact sent again (its dead letter is kept each time) must neither count as
+    `unexpected` nor, at seq 1, as a restart of the device's numbering.
+    """
+    last = track.last_seq
+    if last is None or seq > last:
+        return False
+    return not any(g.covers(seq) for g in track.open_gaps)
+
+
 def advance(track: DeviceTrack, seqs: Iterable[int]) -> DeviceTrack:
     """Take the seqs of one batch's new facts of a device into `track` (changed in place)."""
     for seq in sorted(set(seqs)):

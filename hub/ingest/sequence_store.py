@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from hub.events.tables import DeviceSequence, SequenceGap
 from hub.ingest.dbsql import db_ts, dialect_insert
-from hub.ingest.sequence import DeviceTrack, Gap, advance, claim_tail
+from hub.ingest.sequence import DeviceTrack, Gap, advance, claim_tail, held_again
 from models.envelope import Envelope
 
 if TYPE_CHECKING:
@@ -92,26 +92,34 @@ def update_sequences(
     now: datetime,
     result: StoreResult,
     claims: Mapping[tuple[str, str], int] | None = None,
+    *,
+    refused: Sequence[tuple[str, str, int]] = (),
 ) -> None:
     """Advance each device's sequence with its new facts; open and fill gaps.
 
     `claims`: per device, the latest fact seq its heartbeats in the batch name; beyond what
     the hub holds it is a lost tail, opened as a gap (hub.ingest.sequence.claim_tail).
+    `refused`: (hall, device, seq) of facts dead-lettered in this batch: held (as dead
+    letters), so they advance the sequence like stored facts but are not counted as facts;
+    one the hub already holds changes nothing (hub.ingest.sequence.held_again).
     """
     seqs: dict[tuple[str, str], list[int]] = defaultdict(list)
     for env in facts:
         seqs[(env.hall, env.device)].append(env.seq)
+    refused_seqs: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for hall, device, seq in refused:
+        refused_seqs[(hall, device)].append(seq)
     tails = {k: s for k, s in (claims or {}).items() if s > 0}
-    if not seqs and not tails:
+    if not seqs and not tails and not refused_seqs:
         return
-    keys = sorted(set(seqs) | set(tails))
+    keys = sorted(set(seqs) | set(tails) | set(refused_seqs))
     tracks = _load_tracks(conn, keys, now)
     reaching_back = [
         k
         for k in keys
         if tracks[k][0].last_seq is not None
-        and seqs.get(k)
-        and min(seqs[k]) <= (tracks[k][0].last_seq or 0)
+        and (seqs.get(k) or refused_seqs.get(k))
+        and min([*seqs.get(k, ()), *refused_seqs.get(k, ())]) <= (tracks[k][0].last_seq or 0)
     ]
     _load_gaps(conn, reaching_back, tracks)
     new_gaps: list[dict[str, Any]] = []
@@ -120,7 +128,8 @@ def update_sequences(
     updated_at = db_ts(conn.dialect.name == "sqlite")(now)
     for key in keys:
         track, row = tracks[key]
-        advance(track, seqs.get(key, ()))
+        held = [s for s in refused_seqs.get(key, ()) if not held_again(track, s)]
+        advance(track, [*seqs.get(key, ()), *held])
         if key in tails:
             claim_tail(track, tails[key])
         hall, device = key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from hub.events.tables import (
 from hub.ingest.dbsql import db_ts
 from hub.ingest.reasons import reason_code
 from hub.ingest.sequence_store import contiguous_upto, update_sequences
-from models.envelope import Envelope
+from models.envelope import MAX_SEQ, Envelope
 from models.errors import ContractError
 from models.topics import Channel, Topic, build_topic, parse_topic
 
@@ -105,6 +106,31 @@ def envelope_dead_row(env: Envelope, reason: str, received_at: datetime) -> Dead
     """The dead letter of an envelope refused after parsing (its topic rebuilt from it)."""
     channel = Channel.EVT if env.is_fact else Channel.HB
     return DeadRow(build_topic(env.hall, env.device, channel), reason, env.to_json(), received_at)
+
+
+def refused_fact_seqs(dead: Sequence[DeadRow]) -> list[tuple[str, str, int]]:
+    """(hall, device, seq) of each refused fact whose seq can be read: held as a dead letter.
+
+    The device is the one of the topic (the broker's ACL lets a device publish only there)
+    and must be the one the payload names; the seq is read from the payload when it is an
+    integer the contract allows. A refused
+    fact is held by the hub (in the dead letters) as surely as a stored one, so it must not
+    hold back the device's acknowledgement (issue 21: one refused fact kept every later fact
+    of the device in its outbox for good).
+    """
+    out: list[tuple[str, str, int]] = []
+    for row in dead:
+        try:
+            topic = parse_topic(row.topic)
+            body = json.loads(row.payload)
+        except (ContractError, ValueError, UnicodeDecodeError, RecursionError):
+            continue
+        if not isinstance(body, dict) or topic.channel is not Channel.EVT:
+            continue
+        seq, own = body.get("seq"), (body.get("hall"), body.get("device"))
+        if own == (topic.hall, topic.device) and type(seq) is int and 0 < seq <= MAX_SEQ:
+            out.append((topic.hall, topic.device, seq))
+    return out
 
 
 def _event_params(
@@ -296,8 +322,9 @@ def store_batch(
         for beat in result.heartbeats:
             key = (beat.hall, beat.device)
             claims[key] = max(claims.get(key, 0), beat.seq)
-        update_sequences(conn, result.new, now, result, claims)
+        refused = refused_fact_seqs(dead)
+        update_sequences(conn, result.new, now, result, claims, refused=refused)
         result.stored_upto = contiguous_upto(
-            conn, [(e.hall, e.device) for e in envelopes if e.is_fact]
+            conn, [*((e.hall, e.device) for e in facts), *((h, d) for h, d, _ in refused)]
         )
     return result

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -135,3 +136,28 @@ def test_the_publisher_repeats_an_unchanged_figure_only_after_a_while() -> None:
         (DEVICE, 4),
     ]
     assert all(t.endswith("/ack") for t, _ in sent)
+
+
+def test_a_refused_fact_is_held_as_a_dead_letter_and_does_not_hold_the_acknowledgement_back(
+    sqlite_engine: Engine, broker: Broker, worker: IngestWorker, publisher: Publisher
+) -> None:
+    """Issue 21: a fact dead-lettered between seq 1 and 3 (its clock 2 h ahead) left the ack at
+    1 for good, so the device kept every later fact in its outbox. A refused fact is held (as a
+    dead letter); sent again it is neither an unexpected seq nor a restart of the numbering."""
+    listener = AckListener(broker, sqlite_engine)
+    try:
+        ahead = punch(seq=2, ts=datetime.now(UTC) + timedelta(hours=2))
+        for env in (punch(seq=1), ahead, punch(seq=3)):
+            publisher.send_env(env)
+        wait_until(lambda: 3 in listener.seqs(), what="ack 3 past the refused seq 2")
+        assert queries.count_events(sqlite_engine)[0] == 2
+        time.sleep(REPEAT_AFTER_S)
+        publisher.send_env(ahead)  # sent again: still refused, changes nothing
+        publisher.send_env(punch(device="w02-face", seq=1))  # the sentinel
+        wait_until(lambda: listener.seqs("w02-face") == [1], what="the sentinel's ack")
+        assert listener.seqs()[-1] == 3
+    finally:
+        listener.close()
+    (row,) = [r for r in queries.device_sequences(sqlite_engine) if r["device"] == DEVICE]
+    assert (row["last_seq"], row["facts"], row["resets"], row["gaps_open"]) == (3, 2, 0, 0)
+    assert len(queries.dead_letters(sqlite_engine, device=DEVICE)) == 2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.ingest.sequence import DeviceTrack, Gap, advance
+from hub.ingest.sequence import DeviceTrack, Gap, advance, held_again
 
 
 def test_in_order_seqs_open_no_gap() -> None:
@@ -43,3 +43,10 @@ def test_seq_one_again_is_a_reset_not_a_gap() -> None:
 def test_repeated_seq_with_a_new_id_is_unexpected() -> None:
     track = advance(DeviceTrack(last_seq=40), [12])
     assert track.unexpected == 1 and track.last_seq == 40
+
+
+def test_a_refused_fact_sent_again_is_held_already_unless_it_fills_a_gap() -> None:
+    track = advance(DeviceTrack(last_seq=None), [1, 2, 5])  # gap 3..4 open
+    assert held_again(track, 1) and held_again(track, 2) and held_again(track, 5)
+    assert not held_again(track, 3) and not held_again(track, 6)
+    assert not held_again(DeviceTrack(last_seq=None), 1)
