@@ -118,10 +118,12 @@ def check_leave(
 def correction_deadline(policy: Policy, at: datetime, calendar: WorkCalendar | None = None) -> date:
     """The last day a correction of a punch at `at` may be filed (rule ATT-6, 003: 2 days).
 
-    The days are working days of the hall's calendar (rule ATT-10): the office that reviews a
-    correction is closed at weekends and holidays, so a punch missed on a Friday may still be
-    corrected on Monday and Tuesday, and one before a holiday week after it.
+    Calendar days by default (003: 2天内); a hall whose policy sets
+    `correction_in_working_days` counts working days of its calendar (rule ATT-10), so a punch
+    missed on a Friday may then be corrected on Monday and Tuesday.
     """
+    if not policy.filing.correction_in_working_days:
+        return at.astimezone(policy.zone).date() + timedelta(days=policy.filing.correction_days)
     cal = calendar or WorkCalendar(policy.calendar.extra_workdays, policy.calendar.extra_holidays)
     day = at.astimezone(policy.zone).date()
     left = policy.filing.correction_days
@@ -157,12 +159,14 @@ def check_correction(
             "a correction cannot be for a time still to come", key="att.err.future", field="at"
         )
     deadline = correction_deadline(policy, at, calendar)
-    # rule ATT-6: filed within N days, working days of the hall's calendar (ATT-10)
+    # rule ATT-6: filed within N days (calendar days, or working days of the calendar, ATT-10)
     if now.astimezone(policy.zone).date() > deadline:
+        working = policy.filing.correction_in_working_days
         raise FieldError(
-            f"a correction is filed within {policy.filing.correction_days} working days; "
+            f"a correction is filed within {policy.filing.correction_days}"
+            f"{' working' if working else ''} days; "
             f"the one for {at.astimezone(policy.zone).date()} was due by {deadline}",
-            key="att.err.correction_late",
+            key="att.err.correction_late_workdays" if working else "att.err.correction_late",
             field="at",
             days=policy.filing.correction_days,
             deadline=deadline.isoformat(),

@@ -148,7 +148,12 @@ class Filing(PolicyModel):
         default=2,
         ge=0,
         le=62,
-        description="A correction is filed within this many working days (003, ATT-10)",
+        description="A correction is filed within this many days (003: 2天内, ATT-6)",
+    )
+    correction_in_working_days: bool = Field(
+        default=False,
+        description="Count correction_days as working days of the hall's calendar (ATT-10) "
+        "rather than calendar days (003's 2天内, the default)",
     )
     leave_max_days: int = Field(
         default=180, ge=1, le=400, description="The longest leave one request may cover"

@@ -132,7 +132,24 @@ def test_a_naive_clock_is_refused_not_read_in_the_process_zone() -> None:
         fast.judge_day("s1", date(2025, 6, 4), punches=MINE, now=naive)
 
 
-# -- the correction deadline: working days (rules ATT-6, ATT-10) -------------------------------
+# -- the correction deadline: 2 days, or working days by the hall's choice (ATT-6, ATT-10) ------
+@pytest.mark.parametrize(
+    ("missed", "due"),
+    [("2025-06-03", "2025-06-05"), ("2025-06-06", "2025-06-08"), ("2025-09-30", "2025-10-02")],
+)
+def test_the_correction_deadline_is_two_calendar_days_by_default(missed: str, due: str) -> None:
+    policy = load_policy("clinic-4x")  # rule ATT-6, 003: 必须在2天内报办公室核准
+    assert not policy.filing.correction_in_working_days
+    punch = at(missed, "08:20")
+    assert correction_deadline(policy, punch) == date.fromisoformat(due)
+    check_correction(policy, at(due, "17:00"), at=punch, checkpoint="AM_IN")
+    with pytest.raises(FieldError) as e:
+        check_correction(
+            policy, at(due, "23:30") + timedelta(hours=1), at=punch, checkpoint="AM_IN"
+        )
+    assert e.value.key == "att.err.correction_late" and e.value.values["deadline"] == due
+
+
 @pytest.mark.parametrize(
     ("missed", "due"),
     [
@@ -144,7 +161,9 @@ def test_a_naive_clock_is_refused_not_read_in_the_process_zone() -> None:
     ],
 )
 def test_the_correction_deadline_counts_working_days(missed: str, due: str) -> None:
-    policy = load_policy("clinic-4x")  # 003: 必须在2天内报办公室核准
+    base = load_policy("clinic-4x")  # 003: 必须在2天内报办公室核准; a hall counting workdays
+    filing = base.filing.model_copy(update={"correction_in_working_days": True})
+    policy = base.model_copy(update={"filing": filing})
     punch = at(missed, "08:20")
     assert correction_deadline(policy, punch) == date.fromisoformat(due)
     last = at(due, "17:00").astimezone(UTC)
@@ -153,7 +172,8 @@ def test_the_correction_deadline_counts_working_days(missed: str, due: str) -> N
         check_correction(
             policy, at(due, "23:30") + timedelta(hours=1), at=punch, checkpoint="AM_IN"
         )
-    assert e.value.key == "att.err.correction_late" and e.value.values["deadline"] == due
+    assert e.value.key == "att.err.correction_late_workdays"
+    assert e.value.values["deadline"] == due
 
 
 def test_a_correction_for_a_time_not_yet_come_is_refused_even_a_minute_ahead() -> None:
