@@ -28,6 +28,7 @@ COMMON = {  # "How a punch is judged": the defaults every preset starts from
     "season.summer_start": ("05-01", "ATT-2: summer time 1 May"),
     "season.winter_start": ("10-01", "ATT-2: winter time 1 October"),
     "filing.correction_days": (2, "ATT-6: a correction is filed within 2 days (003)"),
+    "filing.correction_in_working_days": (False, "ATT-6: 2天内, calendar days (003)"),
     "filing.leave_max_days": (180, "ATT-5: leave up to the policy's maximum (18.5)"),
     "filing.leave_back_days": (31, "ATT-5: leave dates within the policy's range (18.5)"),
     "filing.leave_ahead_days": (366, "ATT-5: leave dates within the policy's range (18.5)"),
