@@ -13,6 +13,7 @@ from pydantic import Field, create_model
 
 from hub.api.public import IsoDate, IsoDatetime, Public
 from hub.attendance.facts import LeaveKind
+from hub.attendance.reports import NUMBERS
 
 
 class LeavePublic(Public):
@@ -216,28 +217,7 @@ _ROW_FIELDS: dict[str, Any] = {
     "name": (str, ...),
     "unit": (str, ...),
     "window": (str, ...),
-    **{
-        name: (int, ...)
-        for name in (
-            "staff",
-            "workdays",
-            "late",
-            "late_minutes",
-            "early",
-            "early_minutes",
-            "absent_from_post",
-            "absent_from_post_minutes",
-            "missing",
-            "forgotten_signins",
-            "absent_half_days",
-            "leave_half_days",
-            "corrections",
-            "early_punches",
-            "not_due",
-            "penalty_yuan",
-            "days_pay_days",
-        )
-    },
+    **{name: (int, ...) for name in ("staff", *NUMBERS)},
     "daily_wage_yuan": (float | None, ...),
     "days_pay_yuan": (float | None, ...),
     **{f"leave_{kind.value}": (int, ...) for kind in LeaveKind},
