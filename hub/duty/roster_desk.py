@@ -33,7 +33,7 @@ from hub.duty.roster import (
     month_key,
     parse_rows,
 )
-from hub.duty.roster_store import STAFF, file_roster, month_entries
+from hub.duty.roster_store import STAFF, VERSION, file_roster, month_entries
 from hub.duty.rosterio import RosterFileError, read_roster
 
 logger = logging.getLogger(__name__)
@@ -67,6 +67,10 @@ def _filing(
     for attempt in range(ATTEMPTS):
         try:
             with engine.begin() as conn:
+                # the write lock first (a no-op UPDATE: the database's lock on SQLite, whose
+                # deferred transaction otherwise reads an older month and files over the
+                # other operator's edit; PostgreSQL catches that by the version's uniqueness)
+                conn.execute(sa.update(VERSION).where(sa.false()).values(id=VERSION.c.id))
                 if month_closed(conn, month):
                     raise RosterRefused([issue("roster_err_closed", month=month)])
                 return work(conn)
