@@ -83,8 +83,11 @@ def raise_alert(
     return True
 
 
-def last_raised(session: Session, *, hall: str, subject: str, kind: str) -> datetime | None:
-    """When this incident was last raised, counted again or resolved (None: never)."""
+def last_seen(session: Session, *, hall: str, subject: str, kind: str) -> datetime | None:
+    """Rule RATE-2: the device time of the last face this incident was told about, its
+    `seen_at` value (an alert raised before it was kept: its last time on the desk; None:
+    never raised). Faces are compared with faces, not with the hub's clock: a face that came
+    in after a round, or a terminal whose clock lags the hub's, is still a new face."""
     latest = session.exec(
         select(Alert)
         .where(Alert.hall == hall, Alert.device == subject, Alert.kind == kind)
@@ -93,6 +96,9 @@ def last_raised(session: Session, *, hall: str, subject: str, kind: str) -> date
     ).first()
     if latest is None:
         return None
+    seen = (latest.word_values or {}).get("seen_at")
+    if isinstance(seen, str):
+        return aware(datetime.fromisoformat(seen))
     times = [t for t in (latest.opened_at, latest.last_at, latest.resolved_at) if t is not None]
     return max(aware(t) for t in times) if times else None
 

@@ -291,7 +291,9 @@ def _empty_flags(facts: DayFacts, spans: Mapping[str, tuple[datetime, datetime]]
 
 
 def _face_flags(facts: DayFacts, ledger: LedgerDay) -> list[Flag]:
-    """Rule RATE-2: a face at a window's terminal that holds none of the window's seats."""
+    """Rule RATE-2: a face at a window's terminal that holds none of the window's seats is
+    flagged at the terminal's seat, naming whom the ledger has there; a holder's own face
+    there is noted in `ledger.holder_seen` (the mismatch before it is over)."""
     out = []
     for face in sorted(facts.faces, key=lambda f: f.at):
         seats = [
@@ -299,19 +301,24 @@ def _face_flags(facts: DayFacts, ledger: LedgerDay) -> list[Flag]:
             for s in facts.seats
             if s.window == face.window and (face.seat is None or s.seat == face.seat)
         ]
-        holders = {h.staff_id for s in seats if (h := ledger.holder_at(s, face.at)) is not None}
-        if not seats or face.staff_id in holders:
+        if not seats:
             continue
-        shown = ", ".join(sorted(x for x in holders if x)) or "-"
+        holders = {h.staff_id for s in seats if (h := ledger.holder_at(s, face.at)) is not None}
+        at_seat = face.seat or seats[0]
+        if face.staff_id in holders:
+            ledger.holder_seen[at_seat] = face.at
+            continue
+        shown = ", ".join(sorted(x for x in holders if x)) or None
         out.append(
             Flag(
                 FlagKind.FACE_MISMATCH,
-                face.seat or seats[0],
+                at_seat,
                 face.window,
                 face.staff_id,
                 face.at,
                 face.at,
-                f"{face.staff_id} seen at the seat; the ledger has {shown}",
+                f"{face.staff_id} seen at the seat; the ledger has {shown or '-'}",
+                expected=shown,
             )
         )
     return out

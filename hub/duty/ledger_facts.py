@@ -146,6 +146,7 @@ class Flag:
     end: datetime
     detail: str = ""
     ref: int | None = None
+    expected: str | None = None  # RATE-2: whom the ledger has at the seat (comma-joined)
 
     @property
     def rule(self) -> str:
@@ -161,6 +162,9 @@ class LedgerDay:
     holdings: list[Holding] = field(default_factory=list)
     handovers: list[Handover] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
+    holder_seen: dict[str, datetime] = field(default_factory=dict)
+    """Rule RATE-2: per seat a window's terminal watches, when a holder's own face was last
+    seen there (a face mismatch flagged before it is over)."""
 
     def holder_at(self, seat: str, at: datetime) -> Holding | None:
         """The holding of `seat` at `at` (None outside the day or for an unknown seat)."""

@@ -10,9 +10,8 @@ hall's day. A hall whose last round ended less than `min_interval_s` ago is sync
 when the interval ends (one trailing round per hall, whatever came meanwhile), so a change of
 holder still reaches the rating device within the interval. One hall is synced by one thread
 at a time (the ingest batch, the trailing round and the ticker would otherwise push the same
-change twice). A face that is not the holder's raises its alert once: a round that finds the
-same face again, or finds it after an operator resolved the alert, leaves it as it is (rule
-RATE-2)."""
+change twice). The ledger's flags become alerts in hub.duty.flag_alerts: a face at the seat
+that is not the holder's is told once per face, whichever round finds it (rule RATE-2)."""
 
 from __future__ import annotations
 
@@ -21,20 +20,16 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session
 
 from hub.commands import CommandSender
-from hub.duty.alerts import DutyAlert, last_raised, raise_alert, resolve_alert
-from hub.duty.hallctx import HallDuty, load_duty_policy, utc_now
-from hub.duty.ledger import Flag, FlagKind, LedgerDay
+from hub.duty.flag_alerts import raise_flags
+from hub.duty.hallctx import HallDuty, utc_now
 from hub.duty.ledger_store import hall_duty, ledger_day
 from hub.duty.tables import SeatHolderRow
-from hub.duty.words import say
 from hub.ingest.hooks import IngestBatch
 from hub.queue.tables import QueueEventRow
 from hub.staff.tables import Staff
@@ -50,12 +45,6 @@ STAFF = Staff.__table__  # type: ignore[attr-defined]
 WATCHED = frozenset({EventType.PUNCH, EventType.PRESENCE})
 SERVING_KINDS = ("called", "started")
 SHOWN_KINDS = (*SERVING_KINDS, "finished", "skipped", "no_show", "parked", "transferred")
-FLAG_ALERTS = {
-    FlagKind.SUBSTITUTE_MISSING: DutyAlert.SUBSTITUTE_MISSING,
-    FlagKind.COVER_MISSING: DutyAlert.COVER_MISSING,
-    FlagKind.WINDOW_EMPTY: DutyAlert.WINDOW_EMPTY,
-    FlagKind.FACE_MISMATCH: DutyAlert.LEDGER_MISMATCH,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +207,7 @@ class SeatWatch:
                     )
                 )
                 changed.append((seat, window, staff, basis, old.staff_id if old else None))
-            self._alerts(conn, hd, ledger, now)
+            raise_flags(conn, hd, ledger, now)  # rules ATT-7, POST-6, DUTY-1, RATE-2
         out = [self._push(engine, hd, day, *c) for c in changed]
         return out
 
@@ -295,72 +284,3 @@ class SeatWatch:
                     .values(pushed_at=self.clock(), device=device, command_id=command_id)
                 )
         return Change(hd.id, seat, staff, basis, device, command_id)
-
-    def _alerts(self, conn: Connection, hd: HallDuty, ledger: LedgerDay, now: datetime) -> None:
-        """Flags that have lasted the policy's minutes raise an alert; ended ones resolve it."""
-        grace = timedelta(minutes=load_duty_policy(conn, hd.id).handover.alert_after_min)
-        with Session(bind=conn) as session:
-            live: set[tuple[str, str]] = set()
-            for f in ledger.flags:
-                subject = _subject(f)
-                kind = FLAG_ALERTS[f.kind]
-                if f.kind is FlagKind.FACE_MISMATCH:
-                    told = last_raised(session, hall=hd.id, subject=subject, kind=kind)
-                    fresh = told is None or f.start > told
-                    if fresh and now - f.start <= timedelta(hours=1):
-                        _raise(session, hd, f, subject, kind, now, each_time=True)
-                    continue
-                if f.start + grace <= now < f.end:
-                    live.add((subject, kind))
-                    _raise(session, hd, f, subject, kind, now)
-            for f in ledger.flags:
-                key = (_subject(f), FLAG_ALERTS[f.kind])
-                if f.kind is not FlagKind.FACE_MISMATCH and key not in live and now >= f.end:
-                    resolve_alert(session, hall=hd.id, subject=key[0], kind=key[1], now=now)
-            session.flush()
-
-
-def _subject(f: Flag) -> str:
-    return f.window if f.kind is FlagKind.WINDOW_EMPTY else f.seat
-
-
-def _values(f: Flag, zone: ZoneInfo) -> dict[str, str]:
-    """The values the alert's words take."""
-    start = f.start.astimezone(zone).strftime("%H:%M")
-    return {
-        "rule": f.rule,
-        "window": f.window,
-        "seat": f.seat,
-        "staff": f.staff_id or "",
-        "since": start,
-        "leave": str(f.ref or ""),  # ATT-7: the leaver's leave the missing substitute leaves open
-    }
-
-
-def _raise(
-    session: Session,
-    hd: HallDuty,
-    f: Flag,
-    subject: str,
-    kind: str,
-    now: datetime,
-    each_time: bool = False,
-) -> None:
-    """One alert for a ledger flag, worded in the reader's language from the catalogue."""
-    words = f"alert_{f.kind.value}"
-    values = _values(f, hd.zone)
-    raise_alert(
-        session,
-        hall=hd.id,
-        subject=subject,
-        kind=kind,
-        message=say("zh-CN", words, **values),
-        now=now,
-        words=words,
-        values=values,
-        rule=f.rule,
-        window=f.window,
-        seat=None if f.kind is FlagKind.WINDOW_EMPTY else f.seat,
-        staff_id=f.staff_id,
-        each_time=each_time,
-    )

@@ -2,11 +2,13 @@
 the counter's edge agent (keypad and rating device on pty peers). Rule RATE-2: when a sick A
 holder's leave is approved, the hub's background work hands the seat to B and the rating device
 shows B's name and number without any queue change; the service B gives is rated to B; a face
-at the window's terminal that is not the ledger's holder raises an alert (DUTY-1, POST-7)."""
+at the window's terminal that is not the ledger's holder raises one alert naming the seat, the
+holder and the person seen, not again on the watch's next rounds, untouched by facts forged by
+other devices (ingest refuses them by kind and place), and closed when the holder is seen
+back (DUTY-1, POST-7). Every wait polls (tests.support.waiting): no fixed sleep."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -16,7 +18,6 @@ from typing import Any
 
 import httpx
 import paho.mqtt.client as mqtt
-import pytest
 import sqlalchemy as sa
 
 from edge.agent import Agent
@@ -29,51 +30,69 @@ from hub.server import HubServer
 from hub.settings import HubSettings
 from hub.staff.tables import Staff
 from models.envelope import make_envelope
-from models.events import Liveness, Punch
+from models.events import Liveness, Presence, Punch
 from models.layout import Device
 from models.topics import Channel, build_topic
 from tests.hub.duty.support import HALL as DEMO
 from tests.support.broker import Broker
+from tests.support.waiting import wait_until
 
 FACE = Device(id="w02-face", kind="face_terminal", node="pi-w02", window="w02")
 HALL = DEMO.model_copy(update={"devices": [*DEMO.devices, FACE]})
 PEOPLE = (("S021", "张伟", "w02"), ("S901", "孙丽", "w02"), ("S011", "王芳", "w01"))
 
 
-def poll(fetch: Callable[[], Any], ok: Callable[[Any], bool], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if ok(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached in time; last: {value!r}")
-        time.sleep(0.05)
+def poll(fetch: Callable[[], Any], ok: Callable[[Any], bool], what: str) -> Any:
+    """`fetch()` once `ok` holds for it (tests.support.waiting's one polling wait)."""
+    box: list[Any] = []
+
+    def done() -> bool:
+        box[:] = [fetch()]
+        return ok(box[0])
+
+    wait_until(done, timeout=30.0, what=what)
+    return box[0]
 
 
-def punch(broker_url: str, staff: str, seq: int) -> None:
-    """The window's face terminal reports a punch (a real envelope on the real topic)."""
+def face_punch(staff: str) -> Punch:
+    """A punch that passed the liveness check."""
+    return Punch(staff_id=staff, distance=0.3, liveness=Liveness(passed=True))
+
+
+def send(broker_url: str, device: str, seq: int, body: Any) -> None:
+    """A device of the hall reports a fact (a real envelope on the device's real topic)."""
     env = make_envelope(
-        hall=HALL.id,
-        device=FACE.id,
-        seq=seq,
-        ts=datetime.now(UTC),
-        synced=True,
-        body=Punch(staff_id=staff, distance=0.3, liveness=Liveness(passed=True)),
+        hall=HALL.id, device=device, seq=seq, ts=datetime.now(UTC), synced=True, body=body
     )
     client = mqtt.Client(
         callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
-        client_id=f"face-{uuid.uuid4().hex[:6]}",
+        client_id=f"dev-{uuid.uuid4().hex[:6]}",
         protocol=mqtt.MQTTv5,
     )
     client.connect("127.0.0.1", int(broker_url.rsplit(":", 1)[1]))
     client.loop_start()
     try:
-        topic = build_topic(HALL.id, FACE.id, Channel.EVT)
+        topic = build_topic(HALL.id, device, Channel.EVT)
         client.publish(topic, env.to_json(), qos=1).wait_for_publish(10)
     finally:
         client.loop_stop()
         client.disconnect()
+
+
+def punch(broker_url: str, staff: str, seq: int) -> None:
+    """The window's face terminal reports a punch."""
+    send(
+        broker_url,
+        FACE.id,
+        seq,
+        Punch(staff_id=staff, distance=0.3, liveness=Liveness(passed=True)),
+    )
+
+
+def mismatches(api: httpx.Client) -> list[dict[str, Any]]:
+    """The open RATE-2 alerts: a face at a seat that is not the ledger's holder."""
+    alerts = api.get("/api/alerts", params={"state": "open"}).json()
+    return [a for a in alerts if a["kind"] == "ledger_mismatch"]
 
 
 def test_a_change_of_holder_reaches_the_rating_device(broker: Broker, tmp_path: Path) -> None:
@@ -123,12 +142,12 @@ def test_a_change_of_holder_reaches_the_rating_device(broker: Broker, tmp_path: 
     try:
         for rt in agent.runtimes.values():
             assert rt.session.wait_ready(20)
-            poll(partial(getattr, rt, "config_version"), lambda v: v == 1)
+            poll(partial(getattr, rt, "config_version"), lambda v: v == 1, "config v1")
         api = httpx.Client(base_url=hub.api_url, timeout=10, headers={"X-Actor": "office"})
         keypad: Any = getattr(agent.runtime("w02-keypad").driver, "peer")  # noqa: B009
         rating: Any = getattr(agent.runtime("w02-rate").driver, "peer")  # noqa: B009
         # no punch yet today: the rostered A holder is expected (unknown is not absent)
-        poll(lambda: rating.screen, lambda s: s is not None and s.staff_no == "S021")
+        poll(lambda: rating.screen, lambda s: s is not None and s.staff_no == "S021", "A shown")
 
         start = datetime.combine(today, datetime.min.time(), hd.zone)
         leave = api.post(
@@ -151,7 +170,7 @@ def test_a_change_of_holder_reaches_the_rating_device(broker: Broker, tmp_path: 
             )
             assert r.status_code == 200, r.text
         # rule POST-7 + RATE-2: B takes over, and the device shows B with no queue change
-        poll(lambda: rating.screen, lambda s: s == ShowFrame(1, "S901", "孙丽", ""))
+        poll(lambda: rating.screen, lambda s: s == ShowFrame(1, "S901", "孙丽", ""), "B shown")
         now = {s["seat"]: s for s in api.get("/api/duty/demo/ledger/now").json()}
         assert (now["w02-a"]["staff_id"], now["w02-a"]["basis"], now["w02-a"]["cause"]) == (
             "S901",
@@ -163,25 +182,60 @@ def test_a_change_of_holder_reaches_the_rating_device(broker: Broker, tmp_path: 
         (queue,) = [a.state["queues"][HALL.id] for a in hub.areas if a.name == "queue"]
         queue.issue("social")
         keypad.press("next")
-        poll(lambda: rating.screen, lambda s: s is not None and s.ticket and s.staff_no == "S901")
+        wait_until(
+            lambda: (
+                rating.screen is not None
+                and rating.screen.ticket
+                and rating.screen.staff_no == "S901"
+            ),
+            what="B shown serving a ticket",
+        )
         keypad.press("finish")
-        poll(lambda: rating.received, lambda r: any(isinstance(f, PromptFrame) for f in r))
+        wait_until(
+            lambda: any(isinstance(f, PromptFrame) for f in rating.received), what="rating prompt"
+        )
         rating.rate(5)  # every dimension the national scheme asks
-        (bound,) = poll(lambda: api.get("/api/ratings").json(), lambda r: len(r) == 1)
+        (bound,) = poll(lambda: api.get("/api/ratings").json(), lambda r: len(r) == 1, "one rating")
         assert (bound["staff_id"], bound["mismatch"]) == ("S901", False)
 
-        punch(broker.url, "S011", 2)  # someone not holding w02's seat shows their face there
+        # rule RATE-2: w01's A holder shows their face at w02's terminal while B holds w02-a
+        punch(broker.url, "S011", 2)
+        (alert,) = poll(lambda: mismatches(api), lambda a: len(a) == 1, "the RATE-2 alert")
+        assert (alert["device"], alert["rule"], alert["staff_id"]) == ("w02-a", "RATE-2", "S011")
+        assert alert["message"].startswith("RATE-2 w02-a：") and (
+            "在岗位刷脸的是 王芳 S011，台账上的在岗人员是 孙丽 S901" in alert["message"]
+        ), alert["message"]
+        (watch,) = [a.state["duty_watch"] for a in hub.areas if a.name == "duty"]
+        rounds = watch.syncs
+        wait_until(lambda: watch.syncs >= rounds + 3, what="three more rounds of the seat watch")
+        (again,) = mismatches(api)
+        assert (again["id"], again["occurrences"]) == (alert["id"], 1)  # told once, not per round
 
-        def mismatches() -> list[dict[str, Any]]:
-            alerts = api.get("/api/alerts", params={"state": "open"}).json()
-            return [a for a in alerts if a["kind"] == "ledger_mismatch"]
+        # forged: another seat's radar reports presence at w02-a (place), a rating device
+        # a punch (kind); ingest refuses both, and the seat watch never sees them
+        send(broker.url, "w03-a-radar", 1, Presence(seat="w02-a", present=True))
+        send(broker.url, "w03-rate", 1, face_punch("S031"))
+        poll(
+            lambda: {
+                a["device"] for a in api.get("/api/alerts").json() if a["kind"] == "facts_refused"
+            },
+            lambda d: {"w03-a-radar", "w03-rate"} <= d,
+            "both forged facts refused",
+        )
+        rounds = watch.syncs
+        wait_until(lambda: watch.syncs >= rounds + 2, what="two more rounds of the seat watch")
+        (again,) = mismatches(api)
+        assert (again["id"], again["occurrences"]) == (alert["id"], 1)
 
-        try:
-            (alert,) = poll(mismatches, bool)
-        except AssertionError:  # seen failing since the seat watch's throttle (475eed9, 1972e82)
-            pytest.xfail("known defect, open: the RATE-2 ledger mismatch alert is not raised here")
-        assert alert["device"] == "w02-a" and "RATE-2" in alert["message"]
-        assert "S011" in alert["message"]
+        punch(broker.url, "S901", 3)  # the holder is back at the seat: the incident is over
+        done = poll(
+            lambda: api.get("/api/alerts", params={"state": "resolved"}).json(),
+            lambda a: any(x["id"] == alert["id"] for x in a),
+            "the RATE-2 alert resolved",
+        )
+        (closed,) = [x for x in done if x["id"] == alert["id"]]
+        assert (closed["resolved_by"], closed["occurrences"]) == ("auto", 1)
+        assert mismatches(api) == []
     finally:
         agent.stop()
         hub.stop()
