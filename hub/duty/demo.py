@@ -5,8 +5,8 @@ On the latest workday up to today: A holder S021 is sick and B (S901) takes over
 is on annual leave with the spare S905 as substitute, who arrives late (09:10); S061 leaves
 w06-a from 10:00 to 11:00 with S903 covering. Earlier workdays have everyone's punches (a few
 late), the duty chief's checks and opening acknowledgements (one check missed, one
-acknowledgement late), inspections, a leader's sittings and log entries. Seeding twice adds
-nothing: a month that has a roster is left as it is.
+acknowledgement late), inspections, a leader's sittings and log entries (hub.duty.demo_month).
+Seeding twice adds nothing: a month that has a roster is left as it is.
 """
 
 from __future__ import annotations
@@ -21,23 +21,20 @@ from sqlalchemy.engine import Engine
 
 from hub.attendance.calendar import CalendarError
 from hub.compliance.tables import CoverRow
-from hub.duty.checks import CHECK, ITEM, plan_day
 from hub.duty.chief_store import add_log, chief_on, set_rotation
+from hub.duty.demo_month import OFFICE, day_at, day_punches, judge, month_so_far
 from hub.duty.demo_roster import BACKUPS, SPARE, chief_order, month_roster
 from hub.duty.hallctx import HallDuty, load_duty_policy
 from hub.duty.ledger_store import hall_duty
-from hub.duty.opening import ACK
 from hub.duty.roster import month_key
 from hub.duty.roster_store import file_roster, version_in_force
 from hub.duty.seam import roster_expected, roster_seats
-from hub.duty.visits import record_inspection, register_sitting
 from hub.staff.tables import Staff
 from models.layout import Hall
 
 logger = logging.getLogger(__name__)
 STAFF = Staff.__table__  # type: ignore[attr-defined]
 COVER = CoverRow.__table__  # type: ignore[attr-defined]
-OFFICE = "办公室"
 SICK, AWAY, COVERED = "S021", "S041", "S061"
 
 
@@ -62,14 +59,6 @@ def _backups(engine: Engine, hall: Hall, now: datetime) -> None:
                     created_at=now,
                 )
             )
-
-
-def _day_at(
-    hd: HallDuty, day: date, hhmm: str, jitter: int = 0, rng: random.Random | None = None
-) -> datetime:
-    hh, mm = (int(x) for x in hhmm.split(":"))
-    at = datetime.combine(day, time(hh, mm), hd.zone)
-    return at + timedelta(minutes=rng.randint(-jitter, jitter) if rng and jitter else 0)
 
 
 def scenario_day(hd: HallDuty, today: date) -> date:
@@ -129,7 +118,7 @@ def seed_duty(
         )
     _next_month(engine, hd, today, now)
     special = special or scenario_day(hd, today)
-    counts: dict[str, Any] = dict(_history(engine, hd, first, today, special, now, rng))
+    counts: dict[str, Any] = dict(month_so_far(engine, hd, first, today, special, now, rng))
     counts["month"], counts["special_day"] = month, special.isoformat()
     counts.update(_special(engine, hd, special, now))
     counts.update({"seeded": 1})
@@ -147,178 +136,6 @@ def _next_month(engine: Engine, hd: HallDuty, today: date, now: datetime) -> Non
         file_roster(conn, hd, month_key(nxt), entries, actor=OFFICE, now=now, source="demo")
 
 
-def _punches(
-    hd: HallDuty, day: date, staff: list[str], rng: random.Random, now: datetime
-) -> list[Any]:
-    from hub.attendance.facts import PunchFact
-
-    out: list[Any] = []
-    for s in staff:
-        late = rng.random() < 0.04
-        times = [
-            _day_at(hd, day, "08:42" if late else "08:18", 4, rng),
-            _day_at(hd, day, "12:03", 2, rng),
-            _day_at(hd, day, "13:20", 5, rng),
-            _day_at(hd, day, "17:36", 4, rng),
-        ]
-        out.extend(PunchFact(s, at) for at in times if at <= now)
-    return out
-
-
-def _judge(engine: Engine, hd: HallDuty, punches: list[Any]) -> None:
-    from hub.attendance.policy import load_policy
-    from hub.attendance.projector import AttendanceProjector
-
-    if punches:
-        projector = AttendanceProjector(
-            load_policy(hd.hall.attendance_policy, timezone=hd.hall.timezone),
-            expected=roster_expected([hd.hall]),  # only rostered staff-days (DUTY-1)
-        )
-        projector.rejudge_punches(engine, punches)
-
-
-def _history(
-    engine: Engine,
-    hd: HallDuty,
-    first: date,
-    today: date,
-    special: date,
-    now: datetime,
-    rng: random.Random,
-) -> dict[str, int]:
-    """Every workday of the month up to today but the special day: punches, checks, acks."""
-    from hub.duty.roster_store import entries_between
-
-    punches: list[Any] = []
-    checks = acks = 0
-    with engine.connect() as conn:
-        entries, _ = entries_between(conn, hd.id, first, today)
-    day = first
-    while day <= today:
-        if hd.is_workday(day) and day != special:
-            staff = sorted({e.staff_id for e in entries if e.day == day})
-            punches.extend(_punches(hd, day, staff, rng, now))
-            checks += _checks(engine, hd, day, rng, now, missed=day == first + timedelta(days=3))
-            if hd.opening(day) <= now:
-                acks += _ack(engine, hd, day, late=day == first + timedelta(days=8))
-        day += timedelta(days=1)
-    _judge(engine, hd, punches)
-    _visits(engine, hd, first, today, now)
-    return {"punches": len(punches), "checks": checks, "acknowledged": acks}
-
-
-def _checks(
-    engine: Engine, hd: HallDuty, day: date, rng: random.Random, now: datetime, missed: bool
-) -> int:
-    with engine.begin() as conn:
-        policy = load_duty_policy(conn, hd.id)
-        found = chief_on(conn, hd, day)
-        planned = plan_day(conn, hd, day, policy, found[0] if found else None, rng)
-        done = 0
-        for c in planned:
-            if c["planned_at"] > now:
-                continue  # not due yet
-            if missed and c["slot"] == 2:
-                conn.execute(
-                    sa.update(CHECK)
-                    .where(CHECK.c.id == c["id"])
-                    .values(overdue_alerted_at=c["planned_at"] + timedelta(minutes=31))
-                )
-                continue
-            at = c["planned_at"] + timedelta(minutes=rng.randint(0, 10))
-            conn.execute(
-                sa.update(CHECK)
-                .where(CHECK.c.id == c["id"])
-                .values(performed_at=at, checked_by=found[0] if found else "chief", note="抽查正常")
-            )
-            for seat, window in hd.seats():
-                untidy = rng.random() < 0.05
-                conn.execute(
-                    sa.insert(ITEM).values(
-                        check_id=c["id"],
-                        seat=seat,
-                        window=window,
-                        staff_id=None,
-                        basis="A",
-                        sensed_on_post=True,
-                        on_post=True,
-                        badge=True,
-                        sign=True,
-                        desk=not untidy,
-                        note="桌面杂乱" if untidy else "",
-                    )
-                )
-            done += 1
-    return done
-
-
-def _ack(engine: Engine, hd: HallDuty, day: date, late: bool) -> int:
-    with engine.begin() as conn:
-        found = chief_on(conn, hd, day)
-        due = hd.opening(day)
-        at = due + timedelta(minutes=25) if late else due - timedelta(minutes=12)
-        conn.execute(
-            sa.insert(ACK).values(
-                hall=hd.id,
-                day=day,
-                due_at=due,
-                acknowledged_at=at,
-                acknowledged_by=found[0] if found else "chief",
-                chief=found[0] if found else None,
-                problems=[],
-                note="设备正常",
-                alerted_at=due if late else None,
-            )
-        )
-    return 1
-
-
-def _visits(engine: Engine, hd: HallDuty, first: date, today: date, now: datetime) -> None:
-    with engine.begin() as conn:
-        policy = load_duty_policy(conn, hd.id)
-        day = first
-        week = 0
-        while day < today:
-            if day.weekday() == 2 and hd.is_workday(day):  # a leader sits in each Wednesday
-                w = hd.hall.windows[week % len(hd.hall.windows)]
-                registered = datetime.combine(day - timedelta(days=8), time(10), hd.zone)
-                row = register_sitting(
-                    conn,
-                    hd,
-                    leader=f"{w.name}分管领导",
-                    leader_staff_id=None,
-                    unit="派驻单位",
-                    window=w.id,
-                    day=day,
-                    actor=OFFICE,
-                    now=registered,
-                    policy=policy,
-                )
-                from hub.duty.visits import SITTING
-
-                conn.execute(
-                    sa.update(SITTING)
-                    .where(SITTING.c.id == row["id"])
-                    .values(sat_at=_day_at(hd, day, "09:30"), sat_source="operator")
-                )
-                at = _day_at(hd, day, "15:10")
-                record_inspection(
-                    conn,
-                    hd,
-                    at=at,
-                    kind="spot" if week % 2 == 0 else "unannounced",
-                    inspector="督查考核科",
-                    window=w.id,
-                    staff_id=None,
-                    problem=week == 1,
-                    findings="工作牌未佩戴" if week == 1 else "在岗、着装规范",
-                    actor=OFFICE,
-                    now=at,
-                )
-                week += 1
-            day += timedelta(days=1)
-
-
 def _special(engine: Engine, hd: HallDuty, day: date, now: datetime) -> dict[str, int]:
     """The special day: sick A replaced by B, a late substitute, a cover (POST-7, ATT-7, POST-6)."""
     from hub.attendance.policy import load_policy
@@ -334,7 +151,7 @@ def _special(engine: Engine, hd: HallDuty, day: date, now: datetime) -> dict[str
     wf = AttendanceWorkflow(
         engine,
         projector,
-        lambda: min(now, _day_at(hd, day, "07:40")),
+        lambda: min(now, day_at(hd, day, "07:40")),
         roster_seats([hd.hall]),
     )
     wf.add_substitute(
@@ -369,12 +186,12 @@ def _special(engine: Engine, hd: HallDuty, day: date, now: datetime) -> dict[str
                 seat="w06-a",
                 staff_id=COVERED,
                 cover_staff_id="S903",
-                start=_day_at(hd, day, "10:00").astimezone(UTC),
-                end=_day_at(hd, day, "11:00").astimezone(UTC),
+                start=day_at(hd, day, "10:00").astimezone(UTC),
+                end=day_at(hd, day, "11:00").astimezone(UTC),
                 reason="参加业务会议",
                 status="approved",
-                requested_at=_day_at(hd, day, "08:40").astimezone(UTC),
-                approved_at=_day_at(hd, day, "08:45").astimezone(UTC),
+                requested_at=day_at(hd, day, "08:40").astimezone(UTC),
+                approved_at=day_at(hd, day, "08:45").astimezone(UTC),
                 approved_by=chief,
                 approver_role="duty_chief",
             )
@@ -385,7 +202,7 @@ def _special(engine: Engine, hd: HallDuty, day: date, now: datetime) -> dict[str
             day=day,
             author=chief,
             kind="note",
-            now=min(now, _day_at(hd, day, "08:50")),
+            now=min(now, day_at(hd, day, "08:50")),
             today=day,
             text=f"{SICK} 病假，B岗 S901 自动顶岗；{AWAY} 年假，S905 替岗；"
             f"{COVERED} 10:00-11:00 会议，S903 顶岗。",
@@ -395,11 +212,11 @@ def _special(engine: Engine, hd: HallDuty, day: date, now: datetime) -> dict[str
     with engine.connect() as conn:
         entries, _ = entries_between(conn, hd.id, day, day)
     present = sorted({e.staff_id for e in entries} - {SICK, AWAY})
-    punches = _punches(hd, day, present, random.Random(day.toordinal()), now)
+    punches = day_punches(hd, day, present, random.Random(day.toordinal()), now)
     from hub.attendance.facts import PunchFact
 
-    late = _day_at(hd, day, "09:10")
+    late = day_at(hd, day, "09:10")
     if late <= now:
         punches.append(PunchFact(SPARE, late))  # the substitute arrives late (ATT-7)
-    _judge(engine, hd, punches)
+    judge(engine, hd, punches)
     return {"special_punches": len(punches)}
