@@ -3,8 +3,8 @@ window's terminal that is not the ledger's holder): a stand-in seen at the seat 
 naming the seat, the holder and the person seen, in the catalogue's Chinese words; the watch's
 next rounds and throttle ticks do not repeat it; two faces found by one throttled round, or a
 face from a terminal lagging the hub, are each told; after a change of holder a new face is
-raised again naming the new holder; the holder seen back at the seat closes it. On both
-databases a face before 08:00 hall time (before midnight UTC) is in the hall's day."""
+raised again naming the new holder; the holder seen back at the seat closes it; a face before
+08:00 hall time (before midnight UTC) is in the hall's day. Each on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -37,11 +37,12 @@ Rig = tuple[Engine, SeatWatch, Clock]
 
 
 @pytest.fixture
-def rig(sqlite_engine: Engine) -> Rig:
-    seed_people(sqlite_engine)
-    file_demo_roster(sqlite_engine)
+def rig(engine: Engine) -> Rig:
+    """The demo hall with w02's face terminal, on SQLite and PostgreSQL."""
+    seed_people(engine)
+    file_demo_roster(engine)
     clock = Clock(local(MONDAY, "08:31"))
-    return sqlite_engine, SeatWatch([HALL], RecordingSender(), clock, min_interval_s=0.2), clock
+    return engine, SeatWatch([HALL], RecordingSender(), clock, min_interval_s=0.2), clock
 
 
 def faces(engine: Engine, *seen: tuple[str, str]) -> None:
@@ -63,7 +64,7 @@ def named(engine: Engine, staff: str) -> str:
     return f"{person.name} {staff}"
 
 
-def test_a_face_before_eight_hall_time_is_in_the_day_on_both_databases(engine: Engine) -> None:
+def test_a_face_before_eight_hall_time_is_in_the_day(engine: Engine) -> None:
     """07:50 in Shanghai is 23:50 UTC the day before: the ledger's facts are bound in UTC (a
     hall-local bound compared as text on SQLite cut the day's first eight hours out)."""
     seed_people(engine)
