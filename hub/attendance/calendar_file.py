@@ -108,8 +108,11 @@ def parse_calendar(text: str) -> dict[int, YearDays]:
     """The years of a calendar file (TOML); CalendarFileError on anything that does not fit."""
     try:
         doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise CalendarFileError("calendar.bad_toml", reason=str(exc)) from None
+    except tomllib.TOMLDecodeError as exc:  # the parser's English kept out: where, in words
+        at = re.search(r"line (\d+), column (\d+)", str(exc))
+        if at is None:
+            raise CalendarFileError("calendar.bad_toml_plain") from None
+        raise CalendarFileError("calendar.bad_toml", line=at[1], column=at[2]) from None
     out: dict[int, YearDays] = {}
     for key, table in doc.items():
         if not key.isdigit() or not isinstance(table, dict):

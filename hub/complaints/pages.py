@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from hub.complaints import callbacks, store
 from hub.complaints.api import TakeComplaint, new_complaint
@@ -16,11 +17,14 @@ from hub.complaints.rules import (
     FINDINGS,
     OPERATOR_CHANNELS,
     TOLD_HOW,
+    ComplaintInputError,
 )
 from hub.contact_key import ContactKeyError
 from hub.dashboard.i18n import translator
 from hub.dashboard.web import lang_of, page_operator, render
+from hub.dashboard.words import complaint_log_entry
 from hub.problems import Problem
+from hub.staff.tables import Staff
 from hub.users.accounts import Operator, Role, audit
 from hub.users.security import check_csrf
 from models.contact import ContactError
@@ -75,7 +79,13 @@ def complaints_page(request: Request, op: PageOp) -> HTMLResponse:
 def _worded(request: Request, exc: Problem | ContactError | ContactKeyError) -> str:
     t = translator(lang_of(request))
     if isinstance(exc, Problem):
-        return t(exc.key, **exc.values)
+        values = dict(exc.values)
+        if exc.key == "complaint.err_not_now":  # its state and step by their names
+            values.update(
+                state=t(f"complaint.state.{values.get('state')}"),
+                action=t(f"complaint.do.{values.get('action')}"),
+            )
+        return t(exc.key, **values)
     return t("pub.err_no_key") if isinstance(exc, ContactKeyError) else t("pub.err_phone")
 
 
@@ -141,6 +151,8 @@ def _detail(
         c = store.get(request.app.state.engine, complaint_id)
     except KeyError:
         raise HTTPException(404, "error.404") from None
+    t = translator(lang_of(request))
+    c["log"] = [complaint_log_entry(t, e) for e in c["log"]]  # codes in words
     return render(
         request,
         "complaint.html",
@@ -195,6 +207,16 @@ def complaint_contact(
     return _detail(request, op, complaint_id, {"revealed": shown})
 
 
+def _concerned(request: Request, window: str | None, staff_id: str | None) -> None:
+    """Refuse a window the hall does not have or a staff member nobody knows (a typed id)."""
+    if window and window not in {w.id for w in _hall(request).windows}:
+        raise ComplaintInputError("pub.err_window")
+    if staff_id:
+        with Session(request.app.state.engine) as session:
+            if session.get(Staff, staff_id) is None:
+                raise ComplaintInputError("att.err.unknown_staff", staff_id=staff_id)
+
+
 @router.post(
     "/complaints/{complaint_id}/{action}", response_class=HTMLResponse, response_model=None
 )
@@ -217,6 +239,7 @@ def complaint_step(
         raise HTTPException(403, "forbidden")
     engine = request.app.state.engine
     try:
+        _concerned(request, window, staff_id)  # rule DUTY-6: a window and staff that exist
         store.act(
             engine,
             complaint_id,

@@ -82,7 +82,7 @@ def calendar_page(
     """Years known, the chosen year's days, and the form to enter a year."""
     if year is not None and not 2000 <= year <= 2100:
         year = None
-    context = _context(dash, year, saved=saved, can_edit=op.role in EDITORS, draft="")
+    context = _context(dash, year, saved=saved, can_edit=op.role in EDITORS)
     return render(request, "calendar.html", op, context)
 
 
@@ -101,7 +101,11 @@ def calendar_preview(
         raise HTTPException(403, "forbidden.calendar")
     days = parse_notice(notice, year)  # a CalendarFileError is worded by the error page
     context = _context(dash, days.year, can_edit=True, draft=dump_calendar({days.year: days}))
-    context["preview"] = days
+    context.update(  # checked in words, day by day; the file text goes back in a hidden field
+        preview=days,
+        off=sorted(days.holiday_days().items()),
+        makeup=sorted(days.makeup_days().items()),
+    )
     return render(request, "calendar.html", op, context)
 
 

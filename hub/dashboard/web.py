@@ -118,6 +118,26 @@ def window_name(halls: list[Hall], window: str | None) -> str:
     return window
 
 
+def service_name(halls: list[Hall], code: str | None) -> str:
+    """What the hall calls a service (不动产登记), not its code; "" for none."""
+    if not code:
+        return ""
+    for h in halls:
+        for s in h.services:
+            if s.code == code:
+                return s.name
+    return code
+
+
+def device_name(t: Callable[..., str], halls: list[Hall], device: str | None) -> str:
+    """A device as an operator knows it: its window and its kind (3号窗口 评价器), not its id."""
+    for h in halls:
+        for d in h.devices:
+            if d.id == device:
+                return " ".join(p for p in (window_name(halls, d.window), t(d.kind)) if p)
+    return t("device.unknown")
+
+
 def nav_badges(request: Request, op: Operator) -> dict[str, int]:
     """Counts shown beside navigation entries: alerts nobody has acknowledged yet."""
     if not op.id:
@@ -164,6 +184,8 @@ def render(
             "rules_in": partial(rules.link_rules, t),
             "hall_name": {h.id: h.name for h in (dash.halls if dash else [])}.get,
             "window_name": partial(window_name, dash.halls if dash else []),
+            "service_name": partial(service_name, dash.halls if dash else []),
+            "device_name": partial(device_name, t, dash.halls if dash else []),
             **context,
         },
         status_code=status,

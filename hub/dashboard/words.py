@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -123,3 +124,24 @@ def recipient_words(t: Words, recipient: str, names: dict[str, str]) -> str:
     if kind == "staff":
         return names.get(f"staff:{ref}", ref)
     return code_words(t, "recipient.", kind, "recipient.operator")
+
+
+ANSWER_NOTE = re.compile(r"^(?P<finding>[a-z_]+) / (?P<told>[a-z_]+): (?P<note>.*)$", re.S)
+"""How hub.complaints.store logs an answer: `finding / told_how: the answer`."""
+
+
+def complaint_log_entry(t: Words, entry: dict[str, Any]) -> dict[str, Any]:
+    """A complaint's log line in words (rule DUTY-6): who (the citizen on the public page, or
+    an account) and what was said, its codes (channel, finding, how told) by their names."""
+    actor, action, note = entry.get("actor") or "", entry.get("action"), entry.get("note") or ""
+    who = t("complaint.actor.citizen") if actor == "citizen" else actor
+    said = note
+    if action == "take":
+        said = code_words(t, "complaint.channel.", note, "complaint.channel.other")
+    elif action == "reveal":
+        said = t("complaint.note.reveal")
+    elif action == "answer" and (found := ANSWER_NOTE.match(note)):
+        finding = code_words(t, "complaint.finding.", found["finding"], "complaint.finding.other")
+        told = code_words(t, "complaint.told.", found["told"], "complaint.told.other")
+        said = f"{finding}，{told}：{found['note']}"
+    return {**entry, "who": who, "said": said}

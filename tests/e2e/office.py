@@ -23,17 +23,9 @@ import numpy as np
 
 from hub.dashboard import i18n
 from tests.conftest import FACES as SHARED_FACES
+from tests.e2e.browser import form_login
 from tests.support.pages import leaks
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 FACES = SHARED_FACES if SHARED_FACES.exists() else Path("/work/shared/data/faces")
 """The shared face photos (beside the checkout; a worktree deeper down reads them here)."""
 SHOTS_ENV = "HK_OFFICE_DAY_SHOTS"
@@ -52,7 +44,11 @@ class Demo:
 
 @contextmanager
 def running_demo(
-    data_dir: Path, broker_url: str, read_banner: Any, pace: float = 10.0
+    data_dir: Path,
+    broker_url: str,
+    read_banner: Any,
+    pace: float = 10.0,
+    hall_dir: Path | None = None,
 ) -> Iterator[Demo]:
     """`hallkeeper demo --pace 10` with a real broker: hub on SQLite, edge agents, the
     citizens and staff at ten times a hall's pace (a rating within the test's minutes)."""
@@ -66,6 +62,7 @@ def running_demo(
         try:
             run_demo(
                 data_dir,
+                **({"hall_dir": hall_dir} if hall_dir else {}),
                 broker_url=broker_url,
                 port=0,
                 pace=pace,
@@ -113,13 +110,7 @@ class Office:
 
     def login(self, username: str, password: str) -> None:
         """Log out whoever is in, then log in through the form."""
-        self.page.context.clear_cookies()
-        self.page.goto(self.base + "/login")
-        self.page.fill("input[name=username]", username)
-        self.page.fill("input[name=password]", password)
-        self.page.click("#login-submit")
-        self.page.wait_for_selector("#whoami")
-        assert self.page.locator("#whoami").inner_text().startswith(username)
+        form_login(self.page, self.base, username, password)
 
     def shot(self, name: str, *, lang: str = "zh-CN") -> None:
         """Check what the page says (Chinese, no codes, no JSON) and keep a screenshot."""
@@ -204,25 +195,6 @@ def shot_dirs(tmp: Path) -> list[Path]:
     if os.environ.get(SHOTS_ENV):
         dirs.append(Path(os.environ[SHOTS_ENV]).resolve())
     return dirs
-
-
-@contextmanager
-def chromium_page(base: str) -> Iterator[Any]:
-    """A zh-CN Chromium page that accepts downloads."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(
-            accept_downloads=True, locale="zh-CN", viewport={"width": 1280, "height": 900}
-        )
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
 
 
 def _jpeg(image: Any) -> bytes:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import uuid
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -58,22 +57,20 @@ from edge.settings import AgentSettings
 from hub.attendance.calendar import WorkCalendar
 from hub.demo.seed import seed_staff
 from hub.server import HubServer
-from hub.settings import HubSettings
 from hub.users.accounts import Role
 from models.contact import new_keypair
 from models.envelope import make_envelope
 from models.events import Rating
 from models.layout import load_hall
+from tests.e2e.browser import DEMO, SHOTS, form_login, running_hub
 from tests.e2e.test_dashboard_browser import publish_event
-from tests.support.auth import PASSWORD, log_in, make_user
+from tests.support.auth import log_in, make_user
 from tests.support.broker import Broker
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO = ROOT / "firmware_cfg" / "halls" / "demo"
-SHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 NATIONAL = ("overall", "attitude", "efficiency", "service_level")  # rule RATE-1
 PHONE = "13912345678"
@@ -105,20 +102,14 @@ def hall(broker: Broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     from hub.complaints import public as complaint_page
 
     complaint_page.PER_CLIENT._hits.clear()  # a fresh rate limit for this client
-    settings = HubSettings(
-        database_url=f"sqlite:///{tmp_path / 'hub.db'}",
-        broker_url=broker.url,
-        hall_dirs=[DEMO],
-        host="127.0.0.1",
-        port=0,
-        secret_key="e2e-citizen-secret",
-        client_id=f"hk-e2e-c-{uuid.uuid4().hex[:6]}",
-        batch_ms=5,
-        tick_s=60.0,
-    )
-    hub = HubServer(settings).start()
-    assert hub.engine is not None
-    seed_staff(hub.engine, load_hall(DEMO))  # the demo's staff on every seat
+    with running_hub(broker, tmp_path, host="127.0.0.1", batch_ms=5) as hub:
+        assert hub.engine is not None
+        seed_staff(hub.engine, load_hall(DEMO))  # the demo's staff on every seat
+        yield from edge_agents(hub, broker, tmp_path)
+
+
+def edge_agents(hub: HubServer, broker: Broker, tmp_path: Path) -> Iterator[Hall]:
+    """The edge agents of the hall (kiosk, printer, screen) and of window 1, ready."""
     edge = AgentSettings(
         broker_url=broker.url, data_dir=tmp_path / "edge", clock_synced=True, heartbeat_s=3600
     )
@@ -136,7 +127,6 @@ def hall(broker: Broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     finally:
         pi_w01.stop()
         pi_hall.stop()
-        hub.stop()
 
 
 def qr_of(png: bytes) -> str:
@@ -150,15 +140,6 @@ def qr_of(png: bytes) -> str:
 def shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"citizen-{name}.png"), full_page=True)
-
-
-def log_in_page(page: Any, url: str, username: str, path: str) -> None:
-    """Log in on the dashboard's form and land on `path`."""
-    page.goto(f"{url}/login?next={path}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url(f"{url}{path}")
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine")
@@ -274,7 +255,7 @@ def dissatisfied_rating_opens_a_same_day_followup(hall: Hall, browser: Any, tick
     assert datetime.fromisoformat(task["contact_due"]) == due  # rule RATE-3: the same day
 
     page = browser.new_context(locale="zh-CN").new_page()
-    log_in_page(page, hall.url, "chief", "/ratings")
+    form_login(page, hall.url, "chief", path="/ratings")
     page.click(f"#followups-table a[href='/ratings/followups/{task['id']}']")
     assert page.text_content("#contact-due") == f"{due:%Y-%m-%d %H:%M}"
     assert page.text_content("#case-no") == CASE_NO  # rule RATE-1: bound to the case
@@ -353,7 +334,7 @@ def complaint_answered_and_closed(hall: Hall, browser: Any, expect: Any) -> None
     shot(citizen, "04-complaint-taken")
 
     office = browser.new_context(locale="zh-CN").new_page()
-    log_in_page(office, hall.url, "office", "/complaints")
+    form_login(office, hall.url, "office", path="/complaints")
     office.click(f"text={ref}")
     assert "来回跑了两趟" in (office.text_content("#complaint-text") or "")
     office.select_option("form[action$='/investigate'] select[name=window]", "w01")

@@ -9,9 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -20,70 +18,16 @@ from sqlmodel import Session
 
 from hub.compliance.tables import SeatAssignment
 from hub.server import HubServer
-from hub.settings import HubSettings
-from hub.users.accounts import Role, create_user
+from hub.users.accounts import Role
 from models.envelope import make_envelope
 from models.events import AwaySign, EventType
 from models.topics import Channel, build_topic
+from tests.e2e.browser import SHOTS, form_login, shot
 from tests.hub.attendance.dbhelpers import add_staff
+from tests.support.auth import make_user
 from tests.support.broker import Broker
 
 pytestmark = pytest.mark.browser
-
-ROOT = Path(__file__).resolve().parents[2]
-DEMO = ROOT / "firmware_cfg" / "halls" / "demo"
-SHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PASSWORD = "e2e-password-123"
-
-
-@pytest.fixture
-def hub(broker: Broker, tmp_path: Path) -> Iterator[HubServer]:
-    """The whole hub (every area, auth on) on a private broker and a SQLite file."""
-    settings = HubSettings(
-        database_url=f"sqlite:///{tmp_path / 'hub.db'}",
-        broker_url=broker.url,
-        hall_dirs=[DEMO],
-        port=0,
-        client_id=f"hk-e2e-{uuid.uuid4().hex[:6]}",
-        secret_key="e2e-secret-key",
-        tick_s=60.0,
-    )
-    server = HubServer(settings).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def page(hub: HubServer) -> Iterator[Any]:
-    """A Chromium page (zh-CN) that accepts downloads."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(
-            accept_downloads=True, locale="zh-CN", viewport={"width": 1280, "height": 900}
-        )
-        pg = context.new_page()
-        pg.set_default_timeout(20_000)
-        try:
-            yield pg
-        finally:
-            context.close()
-            browser.close()
 
 
 def publish_event(broker: Broker, envelope: Any) -> None:
@@ -103,16 +47,11 @@ def publish_event(broker: Broker, envelope: Any) -> None:
         client.disconnect()
 
 
-def shot(page: Any, name: str) -> None:
-    """Save a full-page screenshot as a test artefact."""
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
 def test_operator_flow_in_chromium(hub: HubServer, broker: Broker, page: Any) -> None:
     engine = hub.engine
     assert engine is not None
-    create_user(engine, username="zhang", password=PASSWORD, role=Role.ADMIN, actor="e2e")
-    create_user(engine, username="li", password=PASSWORD, role=Role.SUPERVISOR, actor="e2e")
+    make_user(engine, "zhang", Role.ADMIN)
+    make_user(engine, "li", Role.SUPERVISOR)
     add_staff(engine, ("s1", "税务局", "w01"), ("s2", "税务局", "w01"))  # rule ATT-7: not alone
     with Session(engine) as s:
         s.add(SeatAssignment(hall="demo", seat="w01-a", window="w01", staff_id="s1", role="A"))
@@ -132,11 +71,8 @@ def test_operator_flow_in_chromium(hub: HubServer, broker: Broker, page: Any) ->
     page.goto(hub.api_url + "/")
     assert "/login" in page.url
     shot(page, "01-login")
-    page.fill("input[name=username]", "zhang")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-submit")
+    form_login(page, hub.api_url, "zhang")
     page.wait_for_selector("#hallmap")
-    assert page.locator("#whoami").inner_text().startswith("zhang")
     page.wait_for_function("() => document.querySelector('[sse-connect]') !== null")
     seat = page.locator("#seat-w01-a")
     assert seat.get_attribute("data-state") == "unknown"
@@ -167,11 +103,7 @@ def test_operator_flow_in_chromium(hub: HubServer, broker: Broker, page: Any) ->
     row.locator("button.approve").click()
     page.wait_for_selector(f"#leave-{leave_id}[data-status=dept_approved]")
     assert page.locator(f"#leave-{leave_id} button.approve").count() == 0  # not zhang again
-    page.context.clear_cookies()
-    page.goto(hub.api_url + "/attendance")
-    page.fill("input[name=username]", "li")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-submit")
+    form_login(page, hub.api_url, "li", path="/attendance")
     page.wait_for_selector(f"#leave-{leave_id}")
     page.locator(f"#leave-{leave_id} button.approve").click()
     page.wait_for_selector(f"#leave-{leave_id}[data-status=approved]")
@@ -183,6 +115,7 @@ def test_operator_flow_in_chromium(hub: HubServer, broker: Broker, page: Any) ->
     with page.expect_download() as info:
         page.click("#export-csv")
     download = info.value
+    SHOTS.mkdir(parents=True, exist_ok=True)
     target = SHOTS.parent / download.suggested_filename
     download.save_as(str(target))
     rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8-sig"))))

@@ -10,7 +10,6 @@ Screenshots go to test-artifacts/screenshots/ (gitignored).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -22,16 +21,15 @@ import sqlalchemy as sa
 from hub.fleet.engine import FleetPolicy
 from hub.fleet.service import run_opening_check
 from hub.server import HubServer
-from hub.settings import HubSettings
-from hub.users.accounts import Role, create_user
+from hub.users.accounts import Role
 from hub.users.tables import AuditEntry
-from tests.e2e.test_dashboard_browser import ARGS, CHROMIUM, DEMO, SHOTS
+from tests.e2e.browser import form_login, running_hub
+from tests.e2e.browser import shot as browser_shot
 from tests.hub.duty.support import HD, TZ, Clock, seed_people
+from tests.support.auth import make_user
 from tests.support.broker import Broker
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "duty-password-123"
 
 
 def latest_workday() -> date:
@@ -53,51 +51,14 @@ def clock() -> Clock:
 
 @pytest.fixture
 def hub(broker: Broker, tmp_path: Path, clock: Clock) -> Iterator[HubServer]:
-    """The whole hub (every area, auth on) on the hall's clock: the latest workday, 10:00."""
-    settings = HubSettings(
-        database_url=f"sqlite:///{tmp_path / 'hub.db'}",
-        broker_url=broker.url,
-        hall_dirs=[DEMO],
-        port=0,
-        client_id=f"hk-duty-{uuid.uuid4().hex[:6]}",
-        secret_key="duty-e2e-secret",
-        tick_s=3600.0,
-    )
-    server = HubServer(settings, clock=clock).start()
-    try:
+    """The whole hub on the hall's clock: the latest workday, 10:00."""
+    with running_hub(broker, tmp_path, clock=clock, tick_s=3600.0) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
-def page(hub: HubServer) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(
-            accept_downloads=True, locale="zh-CN", viewport={"width": 1400, "height": 900}
-        )
-        pg = context.new_page()
-        pg.set_default_timeout(20_000)
-        try:
-            yield pg
-        finally:
-            context.close()
-            browser.close()
-
-
-def login(page: Any, hub: HubServer, user: str, path: str) -> None:
-    page.context.clear_cookies()
-    page.goto(hub.api_url + path)
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url(f"**{path.split('?')[0]}*")
+def page_width() -> int:
+    return 1400  # the roster grid: a column per seat
 
 
 def upload(page: Any, tmp: Path, name: str, text: str) -> None:
@@ -110,7 +71,7 @@ def upload(page: Any, tmp: Path, name: str, text: str) -> None:
 
 
 def shot(page: Any, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"duty-{name}.png"), full_page=True)
+    browser_shot(page, f"duty-{name}")
 
 
 def test_roster_and_duty_chief_in_chromium(
@@ -119,11 +80,11 @@ def test_roster_and_duty_chief_in_chromium(
     engine = hub.engine
     assert engine is not None
     seed_people(engine)
-    create_user(engine, username="office", password=PASSWORD, role=Role.SUPERVISOR, actor="e2e")
-    create_user(engine, username="chief", password=PASSWORD, role=Role.DUTY_CHIEF, actor="e2e")
+    make_user(engine, "office", Role.SUPERVISOR)
+    make_user(engine, "chief", Role.DUTY_CHIEF)
 
     # DUTY-1: the template, then a file with an unknown staff member refused with its line
-    login(page, hub, "office", f"/duty/roster?month={MONTH}")
+    form_login(page, hub.api_url, "office", path=f"/duty/roster?month={MONTH}")
     assert page.locator("#roster-none").count() == 1
     with page.expect_download() as info:
         page.click("#template-csv")
@@ -208,7 +169,7 @@ def test_roster_and_duty_chief_in_chromium(
     hall = hub.halls[0]
     run_opening_check(engine, hall, datetime.combine(TODAY, time(8, 20), TZ), FleetPolicy())
     clock.at = datetime.combine(TODAY, time(18, 30), TZ)  # every check of the day is due
-    login(page, hub, "chief", "/duty")
+    form_login(page, hub.api_url, "chief", path="/duty")
     assert "S011" in page.locator("#duty-chief-today").inner_text()
     page.fill("#opening-ack input[name=note]", "设备已查看")
     page.click("#ack-button")

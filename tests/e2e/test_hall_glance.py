@@ -6,34 +6,27 @@ by the map's SSE stream as devices report (no reload)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-import pytest
 from sqlmodel import Session
 
 from hub.compliance.tables import SeatAssignment
 from hub.queue.model import Ticket, TicketState
 from hub.queue.stats import day_glance
 from hub.server import HubServer
-from hub.settings import HubSettings
 from hub.users.accounts import Role
 from models.envelope import make_envelope
 from models.events import AwaySign, CallAction, CallRequest, EventType, Presence, Rating
 from models.events import TicketIssued as TicketTaken
 from models.topics import Channel, build_topic
+from tests.e2e.browser import form_login, shot
 from tests.hub.attendance.dbhelpers import add_staff
-from tests.support.auth import PASSWORD, make_user
+from tests.support.auth import make_user
 from tests.support.broker import Broker
 from tests.support.glyphs import assert_chinese_renders
 
-ROOT = Path(__file__).resolve().parents[2]
-DEMO = ROOT / "firmware_cfg" / "halls" / "demo"
-SHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
 T0 = datetime(2026, 12, 3, 1, 0, tzinfo=UTC)
 
 
@@ -61,25 +54,6 @@ def test_day_glance_counts_the_day_and_the_longest_wait_so_far() -> None:
     )
     empty = day_glance([], T0)
     assert (empty.tickets, empty.longest_wait_s, empty.longest_ticket) == (0, None, None)
-
-
-@pytest.fixture
-def hub(broker: Broker, tmp_path: Path) -> Iterator[HubServer]:
-    """The whole hub (every area, auth on) on a private broker and a SQLite file."""
-    settings = HubSettings(
-        database_url=f"sqlite:///{tmp_path / 'hub.db'}",
-        broker_url=broker.url,
-        hall_dirs=[DEMO],
-        port=0,
-        client_id=f"hk-glance-{uuid.uuid4().hex[:6]}",
-        secret_key="glance-secret-key",
-        tick_s=60.0,
-    )
-    server = HubServer(settings).start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 class Devices:
@@ -125,11 +99,7 @@ def kpi(page: Any, name: str) -> str:
     return str(page.locator(f"#kpi-{name} b").inner_text())
 
 
-def test_the_hall_map_answers_at_a_glance_live(hub: HubServer, broker: Broker) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
+def test_the_hall_map_answers_at_a_glance_live(hub: HubServer, broker: Broker, page: Any) -> None:
     engine = hub.engine
     assert engine is not None
     make_user(engine, "zhang", Role.ADMIN)
@@ -138,71 +108,62 @@ def test_the_hall_map_answers_at_a_glance_live(hub: HubServer, broker: Broker) -
         s.add(SeatAssignment(hall="demo", seat="w01-a", window="w01", staff_id="s1", role="A"))
         s.add(SeatAssignment(hall="demo", seat="w03-a", window="w03", staff_id="s2", role="A"))
         s.commit()
-    SHOTS.mkdir(parents=True, exist_ok=True)
     devices = Devices(broker)
     requests: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(20_000)
-            page.goto(hub.api_url + "/login")
-            page.fill("input[name=username]", "zhang")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("#login-submit")
-            page.wait_for_selector("#glance")
-            page.wait_for_function("() => document.querySelector('[sse-connect]') !== null")
-            assert kpi(page, "tickets") == "0" and kpi(page, "served") == "0"
-            assert kpi(page, "longest-wait") == "—" and kpi(page, "satisfaction") == "—"
-            assert kpi(page, "on-post") == "0%"  # two staffed seats, nobody seen yet
-            assert "目前无人离岗" in page.locator("#away-now").inner_text()
-            page.on("request", lambda r: requests.append(r.url))
-            page.evaluate("() => { window.__noReload = true; }")
+    try:
+        form_login(page, hub.api_url, "zhang")
+        page.wait_for_selector("#glance")
+        page.wait_for_function("() => document.querySelector('[sse-connect]') !== null")
+        assert kpi(page, "tickets") == "0" and kpi(page, "served") == "0"
+        assert kpi(page, "longest-wait") == "—" and kpi(page, "satisfaction") == "—"
+        assert kpi(page, "on-post") == "0%"  # two staffed seats, nobody seen yet
+        assert "目前无人离岗" in page.locator("#away-now").inner_text()
+        page.on("request", lambda r: requests.append(r.url))
+        page.evaluate("() => { window.__noReload = true; }")
 
-            # citizens take numbers; window 1 serves A001, who rates it 非常满意 (RATE-1)
-            for service in ("social", "social", "medical"):
-                devices.send("hall-kiosk", TicketTaken(service=service))
-            page.wait_for_function(
-                "() => document.querySelector('#kpi-tickets b').textContent.trim() === '3'"
-            )
-            devices.send("w01-a-radar", Presence(seat="w01-a", present=True))
-            devices.send("w03-a-radar", Presence(seat="w03-a", present=True))
-            for action in (CallAction.NEXT, CallAction.START, CallAction.FINISH):
-                devices.press("w01", action)
-            devices.send("w01-rate", Rating(seat="w01-a", ticket="A001", level=5))
-            page.wait_for_function(
-                "() => document.querySelector('#kpi-served b').textContent.trim() === '1'"
-            )
-            page.wait_for_function(
-                "() => document.querySelector('#kpi-satisfaction b').textContent.trim() === '100%'"
-            )
-            assert kpi(page, "on-post") == "100%"
-            assert "A002" in page.locator("#kpi-longest-wait").inner_text()  # still waiting
-            assert "仍在等候" in page.locator("#kpi-longest-wait").inner_text()
-            assert "1 条评价" in page.locator("#kpi-satisfaction").inner_text()
+        # citizens take numbers; window 1 serves A001, who rates it 非常满意 (RATE-1)
+        for service in ("social", "social", "medical"):
+            devices.send("hall-kiosk", TicketTaken(service=service))
+        page.wait_for_function(
+            "() => document.querySelector('#kpi-tickets b').textContent.trim() === '3'"
+        )
+        devices.send("w01-a-radar", Presence(seat="w01-a", present=True))
+        devices.send("w03-a-radar", Presence(seat="w03-a", present=True))
+        for action in (CallAction.NEXT, CallAction.START, CallAction.FINISH):
+            devices.press("w01", action)
+        devices.send("w01-rate", Rating(seat="w01-a", ticket="A001", level=5))
+        page.wait_for_function(
+            "() => document.querySelector('#kpi-served b').textContent.trim() === '1'"
+        )
+        page.wait_for_function(
+            "() => document.querySelector('#kpi-satisfaction b').textContent.trim() === '100%'"
+        )
+        assert kpi(page, "on-post") == "100%"
+        assert "A002" in page.locator("#kpi-longest-wait").inner_text()  # still waiting
+        assert "仍在等候" in page.locator("#kpi-longest-wait").inner_text()
+        assert "1 条评价" in page.locator("#kpi-satisfaction").inner_text()
 
-            # window 3's staff member leaves with the away sign (POST-2): listed as away now,
-            # by the window's name, with a running timer; the share on post halves
-            devices.send("w03-a-sign", AwaySign(seat="w03-a"), EventType.AWAY_SIGN_PLACED)
-            page.wait_for_selector("#away-now li[data-seat=w03-a]")
-            away = page.locator("#away-now li[data-seat=w03-a]").inner_text()
-            assert "3号窗口" in away and "暂停服务牌" in away and "w03" not in away
-            assert kpi(page, "on-post") == "50%"
-            assert page.locator("#away-now .timer").count() == 1
-            assert page.evaluate("() => window.__noReload") is True
-            assert_chinese_renders(page, "#glance")
-            page.screenshot(path=str(SHOTS / "hallmap-glance.png"), full_page=True)
+        # window 3's staff member leaves with the away sign (POST-2): listed as away now,
+        # by the window's name, with a running timer; the share on post halves
+        devices.send("w03-a-sign", AwaySign(seat="w03-a"), EventType.AWAY_SIGN_PLACED)
+        page.wait_for_selector("#away-now li[data-seat=w03-a]")
+        away = page.locator("#away-now li[data-seat=w03-a]").inner_text()
+        assert "3号窗口" in away and "暂停服务牌" in away and "w03" not in away
+        assert kpi(page, "on-post") == "50%"
+        assert page.locator("#away-now .timer").count() == 1
+        assert page.evaluate("() => window.__noReload") is True
+        assert_chinese_renders(page, "#glance")
+        shot(page, "hallmap-glance")
 
-            # back on post: nobody away again
-            devices.send("w03-a-sign", AwaySign(seat="w03-a"), EventType.AWAY_SIGN_REMOVED)
-            page.wait_for_function("() => document.querySelector('#away-now li') === null")
-            assert kpi(page, "on-post") == "100%"
-            page.goto(hub.api_url + "/?lang=en")
-            assert "Tickets today" in page.locator("#glance").inner_text()
-            assert "Nobody is away" in page.locator("#away-now").inner_text()
-        finally:
-            browser.close()
-            devices.close()
+        # back on post: nobody away again
+        devices.send("w03-a-sign", AwaySign(seat="w03-a"), EventType.AWAY_SIGN_REMOVED)
+        page.wait_for_function("() => document.querySelector('#away-now li') === null")
+        assert kpi(page, "on-post") == "100%"
+        page.goto(hub.api_url + "/?lang=en")
+        assert "Tickets today" in page.locator("#glance").inner_text()
+        assert "Nobody is away" in page.locator("#away-now").inner_text()
+    finally:
+        devices.close()
     # the figures came by the map's own stream: fragments fetched, the page never reloaded
     assert not [u for u in requests if u.rstrip("/").endswith(hub.api_url.rstrip("/"))]
     assert any("/fragments/hallmap" in u for u in requests)

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from hub.complaints import public, store
 from hub.users.accounts import Role
 from models.contact import new_keypair
+from tests.hub.attendance.dbhelpers import add_staff
 from tests.support.auth import PASSWORD, full_app, make_user
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -114,6 +115,7 @@ def test_a_complaint_from_the_qr_page_is_answered_and_closed(
     from playwright.sync_api import sync_playwright
 
     make_user(sqlite_engine, "chief", Role.DUTY_CHIEF)
+    add_staff(sqlite_engine, ("S0031", "医保局", "w03"))  # the staff member concerned exists
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
