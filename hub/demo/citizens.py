@@ -57,21 +57,28 @@ class CitizenEpisodes:
         paper_out_s: float = 60.0,
         paper_every_s: float = 900.0,
         complaint_after_s: float = 30.0,
+        reask_s: int = 60,
     ) -> None:
         self.hall, self.hub, self.drivers, self.scenario = hall, hub, drivers, scenario
         self.paper_out_after_s, self.paper_out_s = paper_out_after_s, paper_out_s
         self.paper_every_s, self.complaint_after_s = paper_every_s, complaint_after_s
+        self.reask_s = reask_s
         self.done: list[str] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> CitizenEpisodes:
         """Begin; the first dissatisfied citizen is the next one to rate."""
-        if self.scenario is not None:
-            self.scenario.next_levels[:0] = [1]  # rule RATE-3: a dissatisfied rating early on
+        self._ask_dissatisfied()
         self._thread = threading.Thread(target=self._run, name="demo-citizens", daemon=True)
         self._thread.start()
         return self
+
+    def _ask_dissatisfied(self) -> None:
+        """rule RATE-3: the next citizen to rate is dissatisfied and leaves a number (asked
+        again every `reask_s` until a follow-up with a number opens: a rating can be lost)."""
+        if self.scenario is not None and 1 not in self.scenario.next_levels:
+            self.scenario.next_levels[:0] = [1]
 
     def stop(self) -> None:
         """Stop; safe twice."""
@@ -97,6 +104,8 @@ class CitizenEpisodes:
                     complained = self._complain()
                 if not followed:
                     followed = self._follow_up()
+                    if not followed and clock % self.reask_s == 0:
+                        self._ask_dissatisfied()
             except Exception:  # an episode that fails must not end the demo
                 logger.exception("demo citizen episode failed")
 

@@ -34,6 +34,10 @@ SERVICE_S = (120.0, 480.0)
 """A service takes two to eight minutes."""
 CALL_PAUSE_S = (10.0, 45.0)
 """Between two citizens a window pauses a little before calling the next."""
+RATE_WAIT_S = 120.0
+"""A citizen rates once the device asks (the hub's finished service reached it: it shows the
+dimensions to press, RATE-1), or after this long anyway (a press with no prompt is still a
+rating of the service, only of the overall dimension)."""
 AWAYS_PER_HOUR = 1.0
 """Ordinary, compliant away periods of a staffed seat per hour."""
 AWAY_S = (120.0, 420.0)
@@ -50,8 +54,10 @@ NO_SIGN_S = (150.0, 270.0)
 class WindowPlay:
     """Where a window is in its serve cycle (times on the scenario's clock)."""
 
-    state: str = "idle"  # idle -> called -> serving -> idle
+    state: str = "idle"  # idle -> called -> serving -> rating -> idle
     until: float = 0.0
+    asked: int = 0
+    """Rating prompts the window's device had shown when the service finished."""
 
 
 @dataclass
@@ -187,8 +193,24 @@ class Scenario:
             play.state, play.until = "serving", now + self.rng.uniform(*SERVICE_S)
         elif play.state == "serving":
             self._press(window_id, "finish")
+            play.state, play.asked = "rating", self._asked(window_id) or 0
+        elif play.state == "rating":
+            asked = self._asked(window_id)
+            if asked is not None and asked == play.asked and now < play.until + RATE_WAIT_S:
+                return  # the device has not asked this citizen to rate yet
             self._rate(window_id)
             play.state, play.until = "idle", now + self.rng.uniform(*CALL_PAUSE_S)
+
+    def _asked(self, window_id: str) -> int | None:
+        """How often the window's rating device has asked a citizen to rate (the PROMPTs its
+        simulated device got); None when there is no device that tells."""
+        from edge.serialproto.rating import PromptFrame
+
+        rating = self._driver(f"{window_id}-rate")
+        received = getattr(getattr(rating, "peer", None), "received", None)
+        if received is None:
+            return None
+        return sum(isinstance(f, PromptFrame) for f in list(received))
 
     def _rate(self, window_id: str) -> None:
         rating = self._driver(f"{window_id}-rate")
