@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up hallkeeper in ./.venv: Python packages (dlib from the prebuilt dlib-bin wheel) and,
-# where missing and we are root, the Debian packages the tests and the demo use.
+# where missing and we are root, the Debian packages the tests and the demo use (mosquitto,
+# chromium, espeak-ng, shellcheck, a CJK font).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -9,6 +10,7 @@ need_apt=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt+=(mosquitto)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
+command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)  # tests/deploy: the scripts lint clean
 # A CJK font: without one a fresh Debian shows the Chinese interface as empty boxes (tofu).
 if ! { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh family)" ]; }; then
   need_apt+=(fonts-noto-cjk)

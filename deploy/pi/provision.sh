@@ -118,9 +118,9 @@ if [ ! -x "$VENV/bin/python" ]; then run python3 -m venv --system-site-packages 
 run "$VENV/bin/pip" install -q --upgrade pip
 [ "$LGPIO_FROM_PIP" = 0 ] || run "$VENV/bin/pip" install -q lgpio
 if [ -n "$WHEEL" ]; then
-  run "$VENV/bin/pip" install -q "$WHEEL[$EXTRA]"
+  run "$VENV/bin/pip" install -q "${WHEEL}[$EXTRA]"
 else
-  run "$VENV/bin/pip" install -q "$SRC[$EXTRA]"
+  run "$VENV/bin/pip" install -q "${SRC}[$EXTRA]"
 fi
 if [ "$EXTRA" = face ]; then
   # face_recognition declares `dlib`, an 8-minute source build; dlib-bin (in [face]) ships the
