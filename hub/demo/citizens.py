@@ -57,7 +57,7 @@ class CitizenEpisodes:
         paper_out_s: float = 60.0,
         paper_every_s: float = 900.0,
         complaint_after_s: float = 30.0,
-        reask_s: int = 60,
+        reask_s: float = 60.0,
     ) -> None:
         self.hall, self.hub, self.drivers, self.scenario = hall, hub, drivers, scenario
         self.paper_out_after_s, self.paper_out_s = paper_out_after_s, paper_out_s

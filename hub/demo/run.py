@@ -101,8 +101,10 @@ def run_demo(
     pace: float = 1.0,
     stop_event: threading.Event | None = None,
     on_ready: object = None,
+    episode_timings: dict[str, float] | None = None,
 ) -> None:
-    """Start everything, print the hub's URL, and stop cleanly on Ctrl-C (or `stop_event`)."""
+    """Start everything, print the hub's URL, and stop cleanly on Ctrl-C (or `stop_event`).
+    `episode_timings`: when the citizens' episodes happen (hub.demo.citizens.CitizenEpisodes)."""
     from edge.agent import Agent
     from edge.settings import AgentSettings
     from hub.demo.broker import choose_broker
@@ -160,7 +162,9 @@ def run_demo(
             from hub.demo.scenario import Scenario
 
             runner = Scenario(hall, agents, hub, pace=pace).start()
-            episodes = CitizenEpisodes(hall, hub, runner.drivers, runner).start()  # DEV-4, DUTY-6
+            episodes = CitizenEpisodes(  # DEV-4, RATE-3, DUTY-6
+                hall, hub, runner.drivers, runner, **(episode_timings or {})
+            ).start()
             from hub.demo.faces import DemoFaces
 
             faces = DemoFaces(hall, agents, hub, data_dir).start()  # staff punch (ATT-1)

@@ -132,9 +132,13 @@ def test_broker_restart_mid_stream_loses_nothing(
     assert first_arrivals(hub.facts(SIGN)) == list(range(1, last + 1))  # in order
 
 
-def test_long_offline_stretch_replays_10000_in_order(
-    broker: Broker, hub: HubStandIn, tmp_path: Path
+@pytest.mark.parametrize(
+    "facts", [2_000, pytest.param(10_000, marks=pytest.mark.bench)], ids=lambda n: f"{n}-facts"
+)
+def test_long_offline_stretch_replays_in_order(
+    broker: Broker, hub: HubStandIn, tmp_path: Path, facts: int
 ) -> None:
+    """The default run replays 2,000 facts; the 10,000 of a long stretch run with -m bench."""
     settings = agent_settings(broker.url, tmp_path, outbox_sync="normal", heartbeat_s=0.01)
     with Agent(make_hall(), NODE, settings, devices=[SIGN]) as agent:
         rt = agent.runtime(SIGN)
@@ -142,14 +146,14 @@ def test_long_offline_stretch_replays_10000_in_order(
         assert isinstance(driver, AwaySignDriver)
         wait_until(lambda: rt.session.ready, 10, "connected")
         broker.stop()  # the hall's network is down for a (time-compressed) long stretch
-        toggle(driver, 10_000)
-        assert rt.outbox.depth(SIGN) >= 10_000
+        toggle(driver, facts)
+        assert rt.outbox.depth(SIGN) >= facts
         # heartbeats kept beating all along, yet only the latest one waits in the outbox
-        assert sum(not row.fact for row in rt.outbox.pending(SIGN, limit=20_000)) <= 1
+        assert sum(not row.fact for row in rt.outbox.pending(SIGN, limit=2 * facts)) <= 1
         broker.start()
         last = rt.outbox.last_seq(SIGN)
         wait_until(lambda: len({e.id for e in hub.facts(SIGN)}) >= last, 90, "the replay")
         wait_until(lambda: not any(r.fact for r in rt.outbox.pending(SIGN)), 10, "a drain")
-    assert last == 10_001
+    assert last == facts + 1
     check_exactly_once(hub.facts(SIGN), last)
     assert first_arrivals(hub.facts(SIGN)) == list(range(1, last + 1))
