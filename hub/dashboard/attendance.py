@@ -42,7 +42,7 @@ def next_stage(status: str) -> str | None:
 def _ctx(dash: Any) -> Any:
     """The hub's attendance area (`AttendanceContext`); 404 when this hub runs without it."""
     if dash.attendance is None:
-        raise HTTPException(404, "attendance is not part of this hub")
+        raise HTTPException(404, "error.404")
     return dash.attendance
 
 
@@ -88,8 +88,8 @@ def _page(
         report = month_report(wf.engine, ctx.projector, the_month, now, wf.seats)
     except CalendarError:
         raise  # worded by the error page: which year, and where to enter it
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    except ValueError:
+        raise HTTPException(422, "att.err.bad_day") from None
     t = translator(lang_of(request))
     counts = {s: 0 for s in STATUSES}
     for person in people:
@@ -181,10 +181,10 @@ def staff_day_page(
         found = explain_staff_day(wf.engine, ctx.projector, staff_id, day, wf.now())
     except CalendarError:
         raise
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    except ValueError:
+        raise HTTPException(422, "att.err.bad_day") from None
     if found is None:
-        raise HTTPException(404, f"{staff_id} is not judged on {day}")
+        raise HTTPException(404, "att.err.not_judged")
     return render(
         request, "attendance_day.html", op, {"why": found, "zone": dash.hall(None).timezone}
     )
@@ -238,7 +238,7 @@ def request_leave(
     check_csrf(request, csrf_token)
     wf = _ctx(dash).workflow
     if op.role.value not in DEPARTMENT_ROLES:
-        raise HTTPException(403, f"role {op.role} may not file leave")
+        raise HTTPException(403, "forbidden")
     form = {"staff_id": staff_id, "kind": kind, "start": start, "end": end, "reason": reason}
     form["certificate"] = certificate
     zone = dash.hall(None).timezone
@@ -280,26 +280,29 @@ def decide_leave(
     why: Annotated[str, Form(max_length=500)] = "",
     day: Annotated[str, Form()] = "",
     month: Annotated[str, Form()] = "",
+    stage: Annotated[str, Form(max_length=16)] = "",
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
-    """Approve or refuse a leave at its next stage, as the logged-in operator (audited)."""
+    """Approve or refuse a leave at its next stage, as the logged-in operator (audited); the
+    stage the page showed, when it says one: a click on a page left open while a colleague
+    decided that stage does not decide the next one (ATT-5)."""
     from hub.attendance.checks import NotFound, WorkflowError
 
     check_csrf(request, csrf_token)
     wf = _ctx(dash).workflow
     try:
         before = wf.get_leave(leave_id)
-    except NotFound as exc:
-        raise HTTPException(404, str(exc)) from None
-    stage = next_stage(before["status"])
-    if stage is None:
-        raise HTTPException(409, f"leave {leave_id} is {before['status']}: nothing to decide")
+    except NotFound:
+        raise HTTPException(404, "error.404") from None
+    next_one = next_stage(before["status"])
+    if next_one is None or (stage and stage != next_one):
+        raise HTTPException(409, "att.err.leave_decided")  # a second operator was first
     yes = approve not in ("0", "false", "no")
     try:
         after = wf.decide_leave(
             actor=op.username,
             leave_id=leave_id,
-            stage=stage,
+            stage=next_one,
             approve=yes,
             why=why,
             role=op.role.value,
@@ -314,7 +317,7 @@ def decide_leave(
         entity_id=leave_id,
         why=why,
         before={"status": before["status"]},
-        after={"status": after["status"], "stage": stage},
+        after={"status": after["status"], "stage": next_one},
     )
     params: dict[str, Any] = {k: v for k, v in (("day", day), ("month", month)) if v}
     return redirect_with("/attendance", **params)
@@ -336,17 +339,17 @@ def revoke(
 
     check_csrf(request, csrf_token)
     if what not in ("leaves", "corrections"):
-        raise HTTPException(404, "nothing to revoke there")
+        raise HTTPException(404, "error.404")
     if op.role.value not in OFFICE_ROLES:
-        raise HTTPException(403, "revoking is the supervision office's (督查考核科)")
+        raise HTTPException(403, "forbidden.revoke")
     wf = _ctx(dash).workflow
     try:
         if what == "leaves":
             after = wf.revoke_leave(actor=op.username, leave_id=item_id, why=why)
         else:
             after = wf.revoke_correction(actor=op.username, correction_id=item_id, why=why)
-    except NotFound as exc:
-        raise HTTPException(404, str(exc)) from None
+    except NotFound:
+        raise HTTPException(404, "error.404") from None
     except WorkflowError as exc:
         return _refused(request, op, dash, exc, {"day": day})
     entity = "leave" if what == "leaves" else "correction"
@@ -379,7 +382,7 @@ def file_correction(
     check_csrf(request, csrf_token)
     wf = _ctx(dash).workflow
     if op.role.value not in DEPARTMENT_ROLES:
-        raise HTTPException(403, "corrections are filed by a window lead, duty chief or office")
+        raise HTTPException(403, "forbidden")
     form = {"staff_id": staff_id, "at": at, "reason": reason, "checkpoint": checkpoint}
     try:
         try:
@@ -428,8 +431,8 @@ def review_correction(
             why=why,
             role=op.role.value,
         )
-    except NotFound as exc:
-        raise HTTPException(404, str(exc)) from None
+    except NotFound:
+        raise HTTPException(404, "error.404") from None
     except WorkflowError as exc:
         return _refused(request, op, dash, exc, {"day": day})
     audit(

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -121,3 +123,36 @@ def test_two_operators_closing_one_complaint_at_once_close_it_once(
     shown = office.get(url).text
     assert not leaks(shown, USERS), leaks(shown, USERS)
     assert "电话告知" in shown or "电话" in shown  # the answer's codes in words
+
+
+def test_a_page_left_open_does_not_decide_the_next_stage_of_a_leave(
+    app: Any, sqlite_engine: Engine, browser_as: Callable[[Role], TestClient]
+) -> None:
+    # rule ATT-5: the department stage's form, clicked by a second operator after a colleague
+    # decided that stage, must not approve the office stage the second never saw
+    seed_staff(sqlite_engine, app.state.halls[0])
+    head, office = browser_as(Role.ADMIN), browser_as(Role.SUPERVISOR)
+    wf = app.state.dashboard.attendance.workflow
+    start = datetime.now(ZoneInfo("Asia/Shanghai")).replace(hour=8, minute=30) + timedelta(days=1)
+    leave = wf.request_leave(
+        actor="clerk",
+        staff_id="S011",
+        kind="personal",
+        start=start,
+        end=start + timedelta(hours=4),
+        reason="家中有事",
+    )
+    assert 'name="stage" value="department"' in office.get("/attendance").text  # the form
+    stale = {"csrf_token": office.csrf, "stage": "department", "approve": "1"}  # type: ignore[attr-defined]
+    done = head.post(
+        f"/attendance/leaves/{leave}/decide",
+        data={"csrf_token": head.csrf, "stage": "department", "approve": "1"},  # type: ignore[attr-defined]
+    )
+    assert done.status_code == 303, done.text[:300]
+    page = error_page(office.post(f"/attendance/leaves/{leave}/decide", data=stale), 409)
+    assert "已审批完毕或已撤销" in page and "刷新页面" in page
+    assert wf.get_leave(leave)["status"] == "dept_approved"  # not approved by the office
+    for nonsense in ("999999", "-1", "abc"):  # a leave that does not exist, an id that is none
+        r = office.post(f"/attendance/leaves/{nonsense}/decide", data=stale, headers=NAVIGATE)
+        assert r.status_code in (404, 422), (nonsense, r.status_code)
+        error_page(r, r.status_code)

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from hub.attendance.calendar import WorkCalendar
 from hub.compliance.tables import ViolationRow
 from hub.dashboard import i18n
 from hub.dashboard.web import NAV
@@ -112,6 +113,54 @@ def seed_a_day(app: Any, engine: Engine) -> None:
         after={"status": "dept_approved", "stage": "department"},
     )
     audit(engine, actor="clerk", action="POST /api/queue/take", entity="api", entity_id="/api/x")
+    seed_the_demo_records(engine, hall, now)
+
+
+def seed_the_demo_records(engine: Engine, hall: Any, now: datetime) -> None:
+    """What the demo hall's day leaves that the office-day crawl met raw (codes, device ids):
+    the duty month (roster, checks, flags: DUTY-1..5), a complaint from the public page worked
+    to its answer (DUTY-6), a call-back from the kiosk and a promised case (DEV-4, QUEUE-5)."""
+    from hub.complaints import store
+    from hub.complaints.callbacks import open_callback
+    from hub.duty.demo import seed_duty
+    from hub.queue.cases import CASE
+
+    seed_duty(engine, hall, now)
+    tz, workday = ZoneInfo(hall.timezone), WorkCalendar().is_workday
+    new = store.NewComplaint(channel="public_page", subject="材料", text="没有一次性告知材料清单")
+    taken = store.take(engine, hall.id, new, actor="citizen", now=now, tz=tz, is_workday=workday)
+    for step, values in (
+        ("assign", {"assignee": "clerk"}),
+        ("investigate", {"window": "w03"}),
+        ("answer", {"finding": "partly", "told_how": "phone", "note": "已张贴材料清单"}),
+    ):
+        store.act(engine, taken.id, step, "clerk", now, **values)  # type: ignore[arg-type]
+    open_callback(
+        engine,
+        hall.id,
+        source="hall-kiosk",
+        service="property",
+        note="取号纸用完，请回电",
+        contact=None,
+        now=now,
+        tz=tz,
+        is_workday=workday,
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            CASE.insert().values(
+                hall=hall.id,
+                day=now.astimezone(tz).date().isoformat(),
+                ticket="C001",
+                service="property",
+                window="w03",
+                staff="S031",
+                case_no="BDC-2026-001",
+                accepted_at=now,
+                due_at=now + timedelta(days=5),
+                note="",
+            )
+        )
 
 
 def test_every_page_of_the_interface_is_in_chinese_and_in_english(
