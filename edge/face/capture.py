@@ -41,27 +41,28 @@ class Frame:
 
 
 def _folder_frames(folder: Path, fps: float, loop: bool) -> Iterator[Frame]:
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise CaptureError(f"{folder}: no image frames (.jpg, .png, .bmp)")
+    files = _frame_files(folder)
     i = 0
     while True:
         for path in files:
-            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-            if image is None:
-                raise CaptureError(f"{path}: not a readable image")
-            yield Frame(image, i / fps, live=False)
+            yield Frame(_read(path), i / fps, live=False)
             i += 1
         if not loop:
             return
 
 
-def _read_folder(folder: Path) -> list[npt.NDArray[Any]]:
+def _frame_files(folder: Path) -> list[Path]:
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    frames = [cv2.imread(str(p), cv2.IMREAD_COLOR) for p in files]
-    if not frames or any(f is None for f in frames):
-        raise CaptureError(f"{folder}: no readable image frames")
-    return [f for f in frames if f is not None]
+    if not files:
+        raise CaptureError(f"{folder}: no image frames (.jpg, .png, .bmp)")
+    return files
+
+
+def _read(path: Path) -> npt.NDArray[Any]:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise CaptureError(f"{path}: not a readable image")
+    return image
 
 
 def is_performer(folder: Path) -> bool:
@@ -76,9 +77,11 @@ def _performer_frames(
     rounds: int = 1,
     patience: int = 4,
 ) -> Iterator[Frame]:
-    neutral = _read_folder(folder / "neutral")
+    # file names only: each frame is decoded when it is shown, as a camera delivers one frame
+    # at a time (a performer's clips decoded at once held ~100 MB in the terminal's process)
+    neutral = _frame_files(folder / "neutral")
     clips = {
-        p.name: _read_folder(p) for p in folder.iterdir() if p.is_dir() and p.name != "neutral"
+        p.name: _frame_files(p) for p in folder.iterdir() if p.is_dir() and p.name != "neutral"
     }
     i = played = idle = 0
     seen = asked()[0]
@@ -87,13 +90,13 @@ def _performer_frames(
         if count != seen:
             seen = count
             for action in actions:
-                for image in clips.get(action, neutral[:1]):
-                    yield Frame(image, i / fps, live=False)
+                for path in clips.get(action, neutral[:1]):
+                    yield Frame(_read(path), i / fps, live=False)
                     i += 1
             played += 1
             idle = 0
-        for image in neutral:
-            yield Frame(image, i / fps, live=False)
+        for path in neutral:
+            yield Frame(_read(path), i / fps, live=False)
             i += 1
             if asked()[0] != seen:
                 break

@@ -1,8 +1,9 @@
-"""Face detection, landmarks and 128-d encodings (dlib via face_recognition's models).
+"""Face detection, landmarks and 128-d encodings (dlib with face_recognition's model files).
 
 One place computes encodings, so the hub's enrollment, the identify CLI and the terminal
 produce comparable templates: HOG detection, dlib's 5-point alignment (face_recognition's
-default, the setting dlib's published LFW figures use) and the ResNet descriptor.
+default, the setting dlib's published LFW figures use) and the ResNet descriptor. The models
+load on first use (edge/face/dlib_models.py): a terminal never holds the ones it does not use.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import cv2
 import dlib
 import numpy as np
 import numpy.typing as npt
-from face_recognition import api as fr_api
 
+from edge.face import dlib_models
 from edge.face.types import Box, Image
 from models.face import DLIB_LOCK
 
@@ -42,7 +43,7 @@ def detect(image: Image, *, max_side: int | None = None, upsample: int = 0) -> l
             image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA
         )
     with _DLIB:
-        rects = fr_api.face_detector(small, upsample)
+        rects = dlib_models.hog_detector()(small, upsample)
     boxes = []
     for r in rects:
         top, right = round(r.top() / scale), round(r.right() / scale)
@@ -66,15 +67,15 @@ def encode(rgb: Image, box: Box) -> npt.NDArray[np.float64]:
     """The 128-d encoding of the face in `box`, computed on the face crop only."""
     crop, rect = _crop(rgb, box)
     with _DLIB:
-        shape = fr_api.pose_predictor_5_point(crop, rect)
-        return np.asarray(fr_api.face_encoder.compute_face_descriptor(crop, shape, 1))
+        shape = dlib_models.shape_predictor_5()(crop, rect)
+        return np.asarray(dlib_models.face_encoder().compute_face_descriptor(crop, shape, 1))
 
 
 def landmarks68(image: Image, box: Box) -> npt.NDArray[np.float64]:
     """The 68 landmarks (x, y) of the face in `box`, in frame pixels (grey or RGB image)."""
     crop, rect = _crop(image, box)
     with _DLIB:
-        shape = fr_api.pose_predictor_68_point(crop, rect)
+        shape = dlib_models.shape_predictor_68()(crop, rect)
     x0, y0 = box[3] - rect.left(), box[0] - rect.top()
     return np.array([(p.x + x0, p.y + y0) for p in shape.parts()], dtype=np.float64)
 

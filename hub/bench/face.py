@@ -8,8 +8,11 @@ challenge's cues, both MiniFASNet models); each pipeline is fresh per frame, so 
 detection, encoding and match. One encoding alone is the yardstick: target YuNet pipeline
 <= 1.2 x one encoding. Then the time to a decision for a person who performs the asked actions
 (synthetic performer clips, edge/face/clips.py), against the same clips with liveness off (the
-added time per punch); a 1:N match over 50,000 templates; and the peak RSS of a separate
-process running only the terminal's recognition stack (target <= 250 MB).
+added time per punch); a 1:N match over 50,000 templates; and peak RSS (VmHWM) of two fresh
+processes: the whole face agent (`edge.agent.Agent` with one face terminal at its default
+settings, MQTT session to a private broker, outbox, a performer answering the challenge: the
+target, <= 250 MB) and the recognition pipeline alone on the 720p frames (what the models and
+frames take, for comparison).
 """
 
 from __future__ import annotations
@@ -82,6 +85,80 @@ for i, path in enumerate(files * 3):  # frames arrive one by one, as from a came
 status = dict(line.split(":", 1) for line in open("/proc/self/status"))
 print(json.dumps({k: int(status[k].split()[0]) / 1024 for k in ("VmHWM", "VmRSS")}))
 """
+
+
+AGENT_PROBE = """
+import json, sys
+from pathlib import Path
+from edge.agent import Agent
+from edge.settings import AgentSettings
+from models.layout import load_hall
+hall, broker, data, device = sys.argv[1:5]
+settings = AgentSettings(broker_url=broker, data_dir=Path(data))
+agent = Agent(load_hall(Path(hall)), "pi-entrance", settings, devices=[device]).start()
+driver = agent.runtime(device).driver
+finished = driver.join(timeout=900)
+said, frames = list(driver.feedback.shown), driver.frames
+status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+agent.stop()
+mem = {k: int(status[k].split()[0]) / 1024 for k in ("VmHWM", "VmRSS")}
+print(json.dumps({"finished": finished, "said": said, "frames": frames, **mem}))
+"""
+
+
+def _terminal_rss_mb(
+    performance: Any, templates: dict[str, list[Any]], workdir: Path
+) -> dict[str, Any]:
+    """Peak RSS of the whole face-terminal process: a fresh `edge.agent.Agent` (runtime, MQTT
+    session to a private broker, outbox) running one face terminal with its default settings
+    (YuNet, challenge + MiniFASNet) while a performer answers its challenge (frames from disk)."""
+    import os
+
+    from cryptography.fernet import Fernet
+
+    from edge.face.clips import write_performer
+    from edge.face.gallery import LocalGallery
+    from hub.bench import private_mosquitto
+    from models.face import GalleryPerson, build_gallery, new_key, seal_keys, seal_people
+
+    device = "ent-face1"
+    key = Fernet.generate_key()
+    people = [
+        GalleryPerson(s, s, tuple(tuple(map(float, t)) for t in v)) for s, v in templates.items()
+    ]
+    keys = {p.staff_id: new_key() for p in people}
+    blob, checksum = build_gallery(1, seal_people(people, keys), key)
+    gallery = LocalGallery(workdir / f"{device}.gallery", key)
+    gallery.replace(1, checksum, blob, seal_keys(keys, key))
+    gallery.close()
+    performer = write_performer(workdir / "performer", performance)
+    hall = workdir / "hall"
+    (hall / "devices").mkdir(parents=True, exist_ok=True)
+    demo = Path(__file__).resolve().parents[2] / "firmware_cfg" / "halls" / "demo"
+    (hall / "hall.toml").write_text((demo / "hall.toml").read_text(encoding="utf-8"))
+    (hall / "devices" / f"{device}.toml").write_text(
+        f'id = "{device}"\nkind = "face_terminal"\nnode = "pi-entrance"\n\n[settings]\n'
+        f'backend = "simulated"\nsource = "{performer}"\nrealtime = false\n'
+        f'key_env = "HK_BENCH_FACE_HALL_KEY"\ngallery_path = "{workdir}/{{device}}.gallery"\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "HK_BENCH_FACE_HALL_KEY": key.decode()}
+    with private_mosquitto(workdir / "broker") as url:
+        out = subprocess.run(
+            [sys.executable, "-c", AGENT_PROBE, str(hall), url, str(workdir / "edge"), device],
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            check=True,
+            env=env,
+        )
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    return {
+        "peak": float(r["VmHWM"]),
+        "end": float(r["VmRSS"]),
+        "punched": any(text.endswith("打卡成功") for text in r["said"]),
+        "frames": r["frames"],
+    }
 
 
 def _agent_rss_mb(frames: list[Any], workdir: Path) -> dict[str, float]:
@@ -191,9 +268,10 @@ def run(
         _ms(functools.partial(big_matcher.match, q)) for q in queries for _ in range(3)
     )
     with tempfile.TemporaryDirectory() as tmp:
-        agent_rss = _agent_rss_mb(
+        recognition_rss = _agent_rss_mb(
             performance.neutral + performance.actions["turn_left"], Path(workdir or tmp)
         )
+        terminal = _terminal_rss_mb(performance, templates, Path(workdir or tmp) / "terminal")
     result: dict[str, Any] = {
         "frames": len(frames),
         "naive_ms": round(med["naive"], 1),
@@ -209,13 +287,17 @@ def run(
         "punches": f"{punches}/{decisions}",
         "match_50k_ms": round(match_50k_ms, 2),
         "match_50k_hits": f"{hits}/{len(queries)}",
-        "agent_rss_peak_mb": round(agent_rss["peak"], 1),
-        "agent_rss_end_mb": round(agent_rss["end"], 1),
+        "agent_rss_peak_mb": round(terminal["peak"], 1),
+        "agent_rss_end_mb": round(terminal["end"], 1),
+        "agent_punched": terminal["punched"],
+        "agent_frames": terminal["frames"],
+        "recognition_rss_peak_mb": round(recognition_rss["peak"], 1),
+        "recognition_rss_end_mb": round(recognition_rss["end"], 1),
         "bench_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     result["targets_met"] = {
         "yunet_pipeline_le_1_2x_encode": med["yunet"] <= 1.2 * med["encode"],
         "match_50k_le_5ms": match_50k_ms <= 5,
-        "agent_rss_le_250mb": agent_rss["peak"] <= 250,
+        "agent_rss_le_250mb": terminal["peak"] <= 250,
     }
     return result

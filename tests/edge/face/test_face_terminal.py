@@ -222,3 +222,36 @@ def test_next_person_stepping_in_without_a_gap_gets_their_own_punch(
     clip = write_clip(tmp_path / "clip", [obama] * 3 + [biden] * 8)  # re-check after 1 s
     _, ctx = run_terminal(tmp_path, key, clip, liveness="off")
     assert [p.staff_id for p in ctx.of(Punch)] == ["obama", "biden"]
+
+
+def test_a_terminal_process_loads_only_the_dlib_models_it_uses() -> None:
+    # issue 20.5, the face agent's RSS: face_recognition's import loads all five dlib models
+    # (the 68-point predictor alone ~70 MB) and pkg_resources; the terminal loads none of that
+    # but the models its settings use: 5 points and the encoder, 68 points only for a challenge
+    import subprocess
+    import sys
+
+    frame = str(FRAMES / "obama-720p.jpg")
+    code = (
+        "import sys, cv2\n"
+        "from edge.face import dlib_models as m\n"
+        "from edge.face.liveness import LivenessSettings\n"
+        "from edge.face.matcher import Matcher\n"
+        "from edge.face.pipeline import FacePipeline, PipelineSettings\n"
+        "def used():\n"
+        "    fs = (m.hog_detector, m.shape_predictor_5, m.shape_predictor_68, m.face_encoder)\n"
+        "    return [f.__name__ for f in fs if f.cache_info().currsize]\n"
+        "for mode in ('passive', 'challenge'):\n"
+        "    s = PipelineSettings(liveness=LivenessSettings(mode=mode))\n"
+        "    p = FacePipeline(Matcher({}), s)\n"
+        f"    p.process(cv2.imread({frame!r}), 0.0)\n"
+        "    print(mode, used())\n"
+        "gone = ('face_recognition', 'face_recognition_models', 'pkg_resources')\n"
+        "print(sorted(k for k in gone if k in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == [
+        "passive ['shape_predictor_5', 'face_encoder']",
+        "challenge ['shape_predictor_5', 'shape_predictor_68', 'face_encoder']",
+        "[]",
+    ]
