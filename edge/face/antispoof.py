@@ -1,9 +1,18 @@
 """Passive anti-spoofing with the two MiniFASNet models (Silent-Face-Anti-Spoofing, Apache-2.0).
 
-As their authors run them: for each model a square crop around the face box enlarged by the
-model's scale (2.7 and 4.0, clipped to the frame), resized to 80x80 BGR floats without
-normalisation; the two softmax outputs are summed and class 1 is "real". The score here is
-that sum halved (0..1). Trained on live phone captures against prints and screen replays.
+As their authors run them: for each model a crop around the face box enlarged by the model's
+scale (2.7 and 4.0, clipped to the frame), resized to 80x80 BGR floats without normalisation;
+the two softmax outputs are summed and class 1 is "real". The score here is that sum halved
+(0..1). Trained on live phone captures against prints and screen replays.
+
+The box matters as much as the scale. The authors crop around the box of their SSD face detector,
+close to a square; YuNet's box is a rectangle about 0.73 as wide as high (hairline to chin),
+and the crop keeps the box's proportions, so YuNet boxes gave crops stretched sideways into the
+80x80 input that the models never saw in training. The box is therefore made square around
+its centre with its longer side (`square`); HOG boxes are square already. On the project's
+synthetic clips the track scores went, genuine, from 0.45-1.00 to 0.68-1.00, prints from up
+to 0.45 to up to 0.39, screen replays from up to 0.44 to up to 0.05 (docs/face.md, the table
+of `hallkeeper face liveness`).
 
 What it stops and what it does not (measured on the project's synthetic clips, docs/face.md):
 it reacts to the recapture cues of a screen (moiré, gamma, a bezel in the wider crop); it does
@@ -23,12 +32,19 @@ import cv2
 import numpy as np
 
 from edge.face.detect import MODELS
-from edge.face.encode import Image
+from edge.face.types import Image
 
 MINIFASNET = (
     (MODELS / "2.7_80x80_MiniFASNetV2.onnx", 2.7),
     (MODELS / "4_0_0_80x80_MiniFASNetV1SE.onnx", 4.0),
 )
+
+
+def square(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """The (x, y, w, h) box made square around its centre with its longer side."""
+    x, y, w, h = box
+    side = max(w, h)
+    return (x + (w - side) / 2, y + (h - side) / 2, side, side)
 
 
 def scaled_crop(
@@ -66,10 +82,11 @@ class AntiSpoof:
         return cls([(cv2.dnn.readNetFromONNX(str(p)), s) for p, s in MINIFASNET])
 
     def score(self, image: Image, box: tuple[float, float, float, float]) -> float:
-        """P(real) of the face in the BGR frame, YuNet box (x, y, w, h)."""
+        """P(real) of the face in the BGR frame, detector box (x, y, w, h)."""
+        face = square(box)
         total = np.zeros(3, dtype=np.float64)
         for net, scale in self.nets:
-            crop = scaled_crop(image, box, scale).astype(np.float32)
+            crop = scaled_crop(image, face, scale).astype(np.float32)
             net.setInput(crop.transpose(2, 0, 1)[np.newaxis])
             logits = net.forward().reshape(-1).astype(np.float64)
             e = np.exp(logits - logits.max())

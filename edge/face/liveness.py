@@ -118,6 +118,11 @@ class LivenessCheck:
             self.challenge.feed(cues, t)
 
     @property
+    def scores(self) -> tuple[float, ...]:
+        """Every frame's MiniFASNet score of the track so far."""
+        return tuple(self._scores)
+
+    @property
     def real_score(self) -> float | None:
         """Mean MiniFASNet score over the track so far."""
         return float(np.mean(self._scores)) if self._scores else None

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -55,7 +55,9 @@ class Outcome:
     decision_s: float | None
     """Clip time from the face's first frame to the decision."""
     real_score: float | None
+    """The track's MiniFASNet score (the mean of its frames'), as the terminal judged it."""
     cpu_s: float
+    frame_scores: tuple[float, ...] = ()
 
 
 @dataclass
@@ -86,6 +88,34 @@ class Summary:
             "replay_right_rejected_by_minifasnet": f"{r_ok}/{r_n}",
             "genuine_decision_s_median": times[len(times) // 2] if times else None,
         }
+
+
+def _spread(values: Sequence[float]) -> dict[str, object]:
+    if not values:
+        return {"n": 0}
+    v = sorted(values)
+    return {
+        "n": len(v),
+        "min": round(v[0], 3),
+        "p10": round(v[len(v) // 10], 3),
+        "median": round(v[len(v) // 2], 3),
+        "max": round(v[-1], 3),
+    }
+
+
+def score_table(outcomes: Sequence[Outcome]) -> dict[str, dict[str, dict[str, object]]]:
+    """MiniFASNet scores by kind of clip: of the tracks (what the terminal judges against
+    `min_real`) and of their single frames. Genuine against the attacks is the evidence a
+    threshold is chosen from."""
+    kinds: tuple[Kind, ...] = ("genuine", "photo", "replay_wrong", "replay_right")
+    table: dict[str, dict[str, dict[str, object]]] = {}
+    for kind in kinds:
+        of = [o for o in outcomes if o.kind == kind]
+        table[kind] = {
+            "track": _spread([o.real_score for o in of if o.real_score is not None]),
+            "frame": _spread([s for o in of for s in o.frame_scores]),
+        }
+    return table
 
 
 def run_clip(
@@ -148,6 +178,7 @@ def _trial(
             at,
             pipeline.liveness.real_score,
             time.process_time() - started,
+            pipeline.liveness.scores,
         )
     )
 

@@ -116,7 +116,7 @@ def liveness(
     from rich.progress import Progress
 
     from edge.face.matcher import limit_blas_threads
-    from edge.face.trials import SUBJECTS, run_trials
+    from edge.face.trials import SUBJECTS, run_trials, score_table
 
     limit_blas_threads()
     templates = _gallery(faces / "gallery")
@@ -130,8 +130,13 @@ def liveness(
             progress=lambda _: progress.advance(task),
         )
     rates = summary.rates()
+    scores = score_table(summary.outcomes)
     if as_json:
-        out = {"rates": rates, "trials": [dataclasses.asdict(o) for o in summary.outcomes]}
+        out = {
+            "rates": rates,
+            "scores": scores,
+            "trials": [dataclasses.asdict(o) for o in summary.outcomes],
+        }
         json.dump(out, sys.stdout, ensure_ascii=False, default=str)
         sys.stdout.write("\n")
         return
@@ -144,6 +149,11 @@ def liveness(
         )
     for k, v in rates.items():
         typer.echo(f"{k}: {v}")
+    typer.echo("MiniFASNet score (P(real)) by clip kind, per track (judged) and per frame:")
+    for kind, spreads in scores.items():
+        for level, sp in spreads.items():
+            figures = "  ".join(f"{k} {v}" for k, v in sp.items())
+            typer.echo(f"  {kind:13} {level:5}  {figures}")
     typer.echo(
         "note: every clip is synthetic (a warp of a still photo, a simulated print or phone "
         "screen), not a camera recording; see docs/face.md"
