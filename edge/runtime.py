@@ -1,4 +1,6 @@
-"""One device's runtime: the DeviceContext its driver sees, publishing, heartbeat, config, commands.
+"""One device's runtime: the DeviceContext its driver sees, publishing, heartbeat, and the
+threads that carry the hub's config documents (edge/device_config.py) and commands
+(edge/device_commands.py) to the driver.
 
 Threads: the driver reports from its own threads (emit = durable outbox insert, then a wake-up);
 one sender thread per device publishes queued rows in order (edge/sender.py: a fact leaves the
@@ -9,50 +11,32 @@ once it is dealt with.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import queue
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
-
-import edge
-from edge.clock import Clock, read_cpu_temp
+from edge.clock import Clock
+from edge.device_commands import CommandRunner
+from edge.device_config import DeviceConfig
 from edge.drivers import driver_class
-from edge.drivers.base import CommandOutcome, Driver
+from edge.drivers.base import Driver
 from edge.faults import FaultCoalescer, FaultReport
 from edge.health import HealthBoard, Problem
+from edge.heartbeat import heartbeat_body
 from edge.outbox import Alert, BuildPayload, Outbox
 from edge.outbox_guard import OutboxGuard
 from edge.sender import Sender
 from edge.session import Received, Session
 from edge.settings import AgentSettings
-from models import CONTRACT_VERSION
 from models.ack import parse_ack
-from models.commands import Command, CommandType, parse_command
-from models.config import ConfigDocument, parse_config
-from models.devices import DeviceConfigBase
 from models.envelope import MAX_EVENT_BYTES, make_envelope
 from models.errors import ContractError
-from models.events import (
-    MAX_HEALTH_NOTES,
-    CommandResult,
-    ConfigApplied,
-    ConfigRejected,
-    DeviceFault,
-    EventBody,
-    EventType,
-    HealthNote,
-    Heartbeat,
-)
+from models.events import DeviceFault, EventBody, EventType
 from models.layout import Device, Hall
 from models.topics import Channel, build_topic
 
@@ -78,9 +62,9 @@ class DeviceRuntime:
         self.settings, self.outbox = settings, outbox
         self.clock = clock or Clock(settings.clock_synced)
         self.driver_cls = driver_class(device.kind)
-        self._config_file = config_path(settings.data_dir, device.id)
-        self.config_version, config = self._initial_config(device)
-        self.driver: Driver[Any] = self.driver_cls(self, config)
+        self.config = DeviceConfig(hall.id, device, settings.data_dir)
+        self.driver: Driver[Any] = self.driver_cls(self, self.config.initial)
+        self.commands = CommandRunner(hall.id, device.id, self.driver, self.config, self.emit)
         self.health = HealthBoard()
         self._faults = FaultCoalescer(settings.fault_window_s)
         self._faults_lock = threading.Lock()
@@ -109,9 +93,12 @@ class DeviceRuntime:
         self._started = time.monotonic()
         self._wake = threading.Event()
         self._stopping = threading.Event()
-        self._rejected_version: int | None = None
-        self._done_commands: OrderedDict[str, None] = OrderedDict()
         self._threads: list[threading.Thread] = []
+
+    @property
+    def config_version(self) -> int | None:
+        """The version of the applied config document (None: the hall layout's settings)."""
+        return self.config.version
 
     # ---- DeviceContext ---------------------------------------------------------------------
 
@@ -240,22 +227,14 @@ class DeviceRuntime:
         clock = self.clock.state()
 
         def build(seq: int) -> tuple[str, bytes]:
-            problems = self.health.problems()[:MAX_HEALTH_NOTES]
-            body = Heartbeat(
-                uptime_s=round(time.monotonic() - self._started, 3),
-                agent_version=edge.__version__,
-                contract_version=CONTRACT_VERSION,
-                config_version=self.config_version,
+            body = heartbeat_body(
+                uptime_s=time.monotonic() - self._started,
+                config_version=self.config.version,
                 outbox_depth=self.outbox.depth() + self.guard.held,
                 outbox_capacity=self.outbox.capacity,
-                clock_offset_ms=clock.offset_ms,
-                clock_synced=clock.synced,
-                cpu_temp_c=read_cpu_temp(),
-                driver_status=self.health.status(self.driver.status())[:64],
-                faults=tuple(
-                    HealthNote(code=p.code, message=p.message, severity=p.severity)
-                    for p in problems
-                ),
+                clock=clock,
+                health=self.health,
+                driver_status=self.driver.status(),
             )
             env = make_envelope(
                 hall=self.hall,
@@ -344,102 +323,12 @@ class DeviceRuntime:
                 self.session.ack(message)
 
     def apply_config_payload(self, payload: bytes) -> bool:
-        """Validate and apply a config document; report ConfigApplied or ConfigRejected."""
-        try:
-            doc = parse_config(payload)
-        except ContractError as exc:
-            return self._reject(_peek(payload, "version", 0), exc.reason)
-        if (doc.hall, doc.device, doc.kind) != (self.hall, self.device, self.kind):
-            return self._reject(
-                doc.version,
-                f"config is for {doc.hall}/{doc.device} "
-                f"({doc.kind}), not {self.hall}/{self.device} ({self.kind})",
-            )
-        if doc.version == self.config_version or doc.version == self._rejected_version:
-            return doc.version == self.config_version  # a retained copy seen again
-        if self.config_version is not None and doc.version < self.config_version:
-            return self._reject(
-                doc.version, f"older than the applied version {self.config_version}"
-            )
-        config = doc.settings  # validated by its kind's model (models/devices/) in parse_config
-        old = self.driver.config
-        if config != old:  # the same settings need no restart: the port stays open, no byte lost
-            try:
-                self.driver.apply_config(config)
-            except Exception as exc:
-                logger.exception("%s: applying config %s failed", self.device, doc.version)
-                self._guard(self.driver.apply_config, old)
-                return self._reject(doc.version, f"driver could not apply it: {exc}")
-        self._persist(doc)
-        self.config_version = doc.version
-        self.emit(ConfigApplied(version=doc.version))
-        logger.info("%s: config version %s applied", self.device, doc.version)
-        return True
-
-    def _reject(self, version: int, reason: str) -> bool:
-        logger.warning("%s: config version %s rejected: %s", self.device, version, reason)
-        self._rejected_version = version
-        self.emit(ConfigRejected(version=max(0, version), reason=reason[:500]))
-        return False
+        """Validate and apply a config document (edge/device_config.py)."""
+        return self.config.apply(payload, self.driver, self.emit)
 
     def run_command_payload(self, payload: bytes) -> bool:
-        """Parse and carry out a command; always report a CommandResult, never raise."""
-        try:
-            command = parse_command(payload)
-        except ContractError as exc:
-            command_id = str(_peek(payload, "id", "unknown"))[:64] or "unknown"
-            return self._result(command_id, CommandOutcome(False, f"bad command: {exc.reason}"))
-        if (command.hall, command.device) != (self.hall, self.device):
-            return self._result(
-                command.id, CommandOutcome(False, f"command is for {command.hall}/{command.device}")
-            )
-        if command.id in self._done_commands:
-            logger.info("%s: command %s already carried out", self.device, command.id)
-            return True
-        outcome = self._carry_out(command)
-        self._done_commands[command.id] = None
-        while len(self._done_commands) > 1000:
-            self._done_commands.popitem(last=False)
-        return self._result(command.id, outcome)
-
-    def _carry_out(self, command: Command) -> CommandOutcome:
-        try:
-            if command.type is CommandType.RELOAD_CONFIG:
-                self.driver.apply_config(self.driver.config)
-                return CommandOutcome(True, f"config version {self.config_version} re-applied")
-            return self.driver.handle(command)
-        except Exception as exc:
-            logger.exception("%s: command %s failed", self.device, command.type.value)
-            return CommandOutcome(False, f"driver error: {exc}")
-
-    def _result(self, command_id: str, outcome: CommandOutcome) -> bool:
-        self.emit(CommandResult(command_id=command_id, ok=outcome.ok, detail=outcome.detail[:500]))
-        return outcome.ok
-
-    # ---- the applied config, kept across restarts ------------------------------------------
-
-    def _initial_config(self, device: Device) -> tuple[int | None, DeviceConfigBase]:
-        """The last applied config document if there is a valid one, else the layout's."""
-        try:
-            doc = ConfigDocument.model_validate_json(self._config_file.read_bytes())
-            if doc.kind != device.kind:
-                raise ValueError(f"it is for a {doc.kind}, not a {device.kind}")
-            return doc.version, doc.settings
-        except FileNotFoundError:
-            pass
-        except (ValidationError, ValueError) as exc:
-            logger.warning("%s: ignoring saved config %s: %s", device.id, self._config_file, exc)
-        return None, device.settings
-
-    def _persist(self, doc: ConfigDocument) -> None:
-        """Write the applied document atomically (temp file, fsync, rename)."""
-        self._config_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._config_file.with_suffix(".tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(doc.to_json())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self._config_file)
+        """Carry out a command and report its CommandResult (edge/device_commands.py)."""
+        return self.commands.run(payload)
 
 
 def _fault_body(r: FaultReport) -> DeviceFault:
@@ -452,17 +341,3 @@ def _fault_body(r: FaultReport) -> DeviceFault:
         first_at=r.first_at,
         last_at=r.last_at,
     )
-
-
-def _peek(payload: bytes, key: str, default: Any) -> Any:
-    """A field of a JSON object that failed validation, to say which message was refused."""
-    try:
-        value = json.loads(payload).get(key, default)
-    except (ValueError, AttributeError):
-        return default
-    return value if isinstance(value, type(default)) else default
-
-
-def config_path(data_dir: Path, device: str) -> Path:
-    """Where a device's applied config document is kept."""
-    return data_dir / "config" / f"{device}.json"
