@@ -39,3 +39,9 @@ class InvalidProblem(Problem):
     """A value of a form or request makes no sense (422)."""
 
     status = 422
+
+
+class TooLargeProblem(Problem):
+    """What was sent is larger than the hub takes (413)."""
+
+    status = 413

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 
 from hub.api.errors import install_error_handlers
+from hub.api.uploads import BodyLimit, keep_uploads_in_memory
 from hub.commands import CommandSender
 from hub.fleet.engine import FleetPolicy
 from hub.fleet.projector import utc_now
@@ -66,6 +67,8 @@ def create_app(
             raise ValueError(f"authentication is on and nothing serves {LOGIN_PATH}: add hub.users")
         app.state.session_secret = session_secret(settings)
         app.add_middleware(ApiGuard)
+    keep_uploads_in_memory()  # rule PRIV-1: no uploaded photo in an unencrypted temp file
+    app.add_middleware(BodyLimit)
     return app
 
 

@@ -17,7 +17,7 @@ from hub.dashboard.views import local_day
 from hub.dashboard.web import render
 from hub.db import session_scope
 from hub.staff import leaving
-from hub.staff.api import MAX_PHOTO_BYTES
+from hub.staff.api import photo_bytes
 from hub.staff.enroll import EnrollmentRefused, enroll, hall_of
 from hub.staff.tables import FaceTemplate, Staff
 from hub.users.accounts import Role, audit
@@ -133,12 +133,7 @@ def enroll_photos(
         if member is None:
             raise HTTPException(404, "staff.unknown")
         name, unit, window, hall = member.name, member.unit, member.window, member.hall
-    data = []
-    for p in photos:
-        content = p.file.read(MAX_PHOTO_BYTES + 1)
-        if len(content) > MAX_PHOTO_BYTES:
-            raise HTTPException(413, "staff.photo_too_large")
-        data.append((p.filename or "photo", content))
+    data = photo_bytes(photos)
     old_hall = hall_of(sync.engine, staff_id)
     try:
         result = enroll(

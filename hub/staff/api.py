@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
@@ -9,9 +10,8 @@ from fastapi import APIRouter, File, Form, HTTPException, UploadFile, status
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
 from sqlmodel import Session, func, select
-from starlette.formparsers import MultiPartParser
 
-from hub.problems import Problem
+from hub.problems import Problem, TooLargeProblem
 from hub.staff.enroll import EnrollmentRefused, enroll, hall_of
 from hub.staff.gallery_sync import GallerySync
 from hub.staff.leaving import leave_hall
@@ -29,9 +29,17 @@ from hub.staff.terminal_enroll import TerminalEnrollment
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 
-# rule PRIV-1: uploaded photos stay in memory; Starlette spools parts over 1 MiB to an
-# unencrypted temporary file, so its spool threshold is raised above the largest photo taken
-MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, 2 * MAX_PHOTO_BYTES)
+
+def photo_bytes(photos: Sequence[UploadFile]) -> list[tuple[str, bytes]]:
+    """Each uploaded photo's name and bytes, read from memory (rule PRIV-1: hub.api.uploads);
+    a photo over MAX_PHOTO_BYTES is refused (413, staff.photo_too_large)."""
+    data = []
+    for p in photos:
+        content = p.file.read(MAX_PHOTO_BYTES + 1)
+        if len(content) > MAX_PHOTO_BYTES:
+            raise TooLargeProblem("staff.photo_too_large", photo=p.filename or "photo")
+        data.append((p.filename or "photo", content))
+    return data
 
 
 class EnrollAtTerminal(BaseModel):
@@ -106,12 +114,7 @@ def make_router(
         hall = _hall(hall)
         if sync.master_key is None:
             raise HTTPException(503, "no face key on the hub: set HK_FACE_KEY or HK_FACE_KEY_FILE")
-        data = []
-        for p in photos:
-            content = p.file.read(MAX_PHOTO_BYTES + 1)
-            if len(content) > MAX_PHOTO_BYTES:
-                raise HTTPException(413, f"{p.filename}: larger than 10 MB")
-            data.append((p.filename or "photo", content))
+        data = photo_bytes(photos)
         old_hall = hall_of(sync.engine, staff_id)
         try:
             result = enroll(
