@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from hub.attendance.calendar import WorkCalendar
 from hub.commands import CommandSender
 from hub.contact_key import opens_as_phone
+from hub.duty.watch import serving_ticket
 from hub.ingest.hooks import IngestBatch
 from hub.ratings import store
 from hub.ratings.engine import Binding, Refusal, bind
@@ -70,8 +71,12 @@ class RatingProjector:
     # ---- the Projector seam ----
 
     def project(self, engine: Engine, batch: IngestBatch) -> None:
-        """Show the serving staff for queue changes, then bind the batch's ratings."""
+        """Show the serving staff for queue changes (and to a rating device back online), then
+        bind the batch's ratings."""
         self.sync_queue()
+        for state in batch.states:
+            if state.online and state.hall == self.hall.id:
+                self.reshow(state.device)
         for env in batch.events:
             if env.hall == self.hall.id and isinstance(env.body, Rating):
                 self.record(env)
@@ -101,26 +106,40 @@ class RatingProjector:
             self.show(body)
         return len(bodies)
 
+    def reshow(self, device: str) -> int:
+        """Rule RATE-2: a rating device that comes (back) online missed the ShowServing sent
+        while it was away (commands are not kept for a device): show it who serves its seat
+        now, the ticket its window serves and the hall's dimensions (RATE-1). Returns the
+        commands sent."""
+        found = next((d for d in self.hall.devices if d.id == device), None)
+        window = self._window(device)
+        if found is None or found.kind != rating_device.KIND or window is None:
+            return 0
+        day = self.clock().astimezone(self.tz).date()
+        with self.lock, self.db.connect() as conn:
+            ticket = serving_ticket(conn, self.hall.id, window, day)
+            body = self._body(conn, found.seat or window, window, ticket)
+        self.shown = [*self.shown[-49:], body]
+        return int(self._send(device, body))
+
     def _bodies(self, conn: Connection, window: str, ticket: str | None) -> list[ShowServing]:
-        now = self.clock()
-        out = []
-        for dev in self.hall.devices:
-            if dev.kind != rating_device.KIND or self._window(dev.id) != window:
-                continue
-            seat = dev.seat or window
-            present = store.present_at(conn, self.hall, seat, window, now)
-            name = store.staff_name(conn, present.staff_id)
-            dims = list(store.load_settings(conn, self.hall.id).dimensions)  # rule RATE-1
-            out.append(
-                ShowServing(
-                    seat=seat,
-                    staff_id=present.staff_id,
-                    name=name or None,
-                    ticket=ticket,
-                    dimensions=dims,
-                )
-            )
-        return out
+        return [
+            self._body(conn, dev.seat or window, window, ticket)
+            for dev in self.hall.devices
+            if dev.kind == rating_device.KIND and self._window(dev.id) == window
+        ]
+
+    def _body(self, conn: Connection, seat: str, window: str, ticket: str | None) -> ShowServing:
+        """Who is on post at `seat` now (RATE-2), the ticket, the dimensions asked (RATE-1)."""
+        present = store.present_at(conn, self.hall, seat, window, self.clock())
+        name = store.staff_name(conn, present.staff_id)
+        return ShowServing(
+            seat=seat,
+            staff_id=present.staff_id,
+            name=name or None,
+            ticket=ticket,
+            dimensions=list(store.load_settings(conn, self.hall.id).dimensions),
+        )
 
     def show(self, body: ShowServing) -> None:
         """Send one ShowServing to the rating device of its seat."""
@@ -133,12 +152,18 @@ class RatingProjector:
             ),
             None,
         )
-        if device is None or self.sender is None:
-            return
+        if device is not None:
+            self._send(device, body)
+
+    def _send(self, device: str, body: ShowServing) -> bool:
+        if self.sender is None:
+            return False
         try:
             self.sender.send(self.hall.id, device, body)
         except Exception:  # a device command must never stop ratings (DEV-4)
             logger.exception("ShowServing to %s not sent", device)
+            return False
+        return True
 
     def _window(self, device_id: str) -> str | None:
         try:

@@ -29,7 +29,7 @@ from hub.commands import RecordingSender
 from hub.compliance.tables import CoverRow, SeatAssignment
 from hub.contact_key import ContactKeyError
 from hub.events.tables import Event
-from hub.ingest.hooks import IngestBatch
+from hub.ingest.hooks import DeviceState, IngestBatch
 from hub.queue.service import QueueProjector
 from hub.ratings import reports
 from hub.ratings.api import router
@@ -157,6 +157,33 @@ def test_called_ticket_is_shown_with_the_staff_on_post(rig: Rig) -> None:
     rig.punch("S0013")  # 李强 takes the window over: his face punch at its terminal
     rig.serve()
     assert rig.shows()[-1].staff_id == "S0013" and rig.shows()[-1].name == "李强"
+
+
+def test_a_rating_device_back_online_is_shown_who_serves_now(rig: Rig) -> None:
+    # rule RATE-2: what was sent while the device was away is lost (commands are not kept for
+    # a device); when its state comes back online it is shown the holder, the ticket its window
+    # serves and the hall's dimensions (RATE-1) again
+    ticket = rig.serve()
+    national = ["overall", "efficiency", "service_level", "attitude"]
+    sent = len(rig.shows())
+    at = rig.clock.now
+    back = DeviceState(hall=HALL.id, device="w01-rate", online=True, received_at=at)
+    rig.ratings.project(rig.engine, IngestBatch(states=(back,)))
+    assert len(rig.shows()) == sent + 1
+    assert rig.shows()[-1] == ShowServing(
+        seat="w01-a", staff_id="S0012", name="王芳", ticket=ticket, dimensions=national
+    )
+    others = (
+        DeviceState(hall=HALL.id, device="w01-rate", online=False, received_at=at),
+        DeviceState(hall=HALL.id, device="w01-keypad", online=True, received_at=at),
+        DeviceState(hall="elsewhere", device="w01-rate", online=True, received_at=at),
+    )
+    rig.ratings.project(rig.engine, IngestBatch(states=others))
+    assert len(rig.shows()) == sent + 1  # gone, another kind, another hall: nothing sent
+    rig.queue.act("w01", "finish")
+    rig.ratings.sync_queue()
+    rig.ratings.project(rig.engine, IngestBatch(states=(back,)))
+    assert rig.shows()[-1].ticket is None and rig.shows()[-1].staff_id == "S0012"
 
 
 def test_a_handover_in_the_post_ledger_outranks_a_morning_face(rig: Rig) -> None:
