@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from sqlalchemy.engine import Engine
 
@@ -58,6 +59,43 @@ class Background(Protocol):
 
     def stop(self) -> None:
         """Finish; safe to call twice."""
+
+
+class Ticker:
+    """Background work that runs `round()` every `period_s` seconds in a thread of its own,
+    named `thread_name`; a round that fails is logged and the next one tries again."""
+
+    thread_name = "ticker"
+
+    def __init__(self, period_s: float) -> None:
+        self.period_s = period_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def round(self) -> object:
+        """One round of the work (each subclass says which)."""
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        """Begin in a thread of its own."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Finish; safe to call twice."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period_s):
+            try:
+                self.round()
+            except Exception:  # keep going; the next round retries
+                logger.exception("%s round failed", self.thread_name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,21 +4,22 @@ dashboard pages, and the watcher of complaint and call-back deadlines (DUTY-6, D
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
-from hub.areas import AreaContext, AreaParts
+from hub.areas import AreaContext, AreaParts, Ticker
 from hub.complaints.callbacks import check_overdue
 
 logger = logging.getLogger(__name__)
 
 
-class ComplaintWatcher:
+class ComplaintWatcher(Ticker):
     """Raises an alert once for each missed complaint or call-back deadline, every `every_s`."""
+
+    thread_name = "complaints-watch"
 
     def __init__(
         self,
@@ -27,34 +28,16 @@ class ComplaintWatcher:
         zones: dict[str, ZoneInfo],
         every_s: float = 60.0,
     ) -> None:
-        self.engine, self.clock, self.zones, self.every_s = engine, clock, zones, every_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> ComplaintWatcher:
-        """Begin in a thread of its own."""
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="complaints-watch", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Finish; safe to call twice."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        super().__init__(every_s)
+        self.engine, self.clock, self.zones = engine, clock, zones
 
     def tick(self) -> int:
         """One round; returns the alerts raised."""
         return check_overdue(self.engine, self.clock(), self.zones)
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.every_s):
-            try:
-                self.tick()
-            except Exception:  # keep watching; the next round retries
-                logger.exception("complaints watcher round failed")
+    def round(self) -> int:
+        """The ticker's round: one check."""
+        return self.tick()
 
 
 def setup(ctx: AreaContext) -> AreaParts:

@@ -3,48 +3,30 @@
 from __future__ import annotations
 
 import logging
-import threading
 
 from sqlalchemy.engine import Engine
 
-from hub.areas import AreaContext, AreaParts
+from hub.areas import AreaContext, AreaParts, Ticker
 from hub.compliance.projector import CompliancePresence
 
 logger = logging.getLogger(__name__)
 
 
-class ComplianceTicker:
+class ComplianceTicker(Ticker):
     """Re-judges leaves in progress every `period_s` so live alerts fire while someone is away."""
+
+    thread_name = "compliance-tick"
 
     def __init__(
         self, projector: CompliancePresence, engine: Engine, period_s: float = 30.0
     ) -> None:
+        super().__init__(period_s)
         self.projector = projector
         self.engine = engine
-        self.period_s = period_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> ComplianceTicker:
-        """Start the timer thread."""
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="compliance-tick", daemon=True)
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.period_s):
-            try:
-                self.projector.tick(self.engine)
-            except Exception:
-                logger.exception("compliance tick failed")
-
-    def stop(self) -> None:
-        """Stop the timer; safe to call twice."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+    def round(self) -> None:
+        """Re-judge the leaves in progress."""
+        self.projector.tick(self.engine)
 
 
 def setup(ctx: AreaContext) -> AreaParts:

@@ -4,21 +4,23 @@ rating devices (every `poll_s`), and overdue follow-ups are alerted (every `over
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
+from hub.areas import Ticker
 from hub.ratings.followup import check_overdue
 from hub.ratings.projector import RatingProjector
 
 logger = logging.getLogger(__name__)
 
 
-class RatingWatcher:
+class RatingWatcher(Ticker):
     """Background work of the ratings area: queue changes made through the API are shown on
     the rating devices (every `poll_s`), and overdue follow-ups checked (every `overdue_s`)."""
+
+    thread_name = "ratings-watch"
 
     def __init__(
         self,
@@ -29,24 +31,10 @@ class RatingWatcher:
         poll_s: float = 1.0,
         overdue_s: float = 60.0,
     ) -> None:
+        super().__init__(poll_s)
         self.engine, self.projectors, self.clock = engine, list(projectors), clock
         self.poll_s, self.overdue_s = poll_s, overdue_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> RatingWatcher:
-        """Begin in a thread of its own."""
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="ratings-watch", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Finish; safe to call twice."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._elapsed, self._last_check = 0.0, float("-inf")
 
     def tick(self, check: bool = True) -> int:
         """One round: sync every hall's queue changes; check overdue tasks when asked."""
@@ -57,15 +45,12 @@ class RatingWatcher:
         zones = {p.hall.id: p.tz for p in self.projectors}
         return check_overdue(self.engine, self.clock(), zones=zones)
 
-    def _run(self) -> None:
-        last_check = float("-inf")
-        elapsed = 0.0
-        while not self._stop.wait(self.poll_s):
-            elapsed += self.poll_s
-            check = elapsed - last_check >= self.overdue_s
-            try:
-                self.tick(check)
-            except Exception:  # keep watching; the next round retries
-                logger.exception("ratings watcher round failed")
+    def round(self) -> int:
+        """The ticker's round (every `poll_s`): the overdue check once `overdue_s` has passed."""
+        self._elapsed += self.poll_s
+        check = self._elapsed - self._last_check >= self.overdue_s
+        try:
+            return self.tick(check)
+        finally:
             if check:
-                last_check = elapsed
+                self._last_check = self._elapsed

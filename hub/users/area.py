@@ -10,32 +10,28 @@ every hub loads it (hub.areas.CORE_AREAS).
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
-from hub.areas import AreaContext, AreaParts
+from hub.areas import AreaContext, AreaParts, Ticker
 
 logger = logging.getLogger(__name__)
 
 
-class SessionSweeper:
+class SessionSweeper(Ticker):
     """Every `period_s`, removes expired sessions and login attempts older than a day."""
+
+    thread_name = "users-sweep"
 
     def __init__(self, engine: Engine, period_s: float = 600.0) -> None:
         """Sweep `engine` every `period_s` seconds."""
+        super().__init__(period_s)
         self.engine = engine
-        self.period_s = period_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> SessionSweeper:
-        """Start the sweeping thread."""
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="users-sweep", daemon=True)
-        self._thread.start()
-        return self
+    def round(self) -> tuple[int, int]:
+        """One sweep (the ticker's round)."""
+        return self.sweep()
 
     def sweep(self) -> tuple[int, int]:
         """One sweep: (sessions removed, attempts removed)."""
@@ -44,20 +40,6 @@ class SessionSweeper:
 
         now = utc_now()
         return purge_sessions(self.engine, now), purge_attempts(self.engine, now - timedelta(1))
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.period_s):
-            try:
-                self.sweep()
-            except Exception:
-                logger.exception("session sweep failed")
-
-    def stop(self) -> None:
-        """Stop sweeping; safe to call twice."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
 
 
 def setup(ctx: AreaContext) -> AreaParts:
