@@ -74,3 +74,19 @@ def lock_row(conn: Connection, table: sa.Table, row_id: int) -> None:
     row waits for this transaction and then reads what it wrote (a no-op UPDATE: a row lock on
     PostgreSQL, the database's write lock on SQLite)."""
     conn.execute(sa.update(table).where(table.c.id == row_id).values(id=table.c.id))
+
+
+def insert_alert_once(
+    conn: Connection, table: sa.Table, *, hall: str, kind: str, ref: str, text: str, **values: Any
+) -> bool:
+    """Store an alert row once per (hall, kind, ref), its text cut to 500 characters, and log it;
+    True when it is new (an area's alert table is unique on those three: raising the same alert
+    again adds nothing)."""
+    seen = conn.execute(
+        sa.select(table.c.id).where(table.c.hall == hall, table.c.kind == kind, table.c.ref == ref)
+    ).first()
+    if seen:
+        return False
+    conn.execute(sa.insert(table).values(hall=hall, kind=kind, ref=ref, text=text[:500], **values))
+    logger.warning("%s %s %s: %s", table.name, hall, kind, text)
+    return True

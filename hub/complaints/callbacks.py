@@ -20,7 +20,7 @@ from hub.complaints.rules import (
     overdue,
 )
 from hub.complaints.store import ALERT, CALLBACK, COMPLAINT, load_settings, shown
-from hub.db import lock_row
+from hub.db import insert_alert_once, lock_row
 from hub.dbtypes import aware
 from hub.workdays import IsWorkday, end_of_workday
 
@@ -144,18 +144,9 @@ def _raise(
     text: str,
     now: datetime,
 ) -> bool:
-    seen = conn.execute(
-        sa.select(ALERT.c.id).where(ALERT.c.hall == hall, ALERT.c.kind == kind, ALERT.c.ref == ref)
-    ).first()
-    if seen:
-        return False
-    conn.execute(
-        sa.insert(ALERT).values(
-            hall=hall, kind=kind, rule=rule, ref=ref, window=window, text=text[:500], at=now
-        )
+    return insert_alert_once(
+        conn, ALERT, hall=hall, kind=kind, ref=ref, text=text, rule=rule, window=window, at=now
     )
-    logger.warning("complaints alert %s %s: %s", hall, kind, text)
-    return True
 
 
 OVERDUE_WORDS = {

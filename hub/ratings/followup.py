@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from hub.db import lock_row
+from hub.db import insert_alert_once, lock_row
 from hub.dbtypes import aware as aware_utc
 from hub.events.tables import Event
 from hub.ratings.followup_rules import (
@@ -67,25 +67,8 @@ def raise_alert(
     now: datetime,
 ) -> bool:
     """Store an alert once per (hall, kind, ref); True when it is new."""
-    exists = conn.execute(
-        sa.select(ALERT.c.id).where(ALERT.c.hall == hall, ALERT.c.kind == kind, ALERT.c.ref == ref)
-    ).first()
-    if exists:
-        return False
-    conn.execute(
-        sa.insert(ALERT).values(
-            hall=hall,
-            kind=kind,
-            rule=rule,
-            ref=ref,
-            window=window,
-            staff_id=staff_id,
-            text=text[:500],
-            at=now,
-        )
-    )
-    logger.warning("ratings alert %s %s: %s", hall, kind, text)
-    return True
+    values = {"rule": rule, "window": window, "staff_id": staff_id, "at": now}
+    return insert_alert_once(conn, ALERT, hall=hall, kind=kind, ref=ref, text=text, **values)
 
 
 def open_followup(
