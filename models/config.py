@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, Field, field_serializer, model_validator
 
 from models.base import WireModel, decode_object, validate
-from models.devices import DeviceConfig, DeviceConfigBase, DeviceKind, settings_with_kind
+from models.devices import DeviceConfig, DeviceConfigBase, DeviceKind, with_settings_kind
 from models.topics import NAME_RE
 
 MAX_CONFIG_BYTES = 256 * 1024
@@ -27,12 +27,7 @@ class ConfigDocument(WireModel):
     @model_validator(mode="before")
     @classmethod
     def _settings_kind(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            data = {
-                **data,
-                "settings": settings_with_kind(data.get("kind"), data.get("settings", {})),
-            }
-        return data
+        return with_settings_kind(data)
 
     @model_validator(mode="after")
     def _same_kind(self) -> ConfigDocument:

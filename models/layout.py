@@ -12,7 +12,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from models.devices import KINDS, DeviceConfig, DeviceKind, settings_with_kind
+from models.devices import (
+    KINDS,
+    DeviceConfig,
+    DeviceKind,
+    settings_with_kind,
+    with_settings_kind,
+)
 from models.errors import ContractError, explain
 from models.topics import NAME_RE
 
@@ -81,12 +87,7 @@ class Device(LayoutModel):
     @model_validator(mode="before")
     @classmethod
     def _settings_kind(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            data = {
-                **data,
-                "settings": settings_with_kind(data.get("kind"), data.get("settings", {})),
-            }
-        return data
+        return with_settings_kind(data)
 
     @model_validator(mode="after")
     def _same_kind(self) -> Device:

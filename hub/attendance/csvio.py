@@ -185,8 +185,3 @@ def read_staff_lines(path: Path) -> list[StaffLine]:
         return StaffLine(c[0], Employment(first, last), wage)
 
     return _parse(path, ("staff_id", "start_date", "leave_date", "daily_wage"), make, 3)
-
-
-def read_staff(path: Path) -> list[str]:
-    """Staff ids of a staff file."""
-    return [line.staff_id for line in read_staff_lines(path)]

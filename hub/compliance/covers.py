@@ -21,9 +21,6 @@ from hub.dbtypes import aware
 from hub.problems import InvalidProblem, NotFoundProblem, Problem
 from models.layout import Hall
 
-APPROVER_ROLES = ("duty_chief", "head")
-"""Who signs a cover: the duty chief (up to the policy's hours) or the head of the unit."""
-
 
 def list_covers(engine: Engine, hall: str, limit: int = 200) -> list[dict[str, Any]]:
     """Cover requests and approvals of a hall, newest first."""

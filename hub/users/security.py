@@ -288,9 +288,7 @@ class ApiGuard:
         if change and bearer is None:  # a browser sends cookies by itself: CSRF token needed
             sent = request.headers.get(CSRF_HEADER, "")
             if not sent or not hmac.compare_digest(sent, found.csrf):
-                await _reply(
-                    send, 403, "missing or wrong CSRF token (header X-CSRF-Token)", request
-                )
+                await _reply(send, 403, CSRF_REFUSED, request)
                 return
         if change and not allowed_to_change(found.operator.role, path):
             await _reply(send, 403, f"role {found.operator.role} may not change {path}", request)

@@ -112,6 +112,13 @@ def settings_with_kind(kind: Any, settings: Any) -> Any:
     return settings
 
 
+def with_settings_kind(data: Any) -> Any:
+    """A raw document (a layout's device, a config document) whose `settings` take its `kind`."""
+    if isinstance(data, Mapping):
+        return {**data, "settings": settings_with_kind(data.get("kind"), data.get("settings", {}))}
+    return data
+
+
 def device_config(kind: str, settings: Mapping[str, Any]) -> DeviceConfigBase:
     """Validate settings as the config of `kind`; pydantic's ValidationError when they are not."""
     return _CONFIG_ADAPTER.validate_python(settings_with_kind(kind, settings))
@@ -133,4 +140,5 @@ __all__ = [
     "may_send",
     "settings_with_kind",
     "spec",
+    "with_settings_kind",
 ]
