@@ -24,7 +24,18 @@ from hub.users.security import client_ip
 
 
 class RateLimiter:
-    """At most `limit` hits per key within `window_s` seconds (a sliding window, in memory)."""
+    """At most `limit` hits per key within `window_s` seconds (a sliding window, in memory).
+
+    In memory, per process, by design: a hall's hub serves its pages from one process (`hub
+    run`; deploy/capacity-plan.md: ingest workers scale out, the API does not), so one process
+    sees every hit. A restart forgets the counts, which lets a client that was refused take its
+    next few tickets or complaints early; a client cannot cause a restart, and what the limits
+    guard (paper, the complaint desk's time) is not worth a write per hit. Failed logins are
+    not counted here: they are rows in the database (hub.users.accounts.authenticate), so a
+    password guesser gains nothing from a restart or from a second process. Run more than one
+    process serving these pages (behind a load balancer) and each keeps its own counts: the
+    limits multiply by the number of processes; they would then need a shared store.
+    """
 
     def __init__(
         self, limit: int, window_s: float, clock: Callable[[], float] = time.monotonic
