@@ -12,6 +12,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from hub.api.deps import EngineDep, HallsDep, NowDep
@@ -45,6 +46,26 @@ REPORT_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
+def _rows_of_days(
+    engine: Engine,
+    model: Any,
+    hall: str,
+    days: tuple[date, date],
+    *also: Any,
+    order: Any = None,
+) -> list[dict[str, Any]]:
+    """The hall's rows of `model` on the days from `days[0]` to `days[1]`, with `also`'s
+    conditions, in `order` (None: as stored)."""
+    first, last = days
+    q = select(model).where(
+        model.hall == hall, col(model.day) >= first, col(model.day) <= last, *also
+    )
+    if order is not None:
+        q = q.order_by(col(order))
+    with Session(engine) as s:
+        return [row_out(r) for r in s.exec(q).all()]
+
+
 @router.get("/{hall}/away", response_model=list[AwayPublic])
 def away_periods(
     hall: str,
@@ -52,14 +73,7 @@ def away_periods(
     days: DaysDep,
 ) -> list[dict[str, Any]]:
     """Away periods of the hall's seats (end null: still away)."""
-    first, last = days
-    with Session(engine) as s:
-        rows = s.exec(
-            select(AwayRow)
-            .where(AwayRow.hall == hall, col(AwayRow.day) >= first, col(AwayRow.day) <= last)
-            .order_by(col(AwayRow.start))
-        ).all()
-        return [row_out(r) for r in rows]
+    return _rows_of_days(engine, AwayRow, hall, days, order=AwayRow.start)
 
 
 @router.get("/{hall}/violations", response_model=list[ViolationPublic])
@@ -71,16 +85,10 @@ def violations(
     staff_id: str | None = None,
 ) -> list[dict[str, Any]]:
     """Violations with their rule id and evidence (the sign and presence timeline slice)."""
-    first, last = days
-    q = select(ViolationRow).where(
-        ViolationRow.hall == hall, col(ViolationRow.day) >= first, col(ViolationRow.day) <= last
-    )
-    if rule:
-        q = q.where(ViolationRow.rule == rule)
+    also = [ViolationRow.rule == rule] if rule else []
     if staff_id:
-        q = q.where(ViolationRow.staff_id == staff_id)
-    with Session(engine) as s:
-        return [row_out(r) for r in s.exec(q.order_by(col(ViolationRow.start))).all()]
+        also.append(ViolationRow.staff_id == staff_id)
+    return _rows_of_days(engine, ViolationRow, hall, days, *also, order=ViolationRow.start)
 
 
 @router.get("/{hall}/notices", response_model=list[NoticePublic])
@@ -90,14 +98,7 @@ def notices(
     days: DaysDep,
 ) -> list[dict[str, Any]]:
     """POST-3/POST-4 notices sent to neighbour windows."""
-    first, last = days
-    with Session(engine) as s:
-        rows = s.exec(
-            select(NoticeRow).where(
-                NoticeRow.hall == hall, col(NoticeRow.day) >= first, col(NoticeRow.day) <= last
-            )
-        ).all()
-        return [row_out(r) for r in rows]
+    return _rows_of_days(engine, NoticeRow, hall, days)
 
 
 @router.get("/{hall}/handovers", response_model=list[HandoverPublic])
@@ -107,18 +108,7 @@ def handovers(
     days: DaysDep,
 ) -> list[dict[str, Any]]:
     """The A/B handover log (rule POST-7)."""
-    first, last = days
-    with Session(engine) as s:
-        rows = s.exec(
-            select(HandoverRow)
-            .where(
-                HandoverRow.hall == hall,
-                col(HandoverRow.day) >= first,
-                col(HandoverRow.day) <= last,
-            )
-            .order_by(col(HandoverRow.at))
-        ).all()
-        return [row_out(r) for r in rows]
+    return _rows_of_days(engine, HandoverRow, hall, days, order=HandoverRow.at)
 
 
 @router.get("/{hall}/alerts", response_model=list[ComplianceAlertPublic])

@@ -228,6 +228,14 @@ def test_demo_hall_day_gives_exactly_the_rules_violations(engine: Engine) -> Non
         "/api/compliance/demo/violations", params={"day": "2026-06-10", "rule": "POST-1"}
     ).json()
     assert len(v) == 1 and v[0]["staff_id"] == "s06"
+    by_staff = client.get(
+        "/api/compliance/demo/violations", params={"day": "2026-06-10", "staff_id": "s06"}
+    ).json()
+    assert {x["staff_id"] for x in by_staff} == {"s06"} and v[0]["id"] in {
+        x["id"] for x in by_staff
+    }
+    starts = [x["start"] for x in by_staff]
+    assert starts == sorted(starts)
     kinds = [(e["kind"], e["on"]) for e in v[0]["evidence"]]
     assert ("sign", True) in kinds and ("presence", False) in kinds
     away = client.get("/api/compliance/demo/away", params={"day": "2026-06-10"}).json()
