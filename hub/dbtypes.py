@@ -3,6 +3,13 @@
 SQLite hands `DateTime(timezone=True)` values back naive and PostgreSQL in the session's zone;
 `aware()` turns either into aware UTC, and `UtcDateTime` does it on the column itself, refusing
 naive values on the way in (no naive datetime crosses a function boundary).
+
+Every timestamp column of the hub is a `UtcDateTime` (tests/hub/test_utc_columns.py checks it).
+SQLite keeps plain `DateTime` as text without its zone and compares it as text: an aware bound
+in the hall's zone (Shanghai midnight) was written as its wall time, eight hours off the stored
+UTC, and the hall's first hours fell out of "the day". The type binds every value, in queries as
+in writes, as UTC, so a caller may give the hall's own bounds; the text stored for UTC is the
+one plain `DateTime` stored (no migration; PostgreSQL's timestamptz is unchanged).
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 The roster (unit, window, active) is the staff area's `staff` table (hub.staff.tables).
 
-Timestamps are stored in UTC (`DateTime(timezone=True)`); SQLite hands them back naive, so
-read them through hub.attendance.store, which makes them aware again.
+Timestamps are `UtcDateTime` (hub.dbtypes): stored and bound as UTC, read back aware UTC,
+naive values refused, so a hall-local bound counts the hall's day on SQLite too.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from hub.dbtypes import UtcDateTime
+
 
 def _ts(*, nullable: bool = False, index: bool = False) -> sa.Column[datetime]:
-    return sa.Column(sa.DateTime(timezone=True), nullable=nullable, index=index)
+    return sa.Column(UtcDateTime, nullable=nullable, index=index)
 
 
 class AttPunch(SQLModel, table=True):

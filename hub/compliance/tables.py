@@ -2,7 +2,7 @@
 
 Derived rows (away periods, violations, handovers, seat-days) are recomputed per window-day
 from the marks; violations and notices keep a stable key so a recompute never repeats an
-alert. Timestamps are UTC `DateTime(timezone=True)`; read them back through `aware()`.
+alert. Timestamps are `UtcDateTime` (hub.dbtypes): bound as UTC, read back aware.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from hub.dbtypes import UtcDateTime
+
 
 def utc(value: datetime) -> datetime:
     """An aware datetime in UTC, as every compliance row stores it."""
@@ -22,7 +24,7 @@ def utc(value: datetime) -> datetime:
 
 
 def _ts(nullable: bool = True) -> Any:
-    return Field(default=None, sa_type=sa.DateTime(timezone=True), nullable=nullable)
+    return Field(default=None, sa_type=UtcDateTime, nullable=nullable)
 
 
 class ComplianceMark(SQLModel, table=True):

@@ -6,15 +6,14 @@ substitutes (att_substitute), approved covers (compliance_cover), the day's punc
 first per staff; those at a window's face terminal are faces seen at the seat) and the seats'
 presence marks (compliance_mark). Read-only: the ledger is derived, never stored as truth.
 
-Those tables keep plain `DateTime(timezone=True)` columns, stored as UTC; SQLite compares them
-as text, so every bound is given in UTC (`_utc`): a hall-local bound was written as its wall
-time and cut the hall's first hours (before 08:00 in Shanghai) out of the day, faces included.
+Every bound may be given in the hall's zone: the columns are `UtcDateTime` (hub.dbtypes), which
+binds UTC, as SQLite (comparing text) needs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -45,18 +44,12 @@ COVER = CoverRow.__table__  # type: ignore[attr-defined]
 MARK = ComplianceMark.__table__  # type: ignore[attr-defined]
 
 
-def _utc(*bounds: datetime) -> tuple[datetime, ...]:
-    """Bounds as UTC: the columns read here store UTC, and SQLite compares them as text."""
-    return tuple(b.astimezone(UTC) for b in bounds)
-
-
 def absences(
     conn: Connection, staff: Sequence[str], start: datetime, end: datetime
 ) -> list[Absence]:
     """Approved leave of these staff overlapping [start, end) (rule ATT-5)."""
     if not staff:
         return []
-    start, end = _utc(start, end)
     q = sa.select(
         LEAVE.c.id, LEAVE.c.staff_id, LEAVE.c.start, LEAVE.c.end, LEAVE.c.kind, LEAVE.c.office_at
     ).where(
@@ -75,7 +68,6 @@ def absences(
 def stand_ins(conn: Connection, hall: Hall, start: datetime, end: datetime) -> list[StandIn]:
     """Substitutes (ATT-7) at the hall's windows and approved covers (POST-6) in [start, end)."""
     windows = [w.id for w in hall.windows]
-    start, end = _utc(start, end)
     out: list[StandIn] = []
     q = sa.select(SUB).where(SUB.c.window.in_(windows), SUB.c.start < end, SUB.c.end > start)
     for r in conn.execute(q):
@@ -122,7 +114,6 @@ def punches(
         for d in hall.devices
         if d.kind == face_terminal.KIND and d.window is not None
     }
-    start, end = _utc(start, end)
     q = (
         sa.select(PUNCH.c.staff_id, PUNCH.c.at, PUNCH.c.device)
         .where(PUNCH.c.at >= start, PUNCH.c.at < end)

@@ -1,7 +1,7 @@
 """Fact tables: the append-only event log, dead letters, and per-device sequence tracking.
 
-Timestamps are stored in UTC (`DateTime(timezone=True)`); SQLite hands them back naive, so
-read them through `hub.events.queries`, which makes them aware again.
+Timestamps are `UtcDateTime` (hub.dbtypes): stored and bound as UTC, read back aware UTC
+(ingest writes the same naive-UTC text by hand on SQLite: hub.ingest.dbsql).
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
+
+from hub.dbtypes import UtcDateTime
 
 DEAD_LETTER_MAX_BYTES = 4096
 """How much of a refused payload a dead letter keeps (its full size is kept in `size`)."""
@@ -20,7 +22,7 @@ DEAD_LETTER_MAX_TOPIC = 512
 
 
 def _ts(*, nullable: bool = False, index: bool = False) -> sa.Column[datetime]:
-    return sa.Column(sa.DateTime(timezone=True), nullable=nullable, index=index)
+    return sa.Column(UtcDateTime, nullable=nullable, index=index)
 
 
 class Event(SQLModel, table=True):

@@ -1,7 +1,6 @@
 """Queue tables: every queue event (the facts the queue is rebuilt from) and each ticket's state.
 
-Timestamps are stored in UTC (`DateTime(timezone=True)`); SQLite hands them back naive, so
-hub.queue.store makes them aware again.
+Timestamps are `UtcDateTime` (hub.dbtypes): stored and bound as UTC, read back aware UTC.
 """
 
 from __future__ import annotations
@@ -11,9 +10,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from hub.dbtypes import UtcDateTime
+
 
 def _ts(*, nullable: bool = False) -> sa.Column[datetime]:
-    return sa.Column(sa.DateTime(timezone=True), nullable=nullable)
+    return sa.Column(UtcDateTime, nullable=nullable)
 
 
 class QueueEventRow(SQLModel, table=True):

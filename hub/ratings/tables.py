@@ -1,7 +1,7 @@
 """Ratings tables: bound ratings, refusals, follow-up tasks and their audit log, alerts, settings.
 
 One rating per service (一次一评) is enforced by a unique key (hall, day, window, ticket).
-Timestamps are UTC `DateTime(timezone=True)` read back aware through the AwareUtc type.
+Timestamps are `UtcDateTime` (hub.dbtypes, as AwareUtc): bound as UTC, read back aware.
 """
 
 from __future__ import annotations

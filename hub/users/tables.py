@@ -8,9 +8,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from hub.dbtypes import UtcDateTime
+
 
 def _ts(nullable: bool = False, index: bool = False) -> Any:
-    return Field(default=None, sa_type=sa.DateTime(timezone=True), nullable=nullable, index=index)
+    return Field(default=None, sa_type=UtcDateTime, nullable=nullable, index=index)
 
 
 class UserAccount(SQLModel, table=True):
