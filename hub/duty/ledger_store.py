@@ -7,7 +7,7 @@ first per staff; those at a window's face terminal are faces seen at the seat) a
 presence marks (compliance_mark). Read-only: the ledger is derived, never stored as truth.
 
 Every bound may be given in the hall's zone: the columns are `UtcDateTime` (hub.dbtypes), which
-binds UTC, as SQLite (comparing text) needs.
+binds UTC, as SQLite (comparing text) needs. Punches are this hall's (or imported, hall "").
 """
 
 from __future__ import annotations
@@ -108,7 +108,11 @@ def stand_ins(conn: Connection, hall: Hall, start: datetime, end: datetime) -> l
 def punches(
     conn: Connection, hall: Hall, start: datetime, end: datetime
 ) -> tuple[dict[str, datetime], list[FaceSeen]]:
-    """First punch per staff member in [start, end), and the punches at windows' terminals."""
+    """First punch per staff member in [start, end), and the punches at windows' terminals.
+
+    Only this hall's punches (and imported ones, which name no hall): on a hub serving several
+    halls another hall's punch is no arrival here, nor its terminal's face one at this seat.
+    """
     at_window = {
         d.id: (d.window, d.seat)
         for d in hall.devices
@@ -116,7 +120,7 @@ def punches(
     }
     q = (
         sa.select(PUNCH.c.staff_id, PUNCH.c.at, PUNCH.c.device)
-        .where(PUNCH.c.at >= start, PUNCH.c.at < end)
+        .where(PUNCH.c.hall.in_((hall.id, "")), PUNCH.c.at >= start, PUNCH.c.at < end)
         .order_by(PUNCH.c.at)
     )
     first: dict[str, datetime] = {}

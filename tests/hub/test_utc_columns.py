@@ -24,16 +24,19 @@ from hub.attendance.store import load_facts
 from hub.attendance.tables import AttPunch
 from hub.compliance.tables import ComplianceMark
 from hub.dbtypes import UtcDateTime
+from hub.duty.ledger_store import punches
 from hub.events.queries import events
 from hub.users.accounts import purge_attempts
 from hub.users.tables import LoginAttempt
 from models.events import EventType
+from models.layout import Device
 from tests.hub.duty.support import HALL, TZ, local
 
 MONDAY = date(2026, 12, 7)
 SUNDAY = MONDAY - timedelta(days=1)
 IN_DAY = ("00:30", "07:50")  # 16:30 and 23:50 UTC on Sunday
 PUNCH = AttPunch.__table__  # type: ignore[attr-defined]
+FACE = Device(id="w02-face", kind="face_terminal", node="pi-w02", window="w02")
 
 
 def hall_day() -> tuple[datetime, datetime]:
@@ -149,6 +152,20 @@ def test_login_attempts_forgotten_by_age(engine: Engine) -> None:
     with Session(engine) as s:
         kept = sorted(a.at for a in s.exec(select(LoginAttempt)).all())
     assert kept == expected()
+
+
+def test_ledger_punches_are_this_halls(engine: Engine) -> None:
+    """Rules RATE-2 / DUTY-1: the post ledger's arrivals and faces are its own hall's, on a hub
+    serving several halls (same staff id, same terminal name w02-face), bound in hall time."""
+    hall = HALL.model_copy(update={"devices": [*HALL.devices, FACE]})
+    add_punches(engine, "other-hall", staff="S011", device=FACE.id)
+    with engine.connect() as conn:
+        assert punches(conn, hall, *hall_day()) == ({}, [])
+    add_punches(engine, hall.id, staff="S012", device=FACE.id)
+    with engine.connect() as conn:
+        first, faces = punches(conn, hall, *hall_day())
+    assert first == {"S012": expected()[0]}
+    assert [(f.staff_id, f.at) for f in faces] == [("S012", at) for at in expected()]
 
 
 def test_events_listed_in_hall_time(engine: Engine) -> None:
