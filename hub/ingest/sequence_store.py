@@ -94,8 +94,11 @@ def update_sequences(
     claims: Mapping[tuple[str, str], int] | None = None,
     *,
     refused: Sequence[tuple[str, str, int]] = (),
-) -> None:
+) -> dict[tuple[str, str], int]:
     """Advance each device's sequence with its new facts; open and fill gaps.
+
+    Returns, per device it advanced that has no open gap now, the seq up to which every
+    fact of it is held (its last seq): `contiguous_upto` needs no query for those.
 
     `claims`: per device, the latest fact seq its heartbeats in the batch name; beyond what
     the hub holds it is a lost tail, opened as a gap (hub.ingest.sequence.claim_tail).
@@ -111,7 +114,7 @@ def update_sequences(
         refused_seqs[(hall, device)].append(seq)
     tails = {k: s for k, s in (claims or {}).items() if s > 0}
     if not seqs and not tails and not refused_seqs:
-        return
+        return {}
     keys = sorted(set(seqs) | set(tails) | set(refused_seqs))
     tracks = _load_tracks(conn, keys, now)
     reaching_back = [
@@ -125,6 +128,7 @@ def update_sequences(
     new_gaps: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     seq_rows: list[tuple[Any, ...]] = []
+    held_upto: dict[tuple[str, str], int] = {}
     updated_at = db_ts(conn.dialect.name == "sqlite")(now)
     for key in keys:
         track, row = tracks[key]
@@ -150,11 +154,15 @@ def update_sequences(
             for g in track.gaps
             if g.changed
         ]
+        last_seq = track.last_seq if track.last_seq is not None else 0
+        gaps_open = row["gaps_open"] + len(track.new_gaps) - track.filled
+        if not gaps_open:
+            held_upto[key] = last_seq
         seq_rows.append(
             (  # TRACK_COLUMNS, updated_at, then the key
-                track.last_seq if track.last_seq is not None else 0,
+                last_seq,
                 row["facts"] + len(seqs.get(key, ())),
-                row["gaps_open"] + len(track.new_gaps) - track.filled,
+                gaps_open,
                 row["gaps_total"] + len(track.new_gaps),
                 row["missing_open"] + sum(g.missing for g in track.new_gaps) - track.late,
                 row["resets"] + track.resets,
@@ -190,23 +198,32 @@ def update_sequences(
         f"UPDATE device_sequence SET {assigns} WHERE hall = {mark} AND device = {mark}",
         seq_rows,
     )
+    return held_upto
 
 
 def contiguous_upto(
-    conn: Connection, keys: Sequence[tuple[str, str]]
+    conn: Connection,
+    keys: Sequence[tuple[str, str]],
+    known: Mapping[tuple[str, str], int] | None = None,
 ) -> dict[tuple[str, str], int]:
-    """Per device: the highest seq up to which every fact is stored (below its first open gap)."""
+    """Per device: the highest seq up to which every fact is stored (below its first open gap).
+
+    `known`: what `update_sequences` of this transaction already knows (a device without an
+    open gap holds every fact up to its last seq); only the other devices are read.
+    """
+    wanted = sorted(set(keys))
+    out = {k: known[k] for k in wanted if k in known} if known else {}
+    keys = [k for k in wanted if k not in out]
     if not keys:
-        return {}
+        return out
     first_open = (
         sa.select(sa.func.min(GAP.c.from_seq))
         .where(GAP.c.hall == SEQ.c.hall, GAP.c.device == SEQ.c.device, GAP.c.filled_at.is_(None))
         .scalar_subquery()
     )
     query = sa.select(SEQ.c.hall, SEQ.c.device, SEQ.c.last_seq, SEQ.c.gaps_open, first_open).where(
-        sa.tuple_(SEQ.c.hall, SEQ.c.device).in_(sorted(set(keys)))
+        sa.tuple_(SEQ.c.hall, SEQ.c.device).in_(keys)
     )
-    out: dict[tuple[str, str], int] = {}
     for hall, device, last_seq, gaps_open, gap_from in conn.execute(query):
         upto = int(last_seq)
         if gaps_open and gap_from is not None:

@@ -323,8 +323,8 @@ def store_batch(
             key = (beat.hall, beat.device)
             claims[key] = max(claims.get(key, 0), beat.seq)
         refused = refused_fact_seqs(dead)
-        update_sequences(conn, result.new, now, result, claims, refused=refused)
+        held = update_sequences(conn, result.new, now, result, claims, refused=refused)
         result.stored_upto = contiguous_upto(
-            conn, [*((e.hall, e.device) for e in facts), *((h, d) for h, d, _ in refused)]
+            conn, [*((e.hall, e.device) for e in facts), *((h, d) for h, d, _ in refused)], held
         )
     return result

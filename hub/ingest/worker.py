@@ -49,7 +49,7 @@ from hub.ingest.acks import AckPublisher
 from hub.ingest.authorize import grants_for
 from hub.ingest.hooks import AlertSink, CommitHook, IngestBatch, Projector
 from hub.ingest.lane import RetryPolicy
-from hub.ingest.pipeline import IngestPolicy
+from hub.ingest.pipeline import BatchOutcome, IngestPolicy
 from hub.ingest.projection import Committed, Projection
 from hub.ingest.refusals import RefusalAlerts
 from hub.ingest.stats import IngestStats
@@ -408,7 +408,6 @@ class IngestWorker:
                 acked += 1
             else:
                 skipped += 1
-        self.acks.committed(outcome.stored_upto)  # after the commit, never before
         lag_ms = (time.monotonic() - batch[0].at) * 1000
         self.stats.add(
             gaps_opened=outcome.gaps_opened,
@@ -430,9 +429,17 @@ class IngestWorker:
         if outcome.refused and self.refusals is not None:
             self.refusals.note(outcome.refused)  # rule: the feed names a refused device
         wanted = self.projectors and (outcome.spans or outcome.states or outcome.heartbeat_index)
-        if not (wanted or self.commit_hooks):
-            self.stats.busy_s += time.perf_counter() - started
-            return
+        if wanted or self.commit_hooks:
+            self._hand_over(batch, outcome, received_at, bool(wanted))
+        # Each device hears what is stored after the commit, never before; after the hand-over
+        # to the projection thread, which a key press waits for and its device does not.
+        self.acks.committed(outcome.stored_upto)
+        self.stats.busy_s += time.perf_counter() - started
+
+    def _hand_over(
+        self, batch: list[_Received], outcome: BatchOutcome, received_at: datetime, project: bool
+    ) -> None:
+        """Run the commit hooks on a committed batch, then queue it for the projectors."""
         new = outcome.new or [
             parse_envelope(batch[i].payload, parse_topic(batch[i].topic)) for i in outcome.new_index
         ]
@@ -453,6 +460,5 @@ class IngestWorker:
             except Exception:
                 self.stats.add(hook_errors=1)
                 logger.exception("commit hook %s failed", type(hook).__name__)
-        self.stats.busy_s += time.perf_counter() - started
-        if wanted:  # may wait while the projection thread is far behind (back-pressure)
+        if project:  # may wait while the projection thread is far behind (back-pressure)
             self.projection.submit(Committed(committed, outcome.new_pos, outcome.spans))

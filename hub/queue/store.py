@@ -59,15 +59,26 @@ def _ticket_values(hall: str, day: str, t: Ticket) -> dict[str, Any]:
     }
 
 
+_EVENTS = QueueEventRow.__table__  # type: ignore[attr-defined]
+_ADD_EVENTS = sa.insert(_EVENTS)
+_UPSERTS: dict[tuple[str, tuple[str, ...]], Any] = {}
+"""The tickets' upsert statement per dialect and columns, built once (a key press's decision
+is on the keypad-to-display path: building it anew cost more than running it)."""
+
+
 def _upsert_tickets(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    table = QueueTicketRow.__table__  # type: ignore[attr-defined]
-    insert: Any = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(table)
-    keys = ("hall", "day", "number")
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={c: stmt.excluded[c] for c in rows[0] if c not in keys},
-    )
+    columns = tuple(rows[0])
+    stmt = _UPSERTS.get((conn.dialect.name, columns))
+    if stmt is None:
+        table = QueueTicketRow.__table__  # type: ignore[attr-defined]
+        insert: Any = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        stmt = insert(table)
+        keys = ("hall", "day", "number")
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={c: stmt.excluded[c] for c in columns if c not in keys},
+        )
+        _UPSERTS[(conn.dialect.name, columns)] = stmt
     conn.execute(stmt, rows)
 
 
@@ -111,7 +122,7 @@ def save(
             expired.append((day, ev.ticket))
         elif ev.ticket:
             touched.add(ev.ticket)
-    conn.execute(sa.insert(QueueEventRow.__table__), rows)  # type: ignore[attr-defined]
+    conn.execute(_ADD_EVENTS, rows)
     tickets = QueueTicketRow.__table__  # type: ignore[attr-defined]
     for day, number in expired:
         conn.execute(
@@ -125,14 +136,18 @@ def save(
         _upsert_tickets(conn, [_ticket_values(hall, today, t) for t in current])
 
 
+_SOURCES_SEEN = sa.select(_EVENTS.c.source).where(
+    _EVENTS.c.source.in_(sa.bindparam("ids", expanding=True))
+)
+
+
 def seen_sources(engine: Engine, sources: Iterable[str]) -> set[str]:
     """Which of these envelope ids already changed the queue (a projector re-run is a no-op)."""
     ids = list(sources)
     if not ids:
         return set()
-    with Session(engine) as s:
-        rows = s.exec(select(QueueEventRow.source).where(QueueEventRow.source.in_(ids)))  # type: ignore[union-attr]
-        return {r for r in rows if r}
+    with engine.connect() as conn:  # one statement built once: this runs for every key press
+        return {r for (r,) in conn.execute(_SOURCES_SEEN, {"ids": ids}) if r}
 
 
 QUEUE_LOCK_CLASS = 0x5155  # "QU": the first key of a hall's queue advisory lock
