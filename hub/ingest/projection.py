@@ -6,8 +6,11 @@ they were registered: a durable projector through its Lane (hub.ingest.lane: cur
 retries), any other directly (live only: device health, live pages). Every `tick_s` it also
 retries parked facts that are due, catches up lanes the log has moved past (facts another
 worker stored, or that no live batch brought) and writes cursors that lag what is applied.
-On start, every lane first catches up from its cursor: what a crash left unprojected is
-projected before anything new.
+On start, every lane first reads its cursor (a lane seen for the first time starts at the log's
+head) and only then may the worker store facts (`wait_lanes`): a fact stored before a new lane
+took its starting point would lie behind it and never be applied (issue 14: the first tickets
+and away signs of a hub whose projection thread started late were lost). Then every lane
+catches up from its cursor: what a crash left unprojected is projected before anything new.
 """
 
 from __future__ import annotations
@@ -76,6 +79,9 @@ class Projection:
         self._queue: queue.Queue[Committed | None] = queue.Queue(maxsize=QUEUE_BATCHES)
         self._thread: threading.Thread | None = None
         self._idle = threading.Event()
+        self._stopping = threading.Event()
+        self.lanes_ready = threading.Event()
+        """Set once every lane holds its cursor: the worker stores nothing before."""
         self.started = threading.Event()
 
     def lane(self, projector: Projector) -> Lane | None:
@@ -87,6 +93,13 @@ class Projection:
         self._thread = threading.Thread(target=self._run, name="ingest-projection", daemon=True)
         self._thread.start()
         return self
+
+    def wait_lanes(self, stop: threading.Event, poll_s: float = 0.5) -> bool:
+        """Wait until every lane holds its cursor (the writer's first step); False on `stop`."""
+        while not self.lanes_ready.wait(poll_s):
+            if stop.is_set() or self._stopping.is_set():
+                return False
+        return True
 
     def submit(self, committed: Committed) -> None:
         """Queue a committed batch (waits while QUEUE_BATCHES are already waiting)."""
@@ -104,6 +117,7 @@ class Projection:
 
     def stop(self, timeout: float = 30.0) -> None:
         """Project what is queued, then end the thread."""
+        self._stopping.set()
         if self._thread is None:
             return
         self._queue.put(None)
@@ -112,10 +126,22 @@ class Projection:
 
     # -- the thread ----------------------------------------------------------------------
 
+    def _start_lanes(self) -> None:
+        """Read (or make) every lane's cursor, trying again each tick while the database is
+        away; then the worker may store facts."""
+        while not self._stopping.is_set():
+            for lane in self.lanes.values():
+                self._guard(lane.name, lane.start)
+            if all(lane.started for lane in self.lanes.values()):
+                self.lanes_ready.set()
+                return
+            self._stopping.wait(self.tick_s)
+
     def _run(self) -> None:
-        for lane in self.lanes.values():
-            self._guard(lane.name, lane.start)
-            self._guard(lane.name, lane.catch_up)
+        self._start_lanes()
+        if self.lanes_ready.is_set():
+            for lane in self.lanes.values():
+                self._guard(lane.name, lane.catch_up)
         self.started.set()
         next_tick = time.monotonic() + self.tick_s
         while True:

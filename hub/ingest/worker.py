@@ -344,6 +344,8 @@ class IngestWorker:
             here = InlineWriter(self.engine, self._stopping.wait, self.policy)
         inflight: deque[tuple[list[_Received], datetime]] = deque()
         try:
+            if not self.projection.wait_lanes(self._stopping):  # issue 14: lanes start first
+                return
             while True:
                 if inflight and not self._inbox and self._result_first(writer):
                     self._finish_safely(writer, *inflight.popleft())

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import paho.mqtt.client as mqtt
 import pytest
+from sqlalchemy.engine import Engine
 
 from models.envelope import Envelope, make_envelope
 from models.events import AwaySign, Liveness, Punch
@@ -90,3 +91,17 @@ def publisher(broker: Broker) -> Iterator[Publisher]:
     pub = Publisher(broker)
     yield pub
     pub.close()
+
+
+@pytest.fixture
+def pg_engine() -> Iterator[Engine]:
+    """A fresh migrated PostgreSQL database for this test (tests of PostgreSQL only)."""
+    from hub.db import make_engine, migrate
+    from tests.support.pg import create_database, drop_database
+
+    name, url = create_database()
+    eng = make_engine(url)
+    migrate(eng)
+    yield eng
+    eng.dispose()
+    drop_database(name)

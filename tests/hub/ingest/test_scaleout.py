@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -128,20 +127,6 @@ def two_workers_one_killed(
     assert called_numbers == sorted(called_numbers)  # called in the order they were issued
     assert len(set(called_numbers)) == len(called_numbers)
     assert logs["a"].read_text().count("ingest ready") == 2  # killed once, back once
-
-
-@pytest.fixture
-def pg_engine() -> Iterator[Engine]:
-    """A fresh migrated PostgreSQL database for this test."""
-    from hub.db import make_engine, migrate
-    from tests.support.pg import create_database, drop_database
-
-    name, url = create_database()
-    eng = make_engine(url)
-    migrate(eng)
-    yield eng
-    eng.dispose()
-    drop_database(name)
 
 
 def test_two_queues_of_one_hall_never_decide_at_once(pg_engine: Engine) -> None:
