@@ -42,6 +42,13 @@ class IngestBatch:
     """Per (hall, device) that sent facts in the batch (new or repeated): a seq up to which the
     log holds every fact of that device, as of this batch's commit (conservative: a sequence
     gap that is only partly filled still counts as open from its first seq)."""
+    received: Mapping[str, datetime] = field(default_factory=dict)
+    """Facts read back from the log (a lane catching up or retrying): when each reached the
+    hub, by event id. A live batch's facts all reached it at `received_at`."""
+
+    def received_of(self, env: Envelope) -> datetime | None:
+        """When a fact of this batch reached the hub (None if not known)."""
+        return self.received.get(env.id, self.received_at)
 
 
 class Projector(Protocol):

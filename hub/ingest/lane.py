@@ -225,6 +225,9 @@ class Lane:
         """
         ready: list[tuple[int, Envelope]] = []
         parked: list[lanes.Retry] = []
+        received = {  # a fact read back keeps the time it reached the hub (not the catch-up's)
+            item.event_id: item.received_at for _, item in items if isinstance(item, StoredFact)
+        }
         for pos, item in items:
             env = item if isinstance(item, Envelope) else item.envelope
             if env is None:  # a stored fact that no longer parses
@@ -242,13 +245,15 @@ class Lane:
             events = tuple(e for e in live.events if e.type.value not in self.types or e.id in go)
             first = IngestBatch(events, live.states, received_at)
         else:
-            first = IngestBatch(tuple(env for _, env in ready), received_at=received_at)
+            events = tuple(env for _, env in ready)
+            first = IngestBatch(events, received_at=received_at, received=received)
         if (first.events or first.states) and not self._try(first) and ready:
             for pos, env in ready:  # one at a time, to find the fact(s) it fails on
                 if self.key_of(env) in self.parked:
                     parked.append(self._waiting(pos, env))
                 else:
-                    self._try(IngestBatch((env,), received_at=received_at), parked, pos)
+                    one = IngestBatch((env,), received_at=first.received_of(env))
+                    self._try(one, parked, pos)
         lanes.park(self.engine, parked)
         self.retries = self.retries or bool(parked)
 
@@ -324,7 +329,8 @@ class Lane:
         error = "stored fact missing" if fact is None else (fact.problem or "")
         if env is not None:
             try:
-                self.projector.project(self.engine, IngestBatch(events=(env,)))
+                again = IngestBatch(events=(env,), received_at=fact.received_at if fact else None)
+                self.projector.project(self.engine, again)
                 lanes.drop_retry(self.engine, self.name, row.event_id)
                 if row.alerted_at is not None and self.alerts is not None and fact is not None:
                     self.alerts.clear_alert(fact.hall, fact.device, self.alert_kind)

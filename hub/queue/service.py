@@ -199,14 +199,16 @@ class QueueProjector:
         seen = store.seen_sources(self.db, (e.id for e in wanted))
         for env in wanted:
             if env.id not in seen:
-                self.handle_envelope(env)
+                self.handle_envelope(env, batch.received_of(env))
 
-    def handle_envelope(self, env: Envelope) -> Outcome:
+    def handle_envelope(self, env: Envelope, received_at: datetime | None = None) -> Outcome:
         """One kiosk or keypad fact; the hub's clock times every queue change.
 
-        A key press that reaches the hub more than `stale_call_s` after it was made (a keypad
-        that was offline) is refused: replaying old "next" presses would call citizens who
-        are not being served.
+        A key press that reaches the hub (`received_at`; now, if not given) more than
+        `stale_call_s` after it was made (a keypad that was offline) is refused: replaying old
+        "next" presses would call citizens who are not being served. A press that reached the
+        hub in time is decided however late the hub gets to it (a catch-up after a crash, a
+        busy second worker): the hub's own delay never drops a press (issue 14).
         """
         now = self.clock()
         body = env.body
@@ -215,7 +217,7 @@ class QueueProjector:
                 body.service, now, green=body.green_channel, source=env.id, kiosk=env.device
             )
         assert isinstance(body, CallRequest)
-        age = (now - env.ts).total_seconds()
+        age = ((received_at or now) - env.ts).total_seconds()
         if env.synced and age > self.stale_call_s:
             self.refusals += 1
             logger.warning(

@@ -218,11 +218,14 @@ def kill_during_burst(
                 got.signs,
             )
 
+        last_ready = time.monotonic()
         try:
             wait_until(done, 300, "every fact stored and projected")
         except AssertionError as exc:  # say what was missing, not only that time ran out
             raise AssertionError(f"{exc}: {outcome(engine, envs, log)}") from exc
-        return outcome(engine, envs, log)
+        got = outcome(engine, envs, log)
+        print(f"kill rig: {got} {time.monotonic() - last_ready:.1f} s after the last start")
+        return got
     finally:
         devices.close()
         kill(hub)

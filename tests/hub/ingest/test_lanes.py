@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -181,3 +181,30 @@ def test_a_busy_lane_writes_its_cursor_on_its_tick_and_a_new_process_applies_the
     fresh.broken = False
     Lane(fresh, sqlite_engine, policy=RetryPolicy(), alerts=None, stats=IngestStats()).catch_up()
     assert fresh.ids() == []
+
+
+def test_facts_caught_up_from_the_log_keep_the_time_they_reached_the_hub(
+    sqlite_engine: Engine,
+) -> None:
+    """A catch-up hands each fact its own receipt time (the queue judges a key press's age by
+    it, not by when a restarted hub gets to it)."""
+
+    class Receipts(Flaky):
+        def __init__(self) -> None:
+            super().__init__()
+            self.broken = False
+            self.when: dict[str, datetime | None] = {}
+
+        def project(self, engine: Engine, batch: IngestBatch) -> None:
+            super().project(engine, batch)
+            self.when.update({e.id: batch.received_of(e) for e in batch.events})
+
+    seen = Receipts()
+    lane = Lane(seen, sqlite_engine, policy=RetryPolicy(), alerts=None, stats=IngestStats())
+    lane.start()
+    base = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    envs = [punch(seq=s, staff=f"S00{s}") for s in range(1, 4)]
+    for minutes, env in enumerate(envs):
+        store_batch(sqlite_engine, [env], [], base + timedelta(minutes=minutes))
+    assert lane.catch_up() == 3
+    assert seen.when == {e.id: base + timedelta(minutes=m) for m, e in enumerate(envs)}

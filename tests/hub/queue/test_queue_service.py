@@ -175,6 +175,21 @@ def test_a_stale_key_press_is_not_replayed(sqlite_engine: Engine) -> None:
     assert p.refusals == 1
 
 
+def test_a_key_press_that_reached_the_hub_in_time_is_decided_however_late(
+    sqlite_engine: Engine,
+) -> None:
+    """Issue 14: the hub's own delay (a catch-up after a crash, a busy worker) never makes a
+    press stale; its age is taken when it reached the hub (the batch's receipt time)."""
+    p = QueueProjector(sqlite_engine, RecordingSender(), HALL, clock=clock)
+    feed(p, sqlite_engine, env("hall-kiosk", TicketIssued(service="social"), 0))
+    press = env("w01-keypad", CallRequest(window="w01", action=CallAction.NEXT), 1)
+    received = _now["t"]
+    _now["t"] = T0 + timedelta(minutes=10)  # decided 9 minutes after it reached the hub
+    p.project(sqlite_engine, IngestBatch(events=(press,), received={press.id: received}))
+    assert p.queue.tickets["A001"].state is TicketState.CALLED
+    assert p.refusals == 0
+
+
 def test_the_halls_closing_time_stops_new_tickets_and_serves_those_taken(
     sqlite_engine: Engine,
 ) -> None:
