@@ -1,7 +1,8 @@
 """kill -9 between commit and projection: every derived record appears, nothing twice (issue 14).
 
-The default run kills the hub three times on SQLite; `pytest -m bench` runs the full test, ten
-kills during a longer burst, on SQLite and PostgreSQL.
+The default run kills the hub once on SQLite (tests/hub/ingest/test_log_order.py covers the
+PostgreSQL cause deterministically); `pytest -m bench` runs the full test, ten kills during a
+burst of 2,000 facts, on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from tests.hub.ingest.killrig import kill_during_burst
 from tests.support.broker import Broker
 
 
-def _check(result: object) -> None:
+def _check(result: object, *, caught_up: bool = True) -> None:
     from tests.hub.ingest.killrig import Outcome
 
     assert isinstance(result, Outcome)
@@ -23,16 +24,18 @@ def _check(result: object) -> None:
     assert result.punch_records == result.punches
     assert result.sign_marks == result.signs
     assert result.days > 0  # the punches were judged into day records
-    # the kills struck facts that were stored but not projected: the restarts caught them up
-    assert result.catch_ups >= 1, result
+    if caught_up:  # ten kills always strike facts stored but not yet projected: caught up
+        assert result.catch_ups >= 1, result
 
 
-@pytest.mark.timeout(600)  # four hub starts: minutes on a loaded host
-def test_three_kills_during_a_burst_lose_no_derived_record(
+@pytest.mark.timeout(600)  # two hub starts: a minute on a loaded host
+def test_a_kill_during_a_burst_loses_no_derived_record(
     sqlite_engine: Engine, broker: Broker, tmp_path: Path
 ) -> None:
+    """The default run's short version: one kill (a hub start is ~15 s at load 15)."""
     url = sqlite_engine.url.render_as_string(hide_password=False)
-    _check(kill_during_burst(sqlite_engine, url, broker, tmp_path, facts=400, kills=3))
+    result = kill_during_burst(sqlite_engine, url, broker, tmp_path, facts=200, kills=1)
+    _check(result, caught_up=False)
 
 
 @pytest.mark.bench

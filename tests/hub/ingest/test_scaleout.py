@@ -107,7 +107,13 @@ def two_workers_one_killed(
         try:
             wait_until(lambda: decided() == (tickets, calls), 180, "every decision")
         except AssertionError as exc:
-            raise AssertionError(f"{exc}: (issued, called) = {decided()}") from exc
+            said = "\n".join(  # what the hubs said about refused or late facts
+                f"{w}: {line[:200]}"
+                for w, path in logs.items()
+                for line in path.read_text(errors="replace").splitlines()
+                if "not replayed" in line or "refused" in line or "caught up" in line
+            )
+            raise AssertionError(f"{exc}: (issued, called) = {decided()}\n{said}") from exc
         print(  # the bench's figure (pytest -s)
             f"scale-out: {tickets} tickets and {calls} calls decided "
             f"{time.monotonic() - published:.1f} s after the last was acked"
