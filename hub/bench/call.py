@@ -7,12 +7,16 @@ before and after the calls; `p50_ratio`/`p99_ratio` say what hallkeeper's code a
 The path measured: a keypad frame written into the keypad's pseudo-terminal -> keypad driver
 -> edge outbox -> MQTT (QoS 1) -> hub ingest (stored, acked) -> QueueProjector (stored) ->
 DisplayText command over MQTT -> edge runtime -> display driver -> RS-485 frame read by the
-display's pseudo-terminal peer. Everything real: a private broker, SQLite, the demo hall.
+display's pseudo-terminal peer. Everything real: a private broker, SQLite, the demo hall. The
+counter's agent runs in a process of its own, as on the counter's Pi (`call_edge`); with
+`edge_process=False` it shares the hub's interpreter (and its lock), which a hall never does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import multiprocessing
 import os
 import queue
 import sqlite3
@@ -24,12 +28,12 @@ from pathlib import Path
 from statistics import quantiles
 from typing import Any
 
-from hub.bench import private_mosquitto
+from hub.bench import call_edge, private_mosquitto
 
 logger = logging.getLogger(__name__)
 DEMO = Path(__file__).resolve().parents[2] / "firmware_cfg" / "halls" / "demo"
 WINDOW = "w03"
-KEYPAD, DISPLAY = "w03-keypad", "w03-led"
+KEYPAD, DISPLAY = call_edge.KEYPAD, call_edge.DISPLAY
 TARGET_P99_MS = 20
 """Issue 14: keypad to display within 20 ms at the 99th percentile, with either ingest writer."""
 
@@ -46,6 +50,7 @@ class CallRig:
         batch_ms: float = 0.0,
         outbox_sync: str = "full",
         writer: str = "auto",
+        edge_process: bool = True,
     ) -> None:
         from models.layout import load_hall
 
@@ -55,12 +60,14 @@ class CallRig:
         self.batch_ms = batch_ms
         self.outbox_sync = outbox_sync
         self.writer = writer
+        self.edge_process = edge_process
         self.hall = load_hall(DEMO)
         self._parts: list[Any] = []
         self._shown = threading.Event()
         self.projector: Any = None
         self.ingest: Any = None
         self.agent: Any = None
+        self._pi: Any = None
 
     def start(self, timeout: float = 20.0) -> CallRig:
         """Start the hub side, then the counter's agent; wait until both are subscribed."""
@@ -89,6 +96,9 @@ class CallRig:
         self.ingest = ingest
         if not ingest.wait_ready(timeout):
             raise TimeoutError("hub ingest did not subscribe")
+        if self.edge_process:
+            self._start_pi(timeout)
+            return self
         settings = AgentSettings(
             broker_url=self.broker_url,
             data_dir=self.work / "edge",
@@ -96,7 +106,7 @@ class CallRig:
             outbox_sync=self.outbox_sync,
             heartbeat_s=3600,
         )
-        self.agent = Agent(self.hall, "pi-w03", settings, devices=[KEYPAD, DISPLAY]).start()
+        self.agent = Agent(self.hall, call_edge.PI, settings, devices=[KEYPAD, DISPLAY]).start()
         self._parts.append(self.agent)
         for dev in (KEYPAD, DISPLAY):
             if dev in self.agent.skipped:
@@ -105,6 +115,28 @@ class CallRig:
                 raise TimeoutError(f"{dev} did not connect")
         self.display_peer.on_show = lambda _show: self._shown.set()
         return self
+
+    def _start_pi(self, timeout: float) -> None:
+        """The counter's agent in its own process (`call_edge.serve`); wait until it is up."""
+        ctx = multiprocessing.get_context("spawn")
+        mine, theirs = ctx.Pipe()
+        args = (theirs, str(DEMO), self.broker_url, str(self.work), self.outbox_sync)
+        proc = ctx.Process(target=call_edge.serve, args=args, name="bench-pi-w03", daemon=True)
+        proc.start()
+        self._pi = mine
+        self._parts.append(_Pi(proc, mine))
+        if not mine.poll(timeout + 30):  # a spawned interpreter imports the edge first
+            raise TimeoutError("the counter's agent did not start")
+        state, detail = mine.recv()
+        if state != "ready":
+            raise RuntimeError(detail)
+
+    def last_display(self) -> str:
+        """The counter display's first line."""
+        if self._pi is not None:
+            self._pi.send("shown")
+            return str(self._pi.recv())
+        return str(self.display_peer.lines.get(0, ""))
 
     @property
     def keypad_peer(self) -> Any:
@@ -123,6 +155,12 @@ class CallRig:
 
     def call_next(self, timeout: float = 10.0) -> float:
         """Press "next" on the keypad; milliseconds until the display frame arrives."""
+        if self._pi is not None:
+            self._pi.send("call")
+            took = self._pi.recv() if self._pi.poll(timeout + 5) else None
+            if took is None:
+                raise TimeoutError("the display frame did not arrive")
+            return float(took)
         self._shown.clear()
         t0 = time.perf_counter()
         self.keypad_peer.press("next")
@@ -138,6 +176,21 @@ class CallRig:
                 part.stop()
             except Exception:
                 logger.exception("bench part did not stop cleanly")
+
+
+class _Pi:
+    """The counter's agent process, stopped as a part of the rig."""
+
+    def __init__(self, proc: Any, conn: Any) -> None:
+        self.proc, self.conn = proc, conn
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):  # the agent may be gone already
+            self.conn.send("stop")
+        self.proc.join(15)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(5)
 
 
 def _durable_log(path: Path) -> sqlite3.Connection:
@@ -221,6 +274,7 @@ def run(
     batch_ms: float = 0.0,
     outbox_sync: str = "full",
     writer: str = "auto",
+    edge_process: bool = True,
 ) -> dict[str, Any]:
     """Measure `calls` keypad-to-display round trips; returns the figures."""
     with tempfile.TemporaryDirectory(prefix="hk-bench-call-") as tmp:
@@ -233,6 +287,7 @@ def run(
                 batch_ms=batch_ms,
                 outbox_sync=outbox_sync,
                 writer=writer,
+                edge_process=edge_process,
             ).start()
             writer_used = rig.ingest.writer_mode
             try:
@@ -244,7 +299,7 @@ def run(
                 baseline = durable_round_trips(url, work, calls // 2)
                 samples = [rig.call_next() for _ in range(calls)]
                 baseline += durable_round_trips(url, work, calls - calls // 2)
-                shown = rig.display_peer.lines.get(0, "")
+                shown = rig.last_display()
             finally:
                 rig.stop()
     cuts = quantiles(samples, n=100, method="inclusive")
@@ -259,6 +314,7 @@ def run(
         "outbox_sync": outbox_sync,
         "batch_ms": batch_ms,
         "writer": writer_used,
+        "edge": "own process" if edge_process else "in the hub's process",
         "baseline_p50_ms": round(base[49], 2),
         "baseline_p99_ms": round(base[98], 2),
         "p50_ratio": round(cuts[49] / base[49], 2),

@@ -79,6 +79,11 @@ def call(
     writer: str = typer.Option(
         "auto", help="Ingest writer: auto (the hub's default), thread or process."
     ),
+    edge_process: bool = typer.Option(
+        True,
+        "--edge-process/--one-process",
+        help="The counter's agent in its own process, as on its Pi (default), or in the hub's.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON line."),
 ) -> None:
     """Keypad "call next" frame (pty) -> broker -> hub queue -> counter display frame (pty)."""
@@ -90,6 +95,7 @@ def call(
             batch_ms=batch_ms,
             outbox_sync=outbox_sync,
             writer=writer,
+            edge_process=edge_process,
         ),
         as_json,
     )
