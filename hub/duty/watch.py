@@ -1,5 +1,6 @@
-"""The live side of the post ledger: each seat's holder now, pushed to the seat's rating device
-on every change of holder (rule RATE-2), and the ledger's flags raised as alerts (ATT-7, POST-6,
+"""The live side of the post ledger: each seat's holder now, and the seat's rating device told
+who is on post (hub.ratings.showing: the one ratings bind to) on every change of holder or of
+the face at the window (rule RATE-2), and the ledger's flags raised as alerts (ATT-7, POST-6,
 DUTY-1, RATE-2). Run after each ingest batch that brings a punch or presence, and by the
 duty ticker (time alone changes holders: opening, the start and end of a leave). A rating
 device whose state comes (back) online is shown its seats' holders again (it missed the pushes
@@ -20,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -28,23 +29,19 @@ from sqlalchemy.engine import Connection, Engine
 from hub.commands import CommandSender
 from hub.duty.flag_alerts import raise_flags
 from hub.duty.hallctx import HallDuty, utc_now
+from hub.duty.ledger import LedgerDay
 from hub.duty.ledger_store import hall_duty, ledger_day
 from hub.duty.tables import SeatHolderRow
 from hub.ingest.hooks import IngestBatch
-from hub.queue.tables import QueueEventRow
-from hub.staff.tables import Staff
-from models.commands import ShowServing
+from hub.ratings.showing import show_serving
+from hub.ratings.store import present_at
 from models.devices import rating_device
 from models.events import EventType
 from models.layout import Hall
 
 logger = logging.getLogger(__name__)
 HOLDER = SeatHolderRow.__table__  # type: ignore[attr-defined]
-QUEUE = QueueEventRow.__table__  # type: ignore[attr-defined]
-STAFF = Staff.__table__  # type: ignore[attr-defined]
 WATCHED = frozenset({EventType.PUNCH, EventType.PRESENCE})
-SERVING_KINDS = ("called", "started")
-SHOWN_KINDS = (*SERVING_KINDS, "finished", "skipped", "no_show", "parked", "transferred")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,22 +54,6 @@ class Change:
     basis: str
     device: str | None
     command_id: str | None
-
-
-def serving_ticket(conn: Connection, hall: str, window: str, day: date) -> str | None:
-    """The ticket a window serves now (its last queue change that day), else None."""
-    row = conn.execute(
-        sa.select(QUEUE.c.kind, QUEUE.c.ticket)
-        .where(
-            QUEUE.c.hall == hall,
-            QUEUE.c.day == day.isoformat(),
-            QUEUE.c.window == window,
-            QUEUE.c.kind.in_(SHOWN_KINDS),
-        )
-        .order_by(QUEUE.c.seq.desc())
-        .limit(1)
-    ).first()
-    return row[1] if row is not None and row[0] in SERVING_KINDS else None
 
 
 def rating_devices(hall: Hall, seat: str, window: str) -> list[str]:
@@ -106,6 +87,7 @@ class SeatWatch:
         self._guard = threading.Lock()
         self._last: dict[str, float] = {}  # hall -> monotonic time its last round began
         self._trailing: dict[str, threading.Timer] = {}
+        self._shown: dict[tuple[str, str], str | None] = {}  # (hall, seat) -> staff last shown
 
     def project(self, engine: Engine, batch: IngestBatch) -> None:
         """Re-read the holders of every hall a punch or presence of the batch belongs to
@@ -187,9 +169,10 @@ class SeatWatch:
                 staff, basis = (h.staff_id, h.basis.value) if h else (None, "vacant")
                 old = known.get(seat)
                 if old is not None and (old.staff_id, old.basis) == (staff, basis):
-                    if old.pushed_at is None and self._has_device(hd, seat, window):
-                        # rule RATE-2: stored but never told (a crash or a failed send
-                        # between the two): tell the device now
+                    if self._has_device(hd, seat, window) and (
+                        old.pushed_at is None  # stored but never told (a crash, a failed send)
+                        or self._face_moved(conn, hd, ledger, seat, window, now, old.staff_id)
+                    ):  # rule RATE-2: tell the device now
                         changed.append((seat, window, staff, basis, old.staff_id))
                     continue
                 since = h.start if h else now
@@ -208,8 +191,22 @@ class SeatWatch:
                 )
                 changed.append((seat, window, staff, basis, old.staff_id if old else None))
             raise_flags(conn, hd, ledger, now)  # rules ATT-7, POST-6, DUTY-1, RATE-2
-        out = [self._push(engine, hd, day, *c) for c in changed]
-        return out
+        return [self._push(engine, hd, ledger, now, *c) for c in changed]
+
+    def _face_moved(
+        self,
+        conn: Connection,
+        hd: HallDuty,
+        ledger: LedgerDay,
+        seat: str,
+        window: str,
+        now: datetime,
+        holder: str | None,
+    ) -> bool:
+        """Rule RATE-2: whether the person on post (a face at the window since the holding
+        began, else the holder) is no longer the one the seat's rating device was last shown."""
+        who = present_at(conn, hd.hall, seat, window, now, ledger).staff_id
+        return who != self._shown.get((hd.id, seat), holder)
 
     def _has_device(self, hd: HallDuty, seat: str, window: str) -> bool:
         """Whether a push of this seat's holder has anywhere to go."""
@@ -224,7 +221,7 @@ class SeatWatch:
             return 0
         hd = hall_duty(hall)
         seats = [(s, w) for s, w in hd.seats() if device in rating_devices(hall, s, w)]
-        day = hd.local_day(self.clock())
+        now = self.clock()
         sent = 0
         with engine.connect() as conn:
             held = {
@@ -232,19 +229,13 @@ class SeatWatch:
             }
             bodies = []
             for seat, window in seats:
-                row = held.get(seat)
-                if row is None:
+                if seat not in held:
                     continue  # never pushed yet: the next round pushes it as a change
-                name = conn.execute(
-                    sa.select(STAFF.c.name).where(STAFF.c.staff_id == row.staff_id)
-                ).scalar()
-                ticket = serving_ticket(conn, hall.id, window, day)
-                bodies.append(
-                    ShowServing(seat=seat, staff_id=row.staff_id, name=name or None, ticket=ticket)
-                )
+                bodies.append(show_serving(conn, hall, seat, window, now))  # rule RATE-2
         for body in bodies:
             try:
                 self.sender.send(hall.id, device, body)
+                self._shown[(hall.id, body.seat)] = body.staff_id
                 sent += 1
             except Exception:  # a device command must never stop the ledger (DEV-4)
                 logger.exception("ShowServing to %s not sent", device)
@@ -254,22 +245,24 @@ class SeatWatch:
         self,
         engine: Engine,
         hd: HallDuty,
-        day: date,
+        ledger: LedgerDay,
+        now: datetime,
         seat: str,
         window: str,
         staff: str | None,
         basis: str,
         before: str | None,
     ) -> Change:
-        """Rule RATE-2: the seat's rating device shows the new holder's name and number."""
+        """Rule RATE-2: the seat's rating device shows who is on post, the one ratings bind to
+        (hub.ratings.showing: the new holder, unless another face punched at the window since)."""
         devices = rating_devices(hd.hall, seat, window)
         command_id = device = None
         with engine.begin() as conn:
-            name = conn.execute(sa.select(STAFF.c.name).where(STAFF.c.staff_id == staff)).scalar()
-            ticket = serving_ticket(conn, hd.id, window, day)
-        logger.info("seat %s/%s: %s -> %s (%s)", hd.id, seat, before, staff, basis)
+            body = show_serving(conn, hd.hall, seat, window, now, ledger)
+        logger.info(
+            "seat %s/%s: %s -> %s (%s), shown %s", hd.id, seat, before, staff, basis, body.staff_id
+        )
         for device in devices:
-            body = ShowServing(seat=seat, staff_id=staff, name=name or None, ticket=ticket)
             if self.sender is None:
                 continue
             try:
@@ -277,6 +270,7 @@ class SeatWatch:
             except Exception:  # a device command must never stop the ledger (DEV-4)
                 logger.exception("ShowServing to %s not sent", device)
                 continue
+            self._shown[(hd.id, seat)] = body.staff_id
             with engine.begin() as conn:
                 conn.execute(
                     sa.update(HOLDER)

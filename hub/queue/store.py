@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -208,3 +208,26 @@ def events_between(engine: Engine, hall: str, start_day: str, end_day: str) -> l
             .order_by(col(QueueEventRow.seq))
         ).all()
         return [to_event(r) for r in rows]
+
+
+SERVING_KINDS = ("called", "started")
+"""Queue changes after which a window serves the ticket."""
+SHOWN_KINDS = (*SERVING_KINDS, "finished", "skipped", "no_show", "parked", "transferred")
+"""Queue changes that change what a window's rating device shows (RATE-2)."""
+
+
+def serving_ticket(conn: Connection, hall: str, window: str, day: date) -> str | None:
+    """The ticket a window serves now (its last shown queue change that day), else None."""
+    q = QueueEventRow.__table__  # type: ignore[attr-defined]
+    row = conn.execute(
+        sa.select(q.c.kind, q.c.ticket)
+        .where(
+            q.c.hall == hall,
+            q.c.day == day.isoformat(),
+            q.c.window == window,
+            q.c.kind.in_(SHOWN_KINDS),
+        )
+        .order_by(q.c.seq.desc())
+        .limit(1)
+    ).first()
+    return row[1] if row is not None and row[0] in SERVING_KINDS else None

@@ -25,11 +25,12 @@ from sqlalchemy.exc import IntegrityError
 from hub.attendance.calendar import WorkCalendar
 from hub.commands import CommandSender
 from hub.contact_key import opens_as_phone
-from hub.duty.watch import serving_ticket
 from hub.ingest.hooks import IngestBatch
+from hub.queue.store import SHOWN_KINDS
 from hub.ratings import store
 from hub.ratings.engine import Binding, Refusal, bind
 from hub.ratings.followup import open_followup, raise_alert, redact_fact
+from hub.ratings.showing import show_serving
 from hub.ratings.tables import RatingRow, RefusalRow
 from models.commands import ShowServing
 from models.devices import rating_device
@@ -90,13 +91,12 @@ class RatingProjector:
             if not changes:
                 return 0
             self.cursor = changes[-1]["seq"]
-            latest: dict[str, str | None] = {}
+            windows: dict[str, None] = {}  # in the order of each window's last change
             for ch in changes:
-                if ch["window"] and ch["kind"] in store.SHOWN_KINDS:
-                    latest.pop(ch["window"], None)  # keep the order of the last change
-                    serving = ch["kind"] in ("called", "started")
-                    latest[ch["window"]] = ch["ticket"] if serving else None
-            bodies = [b for w, t in latest.items() for b in self._bodies(conn, w, t)]
+                if ch["window"] and ch["kind"] in SHOWN_KINDS:
+                    windows.pop(ch["window"], None)
+                    windows[ch["window"]] = None
+            bodies = [b for w in windows for b in self._bodies(conn, w)]
         linked = [c for c in changes if c["kind"] == "case_linked" and c["ticket"]]
         if linked:  # rule RATE-1: a case number given after the rating still binds to it
             with self.db.begin() as conn:
@@ -115,31 +115,18 @@ class RatingProjector:
         window = self._window(device)
         if found is None or found.kind != rating_device.KIND or window is None:
             return 0
-        day = self.clock().astimezone(self.tz).date()
         with self.lock, self.db.connect() as conn:
-            ticket = serving_ticket(conn, self.hall.id, window, day)
-            body = self._body(conn, found.seat or window, window, ticket)
+            body = show_serving(conn, self.hall, found.seat or window, window, self.clock())
         self.shown = [*self.shown[-49:], body]
         return int(self._send(device, body))
 
-    def _bodies(self, conn: Connection, window: str, ticket: str | None) -> list[ShowServing]:
+    def _bodies(self, conn: Connection, window: str) -> list[ShowServing]:
+        """What each rating device of `window` shows now (hub.ratings.showing, RATE-2)."""
         return [
-            self._body(conn, dev.seat or window, window, ticket)
+            show_serving(conn, self.hall, dev.seat or window, window, self.clock())
             for dev in self.hall.devices
             if dev.kind == rating_device.KIND and self._window(dev.id) == window
         ]
-
-    def _body(self, conn: Connection, seat: str, window: str, ticket: str | None) -> ShowServing:
-        """Who is on post at `seat` now (RATE-2), the ticket, the dimensions asked (RATE-1)."""
-        present = store.present_at(conn, self.hall, seat, window, self.clock())
-        name = store.staff_name(conn, present.staff_id)
-        return ShowServing(
-            seat=seat,
-            staff_id=present.staff_id,
-            name=name or None,
-            ticket=ticket,
-            dimensions=list(store.load_settings(conn, self.hall.id).dimensions),
-        )
 
     def show(self, body: ShowServing) -> None:
         """Send one ShowServing to the rating device of its seat."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -20,13 +20,14 @@ from hub.staff.tables import Staff
 from models.devices import face_terminal
 from models.layout import Hall
 
+if TYPE_CHECKING:
+    from hub.duty.ledger import LedgerDay
+
 QUEUE = QueueEventRow.__table__  # type: ignore[attr-defined]
 EVENT = Event.__table__  # type: ignore[attr-defined]
 STAFF = Staff.__table__  # type: ignore[attr-defined]
 SETTINGS = RatingSettingsRow.__table__  # type: ignore[attr-defined]
 RATING = RatingRow.__table__  # type: ignore[attr-defined]
-SHOWN_KINDS = ("called", "started", "finished", "skipped", "no_show", "parked", "transferred")
-"""Queue changes that change what a window's rating device shows."""
 
 
 def load_settings(conn: Connection, hall: str) -> RatingSettings:
@@ -52,13 +53,21 @@ def window_of(hall: Hall, seat: str) -> str | None:
     return None
 
 
-def present_at(conn: Connection, hall: Hall, seat: str, window: str, at: datetime) -> OnPost:
+def present_at(
+    conn: Connection,
+    hall: Hall,
+    seat: str,
+    window: str,
+    at: datetime,
+    ledger: LedgerDay | None = None,
+) -> OnPost:
     """Who is on post at `seat` at `at` (RATE-2): the post ledger's holder (hub.duty: roster, B
     takeover, substitute, cover), unless a face punched at the window's terminal since that
-    holding began (who is actually there); a face seen before a handover does not outlast it."""
+    holding began (who is actually there); a face seen before a handover does not outlast it.
+    `ledger`: that day's post ledger when the caller has built it already (the duty watch)."""
     from hub.duty.ledger_store import holder_at
 
-    held = holder_at(conn, hall, seat, at)
+    held = ledger.holder_at(seat, at) if ledger is not None else holder_at(conn, hall, seat, at)
     terminals = [d.id for d in hall.devices if d.kind == face_terminal.KIND and d.window == window]
     punched = None
     if terminals:
