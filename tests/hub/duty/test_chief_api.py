@@ -222,7 +222,10 @@ def test_every_change_of_holder_is_pushed_to_the_seats_rating_device(
     watch = app.state.duty_watch
     watch.sync_all(sqlite_engine)  # 07:00: everyone expected; first push of every seat
     shows = [b for _h, d, b in sent if d == "w02-rate" and isinstance(b, ShowServing)]
-    assert shows[-1] == ShowServing(seat="w02-a", staff_id="S021", name=shows[-1].name, ticket=None)
+    national = ["overall", "efficiency", "service_level", "attitude"]  # the dimensions (RATE-1)
+    assert shows[-1] == ShowServing(
+        seat="w02-a", staff_id="S021", name=shows[-1].name, ticket=None, dimensions=national
+    )
     clock.at = local(MONDAY, "08:31")
     changes = {c.seat: c for c in watch.sync_all(sqlite_engine)}
     assert changes["w02-a"].staff_id == "S901" and changes["w02-a"].basis == "B"
