@@ -8,17 +8,14 @@ tells citizens whose ticket the printer never answered for (hub.queue.desk).
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 
+from hub.areas import Ticker
 from hub.queue import cases
 from hub.queue.promises import LiveAlert, early_stops, immediate_overruns, promise_alerts
 from hub.queue.service import QueueProjector
-
-logger = logging.getLogger(__name__)
 
 
 def live_alerts(p: QueueProjector, now: datetime) -> list[LiveAlert]:
@@ -32,8 +29,11 @@ def live_alerts(p: QueueProjector, now: datetime) -> list[LiveAlert]:
     return found
 
 
-class QueueWatcher:
-    """Raises each hall's live queue alerts once, and expires unanswered prints."""
+class QueueWatcher(Ticker):
+    """Raises each hall's live queue alerts once (every `interval_s`), and expires unanswered
+    prints (every `print_check_s`, the round of its `Ticker`)."""
+
+    thread_name = "queue-watch"
 
     def __init__(
         self,
@@ -43,24 +43,10 @@ class QueueWatcher:
         interval_s: float = 10.0,
         print_check_s: float = 1.0,
     ) -> None:
+        super().__init__(print_check_s)
         self.projectors, self.clock = list(projectors), clock
         self.interval_s, self.print_check_s = interval_s, print_check_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> QueueWatcher:
-        """Begin in a thread of its own."""
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="queue-watch", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Finish; safe to call twice."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._elapsed = interval_s  # the first round checks alerts at once
 
     def tick(self, alerts: bool = True) -> list[LiveAlert]:
         """One round; returns the alerts raised in it."""
@@ -77,14 +63,11 @@ class QueueWatcher:
             raised += new
         return raised
 
-    def _run(self) -> None:
-        elapsed = self.interval_s  # the first round checks alerts at once
-        while not self._stop.wait(self.print_check_s):
-            elapsed += self.print_check_s
-            check = elapsed >= self.interval_s
-            try:
-                self.tick(alerts=check)
-            except Exception:  # keep watching; the next round retries
-                logger.exception("queue watcher round failed")
-            if check:
-                elapsed = 0.0
+    def round(self) -> list[LiveAlert]:
+        """Every round expires prints; alerts are checked once `interval_s` has passed (a
+        failing round is logged by the Ticker and counts as checked)."""
+        self._elapsed += self.print_check_s
+        check = self._elapsed >= self.interval_s
+        if check:
+            self._elapsed = 0.0
+        return self.tick(alerts=check)
