@@ -32,6 +32,7 @@ from hub.complaints.rules import (
     clean_text,
 )
 from hub.contact_key import ContactKeyError, seal_on_hub, seal_text_on_hub
+from hub.problems import NotFoundProblem
 from models.contact import ContactError
 from models.layout import Hall
 
@@ -46,7 +47,7 @@ def hall_of(halls: list[Hall], hall: str | None) -> Hall:
     for h in halls:
         if h.id == hall:
             return h
-    raise HTTPException(404, f"unknown hall {hall!r}" if hall else "name the hall")
+    raise NotFoundProblem("error.unknown_hall" if hall else "error.name_hall")
 
 
 def actor_of(request: Request, claimed: str | None) -> str:
@@ -283,7 +284,7 @@ def step(
 ) -> dict[str, Any]:
     """assign, investigate, answer, close; each logged with its actor (DUTY-6)."""
     if action not in ACTIONS:
-        raise HTTPException(404, f"no complaint action {action!r}")
+        raise NotFoundProblem("error.unknown_action")  # fixed words: the URL is not echoed
     try:
         return store.act(
             engine,

@@ -23,7 +23,7 @@ from hub.contact_key import ContactKeyError
 from hub.dashboard.i18n import translator
 from hub.dashboard.web import lang_of, page_operator, render
 from hub.dashboard.words import complaint_log_entry
-from hub.problems import Problem
+from hub.problems import NotFoundProblem, Problem
 from hub.staff.tables import Staff
 from hub.users.accounts import Operator, Role, audit
 from hub.users.security import check_csrf
@@ -41,7 +41,7 @@ HANDLERS = (Role.ADMIN, Role.SUPERVISOR, Role.DUTY_CHIEF)
 def _hall(request: Request) -> Hall:
     halls = request.app.state.halls
     if not halls:
-        raise HTTPException(404, "this hub serves no hall")
+        raise NotFoundProblem("error.no_hall")
     return halls[0]
 
 

@@ -27,7 +27,7 @@ from hub.complaints.rules import ComplaintInputError, check_happened, clean_text
 from hub.contact_key import ContactKeyError, seal_on_hub, seal_text_on_hub
 from hub.dashboard.i18n import COOKIE as LANG_COOKIE
 from hub.dashboard.i18n import choose_lang, translator
-from hub.problems import Problem
+from hub.problems import NotFoundProblem, Problem
 from hub.publicpage import RateLimiter, check_token, harden, keep_token, new_token, qr_svg
 from hub.users.security import client_ip
 from models.contact import ContactError
@@ -50,7 +50,7 @@ def _hall(request: Request, hall_id: str) -> Hall:
     for h in request.app.state.halls:
         if h.id == hall_id:
             return h
-    raise HTTPException(404, "no such hall")
+    raise NotFoundProblem("error.unknown_hall")
 
 
 def _lang(request: Request) -> str:

@@ -60,7 +60,7 @@ ACTIONS = tuple(_STEPS)
 def next_state(state: str, action: str) -> ComplaintState:
     """The state after `action`; ComplaintError when it is not allowed now."""
     if action not in _STEPS:
-        raise ComplaintInputError("complaint.err_unknown_action", action=action)
+        raise ComplaintInputError("complaint.err_unknown_action")  # fixed words: no URL echoed
     allowed, after = _STEPS[action]
     if ComplaintState(state) not in allowed:
         raise ComplaintError("complaint.err_not_now", action=action, state=state)

@@ -6,13 +6,14 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, HTTPException, Query, Request
+from fastapi import Depends, Query, Request
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import SQLModel
 
 from hub.api.deps import HallsDep, NowDep
 from hub.compliance.projector import CompliancePresence
 from hub.dbtypes import aware
+from hub.problems import NotFoundProblem
 from models.layout import Hall
 
 
@@ -41,7 +42,7 @@ def hall_or_404(halls: list[Hall], hall: str) -> Hall:
     for h in halls:
         if h.id == hall:
             return h
-    raise HTTPException(404, f"unknown hall {hall!r}")
+    raise NotFoundProblem("error.unknown_hall")
 
 
 def row_out(row: SQLModel) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from hub.dashboard.i18n import COOKIE as LANG_COOKIE
 from hub.dashboard.i18n import ROLE_NAMES, choose_lang, translator
 from hub.fleet.alerts import unacknowledged
 from hub.fleet.engine import FleetPolicy
+from hub.problems import NotFoundProblem
 from hub.queue.broadcast import Broadcaster
 from hub.users.accounts import Operator, Role
 from hub.users.security import ANONYMOUS, auth_required, session_of
@@ -70,13 +71,13 @@ class Dashboard:
     def hall(self, hall_id: str | None) -> Hall:
         """The hall asked for (default the first); 404 for one this hub does not serve."""
         if not self.halls:
-            raise HTTPException(404, "this hub serves no hall")
+            raise NotFoundProblem("error.no_hall")
         if hall_id is None:
             return self.halls[0]
         for h in self.halls:
             if h.id == hall_id:
                 return h
-        raise HTTPException(404, f"unknown hall {hall_id!r}")
+        raise NotFoundProblem("error.unknown_hall")  # the id is not echoed
 
 
 class LoginRedirect(HTTPException):

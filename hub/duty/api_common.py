@@ -17,6 +17,7 @@ from hub.duty.ledger_store import hall_duty
 from hub.duty.public import RefusedPublic
 from hub.duty.roster import RosterIssue, month_days
 from hub.duty.words import say
+from hub.problems import NotFoundProblem
 from hub.users.accounts import Operator, Role
 from hub.users.security import current_operator
 
@@ -32,7 +33,7 @@ def get_hall(hall: str, halls: HallsDep) -> HallDuty:
     for h in halls:
         if h.id == hall:
             return hall_duty(h)
-    raise HTTPException(404, f"unknown hall {hall!r}")
+    raise NotFoundProblem("error.unknown_hall")
 
 
 HallDep = Annotated[HallDuty, Depends(get_hall)]

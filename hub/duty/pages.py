@@ -25,6 +25,7 @@ from hub.duty.rotation import terms
 from hub.duty.visits import inspections, sittings, sittings_by_week
 from hub.duty.weekly import week_of, weekly_report
 from hub.duty.words import catalogue
+from hub.problems import NotFoundProblem
 from hub.users.accounts import Operator
 from hub.users.accounts import Role as OpRole
 
@@ -37,7 +38,7 @@ def hall_of(request: Request) -> HallDuty:
     """The hub's first hall (the dashboard serves one hall per page, as the others do)."""
     halls = request.app.state.halls
     if not halls:
-        raise HTTPException(404, "this hub serves no hall")
+        raise NotFoundProblem("error.no_hall")
     return hall_duty(halls[0])
 
 

@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sse_starlette.sse import EventSourceResponse
 
+from hub.problems import NotFoundProblem
 from hub.queue import cases, stats, store
 from hub.queue.engine import QueueEvent
 from hub.queue.notices import PAUSE_REASONS
@@ -46,7 +47,7 @@ def queue_for(request: Request, hall: Annotated[str | None, Query()] = None) -> 
     try:
         return find_queue(request.app.state, hall)
     except KeyError:
-        raise HTTPException(404, f"no queue for hall {hall!r}") from None
+        raise NotFoundProblem("error.unknown_hall") from None
 
 
 QueueDep = Annotated[QueueProjector, Depends(queue_for)]

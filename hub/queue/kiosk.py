@@ -14,14 +14,19 @@ and within a rate limit per client (hub.publicpage).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.dashboard.i18n import COOKIE as LANG_COOKIE
+from hub.dashboard.i18n import choose_lang, translator
 from hub.publicpage import RateLimiter, check_token, harden, keep_token, new_token, qr_svg
 from hub.queue.service import QueueProjector, find_queue
 from models.devices.kiosk import KIND as KIOSK
@@ -29,11 +34,46 @@ from models.devices.kiosk import KioskConfig
 from models.layout import Device
 
 logger = logging.getLogger(__name__)
-router = APIRouter(include_in_schema=False)
+
+
+class KioskRoute(APIRoute):
+    """The kiosk page's posts answer JSON with the citizen's words, even on a hub whose
+    dashboard turns refusals into error pages: the page's script shows `detail` (DEV-4)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """Wrap the handler: a refusal of a post is `{"detail": words}`, never a page."""
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            if request.method != "POST":
+                return await handler(request)
+            try:
+                return await handler(request)
+            except HTTPException as exc:
+                body = {"detail": exc.detail}
+                return harden(JSONResponse(body, exc.status_code, headers=exc.headers))
+            except RequestValidationError:
+                body = {"detail": _words(request, "kiosk.no_number")}
+                return harden(JSONResponse(body, 422))
+
+        return route
+
+
+router = APIRouter(include_in_schema=False, route_class=KioskRoute)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TOKEN_COOKIE = "hk_kiosk"
 TICKETS = RateLimiter(limit=30, window_s=60.0)
 """A kiosk is one client: 30 numbers a minute is far above any real hall's pace."""
+
+
+def _lang(request: Request) -> str:
+    """The kiosk's language: ?lang= (the page passes its own on), else the cookie, else zh-CN."""
+    return choose_lang(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
+
+
+def _words(request: Request, key: str) -> str:
+    """A kiosk message from the catalogue (`kiosk.*`), in the kiosk's language."""
+    return translator(_lang(request))(key)
 
 
 def _kiosk(request: Request, hall: str, device: str) -> tuple[QueueProjector, Device]:
@@ -41,9 +81,9 @@ def _kiosk(request: Request, hall: str, device: str) -> tuple[QueueProjector, De
         q = find_queue(request.app.state, hall)
         dev = q.hall.device(device)
     except KeyError:
-        raise HTTPException(404, "没有这台取号机") from None
+        raise HTTPException(404, _words(request, "kiosk.no_kiosk")) from None
     if dev.kind != KIOSK:
-        raise HTTPException(404, "没有这台取号机")
+        raise HTTPException(404, _words(request, "kiosk.no_kiosk"))
     return q, dev
 
 
@@ -73,6 +113,7 @@ def kiosk_page(request: Request, hall: str, device: str) -> HTMLResponse:
             "notices": q.desk.notices(),
             "path": path,
             "token": token,
+            "lang": _lang(request),
         },
     )
     keep_token(response, TOKEN_COOKIE, token, path)
@@ -98,13 +139,13 @@ def take_number(
 ) -> JSONResponse:
     """Issue a number from this kiosk and answer what the citizen is told (rule DEV-4)."""
     q, dev = _kiosk(request, hall, device)
-    check_token(request, TOKEN_COOKIE, x_kiosk_token, "页面已过期，请刷新后再取号")
-    TICKETS.check(request, f"kiosk:{q.hall.id}:{dev.id}", "取号过于频繁，请稍候再试")
+    check_token(request, TOKEN_COOKIE, x_kiosk_token, _words(request, "kiosk.ticket_expired"))
+    TICKETS.check(request, f"kiosk:{q.hall.id}:{dev.id}", _words(request, "kiosk.ticket_busy"))
     if body.service not in {s["code"] for s in offered(q, dev)}:
-        raise HTTPException(422, "本机不办理这项业务")
+        raise HTTPException(422, _words(request, "kiosk.not_offered"))
     outcome = q.issue(body.service, green=body.green_channel, kiosk=dev.id)
     if outcome.refused is not None:
-        raise HTTPException(409, _refusal_words(outcome.refused))
+        raise HTTPException(409, _words(request, _refusal_key(outcome.refused)))
     assert outcome.printing is not None
     told = q.desk.wait(outcome.printing)
     answer: dict[str, Any] = told.as_dict()
@@ -114,13 +155,13 @@ def take_number(
     return response
 
 
-def _refusal_words(reason: str) -> str:
-    """The queue's refusal in the citizen's words."""
+def _refusal_key(reason: str) -> str:
+    """The catalogue key of the queue's refusal, in the citizen's words."""
     if "stopped issuing" in reason:
-        return "今天已停止取号。如事项急需办理，请留下电话，我们会与您联系"
+        return "kiosk.stopped"
     if "unknown service" in reason:
-        return "本机不办理这项业务"
-    return "暂时无法取号，请到咨询台"
+        return "kiosk.not_offered"
+    return "kiosk.no_number"
 
 
 CALLBACKS = RateLimiter(limit=10, window_s=3600.0)
@@ -147,24 +188,24 @@ def leave_number(
     """Open a call-back task (rules DEV-4, DUTY-6); the number is sealed at once and erased
     after the call (PRIV-1)."""
     q, dev = _kiosk(request, hall, device)
-    check_token(request, TOKEN_COOKIE, x_kiosk_token, "页面已过期，请刷新后再提交")
-    CALLBACKS.check(request, f"callback:{q.hall.id}:{dev.id}", "提交过于频繁，请到咨询台")
+    check_token(request, TOKEN_COOKIE, x_kiosk_token, _words(request, "kiosk.cb.expired"))
+    CALLBACKS.check(request, f"callback:{q.hall.id}:{dev.id}", _words(request, "kiosk.cb.busy"))
     try:
         from hub.complaints.callbacks import open_callback
     except ImportError:
-        raise HTTPException(404, "本大厅暂不受理留言回电，请到咨询台") from None
+        raise HTTPException(404, _words(request, "kiosk.cb.none")) from None
     from hub.contact_key import ContactKeyError, seal_on_hub
     from models.contact import ContactError
 
     note = " ".join(body.note.split())
     if not body.phone.strip() and not note:
-        raise HTTPException(422, "请留下电话号码或简要说明")
+        raise HTTPException(422, _words(request, "kiosk.cb.empty"))
     try:
         sealed = seal_on_hub(body.phone) if body.phone.strip() else None
     except ContactError:
-        raise HTTPException(422, "请填写11位手机号码，或带区号的固定电话") from None
+        raise HTTPException(422, _words(request, "kiosk.cb.bad_phone")) from None
     except ContactKeyError:
-        raise HTTPException(503, "暂时无法保存电话号码，请到咨询台登记") from None
+        raise HTTPException(503, _words(request, "kiosk.cb.no_key")) from None
     services = {s.code for s in q.hall.services}
     open_callback(
         q.db,
@@ -177,7 +218,7 @@ def leave_number(
         tz=q.queue.settings.tz,
         is_workday=q.calendar.is_workday,
     )
-    message = "已登记，工作人员会尽快给您回电" if sealed else "已登记，请留意咨询台的答复"
+    message = _words(request, "kiosk.cb.will_call" if sealed else "kiosk.cb.noted")
     response = JSONResponse({"message": message}, status_code=201)
     harden(response)
     return response

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.api.deps import EngineDep, HallsDep, NowDep
 from hub.api.public import CSV, EXPORT_RESPONSES, FILE
 from hub.dbtypes import aware as aware_utc
+from hub.problems import NotFoundProblem
 from hub.ratings import reports, store
 from hub.ratings.engine import quarter_of
 from hub.ratings.followup import act, followup, public, reveal_contact
@@ -78,7 +79,7 @@ def _hall(halls: list[Hall], hall: str | None) -> Hall:
     for h in halls:
         if h.id == hall:
             return h
-    raise HTTPException(404, f"unknown hall {hall!r}" if hall else "name the hall")
+    raise NotFoundProblem("error.unknown_hall" if hall else "error.name_hall")
 
 
 def _actor(request: Request, claimed: str | None) -> str:
@@ -209,7 +210,7 @@ def followup_step(
     """A step: assign, attempt, contacted, verified, rectify, rectified, closed, audited;
     each logged with its actor (RATE-3)."""
     if action not in ACTIONS:
-        raise HTTPException(404, f"no follow-up action {action!r}; one of {', '.join(ACTIONS)}")
+        raise NotFoundProblem("error.unknown_action")  # fixed words: the URL is not echoed
     actor = _actor(request, body.actor)
     h = _hall_of(engine, halls, followup_id)
     from hub.attendance.calendar import CalendarError, WorkCalendar

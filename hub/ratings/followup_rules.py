@@ -76,7 +76,7 @@ def next_state(state: str, action: str, finding: str | None = None) -> FollowupS
     not rectified.
     """
     if action not in _STEPS:
-        raise FollowupError("followup.err_unknown_action", action=action)
+        raise FollowupError("followup.err_unknown_action")  # fixed words: no URL echoed
     allowed, after = _STEPS[action]
     now = FollowupState(state)
     if now not in allowed:

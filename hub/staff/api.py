@@ -70,7 +70,7 @@ def make_router(
                 raise HTTPException(422, "hall is required when the hub serves several halls")
             return next(iter(sync.halls))
         if hall not in sync.halls:
-            raise HTTPException(422, f"unknown hall {hall!r}")
+            raise HTTPException(422, "error.unknown_hall")  # worded by the error page
         return hall
 
     @router.post(
