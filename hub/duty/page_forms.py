@@ -35,7 +35,7 @@ Csrf = Annotated[str | None, Form()]
 
 def allow_role(op: Operator, roles: frozenset[Role]) -> None:
     if op.role not in roles:
-        raise HTTPException(403, "your role may not change this")
+        raise HTTPException(403, "forbidden")
 
 
 def _problems(request: Request, op: Operator, issues: Iterable[RosterIssue], back: str) -> Response:
@@ -57,7 +57,7 @@ def run_change(
     except (CheckRefused, AckRefused, VisitRefused) as exc:
         return _problems(request, op, [issue(str(exc))], back)
     except KeyError:
-        raise HTTPException(404, "not found") from None
+        raise HTTPException(404, "error.404") from None
     return ok
 
 

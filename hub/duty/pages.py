@@ -67,7 +67,7 @@ def parse_month(text: str | None, default: str) -> str:
     try:
         month_days(month)
     except ValueError:
-        raise HTTPException(422, f"month must be YYYY-MM, not {month!r}") from None
+        raise HTTPException(422, "att.err.bad_day") from None  # words; the query not echoed
     return month
 
 
@@ -76,7 +76,7 @@ def parse_day(text: str | None, default: date) -> date:
     try:
         return date.fromisoformat(text) if text else default
     except ValueError:
-        raise HTTPException(422, f"day must be YYYY-MM-DD, not {text!r}") from None
+        raise HTTPException(422, "att.err.bad_day") from None  # words; the query not echoed
 
 
 @router.get("/duty", response_class=HTMLResponse)

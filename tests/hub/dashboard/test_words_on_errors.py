@@ -120,3 +120,14 @@ def test_the_kiosk_call_back_answers_in_the_kiosks_language(
         unknown = kiosk.get(f"/kiosk/demo/nope?lang={lang}")  # a page: a browser asked
         assert unknown.status_code == 404 and words("kiosk.no_kiosk") in unknown.text
     assert en("kiosk.cb.will_call") != zh("kiosk.cb.will_call")
+
+
+def test_a_malformed_duty_month_or_day_is_worded_not_echoed(
+    browser_as: Callable[[Role], TestClient],
+) -> None:
+    # rule DUTY-1: the duty pages' month and day come from the page's own links
+    admin = browser_as(Role.ADMIN)
+    for path in ("/duty?day=zz<b>x", "/duty/roster?month=zz<b>x"):
+        r = admin.get(path, headers=PAGE)
+        assert_worded(r, 422, "att.err.bad_day")
+        assert "zz" not in r.text and "must be" not in r.text
