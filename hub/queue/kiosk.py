@@ -114,6 +114,7 @@ def kiosk_page(request: Request, hall: str, device: str) -> HTMLResponse:
             "path": path,
             "token": token,
             "lang": _lang(request),
+            "t": translator(_lang(request)),
         },
     )
     keep_token(response, TOKEN_COOKIE, token, path)

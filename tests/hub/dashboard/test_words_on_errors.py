@@ -105,6 +105,9 @@ def test_the_kiosk_call_back_answers_in_the_kiosks_language(
         kiosk = TestClient(app)
         page = kiosk.get(f"/kiosk/demo/hall-kiosk?lang={lang}")
         assert page.status_code == 200 and f'data-lang="{lang}"' in page.text
+        assert f'<html lang="{lang}">' in page.text
+        for key in ("kiosk.page.choose", "kiosk.page.privacy", "kiosk.page.offline"):
+            assert words(key) in page.text, key
         token = {"X-Kiosk-Token": page.text.split('data-token="')[1].split('"')[0]}
         url = f"/kiosk/demo/hall-kiosk/callback?lang={lang}"
         empty = kiosk.post(url, json={}, headers=token)
