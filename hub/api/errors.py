@@ -115,7 +115,9 @@ async def _problem(request: Request, exc: Exception) -> Response:
         fields = [FieldError(exc.field, exc.key, dict(exc.values))] if exc.field else []
         info = ErrorInfo(status=exc.status, key=exc.key, values=dict(exc.values), fields=fields)
         return _page(request, info)
-    body = {"detail": str(exc), "code": exc.key, "values": _plain(exc.values)}
+    words = getattr(request.app.state, "problem_words", None)  # the dashboard's catalogue
+    detail = words(request, exc.key, dict(exc.values)) if words is not None else str(exc)
+    body = {"detail": detail, "code": exc.key, "values": _plain(exc.values)}
     if exc.field:
         body["field"] = exc.field
     return JSONResponse(body, status_code=exc.status)

@@ -66,6 +66,10 @@ def test_an_unknown_hall_is_refused_in_words_without_echoing_it(
         assert "nowhere" not in r.text
     program = admin.get(f"/api/compliance/{marker}/away")  # a program still gets JSON
     assert program.status_code == 404 and program.json()["code"] == "error.unknown_hall"
+    # ... whose detail is the words (what `hallkeeper` prints), never the bare key
+    assert program.json()["detail"] == zh("error.unknown_hall")
+    english = admin.get(f"/api/compliance/{marker}/away?lang=en")
+    assert english.json()["detail"] == en("error.unknown_hall")
 
 
 def test_an_unknown_complaint_step_is_a_fixed_message_not_the_url(
