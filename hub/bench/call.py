@@ -50,7 +50,7 @@ class CallRig:
         batch_ms: float = 0.0,
         outbox_sync: str = "full",
         writer: str = "auto",
-        edge_process: bool = True,
+        edge_process: bool = False,
     ) -> None:
         from models.layout import load_hall
 
