@@ -190,6 +190,22 @@ def test_a_key_press_that_reached_the_hub_in_time_is_decided_however_late(
     assert p.refusals == 0
 
 
+def test_a_hub_clock_behind_the_receipt_times_the_press_by_its_own_clock(
+    sqlite_engine: Engine,
+) -> None:
+    """The fleet simulator replays a past day on the hub's clock while the ingest worker stamps
+    receipts with the wall clock: a press made a minute ago by the hub's clock is decided
+    (its age is never taken against a receipt ahead of the hub's clock)."""
+    p = QueueProjector(sqlite_engine, RecordingSender(), HALL, clock=clock)
+    feed(p, sqlite_engine, env("hall-kiosk", TicketIssued(service="social"), 0))
+    press = env("w01-keypad", CallRequest(window="w01", action=CallAction.NEXT), 1)
+    _now["t"] = T0 + timedelta(minutes=2)
+    wall = T0 + timedelta(days=3)  # the receipt, days after the replayed day
+    p.project(sqlite_engine, IngestBatch(events=(press,), received={press.id: wall}))
+    assert p.queue.tickets["A001"].state is TicketState.CALLED
+    assert p.refusals == 0
+
+
 def test_the_halls_closing_time_stops_new_tickets_and_serves_those_taken(
     sqlite_engine: Engine,
 ) -> None:
