@@ -42,6 +42,22 @@ HALL = DEMO.model_copy(update={"devices": [*DEMO.devices, FACE]})
 PEOPLE = (("S021", "张伟", "w02"), ("S901", "孙丽", "w02"), ("S011", "王芳", "w01"))
 
 
+def add_people(conn: sa.Connection) -> None:
+    """The hall's staff of these tests (PEOPLE), as the staff list holds them."""
+    for sid, name, window in PEOPLE:
+        conn.execute(
+            sa.insert(Staff.__table__).values(  # type: ignore[attr-defined]
+                staff_id=sid,
+                hall=HALL.id,
+                name=name,
+                unit="",
+                window=window,
+                active=True,
+                created_at=datetime.now(UTC),
+            )
+        )
+
+
 def poll(fetch: Callable[[], Any], ok: Callable[[Any], bool], what: str) -> Any:
     """`fetch()` once `ok` holds for it (tests.support.waiting's one polling wait)."""
     box: list[Any] = []
@@ -117,18 +133,7 @@ def test_a_change_of_holder_reaches_the_rating_device(broker: Broker, tmp_path: 
     hd = hall_duty(HALL)
     today = hd.local_day(datetime.now(UTC))
     with hub.engine.begin() as conn:
-        for sid, name, window in PEOPLE:
-            conn.execute(
-                sa.insert(Staff.__table__).values(  # type: ignore[attr-defined]
-                    staff_id=sid,
-                    hall=HALL.id,
-                    name=name,
-                    unit="",
-                    window=window,
-                    active=True,
-                    created_at=datetime.now(UTC),
-                )
-            )
+        add_people(conn)
         entries = [  # today's roster of w02-a (rule DUTY-1), whatever day today is
             RosterEntry("S021", today, "w02", "w02-a", Role.A),
             RosterEntry("S901", today, "w02", "w02-a", Role.B),

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
 
 from edge.agent import Agent
 from edge.serialproto.rating import PromptFrame, ShowFrame
@@ -24,8 +23,7 @@ from hub.duty.roster import Role, RosterEntry
 from hub.duty.roster_store import file_roster
 from hub.server import HubServer
 from hub.settings import HubSettings
-from hub.staff.tables import Staff
-from tests.hub.duty.test_live import HALL, PEOPLE, poll, punch
+from tests.hub.duty.test_live import HALL, add_people, poll, punch
 from tests.support.broker import Broker
 from tests.support.waiting import wait_until
 
@@ -51,18 +49,7 @@ def start_hub(broker: Broker, tmp_path: Path) -> HubServer:
     hd = hall_duty(HALL)
     today = hd.local_day(datetime.now(UTC))
     with hub.engine.begin() as conn:
-        for sid, name, window in PEOPLE:
-            conn.execute(
-                sa.insert(Staff.__table__).values(  # type: ignore[attr-defined]
-                    staff_id=sid,
-                    hall=HALL.id,
-                    name=name,
-                    unit="",
-                    window=window,
-                    active=True,
-                    created_at=datetime.now(UTC),
-                )
-            )
+        add_people(conn)
         entries = [
             RosterEntry("S021", today, "w02", "w02-a", Role.A),
             RosterEntry("S901", today, "w02", "w02-a", Role.B),
