@@ -173,6 +173,13 @@ class WageIn(BaseModel):
 class SubstituteIn(BaseModel):
     """A substitute (替岗) on post (rule ATT-7)."""
 
+    hall: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=63,
+        description="The hall of the window; default: the staff member's hall (the only one "
+        "it may be)",
+    )
     window: str = Field(min_length=1, max_length=63)
     staff_id: str = Field(min_length=1, max_length=64)
     substitute_id: str = Field(min_length=1, max_length=64)

@@ -192,12 +192,18 @@ class WorkflowDesk:
         substitute_id: str,
         start: datetime,
         end: datetime,
+        hall: str | None = None,
         leave_id: int | None = None,
         sent_by_unit: bool = False,
         filed_at: datetime | None = None,
         why: str = "",
     ) -> int:
-        """Record a substitute on post at `window` for `staff_id` from `start` to `end`."""
+        """Record a substitute on post at `hall`'s `window` for `staff_id` from `start` to `end`.
+
+        The hall is the staff member's (their window is in their hall); a `hall` given must be
+        theirs: two halls may both have a window w02, and the post ledger of each reads only
+        its own hall's substitutes (rule ATT-7).
+        """
         start, end = aware_in(start, "start"), aware_in(end, "end")
         if end <= start:
             raise FieldError(
@@ -243,22 +249,48 @@ class WorkflowDesk:
         }
         with self.engine.begin() as conn:
             self._staff_or_fail(conn, staff_id)  # the substitute may come from their unit
+            values["hall"] = self._hall_of(conn, staff_id, hall)
             self._open_or_fail(conn, days)
             sub_id = new_id(conn.execute(sa.insert(SUBSTITUTE).values(**values)))
             self._audit(conn, actor, "add", "substitute", sub_id, values, why)
         return sub_id
 
-    def list_substitutes(self, window: str | None = None) -> list[dict[str, Any]]:
-        """Substitutes recorded, newest first."""
+    @staticmethod
+    def _hall_of(conn: Connection, staff_id: str, asked: str | None) -> str:
+        """The staff member's hall; a FieldError when `asked` names another (rule ATT-7)."""
+        hall = conn.execute(
+            sa.select(STAFF.c.hall).where(STAFF.c.staff_id == staff_id)
+        ).scalar_one()
+        if asked is not None and asked != hall:
+            raise FieldError(
+                f"{staff_id} is staff of hall {hall}, not {asked}",
+                key="att.err.substitute_hall",
+                field="hall",
+                staff_id=staff_id,
+            )
+        return str(hall)
+
+    def list_substitutes(
+        self, window: str | None = None, hall: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Substitutes recorded (at one window, of one hall), newest first."""
         q = sa.select(SUBSTITUTE).order_by(SUBSTITUTE.c.id.desc())
         if window is not None:
             q = q.where(SUBSTITUTE.c.window == window)
+        if hall is not None:
+            q = q.where(SUBSTITUTE.c.hall == hall)
         with self.engine.connect() as conn:
             rows = [dict(r) for r in conn.execute(q).mappings()]
         for r in rows:
             for k in ("start", "end", "filed_at", "created_at"):
                 r[k] = aware(r[k]) if r[k] else None
         return rows
+
+    def substitute_hall(self, sub_id: int) -> str:
+        """The hall a recorded substitute stands in at."""
+        with self.engine.connect() as conn:
+            q = sa.select(SUBSTITUTE.c.hall).where(SUBSTITUTE.c.id == sub_id)
+            return str(conn.execute(q).scalar_one())
 
     # -- months (rule ATT-8) -------------------------------------------------------------------
     def month_closed(self, month: str) -> bool:

@@ -63,6 +63,7 @@ class SubstituteCreated(Public):
     """A substitute on post as recorded (rule ATT-7)."""
 
     id: int
+    hall: str = Field(description="The hall of the window (its staff member's)")
     window: str
     staff_id: str = Field(description="Who is on leave")
     substitute_id: str
@@ -78,6 +79,7 @@ class SubstitutePublic(Public):
     """A substitute on post (rule ATT-7)."""
 
     id: int
+    hall: str = Field(description="The hall of the window (its staff member's)")
     window: str
     staff_id: str = Field(description="Who is on leave")
     substitute_id: str

@@ -132,12 +132,15 @@ def add_routes(r: APIRouter, bound: Callable[[Request], AttendanceContext]) -> N
     def post_substitute(body: SubstituteIn, ctx: Ctx, actor: Actor) -> dict[str, Any]:
         """Record a substitute on post (rule ATT-7)."""
         sub_id = ctx.workflow.add_substitute(actor=actor, **body.model_dump())
-        return {"id": sub_id, **body.model_dump(mode="json")}
+        hall = ctx.workflow.substitute_hall(sub_id)  # given, or the staff member's
+        return {"id": sub_id, **body.model_dump(mode="json"), "hall": hall}
 
     @r.get("/substitutes", response_model=list[SubstitutePublic])
-    def get_substitutes(ctx: Ctx, window: str | None = None) -> list[dict[str, Any]]:
-        """Substitutes, newest first."""
-        return ctx.workflow.list_substitutes(window)
+    def get_substitutes(
+        ctx: Ctx, window: str | None = None, hall: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Substitutes (at one window, of one hall), newest first."""
+        return ctx.workflow.list_substitutes(window, hall)
 
     @r.get("/months/{month}", response_model=MonthPublic)
     def get_month(month: MonthStr, ctx: Ctx) -> dict[str, Any]:

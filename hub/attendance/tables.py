@@ -93,9 +93,14 @@ class AttSubstitute(SQLModel, table=True):
     """A substitute (替岗) on post at a window while a staff member is on leave (rule ATT-7)."""
 
     __tablename__ = "att_substitute"
+    __table_args__ = (sa.Index("ix_att_substitute_hall_window", "hall", "window"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    window: str = Field(max_length=63, index=True)
+    hall: str = Field(
+        max_length=63,
+        description="The hall of the window (two halls may both have a window w02)",
+    )
+    window: str = Field(max_length=63)
     staff_id: str = Field(max_length=64, description="Who is on leave")
     substitute_id: str = Field(max_length=64)
     start: datetime = Field(sa_column=_ts())

@@ -156,6 +156,7 @@ def _special(engine: Engine, hd: HallDuty, day: date, now: datetime) -> dict[str
     )
     wf.add_substitute(
         actor=OFFICE,
+        hall=hd.id,
         window="w04",
         staff_id=AWAY,
         substitute_id=SPARE,

@@ -66,10 +66,15 @@ def absences(
 
 
 def stand_ins(conn: Connection, hall: Hall, start: datetime, end: datetime) -> list[StandIn]:
-    """Substitutes (ATT-7) at the hall's windows and approved covers (POST-6) in [start, end)."""
+    """Substitutes (ATT-7) at the hall's windows and approved covers (POST-6) in [start, end).
+
+    A substitute is matched by hall and window: another hall's window of the same name is
+    another window (rule ATT-7)."""
     windows = [w.id for w in hall.windows]
     out: list[StandIn] = []
-    q = sa.select(SUB).where(SUB.c.window.in_(windows), SUB.c.start < end, SUB.c.end > start)
+    q = sa.select(SUB).where(
+        SUB.c.hall == hall.id, SUB.c.window.in_(windows), SUB.c.start < end, SUB.c.end > start
+    )
     for r in conn.execute(q):
         out.append(
             StandIn(

@@ -136,6 +136,7 @@ def _leaves(engine: Engine, hd: HallDuty, day: date) -> int:
             window = next(w.id for w in hd.hall.windows if w.number == number)
             wf.add_substitute(
                 actor=OFFICE,
+                hall=hd.id,
                 window=window,
                 staff_id=staff,
                 substitute_id=spare_of(hd.id),

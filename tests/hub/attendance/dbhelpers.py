@@ -12,14 +12,17 @@ from models.envelope import Envelope, make_envelope
 from models.events import Liveness, Punch
 
 
-def add_staff(engine: Engine, *people: tuple[str, str, str], start: date | None = None) -> None:
-    """Roster rows (staff_id, unit, window) in the staff area's table, added 1 Jan 2025."""
+def add_staff(
+    engine: Engine, *people: tuple[str, str, str], start: date | None = None, hall: str = "demo"
+) -> None:
+    """Roster rows (staff_id, unit, window) of `hall` in the staff area's table, added 1 Jan
+    2025."""
     with engine.begin() as conn:
         for sid, unit, window in people:
             conn.execute(
                 sa.insert(STAFF).values(
                     staff_id=sid,
-                    hall="demo",
+                    hall=hall,
                     name=f"name-{sid}",
                     unit=unit,
                     window=window,
