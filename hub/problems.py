@@ -45,3 +45,9 @@ class TooLargeProblem(Problem):
     """What was sent is larger than the hub takes (413)."""
 
     status = 413
+
+
+class UnavailableProblem(Problem):
+    """The hub cannot do this until it is set up (a key, a service): 503."""
+
+    status = 503

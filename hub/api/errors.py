@@ -2,8 +2,10 @@
 
 A request from a browser page (any path outside /api/, or a browser navigating to an /api/
 export link) gets the dashboard's error page in the reader's language, saying what to do next;
-a program (the CLI, HTMX fetching data, scripts) gets JSON as before. The page renderer is the
-dashboard's, found on `app.state.error_page` (absent: JSON always).
+a program (the CLI, HTMX fetching data, scripts) gets JSON: a refusal named by a catalogue key
+(a `Problem`, or an HTTPException whose detail is a key) answers `detail` in the catalogue's words
+in the language asked for and `code` the key. The page renderer is the dashboard's, found on
+`app.state.error_page` (absent: JSON always).
 """
 
 from __future__ import annotations
@@ -75,10 +77,30 @@ def field_errors(errors: Sequence[Any]) -> list[FieldError]:
     return out
 
 
+def catalogue_words(request: Request, key: str, values: dict[str, Any]) -> str | None:
+    """The words of a catalogue key in the language asked for (?lang=, the cookie, else
+    zh-CN); None when `key` is no catalogue key (an older English detail)."""
+    from hub.dashboard.i18n import COOKIE, choose_lang, has, text
+
+    if not has(key):
+        return None
+    return text(
+        choose_lang(request.query_params.get("lang"), request.cookies.get(COOKIE)), key, **values
+    )
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code < 400 or not wants_page(request):
+    if exc.status_code < 400:
         return await http_exception_handler(request, exc)
+    if not wants_page(request):
+        key = exc.detail if isinstance(exc.detail, str) else ""
+        words = catalogue_words(request, key, {}) if key else None
+        if words is None:
+            return await http_exception_handler(request, exc)
+        # a program (the CLI prints `detail`) gets the words; `code` keeps the key
+        body = {"detail": words, "code": key}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
     detail = exc.detail if isinstance(exc.detail, str) else ""
     info = ErrorInfo(status=exc.status_code, detail=detail)
     logger.info("error page %s for %s: %s", exc.status_code, request.url.path, detail)
@@ -115,9 +137,8 @@ async def _problem(request: Request, exc: Exception) -> Response:
         fields = [FieldError(exc.field, exc.key, dict(exc.values))] if exc.field else []
         info = ErrorInfo(status=exc.status, key=exc.key, values=dict(exc.values), fields=fields)
         return _page(request, info)
-    words = getattr(request.app.state, "problem_words", None)  # the dashboard's catalogue
-    detail = words(request, exc.key, dict(exc.values)) if words is not None else str(exc)
-    body = {"detail": detail, "code": exc.key, "values": _plain(exc.values)}
+    detail = catalogue_words(request, exc.key, dict(exc.values)) or exc.key
+    body: dict[str, Any] = {"detail": detail, "code": exc.key, "values": _plain(exc.values)}
     if exc.field:
         body["field"] = exc.field
     return JSONResponse(body, status_code=exc.status)

@@ -3,11 +3,12 @@ call-backs; alerts; settings; the month's counts for the assessment (DUTY-5, DUT
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.deps import EngineDep, HallsDep, NowDep
@@ -32,10 +33,11 @@ from hub.complaints.rules import (
     clean_text,
 )
 from hub.contact_key import ContactKeyError, seal_on_hub, seal_text_on_hub
-from hub.problems import NotFoundProblem
+from hub.problems import InvalidProblem, NotFoundProblem, UnavailableProblem
 from models.contact import ContactError
 from models.layout import Hall
 
+logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/complaints", tags=["complaints"])
 HallQ = Annotated[str | None, Query(description="Hall id; may be left out when there is one")]
 
@@ -56,7 +58,7 @@ def actor_of(request: Request, claimed: str | None) -> str:
     if user is not None:
         return str(user.username)
     if not claimed:
-        raise HTTPException(422, "name the actor")
+        raise InvalidProblem("error.name_actor")
     return claimed
 
 
@@ -175,7 +177,7 @@ def call_made(
             done=body.done,
         )
     except KeyError:
-        raise HTTPException(404, f"no call-back {callback_id}") from None
+        raise NotFoundProblem("complaint.err_no_callback", id=callback_id) from None
 
 
 @router.get("/assessment", response_model=ComplaintAssessmentPublic)
@@ -191,7 +193,7 @@ def assessment(
     try:
         got = complaint_counts(engine, h.id, month, tz=h.timezone, now=now)
     except ValueError:
-        raise HTTPException(422, "month must be YYYY-MM") from None
+        raise InvalidProblem("error.bad_month") from None
 
     def one(c: Any) -> dict[str, Any]:
         return {
@@ -229,7 +231,8 @@ def put_settings(
     try:
         settings = ComplaintSettings.from_dict(body)
     except (TypeError, ValueError) as exc:
-        raise HTTPException(422, str(exc)) from None
+        logger.info("complaint settings refused: %s", exc)
+        raise InvalidProblem("error.bad_settings") from None
     with engine.begin() as conn:
         store.save_settings(conn, h.id, settings, now)
     return settings.to_dict()
@@ -241,7 +244,7 @@ def one(engine: EngineDep, complaint_id: int) -> dict[str, Any]:
     try:
         return store.get(engine, complaint_id)
     except KeyError:
-        raise HTTPException(404, f"no complaint {complaint_id}") from None
+        raise NotFoundProblem("complaint.err_none", id=complaint_id) from None
 
 
 class ComplaintStep(BaseModel):
@@ -268,9 +271,10 @@ def open_contact(
     try:
         return store.reveal(engine, complaint_id, actor_of(request, body.actor), now)
     except KeyError:
-        raise HTTPException(404, f"no complaint {complaint_id}") from None
+        raise NotFoundProblem("complaint.err_none", id=complaint_id) from None
     except ContactKeyError as exc:
-        raise HTTPException(503, str(exc)) from None
+        logger.warning("complaint %s: %s", complaint_id, exc)
+        raise UnavailableProblem("contact.no_key") from None
 
 
 @router.post("/{complaint_id}/{action}", response_model=ComplaintDetailPublic)
@@ -300,4 +304,4 @@ def step(
             staff_id=body.staff_id,
         )
     except KeyError:
-        raise HTTPException(404, f"no complaint {complaint_id}") from None
+        raise NotFoundProblem("complaint.err_none", id=complaint_id) from None

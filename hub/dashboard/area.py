@@ -76,7 +76,7 @@ def setup(ctx: AreaContext) -> AreaParts:
     router.include_router(months_page.router)
     router.include_router(covers_page.router)
     router.include_router(deadletters.router)
-    from hub.dashboard.errors import error_page, problem_words
+    from hub.dashboard.errors import error_page
     from hub.dashboard.webhook import from_settings
 
     robot = from_settings(ctx.engine, list(ctx.halls), ctx.settings)
@@ -86,5 +86,5 @@ def setup(ctx: AreaContext) -> AreaParts:
         routers=[router],
         background=[calendar_page.CalendarWatch(ctx.engine, list(ctx.halls), ctx.clock)]
         + ([robot] if robot else []),
-        state={"error_page": error_page, "problem_words": problem_words},
+        state={"error_page": error_page},
     )

@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from hub.api.errors import ErrorInfo
-from hub.dashboard.i18n import has, text, translator
+from hub.dashboard.i18n import has, translator
 from hub.dashboard.web import lang_of, render
 from hub.dashboard.words import field_words
 from hub.users.security import ANONYMOUS, auth_required, session_of
@@ -34,12 +34,6 @@ def _back(request: Request) -> str:
     if referer and parts.netloc == request.url.netloc and parts.path != request.url.path:
         return parts.path + (f"?{parts.query}" if parts.query else "")
     return "/"
-
-
-def problem_words(request: Request, key: str, values: dict[str, object]) -> str:
-    """A refusal's words for a program's JSON answer (its `detail`; `code` keeps the key), in
-    the language asked for (?lang=, the cookie, else zh-CN): what the command line prints."""
-    return text(lang_of(request), key, **values) if has(key) else key
 
 
 def error_page(request: Request, info: ErrorInfo) -> Response:

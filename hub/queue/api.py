@@ -22,7 +22,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sse_starlette.sse import EventSourceResponse
 
-from hub.problems import NotFoundProblem
+from hub.problems import InvalidProblem, NotFoundProblem, Problem
 from hub.queue import cases, stats, store
 from hub.queue.engine import QueueEvent
 from hub.queue.notices import PAUSE_REASONS
@@ -126,7 +126,7 @@ def issue_ticket(req: TicketRequest, q: QueueDep) -> dict[str, Any]:
 def window_action(window: str, req: ActionRequest, q: QueueDep) -> dict[str, Any]:
     """A counter action: next, call, recall, skip, transfer, park, start, finish, pause, resume."""
     if window not in q.queue.counters:
-        raise HTTPException(404, f"unknown window {window!r}")
+        raise NotFoundProblem("queue.err.unknown_window")  # the URL is not echoed
     return _outcome_json(
         q.act(
             window,
@@ -226,13 +226,13 @@ def complete_case(case_id: int, req: CaseDone, request: Request, q: QueueDep) ->
     user = getattr(request.state, "user", None)
     actor = user.username if user is not None else (req.actor or "")
     if not actor:
-        raise HTTPException(422, "name the actor")
+        raise InvalidProblem("error.name_actor")
     try:
         return cases.complete_case(q.db, q.hall.id, case_id, actor, q.clock(), req.note)
     except KeyError:
-        raise HTTPException(404, f"no promised case {case_id}") from None
-    except cases.CaseError as exc:
-        raise HTTPException(409, str(exc)) from None
+        raise NotFoundProblem("queue.err.no_case", case=case_id) from None
+    except cases.CaseError:
+        raise Problem("queue.err.case_done", case=case_id) from None
 
 
 @router.get("/alerts", response_model=list[QueueAlertPublic])

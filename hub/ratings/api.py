@@ -3,18 +3,19 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.deps import EngineDep, HallsDep, NowDep
 from hub.api.public import CSV, EXPORT_RESPONSES, FILE
 from hub.dbtypes import aware as aware_utc
-from hub.problems import NotFoundProblem
+from hub.problems import InvalidProblem, NotFoundProblem, UnavailableProblem
 from hub.ratings import reports, store
 from hub.ratings.engine import quarter_of
 from hub.ratings.followup import act, followup, public, reveal_contact
@@ -41,6 +42,7 @@ PROVINCE_RESPONSES: dict[int | str, dict[str, object]] = {
     }
 }
 
+logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/ratings", tags=["ratings"])
 REFUSAL = RefusalRow.__table__  # type: ignore[attr-defined]
 ALERT = RatingAlertRow.__table__  # type: ignore[attr-defined]
@@ -89,7 +91,7 @@ def _actor(request: Request, claimed: str | None) -> str:
 
         return current_operator(request).username
     if not claimed:
-        raise HTTPException(422, "name the actor")
+        raise InvalidProblem("error.name_actor")
     return claimed
 
 
@@ -170,14 +172,14 @@ def one_followup(engine: EngineDep, followup_id: int) -> dict[str, Any]:
     try:
         return followup(engine, followup_id)
     except KeyError:
-        raise HTTPException(404, f"no follow-up {followup_id}") from None
+        raise NotFoundProblem("followup.err_none", id=followup_id) from None
 
 
 def _hall_of(engine: Any, halls: list[Hall], followup_id: int) -> Hall:
     with engine.connect() as conn:
         hall = conn.execute(sa.select(FOLLOWUP.c.hall).where(FOLLOWUP.c.id == followup_id)).scalar()
     if hall is None:
-        raise HTTPException(404, f"no follow-up {followup_id}")
+        raise NotFoundProblem("followup.err_none", id=followup_id)
     return _hall(halls, hall)
 
 
@@ -192,9 +194,10 @@ def open_contact(
     try:
         return {"phone": reveal_contact(engine, followup_id, actor, now)}
     except KeyError:
-        raise HTTPException(404, f"no follow-up {followup_id}") from None
+        raise NotFoundProblem("followup.err_none", id=followup_id) from None
     except ContactKeyError as exc:
-        raise HTTPException(503, str(exc)) from None
+        logger.warning("follow-up %s: %s", followup_id, exc)
+        raise UnavailableProblem("contact.no_key") from None
 
 
 @router.post("/followups/{followup_id}/{action}", response_model=FollowupDetailPublic)
@@ -213,7 +216,7 @@ def followup_step(
         raise NotFoundProblem("error.unknown_action")  # fixed words: the URL is not echoed
     actor = _actor(request, body.actor)
     h = _hall_of(engine, halls, followup_id)
-    from hub.attendance.calendar import CalendarError, WorkCalendar
+    from hub.attendance.calendar import WorkCalendar
 
     try:
         return act(
@@ -232,9 +235,8 @@ def followup_step(
             is_workday=WorkCalendar().is_workday,
         )
     except KeyError:
-        raise HTTPException(404, f"no follow-up {followup_id}") from None
-    except CalendarError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise NotFoundProblem("followup.err_none", id=followup_id) from None
+    # a CalendarError is a Problem: worded by the app's handler (rule ATT-10)
 
 
 @router.get("/stats", response_model=list[SatisfactionPublic])
@@ -309,7 +311,7 @@ def province_export(
     h = _hall(halls, hall)
     first, last = _days(h, now, start, end)
     if last < first:
-        raise HTTPException(422, "end is before start")
+        raise InvalidProblem("error.end_before_start")
     if format == "csv":
         data = province.to_csv(province.records(engine, h, first, last))
         media = "text/csv; charset=utf-8"
@@ -340,7 +342,8 @@ def put_settings(
     try:
         settings = RatingSettings.from_dict(body)
     except (TypeError, ValueError) as exc:
-        raise HTTPException(422, str(exc)) from None
+        logger.info("ratings settings refused: %s", exc)
+        raise InvalidProblem("error.bad_settings") from None
     with engine.begin() as conn:
         store.save_settings(conn, h.id, settings, now)
     return settings.to_dict()

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from hub.dashboard.i18n import CATALOGUE
 from hub.exports import Sheet, csv_bytes, download, xlsx_bytes
 from hub.users.accounts import Role
 from tests.support.auth import full_app, logged_in
@@ -82,4 +83,5 @@ def test_the_queue_export_lists_each_ticket_by_the_halls_names(sqlite_engine: En
     book = openpyxl.load_workbook(io.BytesIO(client.get("/api/queue/export?lang=en").content))
     assert book.sheetnames == ["Tickets", "By service", "By window", "By hour"]
     bad = client.get("/api/queue/export", params={"start": "2026-12-03", "end": "2026-01-01"})
-    assert bad.status_code == 422 and bad.json()["detail"] == "queue.export_range"
+    assert bad.status_code == 422 and bad.json()["code"] == "queue.export_range"
+    assert bad.json()["detail"] == CATALOGUE["zh-CN"]["queue.export_range"]  # words, not a key
