@@ -29,6 +29,7 @@ from hub.attendance.store import (
     month_key,
     punch_rows,
     roster_ids,
+    staff_halls,
     write_days,
 )
 from hub.ingest.hooks import IngestBatch
@@ -103,10 +104,14 @@ class AttendanceProjector:
             self.rejudge_keys(conn, keys)
 
     def rejudge_punches(self, engine: Engine, punches: Sequence[PunchFact]) -> list[DayRecord]:
-        """Store punches that carry no event (imports) and re-judge their staff-days."""
+        """Store punches that carry no event (imports) and re-judge their staff-days.
+
+        An imported punch names no terminal: its hall is its staff member's, so that each
+        hall's post ledger reads it as its own, and no other hall's (DUTY-1, RATE-2)."""
         keys = {(p.staff_id, self.judge.local_day(p.at)) for p in punches}
         with engine.begin() as conn:
-            insert_punches(conn, punch_rows(punches))
+            halls = staff_halls(conn, (p.staff_id for p in punches))
+            insert_punches(conn, punch_rows(punches, halls))
             return self.rejudge_keys(conn, keys)
 
     def backfill(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -65,18 +65,31 @@ def insert_punches(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
     return int(result.rowcount or 0)
 
 
-def punch_rows(punches: Iterable[PunchFact]) -> list[dict[str, Any]]:
-    """Rows for punches that carry no event id (imports, benchmarks)."""
+def punch_rows(
+    punches: Iterable[PunchFact], halls: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Rows for punches that carry no event id (imports, benchmarks); each punch's hall is its
+    staff member's (`halls`: staff id -> hall), "" when unknown."""
+    halls = halls or {}
     return [
         {
             "staff_id": p.staff_id,
             "at": p.at.astimezone(UTC),
             "event_id": None,
-            "hall": "",
+            "hall": halls.get(p.staff_id, ""),
             "device": "",
         }
         for p in punches
     ]
+
+
+def staff_halls(conn: Connection, staff_ids: Iterable[str]) -> dict[str, str]:
+    """Staff id -> the hall whose staff they are (the staff list), for the known ones."""
+    ids = sorted(set(staff_ids))
+    if not ids:
+        return {}
+    q = sa.select(STAFF.c.staff_id, STAFF.c.hall).where(STAFF.c.staff_id.in_(ids))
+    return {s: h for s, h in conn.execute(q)}
 
 
 def lock_staff_day(conn: Connection, staff_id: str, day: date) -> None:

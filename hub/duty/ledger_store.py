@@ -7,7 +7,8 @@ first per staff; those at a window's face terminal are faces seen at the seat) a
 presence marks (compliance_mark). Read-only: the ledger is derived, never stored as truth.
 
 Every bound may be given in the hall's zone: the columns are `UtcDateTime` (hub.dbtypes), which
-binds UTC, as SQLite (comparing text) needs. Punches are this hall's (or imported, hall "").
+binds UTC, as SQLite (comparing text) needs. Punches are this hall's only (an imported one
+names its staff member's hall).
 """
 
 from __future__ import annotations
@@ -115,8 +116,9 @@ def punches(
 ) -> tuple[dict[str, datetime], list[FaceSeen]]:
     """First punch per staff member in [start, end), and the punches at windows' terminals.
 
-    Only this hall's punches (and imported ones, which name no hall): on a hub serving several
-    halls another hall's punch is no arrival here, nor its terminal's face one at this seat.
+    Only this hall's punches (an imported one names its staff member's hall): on a hub serving
+    several halls another hall's punch is no arrival here, nor its terminal's face one at this
+    seat, and it never makes this hall's day one "with punches" (rules DUTY-1, RATE-2).
     """
     at_window = {
         d.id: (d.window, d.seat)
@@ -125,7 +127,7 @@ def punches(
     }
     q = (
         sa.select(PUNCH.c.staff_id, PUNCH.c.at, PUNCH.c.device)
-        .where(PUNCH.c.hall.in_((hall.id, "")), PUNCH.c.at >= start, PUNCH.c.at < end)
+        .where(PUNCH.c.hall == hall.id, PUNCH.c.at >= start, PUNCH.c.at < end)
         .order_by(PUNCH.c.at)
     )
     first: dict[str, datetime] = {}

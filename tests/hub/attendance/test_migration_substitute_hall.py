@@ -1,4 +1,5 @@
-"""attendance_0003: substitutes stored before their hall existed get one (rule ATT-7)."""
+"""attendance_0003/0004: substitutes stored before their hall existed get one (rule ATT-7), and
+so do punches imported before (DUTY-1, RATE-2)."""
 
 from __future__ import annotations
 
@@ -68,4 +69,34 @@ def test_one_hall_every_old_substitute_is_its(db_url: str) -> None:
     """A deployment with one hall: a substitute for people the staff list lost is its too."""
     engine = before_halls(db_url, {"S021": "demo"}, [("S021", "X1"), ("Z9", "X1")])
     assert halls_after(engine) == [("S021", "demo"), ("Z9", "demo")]
+    engine.dispose()
+
+
+def test_old_imported_punches_take_their_staff_members_hall(db_url: str) -> None:
+    """An imported punch (no event) of a known staff member gets their hall; a terminal's punch
+    keeps its own; someone the staff list does not know keeps none."""
+    engine = before_halls(db_url, {"S021": "demo", "E021": "east"}, [])
+    with engine.begin() as conn:
+        for event_id, staff, hall in (
+            (None, "S021", ""),
+            (None, "E021", ""),
+            (None, "Z9", ""),
+            ("01JEVENT00000000000000000A", "E021", "demo"),
+        ):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO att_punch (event_id, staff_id, at, hall, device) "
+                    "VALUES (:e, :s, :t, :h, '')"
+                ),
+                {"e": event_id, "s": staff, "t": T, "h": hall},
+            )
+    migrate(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT staff_id, hall FROM att_punch ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [
+        ("S021", "demo"),
+        ("E021", "east"),
+        ("Z9", ""),
+        ("E021", "demo"),
+    ]
     engine.dispose()

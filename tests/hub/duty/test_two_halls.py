@@ -1,5 +1,6 @@
 """A hub serving two halls whose windows share names (both have a w02): each hall's post ledger
-reads only its own hall's substitutes (rule ATT-7), on SQLite and PostgreSQL."""
+reads only its own hall's substitutes (rule ATT-7) and punches, imported ones too (DUTY-1,
+RATE-2), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from sqlalchemy.engine import Engine
 
 from hub.attendance import router
 from hub.attendance.checks import FieldError
+from hub.attendance.engine import PunchFact
 from hub.attendance.policy import load_policy
 from hub.attendance.projector import AttendanceProjector
 from hub.attendance.workflow import AttendanceWorkflow
-from hub.duty.ledger_store import hall_duty, stand_ins
+from hub.duty.ledger_store import day_facts, hall_duty, punches, stand_ins
 from tests.hub.attendance.dbhelpers import add_staff
 from tests.hub.duty.support import HALL
 
@@ -99,3 +101,20 @@ def test_the_api_derives_the_hall_or_refuses_another(engine: Engine) -> None:
     assert detail["msg"] == "替岗只能登记在该工作人员 E021 所在大厅的窗口（ATT-7）"
     r = c.get("/api/attendance/substitutes", params={"hall": EAST.id})
     assert [(s["hall"], s["substitute_id"]) for s in r.json()] == [(EAST.id, "E905")]
+
+
+def test_an_imported_punch_is_its_staff_members_halls(engine: Engine) -> None:
+    """DUTY-1, RATE-2: a punch imported for the demo hall's S021 (no event, no terminal) is an
+    arrival in the demo hall's ledger only; the east hall, with no punch of its own, stays a day
+    with no punch known (before, every hall read imported punches, which named no hall, so the
+    east hall's rostered staff counted as not arrived after opening)."""
+    workflow(engine)
+    at = DAY + timedelta(minutes=5)
+    AttendanceProjector(load_policy("wenshang-2021")).rejudge_punches(
+        engine, [PunchFact("S021", at)]
+    )
+    for hall, first in ((HALL, {"S021": at}), (EAST, {})):
+        hd = hall_duty(hall)
+        with engine.connect() as conn:
+            assert punches(conn, hall, *hd.day_bounds(DAY.date())) == (first, [])
+            assert day_facts(conn, hd, DAY.date()).punches_known is bool(first)
