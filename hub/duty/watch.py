@@ -3,8 +3,9 @@ who is on post (hub.ratings.showing: the one ratings bind to) on every change of
 the face at the window (rule RATE-2), and the ledger's flags raised as alerts (ATT-7, POST-6,
 DUTY-1, RATE-2). Run after each ingest batch that brings a punch or presence, and by the
 duty ticker (time alone changes holders: opening, the start and end of a leave). A rating
-device whose state comes (back) online is shown its seats' holders again (it missed the pushes
-made while it was away).
+device whose state comes (back) online is shown who serves again by the ratings area alone
+(hub.ratings.projector.RatingProjector.reshow, the same ShowServing): one owner of the reshow,
+so the device gets one frame, not two identical ones.
 
 Throttled: a busy hall sends presence marks every few seconds, and each sync rebuilds the
 hall's day. A hall whose last round ended less than `min_interval_s` ago is synced once more
@@ -91,10 +92,8 @@ class SeatWatch:
 
     def project(self, engine: Engine, batch: IngestBatch) -> None:
         """Re-read the holders of every hall a punch or presence of the batch belongs to
-        (at most once per `min_interval_s` per hall; a trailing round catches the rest)."""
-        for state in batch.states:  # a rating device (back) online: show it who serves
-            if state.online and state.hall in self.halls:
-                self.reshow(engine, self.halls[state.hall], state.device)
+        (at most once per `min_interval_s` per hall; a trailing round catches the rest).
+        A device's state is the ratings area's to answer (RATE-2: its reshow)."""
         touched = sorted(
             {e.hall for e in batch.events if e.type in WATCHED and e.hall in self.halls}
         )
@@ -211,35 +210,6 @@ class SeatWatch:
     def _has_device(self, hd: HallDuty, seat: str, window: str) -> bool:
         """Whether a push of this seat's holder has anywhere to go."""
         return self.sender is not None and bool(rating_devices(hd.hall, seat, window))
-
-    def reshow(self, engine: Engine, hall: Hall, device: str) -> int:
-        """Rule RATE-2: a rating device that comes (back) online missed the pushes made while
-        it was away (commands are not kept for it): send it its seats' holders now. Returns
-        the commands sent."""
-        found = next((d for d in hall.devices if d.id == device), None)
-        if found is None or found.kind != rating_device.KIND or self.sender is None:
-            return 0
-        hd = hall_duty(hall)
-        seats = [(s, w) for s, w in hd.seats() if device in rating_devices(hall, s, w)]
-        now = self.clock()
-        sent = 0
-        with engine.connect() as conn:
-            held = {
-                r.seat: r for r in conn.execute(sa.select(HOLDER).where(HOLDER.c.hall == hall.id))
-            }
-            bodies = []
-            for seat, window in seats:
-                if seat not in held:
-                    continue  # never pushed yet: the next round pushes it as a change
-                bodies.append(show_serving(conn, hall, seat, window, now))  # rule RATE-2
-        for body in bodies:
-            try:
-                self.sender.send(hall.id, device, body)
-                self._shown[(hall.id, body.seat)] = body.staff_id
-                sent += 1
-            except Exception:  # a device command must never stop the ledger (DEV-4)
-                logger.exception("ShowServing to %s not sent", device)
-        return sent
 
     def _push(
         self,

@@ -26,6 +26,7 @@ from edge.settings import AgentSettings
 from hub.duty.ledger_store import hall_duty
 from hub.duty.roster import Role, RosterEntry
 from hub.duty.roster_store import file_roster
+from hub.duty.tables import SeatHolderRow
 from hub.server import HubServer
 from hub.settings import HubSettings
 from hub.staff.tables import Staff
@@ -39,6 +40,7 @@ from tests.support.waiting import wait_until
 
 FACE = Device(id="w02-face", kind="face_terminal", node="pi-w02", window="w02")
 HALL = DEMO.model_copy(update={"devices": [*DEMO.devices, FACE]})
+HOLDER = SeatHolderRow.__table__  # type: ignore[attr-defined]
 PEOPLE = (("S021", "张伟", "w02"), ("S901", "孙丽", "w02"), ("S011", "王芳", "w01"))
 
 
@@ -111,7 +113,8 @@ def mismatches(api: httpx.Client) -> list[dict[str, Any]]:
     return [a for a in alerts if a["kind"] == "ledger_mismatch"]
 
 
-def test_a_change_of_holder_reaches_the_rating_device(broker: Broker, tmp_path: Path) -> None:
+def live_hub(broker: Broker, tmp_path: Path) -> HubServer:
+    """The hub with attendance, compliance, duty, queue and ratings, today's w02 rostered."""
     settings = HubSettings(
         database_url=f"sqlite:///{tmp_path / 'hub.db'}",
         broker_url=broker.url,
@@ -140,14 +143,28 @@ def test_a_change_of_holder_reaches_the_rating_device(broker: Broker, tmp_path: 
             RosterEntry("S011", today, "w01", "w01-a", Role.A),
         ]
         file_roster(conn, hd, f"{today:%Y-%m}", entries, actor="office", now=datetime.now(UTC))
+    return hub
+
+
+def counter(broker: Broker, tmp_path: Path) -> Agent:
+    """w02's counter agent (keypad and rating device on pty peers), configured by the hub."""
     edge = AgentSettings(
         broker_url=broker.url, data_dir=tmp_path / "edge", clock_synced=True, heartbeat_s=3600
     )
     agent = Agent(HALL, "pi-w02", edge, devices=["w02-keypad", "w02-rate"]).start()
+    for rt in agent.runtimes.values():
+        assert rt.session.wait_ready(20)
+        poll(partial(getattr, rt, "config_version"), lambda v: v == 1, "config v1")
+    return agent
+
+
+def test_a_change_of_holder_reaches_the_rating_device(broker: Broker, tmp_path: Path) -> None:
+    hub = live_hub(broker, tmp_path)
+    assert hub.engine is not None
+    hd = hall_duty(HALL)
+    today = hd.local_day(datetime.now(UTC))
+    agent = counter(broker, tmp_path)
     try:
-        for rt in agent.runtimes.values():
-            assert rt.session.wait_ready(20)
-            poll(partial(getattr, rt, "config_version"), lambda v: v == 1, "config v1")
         api = httpx.Client(base_url=hub.api_url, timeout=10, headers={"X-Actor": "office"})
         keypad: Any = getattr(agent.runtime("w02-keypad").driver, "peer")  # noqa: B009
         rating: Any = getattr(agent.runtime("w02-rate").driver, "peer")  # noqa: B009
@@ -241,6 +258,48 @@ def test_a_change_of_holder_reaches_the_rating_device(broker: Broker, tmp_path: 
         (closed,) = [x for x in done if x["id"] == alert["id"]]
         assert (closed["resolved_by"], closed["occurrences"]) == ("auto", 1)
         assert mismatches(api) == []
+    finally:
+        agent.stop()
+        hub.stop()
+
+
+def pushed(hub: HubServer, seat: str) -> str | None:
+    """Whom the duty watch has told the seat's rating device holds it (seat_holder)."""
+    assert hub.engine is not None
+    with hub.engine.connect() as conn:
+        q = sa.select(HOLDER.c.staff_id).where(
+            HOLDER.c.hall == HALL.id, HOLDER.c.seat == seat, HOLDER.c.pushed_at.is_not(None)
+        )
+        return conn.execute(q).scalar()
+
+
+def test_a_reconnecting_rating_device_is_shown_who_serves_once(
+    broker: Broker, tmp_path: Path
+) -> None:
+    """Rule RATE-2: a rating device back online is shown who serves once, by one owner of the
+    reshow (the ratings area); before, the duty watch sent the same ShowServing too, so the
+    device got two identical frames. The ticket called after it is the barrier: commands reach
+    the device in order, so every reshow has arrived before the ticket's frame."""
+    hub = live_hub(broker, tmp_path)
+    agent = counter(broker, tmp_path)
+    try:
+        rating: Any = getattr(agent.runtime("w02-rate").driver, "peer")  # noqa: B009
+        poll(lambda: rating.screen, lambda s: s is not None and s.staff_no == "S021", "A shown")
+        poll(partial(pushed, hub, "w02-a"), lambda s: s == "S021", "the watch's push of A")
+    finally:
+        agent.stop()  # the counter's Pi goes away (its state: offline) and comes back
+    agent = counter(broker, tmp_path)
+    try:
+        rating = getattr(agent.runtime("w02-rate").driver, "peer")  # noqa: B009
+        keypad: Any = getattr(agent.runtime("w02-keypad").driver, "peer")  # noqa: B009
+        poll(lambda: rating.screen, lambda s: s is not None, "shown again once back online")
+        (queue,) = [a.state["queues"][HALL.id] for a in hub.areas if a.name == "queue"]
+        queue.issue("social")
+        keypad.press("next")
+        screen = poll(lambda: rating.screen, lambda s: s is not None and s.ticket, "a ticket")
+        ticket = screen.ticket
+        shows = [f for f in rating.received if isinstance(f, ShowFrame)]
+        assert shows == [ShowFrame(1, "S021", "张伟", ""), ShowFrame(1, "S021", "张伟", ticket)]
     finally:
         agent.stop()
         hub.stop()
