@@ -4,7 +4,7 @@ There is no camera here and the project's face data are still photos, so the cli
 the challenge (edge/face/challenge.py) are made from those photos; every rate measured on them
 carries that caveat (docs/face.md). How each clip is made:
 
-- **genuine action** (`render_action`): dlib's 68 landmarks of the photo's face drive a
+- **genuine action** (`perform`): dlib's 68 landmarks of the photo's face drive a
   piecewise-affine warp (Delaunay triangles over the landmarks and a fixed ring around the
   head). Head turns and nods move each landmark as a point at a pseudo-depth (nose tip in
   front, jaw line behind) rotated by up to ~25 degrees; a blink pulls each upper lid onto the
@@ -22,7 +22,7 @@ carries that caveat (docs/face.md). How each clip is made:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -287,20 +287,6 @@ class Camera:
         return np.asarray(cv2.imdecode(data, cv2.IMREAD_COLOR), dtype=np.uint8)
 
 
-def render_action(
-    subject: Subject, actions: Sequence[str], *, seed: int = 0, lead: int = 6, tail: int = 4
-) -> list[Frame]:
-    """A genuine clip: still for `lead` frames, each action in turn, still for `tail` frames."""
-    cam = Camera(seed)
-    neutral = render(subject, 0, 0, 0, 0)
-    frames = [cam.shoot(neutral) for _ in range(lead)]
-    for action in actions:
-        frames += [cam.shoot(render(subject, *pose)) for pose in action_track(action)]
-        frames += [cam.shoot(neutral) for _ in range(3)]
-    frames += [cam.shoot(neutral) for _ in range(tail)]
-    return frames
-
-
 def _wall(rng: np.random.Generator) -> Frame:
     base = rng.integers(150, 210, 3).astype(np.float32)
     grad = np.linspace(0.85, 1.1, FRAME_H, dtype=np.float32)[:, None, None]
@@ -412,12 +398,6 @@ def write_frames(folder: Path, frames: Sequence[Frame]) -> Path:
         if not cv2.imwrite(str(folder / f"{i:04d}.jpg"), frame):
             raise OSError(f"cannot write {folder / f'{i:04d}.jpg'}")
     return folder
-
-
-def iter_frames(frames: Sequence[Frame], fps: float = FPS) -> Iterator[tuple[Frame, float]]:
-    """(frame, time) pairs of a clip at `fps`."""
-    for i, f in enumerate(frames):
-        yield f, i / fps
 
 
 def describe(frames: Sequence[Any]) -> str:

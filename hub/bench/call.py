@@ -32,7 +32,6 @@ from hub.bench import call_edge, private_mosquitto
 
 logger = logging.getLogger(__name__)
 DEMO = Path(__file__).resolve().parents[2] / "firmware_cfg" / "halls" / "demo"
-WINDOW = "w03"
 KEYPAD, DISPLAY = call_edge.KEYPAD, call_edge.DISPLAY
 TARGET_P99_MS = 20
 """Issue 14: keypad to display within 20 ms at the 99th percentile, with either ingest writer."""

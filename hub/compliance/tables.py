@@ -194,33 +194,3 @@ class AlertRow(SQLModel, table=True):
     audience: str = Field(max_length=80, description="operator, staff:<id>, window:<id>")
     text: str = Field(sa_type=sa.Text)
     at: datetime = _ts(nullable=False)
-
-
-class DutyCheckRow(SQLModel, table=True):
-    """A duty chief's random on-post check (rule POST-8): planned time and when it was done."""
-
-    __tablename__ = "compliance_duty_check"
-
-    id: int | None = Field(default=None, primary_key=True)
-    hall: str = Field(max_length=63, index=True)
-    day: date
-    slot: int = Field(description="1 or 2: the two checks of the day")
-    planned_at: datetime = _ts(nullable=False)
-    performed_at: datetime | None = _ts()
-    checked_by: str | None = Field(default=None, max_length=64)
-    note: str = Field(default="", max_length=1000)
-
-
-class DutyCheckEntry(SQLModel, table=True):
-    """One seat in a duty check: who holds it, what the radar says, what the chief saw."""
-
-    __tablename__ = "compliance_duty_check_entry"
-
-    id: int | None = Field(default=None, primary_key=True)
-    check_id: int = Field(foreign_key="compliance_duty_check.id", index=True)
-    seat: str = Field(max_length=63)
-    window: str = Field(max_length=63)
-    staff_id: str | None = Field(default=None, max_length=64)
-    sensed_on_post: bool | None = Field(default=None, description="From sign and presence")
-    seen_on_post: bool | None = Field(default=None, description="What the duty chief saw")
-    note: str = Field(default="", max_length=500)

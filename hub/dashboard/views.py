@@ -236,16 +236,6 @@ def violations(engine: Engine, hall: Hall, first: date, last: date) -> list[dict
     ]
 
 
-def status_counts(day_list: list[dict[str, Any]]) -> list[tuple[str, int]]:
-    """How many checkpoints of a day list have each status (for a bar chart)."""
-    counts: Counter[str] = Counter()
-    for person in day_list:
-        for cp in person["checkpoints"]:
-            counts[cp["status"]] += 1
-    order = ("ok", "late", "early", "missing", "absent", "leave")
-    return [(s, counts.get(s, 0)) for s in order]
-
-
 def month_of(day: date) -> str:
     """YYYY-MM of a day."""
     return f"{day.year:04d}-{day.month:02d}"

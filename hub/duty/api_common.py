@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -93,10 +93,3 @@ def month_or_422(month: str) -> tuple[date, date]:
         return month_days(month)
     except ValueError:
         raise HTTPException(422, f"month must be YYYY-MM, not {month!r}") from None
-
-
-def aware_or_422(at: datetime, what: str) -> datetime:
-    """An aware datetime, or 422 for a naive one."""
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise HTTPException(422, f"{what} must carry its UTC offset")
-    return at
