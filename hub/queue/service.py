@@ -20,6 +20,8 @@ from sqlalchemy.engine import Engine
 
 from hub.attendance.calendar import WorkCalendar
 from hub.commands import CommandSender
+from hub.dashboard.i18n import DEFAULT_LANG, text
+from hub.fleet.raised import FleetAlerts
 from hub.ingest.hooks import IngestBatch
 from hub.queue import cases, store
 from hub.queue.announce import Announcer, call_text
@@ -34,6 +36,7 @@ from hub.queue.engine import (
 )
 from hub.queue.halls import engine_for_hall
 from hub.queue.notices import pause_reason_text
+from hub.queue.stale import ALERT_KIND, SHOWN_WORDS, StaleWatch
 from hub.queue.stats import DayGlance, day_glance
 from models.envelope import Envelope
 from models.events import (
@@ -76,9 +79,11 @@ class QueueProjector:
         clock: Callable[[], datetime] | None = None,
         stale_call_s: float = 120.0,
         calendar: WorkCalendar | None = None,
+        stale: StaleWatch | None = None,
     ) -> None:
         self.db = db
         self.stale_call_s = stale_call_s
+        self.stale = stale or StaleWatch()  # who keeps sending stale presses (DEV-4)
         self.sender = sender
         self.hall = hall
         self.queue = engine_for_hall(hall, settings, weights)
@@ -89,6 +94,7 @@ class QueueProjector:
         self.recent_calls: list[dict[str, Any]] = []
         self.refusals = 0
         self.announcer = Announcer(hall, sender)
+        self.alerts = FleetAlerts(db, self.clock)  # the hall's alert desk (hub.fleet)
         self.desk = CitizenDesk(
             hall,
             self.announcer,
@@ -221,20 +227,14 @@ class QueueProjector:
         # it (the fleet simulator's replayed day) times the press by its own clock, as before
         reached = min(received_at, now) if received_at is not None else now
         age = (reached - env.ts).total_seconds()
-        if env.synced and age > self.stale_call_s:
-            self.refusals += 1
-            logger.warning(
-                "queue %s: %s from %s is %.0fs old; not replayed",
-                self.hall.id,
-                body.action.value,
-                env.device,
-                age,
-            )
-            return Outcome((), f"stale key press ({age:.0f}s old)")
         try:  # rule: a keypad acts only for the window the layout puts it at
             window = self.hall.device(env.device).window or body.window
         except KeyError:
             window = body.window
+        if env.synced and age > self.stale_call_s:
+            return self._refuse_stale(env, window, age, now)
+        if self.stale.fresh(env.device):  # in memory: no query on the call path
+            self._clear_stale_alert(env.device)
         return self.act(
             window,
             body.action,
@@ -244,6 +244,41 @@ class QueueProjector:
             target_window=body.target_window,
             source=env.id,
         )
+
+    def _refuse_stale(self, env: Envelope, window: str, age: float, now: datetime) -> Outcome:
+        """A press too old to act on (QUEUE-1): refused, and said plainly where it was made
+        (rule DEV-4: the counter's display, in the catalogue's zh-CN words, as the queue's
+        other refusals); a device that keeps sending them is named on the alert desk."""
+        self.refusals += 1
+        assert isinstance(env.body, CallRequest)
+        logger.warning(
+            "queue %s: %s from %s is %.0fs old; not replayed",
+            self.hall.id,
+            env.body.action.value,
+            env.device,
+            age,
+        )
+        self.announcer.show(window, text(DEFAULT_LANG, SHOWN_WORDS))
+        count = self.stale.note(env.device, now)
+        if count is not None:
+            try:  # an alert that cannot be stored must never stop the queue
+                self.alerts.raise_alert(
+                    self.hall.id,
+                    env.device,
+                    ALERT_KIND,
+                    words="alert.stale_presses",
+                    values={"device": env.device, "count": count, "age": round(age)},
+                )
+            except Exception:
+                logger.exception("stale presses of %s not on the alert desk", env.device)
+        return Outcome((), f"stale key press ({age:.0f}s old)")
+
+    def _clear_stale_alert(self, device: str) -> None:
+        """The device's presses come in time again: its stale-press alert is resolved."""
+        try:
+            self.alerts.clear_alert(self.hall.id, device, ALERT_KIND)
+        except Exception:
+            logger.exception("stale-press alert of %s not cleared", device)
 
     # ---- requests (ingest and API) ----
 

@@ -13,9 +13,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from hub.commands import RecordingSender
+from hub.dashboard.i18n import text
+from hub.fleet.tables import Alert
 from hub.ingest.hooks import IngestBatch
 from hub.queue.engine import TicketState
 from hub.queue.service import QueueProjector
+from hub.queue.stale import StaleWatch
 from hub.queue.tables import QueueEventRow, QueueTicketRow
 from models.commands import Announce, DisplayText, PrintTicket
 from models.envelope import Envelope, make_envelope
@@ -173,6 +176,59 @@ def test_a_stale_key_press_is_not_replayed(sqlite_engine: Engine) -> None:
     feed(p, sqlite_engine, old)
     assert p.queue.tickets["A001"].state is TicketState.WAITING
     assert p.refusals == 1
+    # rule DEV-4: the counter's staff see it, in the catalogue's words (zh-CN), not a log line
+    shown = [(d, b.line, b.text) for _, d, b in sender.sent if isinstance(b, DisplayText)]
+    assert shown == [("w01-led", 0, "按键超时未执行，请重按")]
+
+
+def stale_alerts(engine: Engine) -> list[Alert]:
+    """The alert desk's stale-press incidents."""
+    with Session(engine) as s:
+        return list(s.exec(select(Alert).where(Alert.kind == "stale_presses")).all())
+
+
+def test_a_keypad_that_keeps_sending_stale_presses_is_named_on_the_alert_desk(
+    engine: Engine,
+) -> None:
+    """Rule DEV-4: one stale press is shown at the counter; a device that keeps sending them (a
+    clock or network problem) is one incident on the hall's alert desk, counted, worded from
+    the catalogue, and resolved once its presses come in time again."""
+    p = QueueProjector(
+        engine, RecordingSender(), HALL, clock=clock, stale=StaleWatch(alert_after=3, quiet_s=0)
+    )
+    feed(p, engine, env("hall-kiosk", TicketIssued(service="social"), 0))
+    late = timedelta(minutes=5)  # each press reaches the hub five minutes after it was made
+    for minute in (1, 2):
+        press = env("w01-keypad", CallRequest(window="w01", action=CallAction.RECALL), minute)
+        _now["t"] += late
+        feed(p, engine, press)
+    other = env("w02-keypad", CallRequest(window="w02", action=CallAction.NEXT), 3)
+    _now["t"] += late
+    feed(p, engine, other)  # another counter's one stale press: shown, no alert
+    assert stale_alerts(engine) == []
+    for minute in (4, 5):
+        press = env("w01-keypad", CallRequest(window="w01", action=CallAction.RECALL), minute)
+        _now["t"] += late
+        feed(p, engine, press)
+    (alert,) = stale_alerts(engine)
+    assert (alert.hall, alert.device, alert.state, alert.occurrences) == (
+        "demo",
+        "w01-keypad",
+        "open",
+        2,
+    )
+    assert alert.words == "alert.stale_presses"
+    assert alert.word_values == {"device": "w01-keypad", "count": 4, "age": 300}
+    assert text("zh-CN", alert.words, **alert.word_values) == (
+        "窗口按键器 w01-keypad 的按键多次晚到、未执行（4 次，最近一次晚到 300 秒）："
+        "请检查设备时钟和网络"
+    )
+    assert p.stale.total == {"w01-keypad": 4, "w02-keypad": 1}
+    assert p.queue.tickets["A001"].state is TicketState.WAITING  # none acted on
+    feed(p, engine, env("w01-keypad", CallRequest(window="w01", action=CallAction.NEXT), 30))
+    assert p.queue.tickets["A001"].state is TicketState.CALLED  # in time again
+    (alert,) = stale_alerts(engine)
+    assert (alert.state, alert.resolved_by) == ("resolved", "auto")
 
 
 def test_a_key_press_that_reached_the_hub_in_time_is_decided_however_late(
