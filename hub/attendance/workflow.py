@@ -39,7 +39,7 @@ from hub.attendance.desk import (
     utc_now,
 )
 from hub.attendance.seats import window_mates
-from hub.attendance.store import aware
+from hub.attendance.store import aware, staff_halls
 from hub.attendance.tables import AttCorrection
 from hub.users.accounts import linked_staff
 
@@ -237,6 +237,8 @@ class AttendanceWorkflow(WorkflowDesk):
         window, mates = window_mates(self.seats(conn, day), lv["staff_id"])
         if not window:
             return
+        halls = staff_halls(conn, [lv["staff_id"], *mates])  # another hall's w02 is no mate
+        mates = [m for m in mates if halls.get(m) == halls.get(lv["staff_id"])]
         others_away = (
             bool(mates)
             and conn.execute(

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from hub.attendance import router
-from hub.attendance.checks import FieldError
+from hub.attendance.checks import FieldError, WorkflowError
 from hub.attendance.engine import PunchFact
 from hub.attendance.policy import load_policy
 from hub.attendance.projector import AttendanceProjector
@@ -118,3 +118,23 @@ def test_an_imported_punch_is_its_staff_members_halls(engine: Engine) -> None:
         with engine.connect() as conn:
             assert punches(conn, hall, *hd.day_bounds(DAY.date())) == (first, [])
             assert day_facts(conn, hd, DAY.date()).punches_known is bool(first)
+
+
+def test_another_halls_window_of_the_same_name_is_no_mate(engine: Engine) -> None:
+    """Rule ATT-7: S021, the only staff of the demo hall's w02, needs a substitute on post
+    before leave is approved, though the east hall's E021 sits at a w02 too (before, E021
+    counted as S021's window mate, and the leave went through with nobody at the window)."""
+    wf = workflow(engine)
+    leave = wf.request_leave(
+        actor="S021", staff_id="S021", kind="personal", start=DAY, end=DAY + timedelta(hours=10)
+    )
+    wf.decide_leave(actor="head", leave_id=leave, stage="department", approve=True)
+    with pytest.raises(WorkflowError) as refused:
+        wf.decide_leave(actor="office", leave_id=leave, stage="office", approve=True)
+    assert (refused.value.key, refused.value.values) == (
+        "att.err.substitute_sole",
+        {"staff_id": "S021", "window": "w02"},
+    )
+    substitute(wf, "S021", "S905")
+    decided = wf.decide_leave(actor="office", leave_id=leave, stage="office", approve=True)
+    assert decided["status"] == "approved"
