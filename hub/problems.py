@@ -22,6 +22,14 @@ class Problem(Exception):
         self.field = field
         self.values = values
 
+    @classmethod
+    def like(cls, other: Problem) -> Problem:
+        """The same refusal (key, field, values) with this class's status."""
+        made = cls(other.key, field=other.field)
+        made.values = dict(other.values)
+        made.args = other.args
+        return made
+
 
 class NotFoundProblem(Problem):
     """Something asked for does not exist (404)."""

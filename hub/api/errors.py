@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,9 +85,17 @@ def catalogue_words(request: Request, key: str, values: dict[str, Any]) -> str |
 
     if not has(key):
         return None
-    return text(
-        choose_lang(request.query_params.get("lang"), request.cookies.get(COOKIE)), key, **values
-    )
+    lang = choose_lang(request.query_params.get("lang"), request.cookies.get(COOKIE))
+    return text(lang, key, **{k: shown(v) for k, v in values.items()})
+
+
+def shown(value: Any) -> Any:
+    """A value as a refusal's words show it: text without control or format characters (a
+    terminal's escapes, bidi overrides), at most 64 characters; other values as they are."""
+    if not isinstance(value, str):
+        return value
+    clean = "".join(c for c in value if not unicodedata.category(c).startswith("C"))
+    return clean if len(clean) <= 64 else clean[:63] + "…"
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

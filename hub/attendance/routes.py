@@ -122,7 +122,7 @@ def add_routes(r: APIRouter, bound: Callable[[Request], AttendanceContext]) -> N
     def put_wage(staff_id: str, body: WageIn, ctx: Ctx, actor: Actor, role: Role) -> dict[str, Any]:
         """Set a staff member's daily wage (the supervision office)."""
         if role is not None and role not in ("admin", "supervisor"):
-            raise HTTPException(403, "only the supervision office (督查考核科) sets wages")
+            raise HTTPException(403, "forbidden.wage")  # a key: worded by the app
         ctx.workflow.set_daily_wage(
             actor=actor, staff_id=staff_id, yuan=body.daily_wage_yuan, why=body.why
         )
@@ -176,7 +176,7 @@ def add_routes(r: APIRouter, bound: Callable[[Request], AttendanceContext]) -> N
             ctx.workflow.engine, ctx.projector, staff_id, day, ctx.workflow.now()
         )
         if found is None:
-            raise HTTPException(404, f"{staff_id} is not judged on {day}")
+            raise HTTPException(404, "att.err.not_judged")  # a key: the URL is not echoed
         return found
 
     @r.get("/report/{month}", response_model=MonthReportPublic, responses=REPORT_RESPONSES)

@@ -221,6 +221,7 @@ def enroll_at(
     broker: str | None = BROKER_OPTION,
 ) -> None:
     """Enroll at a terminal: a one-time token goes to it; it sends templates, never a photo."""
+    from hub.cli.session import words
     from hub.staff.terminal_enroll import EnrollmentRefused, TerminalEnrollment
 
     sync = _sync(db, hall_dir, broker)
@@ -235,7 +236,7 @@ def enroll_at(
                 staff_id=staff, name=name, device=device, hall=hall, unit=unit, window=window
             )
         except EnrollmentRefused as exc:
-            raise _fail(str(exc)) from None
+            raise _fail(words(exc.key, **exc.values)) from None  # from the catalogue ($HK_LANG)
         typer.echo(
             f"enrollment {started['enrollment_id']} of {staff} sent to {device}; the person "
             f"looks at its camera until it says 人脸采集完成 (token valid until "

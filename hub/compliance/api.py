@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -35,6 +35,7 @@ from hub.compliance.tables import (
     NoticeRow,
     ViolationRow,
 )
+from hub.problems import InvalidProblem
 from models.layout import Hall
 
 router = APIRouter(prefix="/api/compliance", tags=["compliance"])
@@ -234,7 +235,7 @@ def monthly_report(
     the_hall = hall_or_404(halls, hall)
     year, mon = (int(x) for x in month.split("-"))
     if not 1 <= mon <= 12:
-        raise HTTPException(422, "month must be 01..12")
+        raise InvalidProblem("error.bad_month")
     first, last = month_range(year, mon)
     return _report(request, engine, the_hall, first, last, by, format)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from pydantic import AwareDatetime, Field
 from sqlmodel import Session, col, select
 
@@ -24,6 +24,7 @@ from hub.compliance.tables import (
     SeatAssignment,
 )
 from hub.db import session_scope
+from hub.problems import NotFoundProblem
 
 admin = APIRouter()
 
@@ -75,7 +76,7 @@ def assign(
     h = hall_or_404(halls, hall)
     window = next((w.id for w in h.windows if seat in w.seats), None)
     if window is None:
-        raise HTTPException(404, f"unknown seat {seat!r}")
+        raise NotFoundProblem("compliance.err.unknown_seat")  # the URL is not echoed
     with session_scope(engine) as s:
         row = s.get(SeatAssignment, (hall, seat)) or SeatAssignment(
             hall=hall, seat=seat, window=window, staff_id=body.staff_id

@@ -28,7 +28,7 @@ LIMIT = 500
 def _dash(request: Request) -> Dashboard:
     dash: Dashboard | None = getattr(request.app.state, "dashboard", None)
     if dash is None:
-        raise HTTPException(404, "the dashboard is not part of this hub")
+        raise HTTPException(404, "error.404")
     return dash
 
 

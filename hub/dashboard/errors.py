@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from fastapi import Request
 from fastapi.responses import Response
 
-from hub.api.errors import ErrorInfo
+from hub.api.errors import ErrorInfo, shown
 from hub.dashboard.i18n import has, translator
 from hub.dashboard.web import lang_of, render
 from hub.dashboard.words import field_words
@@ -18,13 +18,6 @@ from hub.users.security import ANONYMOUS, auth_required, session_of
 logger = logging.getLogger(__name__)
 PHRASES = frozenset(s.phrase for s in HTTPStatus)
 """Starlette's default details (`Not Found`): the heading already says them."""
-
-KNOWN_DETAILS = {
-    "missing or wrong CSRF token": "error.csrf",
-    "login required": "error.401",
-    "missing or wrong CSRF token (header X-CSRF-Token)": "error.csrf",
-}
-"""English details other areas raise, and the catalogue key that words them."""
 
 
 def _back(request: Request) -> str:
@@ -39,9 +32,10 @@ def _back(request: Request) -> str:
 def error_page(request: Request, info: ErrorInfo) -> Response:
     """The error page of `info` for a person: heading, reason, fields, what to do, a way back."""
     t = translator(lang_of(request))
-    key = info.key or KNOWN_DETAILS.get(info.detail) or (info.detail if has(info.detail) else None)
+    key = info.key or (info.detail if has(info.detail) else None)
     status_key = f"error.{info.status}" if has(f"error.{info.status}") else "error.other"
-    message = t(key, **info.values) if key else t(status_key)
+    values = {k: shown(v) for k, v in info.values.items()}  # no control or bidi characters
+    message = t(key, **values) if key else t(status_key)
     todo_key = f"{key}.todo" if key and has(f"{key}.todo") else f"{status_key}.todo"
     fields = [
         (field_words(t, f.name), t(f.key, **f.values) if has(f.key) else t("validation.other"))

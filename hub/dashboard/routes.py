@@ -49,7 +49,7 @@ def safe_next(target: str | None) -> str:
 def static_file(name: str) -> FileResponse:
     """The vendored scripts and the stylesheet."""
     if name not in STATIC:
-        raise HTTPException(404, "no such file")
+        raise HTTPException(404, "error.404")
     return FileResponse(
         HERE / "static" / name,
         media_type=STATIC[name],

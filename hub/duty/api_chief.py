@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field
 
@@ -47,6 +47,7 @@ from hub.duty.public import (
 )
 from hub.duty.rotation import terms
 from hub.duty.words import say
+from hub.problems import InvalidProblem, NotFoundProblem
 
 router = APIRouter()
 
@@ -124,7 +125,7 @@ def get_chief(
     start = start or today - timedelta(days=14)
     end = end or start + timedelta(days=55)
     if end < start or (end - start).days > 400:
-        raise HTTPException(422, "a range of at most 400 days, end after start")
+        raise InvalidProblem("error.bad_range", days=400)
     with engine.connect() as conn:
         rots = rotations(conn, hall.id)
         found = chief_on(conn, hall, today)
@@ -292,7 +293,7 @@ def post_check(
                 policy=load_duty_policy(conn, hall.id),
             )
     except KeyError:
-        raise HTTPException(404, f"no duty check {check_id}") from None
+        raise NotFoundProblem("duty.err.no_check", id=check_id) from None
     except CheckRefused as exc:
         return _refused(request, str(exc))
 
@@ -339,7 +340,7 @@ def get_arrivals(
     today = hall.local_day(now)
     start, end = start or today, end or start or today
     if end < start or (end - start).days > 62:
-        raise HTTPException(422, "a range of at most 62 days, end after start")
+        raise InvalidProblem("error.bad_range", days=62)
     with engine.connect() as conn:
         return [
             {

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
@@ -17,7 +17,7 @@ from hub.duty.ledger_store import hall_duty
 from hub.duty.public import RefusedPublic
 from hub.duty.roster import RosterIssue, month_days
 from hub.duty.words import say
-from hub.problems import NotFoundProblem
+from hub.problems import InvalidProblem, NotFoundProblem
 from hub.users.accounts import Operator, Role
 from hub.users.security import current_operator
 
@@ -92,4 +92,4 @@ def month_or_422(month: str) -> tuple[date, date]:
     try:
         return month_days(month)
     except ValueError:
-        raise HTTPException(422, f"month must be YYYY-MM, not {month!r}") from None
+        raise InvalidProblem("error.bad_month") from None  # the query is not echoed

@@ -50,6 +50,7 @@ from hub.duty.visits import (
 )
 from hub.duty.weekly import weekly_report
 from hub.duty.words import catalogue, say
+from hub.problems import NotFoundProblem
 
 router = APIRouter()
 NOTICE_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -133,7 +134,7 @@ def post_sat(
                 conn, hall, sitting_id, actor=actor_of(request, op), now=now, note=body.note
             )
     except KeyError:
-        raise HTTPException(404, f"no sitting {sitting_id}") from None
+        raise NotFoundProblem("duty.err.no_sitting", id=sitting_id) from None
     except VisitRefused as exc:
         return _refused(request, str(exc))
 

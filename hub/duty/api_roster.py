@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import Field
 
@@ -39,6 +39,7 @@ from hub.duty.roster import RosterEntry, filing_deadline, month_key
 from hub.duty.roster_desk import RosterRefused, edit_roster, import_roster
 from hub.duty.roster_store import OVERTIME, month_entries, standing_seats, versions
 from hub.duty.rosterio import template_csv, template_rows, template_xlsx
+from hub.problems import NotFoundProblem, Problem, TooLargeProblem
 
 router = APIRouter()
 TEMPLATE_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -110,7 +111,7 @@ async def post_roster_import(
     data = await file.read(MAX_UPLOAD + 1)
     lang = lang_of(request)
     if len(data) > MAX_UPLOAD:
-        raise HTTPException(413, "a roster file is at most 2 MB")
+        raise TooLargeProblem("roster.err_too_large", mb=MAX_UPLOAD // 2**20)
     try:
         filed = import_roster(
             engine,
@@ -303,9 +304,9 @@ def post_overtime_decision(
             .first()
         )
         if row is None:
-            raise HTTPException(404, f"no overtime {overtime_id}")
+            raise NotFoundProblem("duty.err.no_overtime", id=overtime_id)
         if row["status"] != "pending":
-            raise HTTPException(409, f"overtime {overtime_id} is already {row['status']}")
+            raise Problem("duty.err.overtime_decided", id=overtime_id)
         status = "approved" if body.approve else "refused"
         conn.execute(
             sa.update(OVERTIME)

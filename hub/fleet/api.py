@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
@@ -36,6 +36,7 @@ from hub.fleet.tables import (
     FleetDevice,
     OpeningCheck,
 )
+from hub.problems import NotFoundProblem
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["fleet"])
@@ -185,7 +186,7 @@ def get_device(
     """One device and its health."""
     dev = session.get(FleetDevice, (hall, device))
     if dev is None:
-        raise HTTPException(404, f"no device {hall}/{device}")
+        raise NotFoundProblem("fleet.err.no_device")  # the URL is not echoed
     row = session.get(DeviceHealth, (hall, device))
     kinds = _open_kinds(session, hall).get((hall, device), [])
     return _device_public(dev, row, kinds, now, policy)
@@ -297,7 +298,7 @@ def run_opening_check_now(
     """Run the opening check now (for a hall, or all) and store it as today's (rule DEV-1)."""
     chosen = [h for h in halls if hall is None or h.id == hall]
     if hall is not None and not chosen:
-        raise HTTPException(404, f"this hub does not serve hall {hall}")
+        raise NotFoundProblem("error.unknown_hall")
     for h in chosen:
         run_opening_check(engine, h, now, policy)
     return latest_opening_check(session, chosen, None)

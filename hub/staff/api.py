@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
@@ -11,7 +12,12 @@ from pydantic import BaseModel
 from pydantic import Field as PydanticField
 from sqlmodel import Session, func, select
 
-from hub.problems import Problem, TooLargeProblem
+from hub.problems import (
+    InvalidProblem,
+    NotFoundProblem,
+    TooLargeProblem,
+    UnavailableProblem,
+)
 from hub.staff.enroll import EnrollmentRefused, enroll, hall_of
 from hub.staff.gallery_sync import GallerySync
 from hub.staff.leaving import leave_hall
@@ -28,6 +34,8 @@ from hub.staff.terminal_enroll import EnrollmentRefused as TerminalEnrollmentRef
 from hub.staff.terminal_enroll import TerminalEnrollment
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
+
+logger = logging.getLogger(__name__)
 
 
 def photo_bytes(photos: Sequence[UploadFile]) -> list[tuple[str, bytes]]:
@@ -67,10 +75,10 @@ def make_router(
     def _hall(hall: str | None) -> str:
         if hall is None:
             if len(sync.halls) != 1:
-                raise HTTPException(422, "hall is required when the hub serves several halls")
+                raise InvalidProblem("error.name_hall", field="hall")
             return next(iter(sync.halls))
         if hall not in sync.halls:
-            raise HTTPException(422, "error.unknown_hall")  # worded by the error page
+            raise InvalidProblem("error.unknown_hall", field="hall")
         return hall
 
     @router.post(
@@ -89,15 +97,15 @@ def make_router(
                 window=request.window,
                 templates=request.templates,
             )
-        except TerminalEnrollmentRefused as exc:
-            raise HTTPException(422, str(exc)) from None
+        except TerminalEnrollmentRefused:
+            raise  # a Problem: worded (no face key, not a face terminal of the hall)
 
     @router.get("/enrollments/{enrollment_id}", response_model=EnrollmentPublic)
     def enrollment_state(enrollment_id: str) -> dict[str, Any]:
         """pending, done or failed (with why)."""
         state = enrollments.get(enrollment_id)
         if state is None:
-            raise HTTPException(404, f"no enrollment {enrollment_id!r}")
+            raise NotFoundProblem("staff.err.no_enrollment")  # the URL is not echoed
         return state
 
     @router.post("/enroll", status_code=status.HTTP_201_CREATED, response_model=EnrolledPublic)
@@ -113,7 +121,7 @@ def make_router(
         """Check every photo, store encrypted templates, push the new gallery to terminals."""
         hall = _hall(hall)
         if sync.master_key is None:
-            raise HTTPException(503, "no face key on the hub: set HK_FACE_KEY or HK_FACE_KEY_FILE")
+            raise UnavailableProblem("staff.no_face_key")
         data = photo_bytes(photos)
         old_hall = hall_of(sync.engine, staff_id)
         try:
@@ -177,10 +185,9 @@ def make_router(
         it); their templates are erased here and on every terminal (rule PRIV-1)."""
         try:
             removed = leave_hall(sync, staff_id, leave_date)
-        except Problem as exc:  # unknown, left already, a last day to come or before the first
-            raise HTTPException(exc.status, str(exc)) from None
-        except RuntimeError as exc:
-            raise HTTPException(503, str(exc)) from None
+        except RuntimeError as exc:  # no face key (a Problem: unknown, left, a day out of range)
+            logger.warning("staff %s not removed: %s", staff_id, exc)
+            raise UnavailableProblem("staff.no_face_key") from None
         return RemovedPublic(
             staff_id=removed.staff_id,
             hall=removed.hall,

@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 
 from hub.db import session_scope
 from hub.ingest.hooks import IngestBatch
+from hub.problems import InvalidProblem
 from hub.staff.enroll import hall_of, store_enrollment
 from hub.staff.gallery_sync import GallerySync
 from hub.staff.leaving import hall_day
@@ -65,8 +66,8 @@ def whole_templates(sealed: str, key: bytes, count: int) -> list[Any]:
     return encodings
 
 
-class EnrollmentRefused(ValueError):
-    """An enrollment that cannot start (unknown hall or terminal, no face key)."""
+class EnrollmentRefused(InvalidProblem, ValueError):
+    """An enrollment that cannot start (unknown terminal, no face key): a catalogue key."""
 
 
 class TerminalEnrollment:
@@ -91,9 +92,9 @@ class TerminalEnrollment:
     ) -> dict[str, Any]:
         """Issue a one-time token and send StartEnrollment to the terminal."""
         if self.sync.master_key is None:
-            raise EnrollmentRefused("no face key on the hub: set HK_FACE_KEY or HK_FACE_KEY_FILE")
+            raise EnrollmentRefused("staff.no_face_key")
         if device not in self.sync.terminals(hall):
-            raise EnrollmentRefused(f"{device!r} is not a face terminal of hall {hall!r}")
+            raise EnrollmentRefused("staff.err.not_a_terminal", field="device")
         token = secrets.token_urlsafe(24)
         now = self.clock()
         request = EnrollmentRequest(

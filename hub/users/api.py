@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.public import IsoDatetime, Public
+from hub.problems import NotFoundProblem, Problem
 from hub.users.accounts import (
     AccountError,
     LoginRefused,
@@ -104,7 +105,9 @@ def login_operator(request: Request, response: Response, username: str, password
     try:
         op = authenticate(engine, username, password, ip)
     except LoginRefused as exc:
-        raise HTTPException(429 if exc.locked else 401, str(exc)) from None
+        logger.info("login refused: %s", exc)
+        status, key = (429, "login_locked") if exc.locked else (401, "login_failed")
+        raise HTTPException(status, key) from None
     token, csrf = open_session(engine, op, ip)
     response.set_cookie(
         COOKIE,
@@ -168,8 +171,8 @@ def add_user(body: UserIn, request: Request, op: AdminDep) -> UserOut:
             why=body.why,
             staff_id=body.staff_id,
         )
-    except AccountError as exc:
-        raise HTTPException(409, str(exc)) from None
+    except AccountError as exc:  # a name taken, a weak password, no such role or staff member
+        raise Problem.like(exc) from None
     return UserOut(
         username=made.username, role=made.role.value, active=True, staff_id=made.staff_id
     )
@@ -184,9 +187,8 @@ def set_user_staff(username: str, body: StaffLinkIn, request: Request, op: Admin
             engine, username=username, staff_id=body.staff_id, actor=op.username, why=body.why
         )
     except NoSuchAccount as exc:
-        raise HTTPException(404, str(exc)) from None
-    except AccountError as exc:  # no such staff member
-        raise HTTPException(422, str(exc)) from None
+        raise NotFoundProblem.like(exc) from None
+    # an AccountError (no such staff member) is a 422 Problem: worded by the app's handler
     (u,) = [u for u in list_users(engine) if u.username == username]
     return UserOut(username=u.username, role=u.role, active=u.active, staff_id=u.staff_id)
 
@@ -195,7 +197,7 @@ def set_user_staff(username: str, body: StaffLinkIn, request: Request, op: Admin
 def disable_user(username: str, body: WhyIn, request: Request, op: AdminDep) -> UserOut:
     """Disable an operator and end their sessions (admin; audited)."""
     if username == op.username:
-        raise HTTPException(409, "an admin cannot disable their own account")
+        raise Problem("account.self")
     try:
         set_active(
             request.app.state.engine,
@@ -204,8 +206,9 @@ def disable_user(username: str, body: WhyIn, request: Request, op: AdminDep) -> 
             actor=op.username,
             why=body.why,
         )
-    except AccountError as exc:
-        raise HTTPException(404, str(exc)) from None
+    except AccountError as exc:  # no such account (404), or the last admin (409)
+        unknown = exc.key == "account.unknown"
+        raise (NotFoundProblem if unknown else Problem).like(exc) from None
     found = [u for u in list_users(request.app.state.engine) if u.username == username]
     return UserOut(username=username, role=found[0].role, active=False, staff_id=found[0].staff_id)
 

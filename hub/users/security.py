@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 
-from hub.api.errors import ErrorInfo, wants_page
+from hub.api.errors import ErrorInfo, catalogue_words, wants_page
 from hub.users.accounts import Operator, Role, audit, aware, utc_now
 from hub.users.tables import UserAccount, UserSession
 
@@ -194,7 +194,7 @@ def current_operator(request: Request) -> Operator:
         return ANONYMOUS
     found = session_of(request)
     if found is None:
-        raise HTTPException(401, "login required")
+        raise HTTPException(401, "error.401")
     return found.operator
 
 
@@ -205,7 +205,7 @@ def require_roles(*roles: Role) -> Callable[[Request], Operator]:
     def check(request: Request) -> Operator:
         op = current_operator(request)
         if op.role not in allowed:
-            raise HTTPException(403, f"this needs one of the roles: {', '.join(sorted(allowed))}")
+            raise HTTPException(403, "forbidden")  # the catalogue's words: your role may not
         return op
 
     return check
@@ -218,7 +218,7 @@ def check_csrf(request: Request, submitted: str | None) -> None:
     found = session_of(request)
     token = submitted or request.headers.get(CSRF_HEADER)
     if found is None or not token or not hmac.compare_digest(token, found.csrf):
-        raise HTTPException(403, "missing or wrong CSRF token")
+        raise HTTPException(403, CSRF_REFUSED)
 
 
 def bearer_token(request: Request) -> str | None:
@@ -238,16 +238,20 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
-CSRF_REFUSED = "missing or wrong CSRF token (header X-CSRF-Token)"
+CSRF_REFUSED = "error.csrf"
+"""The key of a change refused for its missing or wrong CSRF token (header X-CSRF-Token)."""
 
 
-async def _reply(send: Send, status: int, detail: str, request: Request | None = None) -> None:
-    if request is not None and wants_page(request):  # a person's browser: the error page
-        info = ErrorInfo(status=status, detail=detail)
+async def _reply(send: Send, status: int, key: str, request: Request) -> None:
+    """A refusal named by a catalogue key: the error page for a browser, else JSON with the
+    words in `detail` and the key in `code`."""
+    if wants_page(request):  # a person's browser: the error page
+        info = ErrorInfo(status=status, key=key)
         page = await run_in_threadpool(request.app.state.error_page, request, info)
         await page(request.scope, request.receive, send)
         return
-    body = json.dumps({"detail": detail}).encode()
+    detail = catalogue_words(request, key, {}) or key
+    body = json.dumps({"detail": detail, "code": key}).encode()
     await send(
         {
             "type": "http.response.start",
@@ -281,7 +285,7 @@ class ApiGuard:
         engine: Engine = request.app.state.engine
         found = await run_in_threadpool(lookup_session, engine, token) if token else None
         if found is None:
-            await _reply(send, 401, "login required", request)
+            await _reply(send, 401, "error.401", request)
             return
         method = scope["method"]
         change = method not in SAFE_METHODS
@@ -291,7 +295,8 @@ class ApiGuard:
                 await _reply(send, 403, CSRF_REFUSED, request)
                 return
         if change and not allowed_to_change(found.operator.role, path):
-            await _reply(send, 403, f"role {found.operator.role} may not change {path}", request)
+            logger.info("role %s may not change %s", found.operator.role, path)
+            await _reply(send, 403, "forbidden", request)  # the path is not echoed
             return
         state = scope.setdefault("state", {})
         state["session"], state["user"] = found, found.operator

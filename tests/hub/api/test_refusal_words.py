@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from hub.dashboard.i18n import CATALOGUE
-from tests.support.auth import full_app
+from hub.users.accounts import Role
+from tests.support.auth import full_app, logged_in
 
 MARKER = "zz<b>x"
 """What a request names that does not exist: markup, never to be echoed."""
@@ -88,3 +89,85 @@ def test_a_keyed_http_refusal_is_worded_for_programs_too(open_client: TestClient
     # HTTPException(404, "error.404") and its kin: the CLI prints detail, never the bare key
     both(open_client, "GET", "/api/queue/export?start=2026-12-03&end=2026-01-01", 422,
          "queue.export_range")  # fmt: skip
+
+
+def test_the_compliance_api_refuses_in_words(open_client: TestClient) -> None:
+    # rule POST-7: a seat's holder is set on a seat of the layout
+    both(open_client, "GET", "/api/compliance/demo/reports/monthly?month=2026-13", 422,
+         "error.bad_month")  # fmt: skip
+    both(open_client, "PUT", f"/api/compliance/demo/assignments/{MARKER}", 404,
+         "compliance.err.unknown_seat", json={"staff_id": "s1", "role": "A"})  # fmt: skip
+
+
+def test_the_duty_api_refuses_in_words(open_client: TestClient) -> None:
+    # rules DUTY-1, DUTY-3, ATT-10, ATT-12, POST-8
+    both(open_client, "GET", "/api/duty/demo/sittings?month=zz<b>x", 422, "error.bad_month")
+    both(open_client, "GET", "/api/duty/demo/roster?month=2026-13", 422, "error.bad_month")
+    both(open_client, "GET", "/api/duty/demo/chief?start=2026-11-10&end=2026-11-01", 422,
+         "error.bad_range", values={"days": 400})  # fmt: skip
+    both(open_client, "GET", "/api/duty/demo/arrivals?start=2026-01-01&end=2026-11-01", 422,
+         "error.bad_range", values={"days": 62})  # fmt: skip
+    both(open_client, "POST", "/api/duty/demo/sittings/99/sat", 404, "duty.err.no_sitting",
+         json={}, values={"id": 99})  # fmt: skip
+    both(open_client, "POST", "/api/duty/demo/overtime/99/decision", 404,
+         "duty.err.no_overtime", json={"approve": True}, values={"id": 99})  # fmt: skip
+    both(open_client, "POST", "/api/duty/demo/checks/99", 404, "duty.err.no_check", json={},
+         values={"id": 99})  # fmt: skip
+    big = {"file": ("roster.csv", b"x" * (2 * 2**20 + 1), "text/csv")}
+    both(open_client, "POST", "/api/duty/demo/roster/import", 413, "roster.err_too_large",
+         files=big, values={"mb": 2})  # fmt: skip
+
+
+def test_the_fleet_and_staff_apis_refuse_in_words(open_client: TestClient) -> None:
+    both(open_client, "GET", f"/api/devices/demo/{MARKER}", 404, "fleet.err.no_device")
+    both(open_client, "GET", f"/api/staff/enrollments/{MARKER}", 404, "staff.err.no_enrollment")
+    start = {"staff_id": "s9", "name": "新人", "device": MARKER}
+    both(open_client, "POST", "/api/staff/enrollments", 422, "error.unknown_hall",
+         json={**start, "hall": MARKER})  # fmt: skip
+    both(open_client, "POST", "/api/staff/enrollments", 422, "staff.no_face_key", json=start)
+    both(open_client, "DELETE", "/api/staff/s9", 404, "staff.unknown", values={"staff_id": "s9"})
+
+
+def test_the_attendance_api_refuses_in_words(sqlite_engine: Engine) -> None:
+    # rule ATT-9: only the supervision office sets the wage that prices a day of absence (403)
+    with TestClient(full_app(sqlite_engine)) as client:
+        logged_in(client, sqlite_engine, Role.DUTY_CHIEF)
+        # the hub's guard refuses the role before the route does: its words, no path echoed
+        both(client, "PUT", f"/api/attendance/wages/{MARKER}", 403, "forbidden",
+             json={"daily_wage_yuan": 200})  # fmt: skip
+        both(client, "GET", f"/api/attendance/explain/{MARKER}/2099-01-05", 404,
+             "att.err.not_judged")  # fmt: skip
+
+
+def test_the_users_api_refuses_in_words(sqlite_engine: Engine) -> None:
+    with TestClient(full_app(sqlite_engine)) as client:
+        both(client, "POST", "/api/auth/login", 401, "login_failed",
+             json={"username": "nobody", "password": "wrong-password"})  # fmt: skip
+        logged_in(client, sqlite_engine, Role.ADMIN)
+        admin = "test-admin"
+        new = {"username": admin, "password": "a-long-password", "role": "viewer"}
+        both(client, "POST", "/api/users", 409, "account.taken", json=new,
+             values={"name": admin})  # fmt: skip
+        both(client, "POST", f"/api/users/{admin}/disable", 409, "account.self", json={})
+        both(client, "POST", "/api/users/nobody/disable", 404, "account.unknown", json={},
+             values={"name": "nobody"})  # fmt: skip
+        both(client, "PUT", "/api/users/nobody/staff", 404, "account.unknown",
+             json={"staff_id": None}, values={"name": "nobody"})  # fmt: skip
+        both(client, "PUT", f"/api/users/{admin}/staff", 422, "account.unknown_staff",
+             json={"staff_id": "s404"}, values={"staff": "s404"})  # fmt: skip
+
+
+def test_a_refusal_shows_no_control_characters_of_what_was_sent(sqlite_engine: Engine) -> None:
+    # a name echoed in the words loses a terminal's escapes and bidi overrides, and is short
+    with TestClient(full_app(sqlite_engine)) as client:
+        logged_in(client, sqlite_engine, Role.ADMIN)
+        sly = "ab\x1b[2J\u202ecd"
+        r = client.put(f"/api/users/{admin_of(client)}/staff", json={"staff_id": sly})
+        assert r.status_code == 422 and r.json()["code"] == "account.unknown_staff"
+        detail = r.json()["detail"]
+        assert "\x1b" not in detail and "\u202e" not in detail and "ab[2Jcd" in detail
+
+
+def admin_of(client: TestClient) -> str:
+    """The logged-in operator's name."""
+    return str(client.get("/api/auth/me").json()["username"])

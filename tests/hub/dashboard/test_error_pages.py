@@ -62,7 +62,8 @@ def test_api_errors_are_pages_for_a_browser_and_json_for_programs(
     page = _is_page(office.get(url, headers=NAVIGATE), 422)
     assert not leaks(page)
     stranger = TestClient(app)
-    assert stranger.get("/api/devices").json()["detail"] == "login required"
+    refused = stranger.get("/api/devices").json()  # the words of the catalogue, and the key
+    assert refused == {"detail": "请先登录", "code": "error.401"}
     page = _is_page(stranger.get("/api/devices", headers=NAVIGATE), 401)
     assert 'id="error-login"' in page and "请先登录" in page
 

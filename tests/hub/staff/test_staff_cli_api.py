@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
+from hub.api.errors import install_error_handlers
 from hub.cli.face import app as face_app
 from hub.cli.staff import app as staff_app
 from hub.commands import RecordingSender
@@ -98,6 +99,7 @@ def test_api_refusals(sqlite_engine: Engine) -> None:
     app = FastAPI()
     sync = GallerySync(sqlite_engine, Fernet.generate_key(), [load_hall(DEMO)], RecordingSender())
     app.include_router(make_router(sync))
+    install_error_handlers(app)  # as the hub's app does: refusals in the catalogue's words
     client = TestClient(app)
     ok, blank = cv2.imencode(".png", np.full((300, 300, 3), 128, np.uint8))
     assert ok
@@ -115,7 +117,8 @@ def test_api_refusals(sqlite_engine: Engine) -> None:
     r = client.post(
         "/api/staff/enroll", data={"staff_id": "s1", "name": "A", "hall": "x"}, files=files[:1]
     )
-    assert r.status_code == 422 and r.json()["detail"] == "error.unknown_hall"
+    assert r.status_code == 422 and r.json()["code"] == "error.unknown_hall"
+    assert r.json()["detail"] == "没有这个大厅，请从首页进入"
     assert client.delete("/api/staff/nobody").status_code == 404
     assert client.get("/api/staff").json() == []
     (status,) = client.get("/api/staff/gallery").json()
@@ -123,7 +126,8 @@ def test_api_refusals(sqlite_engine: Engine) -> None:
     assert [t["device"] for t in status["terminals"]] == ["ent-face1", "ent-face2"]
     no_key = FastAPI()
     no_key.include_router(make_router(GallerySync(sqlite_engine, None, [load_hall(DEMO)])))
+    install_error_handlers(no_key)
     r = TestClient(no_key).post(
         "/api/staff/enroll", data={"staff_id": "s1", "name": "A"}, files=files[:1]
     )
-    assert r.status_code == 503 and "HK_FACE_KEY" in r.text
+    assert r.status_code == 503 and r.json()["code"] == "staff.no_face_key"

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from hub.dashboard.i18n import CATALOGUE
 from hub.users.accounts import Role, audit_entries
 from hub.users.security import (
     COOKIE,
@@ -69,7 +70,7 @@ def test_csrf_roles_and_audit(sqlite_engine: Engine) -> None:
     csrf = admin.headers.pop("X-CSRF-Token")
     assert admin.get("/api/devices").status_code == 200
     r = admin.post("/api/opening-check/run")
-    assert r.status_code == 403 and "CSRF" in r.text
+    assert r.status_code == 403 and r.json()["code"] == "error.csrf"
     r = admin.post("/api/opening-check/run", headers={"X-CSRF-Token": "nope"})
     assert r.status_code == 403
     r = admin.post(
@@ -84,7 +85,7 @@ def test_csrf_roles_and_audit(sqlite_engine: Engine) -> None:
     viewer = logged_in(TestClient(app), sqlite_engine, Role.VIEWER)
     assert viewer.get("/api/alerts").status_code == 200
     r = viewer.post("/api/opening-check/run")
-    assert r.status_code == 403 and "viewer" in r.text
+    assert r.status_code == 403 and r.json() == {"detail": "无权执行此操作", "code": "forbidden"}
     assert not audit_entries(sqlite_engine, actor="test-viewer")[:1] or all(
         e.action == "login" for e in audit_entries(sqlite_engine, actor="test-viewer")
     )
@@ -152,7 +153,8 @@ def test_login_rate_limited_through_the_api(sqlite_engine: Engine) -> None:
     ]
     assert codes == [401] * 5 + [429]
     r = client.post("/api/auth/login", json={"username": "qian", "password": PASSWORD})
-    assert r.status_code == 429 and "too many" in r.json()["detail"]
+    assert r.status_code == 429 and r.json()["code"] == "login_locked"
+    assert r.json()["detail"] == CATALOGUE["zh-CN"]["login_locked"]  # words, not English
 
 
 def test_auth_switched_off_leaves_the_api_open(sqlite_engine: Engine) -> None:
