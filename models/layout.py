@@ -67,11 +67,22 @@ class Window(LayoutModel):
     services: list[str] = Field(default_factory=list, description="Service codes served")
     seats: list[str] = Field(min_length=1, description="Seat ids, one per post (A/B, POST-7)")
     neighbours: list[str] = Field(default_factory=list, description="Adjacent windows (POST-4)")
+    seat_names: dict[str, str] = Field(
+        default_factory=dict,
+        description="What the hall calls a seat, by seat id (1号窗口A岗); else its id is shown",
+    )
 
     @property
     def called(self) -> str:
         """What the hall calls the window: its name, else 3号窗口 (never the id w03)."""
         return self.name or f"{self.number}号窗口"
+
+    @model_validator(mode="after")
+    def _named_seats(self) -> Window:
+        unknown = sorted(set(self.seat_names) - set(self.seats))
+        if unknown:
+            raise ValueError(f"window {self.id} names seats it does not have: {', '.join(unknown)}")
+        return self
 
 
 class Device(LayoutModel):
@@ -82,6 +93,9 @@ class Device(LayoutModel):
     node: str = Field(pattern=NAME_RE.pattern, description="The edge agent (Pi) that runs it")
     window: str | None = Field(default=None, description="Window it serves, if any")
     seat: str | None = Field(default=None, description="Seat it serves, if any")
+    name: str = Field(
+        default="", max_length=64, description="What the hall calls it (入口考勤机); empty: none"
+    )
     settings: DeviceConfig = Field(description="Settings of its kind; `kind` may be omitted")
 
     @model_validator(mode="before")
@@ -143,6 +157,13 @@ class Hall(LayoutModel):
             if d.id == device_id:
                 return d
         raise KeyError(device_id)
+
+    def seat_name(self, seat: str) -> str | None:
+        """What the hall calls a seat (Window.seat_names), or None when the layout has no name."""
+        for w in self.windows:
+            if seat in w.seat_names:
+                return w.seat_names[seat]
+        return None
 
     def window_names(self) -> dict[str, str]:
         """Window id -> what the hall calls it (Window.called)."""

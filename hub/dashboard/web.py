@@ -131,12 +131,24 @@ def service_name(halls: list[Hall], code: str | None) -> str:
 
 
 def device_name(t: Callable[..., str], halls: list[Hall], device: str | None) -> str:
-    """A device as an operator knows it: its window and its kind (3号窗口 评价器), not its id."""
+    """A device as an operator knows it: the layout's name for it, else its window and its kind
+    (3号窗口 评价器), not its id."""
     for h in halls:
         for d in h.devices:
             if d.id == device:
-                return " ".join(p for p in (window_name(halls, d.window), t(d.kind)) if p)
+                return d.name or " ".join(p for p in (window_name(halls, d.window), t(d.kind)) if p)
     return t("device.unknown")
+
+
+def seat_name(halls: list[Hall], seat: str | None) -> str:
+    """What the hall's layout calls a seat (1号窗口A岗), else its id; "" for none."""
+    if not seat:
+        return ""
+    for h in halls:
+        found = h.seat_name(seat)
+        if found:
+            return found
+    return seat
 
 
 def nav_badges(request: Request, op: Operator) -> dict[str, int]:
@@ -187,6 +199,7 @@ def render(
             "window_name": partial(window_name, dash.halls if dash else []),
             "service_name": partial(service_name, dash.halls if dash else []),
             "device_name": partial(device_name, t, dash.halls if dash else []),
+            "seat_name": partial(seat_name, dash.halls if dash else []),
             **context,
         },
         status_code=status,

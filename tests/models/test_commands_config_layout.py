@@ -85,6 +85,15 @@ def test_layout_errors_name_the_problem(tmp_path: Path) -> None:
         load_hall(tmp_path)
 
 
+def test_the_layout_names_seats_and_devices_it_has() -> None:
+    hall = load_hall(DEMO)
+    assert hall.seat_name("w01-b") == "1号窗口B岗" and hall.seat_name("w99-a") is None
+    assert hall.device("ent-face1").name == "入口人脸考勤机（东）"
+    window = {"id": "w01", "number": 1, "seats": ["w01-a"], "seat_names": {"w01-z": "Z岗"}}
+    with pytest.raises(ContractError, match="names seats it does not have: w01-z"):
+        hall_from_dict({"id": "x", "name": "x", "windows": [window]})
+
+
 def test_contract_schema_cli() -> None:
     result = CliRunner().invoke(app, ["contract", "schema"])
     assert result.exit_code == 0, result.output
