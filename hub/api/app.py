@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 
-from hub.api.errors import install_error_handlers
+from hub.api.errors import catalogue_words, install_error_handlers
 from hub.api.uploads import BodyLimit, keep_uploads_in_memory
 from hub.commands import CommandSender
 from hub.fleet.engine import FleetPolicy
@@ -19,6 +20,8 @@ from models.layout import Hall
 
 LOGIN_PATH = "/api/auth/login"
 """The users area's login route; with authentication on, an app without it would lock all out."""
+
+logger = logging.getLogger(__name__)
 
 
 def create_app(
@@ -74,4 +77,6 @@ def create_app(
 
 async def _id_out_of_range(request: Request, exc: Exception) -> JSONResponse:
     """A number beyond the database's integer range names nothing: 404, never a server error."""
-    return JSONResponse({"detail": f"not found (number out of range: {exc})"}, status_code=404)
+    logger.info("number out of range in %s: %s", request.url.path, exc)
+    detail = catalogue_words(request, "error.404", {}) or "error.404"
+    return JSONResponse({"detail": detail, "code": "error.404"}, status_code=404)

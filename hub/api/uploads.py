@@ -11,8 +11,6 @@ part of a body that is taken can roll over. The refusal is worded by the error p
 
 from __future__ import annotations
 
-from http import HTTPStatus
-
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartParser
@@ -20,8 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024
 """The largest request body the hub takes: a few face photos of at most 10 MiB each (PRIV-1)."""
-TOO_LARGE = HTTPStatus.REQUEST_ENTITY_TOO_LARGE.phrase
-"""The 413's detail: the status's own phrase, which the error page words as error.413."""
+TOO_LARGE = "error.413"
+"""The 413's detail: a catalogue key, worded on the error page and in a program's JSON."""
 
 
 def keep_uploads_in_memory(max_bytes: int = MAX_UPLOAD_BYTES) -> None:

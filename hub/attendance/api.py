@@ -76,7 +76,7 @@ def get_actor(request: Request, x_actor: Annotated[str | None, Header()] = None)
     user = getattr(request.state, "user", None)
     name = getattr(user, "username", None) or getattr(user, "name", None) or x_actor
     if not name:
-        raise HTTPException(401, "attendance changes need an identified operator (X-Actor)")
+        raise HTTPException(401, "error.name_actor")  # log in, or name the operator (X-Actor)
     return str(name)
 
 

@@ -4,11 +4,12 @@ assessment and its notice as XLSX (DUTY-5), the hall's duty policy (points), the
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Callable
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, Field
 
@@ -50,7 +51,7 @@ from hub.duty.visits import (
 )
 from hub.duty.weekly import weekly_report
 from hub.duty.words import catalogue, say
-from hub.problems import NotFoundProblem
+from hub.problems import InvalidProblem, NotFoundProblem
 
 router = APIRouter()
 NOTICE_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -59,6 +60,8 @@ NOTICE_RESPONSES: dict[int | str, dict[str, object]] = {
         "description": "The assessment: JSON, or the notice with format=xlsx",
     }
 }
+
+logger = logging.getLogger(__name__)
 
 
 class SittingIn(Strict):
@@ -331,8 +334,9 @@ def put_policy(
             policy: DutyPolicy = load_preset(str(body["preset"]))
         else:
             policy = parse_policy(body, "policy")
-    except PolicyError as exc:
-        raise HTTPException(422, str(exc)) from None
+    except PolicyError as exc:  # the message says where, in English: logged, not shown
+        logger.info("duty policy refused: %s", exc)
+        raise InvalidProblem("error.bad_settings") from None
     with engine.begin() as conn:
         save_duty_policy(conn, hall.id, policy, actor_of(request, op), now)
         audit_in(

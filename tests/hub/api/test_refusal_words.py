@@ -171,3 +171,15 @@ def test_a_refusal_shows_no_control_characters_of_what_was_sent(sqlite_engine: E
 def admin_of(client: TestClient) -> str:
     """The logged-in operator's name."""
     return str(client.get("/api/auth/me").json()["username"])
+
+
+def test_the_remaining_refusals_are_worded_too(open_client: TestClient) -> None:
+    # a number beyond the database's integers names nothing: 404 in words, nothing echoed
+    both(open_client, "POST", "/api/alerts/9223372036854775808/resolve", 404, "error.404",
+         json={})  # fmt: skip
+    # rule ATT-5: an attendance change names its operator (no accounts: X-Actor)
+    leave = {"staff_id": "s1", "kind": "personal", "start": "2026-11-02T08:00:00+08:00",
+             "end": "2026-11-02T12:00:00+08:00", "reason": "家中有事"}  # fmt: skip
+    both(open_client, "POST", "/api/attendance/leaves", 401, "error.name_actor", json=leave)
+    both(open_client, "PUT", "/api/duty/demo/policy", 422, "error.bad_settings",
+         json={"weekly": MARKER})  # fmt: skip
