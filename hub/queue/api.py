@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -99,7 +99,9 @@ def _event_json(ev: QueueEvent) -> dict[str, Any]:
 
 def _outcome_json(outcome: Outcome) -> dict[str, Any]:
     if outcome.refused is not None:
-        raise HTTPException(409, outcome.refused)
+        refusal = Problem(outcome.refused_key)  # 409, in the reader's words
+        refusal.values = dict(outcome.refused_values)
+        raise refusal
     return {"events": [_event_json(e) for e in outcome.events]}
 
 

@@ -174,14 +174,16 @@ class QueueEngine:
         try:
             return self.counters[window]
         except KeyError:
-            raise QueueError(f"unknown window {window!r}") from None
+            raise QueueError(f"unknown window {window!r}", "queue.err.unknown_window") from None
 
     def ticket(self, number: str) -> Ticket:
         """A ticket of today, or QueueError."""
         try:
             return self.tickets[number]
         except KeyError:
-            raise QueueError(f"no ticket {number} today") from None
+            raise QueueError(
+                f"no ticket {number} today", "queue.err.no_ticket", ticket=number
+            ) from None
 
     def current(self, window: str) -> Ticket | None:
         """The ticket a window has called or is serving."""
@@ -249,14 +251,18 @@ class QueueEngine:
     ) -> list[QueueEvent]:
         """Issue the next ticket of a service (QUEUE-1); refused after closing (QUEUE-6)."""
         if service not in self.services:
-            raise QueueError(f"unknown service {service!r}")
+            raise QueueError(f"unknown service {service!r}", "queue.err.unknown_service")
         if now.tzinfo is None:
             raise QueueError("time must be timezone-aware")
         out = self.roll_day(now)
         local = now.astimezone(self.settings.tz)
         close = self.settings.closing_on(local.date())
         if close is not None and local.time() >= close:
-            raise QueueError(f"the hall stopped issuing tickets at {close:%H:%M}")  # QUEUE-6
+            raise QueueError(  # QUEUE-6
+                f"the hall stopped issuing tickets at {close:%H:%M}",
+                "queue.err.closed",
+                time=f"{close:%H:%M}",
+            )
         spec = self.services[service]
         n = self._next_number.get(service, 1)
         number = f"{spec.prefix}{n:03d}"
@@ -284,7 +290,9 @@ class QueueEngine:
         """Finish the window's current ticket and call the next one (QUEUE-1, QUEUE-6)."""
         c = self.counter(window)
         if c.paused:
-            raise QueueError(f"window {c.spec.number} is paused")
+            raise QueueError(
+                f"window {c.spec.number} is paused", "queue.err.paused", window=c.spec.number
+            )
         out = self.roll_day(now)
         out += self._close_current(window, now)
         nxt = self.next_for(window, now)
@@ -300,9 +308,15 @@ class QueueEngine:
         t = self.ticket(number)
         c = self.counter(window)
         if c.paused:
-            raise QueueError(f"window {c.spec.number} is paused")
+            raise QueueError(
+                f"window {c.spec.number} is paused", "queue.err.paused", window=c.spec.number
+            )
         if t.state not in (TicketState.WAITING, TicketState.PARKED, TicketState.NO_SHOW):
-            raise QueueError(f"{number} is {t.state.value}, it cannot be called")
+            raise QueueError(
+                f"{number} is {t.state.value}, it cannot be called",
+                "queue.err.not_callable",
+                ticket=number,
+            )
         out = [] if c.current == number else self._close_current(window, now)
         if t.state is TicketState.NO_SHOW:
             out.append(self._emit(EventKind.REACTIVATED, now, ticket=t))
@@ -312,14 +326,22 @@ class QueueEngine:
     def _need_current(self, window: str, *states: TicketState) -> Ticket:
         cur = self.current(window)
         if cur is None or (states and cur.state not in states):
-            raise QueueError(f"window {self.counter(window).spec.number} has no ticket to act on")
+            number = self.counter(window).spec.number
+            raise QueueError(
+                f"window {number} has no ticket to act on", "queue.err.no_current", window=number
+            )
         return cur
 
     def recall(self, window: str, now: datetime) -> list[QueueEvent]:
         """Call the window's called ticket again, up to `max_recalls` times."""
         cur = self._need_current(window, TicketState.CALLED)
         if cur.recalls >= self.settings.max_recalls:
-            raise QueueError(f"{cur.number} was recalled {cur.recalls} times already; skip it")
+            raise QueueError(
+                f"{cur.number} was recalled {cur.recalls} times already; skip it",
+                "queue.err.recalls",
+                ticket=cur.number,
+                n=cur.recalls,
+            )
         return [self._emit(EventKind.RECALLED, now, ticket=cur, window=window)]
 
     def skip(self, window: str, now: datetime) -> list[QueueEvent]:
@@ -333,7 +355,11 @@ class QueueEngine:
         """A no-show citizen came back: the ticket waits again, at the back of the line."""
         t = self.ticket(number)
         if t.state is not TicketState.NO_SHOW:
-            raise QueueError(f"{number} is {t.state.value}, not a no-show")
+            raise QueueError(
+                f"{number} is {t.state.value}, not a no-show",
+                "queue.err.not_no_show",
+                ticket=number,
+            )
         return [self._emit(EventKind.REACTIVATED, now, ticket=t)]
 
     def transfer(
@@ -347,16 +373,20 @@ class QueueEngine:
     ) -> list[QueueEvent]:
         """Send the ticket to another service or counter keeping its place (QUEUE-3)."""
         if number is None and window is None:
-            raise QueueError("transfer needs a window or a ticket")
+            raise QueueError("transfer needs a window or a ticket", "queue.err.transfer_what")
         t = self.ticket(number) if number else self._need_current(window or "")
         if to_service is None and to_window is None:
-            raise QueueError("transfer needs a target service or window")
+            raise QueueError(
+                "transfer needs a target service or window", "queue.err.transfer_where"
+            )
         if to_service is not None and to_service not in self.services:
-            raise QueueError(f"unknown service {to_service!r}")
+            raise QueueError(f"unknown service {to_service!r}", "queue.err.unknown_service")
         if to_window is not None:
             self.counter(to_window)
         if t.state in (TicketState.DONE, TicketState.EXPIRED):
-            raise QueueError(f"{t.number} is {t.state.value}")
+            raise QueueError(
+                f"{t.number} is {t.state.value}", "queue.err.ticket_state", ticket=t.number
+            )
         return [
             self._emit(
                 EventKind.TRANSFERRED,
@@ -400,7 +430,9 @@ class QueueEngine:
         """Bind the case number (办件编号) the window's system gave to a ticket (RATE-1)."""
         t = self.ticket(number)
         if t.window is None and t.called_at is None:
-            raise QueueError(f"{number} has not been called to a window")
+            raise QueueError(
+                f"{number} has not been called to a window", "queue.err.not_called", ticket=number
+            )
         if t.case_no == case_no:
             return []
         return [self._emit(EventKind.CASE_LINKED, now, ticket=t, window=t.window, case_no=case_no)]

@@ -146,7 +146,7 @@ def take_number(
         raise HTTPException(422, _words(request, "kiosk.not_offered"))
     outcome = q.issue(body.service, green=body.green_channel, kiosk=dev.id)
     if outcome.refused is not None:
-        raise HTTPException(409, _words(request, _refusal_key(outcome.refused)))
+        raise HTTPException(409, _words(request, _refusal_key(outcome.refused_key)))
     assert outcome.printing is not None
     told = q.desk.wait(outcome.printing)
     answer: dict[str, Any] = told.as_dict()
@@ -156,11 +156,11 @@ def take_number(
     return response
 
 
-def _refusal_key(reason: str) -> str:
-    """The catalogue key of the queue's refusal, in the citizen's words."""
-    if "stopped issuing" in reason:
+def _refusal_key(key: str) -> str:
+    """The catalogue key of the queue's refusal (its QueueError key), in the citizen's words."""
+    if key == "queue.err.closed":  # rule QUEUE-6
         return "kiosk.stopped"
-    if "unknown service" in reason:
+    if key == "queue.err.unknown_service":
         return "kiosk.not_offered"
     return "kiosk.no_number"
 

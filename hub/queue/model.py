@@ -10,7 +10,14 @@ from zoneinfo import ZoneInfo
 
 
 class QueueError(ValueError):
-    """A request the queue refuses, with the reason in plain words."""
+    """A request the queue refuses: the reason in plain English (logs), and a message-catalogue
+    key with its values (what the counter, the desk or the API's caller reads)."""
+
+    def __init__(self, message: str, key: str = "queue.err.refused", **values: object) -> None:
+        """`message` for logs; `key` and `values` for the reader's words."""
+        super().__init__(message)
+        self.key = key
+        self.values = values
 
 
 class TicketState(StrEnum):

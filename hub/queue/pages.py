@@ -86,7 +86,8 @@ def window_pause(
         return _page(request, op, translator(lang_of(request))("queue.err_reason"), 422)
     outcome = q.act(window, action, reason=reason or None)
     if outcome.refused is not None:
-        return _page(request, op, outcome.refused, 409)
+        words = translator(lang_of(request))(outcome.refused_key, **outcome.refused_values)
+        return _page(request, op, words, 409)
     audit(
         request.app.state.engine,
         actor=op.username,

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,6 +59,9 @@ class Outcome:
     events: Sequence[QueueEvent]
     refused: str | None = None
     printing: PendingPrint | None = None
+    refused_key: str = "queue.err.refused"
+    """The refusal's catalogue key (QueueError.key); `refused_values` fill its words."""
+    refused_values: Mapping[str, object] = field(default_factory=dict)
 
 
 class QueueProjector:
@@ -329,7 +332,7 @@ class QueueProjector:
                 return q.call_next(window, now, staff=staff)
             if a is CallAction.CALL:
                 if ticket is None:
-                    raise QueueError("call needs a ticket")
+                    raise QueueError("call needs a ticket", "queue.err.call_needs_ticket")
                 return q.call(window, ticket, now, staff=staff)
             if a is CallAction.TRANSFER:
                 return q.transfer(
@@ -349,7 +352,7 @@ class QueueProjector:
 
         outcome = self._run(step, source)
         if outcome.refused is not None:
-            if "paused" in outcome.refused:
+            if outcome.refused_key == "queue.err.paused":
                 with self.lock:
                     self.announcer.show_paused(self.queue, window)
             else:
@@ -384,7 +387,7 @@ class QueueProjector:
                     except QueueError as exc:
                         self.refusals += 1
                         logger.info("queue %s refused: %s", self.hall.id, exc)
-                        return Outcome((), str(exc))
+                        return Outcome((), str(exc), None, exc.key, dict(exc.values))
                     if events:
                         store.save(conn, self.hall.id, self.queue, events, source, day_before)
                         self._cases(conn, events)

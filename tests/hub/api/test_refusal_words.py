@@ -51,6 +51,13 @@ def test_the_queue_api_refuses_in_words(open_client: TestClient) -> None:
     both(open_client, "POST", f"/api/queue/windows/{MARKER}/actions", 404,
          "queue.err.unknown_window", **action)  # fmt: skip
     both(open_client, "POST", "/api/queue/cases/7/complete", 422, "error.name_actor", json={})
+    # rule QUEUE-1: what the queue refuses is said in words, never its English reason
+    both(open_client, "POST", "/api/queue/windows/w01/actions", 409, "queue.err.no_current",
+         json={"action": "recall"}, values={"window": 1})  # fmt: skip
+    both(open_client, "POST", "/api/queue/tickets", 409, "queue.err.unknown_service",
+         json={"service": MARKER})  # fmt: skip
+    both(open_client, "POST", "/api/queue/windows/w01/actions", 409, "queue.err.no_ticket",
+         json={"action": "call", "ticket": "Z999"}, values={"ticket": "Z999"})  # fmt: skip
     both(open_client, "POST", "/api/queue/cases/7/complete", 404, "queue.err.no_case",
          json={"actor": "clerk"}, values={"case": 7})  # fmt: skip
 
