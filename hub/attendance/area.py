@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from hub.areas import AreaContext, AreaParts
 from hub.attendance.policy import DEFAULT_POLICY, Policy, load_policy
-from hub.attendance.projector import AttendanceProjector
-
-logger = logging.getLogger(__name__)
+from hub.attendance.projector import AttendanceProjector, ExpectedSource
 
 
-def with_roster(ctx: AreaContext, policy: Policy) -> tuple[AttendanceProjector, Any]:
+def hall_policies(ctx: AreaContext) -> dict[str, Policy]:
+    """Each hall's own attendance policy in its own zone, the first hall first (rule ATT-1:
+    a hall judges its staff by its policy)."""
+    return {h.id: load_policy(h.attendance_policy, timezone=h.timezone) for h in ctx.halls}
+
+
+def hall_projector(ctx: AreaContext, expected: ExpectedSource | None = None) -> AttendanceProjector:
+    """The projector judging each staff member with their own hall's policy (the first hall's,
+    or the default preset without halls, for staff of no hall served)."""
+    halls = hall_policies(ctx)
+    first = next(iter(halls.values()), None) or load_policy(DEFAULT_POLICY)
+    if expected is None:
+        return AttendanceProjector(first, clock=ctx.clock, halls=halls)  # the hall's clock: 未到
+    return AttendanceProjector(first, clock=ctx.clock, expected=expected, halls=halls)
+
+
+def with_roster(ctx: AreaContext) -> tuple[AttendanceProjector, Any]:
     """The projector and workflow, asking the roster (hub.duty) who is expected on which day and
     who holds a seat at which window (DUTY-1, ATT-7) when the duty area is part of the hub."""
     from hub.attendance.workflow import AttendanceWorkflow
@@ -20,27 +33,17 @@ def with_roster(ctx: AreaContext, policy: Policy) -> tuple[AttendanceProjector, 
     try:
         from hub.duty.seam import roster_expected, roster_seats
     except ImportError:
-        projector = AttendanceProjector(policy, clock=ctx.clock)  # the hall's clock: 未到
+        projector = hall_projector(ctx)
         return projector, AttendanceWorkflow(ctx.engine, projector, ctx.clock)
-    projector = AttendanceProjector(policy, clock=ctx.clock, expected=roster_expected(ctx.halls))
+    projector = hall_projector(ctx, roster_expected(ctx.halls))
     workflow = AttendanceWorkflow(ctx.engine, projector, ctx.clock, roster_seats(ctx.halls))
     return projector, workflow
 
 
 def setup(ctx: AreaContext) -> AreaParts:
-    """Build the projector and router with the first hall's policy and time zone."""
+    """Build the projector (each hall's staff judged by its own policy) and the router."""
     from hub.attendance.api import AttendanceContext, make_router
 
-    hall = ctx.halls[0] if ctx.halls else None
-    policy = load_policy(
-        hall.attendance_policy if hall else DEFAULT_POLICY, timezone=hall.timezone if hall else None
-    )
-    if len({(h.attendance_policy, h.timezone) for h in ctx.halls}) > 1:
-        logger.warning(
-            "halls use different attendance policies; judging all with %s (%s)",
-            policy.name,
-            policy.timezone,
-        )
-    projector, workflow = with_roster(ctx, policy)
+    projector, workflow = with_roster(ctx)
     router = make_router(AttendanceContext(workflow))
     return AreaParts(name="attendance", projectors=[projector], routers=[router])

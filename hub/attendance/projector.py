@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ from hub.attendance.store import (
     punch_rows,
     roster_ids,
     staff_halls,
+    staff_halls_all,
     write_days,
 )
 from hub.ingest.hooks import IngestBatch
@@ -67,16 +68,45 @@ class AttendanceProjector:
         *,
         clock: Callable[[], datetime] | None = None,
         expected: ExpectedSource = by_employment,
+        halls: Mapping[str, Policy] | None = None,
     ) -> None:
         """Judge with `policy` (default: the wenshang-2021 preset).
 
         `clock` is the hall's clock (what is not yet due is 未到; None judges every day as
         over); `expected` says who is judged on which day (the roster hands its own).
+        `halls` (hall id -> its policy, the first hall first) judges each staff member with
+        their own hall's policy; `policy` is then the first hall's, for staff of no hall served.
         """
         self.judge = judge or Judge(policy or load_policy())
         self.policy = self.judge.policy
         self.clock = clock
         self.expected = expected
+        self.judges: dict[str, Judge] = {}
+        for hall, own in (halls or {}).items():
+            alike = (j for j in (self.judge, *self.judges.values()) if j.policy == own)
+            self.judges[hall] = next(alike, None) or Judge(own)
+        self.default_hall = next(iter(self.judges), "")
+        if self.judges:  # staff of a hall this hub does not serve: the first hall's policy
+            self.judge = self.judges[self.default_hall]
+            self.policy = self.judge.policy
+        self.one_policy = all(j is self.judge for j in self.judges.values())
+        """Every hall judges alike: no staff member's hall need be looked up."""
+
+    def hall_of(self, recorded: str | None) -> str:
+        """The hall whose policy judges a staff member recorded at `recorded` (the staff list's
+        hall): that hall when this hub serves it, else the first hall."""
+        return recorded if recorded is not None and recorded in self.judges else self.default_hall
+
+    def judge_of(self, hall: str | None) -> Judge:
+        """The judge of a hall this hub serves (the first hall's for any other)."""
+        return self.judges.get(hall or "", self.judge)
+
+    def staff_judges(self, conn: Connection, staff_ids: Iterable[str]) -> dict[str, Judge]:
+        """Staff id -> the judge of their own hall (ATT-1..ATT-6 are each hall's policy); empty
+        when every hall judges alike (one query saved on the live path)."""
+        if self.one_policy:
+            return {}
+        return {s: self.judge_of(h) for s, h in staff_halls(conn, staff_ids).items()}
 
     def now(self) -> datetime | None:
         """The hall's clock, if the projector has one."""
@@ -98,21 +128,20 @@ class AttendanceProjector:
                 )
         if not rows:
             return
-        keys = {(r["staff_id"], self.judge.local_day(r["at"])) for r in rows}
         with engine.begin() as conn:
             insert_punches(conn, rows)
-            self.rejudge_keys(conn, keys)
+            self.rejudge_at(conn, ((r["staff_id"], r["at"]) for r in rows))
 
     def rejudge_punches(self, engine: Engine, punches: Sequence[PunchFact]) -> list[DayRecord]:
         """Store punches that carry no event (imports) and re-judge their staff-days.
 
         An imported punch names no terminal: its hall is its staff member's, so that each
         hall's post ledger reads it as its own, and no other hall's (DUTY-1, RATE-2)."""
-        keys = {(p.staff_id, self.judge.local_day(p.at)) for p in punches}
         with engine.begin() as conn:
             halls = staff_halls(conn, (p.staff_id for p in punches))
             insert_punches(conn, punch_rows(punches, halls))
-            return self.rejudge_keys(conn, keys)
+            judges = {s: self.judge_of(h) for s, h in halls.items()}
+            return self.rejudge_at(conn, ((p.staff_id, p.at) for p in punches), judges)
 
     def backfill(
         self, engine: Engine, since: datetime | None = None, until: datetime | None = None
@@ -144,21 +173,47 @@ class AttendanceProjector:
                 for eid, hall, device, ts, body in conn.execute(q)
             ]
             new = insert_punches(conn, rows)
-            self.rejudge_keys(conn, {(r["staff_id"], self.judge.local_day(r["at"])) for r in rows})
+            self.rejudge_at(conn, ((r["staff_id"], r["at"]) for r in rows))
         logger.info("attendance backfill: %d punch events, %d new", len(rows), new)
         return new
 
-    def rejudge_keys(self, conn: Connection, keys: Iterable[tuple[str, date]]) -> list[DayRecord]:
-        """Re-judge the given staff-days from their facts, inside the caller's transaction."""
+    def rejudge_at(
+        self,
+        conn: Connection,
+        punches: Iterable[tuple[str, datetime]],
+        judges: Mapping[str, Judge] | None = None,
+    ) -> list[DayRecord]:
+        """Re-judge the staff-days of (staff id, instant) pairs: the day is the staff member's
+        hall's (its zone decides the day)."""
+        pairs = list(punches)
+        if judges is None:
+            judges = self.staff_judges(conn, {s for s, _at in pairs})
+        keys = {(s, judges.get(s, self.judge).local_day(at)) for s, at in pairs}
+        return self.rejudge_keys(conn, keys, judges)
+
+    def rejudge_keys(
+        self,
+        conn: Connection,
+        keys: Iterable[tuple[str, date]],
+        judges: Mapping[str, Judge] | None = None,
+    ) -> list[DayRecord]:
+        """Re-judge the given staff-days from their facts, inside the caller's transaction, each
+        with its staff member's hall's policy (`judges`: staff id -> judge, else looked up)."""
         frozen = closed_months(conn)
         out: list[DayRecord] = []
         todo = sorted(set(keys))
         if not todo:
             return out
         now = self.now()
+        if judges is None:
+            judges = self.staff_judges(conn, {s for s, _d in todo})
         days = [d for _s, d in todo]
-        expect = self.expected(conn, self.judge, min(days), max(days))
+        expects: dict[int, Expected] = {}
         for staff_id, day in todo:
+            judge = judges.get(staff_id, self.judge)  # rule ATT-1: the staff member's hall's
+            expect = expects.get(id(judge))
+            if expect is None:
+                expect = expects[id(judge)] = self.expected(conn, judge, min(days), max(days))
             if month_key(day) in frozen:
                 logger.info(
                     "month %s is closed: %s %s keeps its record", month_key(day), staff_id, day
@@ -166,9 +221,9 @@ class AttendanceProjector:
                 continue
             lock_staff_day(conn, staff_id, day)
             delete_days(conn, staff_id, day, day)  # takes the write lock before reading
-            start, end = day_bounds(day, self.judge.zone)
+            start, end = day_bounds(day, judge.zone)
             punches, leaves, fixes = load_facts(conn, start, end, staff_id)
-            record = self.judge.judge_day(
+            record = judge.judge_day(
                 staff_id,
                 day,
                 punches=punches,
@@ -188,19 +243,7 @@ class AttendanceProjector:
         Closed months are left as they are; returns the records of the open days.
         """
         frozen = closed_months(conn)
-        t0, _ = day_bounds(start, self.judge.zone)
-        _, t1 = day_bounds(end, self.judge.zone)
-        punches, leaves, fixes = load_facts(conn, t0, t1)
-        records = self.judge.judge(
-            punches=punches,
-            leaves=leaves,
-            corrections=fixes,
-            start=start,
-            end=end,
-            roster=roster_ids(conn),
-            expected=self.expected(conn, self.judge, start, end),
-            now=self.now(),
-        )
+        records = self.judge_period(conn, start, end, self.now())
         records = [r for r in records if month_key(r.day) not in frozen]
         for month in _months(start, end):
             if month in frozen:
@@ -209,6 +252,69 @@ class AttendanceProjector:
             delete_days(conn, None, m0, m1)
         write_days(conn, records)
         return records
+
+    def judge_period(
+        self,
+        conn: Connection,
+        start: date,
+        end: date,
+        now: datetime | None,
+        hall: str | None = None,
+    ) -> list[DayRecord]:
+        """Every staff-day from `start` to `end` judged from the facts (nothing stored), each
+        staff member with their own hall's policy (rule ATT-1); with `hall`, that hall's staff
+        only (rule ATT-8: a hall's month is its own). Sorted by staff and day."""
+        recorded = staff_halls_all(conn) if self.judges else {}
+        out: list[DayRecord] = []
+        for h in (self.judges or [""]) if hall is None else [hall]:
+            members = None
+            if self.judges:  # staff of no known hall (facts only) go with the first hall
+                mine = {s for s, rh in recorded.items() if self.hall_of(rh) == h}
+                members = _Members(mine, set(recorded) if h == self.default_hall else None)
+            out += self._judge_group(conn, self.judge_of(h), start, end, now, members)
+        return sorted(out, key=lambda r: (r.staff_id, r.day))
+
+    def _judge_group(
+        self,
+        conn: Connection,
+        judge: Judge,
+        start: date,
+        end: date,
+        now: datetime | None,
+        members: _Members | None,
+    ) -> list[DayRecord]:
+        """`members` (None: everyone) judged by `judge`."""
+        t0, _ = day_bounds(start, judge.zone)
+        _, t1 = day_bounds(end, judge.zone)
+        punches, leaves, fixes = load_facts(conn, t0, t1)
+        roster = roster_ids(conn)
+        if members is not None:
+            punches = [p for p in punches if p.staff_id in members]
+            leaves = [x for x in leaves if x.staff_id in members]
+            fixes = [x for x in fixes if x.staff_id in members]
+            roster = [s for s in roster if s in members]
+        return judge.judge(
+            punches=punches,
+            leaves=leaves,
+            corrections=fixes,
+            start=start,
+            end=end,
+            roster=roster,
+            expected=self.expected(conn, judge, start, end),
+            now=now,
+        )
+
+
+class _Members:
+    """A hall's staff (the staff list), and with `known` also anyone not on the list."""
+
+    __slots__ = ("known", "staff")
+
+    def __init__(self, staff: set[str], known: set[str] | None) -> None:
+        self.staff, self.known = staff, known
+
+    def __contains__(self, staff_id: object) -> bool:
+        return staff_id in self.staff or (self.known is not None and staff_id not in self.known)
 
 
 def _first(month: str) -> date:

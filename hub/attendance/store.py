@@ -92,6 +92,11 @@ def staff_halls(conn: Connection, staff_ids: Iterable[str]) -> dict[str, str]:
     return {s: h for s, h in conn.execute(q)}
 
 
+def staff_halls_all(conn: Connection) -> dict[str, str]:
+    """Every staff member's hall (the staff list): staff id -> hall."""
+    return {s: h for s, h in conn.execute(sa.select(STAFF.c.staff_id, STAFF.c.hall))}
+
+
 def lock_staff_day(conn: Connection, staff_id: str, day: date) -> None:
     """Serialise re-judging of one staff-day across workers (PostgreSQL advisory lock)."""
     if conn.dialect.name == "postgresql":

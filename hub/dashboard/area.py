@@ -15,18 +15,13 @@ logger = logging.getLogger(__name__)
 
 
 def _attendance(ctx: AreaContext) -> object | None:
-    """An attendance context judging with the first hall's policy (as hub.attendance.area)."""
+    """An attendance context judging each hall's staff by its policy (as hub.attendance.area)."""
     try:
         from hub.attendance.api import AttendanceContext
         from hub.attendance.area import with_roster
-        from hub.attendance.policy import DEFAULT_POLICY, load_policy
     except ImportError:
         return None
-    hall = ctx.halls[0] if ctx.halls else None
-    policy = load_policy(
-        hall.attendance_policy if hall else DEFAULT_POLICY, timezone=hall.timezone if hall else None
-    )
-    _projector, workflow = with_roster(ctx, policy)  # the roster says who is expected
+    _projector, workflow = with_roster(ctx)  # the roster says who is expected
     return AttendanceContext(workflow)
 
 
