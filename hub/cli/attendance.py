@@ -40,21 +40,25 @@ NOW = typer.Option(
 
 
 def _day(text: str) -> date:
+    from hub.cli.session import words
+
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from None
+        raise typer.BadParameter(words("cli.bad_day", value=repr(text))) from None
 
 
 def _now(text: str | None) -> datetime:
+    from hub.cli.session import words
+
     if text is None:
         return datetime.now(UTC)  # the CLI reads the clock; the engine is handed it
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
-        raise typer.BadParameter(f"--now {text!r} is not an ISO 8601 time") from None
+        raise typer.BadParameter(words("cli.bad_now")) from None
     if at.tzinfo is None:
-        raise typer.BadParameter("--now needs its UTC offset, e.g. 2025-06-03T10:00:00+08:00")
+        raise typer.BadParameter(words("cli.bad_now"))
     return at
 
 
@@ -151,7 +155,9 @@ def judge(
 
     first, last = _day(start), _day(end)
     if last < first:
-        raise typer.BadParameter("--to is before --from")
+        from hub.cli.session import words
+
+        raise typer.BadParameter(words("cli.range_order"))
     f = _facts(policy, punches, leaves, corrections, staff)
     expected, rostered = _roster(roster, f.policy)
     clock = _now(now)

@@ -118,7 +118,9 @@ def stats(
         try:
             date.fromisoformat(day)
         except ValueError:
-            typer.echo(f"not a day: {day!r} (use YYYY-MM-DD)", err=True)
+            from hub.cli.session import words
+
+            typer.echo(words("cli.bad_day", value=repr(day)), err=True)
             raise typer.Exit(2) from None
     events = store.events_between(make_engine(db), hall.id, first, last)
     result = qstats.compute(

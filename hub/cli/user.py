@@ -12,6 +12,8 @@ import typer
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from hub.users.accounts import AccountError
+
 app = typer.Typer(no_args_is_help=True)
 
 DB_OPTION = typer.Option(
@@ -26,6 +28,14 @@ ROLES = "admin, supervisor (督查考核科), duty_chief (值班长), window_lea
 def _fail(message: str) -> typer.Exit:
     typer.secho(f"error: {message}", err=True, fg="red")
     return typer.Exit(1)
+
+
+def _refusal(exc: AccountError) -> str:
+    """An account refusal in the catalogue's words ($HK_LANG), with the roles when one is wrong."""
+    from hub.cli.session import words
+
+    said = words(exc.key, **exc.values)
+    return f"{said}. {words('cli.roles', roles=ROLES)}" if exc.key == "account.bad_role" else said
 
 
 def _engine(db: str | None) -> Engine:
@@ -45,7 +55,9 @@ def _password(from_stdin: bool) -> str:
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     if not password:
-        raise _fail("no password given")
+        from hub.cli.session import words
+
+        raise _fail(words("cli.no_password"))
     return password
 
 
@@ -64,7 +76,7 @@ def _create(db: str | None, username: str, role: str, from_stdin: bool, why: str
             why=why,
         )
     except AccountError as exc:
-        raise _fail(str(exc)) from None
+        raise _fail(_refusal(exc)) from None
     finally:
         engine.dispose()
     typer.echo(f"user {username} ({role}) created")
@@ -123,7 +135,7 @@ def disable(
             why=why,
         )
     except AccountError as exc:
-        raise _fail(str(exc)) from None
+        raise _fail(_refusal(exc)) from None
     finally:
         engine.dispose()
     typer.echo(f"user {username} disabled")

@@ -245,3 +245,16 @@ def test_judge_explain_says_why(tmp_path: Path):
     # 15:00: the afternoon is not over; nothing came: 未到, due when its window closes
     assert (pm_in["status"], pm_out["status"]) == ("not_due", "not_due")
     assert pm_out["due_at"] == "22:00"
+
+
+def test_bad_dates_are_told_as_sentences_saying_what_to_do(tmp_path: Path):
+    p = write(tmp_path, "p.csv", "staff_id,time\na1,2024-10-12T08:29:00+08:00\n")
+    for env, day, order in (
+        ({"HK_LANG": "zh-CN"}, "不是日期：请写成 年-月-日，例如", "请给出不早于开始日期的结束日期"),
+        ({"HK_LANG": "en"}, "is not a date: write it as YYYY-MM-DD", "give a last day on or after"),
+    ):
+        args = ["attendance", "judge", "--punches", str(p), "--to", "2024-10-12"]
+        bad = runner.invoke(app, [*args, "--from", "2024-13-01"], env=env)
+        assert bad.exit_code == 2 and day in bad.stderr, bad.stderr
+        back = runner.invoke(app, [*args, "--from", "2024-10-13"], env=env)
+        assert back.exit_code == 2 and order in back.stderr, back.stderr

@@ -12,6 +12,8 @@ from hub.db import make_engine
 from hub.users.accounts import LoginRefused, Role, audit_entries, authenticate
 
 runner = CliRunner()
+EN = {"HK_LANG": "en"}
+ZH = {"HK_LANG": "zh-CN"}
 
 
 def test_user_commands(tmp_path: Path) -> None:
@@ -38,14 +40,17 @@ def test_user_commands(tmp_path: Path) -> None:
         app,
         ["add", "--username", "w", "--role", "viewer", "--password-stdin", "--db", db],
         input="short\n",
+        env=EN,
     )
-    assert weak.exit_code == 1 and "at least 10" in weak.output
+    assert weak.exit_code == 1 and "A password needs at least 10 characters" in weak.output
     bad_role = runner.invoke(
         app,
         ["add", "--username", "w", "--role", "boss", "--password-stdin", "--db", db],
         input="long-enough-pass\n",
+        env=EN,
     )
-    assert bad_role.exit_code == 1 and "unknown role" in bad_role.output
+    # the catalogue's words ($HK_LANG), saying what to do: which roles there are
+    assert bad_role.exit_code == 1 and "No such role. The roles are: admin" in bad_role.output
     listed = runner.invoke(app, ["list", "--db", db])
     assert listed.output.splitlines() == [
         "chief\tduty_chief\tactive",
@@ -55,8 +60,15 @@ def test_user_commands(tmp_path: Path) -> None:
     off = runner.invoke(app, ["disable", "--username", "chief", "--why", "left", "--db", db])
     assert off.exit_code == 0
     assert "chief\tduty_chief\tdisabled" in runner.invoke(app, ["list", "--db", db]).output
-    missing = runner.invoke(app, ["disable", "--username", "ghost", "--db", db])
-    assert missing.exit_code == 1 and "no user 'ghost'" in missing.output
+    missing = runner.invoke(app, ["disable", "--username", "ghost", "--db", db], env=EN)
+    assert missing.exit_code == 1 and "No user ghost" in missing.output
+    chinese = runner.invoke(app, ["disable", "--username", "ghost", "--db", db], env=ZH)
+    assert chinese.exit_code == 1 and "没有用户 ghost" in chinese.output
+    empty = runner.invoke(
+        app, ["add", "--username", "w", "--role", "viewer", "--password-stdin", "--db", db],
+        input="\n", env=ZH,
+    )  # fmt: skip
+    assert empty.exit_code == 1 and "没有输入密码：请在提示处输入两次" in empty.output
     engine = make_engine(db)
     try:
         assert authenticate(engine, "root", "admin-pass-123", "cli").role is Role.ADMIN
