@@ -88,13 +88,18 @@ def _known_staff(engine: Engine, hall: str) -> set[str]:
         return set(conn.execute(q).scalars())
 
 
+def calendar_issue(exc: CalendarError) -> RosterIssue:
+    """A calendar refusal as a roster issue in its own words (the year to enter, rule ATT-10)."""
+    return RosterIssue(exc.key, 0, tuple((k, str(v)) for k, v in exc.values.items()))
+
+
 def _parse(
     hd: HallDuty, rows: list[tuple[int, dict[str, str]]], month: str | None, known: set[str]
 ) -> Parsed:
     try:
         return parse_rows(rows, hd.hall, known_staff=known, workday=hd.is_workday, month=month)
     except CalendarError as exc:
-        raise RosterRefused([issue("roster_err_calendar", detail=str(exc))]) from None
+        raise RosterRefused([calendar_issue(exc)]) from None  # rule ATT-10, in words
 
 
 def import_roster(
@@ -171,7 +176,7 @@ def edit_roster(
     try:
         holiday = not hd.is_workday(day)
     except CalendarError as exc:
-        raise RosterRefused([issue("roster_err_calendar", detail=str(exc))]) from None
+        raise RosterRefused([calendar_issue(exc)]) from None  # rule ATT-10, in words
     the_seat = None if the_role is Role.CHIEF else seat
 
     def work(conn: Connection) -> dict[str, Any]:

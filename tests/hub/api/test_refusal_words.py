@@ -190,3 +190,16 @@ def test_the_remaining_refusals_are_worded_too(open_client: TestClient) -> None:
     both(open_client, "POST", "/api/attendance/leaves", 401, "error.name_actor", json=leave)
     both(open_client, "PUT", "/api/duty/demo/policy", 422, "error.bad_settings",
          json={"weekly": MARKER})  # fmt: skip
+
+
+def test_a_roster_day_in_a_year_the_calendar_lacks_is_refused_in_words(
+    open_client: TestClient,
+) -> None:
+    # rule ATT-10: the calendar's own words (enter the year's holidays), not its English reason
+    cell = {"day": "2099-01-05", "seat": "w01-a", "role": "A", "staff_id": None}
+    for lang in ("zh-CN", "en"):
+        r = open_client.put(f"/api/duty/demo/roster/cell?lang={lang}", json=cell)
+        assert r.status_code == 422, r.text
+        (issue,) = r.json()["detail"]
+        assert issue["key"] == "calendar.year_unknown"
+        assert issue["text"] == CATALOGUE[lang]["calendar.year_unknown"].format(year=2099)
