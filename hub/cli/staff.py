@@ -94,6 +94,7 @@ def enroll(
     """Check each photo, store encrypted templates, build and send the hall's new gallery."""
     from rich.progress import Progress
 
+    from hub.cli.session import words
     from hub.staff.enroll import EnrollmentRefused, hall_of
     from hub.staff.enroll import enroll as do_enroll
 
@@ -124,8 +125,10 @@ def enroll(
                 )
             except EnrollmentRefused as exc:
                 progress.stop()
-                for p in exc.problems:
-                    typer.secho(f"refused: {p}", err=True, fg="red")
+                typer.secho(words("staff.enroll_refused.why"), err=True, fg="red")
+                for p in exc.problems:  # each photo's reason in the catalogue's words
+                    typer.secho(f"  {p.photo}: {words('photo.' + p.code)}", err=True, fg="red")
+                typer.secho(words("staff.enroll_refused.todo"), err=True)
                 raise typer.Exit(1) from None
         gallery = sync.publish(hall)
         if old_hall is not None and old_hall != hall:

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, HTTPException, UploadFile, status
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, status
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
 from sqlmodel import Session, func, select
 
+from hub.api.errors import catalogue_words
 from hub.problems import (
     InvalidProblem,
     NotFoundProblem,
@@ -60,6 +61,24 @@ class EnrollAtTerminal(BaseModel):
     unit: str = PydanticField(default="", max_length=128)
     window: str | None = None
     templates: int = PydanticField(default=3, ge=1, le=8)
+
+
+def refused_photos(request: Request, exc: EnrollmentRefused) -> dict[str, Any]:
+    """An enrollment's refusal for a program: what happened, what to do and each photo's
+    reason (`photo.<code>`), in the language asked for (?lang=, the cookie, else zh-CN)."""
+
+    def say(key: str) -> str:
+        return catalogue_words(request, key, {}) or key
+
+    return {
+        "code": "staff.enroll_refused",
+        "message": say("staff.enroll_refused.why"),
+        "todo": say("staff.enroll_refused.todo"),
+        "problems": [
+            {"photo": p.photo, "code": p.code, "message": say(f"photo.{p.code}")}
+            for p in exc.problems
+        ],
+    }
 
 
 def make_router(
@@ -117,6 +136,8 @@ def make_router(
         unit: Annotated[str, Form(max_length=128)] = "",
         window: Annotated[str | None, Form()] = None,
         keep_photos: Annotated[bool | None, Form(description="Keep encrypted photos")] = None,
+        *,
+        http: Request,
     ) -> EnrolledPublic:
         """Check every photo, store encrypted templates, push the new gallery to terminals."""
         hall = _hall(hall)
@@ -136,17 +157,8 @@ def make_router(
                 window=window,
                 keep_photos=keep_photos_default if keep_photos is None else keep_photos,
             )
-        except EnrollmentRefused as exc:
-            raise HTTPException(
-                422,
-                {
-                    "message": "enrollment refused",
-                    "problems": [
-                        {"photo": p.photo, "code": p.code, "message": p.message}
-                        for p in exc.problems
-                    ],
-                },
-            ) from None
+        except EnrollmentRefused as exc:  # each photo's reason in the catalogue's words
+            raise HTTPException(422, refused_photos(http, exc)) from None
         gallery = sync.publish(hall)
         if old_hall is not None and old_hall != hall:
             sync.moved(staff_id, old_hall)  # rule PRIV-1: the old hall's copies are erased

@@ -73,8 +73,11 @@ def test_staff_cli_enroll_list_remove(tmp_path: Path, monkeypatch: pytest.Monkey
     refused = runner.invoke(
         staff_app,
         ["enroll", "--staff", "x", "--name", "X", str(PROBE / "kit_with_rose.jpg"), *common],
+        env=EN,
     )
-    assert refused.exit_code == 1 and "2 faces found" in refused.output
+    assert refused.exit_code == 1 and "Several faces: the photo must show the person alone" in (
+        refused.output
+    )  # the catalogue's words, with what to do
     ok = runner.invoke(staff_app, ["enroll", "--staff", "obama", "--name", "O", photo, *common])
     assert ok.exit_code == 0, ok.output
     assert "1 template(s)" in ok.stdout and "photos not kept" in ok.stdout
@@ -114,6 +117,8 @@ def test_api_refusals(sqlite_engine: Engine) -> None:
         ("group.jpg", "several_faces"),
         ("wall.png", "no_face"),
     ]
+    assert problems[0]["message"] == "照片里有多张人脸：照片里只能有本人"
+    assert r.json()["detail"]["message"] == "下面的照片没有通过检查，本次什么也没有保存："
     r = client.post(
         "/api/staff/enroll", data={"staff_id": "s1", "name": "A", "hall": "x"}, files=files[:1]
     )
