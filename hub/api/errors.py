@@ -136,6 +136,11 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if not wants_page(request):  # FastAPI's answer, with a NaN sent back as text, never a 500
         detail = _json_safe(jsonable_encoder(exc.errors()))
+        for item, found in zip(detail, field_errors(exc.errors()), strict=False):
+            if isinstance(item, dict):  # each field's reason in the catalogue's words
+                said = catalogue_words(request, found.key, found.values)
+                other = catalogue_words(request, "validation.other", {})
+                item["msg"] = said or other or item["msg"]
         return JSONResponse({"detail": detail}, status_code=422)
     return _page(request, ErrorInfo(status=422, fields=field_errors(exc.errors())))
 

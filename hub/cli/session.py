@@ -93,8 +93,26 @@ def call(api: str, method: str, path: str, **kwargs: Any) -> Any:
         is_json = resp.headers.get("content-type", "").startswith("application/json")
         body = resp.json() if is_json else {}
         detail = body.get("detail", resp.text) if isinstance(body, dict) else resp.text
-        raise fail("cli.refused", status=resp.status_code, detail=detail)
+        raise fail("cli.refused", status=resp.status_code, detail=said(detail))
     return resp.json()
+
+
+def said(detail: Any) -> str:
+    """A refusal's `detail` as a sentence: its words, or each field's name and reason (a
+    validation list), never the raw JSON."""
+    if isinstance(detail, dict):
+        return str(detail.get("message") or detail.get("detail") or "")
+    if not isinstance(detail, list):
+        return str(detail)
+    parts = []
+    for item in detail:
+        if not isinstance(item, dict):
+            parts.append(str(item))
+            continue
+        where = [str(p) for p in item.get("loc", ()) if p not in ("body", "query", "path", "form")]
+        reason = str(item.get("msg") or item.get("text") or "")
+        parts.append(f"{'.'.join(where)}: {reason}" if where else reason)
+    return "; ".join(parts)
 
 
 def login(

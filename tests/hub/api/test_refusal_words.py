@@ -203,3 +203,24 @@ def test_a_roster_day_in_a_year_the_calendar_lacks_is_refused_in_words(
         (issue,) = r.json()["detail"]
         assert issue["key"] == "calendar.year_unknown"
         assert issue["text"] == CATALOGUE[lang]["calendar.year_unknown"].format(year=2099)
+
+
+def test_a_malformed_request_names_its_field_in_words(open_client: TestClient) -> None:
+    # FastAPI's validation list keeps its shape (loc, type); msg is the catalogue's words
+    for lang in ("zh-CN", "en"):
+        r = open_client.get(f"/api/complaints/assessment?month=zz&lang={lang}")
+        assert r.status_code == 422
+        (item,) = r.json()["detail"]
+        assert item["loc"] == ["query", "month"] and item["type"] == "string_pattern_mismatch"
+        assert item["msg"] == CATALOGUE[lang]["validation.string_pattern_mismatch"]
+    missing = open_client.post("/api/queue/tickets", json={})
+    assert missing.json()["detail"][0]["msg"] == CATALOGUE["zh-CN"]["validation.missing"]
+
+
+def test_the_command_line_prints_a_refusal_as_words_not_json() -> None:
+    from hub.cli.session import said
+
+    listed = [{"loc": ["query", "month"], "msg": "格式不对", "type": "string_pattern_mismatch"}]
+    assert said(listed) == "month: 格式不对"
+    assert said("没有这个窗口") == "没有这个窗口"
+    assert said({"message": "下面的照片没有通过检查", "problems": []}) == "下面的照片没有通过检查"
