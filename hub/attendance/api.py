@@ -17,9 +17,9 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from hub.attendance.calendar import CalendarError
 from hub.attendance.checks import WorkflowError
-from hub.attendance.projector import AttendanceProjector
+from hub.attendance.projector import AttendanceProjector, UnknownHall
 from hub.attendance.workflow import AttendanceWorkflow
-from hub.problems import Problem
+from hub.problems import NotFoundProblem, Problem
 
 MonthStr = Annotated[str, Field(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")]
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -42,6 +42,8 @@ class AttendanceRoute(APIRoute):
                 raise HTTPException(422, str(exc)) from None
             except WorkflowError as exc:  # the rules refuse it: say why, in the reader's words
                 raise refusal(exc, lang_of(request)) from None
+            except UnknownHall:
+                raise NotFoundProblem("error.unknown_hall") from None  # the id is not echoed
 
         return route
 
@@ -59,8 +61,11 @@ def get_context(request: Request) -> AttendanceContext:
     """The app's attendance context, built on first use from app.state.engine if none is set."""
     ctx: AttendanceContext | None = getattr(request.app.state, "attendance", None)
     if ctx is None:
+        from hub.attendance.area import hall_policies
+
         clock = getattr(request.app.state, "clock", None)
-        projector = AttendanceProjector()
+        halls = hall_policies(getattr(request.app.state, "halls", None) or [])
+        projector = AttendanceProjector(next(iter(halls.values()), None), halls=halls)
         wf = (
             AttendanceWorkflow(request.app.state.engine, projector, clock)
             if clock

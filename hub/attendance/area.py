@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from hub.areas import AreaContext, AreaParts
 from hub.attendance.policy import DEFAULT_POLICY, Policy, load_policy
 from hub.attendance.projector import AttendanceProjector, ExpectedSource
+from models.layout import Hall
 
 
-def hall_policies(ctx: AreaContext) -> dict[str, Policy]:
+def hall_policies(halls: Sequence[Hall]) -> dict[str, Policy]:
     """Each hall's own attendance policy in its own zone, the first hall first (rule ATT-1:
     a hall judges its staff by its policy)."""
-    return {h.id: load_policy(h.attendance_policy, timezone=h.timezone) for h in ctx.halls}
+    return {h.id: load_policy(h.attendance_policy, timezone=h.timezone) for h in halls}
 
 
 def hall_projector(ctx: AreaContext, expected: ExpectedSource | None = None) -> AttendanceProjector:
     """The projector judging each staff member with their own hall's policy (the first hall's,
     or the default preset without halls, for staff of no hall served)."""
-    halls = hall_policies(ctx)
+    halls = hall_policies(ctx.halls)
     first = next(iter(halls.values()), None) or load_policy(DEFAULT_POLICY)
     if expected is None:
         return AttendanceProjector(first, clock=ctx.clock, halls=halls)  # the hall's clock: 未到

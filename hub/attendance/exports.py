@@ -173,6 +173,7 @@ def to_xlsx(
     sheets.append((t("att.sheet.penalties"), *penalty_sheet(report, t)))
     about = [
         [t("att.col.month"), report.month],
+        [t("att.col.hall"), report.hall],
         [t("att.col.policy"), report.policy],
         [t("att.col.closed"), t("yes") if report.closed else t("no")],
         [t("att.col.to_date"), report.to_date.isoformat() if report.to_date else ""],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -264,15 +264,32 @@ class AttendanceProjector:
         """Every staff-day from `start` to `end` judged from the facts (nothing stored), each
         staff member with their own hall's policy (rule ATT-1); with `hall`, that hall's staff
         only (rule ATT-8: a hall's month is its own). Sorted by staff and day."""
-        recorded = staff_halls_all(conn) if self.judges else {}
         out: list[DayRecord] = []
-        for h in (self.judges or [""]) if hall is None else [hall]:
-            members = None
-            if self.judges:  # staff of no known hall (facts only) go with the first hall
-                mine = {s for s, rh in recorded.items() if self.hall_of(rh) == h}
-                members = _Members(mine, set(recorded) if h == self.default_hall else None)
+        halls: list[str | None] = [hall] if hall is not None else [*self.judges] or [None]
+        for h in halls:
+            members = self.hall_members(conn, h)
             out += self._judge_group(conn, self.judge_of(h), start, end, now, members)
         return sorted(out, key=lambda r: (r.staff_id, r.day))
+
+    def report_hall(self, hall: str | None) -> str | None:
+        """The hall a report is of (rule ATT-8): the one asked for, else the first hall; None
+        (everyone) when the projector knows no halls. A hall not served is a ValueError."""
+        if hall is None:
+            return self.default_hall if self.judges else None
+        if self.judges and hall not in self.judges:
+            raise UnknownHall(hall)
+        return hall
+
+    def hall_members(self, conn: Connection, hall: str | None) -> Container[str] | None:
+        """A hall's staff as its judge counts them (the staff list's hall; with the first hall,
+        anyone not on the list); None (everyone) for no hall."""
+        if hall is None:
+            return None
+        recorded = staff_halls_all(conn)
+        if not self.judges:
+            return _Members({s for s, rh in recorded.items() if rh == hall}, None)
+        mine = {s for s, rh in recorded.items() if self.hall_of(rh) == hall}
+        return _Members(mine, set(recorded) if hall == self.default_hall else None)
 
     def _judge_group(
         self,
@@ -281,7 +298,7 @@ class AttendanceProjector:
         start: date,
         end: date,
         now: datetime | None,
-        members: _Members | None,
+        members: Container[str] | None,
     ) -> list[DayRecord]:
         """`members` (None: everyone) judged by `judge`."""
         t0, _ = day_bounds(start, judge.zone)
@@ -303,6 +320,10 @@ class AttendanceProjector:
             expected=self.expected(conn, judge, start, end),
             now=now,
         )
+
+
+class UnknownHall(ValueError):
+    """A report asked of a hall this hub does not serve (refused as error.unknown_hall)."""
 
 
 class _Members:

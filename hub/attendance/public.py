@@ -219,6 +219,7 @@ _ROW_FIELDS: dict[str, Any] = {
     "name": (str, ...),
     "unit": (str, ...),
     "window": (str, ...),
+    "hall": (str, Field(description="The hall whose window it is (rule ATT-8)")),
     **{name: (int, ...) for name in ("staff", *NUMBERS)},
     "daily_wage_yuan": (float | None, ...),
     "days_pay_yuan": (float | None, ...),
@@ -238,6 +239,7 @@ class MonthReportPublic(Public):
     """The month report to date, per staff member, window or unit (rules ATT-8, ATT-9)."""
 
     month: str
+    hall: str = Field(description="The hall whose staff and windows it holds (rule ATT-8)")
     policy: str
     closed: bool
     to_date: IsoDate | None = Field(description="The last day judged while the month runs")

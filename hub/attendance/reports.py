@@ -28,7 +28,6 @@ from hub.attendance.store import (
     load_facts,
     month_key,
     read_days,
-    roster_ids,
 )
 from hub.attendance.tables import AttPay
 
@@ -65,6 +64,8 @@ class ReportRow:
     name: str = ""
     unit: str = ""
     window: str = ""
+    hall: str = ""
+    """The staff member's hall: a window is a hall's (two halls may both have a w02)."""
     staff: int = 1
     workdays: int = 0
     late: int = 0
@@ -126,6 +127,9 @@ class MonthReport:
     """The judged checkpoint rows (staff_id, day, checkpoint, status, ...): the per-day sheet."""
     to_date: date | None = None
     """The last day judged when the month is not over yet."""
+    hall: str = ""
+    """The hall whose staff and windows the report holds (rule ATT-8); "" for every staff member
+    when the hub knows no halls."""
 
 
 def summarise(
@@ -149,7 +153,11 @@ def summarise(
         if row is None:
             info = roster.get(sid, {})
             row = out[sid] = ReportRow(
-                sid, info.get("name", ""), info.get("unit", ""), info.get("window") or ""
+                sid,
+                info.get("name", ""),
+                info.get("unit", ""),
+                info.get("window") or "",
+                info.get("hall") or "",
             )
         days.setdefault(sid, set()).add(day)
         status, minutes, half = r["status"], int(r["minutes"]), halves.get(r["checkpoint"], "")
@@ -204,13 +212,14 @@ def summarise(
 
 
 def group(rows: Sequence[ReportRow], by: str) -> list[ReportRow]:
-    """Sum staff rows per window (`by="window"`) or per unit (`by="unit"`)."""
-    out: dict[str, ReportRow] = {}
+    """Sum staff rows per window (`by="window"`) or per unit (`by="unit"`) of each hall: a
+    window is keyed by (hall, window), two halls' w02 are two windows (rule ATT-8)."""
+    out: dict[tuple[str, str], ReportRow] = {}
     for r in rows:
         key = getattr(r, by) or "-"
-        g = out.get(key)
+        g = out.get((r.hall, key))
         if g is None:
-            g = out[key] = ReportRow(key, staff=0)
+            g = out[(r.hall, key)] = ReportRow(key, hall=r.hall, staff=0)
             setattr(g, by, key)
         g.staff += 1
         for name in NUMBERS:
@@ -246,37 +255,39 @@ def judged_rows(
     first: date,
     last: date,
     now: datetime | None = None,
+    hall: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Judged checkpoint rows from the facts, from `first` to `last` (to date with `now`)."""
-    zone = projector.judge.zone
+    """Judged checkpoint rows from the facts, from `first` to `last` (to date with `now`), each
+    staff member by their hall's policy; with `hall`, that hall's staff only."""
     with engine.connect() as conn:
-        t0, _ = day_bounds(first, zone)
-        _, t1 = day_bounds(last, zone)
-        punches, leaves, fixes = load_facts(conn, t0, t1)
-        roster = roster_ids(conn)
-        expect = projector.expected(conn, projector.judge, first, last)
-    records = projector.judge.judge(
-        punches=punches,
-        leaves=leaves,
-        corrections=fixes,
-        start=first,
-        end=last,
-        roster=roster,
-        expected=expect,
-        now=now,
-    )
+        records = projector.judge_period(conn, first, last, now, hall)
     return [row for rec in records for row in day_rows(rec)]
 
 
+def stored_rows(
+    engine: Engine, projector: AttendanceProjector, first: date, last: date, hall: str | None
+) -> list[dict[str, Any]]:
+    """Stored (frozen) judged rows from `first` to `last`, of `hall`'s staff only with a hall."""
+    with engine.connect() as conn:
+        rows = read_days(conn, first, last)
+        members = projector.hall_members(conn, hall)
+    return rows if members is None else [r for r in rows if r["staff_id"] in members]
+
+
 def month_rows(
-    engine: Engine, projector: AttendanceProjector, month: str, now: datetime | None = None
+    engine: Engine,
+    projector: AttendanceProjector,
+    month: str,
+    now: datetime | None = None,
+    hall: str | None = None,
 ) -> tuple[list[dict[str, Any]], bool]:
-    """Judged rows of a month: stored when closed (frozen), else judged now from the facts."""
+    """Judged rows of a month: stored when closed (frozen), else judged now from the facts; with
+    `hall`, its staff only."""
     first, last = month_range(month)
     with engine.connect() as conn:
         if month in closed_months(conn):
-            return read_days(conn, first, last), True
-    return judged_rows(engine, projector, first, last, now), False
+            return stored_rows(engine, projector, first, last, hall), True
+    return judged_rows(engine, projector, first, last, now, hall), False
 
 
 def month_report(
@@ -285,23 +296,30 @@ def month_report(
     month: str,
     now: datetime | None = None,
     seats: SeatReader = staff_table_holders,
+    hall: str | None = None,
 ) -> MonthReport:
-    """The month's report per staff member, window and unit (to date with `now`)."""
+    """A hall's month report per staff member, window and unit (to date with `now`): its own
+    staff, windows and policy (rule ATT-8; default the first hall; UnknownHall for another)."""
+    hall = projector.report_hall(hall)
+    judge = projector.judge_of(hall)
     first, last = month_range(month)
-    rows, closed = month_rows(engine, projector, month, now)
-    today = projector.judge.local_day(now) if now is not None else None
+    rows, closed = month_rows(engine, projector, month, now, hall)
+    today = judge.local_day(now) if now is not None else None
     to_date = today if today is not None and first <= today <= last and not closed else None
     info = roster_info(engine, min(last, today) if today else last, seats)
-    staff = summarise(rows, projector.policy, info, wages(engine))
+    staff = summarise(rows, judge.policy, info, wages(engine))  # rule ATT-9: the hall's fines
+    for row in staff:  # one hall's report: staff of no hall served are the first hall's
+        row.hall = hall or row.hall
     return MonthReport(
         month,
-        projector.policy.name,
+        judge.policy.name,
         closed,
         staff,
         group(staff, "window"),
         group(staff, "unit"),
         rows,
         to_date,
+        hall or "",
     )
 
 
@@ -311,17 +329,20 @@ def day_list(
     day: date,
     now: datetime | None = None,
     seats: SeatReader = staff_table_holders,
+    hall: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The duty chief's list for one day: every staff member's checkpoints, by window."""
+    """The duty chief's list for one day of a hall (default the first): every staff member's
+    checkpoints, by window."""
+    hall = projector.report_hall(hall)
     month = f"{day.year:04d}-{day.month:02d}"
     with engine.connect() as conn:
         frozen = month in closed_months(conn)
-        if frozen:
-            rows = read_days(conn, day, day)
-    if not frozen:
-        rows = judged_rows(engine, projector, day, day, now)
+    if frozen:
+        rows = stored_rows(engine, projector, day, day, hall)
+    else:
+        rows = judged_rows(engine, projector, day, day, now, hall)
     info = roster_info(engine, day, seats)
-    zone = projector.judge.zone
+    zone = projector.judge_of(hall).zone
     people: dict[str, dict[str, Any]] = {}
     for r in rows:
         sid = r["staff_id"]
@@ -363,8 +384,8 @@ def explain_staff_day(
     In a closed month the stored verdict stands (`frozen`); the explanation is worked out from
     the facts as they are now and says so when it differs.
     """
-    judge = projector.judge
     with engine.connect() as conn:
+        judge = projector.staff_judges(conn, [staff_id]).get(staff_id, projector.judge)
         t0, t1 = day_bounds(day, judge.zone)
         punches, leaves, fixes = load_facts(conn, t0, t1, staff_id)
         expect = projector.expected(conn, judge, day, day)
@@ -384,7 +405,7 @@ def explain_staff_day(
     out: dict[str, Any] = {
         "staff_id": staff_id,
         "day": day.isoformat(),
-        "policy": projector.policy.name,
+        "policy": judge.policy.name,
         "frozen": frozen,
         "checkpoints": found[1] if found else [],
         "stray": [s.astimezone(judge.zone).strftime("%H:%M:%S") for s in found[0].stray]

@@ -44,6 +44,7 @@ from hub.attendance.public import (
 )
 from hub.attendance.reports import day_list, explain_staff_day, month_report, month_rows
 
+Hall = Annotated[str | None, Query(max_length=63, description="A hall this hub serves")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REPORT_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {
@@ -160,9 +161,14 @@ def add_routes(r: APIRouter, bound: Callable[[Request], AttendanceContext]) -> N
         return {"month": month, "closed": False, "days": n}
 
     @r.get("/days", response_model=list[DayRowPublic])
-    def get_days(month: MonthStr, ctx: Ctx, staff_id: str | None = None) -> list[dict[str, Any]]:
-        """Judged checkpoints of a month to date (frozen when the month is closed)."""
-        rows, _closed = month_rows(ctx.workflow.engine, ctx.projector, month, ctx.workflow.now())
+    def get_days(
+        month: MonthStr, ctx: Ctx, staff_id: str | None = None, hall: Hall = None
+    ) -> list[dict[str, Any]]:
+        """Judged checkpoints of a month to date (frozen when the month is closed), of one
+        hall's staff with ?hall= (every hall's without)."""
+        hall = None if hall is None else ctx.projector.report_hall(hall)
+        wf = ctx.workflow
+        rows, _closed = month_rows(wf.engine, ctx.projector, month, wf.now(), hall)
         return [jsonable(r) for r in rows if staff_id is None or r["staff_id"] == staff_id]
 
     @r.get(
@@ -186,34 +192,38 @@ def add_routes(r: APIRouter, bound: Callable[[Request], AttendanceContext]) -> N
         request: Request,
         format: Literal["json", "csv", "xlsx"] = Query("json"),
         by: Literal["staff", "window", "unit"] = Query("staff"),
+        hall: Hall = None,
     ) -> Any:
-        """The month report to date (rules ATT-8, ATT-9) as JSON, CSV (?by=) or XLSX."""
+        """A hall's month report to date (rules ATT-8, ATT-9) as JSON, CSV (?by=) or XLSX: its
+        own staff and windows (?hall=, default the first hall)."""
         from hub.attendance.exports import to_csv, to_xlsx
         from hub.dashboard.i18n import translator
 
         wf = ctx.workflow
-        rep = month_report(wf.engine, ctx.projector, month, wf.now(), wf.seats)
+        rep = month_report(wf.engine, ctx.projector, month, wf.now(), wf.seats, hall)
         rows = {"staff": rep.staff, "window": rep.windows, "unit": rep.units}[by]
         t = translator(lang_of(request))
         halls = getattr(request.app.state, "halls", None) or []
-        windows = {k: v for h in halls for k, v in h.window_names().items()}
+        own = [h for h in halls if h.id == rep.hall] or (halls if len(halls) == 1 else [])
+        windows: dict[str, str] = own[0].window_names() if own else {}  # that hall's w02
+        stem = f"attendance-{rep.hall}-{month}" if rep.hall else f"attendance-{month}"
         if format == "csv":
             return Response(
                 to_csv(rows, t, windows).encode("utf-8"),
                 media_type="text/csv; charset=utf-8",
-                headers={
-                    "Content-Disposition": f'attachment; filename="attendance-{month}-{by}.csv"'
-                },
+                headers={"Content-Disposition": f'attachment; filename="{stem}-{by}.csv"'},
             )
         if format == "xlsx":
-            names = ctx.projector.policy.checkpoint_names()
+            judge = ctx.projector.judge_of(rep.hall)
+            names = judge.policy.checkpoint_names()
             return Response(
-                to_xlsx(rep, t, ctx.projector.judge.zone, names, windows),
+                to_xlsx(rep, t, judge.zone, names, windows),
                 media_type=XLSX,
-                headers={"Content-Disposition": f'attachment; filename="attendance-{month}.xlsx"'},
+                headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'},
             )
         return {
             "month": rep.month,
+            "hall": rep.hall,
             "policy": rep.policy,
             "closed": rep.closed,
             "to_date": rep.to_date.isoformat() if rep.to_date else None,
@@ -221,10 +231,11 @@ def add_routes(r: APIRouter, bound: Callable[[Request], AttendanceContext]) -> N
         }
 
     @r.get("/day-list/{day}", response_model=list[DayListPublic])
-    def duty_day_list(day: date, ctx: Ctx) -> list[dict[str, Any]]:
-        """The duty chief's (值班长) list of everyone's checkpoints on one day."""
+    def duty_day_list(day: date, ctx: Ctx, hall: Hall = None) -> list[dict[str, Any]]:
+        """The duty chief's (值班长) list of a hall's staff's checkpoints on one day (?hall=,
+        default the first hall)."""
         wf = ctx.workflow
-        return day_list(wf.engine, ctx.projector, day, wf.now(), wf.seats)
+        return day_list(wf.engine, ctx.projector, day, wf.now(), wf.seats, hall)
 
     @r.get("/audit", response_model=list[AttendanceAuditPublic])
     def audit(

@@ -66,6 +66,7 @@ def _page(
     dash: Any,
     day: str | None = None,
     month: str | None = None,
+    hall: str | None = None,
     *,
     errors: dict[str, str] | None = None,
     form: dict[str, str] | None = None,
@@ -79,13 +80,13 @@ def _page(
 
     ctx = _ctx(dash)
     wf = ctx.workflow
-    h = dash.hall(None)
+    h = dash.hall(hall)  # rule ATT-8: one hall's staff and windows, by its own policy
     now = wf.now()
     the_day = views.parse_day(day, views.local_day(now, h))
     the_month = month if month and len(month) == 7 else views.month_of(the_day)
     try:
-        people = day_list(wf.engine, ctx.projector, the_day, now, wf.seats)
-        report = month_report(wf.engine, ctx.projector, the_month, now, wf.seats)
+        people = day_list(wf.engine, ctx.projector, the_day, now, wf.seats, h.id)
+        report = month_report(wf.engine, ctx.projector, the_month, now, wf.seats, h.id)
     except CalendarError:
         raise  # worded by the error page: which year, and where to enter it
     except ValueError:
@@ -136,7 +137,9 @@ def _page(
             "fixes": fixes,
             "zone": h.timezone,
             "kinds": [k.value for k in LeaveKind],
-            "checkpoints": ctx.projector.policy.checkpoint_names(),
+            "checkpoints": ctx.projector.judge_of(h.id).policy.checkpoint_names(),
+            "hall": h.id,
+            "halls": [(x.id, x.name) for x in dash.halls],
             "can_request": _may(role, DEPARTMENT_ROLES),
             "can_correct": _may(role, DEPARTMENT_ROLES),
             "errors": errors or {},
@@ -162,10 +165,16 @@ def _staff_choices(report: Any, people: list[dict[str, Any]], engine: Any) -> li
 
 @router.get("/attendance", response_class=HTMLResponse)
 def attendance_page(
-    request: Request, op: PageOp, dash: DashDep, day: str | None = None, month: str | None = None
+    request: Request,
+    op: PageOp,
+    dash: DashDep,
+    day: str | None = None,
+    month: str | None = None,
+    hall: str | None = None,
 ) -> HTMLResponse:
-    """Attendance: the day's checkpoints, the month to date, leave and corrections, exports."""
-    return _page(request, op, dash, day, month)
+    """Attendance of a hall (?hall=, default the first): the day's checkpoints, the month to
+    date, leave and corrections, exports."""
+    return _page(request, op, dash, day, month, hall)
 
 
 @router.get("/attendance/day/{staff_id}/{day}", response_class=HTMLResponse)

@@ -10,11 +10,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from fastapi import APIRouter, FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from hub.api.errors import install_error_handlers
 from hub.areas import AreaContext, load_areas
 from hub.attendance.projector import AttendanceProjector
 from hub.attendance.store import DAY, read_days
+from hub.attendance.workflow import AttendanceWorkflow
 from hub.commands import RecordingSender
 from hub.ingest.hooks import IngestBatch
 from hub.ingest.pipeline import handle_batch
@@ -32,19 +36,24 @@ EAST = HALL.model_copy(
 )
 DAY_ = date(2025, 6, 3)  # a Tuesday
 AT = datetime(2025, 6, 3, 8, 20, tzinfo=TZ)  # on time in the demo hall, late in the east hall
-LATER = datetime(2025, 6, 20, tzinfo=UTC)  # the hub's clock: the day is over
+LATER = datetime(2025, 7, 10, tzinfo=UTC)  # the hub's clock: June is over
 
 
 def setup_hub(engine: Engine) -> AttendanceProjector:
     """The attendance area of a hub serving the demo hall first and the east hall, each with
     staff at its own w02."""
+    return area(engine)[0]
+
+
+def area(engine: Engine) -> tuple[AttendanceProjector, APIRouter]:
+    """The area's projector and API router (the staff added first)."""
     add_staff(engine, ("S021", "social", "w02"), hall=HALL.id)
     add_staff(engine, ("E021", "tax", "w02"), ("E022", "tax", "w02"), hall=EAST.id)
     ctx = AreaContext(engine, [HALL, EAST], RecordingSender(), clock=lambda: LATER)
     (part,) = load_areas(ctx, ["hub.attendance.area"])
     (projector,) = part.projectors
     assert isinstance(projector, AttendanceProjector)
-    return projector
+    return projector, part.routers[0]
 
 
 def punches() -> list[Envelope]:
@@ -122,3 +131,56 @@ def rebuild(engine: Engine) -> Any:
         p for part in load_areas(ctx, ["hub.attendance.area"]) for p in part.projectors
     ]
     return reproject(engine, "attendance", projectors)
+
+
+def client(engine: Engine, router: APIRouter) -> TestClient:
+    """The attendance API of the hub, its refusals worded as the hub words them."""
+    app = FastAPI()
+    app.state.engine = engine
+    app.state.halls = [HALL, EAST]
+    install_error_handlers(app)
+    app.include_router(router)
+    return TestClient(app)
+
+
+def windows(c: TestClient, **params: str) -> list[tuple[str, str, int, int]]:
+    """The June report per window: (hall, window, staff, lates)."""
+    r = c.get("/api/attendance/report/2025-06", params={"by": "window", **params})
+    assert r.status_code == 200, r.text
+    return [(w.get("hall", ""), w["staff_id"], w["staff"], w["late"]) for w in r.json()["rows"]]
+
+
+def test_each_halls_month_report_holds_its_own_staff_and_windows(engine: Engine) -> None:
+    """Rule ATT-8: the east hall's June holds its two w02 staff and their lates, by hall-2015;
+    the demo hall's its one w02 staff member, by wenshang-2021 (before, both halls' w02 were one
+    window of three staff, judged by the first hall's policy); the same once June is closed
+    (stored rows), in the CSV and the duty chief's day list; a hall not served is refused."""
+    projector, router = area(engine)
+    projector.project(engine, IngestBatch(events=punches()))
+    c = client(engine, router)
+    for closed in (False, True):
+        assert windows(c, hall=EAST.id) == [(EAST.id, "w02", 2, 2)], closed
+        assert windows(c, hall=HALL.id) == [(HALL.id, "w02", 1, 0)]
+        assert windows(c) == [(HALL.id, "w02", 1, 0)]  # the first hall's
+        east = c.get("/api/attendance/report/2025-06", params={"hall": EAST.id}).json()
+        assert (east["hall"], east["policy"]) == (EAST.id, "hall-2015")
+        assert sorted(r["staff_id"] for r in east["rows"]) == ["E021", "E022"]
+        csv = c.get("/api/attendance/report/2025-06", params={"hall": EAST.id, "format": "csv"})
+        assert len(csv.text.strip().splitlines()) == 3  # the heading and E021, E022
+        assert "S021" not in csv.text
+        day = c.get("/api/attendance/day-list/2025-06-03", params={"hall": EAST.id}).json()
+        assert [(p["staff_id"], p["checkpoints"][0]["status"]) for p in day] == [
+            ("E021", "late"),
+            ("E022", "late"),
+        ]
+        wf = AttendanceWorkflow(engine, projector, clock=lambda: LATER)
+        if not closed:
+            wf.close_month(actor="office", month="2025-06", why="月末")  # rule ATT-8: frozen
+            assert arrivals(engine) == {
+                "S021": ("ok", 0),
+                "E021": ("late", 20),
+                "E022": ("late", 20),
+            }
+    r = c.get("/api/attendance/report/2025-06", params={"hall": "west"})
+    assert (r.status_code, r.json()["code"]) == (404, "error.unknown_hall"), r.text
+    assert "west" not in r.text
