@@ -136,3 +136,17 @@ def test_api_refusals(sqlite_engine: Engine) -> None:
         "/api/staff/enroll", data={"staff_id": "s1", "name": "A"}, files=files[:1]
     )
     assert r.status_code == 503 and r.json()["code"] == "staff.no_face_key"
+
+
+def test_a_hub_of_several_halls_asks_which_hall_in_words(sqlite_engine: Engine) -> None:
+    demo = load_hall(DEMO)
+    east = demo.model_copy(update={"id": "east", "name": "东区大厅"})
+    app = FastAPI()
+    app.include_router(make_router(GallerySync(sqlite_engine, Fernet.generate_key(), [demo, east])))
+    install_error_handlers(app)
+    start = {"staff_id": "s1", "name": "A", "device": "ent-face1"}
+    asked = (("zh-CN", "这台服务器管理多个大厅，请先选择大厅"), ("en", "choose the hall first"))
+    for lang, words in asked:
+        r = TestClient(app).post(f"/api/staff/enrollments?lang={lang}", json=start)
+        assert r.status_code == 422 and r.json()["code"] == "error.name_hall"
+        assert words in r.json()["detail"] and r.json()["field"] == "hall"
