@@ -184,3 +184,25 @@ def test_each_halls_month_report_holds_its_own_staff_and_windows(engine: Engine)
     r = c.get("/api/attendance/report/2025-06", params={"hall": "west"})
     assert (r.status_code, r.json()["code"]) == (404, "error.unknown_hall"), r.text
     assert "west" not in r.text
+
+
+def test_one_halls_roster_does_not_speak_for_the_other_halls_staff(engine: Engine) -> None:
+    """DUTY-1: the demo hall files June's roster; the east hall files none, so its staff are
+    expected on their workdays as before and their punches judged (before, any hall's roster
+    made every hall's month 'rostered' and the east hall's staff, on no demo roster, were not
+    judged at all) and they keep their staff list's window."""
+    from hub.attendance.reports import roster_info
+    from hub.duty.demo_roster import month_roster
+    from hub.duty.roster_store import file_roster
+    from hub.duty.seam import roster_seats
+    from tests.hub.duty.support import HD
+
+    projector = setup_hub(engine)
+    with engine.begin() as conn:
+        entries = month_roster(HALL, "2025-06", HD.is_workday)
+        now = datetime(2025, 5, 25, 9, 0, tzinfo=TZ)
+        file_roster(conn, HD, "2025-06", entries, actor="office", now=now, source="demo")
+    projector.project(engine, IngestBatch(events=punches()))
+    assert arrivals(engine)["E021"] == ("late", 20)
+    info = roster_info(engine, DAY_, roster_seats([HALL, EAST]))
+    assert (info["E021"]["window"], info["E022"]["window"]) == ("w02", "w02")
