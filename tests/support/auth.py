@@ -33,8 +33,9 @@ def logged_in(client: Any, engine: Engine, role: Role | str = Role.ADMIN) -> Any
     return client
 
 
-def full_app(engine: Engine, *, clock: Any = None, auth: bool = True) -> Any:
-    """The hub's app on `engine` with every built area (as HubServer makes it), no broker."""
+def full_app(engine: Engine, *, clock: Any = None, auth: bool = True, more: Any = ()) -> Any:
+    """The hub's app on `engine` with every built area (as HubServer makes it), no broker; the
+    demo hall first, then the halls `more`."""
     from pathlib import Path
 
     from hub.api.app import create_app
@@ -46,18 +47,19 @@ def full_app(engine: Engine, *, clock: Any = None, auth: bool = True) -> Any:
     from models.layout import load_hall
 
     hall = load_hall(Path(__file__).resolve().parents[2] / "firmware_cfg" / "halls" / "demo")
+    halls = [hall, *more]
     clock = clock or utc_now
-    FleetService(engine, [hall], FleetPolicy(), clock=clock).sync()
+    FleetService(engine, halls, FleetPolicy(), clock=clock).sync()
     from types import SimpleNamespace
 
     settings = SimpleNamespace(auth_required=auth)  # the users area serves accounts only with auth
     ctx = AreaContext(
-        engine=engine, halls=[hall], commands=RecordingSender(), clock=clock, settings=settings
+        engine=engine, halls=halls, commands=RecordingSender(), clock=clock, settings=settings
     )
     parts = load_areas(ctx)
     app = create_app(
         engine=engine,
-        halls=[hall],
+        halls=halls,
         commands=ctx.commands,
         routers=[r for p in parts for r in p.routers],
         clock=clock,

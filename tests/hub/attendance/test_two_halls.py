@@ -206,3 +206,30 @@ def test_one_halls_roster_does_not_speak_for_the_other_halls_staff(engine: Engin
     assert arrivals(engine)["E021"] == ("late", 20)
     info = roster_info(engine, DAY_, roster_seats([HALL, EAST]))
     assert (info["E021"]["window"], info["E022"]["window"]) == ("w02", "w02")
+
+
+def test_the_dashboards_attendance_page_shows_one_hall(sqlite_engine: Engine) -> None:
+    """Rule ATT-8 on the attendance page: ?hall=east lists the east hall's staff, late by its
+    hall-2015, and its month; the default is the first hall's; the exports follow the hall."""
+    import re
+
+    from hub.users.accounts import Role
+    from tests.hub.dashboard.conftest import form_login
+    from tests.support.auth import PASSWORD, full_app, make_user
+
+    app = full_app(sqlite_engine, clock=lambda: LATER, more=[EAST])
+    add_staff(sqlite_engine, ("S021", "social", "w02"), hall=HALL.id)
+    add_staff(sqlite_engine, ("E021", "tax", "w02"), ("E022", "tax", "w02"), hall=EAST.id)
+    for projector in app.state.projectors:
+        projector.project(sqlite_engine, IngestBatch(events=punches()))
+    viewer = TestClient(app, follow_redirects=False)
+    assert form_login(viewer, make_user(sqlite_engine, "u-viewer", Role.VIEWER), PASSWORD)
+    east = viewer.get("/attendance", params={"day": "2025-06-03", "hall": EAST.id}).text
+    assert re.findall(r'<tr id="day-(\w+)">', east) == ["E021", "E022"]
+    assert re.findall(r'<tr id="month-(\w+)">', east) == ["E021", "E022"]
+    e021 = re.search(r'<tr id="day-E021">.*?</tr>', east, re.S).group(0)  # type: ignore[union-attr]
+    assert "迟到" in e021
+    assert "format=csv&amp;hall=east" in east or "format=csv&hall=east" in east
+    first = viewer.get("/attendance", params={"day": "2025-06-03"}).text
+    assert re.findall(r'<tr id="day-(\w+)">', first) == ["S021"]
+    assert viewer.get("/attendance", params={"hall": "west"}).status_code == 404
