@@ -23,7 +23,7 @@ from hub.attendance.checks import (
     check_known_years,
     check_text,
 )
-from hub.attendance.engine import Employment
+from hub.attendance.engine import Employment, Judge
 from hub.attendance.projector import AttendanceProjector, month_range
 from hub.attendance.seats import SeatReader, staff_table_holders
 from hub.attendance.store import STAFF, aware, closed_months, month_key
@@ -88,6 +88,13 @@ class WorkflowDesk:
     def now(self) -> datetime:
         """The hall's clock, aware."""
         return aware_in(self.clock(), "clock")
+
+    def staff_judge(self, staff_id: str) -> Judge:
+        """The judge of the staff member's own hall: its policy's filing rules, zone and calendar
+        (rules ATT-5, ATT-6); the first hall's for one of no hall served."""
+        with self.engine.connect() as conn:
+            found = self.projector.staff_judges(conn, [staff_id])
+        return found.get(staff_id, self.projector.judge)
 
     def _staff_or_fail(
         self, conn: Connection, staff_id: str, field: str = "staff_id"
@@ -219,7 +226,7 @@ class WorkflowDesk:
         check_text(substitute_id, "substitute_id")
         check_text(why, "why")
         days = self._days(start, end - timedelta(microseconds=1))
-        longest = self.projector.policy.filing.leave_max_days
+        longest = self.staff_judge(staff_id).policy.filing.leave_max_days
         if len(days) > longest:  # no substitute outlasts the longest leave (rule ATT-7)
             raise FieldError(
                 f"a substitute covers at most {longest} days",

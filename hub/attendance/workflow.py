@@ -76,15 +76,15 @@ class AttendanceWorkflow(WorkflowDesk):
         start, end = aware_in(start, "start"), aware_in(end, "end")
         check_text(reason, "reason")
         check_text(certificate, "certificate")
+        judge = self.staff_judge(staff_id)  # the staff member's hall's rules (ATT-5)
         kind = check_leave(
-            self.projector.policy,
+            judge.policy,
             self.now(),
             kind=kind,
             start=start,
             end=end,
             certificate=certificate,
         )
-        judge = self.projector.judge
         first, last = judge.local_day(start), judge.local_day(end - timedelta(microseconds=1))
         with self.engine.begin() as conn:
             span = self._staff_or_fail(conn, staff_id)
@@ -280,14 +280,11 @@ class AttendanceWorkflow(WorkflowDesk):
         check_text(reason, "reason")
         if not reason.strip():
             raise FieldError("a correction needs a reason", key="att.err.reason", field="reason")
+        judge = self.staff_judge(staff_id)  # the staff member's hall's deadline (ATT-6)
         check_correction(
-            self.projector.policy,
-            self.now(),
-            at=at,
-            checkpoint=checkpoint,
-            calendar=self.projector.judge.calendar,
+            judge.policy, self.now(), at=at, checkpoint=checkpoint, calendar=judge.calendar
         )
-        day = self.projector.judge.local_day(at)
+        day = judge.local_day(at)
         with self.engine.begin() as conn:
             span = self._staff_or_fail(conn, staff_id)
             check_employed(staff_id, span, day, day, "at")

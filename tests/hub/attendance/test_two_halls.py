@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
@@ -233,3 +235,29 @@ def test_the_dashboards_attendance_page_shows_one_hall(sqlite_engine: Engine) ->
     first = viewer.get("/attendance", params={"day": "2025-06-03"}).text
     assert re.findall(r'<tr id="day-(\w+)">', first) == ["S021"]
     assert viewer.get("/attendance", params={"hall": "west"}).status_code == 404
+
+
+def test_a_correction_is_filed_by_the_staff_members_halls_deadline(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Rule ATT-6: the east hall's own policy gives 10 days to file a correction; the demo
+    hall's wenshang-2021 gives 2. Five days after, E021's correction is taken and S021's refused
+    (before, both were held to the first hall's 2 days)."""
+    from hub.attendance.checks import FieldError
+
+    text = (Path(__file__).parents[3] / "hub/attendance/presets/hall-2015.toml").read_text()
+    own = tmp_path / "east.toml"
+    own.write_text(text.replace("correction_days = 2 ", "correction_days = 10 "), "utf-8")
+    east = EAST.model_copy(update={"attendance_policy": str(own)})
+    add_staff(engine, ("S021", "social", "w02"), hall=HALL.id)
+    add_staff(engine, ("E021", "tax", "w02"), hall=EAST.id)
+    ctx = AreaContext(engine, [HALL, east], RecordingSender(), clock=lambda: LATER)
+    (part,) = load_areas(ctx, ["hub.attendance.area"])
+    (projector,) = part.projectors
+    assert isinstance(projector, AttendanceProjector)
+    wf = AttendanceWorkflow(engine, projector, clock=lambda: AT + timedelta(days=5))
+    fix = {"actor": "office", "at": AT, "reason": "设备故障", "checkpoint": "AM_IN"}
+    assert wf.file_correction(staff_id="E021", **fix) > 0  # type: ignore[arg-type]
+    with pytest.raises(FieldError) as refused:
+        wf.file_correction(staff_id="S021", **fix)  # type: ignore[arg-type]
+    assert refused.value.key == "att.err.correction_late"
