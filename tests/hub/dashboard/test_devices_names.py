@@ -40,3 +40,14 @@ def test_the_devices_page_shows_the_layouts_names_with_the_id_beside(
     rate = row(page, "w02-rate")  # no name in the layout: its window and kind
     assert "2号窗口 评价器" in shown(rate) and "w02-rate" not in shown(rate)
     assert not leaks(page), leaks(page)
+
+
+def test_the_hall_map_and_the_duty_page_name_seats_as_the_layout_does(
+    browser_as: Callable[[Role], TestClient],
+) -> None:
+    chief = browser_as(Role.DUTY_CHIEF)
+    hall_map = chief.get("/").text
+    seat = re.search(r'<li class="seat[^"]*" id="seat-w01-b".*?</li>', hall_map, re.S)
+    assert seat and "1号窗口B岗" in shown(seat.group(0)) and "w01-b" not in shown(seat.group(0))
+    duty = chief.get("/duty").text  # rule POST-8: the duty chief's check lists the seats
+    assert "1号窗口A岗" in shown(duty) and "w01-a" not in shown(duty)
