@@ -63,12 +63,22 @@ def _crop(rgb: Image, box: Box) -> tuple[Image, dlib.rectangle]:
     return crop, dlib.rectangle(left - x0, top - y0, right - x0, bottom - y0)
 
 
-def encode(rgb: Image, box: Box) -> npt.NDArray[np.float64]:
-    """The 128-d encoding of the face in `box`, computed on the face crop only."""
-    crop, rect = _crop(rgb, box)
+def _describe(crop: Image, rect: dlib.rectangle) -> npt.NDArray[np.float64]:
+    """dlib's 5-point alignment and ResNet descriptor of the face `rect` in an RGB crop."""
     with _DLIB:
         shape = dlib_models.shape_predictor_5()(crop, rect)
         return np.asarray(dlib_models.face_encoder().compute_face_descriptor(crop, shape, 1))
+
+
+def encode(rgb: Image, box: Box) -> npt.NDArray[np.float64]:
+    """The 128-d encoding of the face in `box`, computed on the face crop only."""
+    return _describe(*_crop(rgb, box))
+
+
+def encode_bgr(bgr: Image, box: Box) -> npt.NDArray[np.float64]:
+    """`encode` of a BGR frame: only the face crop is turned to RGB (the same pixels)."""
+    crop, rect = _crop(bgr, box)
+    return _describe(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB), rect)
 
 
 def landmarks68(image: Image, box: Box) -> npt.NDArray[np.float64]:

@@ -49,8 +49,12 @@ class FaceTerminalConfig(DeviceConfigBase):
     vote_k: int = Field(default=3, ge=1, le=30, description="Frames that must agree ...")
     vote_n: int = Field(default=5, ge=1, le=30, description="... among the last n")
     dedup_s: float = Field(default=60.0, ge=0, description="One punch per person per window")
-    detect_max_side: int = Field(
-        default=640, ge=160, le=4096, description="Detection runs on the frame shrunk to this side"
+    detect_max_side: int | None = Field(
+        default=None,
+        ge=160,
+        le=4096,
+        description="Detection runs on the frame shrunk to this side (default: 320 for YuNet, "
+        "640 for HOG; edge/face/pipeline.py DETECT_MAX_SIDE)",
     )
     min_face_px: int = Field(default=80, ge=20, description="Smallest face width judged")
     detector: Literal["yunet", "hog"] = Field(
