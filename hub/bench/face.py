@@ -6,13 +6,15 @@ gate, HOG on the frame shrunk to 640 px, crop encoding, match, vote; no liveness
 YuNet pipeline with liveness on (YuNet, crop encoding, match, vote, 68 landmarks and the
 challenge's cues, both MiniFASNet models); each pipeline is fresh per frame, so every frame pays
 detection, encoding and match. One encoding alone is the yardstick: target YuNet pipeline
-<= 1.2 x one encoding. Then the time to a decision for a person who performs the asked actions
-(synthetic performer clips, edge/face/clips.py), against the same clips with liveness off (the
-added time per punch); a 1:N match over 50,000 templates; and peak RSS (VmHWM) of two fresh
-processes: the whole face agent (`edge.agent.Agent` with one face terminal at its default
-settings, MQTT session to a private broker, outbox, a performer answering the challenge: the
-target, <= 250 MB) and the recognition pipeline alone on the 720p frames (what the models and
-frames take, for comparison).
+<= 1.2 x one encoding, judged on two statistics that must both pass: the ratio of the medians,
+and the median of per-pair ratios (each YuNet frame timed right beside one encoding, `pairs` per
+frame and repeat, in alternating order). Then the time to a decision for a person who performs
+the asked actions (synthetic performer clips, edge/face/clips.py), against the same clips with
+liveness off (the added time per punch); a 1:N match over 50,000 templates; and peak RSS
+(VmHWM) of two fresh processes: the whole face agent (`edge.agent.Agent` with one face terminal
+at its default settings, MQTT session to a private broker, outbox, a performer answering the
+challenge: the target, <= 250 MB) and the recognition pipeline alone on the 720p frames (what
+the models and frames take, for comparison).
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ def _ms(fn: Callable[[], Any]) -> float:
     t = time.perf_counter()
     fn()
     return (time.perf_counter() - t) * 1000
+
+
+def _p90(values: list[float]) -> float:
+    """The 90th percentile (the largest value when there are fewer than two)."""
+    return statistics.quantiles(values, n=10)[8] if len(values) > 1 else max(values)
 
 
 def _frames_720p(folder: Path) -> list[Any]:
@@ -180,6 +187,7 @@ def _agent_rss_mb(frames: list[Any], workdir: Path) -> dict[str, float]:
 def run(
     frames_dir: Path | None = None,
     repeats: int = 5,
+    pairs: int = 4,
     gallery_size: int = 50_000,
     decisions: int = 6,
     workdir: Path | None = None,
@@ -231,13 +239,25 @@ def run(
         face_recognition.face_encodings(rgb0, known_face_locations=[box])
 
     times: dict[str, list[float]] = {"naive": [], "hog": [], "yunet": [], "encode": []}
+    pair_ratios: list[float] = []
     for _ in range(repeats):
         for frame in frames:
             times["naive"].append(_ms(functools.partial(naive, frame)))
             times["hog"].append(_ms(functools.partial(pipeline, "hog", frame)))
-            times["yunet"].append(_ms(functools.partial(pipeline, "yunet", frame)))
-            times["encode"].append(_ms(encode_one))
+            for k in range(pairs):
+                # a YuNet frame and an encoding side by side, in alternating order: the ratio of
+                # each pair sees the same load, so their median is steadier than the ratio of
+                # two medians taken over minutes of a shared machine's changing load
+                yunet_frame = functools.partial(pipeline, "yunet", frame)
+                if k % 2 == 0:
+                    y, e = _ms(yunet_frame), _ms(encode_one)
+                else:
+                    e, y = _ms(encode_one), _ms(yunet_frame)
+                times["yunet"].append(y)
+                times["encode"].append(e)
+                pair_ratios.append(y / e)
     med = {k: statistics.median(v) for k, v in times.items()}
+    paired = statistics.median(pair_ratios)
 
     # time to a decision: a person who does what the terminal asks (synthetic clips)
     templates = {"obama": [reference]}
@@ -279,6 +299,9 @@ def run(
         "yunet_liveness_pipeline_ms": round(med["yunet"], 1),
         "encode_ms": round(med["encode"], 1),
         "yunet_per_encode": round(med["yunet"] / med["encode"], 2),
+        "yunet_per_encode_paired": round(paired, 3),
+        "yunet_per_encode_paired_p90": round(_p90(pair_ratios), 3),
+        "pairs": len(pair_ratios),
         "speedup_vs_naive": round(med["naive"] / med["yunet"], 2),
         "decision_s_liveness": round(statistics.median(live_s), 2) if live_s else None,
         "decision_s_no_liveness": round(statistics.median(off_s), 2) if off_s else None,
@@ -296,7 +319,9 @@ def run(
         "bench_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     result["targets_met"] = {
-        "yunet_pipeline_le_1_2x_encode": med["yunet"] <= 1.2 * med["encode"],
+        # both statistics must be within the target: the ratio of the medians and the median
+        # of the per-pair ratios
+        "yunet_pipeline_le_1_2x_encode": med["yunet"] <= 1.2 * med["encode"] and paired <= 1.2,
         "match_50k_le_5ms": match_50k_ms <= 5,
         "agent_rss_le_250mb": terminal["peak"] <= 250,
     }
