@@ -1,7 +1,8 @@
 """Face detection with YuNet (OpenCV Zoo, shipped in edge/face/models/): boxes + 5 landmarks.
 
-YuNet runs on the frame shrunk to `max_side` (5 ms at 640x360 here, against ~220 ms for dlib's
-HOG on the 720p frame). Its five landmarks (the person's right eye, left eye, nose tip, right
+YuNet runs on the frame shrunk to `max_side` (at 320x180 5 ms here, at 640x360 14 ms with
+OpenCV 5.1, against ~220 ms for dlib's HOG on the 720p frame; edge/face/pipeline.py
+DETECT_MAX_SIDE). Its five landmarks (the person's right eye, left eye, nose tip, right
 and left mouth corner) give the head pose the challenge reads (edge/face/challenge.py) and the
 box handed to the encoder: dlib's landmark models were trained on dlib detector boxes, so the
 box given to them is the dlib-like square derived from the landmarks (side 2.28 x the
@@ -77,10 +78,11 @@ class YuNetDetector:
         self._size: tuple[int, int] | None = None
         self._lock = threading.Lock()
 
-    def detect(self, image: Image) -> list[Detected]:
-        """Faces of a BGR frame, largest first, in full-size coordinates."""
+    def detect(self, image: Image, max_side: int | None = None) -> list[Detected]:
+        """Faces of a BGR frame, largest first, in full-size coordinates (detected on the frame
+        shrunk to `max_side`, by default the detector's own)."""
         h, w = image.shape[:2]
-        scale = min(1.0, self.max_side / max(h, w))
+        scale = min(1.0, (max_side or self.max_side) / max(h, w))
         small = image
         if scale < 1.0:
             small = cv2.resize(

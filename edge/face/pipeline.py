@@ -46,6 +46,9 @@ face judged (`min_face_px` 80 of a 720p frame) is still 20 px, and it takes 5 ms
 14 ms at 640 (OpenCV 5.1, this 2-core host); its boxes at 320 give encodings within 0.04
 (median) of those at 640, the same spread as between 400, 480 and 640. HOG needs faces of
 ~80 px in its input, so it keeps 640. A 1080p camera with faces of ~80 px: set 480."""
+ENROLL_DETECT_SIDE = 640
+"""Enrollment sorts its frames by the head's yaw from YuNet's five landmarks (pose bins,
+edge/face/enroll.py), steadier at 640 px than at 320: it detects on at least this side."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,10 +165,11 @@ class FacePipeline:
 
     def enrollment_view(self, frame_bgr: enc.Image) -> tuple[list[Detected], float | None]:
         """Faces (YuNet, with landmarks) and the passive score of a frame, for enrollment."""
+        side = max(self.settings.detect_side("yunet"), ENROLL_DETECT_SIDE)
         if self._detector is None:  # a HOG hall still enrolls with YuNet's landmarks
-            side = self.settings.detect_side("yunet")
             self._yunet = self._yunet or YuNetDetector(max_side=side)
-        faces = (self._detector or self._yunet).detect(frame_bgr)  # type: ignore[union-attr]
+        detector = self._detector or self._yunet
+        faces = detector.detect(frame_bgr, side)  # type: ignore[union-attr]
         score = None
         if self._antispoof is not None and len(faces) == 1:
             score = self._antispoof.score(frame_bgr, faces[0].yunet_box)
