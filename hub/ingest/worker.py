@@ -3,8 +3,8 @@
 This is the only module of hub/ingest that imports paho.
 
 Threads. paho runs its network loop on its own thread (`loop_start`) and calls `on_message`
-there; that callback only appends a small record to a deque. One writer thread takes records off
-the deque in batches (B messages or T milliseconds, whichever comes first) and has them
+there; that callback only puts a small record in the inbox (hub.ingest.inbox). One writer thread
+takes records out in batches (B messages or T milliseconds, whichever comes first) and has them
 validated (`hub.ingest.validate`) and stored -- events, dead letters and sequence gaps in ONE
 transaction (`hub.ingest.pipeline`) -- either inline (`writer="thread"`) or in a child
 process (`writer="process"`: validation and SQL then do not share the GIL with paho, and the
@@ -39,7 +39,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.subscribeoptions import SubscribeOptions
@@ -48,6 +48,7 @@ from sqlalchemy.engine import Engine
 from hub.ingest.acks import AckPublisher
 from hub.ingest.authorize import grants_for
 from hub.ingest.hooks import AlertSink, CommitHook, IngestBatch, Projector
+from hub.ingest.inbox import FILL_POLL_S, Inbox, Received
 from hub.ingest.lane import RetryPolicy
 from hub.ingest.pipeline import BatchOutcome, IngestPolicy
 from hub.ingest.projection import Committed, Projection
@@ -67,24 +68,6 @@ DEFAULT_SESSION_EXPIRY_S = 7 * 24 * 3600
 """How long the broker keeps the hub's session (and queues its messages) while it is away."""
 
 
-class _Received(NamedTuple):
-    """One message as the network thread hands it to the writer thread (a plain tuple: cheap)."""
-
-    topic: str
-    payload: bytes
-    mid: int
-    qos: int
-    generation: int
-    at: float
-
-
-_FILL_POLL_S = 0.002
-"""How often the writer looks for more messages while a batch is filling."""
-QUIET_S = 0.003
-"""A filling batch is sent once no message came for this long (a lone message is not held for
-the whole batch window); a steady stream fills batches up to batch_size or batch_ms."""
-_IDLE_S = 0.1
-"""How long the writer sleeps on an empty inbox with nothing in flight."""
 LONE_BATCH = 8
 """With a writer process, a batch of at most this many messages, with nothing in flight and
 nothing behind it, is stored on the writer thread: two process hand-offs cost a lone key
@@ -152,9 +135,7 @@ class IngestWorker:
             policy=retry_policy,
             tick_s=projection_tick_s,
         )
-        self._inbox: deque[_Received] = deque()  # appended by paho's thread, drained by ours
-        self._wake = threading.Event()  # set by paho's thread when ours waits on an empty inbox
-        self._waiting = False
+        self._inbox = Inbox(self.batch_size, self.batch_ms)  # paho's thread -> the writer
         self._generation = 0
         self._accepting = threading.Event()
         self._stopping = threading.Event()
@@ -255,57 +236,10 @@ class IngestWorker:
         except UnicodeDecodeError:
             topic = msg._topic.decode("utf-8", "replace")
         self.stats.received += 1
-        self._inbox.append(
-            _Received(
-                topic, bytes(msg.payload), msg.mid, msg.qos, self._generation, time.monotonic()
-            )
-        )
-        if self._waiting:
-            self._wake.set()
+        at = time.monotonic()
+        self._inbox.put(Received(topic, bytes(msg.payload), msg.mid, msg.qos, self._generation, at))
 
     # -- writer thread --------------------------------------------------------------------------
-
-    def _take(self, batch: list[_Received]) -> None:
-        """Move what the inbox holds into `batch`, up to batch_size."""
-        inbox = self._inbox
-        take = min(len(inbox), self.batch_size - len(batch))
-        batch.extend(inbox.popleft() for _ in range(take))
-
-    def _wait(self, timeout: float) -> None:
-        """Sleep until paho's thread delivers a message, or `timeout` seconds."""
-        self._wake.clear()
-        self._waiting = True
-        try:
-            if not self._inbox:  # checked after `_waiting` is set: a message is never missed
-                self._wake.wait(timeout)
-        finally:
-            self._waiting = False
-
-    def _collect(self, *, wait: bool) -> list[_Received]:
-        """Up to batch_size messages: the first (waited for only when `wait`), then more while
-        they keep coming (QUIET_S), for at most batch_ms."""
-        batch: list[_Received] = []
-        self._take(batch)
-        if not batch:
-            if not wait:
-                return []
-            self._wait(_IDLE_S)
-            self._take(batch)
-            if not batch:
-                return []
-        now = time.monotonic()
-        deadline = now + self.batch_ms / 1000
-        quiet_until = now + QUIET_S
-        while len(batch) < self.batch_size:
-            now = time.monotonic()
-            if now >= deadline or now >= quiet_until:
-                break
-            time.sleep(min(deadline - now, _FILL_POLL_S))  # not woken per message: a busy hub
-            before = len(batch)  # fills its batch in a few polls, an idle one never polls
-            self._take(batch)
-            if len(batch) > before:
-                quiet_until = time.monotonic() + QUIET_S
-        return batch
 
     def _make_writer(self) -> Writer:
         if self.writer_mode == "process":
@@ -319,13 +253,13 @@ class IngestWorker:
         lone message is never held until the next batch (or an idle timeout) comes along.
         """
         while not self._stopping.is_set():
-            if writer.ready(_FILL_POLL_S / 2):
+            if writer.ready(FILL_POLL_S / 2):
                 return True
             if self._inbox:
                 return False
         return False
 
-    def _store_here(self, here: InlineWriter, batch: list[_Received]) -> None:
+    def _store_here(self, here: InlineWriter, batch: list[Received]) -> None:
         """Store, acknowledge and project a lone batch on this thread (LONE_BATCH)."""
         received_at = datetime.now(UTC)
         try:
@@ -342,7 +276,7 @@ class IngestWorker:
         here = None
         if self.writer_mode == "process":
             here = InlineWriter(self.engine, self._stopping.wait, self.policy)
-        inflight: deque[tuple[list[_Received], datetime]] = deque()
+        inflight: deque[tuple[list[Received], datetime]] = deque()
         try:
             if not self.projection.wait_lanes(self._stopping):  # issue 14: lanes start first
                 return
@@ -350,7 +284,7 @@ class IngestWorker:
                 if inflight and not self._inbox and self._result_first(writer):
                     self._finish_safely(writer, *inflight.popleft())
                     continue
-                batch = self._collect(wait=not inflight)
+                batch = self._inbox.collect(wait=not inflight)
                 lone = not inflight and not self._inbox and len(batch) <= self.lone_batch
                 if batch and here is not None and lone:
                     self._store_here(here, batch)  # in order: nothing is in flight
@@ -376,13 +310,13 @@ class IngestWorker:
         finally:
             writer.close()
 
-    def _finish_safely(self, writer: Writer, batch: list[_Received], received_at: datetime) -> None:
+    def _finish_safely(self, writer: Writer, batch: list[Received], received_at: datetime) -> None:
         try:
             self._finish(writer, batch, received_at)
         except Exception:  # a bug after the commit must not stop ingest
             logger.exception("ingest %s: finishing a batch failed", self.client_id)
 
-    def _finish(self, writer: Writer, batch: list[_Received], received_at: datetime) -> None:
+    def _finish(self, writer: Writer, batch: list[Received], received_at: datetime) -> None:
         """Take the outcome of a batch: ack it if committed, count it, run hooks, project it."""
         started = time.perf_counter()
         try:
@@ -439,7 +373,7 @@ class IngestWorker:
         self.stats.busy_s += time.perf_counter() - started
 
     def _hand_over(
-        self, batch: list[_Received], outcome: BatchOutcome, received_at: datetime, project: bool
+        self, batch: list[Received], outcome: BatchOutcome, received_at: datetime, project: bool
     ) -> None:
         """Run the commit hooks on a committed batch, then queue it for the projectors."""
         new = outcome.new or [
