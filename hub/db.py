@@ -13,6 +13,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
+from hub.sqlite_gate import GatedConnection
+
 logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -27,7 +29,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     `secure_delete=ON` overwrites deleted rows with zeros (face templates, rule PRIV-1).
     """
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": 30}
+        if not _in_memory(url):
+            connect_args["factory"] = GatedConnection  # one writer at a time, woken, not slept
+        kwargs.setdefault("connect_args", connect_args)
         engine = create_engine(url, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -42,6 +47,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def _in_memory(url: str) -> bool:
+    """True for an in-memory SQLite URL (each connection its own database: nothing to share)."""
+    database = sa.engine.make_url(url).database
+    return database in (None, "", ":memory:") or "mode=memory" in url
 
 
 def migrate(engine: Engine) -> None:
