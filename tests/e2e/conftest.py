@@ -15,7 +15,7 @@ from tests.support.broker import Broker
 
 
 @pytest.fixture
-def hub(broker: Broker, tmp_path: Path) -> Iterator[HubServer]:
+def hub(broker: Broker, tmp_path: Path, migrated_hub_db: str) -> Iterator[HubServer]:
     """The whole hub (every area, logins on) on a private broker and a SQLite file."""
     with running_hub(broker, tmp_path) as server:
         yield server

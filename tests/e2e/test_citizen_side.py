@@ -95,7 +95,9 @@ class Hall:
 
 
 @pytest.fixture
-def hall(broker: Broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hall]:
+def hall(
+    broker: Broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, migrated_hub_db: str
+) -> Iterator[Hall]:
     private, public = new_keypair()
     monkeypatch.setenv("HK_CONTACT_KEY", private)  # the hub opens numbers to call
     monkeypatch.setenv("HK_CONTACT_PUBLIC_KEY", public)  # the rating device seals them

@@ -50,7 +50,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def hub(broker: Broker, tmp_path: Path, clock: Clock) -> Iterator[HubServer]:
+def hub(broker: Broker, tmp_path: Path, clock: Clock, migrated_hub_db: str) -> Iterator[HubServer]:
     """The whole hub on the hall's clock: the latest workday, 10:00."""
     with running_hub(broker, tmp_path, clock=clock, tick_s=3600.0) as server:
         yield server

@@ -84,10 +84,10 @@ def installed(venv: Path) -> set[str]:
 
 
 @pytest.fixture
-def hub(broker: Broker, tmp_path: Path) -> Iterator[HubServer]:
+def hub(broker: Broker, migrated_hub_db: str) -> Iterator[HubServer]:
     """The hub (ingest, fleet, config push at start) of the demo hall on the private broker."""
     settings = HubSettings(
-        database_url=f"sqlite:///{tmp_path / 'hub.db'}",
+        database_url=migrated_hub_db,
         broker_url=broker.url,
         hall_dirs=[DEMO],
         port=0,

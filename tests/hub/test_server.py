@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import paho.mqtt.client as mqtt
+import pytest
 from fastapi import APIRouter
 
 from hub.server import HubServer
@@ -46,6 +47,7 @@ class Recorder:
         self.batches.append(batch)
 
 
+@pytest.mark.usefixtures("migrated_hub_db")  # the hub starts on a migrated copy
 def test_device_goes_offline_end_to_end(broker: Broker, tmp_path: Path) -> None:
     settings = HubSettings(
         database_url=f"sqlite:///{tmp_path / 'hub.db'}",
@@ -153,6 +155,7 @@ def test_hub_starts_with_every_built_area(broker: Broker, tmp_path: Path) -> Non
         hub.stop()
 
 
+@pytest.mark.usefixtures("migrated_hub_db")  # the hub starts on a migrated copy
 def test_a_failing_area_stops_what_was_started(broker: Broker, tmp_path: Path) -> None:
     """An area whose setup fails makes start() raise, with nothing left running."""
     import sys
@@ -185,6 +188,7 @@ def test_a_failing_area_stops_what_was_started(broker: Broker, tmp_path: Path) -
         sys.modules.pop(module.__name__, None)
 
 
+@pytest.mark.usefixtures("migrated_hub_db")  # the hub starts on a migrated copy
 def test_hub_restarts_and_keeps_what_it_knew(broker: Broker, tmp_path: Path) -> None:
     """stop() then start() again on the same database: the registry and alerts are still there."""
     settings = HubSettings(

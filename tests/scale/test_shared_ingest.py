@@ -28,7 +28,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -36,11 +35,10 @@ import pytest
 import sqlalchemy as sa
 
 from hub.bench.ingest import device_payload
-from hub.db import make_engine, migrate
+from hub.db import make_engine
 from models.broker import BrokerSettings
 from models.topics import Channel, build_topic
 from tests.support.broker import Broker
-from tests.support.pg import create_database, drop_database
 from tests.support.waiting import wait_until as wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,14 +48,9 @@ STATS_RE = re.compile(r"ingest (?:stats|[\w-]+ stopped): (\{.*\})")
 
 
 @pytest.fixture
-def fresh_pg() -> Iterator[str]:
-    """A new, migrated PostgreSQL database."""
-    name, url = create_database("hk_scale")
-    engine = make_engine(url)
-    migrate(engine)
-    engine.dispose()
-    yield url
-    drop_database(name)
+def fresh_pg(pg_migrated_url: str) -> str:
+    """A new, migrated PostgreSQL database (a copy of the migrated template)."""
+    return pg_migrated_url
 
 
 class WorkerProc:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import paho.mqtt.client as mqtt
+import pytest
 
 from hub.compliance.api import router
 from hub.compliance.projector import CompliancePresence
@@ -46,6 +47,7 @@ def poll(fetch: Callable[[], Any], ok: Callable[[Any], bool], timeout: float = 2
         time.sleep(0.05)
 
 
+@pytest.mark.usefixtures("migrated_hub_db")  # the hub starts on a migrated copy
 def test_one_person_window_away_while_called_tells_the_neighbour(
     broker: Broker, tmp_path: Path
 ) -> None:

@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 
 from hub.server import HubServer
 from hub.settings import HubSettings
@@ -17,6 +18,7 @@ from tests.support.broker import Broker
 DEMO = Path(__file__).resolve().parents[3] / "firmware_cfg" / "halls" / "demo"
 
 
+@pytest.mark.usefixtures("migrated_hub_db")  # the hub starts on a migrated copy
 def test_stream_sends_changes_and_ends_when_the_hub_stops(broker: Broker, tmp_path: Path) -> None:
     settings = HubSettings(
         database_url=f"sqlite:///{tmp_path / 'hub.db'}",

@@ -50,6 +50,7 @@ def test_visits_follow_the_checkpoints_on_time_late_and_missing() -> None:
     assert play == [] and {v.checkpoint for v in missed} == {"AM_IN"}
 
 
+@pytest.mark.usefixtures("migrated_hub_db")  # the hub starts on a migrated copy
 def test_a_demo_face_punches_at_its_terminal_after_the_asked_actions(
     broker: Broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

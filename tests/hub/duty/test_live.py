@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import paho.mqtt.client as mqtt
+import pytest
 import sqlalchemy as sa
 
 from edge.agent import Agent
@@ -158,6 +159,7 @@ def counter(broker: Broker, tmp_path: Path) -> Agent:
     return agent
 
 
+@pytest.mark.usefixtures("migrated_hub_db")  # the hub starts on a migrated copy
 def test_a_change_of_holder_reaches_the_rating_device(broker: Broker, tmp_path: Path) -> None:
     hub = live_hub(broker, tmp_path)
     assert hub.engine is not None
@@ -273,6 +275,7 @@ def pushed(hub: HubServer, seat: str) -> str | None:
         return conn.execute(q).scalar()
 
 
+@pytest.mark.usefixtures("migrated_hub_db")  # the hub starts on a migrated copy
 def test_a_reconnecting_rating_device_is_shown_who_serves_once(
     broker: Broker, tmp_path: Path
 ) -> None:

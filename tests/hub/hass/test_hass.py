@@ -97,6 +97,7 @@ def sign_agent(broker: Broker, tmp_path: Path) -> Iterator[Agent]:
     agent.stop()
 
 
+@pytest.mark.usefixtures("migrated_hub_db")  # the hub starts on a migrated copy
 def test_discovery_off_by_default(broker: Broker, tmp_path: Path) -> None:
     """A hub with default settings publishes nothing under homeassistant/ or hallkeeper/ha/."""
     hub = HubServer(settings(broker, tmp_path), area_modules=["hub.hass.area"], serve_api=False)
@@ -112,6 +113,7 @@ def test_discovery_off_by_default(broker: Broker, tmp_path: Path) -> None:
         hub.stop()
 
 
+@pytest.mark.usefixtures("migrated_hub_db")  # the hub starts on a migrated copy
 def test_discovery_documents_and_away_sign_state(
     broker: Broker, tmp_path: Path, sign_agent: Agent
 ) -> None:
@@ -161,6 +163,7 @@ def test_discovery_documents_and_away_sign_state(
     after.close()
 
 
+@pytest.mark.usefixtures("migrated_hub_db")  # the hub starts on a migrated copy
 def test_ingest_only_worker_publishes_states_not_discovery(
     broker: Broker, tmp_path: Path, sign_agent: Agent
 ) -> None:

@@ -94,14 +94,10 @@ def publisher(broker: Broker) -> Iterator[Publisher]:
 
 
 @pytest.fixture
-def pg_engine() -> Iterator[Engine]:
+def pg_engine(pg_migrated_url: str) -> Iterator[Engine]:
     """A fresh migrated PostgreSQL database for this test (tests of PostgreSQL only)."""
-    from hub.db import make_engine, migrate
-    from tests.support.pg import create_database, drop_database
+    from hub.db import make_engine
 
-    name, url = create_database()
-    eng = make_engine(url)
-    migrate(eng)
+    eng = make_engine(pg_migrated_url)
     yield eng
     eng.dispose()
-    drop_database(name)

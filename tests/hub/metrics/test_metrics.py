@@ -82,10 +82,10 @@ def send(
 
 
 def test_metrics_show_ingest_devices_and_alerts(
-    broker: Broker, db_url: str, device: mqtt.Client
+    broker: Broker, migrated_db_url: str, device: mqtt.Client
 ) -> None:
     """After 3 presence facts, a heartbeat, a duplicate and a bad message: the exact counts."""
-    hub = make_hub(broker, db_url)
+    hub = make_hub(broker, migrated_db_url)
     try:
         api = httpx.Client(base_url=hub.api_url, timeout=5)
         first = api.get("/metrics")
@@ -152,6 +152,7 @@ def test_metrics_show_ingest_devices_and_alerts(
         hub.stop()
 
 
+@pytest.mark.usefixtures("migrated_hub_db")  # the hub starts on a migrated copy
 def test_metrics_token_is_required_when_set(broker: Broker, tmp_path: Path) -> None:
     """With metrics_token set, a scrape without the bearer token is refused; the operators'
     login (auth_required) does not apply to /metrics, the token does."""

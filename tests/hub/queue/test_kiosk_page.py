@@ -35,7 +35,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 @pytest.fixture
 def hall_rig(
-    broker: Broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    broker: Broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, migrated_hub_db: str
 ) -> Iterator[tuple[str, Agent]]:
     monkeypatch.setenv("HK_CONTACT_KEY", new_keypair()[0])
     settings = HubSettings(

@@ -8,6 +8,8 @@ import uuid
 import wave
 from pathlib import Path
 
+import pytest
+
 from edge.agent import Agent
 from edge.settings import AgentSettings
 from hub.server import HubServer
@@ -21,6 +23,7 @@ DEMO = Path(__file__).resolve().parents[3] / "firmware_cfg" / "halls" / "demo"
 NOTICE = "取号机打印纸已用完：取号后请记下屏幕上的号码"
 
 
+@pytest.mark.usefixtures("migrated_hub_db")  # the hub starts on a migrated copy
 def test_out_of_paper_the_kiosk_still_gives_the_number_and_says_why(
     broker: Broker, tmp_path: Path
 ) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from edge.agent import Agent
 from edge.settings import AgentSettings
@@ -35,6 +36,7 @@ def poll(fetch: Callable[[], Any], ok: Callable[[Any], bool], timeout: float = 2
         time.sleep(0.05)
 
 
+@pytest.mark.usefixtures("migrated_hub_db")  # the hub starts on a migrated copy
 def test_demo_hall_ticket_to_finished_service(broker: Broker, tmp_path: Path) -> None:
     # rule QUEUE-1, QUEUE-4, QUEUE-5
     settings = HubSettings(

@@ -79,6 +79,7 @@ def publish_punch(broker_url: str, staff: str) -> None:
         client.disconnect()
 
 
+@pytest.mark.usefixtures("migrated_hub_db")  # the hub starts on a migrated copy
 def test_rating_device_through_the_hub(
     broker: Broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from edge.agent import Agent
 from edge.serialproto.rating import PromptFrame, ShowFrame
@@ -83,6 +84,7 @@ def sick_leave_approved(api: httpx.Client, staff: str) -> None:
         assert r.status_code == 200, r.text
 
 
+@pytest.mark.usefixtures("migrated_hub_db")  # the hub starts on a migrated copy
 def test_the_device_shows_the_person_the_rating_binds_to(broker: Broker, tmp_path: Path) -> None:
     hub = start_hub(broker, tmp_path)
     edge = AgentSettings(

@@ -67,6 +67,7 @@ def rows(url: str, sql: str) -> list[Any]:
         engine.dispose()
 
 
+@pytest.mark.usefixtures("migrated_hub_db")  # the hub starts on a migrated copy
 def test_enrolled_clip_gives_one_punch_stranger_none_erasure_confirmed(
     broker: Broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -69,6 +69,7 @@ def rows(url: str, sql: str) -> list[Any]:
         engine.dispose()
 
 
+@pytest.mark.usefixtures("migrated_hub_db")  # the hub starts on a migrated copy
 def test_enrolled_at_one_terminal_punches_at_the_other(
     broker: Broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
