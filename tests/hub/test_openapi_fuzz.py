@@ -6,8 +6,7 @@ The number of examples per operation is bounded so the run stays short.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,8 +14,8 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
+from sqlalchemy.engine import Engine
 
-from hub.db import make_engine, migrate
 from hub.users.security import COOKIE, PUBLIC
 from tests.support.auth import full_app, log_in, make_user
 
@@ -29,16 +28,14 @@ SKIP_LOGGED_IN = ("/api/auth/logout",)
 
 
 @pytest.fixture
-def hub_app(tmp_path: Path) -> Iterator[Any]:
-    """The hub's app on a fresh SQLite file, with an admin logged in (app.state.fuzz_login)."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
-    migrate(engine)
-    app = full_app(engine)
+def hub_app(sqlite_engine: Engine) -> Any:
+    """The hub's app on a fresh SQLite file (a copy of the migrated one), with an admin logged
+    in (app.state.fuzz_login)."""
+    app = full_app(sqlite_engine)
     client = TestClient(app)
-    csrf = log_in(client, make_user(engine, "fuzz-admin"))
+    csrf = log_in(client, make_user(sqlite_engine, "fuzz-admin"))
     app.state.fuzz_login = {"cookies": {COOKIE: client.cookies[COOKIE]}, "csrf": csrf}
-    yield app
-    engine.dispose()
+    return app
 
 
 def operations(app: Any) -> list[Any]:
