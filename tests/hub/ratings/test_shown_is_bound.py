@@ -116,8 +116,8 @@ def test_the_device_shows_the_person_the_rating_binds_to(broker: Broker, tmp_pat
         device.stop()
         device.start()
         assert device.wait_ready(20)
-        wait_until(  # the duty watch and the ratings area each show it who serves again
-            lambda: sum(isinstance(f, ShowFrame) for f in rating.received[before:]) >= 2,
+        wait_until(  # the ratings area shows it who serves again (once: 78791fb, RATE-2)
+            lambda: sum(isinstance(f, ShowFrame) for f in rating.received[before:]) >= 1,
             timeout=30.0,
             what="the reconnected device shown who serves",
         )
@@ -129,7 +129,7 @@ def test_the_device_shows_the_person_the_rating_binds_to(broker: Broker, tmp_pat
         rating.rate(5)
         (bound,) = poll(lambda: api.get("/api/ratings").json(), lambda r: len(r) == 1, "rating")
         shows = [f for f in rating.received[mark:] if isinstance(f, ShowFrame)]
-        assert len(shows) >= 4, shows  # the face, the ticket, the reconnect (watch + ratings)
+        assert len(shows) >= 3, shows  # the face, the ticket, the reconnect
         # rule RATE-2: every one of them names the person the rating is bound to
         assert {(f.staff_no, f.name) for f in shows} == {("S011", "王芳")}, shows
         assert (bound["staff_id"], bound["shown_staff_id"], bound["mismatch"]) == (
